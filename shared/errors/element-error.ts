@@ -1,0 +1,41 @@
+/**
+ * The one error type the API speaks. Every failure that reaches a caller is an ElementError
+ * (or is mapped to one by the error middleware), rendered as `{requestId, message, providerMessage?}`
+ * (research: cloud-elements-servicenow.md section 8.2).
+ */
+export interface ElementErrorOptions {
+  /** ServiceNow's own message/detail, kept verbatim so callers can act on it. Never a secret. */
+  providerMessage?: string;
+  /** Extra response headers, e.g. Retry-After on 429. */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+export class ElementError extends Error {
+  readonly status: number;
+  readonly providerMessage: string | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, message: string, options: ElementErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ElementError';
+    this.status = status;
+    this.providerMessage = options.providerMessage;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export const badRequest = (message: string, options?: ElementErrorOptions) =>
+  new ElementError(400, message, options);
+export const unauthorized = (
+  message = 'Unauthorized - An invalid element token, user secret and/or org secret provided',
+  options?: ElementErrorOptions,
+) => new ElementError(401, message, options);
+export const forbidden = (message: string, options?: ElementErrorOptions) =>
+  new ElementError(403, message, options);
+export const notFound = (message: string, options?: ElementErrorOptions) =>
+  new ElementError(404, message, options);
+export const badGateway = (message: string, options?: ElementErrorOptions) =>
+  new ElementError(502, message, options);
+
+export const isElementError = (value: unknown): value is ElementError => value instanceof ElementError;
