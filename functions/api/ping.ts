@@ -1,6 +1,9 @@
-// Placeholder until the HTTP-surface work lands: replaced by a middy-wrapped handler.
-export const handler = async () => ({
-  statusCode: 200,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ status: 'ok' }),
-});
+import { APP_VERSION } from '../../shared/config/version';
+import { withMiddleware } from '../middleware/with-middleware';
+
+/** `GET /ping`: liveness of the API itself, no auth (the hub's `/hubs/helpdesk/ping` comes with instances). */
+export const handler = withMiddleware(async () => ({
+  status: 'ok',
+  dateTime: new Date().toISOString(),
+  version: APP_VERSION,
+}));

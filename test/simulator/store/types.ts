@@ -122,3 +122,38 @@ export interface SimDatabase {
   /** Number of rows in a table (no query). */
   size(table: string): number;
 }
+
+// ---- Additions by the database helper (nothing above changed) ----
+
+/** QueryResult with the chosen plan, for diagnostics (`db.query` returns this). */
+export interface ExplainedQueryResult extends QueryResult {
+  /** e.g. "index(col 3, sys_id) 2 range(s) ordered scan asc with early stop". */
+  plan: string;
+  /** Conditions / ORDER BY keys dropped as invalid (unknown field, operator or script). */
+  ignored: string[];
+}
+
+/** Extra capabilities of the in-memory database beyond the HTTP contract. */
+export interface SimDatabaseStore extends SimDatabase {
+  query(table: string, options: QueryOptions): ExplainedQueryResult;
+  /**
+   * Bulk/trusted load for generators and fixtures: values are stored as given (sys_* included, no choice
+   * validation, no journal processing); missing sys_id, number, sys_* and defaults are filled in.
+   * Returns the sys_id (no record object is built, so loading a million rows stays cheap).
+   */
+  load(table: string, values: SimRecord): string;
+  /** Builds the indexes deferred by `load` (otherwise done lazily by the first read). */
+  settle(): void;
+  /** Definition of a possibly dot-walked field (`caller_id.email` -> sys_user.email); undefined if unknown. */
+  field(table: string, path: string): FieldDef | undefined;
+  /** Value of a possibly dot-walked field of a record ('' when a reference on the way is empty or dangling). */
+  valueAt(table: string, record: SimRecord, path: string): string;
+  /** Display value of a possibly dot-walked field. */
+  displayAt(table: string, record: SimRecord, path: string): string;
+  /** Display value of the record a reference points to (its table's displayField); '' when missing. */
+  referenceDisplay(table: string, sysId: string): string;
+  /** The table and all tables extending it. */
+  descendants(table: string): string[];
+  /** Actual class (sys_class_name) table of a stored record, e.g. 'incident' for a row read through 'task'. */
+  classOf(table: string, sysId: string): string | undefined;
+}

@@ -1,0 +1,75 @@
+import type { ResolvedPlatformSecrets } from './platform-secrets';
+
+export interface BannerInput {
+  /** `http://127.0.0.1:3000/elements/api-v2` */
+  apiUrl: string;
+  dataDir: string;
+  secrets: ResolvedPlatformSecrets;
+  simulator?: { url: string };
+}
+
+/** The first line of the banner; tests wait for it. */
+export const READY_LINE = 'snow-element local API ready at';
+
+/** How a secret appears in shell commands: its value when local mode made it, the variable when the user set it. */
+const shellValue = (secret: { value: string; source: string }, variable: string) =>
+  secret.source === 'environment' ? `$${variable}` : secret.value;
+
+/**
+ * The ready-to-paste commands, one place for all of them. Add one here when a feature lands.
+ * Commands use double quotes so `$ELEMENT_..._SECRET` expands when the user supplied the secrets.
+ */
+export const curlCommands = (input: BannerInput): { title: string; command: string }[] => [
+  { title: 'Is the API up?', command: `curl -s "${input.apiUrl}/ping"` },
+  ...(input.simulator
+    ? [
+        {
+          title: 'Two incidents straight from the demo ServiceNow',
+          command: `curl -s -u admin:admin "${input.simulator.url}/api/now/table/incident?sysparm_limit=2"`,
+        },
+      ]
+    : []),
+];
+
+/** The `Authorization` value platform commands (instances, ...) will use: `-H "Authorization: ${...}"`. */
+export const platformAuthorization = (secrets: ResolvedPlatformSecrets): string =>
+  `User ${shellValue(secrets.user, 'ELEMENT_USER_SECRET')}, Organization ${shellValue(
+    secrets.organization,
+    'ELEMENT_ORGANIZATION_SECRET',
+  )}`;
+
+const describeSecret = (label: string, variable: string, secret: { value: string; source: string }) => {
+  if (secret.source === 'environment') return `  ${label}: from ${variable}`;
+  const origin = secret.source === 'generated' ? 'generated now' : 'generated earlier';
+  return `  ${label}: ${secret.value}   (${origin}; set ${variable} to choose your own)`;
+};
+
+/**
+ * The start-up banner. It prints the local organization and user secrets on purpose: they are the
+ * user's own credentials for this machine, and this terminal is the only place they can read them.
+ * Nothing else in the code base prints or logs a secret.
+ */
+export const renderBanner = (input: BannerInput): string => {
+  const lines = [
+    `${READY_LINE} ${input.apiUrl}`,
+    `  data dir: ${input.dataDir}`,
+    '',
+    'Local platform credentials (LOCAL SECRETS, shown deliberately; keep them to yourself):',
+    describeSecret('Organization secret', 'ELEMENT_ORGANIZATION_SECRET', input.secrets.organization),
+    describeSecret('User secret        ', 'ELEMENT_USER_SECRET', input.secrets.user),
+    '',
+  ];
+  if (input.simulator) {
+    lines.push(
+      `Demo ServiceNow simulator: ${input.simulator.url}`,
+      '  Basic auth: admin / admin    OAuth client: demo-client / demo-secret',
+      '',
+    );
+  } else {
+    lines.push('Demo ServiceNow simulator: off (DEMO_SERVICENOW=0)', '');
+  }
+  lines.push('Try:');
+  for (const { title, command } of curlCommands(input)) lines.push(`  # ${title}`, `  ${command}`);
+  lines.push('', 'Stop with Ctrl-C.');
+  return `${lines.join('\n')}\n`;
+};

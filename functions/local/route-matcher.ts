@@ -1,0 +1,89 @@
+import type { RouteAuth } from '../routes';
+
+/** A route as local mode sees it: the product's ROUTES, or test routes with their own handler names. */
+export interface LocalRoute {
+  method: string;
+  /** Below the API base path, API Gateway syntax: `/instances/{id}`, `/files/{proxy+}`. */
+  path: string;
+  functionName: string;
+  auth?: RouteAuth;
+}
+
+export type RouteMatch =
+  | { kind: 'found'; route: LocalRoute; pathParameters: Record<string, string> }
+  | { kind: 'methodNotAllowed'; allow: string[] }
+  | { kind: 'notFound' };
+
+type Segment =
+  | { kind: 'literal'; value: string }
+  | { kind: 'param'; name: string }
+  | { kind: 'greedy'; name: string };
+
+interface CompiledRoute {
+  route: LocalRoute;
+  segments: Segment[];
+  /** API Gateway prefers the most specific route: more literal segments first, greedy routes last. */
+  specificity: number;
+}
+
+const splitPath = (path: string) => path.split('/').filter((part) => part.length > 0);
+
+const compile = (route: LocalRoute): CompiledRoute => {
+  const segments = splitPath(route.path).map((part, index, all): Segment => {
+    const param = /^\{([A-Za-z0-9_]+)(\+)?\}$/.exec(part);
+    if (!param) return { kind: 'literal', value: part };
+    if (param[2] && index !== all.length - 1)
+      throw new Error(`Greedy parameter must be last in ${route.path}`);
+    return param[2] ? { kind: 'greedy', name: param[1]! } : { kind: 'param', name: param[1]! };
+  });
+  const literals = segments.filter((segment) => segment.kind === 'literal').length;
+  const greedy = segments.some((segment) => segment.kind === 'greedy');
+  return { route, segments, specificity: literals * 2 + segments.length - (greedy ? 1000 : 0) };
+};
+
+const decode = (part: string) => {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+};
+
+const matchSegments = (segments: Segment[], parts: string[]): Record<string, string> | undefined => {
+  const parameters: Record<string, string> = {};
+  for (const [index, segment] of segments.entries()) {
+    if (segment.kind === 'greedy') {
+      const rest = parts.slice(index);
+      if (rest.length === 0) return undefined;
+      parameters[segment.name] = rest.map(decode).join('/');
+      return parameters;
+    }
+    const part = parts[index];
+    if (part === undefined) return undefined;
+    if (segment.kind === 'literal') {
+      if (part !== segment.value) return undefined;
+    } else {
+      parameters[segment.name] = decode(part);
+    }
+  }
+  return segments.length === parts.length ? parameters : undefined;
+};
+
+/**
+ * Matches a path below the base path against route templates the way API Gateway's HTTP API does:
+ * `{name}` takes one segment, `{name+}` the rest; a known path with another verb is a 405.
+ */
+export const createRouteMatcher = (routes: readonly LocalRoute[]) => {
+  const compiled = routes.map(compile).sort((a, b) => b.specificity - a.specificity);
+  return (method: string, path: string): RouteMatch => {
+    const parts = splitPath(path);
+    const allow = new Set<string>();
+    for (const candidate of compiled) {
+      const pathParameters = matchSegments(candidate.segments, parts);
+      if (!pathParameters) continue;
+      if (candidate.route.method === method) return { kind: 'found', route: candidate.route, pathParameters };
+      allow.add(candidate.route.method);
+    }
+    return allow.size > 0 ? { kind: 'methodNotAllowed', allow: [...allow].sort() } : { kind: 'notFound' };
+  };
+};

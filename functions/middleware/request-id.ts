@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { Logger } from '../../shared/logging';
+import { type ApiEvent, REQUEST_ID_HEADER } from './types';
+
+/** A new request id in CE's format: 24 hex characters (research section 8.2 examples). */
+export const newRequestId = (): string => randomBytes(12).toString('hex');
+
+/** API Gateway's own id when present, so our header matches API Gateway's access logs. */
+export const requestIdOf = (event: ApiEvent): string => event.requestContext?.requestId || newRequestId();
+
+export const withRequestIdHeader = (
+  response: APIGatewayProxyStructuredResultV2,
+  requestId: string,
+): APIGatewayProxyStructuredResultV2 => ({
+  ...response,
+  headers: { ...response.headers, [REQUEST_ID_HEADER]: requestId },
+});
+
+/**
+ * Gives every request an id (stored in `event.requestContext.requestId`, where handlers already look),
+ * tags log lines with it and stamps it on every response, errors included.
+ */
+export const requestIdMiddleware = (
+  logger?: Logger,
+): MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV2> => {
+  const stamp = (request: { event: ApiEvent; response: APIGatewayProxyStructuredResultV2 | null }) => {
+    if (request.response) {
+      request.response = withRequestIdHeader(request.response, request.event.requestContext.requestId);
+    }
+  };
+  return {
+    name: 'requestId',
+    before: (request) => {
+      const requestId = requestIdOf(request.event);
+      request.event.requestContext = { ...request.event.requestContext, requestId };
+      logger?.appendKeys({ requestId });
+    },
+    after: stamp,
+    onError: stamp,
+  };
+};

@@ -1,0 +1,56 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { defaultPlatformSecrets, type PlatformSecretsProvider } from '../../shared/auth';
+import { createLogger, type Logger } from '../../shared/logging';
+import { errorHandlerMiddleware } from './error-handler';
+import { jsonBodyParserMiddleware } from './json-body-parser';
+import { jsonResponseMiddleware } from './json-response';
+import { requirePlatformAuth } from './platform-auth';
+import { requestIdMiddleware } from './request-id';
+import type { ApiEvent, ApiHandler, LambdaHttpHandler } from './types';
+
+export interface WithMiddlewareOptions {
+  /** `platform` requires User + Organization secrets (research section 2); hub auth comes with instances. */
+  auth?: 'none' | 'platform';
+  /** Where platform secrets come from; defaults to Secrets Manager ARNs or plain variables in the environment. */
+  platformSecrets?: PlatformSecretsProvider;
+  /** Non-JSON media types the route accepts (see json-body-parser.ts). */
+  acceptedContentTypes?: readonly string[];
+  logger?: Logger;
+}
+
+let sharedLogger: Logger | undefined;
+const defaultLogger = () => {
+  sharedLogger ??= createLogger();
+  return sharedLogger;
+};
+
+/**
+ * Wraps a handler with the shared HTTP middlewares, so a Lambda entry is one line of wiring:
+ * `export const handler = withMiddleware(async (event) => ({ ... }), { auth: 'platform' })`.
+ *
+ * Order matters. `before` hooks run top to bottom, `after`/`onError` bottom to top:
+ * 1. request id: assigned first, stamped on the final response last (errors included);
+ * 2. error handler: catches everything below, including auth and parse failures;
+ * 3. JSON response: shapes what the handler returns (its own failures still reach 2);
+ * 4. auth: before body parsing, so unauthenticated callers learn nothing about payload rules;
+ * 5. JSON body parser.
+ */
+export const withMiddleware = (
+  handler: ApiHandler,
+  options: WithMiddlewareOptions = {},
+): LambdaHttpHandler => {
+  const logger = options.logger ?? defaultLogger();
+  // The handler returns plain values; the jsonResponse middleware turns them into API Gateway's shape,
+  // which is what the composed function returns.
+  const inner = handler as (event: ApiEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+  const wrapped = middy<ApiEvent, APIGatewayProxyStructuredResultV2>(inner)
+    .use(requestIdMiddleware(logger))
+    .use(errorHandlerMiddleware(logger))
+    .use(jsonResponseMiddleware());
+  if (options.auth === 'platform') {
+    wrapped.use(requirePlatformAuth(options.platformSecrets ?? defaultPlatformSecrets()));
+  }
+  wrapped.use(jsonBodyParserMiddleware({ acceptedContentTypes: options.acceptedContentTypes ?? [] }));
+  return (event: APIGatewayProxyEventV2, context) => wrapped(event, context);
+};

@@ -1,0 +1,18 @@
+export {
+  ACCESS_LOG_FORMAT,
+  ApiConstruct,
+  type ApiConstructProps,
+  DEFAULT_THROTTLE,
+  PUBLIC_ROUTE_JUSTIFICATIONS,
+  type RouteAuthorizers,
+  routeKeyOf,
+} from './api';
+export {
+  ElementFunction,
+  type ElementFunctionProps,
+  type ElementLogLevel,
+  ESM_REQUIRE_BANNER,
+} from './element-function';
+export { Foundation, type FoundationProps } from './foundation';
+export { PLATFORM_SECRET_LENGTH, PlatformSecrets, type PlatformSecretsProps } from './secrets';
+export { STATE_TABLE_SCHEMA, StateTable, type StateTableProps } from './state';

@@ -1,0 +1,56 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ApiConstruct, type ElementLogLevel, Foundation, type RouteAuthorizers } from './constructs';
+
+export interface SnowElementStackProps extends StackProps {
+  /** `ELEMENT_ALLOWED_HOSTS` for the functions; default '' (only public ServiceNow hosts). */
+  allowedHosts?: string;
+  /** default INFO */
+  logLevel?: ElementLogLevel;
+  /** Retention of function and access logs; default one month. */
+  logRetention?: logs.RetentionDays;
+  /** Passed to ApiConstruct; see its `authorizers` prop. */
+  authorizers?: RouteAuthorizers;
+}
+
+/** `service` key of every structured log line (POWERTOOLS_SERVICE_NAME). */
+export const SERVICE_NAME = 'snow-element';
+
+/**
+ * The whole element in one stack, one construct per capability. `Foundation` holds what they share
+ * (key, platform secrets, state table); each later capability (instances, hub, events, bulk,
+ * transformations) adds its construct here and takes grants from the foundation.
+ */
+export class SnowElementStack extends Stack {
+  readonly foundation: Foundation;
+  readonly api: ApiConstruct;
+
+  constructor(scope: Construct, id: string, props: SnowElementStackProps = {}) {
+    super(scope, id, props);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    this.foundation = new Foundation(this, 'Foundation', { allowedHosts: props.allowedHosts ?? '' });
+    this.api = new ApiConstruct(this, 'Api', {
+      environment: this.foundation.functionEnvironment,
+      serviceName: SERVICE_NAME,
+      logLevel: props.logLevel ?? 'INFO',
+      logRetention,
+      authorizers: props.authorizers,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the element API', value: this.api.baseUrl });
+    new CfnOutput(this, 'OrganizationSecretArn', {
+      description: 'ELEMENT_ORGANIZATION_SECRET (read it with: aws secretsmanager get-secret-value)',
+      value: this.foundation.secrets.organizationSecret.secretArn,
+    });
+    new CfnOutput(this, 'UserSecretArn', {
+      description: 'ELEMENT_USER_SECRET (read it with: aws secretsmanager get-secret-value)',
+      value: this.foundation.secrets.userSecret.secretArn,
+    });
+    new CfnOutput(this, 'StateTableName', {
+      description: 'DynamoDB state table',
+      value: this.foundation.state.table.tableName,
+    });
+  }
+}

@@ -1,0 +1,287 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  assertValidKey,
+  assertValidUpdate,
+  ConditionFailedError,
+  epochSeconds,
+  InvalidCursorError,
+  ItemTooLargeError,
+  isExpired,
+  queryLimit,
+  type SortKeyCondition,
+  STATE_TABLE_SCHEMA,
+  type StateItem,
+  type StateTable,
+} from '../../ports';
+
+/**
+ * The state table on DynamoDB through the DocumentClient. Build the client once per container:
+ * `DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } })`.
+ *
+ * DynamoDB's TTL sweeper deletes expired items up to days late, so reads filter them out and
+ * `ifNotExists` treats them as absent (same behaviour as the local adapter). Because `Limit` applies
+ * before that filter, a query page can be short and still carry a cursor.
+ */
+export interface AwsStateTableOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  now?: () => number;
+}
+
+const {
+  partitionKey: PK,
+  sortKey: SK,
+  gsi1,
+  ttlAttribute: TTL,
+  versionAttribute: VERSION,
+} = STATE_TABLE_SCHEMA;
+
+export function createAwsStateTable(options: AwsStateTableOptions): StateTable {
+  const { client, tableName: TableName } = options;
+  const now = options.now ?? Date.now;
+
+  const conditional = async <T>(send: () => Promise<T>): Promise<T> => {
+    try {
+      return await send();
+    } catch (error) {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as { name?: unknown }).name === 'ConditionalCheckFailedException'
+      ) {
+        throw new ConditionFailedError(undefined, { cause: error });
+      }
+      if (
+        (error as Error).name === 'ValidationException' &&
+        /maximum allowed size/i.test((error as Error).message)
+      ) {
+        throw new ItemTooLargeError({ cause: error });
+      }
+      throw error;
+    }
+  };
+
+  // `version = :v` on a live item.
+  const versionCondition = (version: number) => ({
+    expression: '#version = :expectedVersion AND (attribute_not_exists(#ttl) OR #ttl > :now)',
+    names: { '#version': VERSION, '#ttl': TTL },
+    values: { ':expectedVersion': version, ':now': epochSeconds(now()) },
+  });
+
+  return {
+    async get(key) {
+      assertValidKey(key);
+      const { Item } = await client.send(new GetCommand({ TableName, Key: { [PK]: key.pk, [SK]: key.sk } }));
+      const item = Item as StateItem | undefined;
+      return item && !isExpired(item, now()) ? item : undefined;
+    },
+
+    async put(input, options = {}) {
+      assertValidKey(input);
+      const item: StateItem = { ...input, [VERSION]: (options.ifVersion ?? 0) + 1 };
+      const names: Record<string, string> = {};
+      const values: Record<string, unknown> = {};
+      const conditions: string[] = [];
+      if (options.ifNotExists) {
+        conditions.push('(attribute_not_exists(#pk) OR #ttl <= :now)');
+        Object.assign(names, { '#pk': PK, '#ttl': TTL });
+        values[':now'] = epochSeconds(now());
+      }
+      if (options.ifVersion !== undefined) {
+        const c = versionCondition(options.ifVersion);
+        conditions.push(`(${c.expression})`);
+        Object.assign(names, c.names);
+        Object.assign(values, c.values);
+      }
+      await conditional(() =>
+        client.send(
+          new PutCommand({
+            TableName,
+            Item: item,
+            ...(conditions.length
+              ? {
+                  ConditionExpression: conditions.join(' AND '),
+                  ExpressionAttributeNames: names,
+                  ExpressionAttributeValues: values,
+                }
+              : {}),
+          }),
+        ),
+      );
+      return removeUndefined(item);
+    },
+
+    async update(key, set, options = {}) {
+      assertValidKey(key);
+      assertValidUpdate(set, options.remove);
+      const names: Record<string, string> = { '#version': VERSION };
+      const values: Record<string, unknown> = { ':one': 1 };
+      const sets: string[] = [];
+      const removes: string[] = [];
+      let n = 0;
+      for (const [name, value] of Object.entries(set)) {
+        names[`#a${n}`] = name;
+        if (value === undefined) removes.push(`#a${n}`);
+        else {
+          values[`:a${n}`] = value;
+          sets.push(`#a${n} = :a${n}`);
+        }
+        n++;
+      }
+      for (const name of options.remove ?? []) {
+        names[`#a${n}`] = name;
+        removes.push(`#a${n}`);
+        n++;
+      }
+      const conditions: string[] = [];
+      if (options.ifExists) {
+        conditions.push('(attribute_exists(#pk) AND (attribute_not_exists(#ttl) OR #ttl > :now))');
+        Object.assign(names, { '#pk': PK, '#ttl': TTL });
+        values[':now'] = epochSeconds(now());
+      }
+      if (options.ifVersion !== undefined) {
+        const c = versionCondition(options.ifVersion);
+        conditions.push(`(${c.expression})`);
+        Object.assign(names, c.names);
+        Object.assign(values, c.values);
+      }
+      const expression = [
+        sets.length ? `SET ${sets.join(', ')}` : '',
+        removes.length ? `REMOVE ${removes.join(', ')}` : '',
+        'ADD #version :one',
+      ]
+        .filter(Boolean)
+        .join(' ');
+      const { Attributes } = await conditional(() =>
+        client.send(
+          new UpdateCommand({
+            TableName,
+            Key: { [PK]: key.pk, [SK]: key.sk },
+            UpdateExpression: expression,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ...(conditions.length ? { ConditionExpression: conditions.join(' AND ') } : {}),
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return Attributes as StateItem;
+    },
+
+    async delete(key, options = {}) {
+      assertValidKey(key);
+      const c = options.ifVersion === undefined ? undefined : versionCondition(options.ifVersion);
+      await conditional(() =>
+        client.send(
+          new DeleteCommand({
+            TableName,
+            Key: { [PK]: key.pk, [SK]: key.sk },
+            ...(c
+              ? {
+                  ConditionExpression: c.expression,
+                  ExpressionAttributeNames: c.names,
+                  ExpressionAttributeValues: c.values,
+                }
+              : {}),
+          }),
+        ),
+      );
+    },
+
+    async query(input) {
+      const limit = queryLimit(input.limit);
+      const onIndex = input.index === 'gsi1';
+      const names: Record<string, string> = {
+        '#pk': onIndex ? gsi1.partitionKey : PK,
+        '#sk': onIndex ? gsi1.sortKey : SK,
+        '#ttl': TTL,
+      };
+      const values: Record<string, unknown> = { ':pk': input.pk, ':now': epochSeconds(now()) };
+      let keyCondition = '#pk = :pk';
+      if (input.sk) keyCondition += ` AND ${sortKeyExpression(input.sk, values)}`;
+      const request: QueryCommandInput = {
+        TableName,
+        KeyConditionExpression: keyCondition,
+        FilterExpression: 'attribute_not_exists(#ttl) OR #ttl > :now',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        Limit: limit,
+        ScanIndexForward: !input.descending,
+      };
+      if (onIndex) request.IndexName = gsi1.indexName;
+      if (input.cursor !== undefined) request.ExclusiveStartKey = decodeCursor(input.cursor);
+      // Without a sort key condition the sk reference would be unused, which DynamoDB rejects.
+      if (!input.sk) delete names['#sk'];
+      const { Items = [], LastEvaluatedKey } = await client.send(new QueryCommand(request));
+      return {
+        items: Items as StateItem[],
+        ...(LastEvaluatedKey ? { cursor: encodeCursor(LastEvaluatedKey) } : {}),
+      };
+    },
+  };
+}
+
+function sortKeyExpression(condition: SortKeyCondition, values: Record<string, unknown>): string {
+  if ('eq' in condition) {
+    values[':sk'] = condition.eq;
+    return '#sk = :sk';
+  }
+  if ('beginsWith' in condition) {
+    values[':sk'] = condition.beginsWith;
+    return 'begins_with(#sk, :sk)';
+  }
+  if ('between' in condition) {
+    values[':sk'] = condition.between[0];
+    values[':sk2'] = condition.between[1];
+    return '#sk BETWEEN :sk AND :sk2';
+  }
+  const [operator, value] =
+    'gt' in condition
+      ? ['>', condition.gt]
+      : 'gte' in condition
+        ? ['>=', condition.gte]
+        : 'lt' in condition
+          ? ['<', condition.lt]
+          : ['<=', condition.lte];
+  values[':sk'] = value;
+  return `#sk ${operator} :sk`;
+}
+
+function removeUndefined(item: StateItem): StateItem {
+  const copy = { ...item };
+  for (const [name, value] of Object.entries(copy)) if (value === undefined) delete copy[name];
+  return copy;
+}
+
+// The cursor is DynamoDB's LastEvaluatedKey (key strings only), base64url JSON.
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+const CURSOR_ATTRIBUTES = new Set<string>([PK, SK, gsi1.partitionKey, gsi1.sortKey]);
+
+function decodeCursor(cursor: string): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch (cause) {
+    throw new InvalidCursorError({ cause });
+  }
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    !Object.entries(value).every(([k, v]) => CURSOR_ATTRIBUTES.has(k) && typeof v === 'string')
+  ) {
+    throw new InvalidCursorError();
+  }
+  return value as Record<string, string>;
+}

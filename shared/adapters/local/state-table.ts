@@ -1,0 +1,286 @@
+import type { FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  assertValidKey,
+  assertValidUpdate,
+  ConditionFailedError,
+  InvalidCursorError,
+  ItemTooLargeError,
+  isExpired,
+  itemSize,
+  MAX_ITEM_BYTES,
+  type QueryPage,
+  queryLimit,
+  type SortKeyCondition,
+  type StateItem,
+  type StateKey,
+  type StateTable,
+} from '../../ports';
+import { isNotFound, writeFileAtomic } from './atomic-file';
+
+/**
+ * The state table for local mode: an in-memory map persisted as an append-only JSON-lines log
+ * (`<dataDir>/state/table.jsonl`, one `{"put":item}` or `{"del":key}` per write), replayed and
+ * compacted on open, so state survives a restart of `npm start`. A torn last line (crash mid-write)
+ * is ignored on replay. One process per data dir.
+ *
+ * Semantics follow DynamoDB, including TTL: an expired item stays stored (an unconditional update
+ * still sees its attributes, as DynamoDB does until its TTL sweeper runs) but reads as absent and
+ * counts as absent for `ifNotExists`. Expired items are purged when the log is compacted.
+ */
+export interface LocalStateTableOptions {
+  dataDir: string;
+  /** Clock in epoch ms (TTL), injectable for tests. */
+  now?: () => number;
+}
+
+export interface LocalStateTable extends StateTable {
+  /** Wait for pending writes and release the log file. */
+  close(): Promise<void>;
+}
+
+type LogLine = { put: StateItem } | { del: StateKey };
+
+export function createLocalStateTable(options: LocalStateTableOptions): LocalStateTable {
+  const now = options.now ?? Date.now;
+  const dir = join(options.dataDir, 'state');
+  const logPath = join(dir, 'table.jsonl');
+  const partitions = new Map<string, Map<string, StateItem>>();
+  let log: FileHandle | undefined;
+  let logLines = 0;
+  let writes: Promise<void> = Promise.resolve();
+  let loaded: Promise<void> | undefined;
+
+  const raw = (key: StateKey) => partitions.get(key.pk)?.get(key.sk);
+  const live = (key: StateKey) => {
+    const item = raw(key);
+    return item && !isExpired(item, now()) ? item : undefined;
+  };
+  const store = (item: StateItem) => {
+    let partition = partitions.get(item.pk);
+    if (!partition) {
+      partition = new Map();
+      partitions.set(item.pk, partition);
+    }
+    partition.set(item.sk, item);
+  };
+  const remove = (key: StateKey) => {
+    const partition = partitions.get(key.pk);
+    partition?.delete(key.sk);
+    if (partition?.size === 0) partitions.delete(key.pk);
+  };
+  const count = () => {
+    let n = 0;
+    for (const partition of partitions.values()) n += partition.size;
+    return n;
+  };
+
+  async function load(): Promise<void> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    let text = '';
+    try {
+      text = await readFile(logPath, 'utf8');
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      let entry: LogLine;
+      try {
+        entry = JSON.parse(line) as LogLine;
+      } catch {
+        continue; // torn write from a crash
+      }
+      if ('put' in entry) store(entry.put);
+      else remove(entry.del);
+      logLines++;
+    }
+    await compact();
+  }
+
+  /** Rewrite the log as one line per live item; dropping overwritten and expired entries. */
+  async function compact(): Promise<void> {
+    const t = now();
+    const lines: string[] = [];
+    for (const partition of partitions.values()) {
+      for (const [sk, item] of partition) {
+        if (isExpired(item, t)) partition.delete(sk);
+        else lines.push(JSON.stringify({ put: item }));
+      }
+    }
+    for (const [pk, partition] of partitions) if (partition.size === 0) partitions.delete(pk);
+    await log?.close();
+    await writeFileAtomic(logPath, lines.length ? `${lines.join('\n')}\n` : '');
+    log = await open(logPath, 'a', 0o600);
+    logLines = lines.length;
+  }
+
+  const ready = () => {
+    loaded ??= load();
+    return loaded;
+  };
+
+  /** Append in call order; the returned promise settles when this line is written. */
+  const append = (entry: LogLine): Promise<void> => {
+    const line = `${JSON.stringify(entry)}\n`;
+    const written = writes.then(async () => {
+      if (!log) throw new Error('State table is closed');
+      await log.appendFile(line);
+      logLines++;
+      if (logLines > 1000 && logLines > 4 * count()) await compact();
+    });
+    // One failed write (disk full) fails its caller, not every later write.
+    writes = written.catch(() => undefined);
+    return written;
+  };
+
+  const copy = (item: StateItem): StateItem => structuredClone(item);
+  const versionMatches = (item: StateItem | undefined, version: number) =>
+    item !== undefined && !isExpired(item, now()) && item.version === version;
+
+  return {
+    async get(key) {
+      assertValidKey(key);
+      await ready();
+      const item = live(key);
+      return item && copy(item);
+    },
+
+    async put(input, options = {}) {
+      assertValidKey(input);
+      await ready();
+      // Check and write without an await in between: that is what makes the condition atomic here.
+      if (options.ifNotExists && live(input)) throw new ConditionFailedError();
+      if (options.ifVersion !== undefined && !versionMatches(raw(input), options.ifVersion)) {
+        throw new ConditionFailedError();
+      }
+      const item = withoutUndefined({ ...copy(input), version: (options.ifVersion ?? 0) + 1 });
+      if (itemSize(item) > MAX_ITEM_BYTES) throw new ItemTooLargeError();
+      store(item);
+      await append({ put: item });
+      return copy(item);
+    },
+
+    async update(key, set, options = {}) {
+      assertValidKey(key);
+      assertValidUpdate(set, options.remove);
+      await ready();
+      const existing = raw(key);
+      if (options.ifExists && !live(key)) throw new ConditionFailedError();
+      if (options.ifVersion !== undefined && !versionMatches(existing, options.ifVersion)) {
+        throw new ConditionFailedError();
+      }
+      const item: StateItem = existing ? copy(existing) : { pk: key.pk, sk: key.sk };
+      for (const [name, value] of Object.entries(structuredClone(set))) {
+        if (value === undefined) delete item[name];
+        else item[name] = value;
+      }
+      for (const name of options.remove ?? []) delete item[name];
+      item.version = (typeof existing?.version === 'number' ? existing.version : 0) + 1;
+      if (itemSize(item) > MAX_ITEM_BYTES) throw new ItemTooLargeError();
+      store(item);
+      await append({ put: item });
+      return copy(item);
+    },
+
+    async delete(key, options = {}) {
+      assertValidKey(key);
+      await ready();
+      if (options.ifVersion !== undefined && !versionMatches(raw(key), options.ifVersion)) {
+        throw new ConditionFailedError();
+      }
+      if (!raw(key)) return;
+      remove(key);
+      await append({ del: { pk: key.pk, sk: key.sk } });
+    },
+
+    async query(input) {
+      const limit = queryLimit(input.limit);
+      await ready();
+      const t = now();
+      const onIndex = input.index === 'gsi1';
+      const rows: { sort: string; item: StateItem }[] = [];
+      const consider = (item: StateItem, sort: unknown) => {
+        if (typeof sort !== 'string' || isExpired(item, t)) return;
+        if (input.sk && !matches(sort, input.sk)) return;
+        rows.push({ sort, item });
+      };
+      if (onIndex) {
+        for (const partition of partitions.values()) {
+          for (const item of partition.values()) if (item.gsi1pk === input.pk) consider(item, item.gsi1sk);
+        }
+      } else {
+        for (const item of partitions.get(input.pk)?.values() ?? []) consider(item, item.sk);
+      }
+      const direction = input.descending ? -1 : 1;
+      const tuple = (row: { sort: string; item: StateItem }): string[] =>
+        onIndex ? [row.sort, row.item.pk, row.item.sk] : [row.sort];
+      rows.sort((a, b) => direction * compareTuples(tuple(a), tuple(b)));
+      let start = 0;
+      if (input.cursor !== undefined) {
+        const after = decodeCursor(input.cursor, onIndex ? 3 : 1);
+        start = rows.findIndex((row) => direction * compareTuples(tuple(row), after) > 0);
+        if (start < 0) start = rows.length;
+      }
+      const pageRows = rows.slice(start, start + limit);
+      const page: QueryPage = { items: pageRows.map((row) => copy(row.item)) };
+      const last = pageRows.at(-1);
+      if (last && start + limit < rows.length) page.cursor = encodeCursor(tuple(last));
+      return page;
+    },
+
+    async close() {
+      await ready().catch(() => undefined);
+      await writes.catch(() => undefined);
+      await log?.close();
+      log = undefined;
+    },
+  };
+}
+
+function withoutUndefined(item: StateItem): StateItem {
+  for (const [name, value] of Object.entries(item)) if (value === undefined) delete item[name];
+  return item;
+}
+
+/** DynamoDB orders string keys by their UTF-8 bytes, which differs from JS's UTF-16 order. */
+export function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function compareTuples(a: string[], b: string[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const c = compareUtf8(a[i] ?? '', b[i] ?? '');
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+function matches(value: string, condition: SortKeyCondition): boolean {
+  if ('eq' in condition) return value === condition.eq;
+  if ('beginsWith' in condition) return value.startsWith(condition.beginsWith);
+  if ('between' in condition) {
+    return compareUtf8(value, condition.between[0]) >= 0 && compareUtf8(value, condition.between[1]) <= 0;
+  }
+  if ('gt' in condition) return compareUtf8(value, condition.gt) > 0;
+  if ('gte' in condition) return compareUtf8(value, condition.gte) >= 0;
+  if ('lt' in condition) return compareUtf8(value, condition.lt) < 0;
+  return compareUtf8(value, condition.lte) <= 0;
+}
+
+function encodeCursor(tuple: string[]): string {
+  return Buffer.from(JSON.stringify(tuple)).toString('base64url');
+}
+
+function decodeCursor(cursor: string, length: number): string[] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === length && value.every((v) => typeof v === 'string')) {
+      return value;
+    }
+  } catch (cause) {
+    throw new InvalidCursorError({ cause });
+  }
+  throw new InvalidCursorError();
+}

@@ -1,0 +1,3 @@
+export * from './authorization-header';
+export * from './platform-secrets';
+export * from './verify-platform-credentials';

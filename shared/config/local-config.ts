@@ -1,0 +1,49 @@
+import { ConfigError } from './config-error';
+import { type Env, readAllowedHosts, readFlag, readPort, readString } from './parse';
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
+export type ConfigLogLevel = (typeof LOG_LEVELS)[number];
+
+/** Everything `npm start` reads from its environment (README "Local mode"). */
+export interface LocalConfig {
+  /** API port; 0 picks a free one. */
+  port: number;
+  /** Interface the API listens on; loopback by default so the demo is not reachable from the network. */
+  host: string;
+  /** Files standing in for S3, Secrets Manager and the state table. */
+  dataDir: string;
+  /** Unset -> generated once and persisted in dataDir. */
+  organizationSecret: string | undefined;
+  userSecret: string | undefined;
+  /** Hosts exempt from the SSRF guard; local mode allows loopback so the demo simulator works. */
+  allowedHosts: string[];
+  demoServiceNow: boolean;
+  demoServiceNowPort: number;
+  logLevel: ConfigLogLevel | undefined;
+}
+
+export const LOCAL_DEFAULTS = {
+  port: 3000,
+  host: '127.0.0.1',
+  dataDir: './.element-data',
+  allowedHosts: 'localhost,127.0.0.1',
+  demoServiceNowPort: 3001,
+} as const;
+
+export const readLocalConfig = (env: Env): LocalConfig => {
+  const logLevel = readString(env, 'LOG_LEVEL')?.toUpperCase();
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return {
+    port: readPort(env, 'PORT', LOCAL_DEFAULTS.port),
+    host: readString(env, 'HOST') ?? LOCAL_DEFAULTS.host,
+    dataDir: readString(env, 'ELEMENT_DATA_DIR') ?? LOCAL_DEFAULTS.dataDir,
+    organizationSecret: readString(env, 'ELEMENT_ORGANIZATION_SECRET'),
+    userSecret: readString(env, 'ELEMENT_USER_SECRET'),
+    allowedHosts: readAllowedHosts(env, LOCAL_DEFAULTS.allowedHosts),
+    demoServiceNow: readFlag(env, 'DEMO_SERVICENOW', true),
+    demoServiceNowPort: readPort(env, 'DEMO_SERVICENOW_PORT', LOCAL_DEFAULTS.demoServiceNowPort),
+    logLevel: logLevel as ConfigLogLevel | undefined,
+  };
+};

@@ -1,0 +1,40 @@
+import { ConfigError } from './config-error';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** An unset or blank variable counts as absent, the way shells and .env files usually mean it. */
+export const readString = (env: Env, name: string): string | undefined => {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+};
+
+export const readPort = (env: Env, name: string, fallback: number): number => {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65_535) {
+    throw new ConfigError(`${name} must be a port number between 0 and 65535`);
+  }
+  return port;
+};
+
+/** `0`, `false`, `no`, `off` switch a flag off; anything else set switches it on. */
+export const readFlag = (env: Env, name: string, fallback: boolean): boolean => {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  return !['0', 'false', 'no', 'off'].includes(raw.toLowerCase());
+};
+
+/** Comma-separated `host` or `host:port` entries (ELEMENT_ALLOWED_HOSTS), lower-cased, blanks dropped. */
+export const parseHostList = (raw: string | undefined): string[] =>
+  (raw ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry.length > 0);
+
+/**
+ * ELEMENT_ALLOWED_HOSTS: hosts exempt from the SSRF guard. Unset -> `fallback` (none for a deployed
+ * stack, loopback in local mode); set but empty -> none.
+ */
+export const readAllowedHosts = (env: Env, fallback = ''): string[] =>
+  parseHostList(env.ELEMENT_ALLOWED_HOSTS ?? fallback);

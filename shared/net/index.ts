@@ -1,0 +1,19 @@
+export type { AllowedHosts } from './allowed-hosts';
+export {
+  allowedHostsFromEnv,
+  DEFAULT_ALLOWED_HOSTS,
+  normalizeHost,
+  parseAllowedHosts,
+} from './allowed-hosts';
+export type { GuardedLookup, OutboundAgentOptions } from './outbound-agent';
+export { createGuardedLookup, createOutboundAgent, sharedOutboundAgent } from './outbound-agent';
+export type { OutboundPolicy, ResolvedAddress, Resolver } from './ssrf-guard';
+export {
+  addressRange,
+  assertOutboundUrlShape,
+  assertPublicAddresses,
+  checkOutboundUrl,
+  isPublicAddress,
+  OutboundUrlRefusedError,
+  systemResolver,
+} from './ssrf-guard';

@@ -1,0 +1,204 @@
+import { badRequest, ElementError } from '../errors';
+import type { OnTokens } from './auth';
+import { createAuthorizer } from './auth';
+import type { SemaphoreRegistry } from './concurrency';
+import { DEFAULT_CONCURRENCY, defaultSemaphores } from './concurrency';
+import type { HttpOptions } from './context';
+import { buildHttpContext } from './context';
+import { exchange, interpret } from './http';
+import { withRetries } from './retry';
+import type {
+  ListResult,
+  QueryValue,
+  ServiceNowAuth,
+  ServiceNowRequest,
+  ServiceNowResponse,
+  SnRecord,
+  TableParams,
+} from './types';
+
+export interface ServiceNowClientOptions extends HttpOptions {
+  auth: ServiceNowAuth;
+  /** Max concurrent requests per instance+identity (research C.8). Default 4. */
+  concurrency?: number;
+  /** Where the per-instance semaphores live. Default: process-wide registry. */
+  semaphores?: SemaphoreRegistry;
+  /** Called with new OAuth tokens so the caller can persist them. */
+  onTokens?: OnTokens;
+  /** How long before expiry an OAuth token is refreshed. Default 60 s. */
+  refreshSkewMs?: number;
+}
+
+export interface ServiceNowClient {
+  readonly baseUrl: string;
+  request<T = unknown>(req: ServiceNowRequest): Promise<ServiceNowResponse<T>>;
+  list(table: string, params?: TableParams): Promise<ListResult>;
+  get(table: string, sysId: string, params?: TableParams): Promise<SnRecord>;
+  create(table: string, record: SnRecord, params?: TableParams): Promise<SnRecord>;
+  /** PATCH: only the given fields change. */
+  update(table: string, sysId: string, record: SnRecord, params?: TableParams): Promise<SnRecord>;
+  /** PUT (ServiceNow treats it as a partial update too, research A.1). */
+  replace(table: string, sysId: string, record: SnRecord, params?: TableParams): Promise<SnRecord>;
+  delete(table: string, sysId: string): Promise<void>;
+  /** Row count through the Aggregate API (research C.2), without reading rows. */
+  count(table: string, query?: string): Promise<number>;
+  // Attachments (research C.1) come with a later issue: request() already sends Uint8Array bodies
+  // with a caller-chosen content-type; binary downloads will need a streaming variant of exchange().
+}
+
+const TABLE_NAME = /^[A-Za-z0-9_]+$/;
+const SYS_ID = /^[A-Za-z0-9_.-]+$/;
+
+export const tablePath = (table: string, sysId?: string): string => {
+  if (!TABLE_NAME.test(table)) throw badRequest(`Invalid ServiceNow table name: ${JSON.stringify(table)}`);
+  if (sysId === undefined) return `/api/now/table/${table}`;
+  if (!SYS_ID.test(sysId)) throw badRequest(`Invalid ServiceNow record id: ${JSON.stringify(sysId)}`);
+  return `/api/now/table/${table}/${sysId}`;
+};
+
+export const tableQuery = (params: TableParams = {}): Record<string, QueryValue> => ({
+  sysparm_query: params.query === '' ? undefined : params.query,
+  sysparm_fields: params.fields && params.fields.length > 0 ? params.fields.join(',') : undefined,
+  sysparm_limit: params.limit,
+  sysparm_offset: params.offset,
+  sysparm_display_value: params.displayValue === undefined ? undefined : String(params.displayValue),
+  sysparm_exclude_reference_link: params.excludeReferenceLink,
+  sysparm_no_count: params.noCount,
+  ...params.extra,
+});
+
+const buildUrl = (baseUrl: string, path: string, query: Record<string, QueryValue> = {}): string => {
+  if (!path.startsWith('/') || path.startsWith('//')) throw badRequest('ServiceNow path must start with "/"');
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) search.set(key, String(value));
+  }
+  const qs = search.toString();
+  return `${baseUrl}${path}${qs === '' ? '' : `?${qs}`}`;
+};
+
+/** `Link: <url>;rel="next"` (research A.3: no space before `;rel` on real instances; accept both). */
+export const hasNextLink = (link: string | undefined): boolean =>
+  link !== undefined && /;\s*rel="?next"?/i.test(link);
+
+const resultOf = (body: unknown): unknown =>
+  typeof body === 'object' && body !== null && 'result' in body
+    ? (body as { result: unknown }).result
+    : undefined;
+
+const recordOf = (body: unknown): SnRecord => {
+  const result = resultOf(body);
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) {
+    throw new ElementError(502, 'ServiceNow returned an unexpected response (no record in "result")');
+  }
+  return result as SnRecord;
+};
+
+export const createServiceNowClient = (options: ServiceNowClientOptions): ServiceNowClient => {
+  const ctx = buildHttpContext(options);
+  const authorizer = createAuthorizer(ctx, options.auth, options.onTokens, options.refreshSkewMs);
+  const semaphore = (options.semaphores ?? defaultSemaphores).get(
+    `${ctx.baseUrl}|${authorizer.identity}`,
+    options.concurrency ?? DEFAULT_CONCURRENCY,
+  );
+  const retryDeps = { policy: ctx.retry, sleep: ctx.sleep, random: ctx.random };
+
+  const request = async <T>(req: ServiceNowRequest): Promise<ServiceNowResponse<T>> => {
+    const url = buildUrl(ctx.baseUrl, req.path, req.query);
+    // Lower-cased so a caller's `Accept` replaces ours instead of doubling it; Authorization is ours
+    // alone, and cookies are never sent (research A.4/C.8).
+    const headers: Record<string, string> = { accept: 'application/json' };
+    for (const [name, value] of Object.entries(req.headers ?? {})) {
+      const key = name.toLowerCase();
+      if (key !== 'authorization' && key !== 'cookie') headers[key] = value;
+    }
+    let body: string | Uint8Array | undefined;
+    if (req.body !== undefined) {
+      if (typeof req.body === 'string' || req.body instanceof Uint8Array) {
+        body = req.body;
+      } else {
+        body = JSON.stringify(req.body);
+        headers['content-type'] ??= 'application/json';
+      }
+    }
+    let recoveredFromUnauthorized = false;
+    for (;;) {
+      let unauthorizedWith: string | undefined;
+      try {
+        const response = await withRetries(req.method, retryDeps, async () => {
+          const authorization = await authorizer.authorization();
+          const result = await semaphore.run(() =>
+            exchange(ctx, { method: req.method, url, headers: { ...headers, authorization }, body }),
+          );
+          if (!result.ok) return result;
+          if (result.value.status === 401) unauthorizedWith = authorization;
+          return interpret(req.method, result.value, ctx.clock.now());
+        });
+        return response as ServiceNowResponse<T>;
+      } catch (err) {
+        // One more try with a fresh token after a 401 (expired/revoked early), then give up.
+        if (unauthorizedWith !== undefined && !recoveredFromUnauthorized) {
+          recoveredFromUnauthorized = true;
+          if (await authorizer.recoverFromUnauthorized(unauthorizedWith)) continue;
+        }
+        throw err;
+      }
+    }
+  };
+
+  const list = async (table: string, params: TableParams = {}): Promise<ListResult> => {
+    const response = await request({ method: 'GET', path: tablePath(table), query: tableQuery(params) });
+    const result = resultOf(response.body);
+    if (!Array.isArray(result)) {
+      throw new ElementError(502, 'ServiceNow returned an unexpected response (no list in "result")');
+    }
+    const total = response.headers['x-total-count'];
+    return {
+      records: result.filter(
+        (row): row is SnRecord => typeof row === 'object' && row !== null && Object.keys(row).length > 0,
+      ),
+      totalCount: total === undefined || total === '' ? undefined : Number(total),
+      hasNext: hasNextLink(response.headers.link),
+      headers: response.headers,
+    };
+  };
+
+  const write = async (
+    method: 'POST' | 'PUT' | 'PATCH',
+    path: string,
+    record: SnRecord,
+    params: TableParams,
+  ): Promise<SnRecord> =>
+    recordOf((await request({ method, path, query: tableQuery(params), body: record })).body);
+
+  return {
+    baseUrl: ctx.baseUrl,
+    request,
+    list,
+    get: async (table, sysId, params = {}) =>
+      recordOf(
+        (await request({ method: 'GET', path: tablePath(table, sysId), query: tableQuery(params) })).body,
+      ),
+    create: (table, record, params = {}) => write('POST', tablePath(table), record, params),
+    update: (table, sysId, record, params = {}) => write('PATCH', tablePath(table, sysId), record, params),
+    replace: (table, sysId, record, params = {}) => write('PUT', tablePath(table, sysId), record, params),
+    delete: async (table, sysId) => {
+      await request({ method: 'DELETE', path: tablePath(table, sysId) });
+    },
+    count: async (table, query) => {
+      if (!TABLE_NAME.test(table))
+        throw badRequest(`Invalid ServiceNow table name: ${JSON.stringify(table)}`);
+      const response = await request({
+        method: 'GET',
+        path: `/api/now/stats/${table}`,
+        query: { sysparm_count: true, sysparm_query: query === '' ? undefined : query },
+      });
+      const result = resultOf(response.body) as { stats?: { count?: unknown } } | undefined;
+      const count = Number(result?.stats?.count);
+      if (!Number.isFinite(count)) {
+        throw new ElementError(502, 'ServiceNow returned an unexpected response (no count in "stats")');
+      }
+      return count;
+    },
+  };
+};

@@ -1,0 +1,87 @@
+import { ElementError } from '../errors';
+
+/**
+ * ServiceNow refused our credentials for good (bad password, revoked refresh token, OAuth
+ * client misconfigured). Distinct type so the instances capability can mark an instance invalid.
+ */
+export class ServiceNowAuthError extends ElementError {
+  constructor(message: string, providerMessage?: string) {
+    super(401, message, providerMessage === undefined ? {} : { providerMessage });
+    this.name = 'ServiceNowAuthError';
+  }
+}
+
+export const HTML_INSTEAD_OF_JSON =
+  'ServiceNow returned HTML instead of JSON; the instance may be hibernating or the URL may be wrong';
+
+/** ServiceNow error envelope (research A.4): `{"error":{"message","detail"},"status":"failure"}`. */
+export const providerMessageOf = (body: unknown): string | undefined => {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const record = body as Record<string, unknown>;
+  const error = record.error;
+  if (typeof error === 'object' && error !== null) {
+    const { message, detail } = error as Record<string, unknown>;
+    const m = typeof message === 'string' && message !== '' ? message : undefined;
+    const d = typeof detail === 'string' && detail !== '' ? detail : undefined;
+    if (m !== undefined && d !== undefined && d !== m) return `${m}: ${d}`;
+    return m ?? d;
+  }
+  // The OAuth endpoint answers `{"error":"server_error","error_description":"access_denied"}` (C.5).
+  if (typeof error === 'string') {
+    const description = record.error_description;
+    return typeof description === 'string' && description !== '' ? `${error}: ${description}` : error;
+  }
+  return undefined;
+};
+
+const MESSAGES: Record<number, [number, string]> = {
+  400: [400, 'ServiceNow rejected the request as invalid'],
+  401: [401, 'ServiceNow rejected the credentials'],
+  403: [403, 'ServiceNow denied access to the resource'],
+  404: [404, 'ServiceNow did not find the requested resource'],
+  405: [405, 'ServiceNow does not allow this method on the resource'],
+  406: [406, 'ServiceNow cannot produce the requested content type'],
+  409: [409, 'ServiceNow reported a conflict'],
+  415: [415, 'ServiceNow does not accept the content type'],
+  429: [429, 'ServiceNow rate limit exceeded'],
+  500: [502, 'ServiceNow reported a server error'],
+  502: [502, 'ServiceNow reported a bad gateway'],
+  503: [502, 'ServiceNow is unavailable'],
+  504: [504, 'ServiceNow timed out'],
+};
+
+/**
+ * Maps a ServiceNow error response to our error model (research CE 8.1): client errors keep their
+ * status, provider failures become 502 ("Provider server error"), 504 stays a timeout.
+ * The provider's text goes to providerMessage; credentials never appear (ServiceNow does not echo them).
+ */
+export const errorFromResponse = (
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): ElementError => {
+  const providerMessage = providerMessageOf(body);
+  const mapped = MESSAGES[status];
+  const [ourStatus, message] =
+    mapped ??
+    (status >= 500
+      ? [502, `ServiceNow failed with status ${status}`]
+      : status >= 400
+        ? [status, `ServiceNow rejected the request with status ${status}`]
+        : [502, `ServiceNow answered with unexpected status ${status}`]);
+  const outHeaders: Record<string, string> = {};
+  const retryAfter = headers['retry-after'];
+  if (ourStatus === 429 && retryAfter !== undefined) outHeaders['Retry-After'] = retryAfter;
+  const options = {
+    ...(providerMessage === undefined ? {} : { providerMessage }),
+    ...(Object.keys(outHeaders).length === 0 ? {} : { headers: outHeaders }),
+  };
+  if (ourStatus === 401) return new ServiceNowAuthError(message, providerMessage);
+  return new ElementError(ourStatus, message, options);
+};
+
+export const unreachable = (cause: unknown) =>
+  new ElementError(502, 'Could not reach ServiceNow (connection failed)', { cause });
+
+export const timedOut = (cause: unknown) =>
+  new ElementError(504, 'ServiceNow did not answer in time', { cause });

@@ -1,0 +1,161 @@
+import { request } from 'undici';
+import { ElementError } from '../errors';
+import { OutboundUrlRefusedError } from '../net';
+import { errorFromResponse, HTML_INSTEAD_OF_JSON, timedOut, unreachable } from './errors';
+import type { AttemptResult } from './retry';
+import { parseRetryAfter } from './retry';
+import type { HttpContext, HttpMethod } from './types';
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
+export interface Exchange {
+  method: HttpMethod;
+  url: string;
+  headers: Record<string, string>;
+  body?: string | Uint8Array;
+}
+
+const REFUSED_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+const codeOf = (err: unknown): string | undefined => {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  return codeOf((err as { cause?: unknown }).cause);
+};
+
+const findRefusal = (err: unknown): OutboundUrlRefusedError | undefined => {
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    if (e instanceof OutboundUrlRefusedError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+};
+
+const flattenHeaders = (headers: Record<string, string | string[] | undefined>): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+};
+
+/**
+ * One HTTP exchange through the SSRF-checking keep-alive dispatcher. No cookie jar exists here:
+ * nothing is stored from Set-Cookie and no Cookie header is ever sent (research A.4/C.8: a shared
+ * session serializes parallel calls and overflows with 202). Redirects are not followed.
+ * Whole-exchange timeout = ctx.timeoutMs (headers and body).
+ */
+export const exchange = async (ctx: HttpContext, ex: Exchange): Promise<AttemptResult<RawResponse>> => {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ctx.timeoutMs);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(ex.headers)) {
+    if (name.toLowerCase() !== 'cookie') headers[name] = value;
+  }
+  try {
+    const response = await request(ex.url, {
+      method: ex.method,
+      headers,
+      body: ex.body,
+      dispatcher: ctx.dispatcher,
+      signal: controller.signal,
+      headersTimeout: ctx.timeoutMs,
+      bodyTimeout: ctx.timeoutMs,
+    });
+    const text = await response.body.text();
+    return {
+      ok: true,
+      value: { status: response.statusCode, headers: flattenHeaders(response.headers), text },
+    };
+  } catch (err) {
+    const refusal = findRefusal(err);
+    if (refusal) throw refusal;
+    const code = codeOf(err);
+    if (controller.signal.aborted || (code !== undefined && TIMEOUT_CODES.has(code))) {
+      return { ok: false, failure: { kind: 'broken' }, error: timedOut(err) };
+    }
+    if (code !== undefined && REFUSED_CODES.has(code)) {
+      return { ok: false, failure: { kind: 'refused' }, error: unreachable(err) };
+    }
+    return { ok: false, failure: { kind: 'broken' }, error: unreachable(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+const looksLikeHtml = (raw: RawResponse): boolean =>
+  (raw.headers['content-type'] ?? '').includes('html') || /^\s*</.test(raw.text);
+
+const parseJson = (raw: RawResponse): { ok: true; value: unknown } | { ok: false } => {
+  if (raw.text.trim() === '') return { ok: true, value: undefined };
+  try {
+    return { ok: true, value: JSON.parse(raw.text) };
+  } catch {
+    return { ok: false };
+  }
+};
+
+/**
+ * Turns a raw response into a value or a classified failure: 2xx JSON -> body; HTML (hibernating
+ * PDI answers 200 text/html, research A.4) -> 502; GET 202 empty -> retryable session overflow;
+ * 3xx -> 502 (redirects are never followed); errors -> mapped ElementError with providerMessage.
+ */
+export const interpret = (
+  method: HttpMethod,
+  raw: RawResponse,
+  now: number,
+): AttemptResult<{ status: number; headers: Record<string, string>; body: unknown }> => {
+  const { status } = raw;
+  if (status >= 200 && status < 300) {
+    if (method === 'GET' && status === 202 && raw.text.trim() === '') {
+      return {
+        ok: false,
+        failure: { kind: 'emptyAccepted' },
+        error: new ElementError(
+          502,
+          'ServiceNow accepted the request without answering (202, session queue overflow)',
+        ),
+      };
+    }
+    if (raw.text.trim() !== '' && looksLikeHtml(raw)) {
+      return { ok: false, failure: { kind: 'fatal' }, error: htmlError() };
+    }
+    const parsed = parseJson(raw);
+    if (!parsed.ok) {
+      return {
+        ok: false,
+        failure: { kind: 'fatal' },
+        error: new ElementError(502, 'ServiceNow returned a response that is not valid JSON'),
+      };
+    }
+    return { ok: true, value: { status, headers: raw.headers, body: parsed.value } };
+  }
+  if (status >= 300 && status < 400) {
+    return {
+      ok: false,
+      failure: { kind: 'fatal' },
+      error: new ElementError(
+        502,
+        `ServiceNow answered with a redirect (${status}), which is not followed; check the instance URL`,
+      ),
+    };
+  }
+  const parsed = looksLikeHtml(raw) ? { ok: false as const } : parseJson(raw);
+  const error = errorFromResponse(status, parsed.ok ? parsed.value : undefined, raw.headers);
+  const retryAfterMs = parseRetryAfter(raw.headers['retry-after'], now);
+  return {
+    ok: false,
+    failure: { kind: 'status', status },
+    error,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
+};
+
+const htmlError = () => new ElementError(502, HTML_INSTEAD_OF_JSON);

@@ -1,0 +1,274 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsQueueProducer } from '../../shared/adapters/aws';
+import { createLocalQueue } from '../../shared/adapters/local';
+import type { QueueEvent } from '../../shared/ports';
+import { describeQueueContract, MAX_MESSAGE_BYTES, type ReceivedMessage } from './contracts/queue.contract';
+import { emulatorClientConfig, type Fauxqs, startFauxqs } from './emulators';
+import { ManualClock } from './fakes/manual-clock';
+import { makeTempDir } from './temp-dir';
+
+let fauxqs: Fauxqs;
+let sqs: SQSClient;
+let queues = 0;
+beforeAll(async () => {
+  fauxqs = await startFauxqs();
+  sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
+});
+afterAll(async () => {
+  sqs.destroy();
+  await fauxqs.close();
+});
+
+describeQueueContract('SQS adapter on fauxqs', async () => {
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `work-${++queues}`,
+      Attributes: { MaximumMessageSize: String(MAX_MESSAGE_BYTES) },
+    }),
+  );
+  const queueUrl = QueueUrl ?? '';
+  return {
+    producer: createAwsQueueProducer({ client: sqs, queueUrl }),
+    async receive() {
+      const received: ReceivedMessage[] = [];
+      for (;;) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 10,
+            MessageAttributeNames: ['All'],
+            WaitTimeSeconds: 0,
+          }),
+        );
+        if (Messages.length === 0) return received;
+        for (const m of Messages) {
+          received.push({
+            body: m.Body ?? '',
+            attributes: Object.fromEntries(
+              Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']),
+            ),
+          });
+        }
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+          }),
+        );
+      }
+    },
+    close: async () => {},
+  };
+});
+
+describeQueueContract('local in-process queue', async () => {
+  const queue = createLocalQueue({ name: 'contract', maxMessageBytes: MAX_MESSAGE_BYTES });
+  let inbox: ReceivedMessage[] = [];
+  queue.subscribe(async (event) => {
+    inbox.push(
+      ...event.Records.map((r) => ({
+        body: r.body,
+        attributes: Object.fromEntries(
+          Object.entries(r.messageAttributes).map(([k, v]) => [k, v.stringValue ?? '']),
+        ),
+      })),
+    );
+  });
+  return {
+    producer: queue,
+    async receive() {
+      await sleep(10);
+      const received = inbox;
+      inbox = [];
+      return received;
+    },
+    close: () => queue.close(),
+  };
+});
+
+describe('SQS producer', () => {
+  it('returns every message of a request SQS rejects as a whole as failed, without throwing', async () => {
+    const producer = createAwsQueueProducer({
+      client: sqs,
+      queueUrl: `${fauxqs.endpoint}/000000000000/does-not-exist`,
+    });
+    const { failed } = await producer.sendBatch([
+      { id: 'a', body: 'a' },
+      { id: 'b', body: 'b' },
+    ]);
+    expect(failed.map((f) => f.id)).toEqual(['a', 'b']);
+    expect(failed[0]?.code).toMatch(/QueueDoesNotExist|NonExistentQueue/);
+  });
+});
+
+describe('local queue consumer', () => {
+  const bodies = (event: QueueEvent) => event.Records.map((r) => r.body);
+
+  it('redelivers a batch whose handler threw exactly when the visibility timeout ends', async () => {
+    const clock = new ManualClock();
+    const queue = createLocalQueue({ name: 'vt', visibilityTimeoutMs: 30_000, clock });
+    const deliveries: { body: string; count: string }[] = [];
+    queue.subscribe(async (event) => {
+      for (const r of event.Records) {
+        deliveries.push({ body: r.body, count: r.attributes.ApproximateReceiveCount });
+      }
+      if (deliveries.length === 1) throw new Error('handler crashed');
+    });
+    await queue.sendBatch([{ id: 'a', body: 'job' }]);
+    await clock.advance(29_999);
+    expect(deliveries).toEqual([{ body: 'job', count: '1' }]);
+    await clock.advance(1);
+    expect(deliveries).toEqual([
+      { body: 'job', count: '1' },
+      { body: 'job', count: '2' },
+    ]);
+    await queue.drain();
+    expect(queue.peek()).toEqual([]);
+    await queue.close();
+  });
+
+  it('retries only the items reported in batchItemFailures', async () => {
+    const queue = createLocalQueue({ name: 'partial', visibilityTimeoutMs: 50 });
+    const events: string[][] = [];
+    queue.subscribe(async (event) => {
+      events.push(bodies(event));
+      if (events.length > 1) return { batchItemFailures: [] };
+      return {
+        batchItemFailures: event.Records.filter((r) => r.body === 'b' || r.body === 'd').map((r) => ({
+          itemIdentifier: r.messageId,
+        })),
+      };
+    });
+    await queue.sendBatch(['a', 'b', 'c', 'd', 'e'].map((body) => ({ id: body, body })));
+    await queue.drain();
+    expect(events).toEqual([
+      ['a', 'b', 'c', 'd', 'e'],
+      ['b', 'd'],
+    ]);
+    await queue.close();
+  });
+
+  it('treats an unknown itemIdentifier as a failure of the whole batch, like Lambda', async () => {
+    const queue = createLocalQueue({ name: 'unknown-id', visibilityTimeoutMs: 50 });
+    const events: string[][] = [];
+    queue.subscribe(async (event) => {
+      events.push(bodies(event));
+      return events.length === 1 ? { batchItemFailures: [{ itemIdentifier: 'nope' }] } : undefined;
+    });
+    await queue.sendBatch([
+      { id: 'a', body: 'a' },
+      { id: 'b', body: 'b' },
+    ]);
+    await queue.drain();
+    expect(events).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+    ]);
+    await queue.close();
+  });
+
+  it('moves a message to the dead-letter queue after maxReceiveCount deliveries', async () => {
+    const dlq = createLocalQueue({ name: 'dlq' });
+    const queue = createLocalQueue({
+      name: 'main',
+      visibilityTimeoutMs: 30,
+      maxReceiveCount: 3,
+      deadLetterQueue: dlq,
+    });
+    const counts: string[] = [];
+    queue.subscribe(async (event) => {
+      counts.push(...event.Records.map((r) => r.attributes.ApproximateReceiveCount));
+      return {
+        batchItemFailures: event.Records.filter((r) => r.body === 'poison').map((r) => ({
+          itemIdentifier: r.messageId,
+        })),
+      };
+    });
+    await queue.sendBatch([
+      { id: 'p', body: 'poison', attributes: { instance: '42' } },
+      { id: 'ok', body: 'fine' },
+    ]);
+    await queue.drain();
+    expect(counts).toEqual(['1', '1', '2', '3']);
+    expect(queue.peek()).toEqual([]);
+    expect(dlq.peek().map((m) => ({ body: m.body, attributes: m.attributes }))).toEqual([
+      { body: 'poison', attributes: { instance: '42' } },
+    ]);
+    await queue.close();
+    await dlq.close();
+  });
+
+  it('keeps a message the dead-letter queue refuses instead of losing it', async () => {
+    const refusing = {
+      sendBatch: async (batch: { id: string }[]) => ({
+        failed: batch.map((m) => ({ id: m.id, code: 'Full', message: 'no room' })),
+      }),
+    };
+    const queue = createLocalQueue({
+      name: 'stuck',
+      visibilityTimeoutMs: 20,
+      maxReceiveCount: 1,
+      deadLetterQueue: refusing,
+    });
+    let deliveries = 0;
+    queue.subscribe(async () => {
+      deliveries++;
+      throw new Error('always fails');
+    });
+    await queue.sendBatch([{ id: 'a', body: 'keep me' }]);
+    await sleep(120);
+    expect(deliveries).toBe(1);
+    expect(queue.peek().map((m) => m.body)).toEqual(['keep me']);
+    await queue.close();
+  });
+
+  it('waits for the running batch on close and refuses new messages afterwards', async () => {
+    const queue = createLocalQueue({ name: 'close' });
+    let finished = 0;
+    let started = 0;
+    queue.subscribe(async () => {
+      started++;
+      await sleep(50);
+      finished++;
+    });
+    await queue.sendBatch([{ id: 'a', body: 'a' }]);
+    await sleep(10);
+    await queue.close();
+    expect(finished).toBe(1);
+    await expect(queue.sendBatch([{ id: 'b', body: 'b' }])).rejects.toThrow('closed');
+    await sleep(30);
+    expect(started).toBe(1);
+  });
+
+  it('keeps queued messages across a restart when persisted', async () => {
+    const temp = await makeTempDir('queue');
+    try {
+      const persistPath = join(temp.dir, 'queue.json');
+      const first = createLocalQueue({ name: 'persist', persistPath });
+      await first.sendBatch([
+        { id: 'a', body: 'survives', attributes: { k: 'v' } },
+        { id: 'b', body: 'delayed', delaySeconds: 600 },
+      ]);
+      await first.close();
+      const second = createLocalQueue({ name: 'persist', persistPath });
+      expect(second.peek().map((m) => m.body)).toEqual(['survives', 'delayed']);
+      const seen: string[] = [];
+      second.subscribe(async (event) => {
+        seen.push(...bodies(event));
+      });
+      await sleep(30);
+      expect(seen).toEqual(['survives']);
+      await second.close();
+    } finally {
+      await temp.cleanup();
+    }
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * Each Lambda bundle's minified size and cold import() time, against an empty handler bundled the same
+ * way (the baseline: what Node's module loader costs with no code of ours).
+ */
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { LAMBDA_FUNCTIONS } from '../../../functions/routes';
+import { coldImportMs, median } from '../measure';
+import type { BenchCase, BenchResult } from '../types';
+
+const root = resolve(import.meta.dirname, '../../..');
+const outDir = join(root, '.tmp', 'bench', 'bundles');
+const RUNS = 9;
+
+// Same options as the CDK NodejsFunction bundling (infra/): ESM, minified, SDK v3 from the runtime.
+async function bundle(entry: string, name: string): Promise<string> {
+  const outfile = join(outDir, `${name}.mjs`);
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    external: ['@aws-sdk/*'],
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+export const benchCase: BenchCase = {
+  name: 'lambda bundles: size and cold import',
+  async run() {
+    await mkdir(outDir, { recursive: true });
+    const emptyEntry = join(outDir, 'empty-entry.ts');
+    await writeFile(emptyEntry, 'export const handler = async () => ({ statusCode: 200 });\n');
+    const emptyFile = await bundle(emptyEntry, 'empty');
+    const baselineMs = median(await coldImportMs(emptyFile, RUNS));
+
+    const results: BenchResult[] = [];
+    for (const [name, definition] of Object.entries(LAMBDA_FUNCTIONS)) {
+      const file = await bundle(join(root, definition.entry), name);
+      const bytes = (await stat(file)).size;
+      const importMs = median(await coldImportMs(file, RUNS));
+      results.push({
+        figures: { function: name, 'minified bytes': bytes, 'cold import() median ms': importMs, runs: RUNS },
+        subject: { label: `${name} cold import()`, value: importMs, unit: 'ms' },
+        baseline: { label: 'empty handler cold import()', value: baselineMs, unit: 'ms' },
+        direction: 'lower-is-better',
+      });
+    }
+    return results;
+  },
+};

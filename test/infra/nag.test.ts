@@ -1,0 +1,74 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeOutdir, synthesizeElement, testOutdir } from './synthesize';
+
+const outdirs: string[] = [];
+afterAll(() => {
+  for (const outdir of outdirs) removeOutdir(outdir);
+});
+
+const findings = (report: ReturnType<AwsSolutionsChecks['validateScope']>) =>
+  report.violations.flatMap((violation) =>
+    violation.violatingResources.map(
+      (resource) => `${violation.ruleName} at ${resource.constructPath ?? resource.resourceLogicalId}`,
+    ),
+  );
+
+/**
+ * Acknowledgements recorded on the construct tree by Validations.of(x).acknowledge: metadata entries
+ * `{ 'Annotation::<rule id>': reason }` (cdk-nag strips the prefix when it matches findings).
+ */
+const acknowledgements = (root: App) =>
+  root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
+      .map(([id, reason]) => ({ path: construct.node.path, id: id.replace(/^annotation::/i, ''), reason })),
+  );
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds nothing unacknowledged in the element stack', () => {
+    const element = synthesizeElement();
+    outdirs.push(element.outdir);
+    const report = new AwsSolutionsChecks().validateScope(element.stack);
+    expect(findings(report)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('acknowledges only what is justified, each with a specific reason', () => {
+    const element = synthesizeElement();
+    outdirs.push(element.outdir);
+    const acks = acknowledgements(element.app);
+    expect(acks.map((ack) => `${ack.id} ${ack.path}`).sort()).toEqual(
+      [
+        'AwsSolutions-APIG4 SnowElementStack/Api/HttpApi/GET--elements--api-v2--ping',
+        'AwsSolutions-SMG4 SnowElementStack/Foundation/Secrets/OrganizationSecret',
+        'AwsSolutions-SMG4 SnowElementStack/Foundation/Secrets/UserSecret',
+      ].sort(),
+    );
+    for (const ack of acks) expect(ack.reason.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it('can fail: an unencrypted queue without DLQ or TLS policy is reported', () => {
+    const outdir = testOutdir('nag-negative');
+    outdirs.push(outdir);
+    const stack = new Stack(new App({ outdir }), 'Negative');
+    new sqs.Queue(stack, 'Queue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.success).toBe(false);
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual(
+      expect.arrayContaining(['AwsSolutions-SQS2', 'AwsSolutions-SQS3', 'AwsSolutions-SQS4']),
+    );
+  });
+
+  it('makes synthesis fail when registered as the app does it', () => {
+    const outdir = testOutdir('nag-synth');
+    outdirs.push(outdir);
+    const app = new App({ outdir });
+    new sqs.Queue(new Stack(app, 'Negative'), 'Queue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
+  });
+});
