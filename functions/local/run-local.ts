@@ -38,7 +38,7 @@ export const runLocalMode = async (config: LocalConfig): Promise<LocalModeHandle
         ELEMENT_DATA_DIR: dataDir,
         ELEMENT_ORGANIZATION_SECRET: secrets.organization.value,
         ELEMENT_USER_SECRET: secrets.user.value,
-        ELEMENT_ALLOWED_HOSTS: config.allowedHosts.join(','),
+        ELEMENT_ALLOWED_HOSTS: config.allowedHosts.entries.join(','),
         ...(simulator ? { DEMO_SERVICENOW_URL: simulator.url } : {}),
       },
     });

@@ -6,6 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { LambdaFunctionDefinition } from '../../functions/routes';
+import { BUNDLE_EXTERNAL_MODULES, BUNDLE_MAIN_FIELDS, ESM_REQUIRE_BANNER } from '../bundling';
 import { REPO_ROOT } from '../paths';
 
 /** Log levels shared by Powertools (`LOG_LEVEL`) and Lambda's advanced logging controls. */
@@ -21,15 +22,6 @@ export interface ElementFunctionProps {
   logLevel: ElementLogLevel;
   logRetention: logs.RetentionDays;
 }
-
-/**
- * esbuild writes an ES module (`index.mjs`); CommonJS dependencies that call `require()` (some of
- * middy's and the SDK's transitive deps do) would fail with "require is not defined in ES module scope".
- * The banner gives the module a real `require`. The import is aliased so it cannot clash with a
- * `createRequire` the bundled code imports itself.
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __elementCreateRequire } from 'node:module'; const require = __elementCreateRequire(import.meta.url);";
 
 /**
  * A Lambda function of the element with the project's defaults, used by every capability:
@@ -92,12 +84,12 @@ export class ElementFunction extends Construct {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
         // Prefer the ESM build of dual packages so esbuild can tree-shake them.
-        mainFields: ['module', 'main'],
+        mainFields: [...BUNDLE_MAIN_FIELDS],
         banner: ESM_REQUIRE_BANNER,
         minify: true,
         sourceMap: true,
         sourcesContent: false,
-        externalModules: ['@aws-sdk/*'],
+        externalModules: [...BUNDLE_EXTERNAL_MODULES],
       },
     });
   }

@@ -11,7 +11,6 @@ export {
   ElementFunction,
   type ElementFunctionProps,
   type ElementLogLevel,
-  ESM_REQUIRE_BANNER,
 } from './element-function';
 export { Foundation, type FoundationProps } from './foundation';
 export { PLATFORM_SECRET_LENGTH, PlatformSecrets, type PlatformSecretsProps } from './secrets';

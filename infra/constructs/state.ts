@@ -3,17 +3,10 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { STATE_TABLE_SCHEMA } from '../../shared/ports/state-table';
 
-/**
- * Attribute names of the state table. The DynamoDB adapter in shared/ uses exactly these names; change
- * them together.
- */
-export const STATE_TABLE_SCHEMA = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  gsi1: { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-  ttlAttribute: 'expiresAt',
-} as const;
+/** The DynamoDB adapter (shared/adapters/aws/state-table.ts) and this table share one key schema. */
+export { STATE_TABLE_SCHEMA };
 
 export interface StateTableProps {
   encryptionKey: kms.IKey;

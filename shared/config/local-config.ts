@@ -1,5 +1,6 @@
+import { type AllowedHosts, allowedHostsFromEnv, DEFAULT_ALLOWED_HOSTS } from '../net/allowed-hosts';
 import { ConfigError } from './config-error';
-import { type Env, readAllowedHosts, readFlag, readPort, readString } from './parse';
+import { type Env, readFlag, readPort, readString } from './parse';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
 export type ConfigLogLevel = (typeof LOG_LEVELS)[number];
@@ -16,7 +17,7 @@ export interface LocalConfig {
   organizationSecret: string | undefined;
   userSecret: string | undefined;
   /** Hosts exempt from the SSRF guard; local mode allows loopback so the demo simulator works. */
-  allowedHosts: string[];
+  allowedHosts: AllowedHosts;
   demoServiceNow: boolean;
   demoServiceNowPort: number;
   logLevel: ConfigLogLevel | undefined;
@@ -26,9 +27,17 @@ export const LOCAL_DEFAULTS = {
   port: 3000,
   host: '127.0.0.1',
   dataDir: './.element-data',
-  allowedHosts: 'localhost,127.0.0.1',
   demoServiceNowPort: 3001,
 } as const;
+
+/** A malformed ELEMENT_ALLOWED_HOSTS stops start-up with a configuration error (exit 2), not a crash. */
+const readLocalAllowedHosts = (env: Env): AllowedHosts => {
+  try {
+    return allowedHostsFromEnv(env, DEFAULT_ALLOWED_HOSTS.local);
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : 'ELEMENT_ALLOWED_HOSTS is invalid');
+  }
+};
 
 export const readLocalConfig = (env: Env): LocalConfig => {
   const logLevel = readString(env, 'LOG_LEVEL')?.toUpperCase();
@@ -41,7 +50,7 @@ export const readLocalConfig = (env: Env): LocalConfig => {
     dataDir: readString(env, 'ELEMENT_DATA_DIR') ?? LOCAL_DEFAULTS.dataDir,
     organizationSecret: readString(env, 'ELEMENT_ORGANIZATION_SECRET'),
     userSecret: readString(env, 'ELEMENT_USER_SECRET'),
-    allowedHosts: readAllowedHosts(env, LOCAL_DEFAULTS.allowedHosts),
+    allowedHosts: readLocalAllowedHosts(env),
     demoServiceNow: readFlag(env, 'DEMO_SERVICENOW', true),
     demoServiceNowPort: readPort(env, 'DEMO_SERVICENOW_PORT', LOCAL_DEFAULTS.demoServiceNowPort),
     logLevel: logLevel as ConfigLogLevel | undefined,

@@ -24,17 +24,3 @@ export const readFlag = (env: Env, name: string, fallback: boolean): boolean => 
   if (raw === undefined) return fallback;
   return !['0', 'false', 'no', 'off'].includes(raw.toLowerCase());
 };
-
-/** Comma-separated `host` or `host:port` entries (ELEMENT_ALLOWED_HOSTS), lower-cased, blanks dropped. */
-export const parseHostList = (raw: string | undefined): string[] =>
-  (raw ?? '')
-    .split(',')
-    .map((entry) => entry.trim().toLowerCase())
-    .filter((entry) => entry.length > 0);
-
-/**
- * ELEMENT_ALLOWED_HOSTS: hosts exempt from the SSRF guard. Unset -> `fallback` (none for a deployed
- * stack, loopback in local mode); set but empty -> none.
- */
-export const readAllowedHosts = (env: Env, fallback = ''): string[] =>
-  parseHostList(env.ELEMENT_ALLOWED_HOSTS ?? fallback);

@@ -9,7 +9,7 @@ describe('local configuration', () => {
       dataDir: './.element-data',
       organizationSecret: undefined,
       userSecret: undefined,
-      allowedHosts: ['localhost', '127.0.0.1'],
+      allowedHosts: expect.objectContaining({ entries: ['localhost', '127.0.0.1'] }),
       demoServiceNow: true,
       demoServiceNowPort: 3001,
       logLevel: undefined,
@@ -32,7 +32,7 @@ describe('local configuration', () => {
       dataDir: '/tmp/data',
       organizationSecret: 'o',
       userSecret: 'u',
-      allowedHosts: ['sim.local:3001', '10.0.0.5'],
+      allowedHosts: expect.objectContaining({ entries: ['sim.local:3001', '10.0.0.5'] }),
       demoServiceNow: false,
       demoServiceNowPort: 4001,
       logLevel: 'DEBUG',
@@ -41,7 +41,7 @@ describe('local configuration', () => {
 
   it('treats an explicitly empty allow-list as none and blank secrets as unset', () => {
     const config = readLocalConfig({ ELEMENT_ALLOWED_HOSTS: '', ELEMENT_USER_SECRET: '  ' });
-    expect(config.allowedHosts).toEqual([]);
+    expect(config.allowedHosts.entries).toEqual([]);
     expect(config.userSecret).toBeUndefined();
   });
 
@@ -50,6 +50,7 @@ describe('local configuration', () => {
     ['PORT', '70000'],
     ['DEMO_SERVICENOW_PORT', '-1'],
     ['LOG_LEVEL', 'LOUD'],
+    ['ELEMENT_ALLOWED_HOSTS', 'host:port:extra'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => readLocalConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => readLocalConfig({ [name]: value })).toThrow(name);

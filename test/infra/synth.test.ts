@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_BASE_PATH } from '../../functions/routes';
-import { ESM_REQUIRE_BANNER } from '../../infra/constructs';
+import { ESM_REQUIRE_BANNER } from '../../infra/bundling';
 import { REPO_ROOT } from '../../infra/paths';
 import { removeOutdir, testOutdir } from './synthesize';
 

@@ -6,6 +6,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { LAMBDA_FUNCTIONS } from '../../../functions/routes';
+import { BUNDLE_EXTERNAL_MODULES, BUNDLE_MAIN_FIELDS, ESM_REQUIRE_BANNER } from '../../../infra/bundling';
 import { coldImportMs, median } from '../measure';
 import type { BenchCase, BenchResult } from '../types';
 
@@ -13,7 +14,7 @@ const root = resolve(import.meta.dirname, '../../..');
 const outDir = join(root, '.tmp', 'bench', 'bundles');
 const RUNS = 9;
 
-// Same options as the CDK NodejsFunction bundling (infra/): ESM, minified, SDK v3 from the runtime.
+// Same options as the CDK NodejsFunction bundling (infra/bundling.ts); target node20 so it loads here.
 async function bundle(entry: string, name: string): Promise<string> {
   const outfile = join(outDir, `${name}.mjs`);
   await build({
@@ -24,8 +25,9 @@ async function bundle(entry: string, name: string): Promise<string> {
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    external: ['@aws-sdk/*'],
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    mainFields: [...BUNDLE_MAIN_FIELDS],
+    external: [...BUNDLE_EXTERNAL_MODULES],
+    banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'silent',
   });
   return outfile;

@@ -45,8 +45,10 @@ export class Random {
   /** 32 lowercase hex characters, like a ServiceNow sys_id. */
   sysId(): string {
     let out = '';
-    for (let i = 0; i < 4; i++)
-      out += (Math.floor(this.next() * 4294967296) >>> 0).toString(16).padStart(8, '0');
+    for (let i = 0; i < 4; i++) {
+      const n = Math.floor(this.next() * 4294967296) >>> 0;
+      out += HEX[n >>> 24]! + HEX[(n >>> 16) & 255]! + HEX[(n >>> 8) & 255]! + HEX[n & 255]!;
+    }
     return out;
   }
 }
