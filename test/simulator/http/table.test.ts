@@ -275,6 +275,28 @@ describe('simulator Table API', () => {
       );
       expect(shown.body.result.comments).toContain('customer called');
       expect(shown.body.result.comments).toContain('(Additional comments)');
+      // Entries name the author by display name, as ServiceNow's history does, not by user_name.
+      const author = sim.db.query('sys_user', { query: 'user_name=admin', limit: 1, offset: 0 }).rows[0]
+        ?.name;
+      expect(author).toBeTruthy();
+      expect(shown.body.result.comments).toContain(` - ${author} (Additional comments)`);
+    });
+
+    it('refuses a POST with a taken or malformed sys_id with 400 and writes nothing', async () => {
+      const [sysId] = await createIncidents(sim, 1);
+      const before = sim.db.size('incident');
+      const taken = await api(sim, '/api/now/table/incident', {
+        method: 'POST',
+        body: { sys_id: sysId, short_description: 'duplicate' },
+      });
+      expect(taken.status).toBe(400);
+      expect((taken.body as { status: string }).status).toBe('failure');
+      const malformed = await api(sim, '/api/now/table/incident', {
+        method: 'POST',
+        body: { sys_id: 'not-a-sys-id', short_description: 'bad id' },
+      });
+      expect(malformed.status).toBe(400);
+      expect(sim.db.size('incident')).toBe(before);
     });
   });
 });

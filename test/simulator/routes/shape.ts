@@ -146,11 +146,28 @@ export class RecordShaper {
       noCount: true,
     });
     cost.units += result.cost;
+    // The history shows who wrote each entry by display name ("System Administrator"), not user_name.
+    const names = new Map<string, string>();
+    const displayName = (userName: string) => {
+      let name = names.get(userName);
+      if (name === undefined) {
+        const user = this.db.query('sys_user', {
+          query: `user_name=${userName}`,
+          limit: 1,
+          offset: 0,
+          noCount: true,
+        });
+        cost.units += user.cost;
+        name = user.rows[0]?.name || userName;
+        names.set(userName, name);
+      }
+      return name;
+    };
     return result.rows
       .filter((row) => !row.name || row.name === table || this.inherits(table, row.name))
       .map((row) => {
         const label = JOURNAL_LABELS[row.element ?? ''] ?? row.element ?? '';
-        return `${row.sys_created_on ?? ''} - ${row.sys_created_by ?? ''} (${label})\n${row.value ?? ''}\n\n`;
+        return `${row.sys_created_on ?? ''} - ${displayName(row.sys_created_by ?? '')} (${label})\n${row.value ?? ''}\n\n`;
       })
       .join('');
   }

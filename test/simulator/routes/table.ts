@@ -1,7 +1,15 @@
 /**
  * Table API: `/api/now[/v1|/v2]/table/{table}[/{sys_id}]` (research servicenow-and-peers.md A.1-A.6, A.8).
  */
-import { invalidJson, invalidLimit, invalidTable, methodNotSupported, noRecordFound } from '../envelopes';
+import {
+  envelope,
+  invalidJson,
+  invalidLimit,
+  invalidTable,
+  methodNotSupported,
+  noRecordFound,
+} from '../envelopes';
+import { SimDatabaseError } from '../store/errors';
 import type { SimRecord, TableDef } from '../store/types';
 import { empty, fail, flag, json, type RouteContext, type SimRequest, type SimResponse } from './context';
 import { encodedQuery, parseDisplay, parseFields, parseLimit, parseOffset } from './params';
@@ -152,7 +160,14 @@ function create(
 ): SimResponse {
   const body = parseBody(req);
   if (body === undefined) return fail(invalidJson());
-  const record = ctx.db.insert(table.name, writable(shaper, table, body, true), writeContext(ctx));
+  let record: SimRecord;
+  try {
+    record = ctx.db.insert(table.name, writable(shaper, table, body, true), writeContext(ctx));
+  } catch (error) {
+    // A caller-chosen sys_id that is malformed or already taken: the insert is refused, nothing is written.
+    if (error instanceof SimDatabaseError) return fail(envelope(400, 'Operation Failed', error.message));
+    throw error;
+  }
   const location = `${ctx.baseUrl}${basePath}/${record.sys_id ?? ''}`;
   return written(req, 201, shaper.shape(table.name, record, shape), { location });
 }
