@@ -26,9 +26,34 @@ export const LAMBDA_FUNCTIONS = {
     timeoutSeconds: 5,
     memoryMb: 256,
   },
+  instances: {
+    entry: 'functions/instances/handler.ts',
+    description: 'Platform API: elements and element instances (User + Organization auth)',
+    timeoutSeconds: 29,
+    memoryMb: 512,
+  },
+  hub: {
+    entry: 'functions/hub/handler.ts',
+    description: 'Hub API /hubs/helpdesk/* (User + Element auth)',
+    timeoutSeconds: 29,
+    memoryMb: 512,
+  },
 } as const satisfies Record<string, LambdaFunctionDefinition>;
 
 export type FunctionName = keyof typeof LAMBDA_FUNCTIONS;
+
+/**
+ * The API Gateway Lambda REQUEST authorizer of every 'platform' and 'hub' route (not a route itself).
+ */
+export const AUTHORIZER_FUNCTION: LambdaFunctionDefinition = {
+  entry: 'functions/authorizer/handler.ts',
+  description: 'Authorizer: checks User/Organization/Element header for platform and hub routes',
+  timeoutSeconds: 10,
+  memoryMb: 256,
+};
+
+/** How long API Gateway (and local mode) reuse an authorizer decision for the same Authorization header. */
+export const AUTHORIZER_CACHE_SECONDS = 30;
 
 export interface RouteDefinition {
   method: HttpMethod;
@@ -38,6 +63,31 @@ export interface RouteDefinition {
   auth: RouteAuth;
 }
 
+const platform = (method: HttpMethod, path: string): RouteDefinition => ({
+  method,
+  path,
+  functionName: 'instances',
+  auth: 'platform',
+});
+
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/ping', functionName: 'ping', auth: 'none' },
+  // Elements (research cloud-elements-servicenow.md 1.1, 1.3, 9.1)
+  platform('GET', '/elements'),
+  platform('GET', '/elements/{keyOrId}'),
+  platform('GET', '/elements/{keyOrId}/oauth/url'),
+  platform('POST', '/elements/{keyOrId}/instances'),
+  // Instances (research 1.2-1.5, 9.1)
+  platform('POST', '/instances'),
+  platform('GET', '/instances'),
+  platform('GET', '/instances/{id}'),
+  platform('PUT', '/instances/{id}'),
+  platform('PATCH', '/instances/{id}'),
+  platform('DELETE', '/instances/{id}'),
+  platform('PUT', '/instances/{id}/enabled'),
+  platform('DELETE', '/instances/{id}/enabled'),
+  platform('GET', '/instances/{id}/configuration'),
+  platform('PATCH', '/instances/{id}/configuration/{configId}'),
+  // Hub (research 9.2)
+  { method: 'GET', path: '/hubs/helpdesk/ping', functionName: 'hub', auth: 'hub' },
 ];

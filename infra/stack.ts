@@ -1,7 +1,14 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ApiConstruct, type ElementLogLevel, Foundation, type RouteAuthorizers } from './constructs';
+import {
+  ApiConstruct,
+  ElementAuthorizer,
+  type ElementLogLevel,
+  Foundation,
+  InstancesConstruct,
+  type RouteAuthorizers,
+} from './constructs';
 
 export interface SnowElementStackProps extends StackProps {
   /** `ELEMENT_ALLOWED_HOSTS` for the functions; default '' (only public ServiceNow hosts). */
@@ -10,7 +17,7 @@ export interface SnowElementStackProps extends StackProps {
   logLevel?: ElementLogLevel;
   /** Retention of function and access logs; default one month. */
   logRetention?: logs.RetentionDays;
-  /** Passed to ApiConstruct; see its `authorizers` prop. */
+  /** Replaces the stack's own Lambda authorizers (tests); see ApiConstruct's `authorizers` prop. */
   authorizers?: RouteAuthorizers;
 }
 
@@ -24,19 +31,35 @@ export const SERVICE_NAME = 'snow-element';
  */
 export class SnowElementStack extends Stack {
   readonly foundation: Foundation;
+  readonly authorizer: ElementAuthorizer;
   readonly api: ApiConstruct;
+  readonly instances: InstancesConstruct;
 
   constructor(scope: Construct, id: string, props: SnowElementStackProps = {}) {
     super(scope, id, props);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
+    const logLevel = props.logLevel ?? 'INFO';
+
     this.foundation = new Foundation(this, 'Foundation', { allowedHosts: props.allowedHosts ?? '' });
+    // Before the API: its protected routes need the authorizers at construction.
+    this.authorizer = new ElementAuthorizer(this, 'Authorizer', {
+      foundation: this.foundation,
+      serviceName: SERVICE_NAME,
+      logLevel,
+      logRetention,
+    });
     this.api = new ApiConstruct(this, 'Api', {
       environment: this.foundation.functionEnvironment,
       serviceName: SERVICE_NAME,
-      logLevel: props.logLevel ?? 'INFO',
+      logLevel,
       logRetention,
-      authorizers: props.authorizers,
+      authorizers: props.authorizers ?? this.authorizer.authorizers,
+    });
+    this.instances = new InstancesConstruct(this, 'Instances', {
+      foundation: this.foundation,
+      instancesFunction: this.api.functions.instances,
+      hubFunction: this.api.functions.hub,
     });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the element API', value: this.api.baseUrl });

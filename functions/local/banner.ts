@@ -16,27 +16,62 @@ const shellValue = (secret: { value: string; source: string }, variable: string)
   secret.source === 'environment' ? `$${variable}` : secret.value;
 
 /**
- * The ready-to-paste commands, one place for all of them. Add one here when a feature lands.
- * Commands use double quotes so `$ELEMENT_..._SECRET` expands when the user supplied the secrets.
+ * The user secret as it goes into a header. A list (`alice:s1,bob:s2`, shared/auth/users.ts) cannot be
+ * pasted as one secret, so the commands then show a placeholder to replace with one user's secret.
  */
-export const curlCommands = (input: BannerInput): { title: string; command: string }[] => [
-  { title: 'Is the API up?', command: `curl -s "${input.apiUrl}/ping"` },
-  ...(input.simulator
-    ? [
-        {
-          title: 'Two incidents straight from the demo ServiceNow',
-          command: `curl -s -u admin:admin "${input.simulator.url}/api/now/table/incident?sysparm_limit=2"`,
-        },
-      ]
-    : []),
-];
+const userShellValue = (secret: { value: string; source: string }) =>
+  secret.value.includes(':')
+    ? '<one user secret from ELEMENT_USER_SECRET>'
+    : shellValue(secret, 'ELEMENT_USER_SECRET');
 
-/** The `Authorization` value platform commands (instances, ...) will use: `-H "Authorization: ${...}"`. */
+/** The `Authorization` value platform commands (instances, ...) use: `-H "Authorization: ${...}"`. */
 export const platformAuthorization = (secrets: ResolvedPlatformSecrets): string =>
-  `User ${shellValue(secrets.user, 'ELEMENT_USER_SECRET')}, Organization ${shellValue(
+  `User ${userShellValue(secrets.user)}, Organization ${shellValue(
     secrets.organization,
     'ELEMENT_ORGANIZATION_SECRET',
   )}`;
+
+/** The `Authorization` value of hub calls: the user secret plus the element token of an instance. */
+export const hubAuthorization = (secrets: ResolvedPlatformSecrets, token: string): string =>
+  `User ${userShellValue(secrets.user)}, Element ${token}`;
+
+/**
+ * The ready-to-paste commands, one place for all of them. Add one here when a feature lands.
+ * Commands use double quotes so `$ELEMENT_..._SECRET` expands when the user supplied the secrets.
+ * Lines starting with `#` inside a command are comments the user uncomments (multi-step flows).
+ */
+export const curlCommands = (input: BannerInput): { title: string; command: string }[] => {
+  const platform = platformAuthorization(input.secrets);
+  const commands = [
+    { title: 'Is the API up?', command: `curl -s "${input.apiUrl}/ping"` },
+    {
+      title: 'The elements this API serves (platform auth: User + Organization)',
+      command: `curl -s -H "Authorization: ${platform}" "${input.apiUrl}/elements"`,
+    },
+  ];
+  if (!input.simulator) return commands;
+  const instanceBody = JSON.stringify({
+    element: { key: 'servicenow' },
+    name: 'demo',
+    configuration: { username: 'admin', password: 'admin', 'servicenow.subdomain': input.simulator.url },
+  });
+  return [
+    ...commands,
+    {
+      title: 'Two incidents straight from the demo ServiceNow',
+      command: `curl -s -u admin:admin "${input.simulator.url}/api/now/table/incident?sysparm_limit=2"`,
+    },
+    {
+      title: 'Connect the demo ServiceNow as a Basic instance; the answer carries its element token',
+      command: [
+        `# curl -s -X POST -H "Authorization: ${platform}" -H "Content-Type: application/json" \\`,
+        `  #   -d '${instanceBody}' "${input.apiUrl}/instances"`,
+        '  # then, with TOKEN set to the "token" of that answer, call the hub through it:',
+        `  # curl -s -H "Authorization: ${hubAuthorization(input.secrets, '$TOKEN')}" "${input.apiUrl}/hubs/helpdesk/ping"`,
+      ].join('\n'),
+    },
+  ];
+};
 
 const describeSecret = (label: string, variable: string, secret: { value: string; source: string }) => {
   if (secret.source === 'environment') return `  ${label}: from ${variable}`;

@@ -1,3 +1,4 @@
+export * from './authorizer-event';
 export * from './banner';
 export * from './demo';
 export * from './event-from-request';

@@ -2,12 +2,25 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ElementError } from '../../shared/errors';
+import { createLocalSecretStore } from '../../shared/adapters/local/secret-store';
+import { createLocalStateTable } from '../../shared/adapters/local/state-table';
+import type { AuthorizerContext } from '../../shared/auth/authorizer-context';
+import { ElementError, unauthorized } from '../../shared/errors';
 import { createLogger, type Logger } from '../../shared/logging';
+import { allowedHostsFromEnv, DEFAULT_ALLOWED_HOSTS } from '../../shared/net/allowed-hosts';
+import { type AuthorizerHandler, createAuthorizerHandler } from '../authorizer/handler';
 import { errorResponse, toElementError } from '../middleware/error-response';
 import { newRequestId } from '../middleware/request-id';
 import type { LambdaHttpHandler } from '../middleware/types';
-import { API_BASE_PATH, LAMBDA_FUNCTIONS, type LambdaFunctionDefinition, ROUTES } from '../routes';
+import {
+  API_BASE_PATH,
+  AUTHORIZER_CACHE_SECONDS,
+  LAMBDA_FUNCTIONS,
+  type LambdaFunctionDefinition,
+  ROUTES,
+} from '../routes';
+import { type Dependencies, setDependencies } from '../runtime/dependencies';
+import { authorizerEventFrom } from './authorizer-event';
 import { eventFromRequest } from './event-from-request';
 import { createLambdaContext } from './lambda-context';
 import { createRouteMatcher, type LocalRoute } from './route-matcher';
@@ -36,6 +49,20 @@ export interface LocalServerOptions {
   extraHandlers?: Record<string, LambdaHttpHandler>;
   maxBodyBytes?: number;
   logger?: Logger;
+  /**
+   * The ports every handler of this process shares (functions/runtime/dependencies.ts). Default: when
+   * `env.ELEMENT_DATA_DIR` is given, local adapters on that directory, closed with the server; otherwise
+   * whatever getDependencies() builds from process.env.
+   */
+  dependencies?: Dependencies;
+  /**
+   * Test seam: the authorizer run before protected routes; defaults to functions/authorizer/handler.ts
+   * over ROUTES plus extraRoutes.
+   */
+  authorizer?: AuthorizerHandler;
+  /** How long a decision is reused per Authorization header; defaults to AUTHORIZER_CACHE_SECONDS. */
+  authorizerCacheSeconds?: number;
+  now?: () => number;
 }
 
 export interface LocalServerHandle {
@@ -86,8 +113,17 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
   const logger = options.logger ?? createLogger({ serviceName: 'snow-element-local' });
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const extraHandlers = options.extraHandlers ?? {};
-  const match = createRouteMatcher([...ROUTES, ...(options.extraRoutes ?? [])]);
+  const allRoutes = [...ROUTES, ...(options.extraRoutes ?? [])];
+  const match = createRouteMatcher(allRoutes);
   const handlers = new Map<string, Promise<LambdaHttpHandler>>();
+  const now = options.now ?? Date.now;
+  let authorizer = options.authorizer;
+  const authorizerCacheMs = (options.authorizerCacheSeconds ?? AUTHORIZER_CACHE_SECONDS) * 1000;
+  /**
+   * Decisions by route kind and header value, like API Gateway's cache of the platform and hub
+   * authorizers (one cache each, keyed on the Authorization header).
+   */
+  const decisions = new Map<string, { context: AuthorizerContext; expiresAt: number }>();
 
   const restoreEnv: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(options.env ?? {})) {
@@ -95,6 +131,39 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
+
+  const restoreEnvironment = () => {
+    for (const [name, value] of Object.entries(restoreEnv)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+
+  // One state table / secret store for every handler and the authorizer, on the data dir this server
+  // was given: getDependencies() would otherwise memoize whatever the first caller's environment said.
+  let ownedStateTable: { close(): Promise<void> } | undefined;
+  const dataDir = options.env?.ELEMENT_DATA_DIR;
+  if (options.dependencies) {
+    setDependencies(options.dependencies);
+  } else if (dataDir) {
+    let allowedHosts: ReturnType<typeof allowedHostsFromEnv>;
+    try {
+      allowedHosts = allowedHostsFromEnv(process.env, DEFAULT_ALLOWED_HOSTS.local);
+    } catch (error) {
+      restoreEnvironment();
+      throw error;
+    }
+    const stateTable = createLocalStateTable({ dataDir });
+    ownedStateTable = stateTable;
+    setDependencies({
+      mode: 'local',
+      stateTable,
+      secretStore: createLocalSecretStore({ dataDir }),
+      allowedHosts,
+      now: () => new Date(),
+    });
+  }
+  const installedDependencies = options.dependencies !== undefined || dataDir !== undefined;
 
   const functionDefinition = (name: string): LambdaFunctionDefinition =>
     (LAMBDA_FUNCTIONS as Record<string, LambdaFunctionDefinition>)[name] ?? DEFAULT_TEST_FUNCTION;
@@ -120,6 +189,30 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
 
   const fail = (response: ServerResponse, requestId: string, error: ElementError) =>
     writeResult(response, errorResponse(requestId, error));
+
+  /** What API Gateway does before a protected route's function: the cached or fresh authorizer context. */
+  const authorize = async (
+    kind: 'platform' | 'hub',
+    event: ReturnType<typeof eventFromRequest>,
+  ): Promise<AuthorizerContext> => {
+    const header = event.headers.authorization ?? '';
+    const key = `${kind}\n${header}`;
+    const cached = decisions.get(key);
+    if (cached && cached.expiresAt > now()) return cached.context;
+    authorizer ??= createAuthorizerHandler({ routes: allRoutes, logger });
+    const result = await authorizer(authorizerEventFrom(event));
+    if (result.isAuthorized !== true || !result.context) {
+      return { outcome: 'deny', status: '401', message: unauthorized().message };
+    }
+    if (authorizerCacheMs > 0) {
+      // Expired entries go first, so the map cannot grow with every header ever seen.
+      if (decisions.size > 10_000) {
+        for (const [entryKey, entry] of decisions) if (entry.expiresAt <= now()) decisions.delete(entryKey);
+      }
+      decisions.set(key, { context: result.context, expiresAt: now() + authorizerCacheMs });
+    }
+    return result.context;
+  };
 
   const serve = async (request: IncomingMessage, response: ServerResponse) => {
     const requestId = newRequestId();
@@ -156,6 +249,14 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     const definition = functionDefinition(route.functionName);
     const routeKey = `${route.method} ${API_BASE_PATH}${route.path}`;
     const event = eventFromRequest({ request, body, requestId, routeKey, pathParameters });
+    if (route.auth === 'platform' || route.auth === 'hub') {
+      // API Gateway answers 401 itself when the identity source is missing, without calling the authorizer.
+      if (!event.headers.authorization) return fail(response, requestId, unauthorized());
+      const context = await authorize(route.auth, event);
+      (event.requestContext as { authorizer?: { lambda: AuthorizerContext } }).authorizer = {
+        lambda: context,
+      };
+    }
     const handler = await loadHandler(route.functionName);
     const context = createLambdaContext({
       functionName: route.functionName,
@@ -183,13 +284,25 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     });
   });
 
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolveListen();
+  const releaseDependencies = async () => {
+    if (!installedDependencies) return;
+    setDependencies(undefined);
+    await ownedStateTable?.close();
+  };
+
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolveListen();
+      });
     });
-  });
+  } catch (error) {
+    await releaseDependencies();
+    restoreEnvironment();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const origin = `http://${host}:${address.port}`;
@@ -204,12 +317,9 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
         server.close(() => resolveClose());
         // Keep-alive sockets would otherwise hold close() open for the client's idle timeout.
         server.closeAllConnections();
-      }).then(() => {
-        for (const [name, value] of Object.entries(restoreEnv)) {
-          if (value === undefined) delete process.env[name];
-          else process.env[name] = value;
-        }
-      });
+      })
+        .then(releaseDependencies)
+        .finally(restoreEnvironment);
       return closing;
     },
   };

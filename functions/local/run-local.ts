@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { createLocalSecretStore } from '../../shared/adapters/local/secret-store';
+import { createLocalStateTable } from '../../shared/adapters/local/state-table';
 import type { LocalConfig } from '../../shared/config';
 import { renderBanner } from './banner';
 import { type DemoSimulatorHandle, startDemoSimulator } from './demo';
@@ -20,15 +21,25 @@ export interface LocalModeHandle {
  */
 export const runLocalMode = async (config: LocalConfig): Promise<LocalModeHandle> => {
   const dataDir = resolve(config.dataDir);
+  // The one state table and secret store of this process: the authorizer and every handler use them
+  // through getDependencies() (startLocalServer installs them with setDependencies()).
+  const secretStore = createLocalSecretStore({ dataDir });
+  const stateTable = createLocalStateTable({ dataDir });
   const secrets = await resolvePlatformSecrets({
-    store: createLocalSecretStore({ dataDir }),
+    store: secretStore,
     organizationSecret: config.organizationSecret,
     userSecret: config.userSecret,
   });
 
-  const simulator = config.demoServiceNow
-    ? await startDemoSimulator(config.demoServiceNowPort, config.host)
-    : undefined;
+  let simulator: DemoSimulatorHandle | undefined;
+  try {
+    simulator = config.demoServiceNow
+      ? await startDemoSimulator(config.demoServiceNowPort, config.host)
+      : undefined;
+  } catch (error) {
+    await stateTable.close();
+    throw error;
+  }
   let api: LocalServerHandle;
   try {
     api = await startLocalServer({
@@ -41,9 +52,16 @@ export const runLocalMode = async (config: LocalConfig): Promise<LocalModeHandle
         ELEMENT_ALLOWED_HOSTS: config.allowedHosts.entries.join(','),
         ...(simulator ? { DEMO_SERVICENOW_URL: simulator.url } : {}),
       },
+      dependencies: {
+        mode: 'local',
+        stateTable,
+        secretStore,
+        allowedHosts: config.allowedHosts,
+        now: () => new Date(),
+      },
     });
   } catch (error) {
-    await simulator?.close();
+    await Promise.allSettled([simulator?.close(), stateTable.close()]);
     throw error;
   }
 
@@ -54,6 +72,8 @@ export const runLocalMode = async (config: LocalConfig): Promise<LocalModeHandle
     banner,
     close: async () => {
       await Promise.allSettled([api.close(), simulator?.close()]);
+      // After the server: no handler can be writing any more.
+      await stateTable.close();
     },
   };
 };

@@ -1,11 +1,16 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { Identity } from '../../shared/auth/authorizer-context';
+
+export type { Identity };
 
 /**
  * The event a handler sees: API Gateway's payload format 2.0 event, plus the request body already
  * parsed by the JSON body parser (`undefined` when there was no body or it is not JSON).
  * `body` stays the raw string exactly as API Gateway delivered it.
+ * `identity` is set by the identity middleware on routes with auth 'platform' or 'hub' (the user whose
+ * secret matched; for hub calls also the instance of the element token); absent on public routes.
  */
-export type ApiEvent = APIGatewayProxyEventV2 & { jsonBody?: unknown };
+export type ApiEvent = APIGatewayProxyEventV2 & { jsonBody?: unknown; identity?: Identity };
 
 /** An explicit response. `body` may be a string (sent as is), a Buffer (sent base64) or any JSON value. */
 export interface ApiResponse {

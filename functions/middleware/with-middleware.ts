@@ -1,19 +1,21 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { defaultPlatformSecrets, type PlatformSecretsProvider } from '../../shared/auth';
 import { createLogger, type Logger } from '../../shared/logging';
+import type { RouteAuth } from '../routes';
 import { errorHandlerMiddleware } from './error-handler';
+import { identityMiddleware } from './identity';
 import { jsonBodyParserMiddleware } from './json-body-parser';
 import { jsonResponseMiddleware } from './json-response';
-import { requirePlatformAuth } from './platform-auth';
 import { requestIdMiddleware } from './request-id';
 import type { ApiEvent, ApiHandler, LambdaHttpHandler } from './types';
 
 export interface WithMiddlewareOptions {
-  /** `platform` requires User + Organization secrets (research section 2); hub auth comes with instances. */
-  auth?: 'none' | 'platform';
-  /** Where platform secrets come from; defaults to Secrets Manager ARNs or plain variables in the environment. */
-  platformSecrets?: PlatformSecretsProvider;
+  /**
+   * `platform` (User + Organization) or `hub` (User + Element): the route's auth in functions/routes.ts.
+   * The API Gateway authorizer (local mode: the same handler) checked the header; this renders its
+   * decision and sets `event.identity`. `none` (default) for public routes.
+   */
+  auth?: RouteAuth;
   /** Non-JSON media types the route accepts (see json-body-parser.ts). */
   acceptedContentTypes?: readonly string[];
   logger?: Logger;
@@ -33,7 +35,8 @@ const defaultLogger = () => {
  * 1. request id: assigned first, stamped on the final response last (errors included);
  * 2. error handler: catches everything below, including auth and parse failures;
  * 3. JSON response: shapes what the handler returns (its own failures still reach 2);
- * 4. auth: before body parsing, so unauthenticated callers learn nothing about payload rules;
+ * 4. identity: renders the authorizer's decision before body parsing, so unauthenticated callers
+ *    learn nothing about payload rules;
  * 5. JSON body parser.
  */
 export const withMiddleware = (
@@ -48,9 +51,7 @@ export const withMiddleware = (
     .use(requestIdMiddleware(logger))
     .use(errorHandlerMiddleware(logger))
     .use(jsonResponseMiddleware());
-  if (options.auth === 'platform') {
-    wrapped.use(requirePlatformAuth(options.platformSecrets ?? defaultPlatformSecrets()));
-  }
+  if (options.auth === 'platform' || options.auth === 'hub') wrapped.use(identityMiddleware(options.auth));
   wrapped.use(jsonBodyParserMiddleware({ acceptedContentTypes: options.acceptedContentTypes ?? [] }));
   return (event: APIGatewayProxyEventV2, context) => wrapped(event, context);
 };

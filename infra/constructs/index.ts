@@ -7,11 +7,21 @@ export {
   type RouteAuthorizers,
   routeKeyOf,
 } from './api';
+export { AUTHORIZER_IDENTITY_SOURCE, ElementAuthorizer, type ElementAuthorizerProps } from './authorizer';
 export {
   ElementFunction,
   type ElementFunctionProps,
   type ElementLogLevel,
 } from './element-function';
 export { Foundation, type FoundationProps } from './foundation';
+export {
+  ELEMENT_SECRET_PREFIX,
+  INSTANCE_SECRET_ACTIONS,
+  INSTANCE_SECRETS_PATTERN,
+  InstancesConstruct,
+  type InstancesConstructProps,
+  KEY_ACTIONS,
+  STATE_TABLE_ACTIONS,
+} from './instances';
 export { PLATFORM_SECRET_LENGTH, PlatformSecrets, type PlatformSecretsProps } from './secrets';
 export { STATE_TABLE_SCHEMA, StateTable, type StateTableProps } from './state';

@@ -1,7 +1,12 @@
-/** The two platform secrets every platform API call must present (research section 2). */
+import { type ElementUser, parseUserSecrets, UserSecretConfigError } from './users';
+
+/**
+ * The secrets platform and hub calls are checked against (research section 2): the organization secret
+ * and every configured user (shared/auth/users.ts).
+ */
 export interface PlatformSecrets {
   organization: string;
-  user: string;
+  users: ElementUser[];
 }
 
 /**
@@ -17,19 +22,32 @@ export class PlatformSecretsUnavailableError extends Error {
   }
 }
 
+/** Builds the pair from the two raw values; a malformed user list is reported without any value. */
+export const platformSecretsFrom = (
+  organization: string | undefined,
+  userSecret: string | undefined,
+): PlatformSecrets => {
+  const organizationSecret = organization?.trim();
+  if (!organizationSecret || !userSecret?.trim()) {
+    throw new PlatformSecretsUnavailableError(
+      'ELEMENT_ORGANIZATION_SECRET and ELEMENT_USER_SECRET must both be set',
+    );
+  }
+  try {
+    return { organization: organizationSecret, users: parseUserSecrets(userSecret) };
+  } catch (error) {
+    if (error instanceof UserSecretConfigError) {
+      throw new PlatformSecretsUnavailableError(error.message, { cause: error });
+    }
+    throw error;
+  }
+};
+
 /** Reads `ELEMENT_ORGANIZATION_SECRET` / `ELEMENT_USER_SECRET` from `env` on every call (local mode, tests). */
 export const environmentPlatformSecrets =
   (env: NodeJS.ProcessEnv = process.env): PlatformSecretsProvider =>
-  async () => {
-    const organization = env.ELEMENT_ORGANIZATION_SECRET;
-    const user = env.ELEMENT_USER_SECRET;
-    if (!organization || !user) {
-      throw new PlatformSecretsUnavailableError(
-        'ELEMENT_ORGANIZATION_SECRET and ELEMENT_USER_SECRET must both be set',
-      );
-    }
-    return { organization, user };
-  };
+  async () =>
+    platformSecretsFrom(env.ELEMENT_ORGANIZATION_SECRET, env.ELEMENT_USER_SECRET);
 
 /**
  * The provider a deployed function or local mode uses, chosen from the environment: Secrets Manager

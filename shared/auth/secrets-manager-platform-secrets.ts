@@ -3,6 +3,7 @@ import {
   type PlatformSecrets,
   type PlatformSecretsProvider,
   PlatformSecretsUnavailableError,
+  platformSecretsFrom,
 } from './platform-secrets';
 
 export interface SecretsManagerPlatformSecretsOptions {
@@ -17,7 +18,8 @@ export interface SecretsManagerPlatformSecretsOptions {
 const DEFAULT_CACHE_MS = 5 * 60_000;
 
 /**
- * Platform secrets from Secrets Manager, each stored as a plain SecretString. Cached per container
+ * Platform secrets from Secrets Manager, each stored as a plain SecretString (the user secret in the
+ * `ELEMENT_USER_SECRET` format of users.ts: one secret or `userId:secret,...`). Cached per container
  * so a warm Lambda does not call Secrets Manager on every request; concurrent callers share one fetch.
  */
 export const secretsManagerPlatformSecrets = (
@@ -39,7 +41,7 @@ export const secretsManagerPlatformSecrets = (
   return () => {
     if (cached && cached.expiresAt > now()) return cached.value;
     const value = Promise.all([read(options.organizationSecretArn), read(options.userSecretArn)]).then(
-      ([organization, user]) => ({ organization, user }),
+      ([organization, user]) => platformSecretsFrom(organization, user),
     );
     const entry = { value, expiresAt: now() + cacheMs };
     cached = entry;

@@ -46,7 +46,7 @@ describe('secret comparison', () => {
   });
 
   it('needs both platform secrets', () => {
-    const secrets = { user: 'u', organization: 'o' };
+    const secrets = { users: [{ userId: 'default', secret: 'u' }], organization: 'o' };
     expect(verifyPlatformCredentials({ user: 'u', organization: 'o' }, secrets)).toBe(true);
     expect(verifyPlatformCredentials({ user: 'u', organization: 'x' }, secrets)).toBe(false);
     expect(verifyPlatformCredentials({ user: 'u' }, secrets)).toBe(false);

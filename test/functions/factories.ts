@@ -13,6 +13,8 @@ export interface HttpEventInput {
   contentType?: string | null;
   requestId?: string;
   pathParameters?: Record<string, string>;
+  /** The simple-response context of the Lambda authorizer (`requestContext.authorizer.lambda`). */
+  authorizer?: Record<string, string>;
 }
 
 const BASE_PATH = '/elements/api-v2';
@@ -72,6 +74,7 @@ export const httpEvent = (input: HttpEventInput = {}): APIGatewayProxyEventV2 =>
       stage: '$default',
       time: '24/Nov/2026:10:00:00 +0000',
       timeEpoch: 1_795_514_400_000,
+      ...(input.authorizer ? { authorizer: { lambda: input.authorizer } } : {}),
     },
     ...(body === undefined ? {} : { body }),
     isBase64Encoded,

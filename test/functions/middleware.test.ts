@@ -8,7 +8,6 @@ import { captureOutput } from './capture-logs';
 import { httpEvent, jsonBodyOf, lambdaContext } from './factories';
 
 const silent = createLogger({ logLevel: 'SILENT' });
-const secrets = async () => ({ organization: 'org-secret-value-1234', user: 'user-secret-value-5678' });
 
 /** A handler that echoes what it received, wrapped like every Lambda entry. */
 const echo = (options: Parameters<typeof withMiddleware>[1] = {}) =>
@@ -221,56 +220,87 @@ describe('errors', () => {
   });
 });
 
-describe('platform auth', () => {
-  const guarded = () => echo({ auth: 'platform', platformSecrets: secrets });
-  const withAuthorization = (authorization?: string) =>
-    httpEvent({
-      method: 'GET',
-      path: '/instances',
-      ...(authorization ? { headers: { authorization } } : {}),
+describe('route auth (rendering the authorizer decision)', () => {
+  const CE_401 = 'Unauthorized - An invalid element token, user secret and/or org secret provided';
+  /** Echoes the identity the middleware set, so tests see exactly what a handler would. */
+  const guarded = (auth: 'platform' | 'hub') =>
+    withMiddleware(async (event: ApiEvent) => ({ identity: event.identity ?? null }), {
+      logger: silent,
+      auth,
     });
+  const withContext = (authorizer?: Record<string, string>, extra: Parameters<typeof httpEvent>[0] = {}) =>
+    httpEvent({ method: 'GET', path: '/instances', ...(authorizer ? { authorizer } : {}), ...extra });
 
-  it('lets the right User and Organization secrets through, in any order and case', async () => {
-    for (const header of [
-      'User user-secret-value-5678, Organization org-secret-value-1234',
-      'organization org-secret-value-1234 ,  USER   user-secret-value-5678',
-      'Element some-token, User user-secret-value-5678, Organization org-secret-value-1234',
-    ]) {
-      expect((await invoke(guarded(), withAuthorization(header))).statusCode).toBe(200);
-    }
+  it('sets event.identity from an allow for a platform route', async () => {
+    const result = await invoke(
+      guarded('platform'),
+      withContext({ outcome: 'allow', kind: 'platform', userId: 'alice' }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(jsonBodyOf(result)).toEqual({ identity: { userId: 'alice' } });
+  });
+
+  it('sets the numeric instance id for a hub route', async () => {
+    const result = await invoke(
+      guarded('hub'),
+      withContext({ outcome: 'allow', kind: 'hub', userId: 'bob', instanceId: '42' }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(jsonBodyOf(result)).toEqual({ identity: { userId: 'bob', instanceId: 42 } });
+  });
+
+  it('renders a deny as the status and message the authorizer chose, with the request id', async () => {
+    const result = await invoke(
+      guarded('hub'),
+      withContext({ outcome: 'deny', status: '401', message: CE_401 }, { requestId: 'deny-1' }),
+    );
+    expect(result.statusCode).toBe(401);
+    expect(result.headers?.['Elements-Request-Id']).toBe('deny-1');
+    expect(jsonBodyOf(result)).toEqual({ requestId: 'deny-1', message: CE_401 });
   });
 
   it.each([
-    ['missing', undefined],
-    ['wrong user secret', 'User nope, Organization org-secret-value-1234'],
-    ['wrong organization secret', 'User user-secret-value-5678, Organization nope'],
-    ['no organization', 'User user-secret-value-5678'],
-    ['a Bearer token', 'Bearer user-secret-value-5678'],
-    ['a repeated keyword', 'User user-secret-value-5678, User x, Organization org-secret-value-1234'],
-  ])('answers 401 with the CE message when the header is %s', async (_, header) => {
-    const result = await invoke(guarded(), withAuthorization(header));
+    ['no authorizer context at all', undefined],
+    ['a hub identity on a platform route', { outcome: 'allow', kind: 'hub', userId: 'a', instanceId: '1' }],
+    ['an unknown outcome', { outcome: 'maybe', kind: 'platform', userId: 'a' }],
+    ['a missing user id', { outcome: 'allow', kind: 'platform' }],
+    ['a user id with odd characters', { outcome: 'allow', kind: 'platform', userId: 'a b' }],
+  ] as [string, Record<string, string> | undefined][])(
+    'answers 401 with the CE message for %s',
+    async (_, context) => {
+      const result = await invoke(guarded('platform'), withContext(context));
+      expect(result.statusCode).toBe(401);
+      expect(jsonBodyOf(result)).toEqual({ requestId: 'JKJaXmPLvHcESHA=', message: CE_401 });
+    },
+  );
+
+  it.each([
+    ['a platform identity on a hub route', { outcome: 'allow', kind: 'platform', userId: 'a' }],
+    ['a hub identity without instance', { outcome: 'allow', kind: 'hub', userId: 'a' }],
+    ['a non-numeric instance id', { outcome: 'allow', kind: 'hub', userId: 'a', instanceId: '1; drop' }],
+  ] as [string, Record<string, string>][])('answers 401 on a hub route for %s', async (_, context) => {
+    const result = await invoke(guarded('hub'), withContext(context));
     expect(result.statusCode).toBe(401);
-    expect(jsonBodyOf(result)).toEqual({
-      requestId: 'JKJaXmPLvHcESHA=',
-      message: 'Unauthorized - An invalid element token, user secret and/or org secret provided',
-    });
-    expect(result.headers?.['Elements-Request-Id']).toBe('JKJaXmPLvHcESHA=');
   });
 
-  it('checks credentials before looking at the body', async () => {
+  it('never trusts the Authorization header alone: right-looking secrets without a context are refused', async () => {
+    const event = withContext(undefined, {
+      headers: { authorization: 'User user-secret-value-5678, Organization org-secret-value-1234' },
+    });
+    expect((await invoke(guarded('platform'), event)).statusCode).toBe(401);
+  });
+
+  it('renders the decision before looking at the body', async () => {
     const event = httpEvent({ method: 'POST', path: '/instances', body: '{bad json' });
-    expect((await invoke(guarded(), event)).statusCode).toBe(401);
+    expect((await invoke(guarded('platform'), event)).statusCode).toBe(401);
   });
 
-  it('answers 500 without detail when the secrets cannot be read', async () => {
-    const handler = echo({
-      auth: 'platform',
-      platformSecrets: async () => {
-        throw new Error('AccessDeniedException: arn:aws:secretsmanager:eu-west-1:123:secret:org');
-      },
-    });
-    const result = await invoke(handler, withAuthorization('User a, Organization b'));
-    expect(result.statusCode).toBe(500);
-    expect(result.body).not.toContain('arn:aws');
+  it('leaves public routes without an identity', async () => {
+    const result = await invoke(
+      withMiddleware(async (event: ApiEvent) => ({ identity: event.identity ?? null }), { logger: silent }),
+      withContext({ outcome: 'deny', status: '401', message: CE_401 }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(jsonBodyOf(result)).toEqual({ identity: null });
   });
 });

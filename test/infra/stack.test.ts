@@ -166,7 +166,8 @@ describe('route authorization seam', () => {
 
 describe('functions', () => {
   it('creates one function per entry of LAMBDA_FUNCTIONS, on nodejs24.x arm64 with its timeout and memory', () => {
-    element.template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
+    // ... plus the authorizer (test/infra/auth.test.ts).
+    element.template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length + 1);
     for (const name of FUNCTION_NAMES) {
       const definition = LAMBDA_FUNCTIONS[name];
       expect(
@@ -182,10 +183,20 @@ describe('functions', () => {
   });
 
   it('gives every function the element environment', () => {
+    const { foundation } = element.stack;
+    // Functions that write instance secrets also learn where and with which key (test/infra/auth.test.ts).
+    const secretWriters: readonly FunctionName[] = ['instances', 'hub'];
     for (const name of FUNCTION_NAMES) {
       const fn = element.template.findResources('AWS::Lambda::Function')[logicalIdOfFunction(name)];
-      const { foundation } = element.stack;
       expect(fn?.Properties.Environment.Variables).toEqual({
+        ...(secretWriters.includes(name)
+          ? {
+              ELEMENT_SECRET_PREFIX: 'snow-element/',
+              ELEMENT_KMS_KEY_ID: arnOf(
+                element.stack.getLogicalId(foundation.key.node.defaultChild as CfnElement),
+              ),
+            }
+          : {}),
         ELEMENT_MODE: 'aws',
         ELEMENT_ALLOWED_HOSTS: '',
         ELEMENT_STATE_TABLE: ref(
@@ -215,12 +226,13 @@ describe('functions', () => {
     }
   });
 
-  it('uses roles without AWS managed policies, allowed only to write their own log group', () => {
+  it('uses roles without AWS managed policies; functions without a capability only write their log group', () => {
     const roles = element.template.findResources('AWS::IAM::Role');
     for (const role of Object.values(roles)) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     }
-    for (const name of FUNCTION_NAMES) {
+    // instances and hub get the grants of the instances construct, asserted in test/infra/auth.test.ts.
+    for (const name of FUNCTION_NAMES.filter((fn) => fn !== 'instances' && fn !== 'hub')) {
       const fn = element.template.findResources('AWS::Lambda::Function')[logicalIdOfFunction(name)];
       const roleId = fn?.Properties.Role['Fn::GetAtt'][0];
       const logGroupId = fn?.Properties.LoggingConfig.LogGroup.Ref;

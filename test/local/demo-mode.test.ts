@@ -38,4 +38,27 @@ describe('local mode with the demo ServiceNow', () => {
   it('serves the API beside it', async () => {
     expect((await fetch(`${local.api.url}/ping`)).status).toBe(200);
   });
+
+  it('prints the platform and hub commands with the local credentials', () => {
+    const user = /User secret\s*: ([0-9a-f]{64})/.exec(local.banner)?.[1];
+    const org = /Organization secret: ([0-9a-f]{64})/.exec(local.banner)?.[1];
+    expect(user).toBeDefined();
+    expect(local.banner).toContain(
+      `curl -s -H "Authorization: User ${user}, Organization ${org}" "${local.api.url}/elements"`,
+    );
+    // The instance flow is commented out: it needs the token of the instance it creates.
+    expect(local.banner).toContain(`#   -d '{"element":{"key":"servicenow"}`);
+    expect(local.banner).toContain(`"servicenow.subdomain":"${local.simulator?.url}"`);
+    expect(local.banner).toContain(
+      `# curl -s -H "Authorization: User ${user}, Element $TOKEN" "${local.api.url}/hubs/helpdesk/ping"`,
+    );
+  });
+
+  it('installs one local state table for every handler of the process', async () => {
+    const { getDependencies } = await import('../../functions/runtime/dependencies');
+    const { stateTable, mode } = await getDependencies();
+    expect(mode).toBe('local');
+    await stateTable.put({ pk: 'TEST', sk: 'SHARED', value: 1 });
+    expect(await stateTable.get({ pk: 'TEST', sk: 'SHARED' })).toMatchObject({ value: 1 });
+  });
 });

@@ -1,0 +1,91 @@
+import { ELEMENTS, elementView } from '../../shared/elements';
+import { ElementError } from '../../shared/errors';
+import { createInstanceService, elementFromPath, oauthUrlFor, parseInstanceId } from '../../shared/instances';
+import { type ApiEvent, identityOf, response, withMiddleware } from '../middleware';
+import { API_BASE_PATH } from '../routes';
+import { getDependencies } from '../runtime/dependencies';
+
+/**
+ * One Lambda for the platform API of elements and instances (research cloud-elements-servicenow.md
+ * 1, 9.1). Thin: parse the route, call the instances domain (shared/instances), shape the response.
+ */
+
+/** Instance bodies are small; anything larger is refused before it reaches validation. */
+export const MAX_INSTANCE_BODY_BYTES = 64 * 1024;
+
+/** `GET /elements/api-v2/instances/{id}` -> `GET /instances/{}`: parameter names do not matter. */
+const routeOf = (event: ApiEvent): string => {
+  const [method, path = ''] = (event.routeKey ?? '').split(' ');
+  const below = path.startsWith(API_BASE_PATH) ? path.slice(API_BASE_PATH.length) : path;
+  return `${method} ${below.replace(/\{[^}]+\}/g, '{}')}`;
+};
+
+const param = (event: ApiEvent, ...names: string[]): string | undefined => {
+  for (const name of names) {
+    const value = event.pathParameters?.[name];
+    if (value !== undefined) return value;
+  }
+  return undefined;
+};
+
+/** `?tags[]=a&tags[]=b` (CE style, research 9.1) or `?tags=a`; read from the raw query so repeats survive. */
+const tagsOf = (event: ApiEvent): string[] => {
+  const query = new URLSearchParams(event.rawQueryString ?? '');
+  return [...query.getAll('tags[]'), ...query.getAll('tags')];
+};
+
+const queryOf = (event: ApiEvent): Record<string, string | undefined> => {
+  const query = new URLSearchParams(event.rawQueryString ?? '');
+  return Object.fromEntries(query.entries());
+};
+
+export const instancesHandler = async (event: ApiEvent) => {
+  const { userId } = identityOf(event);
+  if (event.body !== undefined && Buffer.byteLength(event.body) > MAX_INSTANCE_BODY_BYTES) {
+    throw new ElementError(413, `Request body exceeds ${MAX_INSTANCE_BODY_BYTES} bytes`);
+  }
+  const deps = await getDependencies();
+  const instances = createInstanceService(deps);
+  const keyOrId = () => param(event, 'keyOrId', 'key', 'elementKey', 'elementKeyOrId');
+  const id = () => parseInstanceId(param(event, 'id', 'instanceId'));
+  switch (routeOf(event)) {
+    case 'GET /elements':
+      return ELEMENTS.map(elementView);
+    case 'GET /elements/{}':
+      return elementView(elementFromPath(keyOrId()));
+    case 'GET /elements/{}/oauth/url':
+      return oauthUrlFor(elementFromPath(keyOrId()), queryOf(event), deps.allowedHosts);
+    case 'POST /elements/{}/instances':
+      return instances.create(userId, event.jsonBody, keyOrId() ?? '');
+    case 'POST /instances':
+      return instances.create(userId, event.jsonBody);
+    case 'GET /instances':
+      return instances.list(userId, { tags: tagsOf(event) });
+    case 'GET /instances/{}':
+      return instances.get(userId, id());
+    case 'PUT /instances/{}':
+      return instances.update(userId, id(), event.jsonBody, 'replace');
+    case 'PATCH /instances/{}':
+      return instances.update(userId, id(), event.jsonBody, 'merge');
+    case 'DELETE /instances/{}':
+      await instances.remove(userId, id());
+      return response(200);
+    case 'PUT /instances/{}/enabled':
+      return instances.setEnabled(userId, id(), true);
+    case 'DELETE /instances/{}/enabled':
+      return instances.setEnabled(userId, id(), false);
+    case 'GET /instances/{}/configuration':
+      return instances.configuration(userId, id());
+    case 'PATCH /instances/{}/configuration/{}':
+      return instances.updateConfiguration(
+        userId,
+        id(),
+        param(event, 'configId', 'configurationId') ?? '',
+        event.jsonBody,
+      );
+    default:
+      throw new ElementError(404, 'No such route');
+  }
+};
+
+export const handler = withMiddleware(instancesHandler, { auth: 'platform' });

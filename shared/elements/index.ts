@@ -1,0 +1,6 @@
+/** The element catalog: the two ServiceNow elements (research cloud-elements-servicenow.md 1.1). */
+export type { AuthenticationType, ElementDefinition, ElementKey } from './catalog';
+export { ELEMENTS, findElement, parameterOf } from './catalog';
+export type { ConfigurationParameter, ParameterType } from './configuration-parameters';
+export { BASE_URL_KEY, BASIC_PARAMETERS, OAUTH_PARAMETERS, SUBDOMAIN_KEY } from './configuration-parameters';
+export { elementSummary, elementView } from './element-view';

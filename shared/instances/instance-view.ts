@@ -1,0 +1,72 @@
+import { elementSummary, findElement, parameterOf } from '../elements';
+import { MASK } from './configuration';
+import type { InstanceRecord, InstanceSecret } from './types';
+
+/**
+ * The full configuration of an instance, secrets included: the table's keys (where secret keys only
+ * hold the mask `********`, marking that a value exists) overlaid with the values from the credentials
+ * secret (auth fields map back to their configuration keys).
+ */
+export const fullConfiguration = (
+  record: InstanceRecord,
+  secret: InstanceSecret | undefined,
+): Record<string, string> => {
+  const element = findElement(record.elementKey);
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record.configuration)) {
+    if (!(element && parameterOf(element, key)?.secret)) out[key] = value;
+  }
+  const auth = secret?.auth;
+  if (auth?.type === 'basic') out.password = auth.password;
+  if (auth?.type === 'oauth') {
+    out['oauth.api.key'] = auth.clientId;
+    out['oauth.api.secret'] = auth.clientSecret;
+    if (auth.password !== undefined) out.password = auth.password;
+  }
+  return { ...out, ...secret?.configuration };
+};
+
+/** What the table stores: non-secret values, and `********` for every secret key that has a value. */
+export const storedConfiguration = (
+  full: Record<string, string>,
+  isSecret: (key: string) => boolean,
+): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(full)
+      .map(([key, value]): [string, string] => [key, isSecret(key) ? MASK : value])
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+
+export interface InstanceViewOptions {
+  /** Only POST and GET /instances/{id} carry the element token (the way to recover it, research 9.1). */
+  token?: string;
+}
+
+/** Response shape of research 1.5: every configuration value a string, secrets masked, defaults filled in. */
+export const instanceView = (record: InstanceRecord, options: InstanceViewOptions = {}) => {
+  const element = findElement(record.elementKey);
+  return {
+    id: record.id,
+    name: record.name,
+    createdDate: record.createdDate,
+    updatedDate: record.updatedDate,
+    ...(options.token === undefined ? {} : { token: options.token }),
+    element: element ? elementSummary(element) : { key: record.elementKey },
+    elementId: element?.id,
+    provisionInteractions: [],
+    valid: record.valid,
+    ...(record.invalidReason === undefined ? {} : { invalidReason: record.invalidReason }),
+    disabled: record.disabled,
+    maxCacheSize: 0,
+    cacheTimeToLive: 0,
+    configuration: { ...record.configuration },
+    eventsEnabled: record.eventsEnabled,
+    traceLoggingEnabled: false,
+    cachingEnabled: false,
+    externalAuthentication: 'none',
+    tags: record.tags,
+    user: { id: record.ownerUserId },
+  };
+};
+
+export type InstanceView = ReturnType<typeof instanceView>;

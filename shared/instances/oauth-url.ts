@@ -1,0 +1,44 @@
+import type { ElementDefinition } from '../elements';
+import { badRequest } from '../errors';
+import type { AllowedHosts } from '../net';
+import { authorizationUrl, serviceNowBaseUrl } from '../servicenow';
+
+const REQUIRED = ['apiKey', 'apiSecret', 'callbackUrl', 'servicenow.subdomain'] as const;
+
+/**
+ * `GET /elements/{keyOrId}/oauth/url` (research 1.3): the ServiceNow authorize URL for the
+ * authorization_code grant. `apiSecret` is required like CE's, but never placed in the URL (it would
+ * end up in browser history and ServiceNow's logs); it is only needed later, on POST /instances.
+ * `state` defaults to the element key, as CE's did.
+ */
+export const oauthUrlFor = (
+  element: ElementDefinition,
+  query: Readonly<Record<string, string | undefined>>,
+  allowedHosts: AllowedHosts,
+): { element: string; oauthUrl: string } => {
+  if (element.authentication.type !== 'oauth2') {
+    throw badRequest(`Element ${element.key} does not use OAuth; use servicenowoauth`);
+  }
+  const missing = REQUIRED.filter((key) => (query[key] ?? '').trim() === '');
+  if (missing.length > 0) throw badRequest(`Missing required query parameters: ${missing.join(', ')}`);
+  const callbackUrl = (query.callbackUrl ?? '').trim();
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(callbackUrl);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+    throw badRequest('Invalid callbackUrl: expected an http(s) URL');
+  }
+  const baseUrl = serviceNowBaseUrl(query['servicenow.subdomain'] ?? '', allowedHosts);
+  const state = (query.state ?? '').trim() || element.key;
+  return {
+    element: element.key,
+    oauthUrl: authorizationUrl(baseUrl, {
+      clientId: (query.apiKey ?? '').trim(),
+      redirectUri: callbackUrl,
+      state,
+    }),
+  };
+};

@@ -1,0 +1,143 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startLocalServer } from '../../functions/local';
+import { ROUTES } from '../../functions/routes';
+import type { Dependencies } from '../../functions/runtime/dependencies';
+import { createLocalSecretStore, createLocalStateTable } from '../../shared/adapters/local';
+import { COUNTER_KEY, createInstanceStore, type InstanceDeps } from '../../shared/instances';
+import { createLogger } from '../../shared/logging';
+import { parseAllowedHosts } from '../../shared/net';
+import { makeTempDir } from '../adapters/temp-dir';
+import { type SimulatorHandle, startSimulator } from '../simulator';
+
+export const ORG = 'org-secret-3f9a1c7d2b8e4a60';
+export const ALICE = 'alice-secret-7c1e9b2a4d6f8031';
+export const BOB = 'bob-secret-5a2d8e1f9c3b7064';
+export const aliceAuth = `User ${ALICE}, Organization ${ORG}`;
+export const bobAuth = `User ${BOB}, Organization ${ORG}`;
+export const hubAuth = (token: string, user = ALICE) => `User ${user}, Element ${token}`;
+
+export interface Harness {
+  api: string;
+  sim: SimulatorHandle;
+  deps: Dependencies & InstanceDeps;
+  dataDir: string;
+  call(
+    method: string,
+    path: string,
+    options?: { auth?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; headers: Headers; text: string; json: () => unknown }>;
+  /** Counter, each user's instances (with versions), token items and secret files: to assert "nothing changed". */
+  snapshot(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const startHarness = async (
+  options: { accessTokenTtlSeconds?: number; logLevel?: string } = {},
+): Promise<Harness> => {
+  const temp = await makeTempDir('instances');
+  const sim = await startSimulator({
+    data: false,
+    ...(options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
+  });
+  const stateTable = createLocalStateTable({ dataDir: temp.dir });
+  const deps: Dependencies & InstanceDeps = {
+    mode: 'local',
+    stateTable,
+    secretStore: createLocalSecretStore({ dataDir: temp.dir }),
+    allowedHosts: parseAllowedHosts('127.0.0.1'),
+    // The simulator's clock: advancing it expires tokens for ServiceNow and for our refresh-ahead alike.
+    now: () => sim.clock.now(),
+    http: { sleep: async () => undefined, maxAttempts: 2, timeoutMs: 5_000 },
+  };
+  const server = await startLocalServer({
+    env: {
+      ELEMENT_ORGANIZATION_SECRET: ORG,
+      ELEMENT_USER_SECRET: `alice:${ALICE},bob:${BOB}`,
+      ELEMENT_ALLOWED_HOSTS: '127.0.0.1',
+      ELEMENT_ORGANIZATION_SECRET_ARN: undefined,
+      ELEMENT_USER_SECRET_ARN: undefined,
+      LOG_LEVEL: options.logLevel ?? 'WARN',
+    },
+    dependencies: deps,
+    // Decisions are re-made per request so deletes show at once without waiting for the cache.
+    authorizerCacheSeconds: 0,
+    logger: createLogger({
+      serviceName: 'test-local',
+      logLevel: options.logLevel === 'DEBUG' ? 'DEBUG' : 'WARN',
+    }),
+  });
+  const store = createInstanceStore(deps);
+
+  return {
+    api: server.url,
+    sim,
+    deps,
+    dataDir: temp.dir,
+    async call(method, path, callOptions = {}) {
+      const headers: Record<string, string> = { ...callOptions.headers };
+      if (callOptions.auth !== undefined) headers.Authorization = callOptions.auth;
+      let body: string | undefined = callOptions.raw;
+      if (callOptions.body !== undefined) {
+        body = JSON.stringify(callOptions.body);
+        headers['Content-Type'] ??= 'application/json';
+      }
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
+    },
+    async snapshot() {
+      const counter = await stateTable.get(COUNTER_KEY);
+      const owners = await Promise.all(
+        ['alice', 'bob'].map(async (user) =>
+          (await store.listByOwner(user)).map((r) => `${r.id}@${r.version}:${r.valid}:${r.disabled}`),
+        ),
+      );
+      let secrets: string[] = [];
+      try {
+        secrets = (await readdir(join(temp.dir, 'secrets'), { recursive: true })).map(String).sort();
+      } catch {
+        secrets = [];
+      }
+      return JSON.stringify({ counter: counter?.version ?? 0, owners, secrets });
+    },
+    async close() {
+      await server.close();
+      await sim.close();
+      await stateTable.close();
+      await temp.cleanup();
+    },
+  };
+};
+
+/** The authorization code from the simulator's authorize step (auto-approved, 302 with `code`). */
+export const authorizationCode = async (
+  sim: SimulatorHandle,
+  options: { clientId?: string; redirectUri?: string; oauthUrl?: string } = {},
+): Promise<string> => {
+  const url =
+    options.oauthUrl ??
+    `${sim.url}/oauth_auth.do?${new URLSearchParams({
+      response_type: 'code',
+      client_id: options.clientId ?? 'demo-client',
+      redirect_uri: options.redirectUri ?? 'http://127.0.0.1/callback',
+      state: 'servicenowoauth',
+    })}`;
+  const res = await fetch(url, { redirect: 'manual' });
+  const location = res.headers.get('location');
+  if (res.status !== 302 || !location) throw new Error(`authorize step answered ${res.status}`);
+  const code = new URL(location).searchParams.get('code');
+  if (!code) throw new Error('no code in the redirect');
+  return code;
+};
+
+export const basicBody = (sim: SimulatorHandle, overrides: Record<string, unknown> = {}) => ({
+  element: { key: 'servicenow' },
+  name: 'My ServiceNow',
+  tags: ['docs'],
+  configuration: { username: 'admin', password: 'admin', 'servicenow.subdomain': sim.url, ...overrides },
+});
