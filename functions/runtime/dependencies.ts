@@ -52,7 +52,7 @@ async function awsDependencies(env: Env): Promise<Dependencies> {
     }),
     secretStore: secrets.createAwsSecretStore({
       client: new SecretsManagerClient({}),
-      namePrefix: env.ELEMENT_SECRET_PREFIX ?? 'snow-element/',
+      namePrefix: required(env, 'ELEMENT_SECRET_PREFIX'),
       ...(env.ELEMENT_KMS_KEY_ID ? { kmsKeyId: env.ELEMENT_KMS_KEY_ID } : {}),
     }),
     allowedHosts: allowedHostsFromEnv(env, DEFAULT_ALLOWED_HOSTS.deployed),

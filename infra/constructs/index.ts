@@ -15,11 +15,11 @@ export {
 } from './element-function';
 export { Foundation, type FoundationProps } from './foundation';
 export {
-  ELEMENT_SECRET_PREFIX,
+  elementSecretPrefix,
   INSTANCE_SECRET_ACTIONS,
-  INSTANCE_SECRETS_PATTERN,
   InstancesConstruct,
   type InstancesConstructProps,
+  instanceSecretsPattern,
   KEY_ACTIONS,
   STATE_TABLE_ACTIONS,
 } from './instances';

@@ -7,11 +7,12 @@ import type { Foundation } from './foundation';
 
 /**
  * Prefix of every secret the functions create (ELEMENT_SECRET_PREFIX; the AWS secret store prepends it
- * to names like `instances/<id>/credentials`, shared/adapters/aws/secret-store.ts).
+ * to names like `instances/<id>/credentials`, shared/adapters/aws/secret-store.ts). It carries the stack
+ * name so two stacks in one account and region can never read each other's instance secrets.
  */
-export const ELEMENT_SECRET_PREFIX = 'snow-element/';
+export const elementSecretPrefix = (stackName: string) => `snow-element/${stackName}/`;
 /** The part of the secret namespace the instances capability owns. */
-export const INSTANCE_SECRETS_PATTERN = `${ELEMENT_SECRET_PREFIX}instances/*`;
+export const instanceSecretsPattern = (stackName: string) => `${elementSecretPrefix(stackName)}instances/*`;
 
 /** What each function does with instance secrets (shared/adapters/aws/secret-store.ts makes these calls). */
 export const INSTANCE_SECRET_ACTIONS = {
@@ -51,22 +52,24 @@ export interface InstancesConstructProps {
 /**
  * The "instances" capability: grants for the instances and hub functions, and nothing else.
  * - state table: the five item calls the adapter makes, on the table and its one index (exact ARNs);
- * - Secrets Manager: only secrets named `snow-element/instances/*`, each function only the calls it makes;
+ * - Secrets Manager: only secrets named `snow-element/<stack>/instances/*`, each function only the calls it makes;
  * - KMS: encrypt/decrypt with the stack's key (instance secrets and the table are encrypted with it).
  * The platform secrets are NOT readable here: only the authorizer checks them (constructs/authorizer.ts).
  */
 export class InstancesConstruct extends Construct {
-  /** `arn:<partition>:secretsmanager:<region>:<account>:secret:snow-element/instances/*` */
+  /** `arn:<partition>:secretsmanager:<region>:<account>:secret:snow-element/<stack>/instances/*` */
   readonly instanceSecretsArn: string;
 
   constructor(scope: Construct, id: string, props: InstancesConstructProps) {
     super(scope, id);
     const { foundation } = props;
     const { table } = foundation.state;
+    const { stackName } = Stack.of(this);
+    const pattern = instanceSecretsPattern(stackName);
     this.instanceSecretsArn = Stack.of(this).formatArn({
       service: 'secretsmanager',
       resource: 'secret',
-      resourceName: INSTANCE_SECRETS_PATTERN,
+      resourceName: pattern,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
@@ -92,14 +95,14 @@ export class InstancesConstruct extends Construct {
           resources: [foundation.key.keyArn],
         }),
       );
-      fn.function.addEnvironment('ELEMENT_SECRET_PREFIX', ELEMENT_SECRET_PREFIX);
+      fn.function.addEnvironment('ELEMENT_SECRET_PREFIX', elementSecretPrefix(stackName));
       fn.function.addEnvironment('ELEMENT_KMS_KEY_ID', foundation.key.keyArn);
       // The role's default policy holds the wildcard; acknowledge exactly that resource string.
       Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${secretsPatternAsNagSees()}]`,
+        id: `AwsSolutions-IAM5[Resource::${secretsPatternAsNagSees(pattern)}]`,
         reason:
           'Instance secrets are created at run time, one per instance (instances/<id>/credentials), so their ' +
-          'names are unknown at deploy time. The wildcard is confined to the snow-element/instances/ name ' +
+          `names are unknown at deploy time. The wildcard is confined to the ${pattern} name ` +
           'prefix in this account and region, and each function gets only the Secrets Manager calls it makes.',
       });
     };
@@ -109,5 +112,5 @@ export class InstancesConstruct extends Construct {
 }
 
 /** How cdk-nag prints the pattern's ARN in an IAM5 finding (pseudo parameters as `<AWS::...>`). */
-const secretsPatternAsNagSees = () =>
-  `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${INSTANCE_SECRETS_PATTERN}`;
+const secretsPatternAsNagSees = (pattern: string) =>
+  `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${pattern}`;

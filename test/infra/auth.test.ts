@@ -46,7 +46,7 @@ const INSTANCE_SECRETS_ARN = {
       { Ref: 'AWS::Region' },
       ':',
       { Ref: 'AWS::AccountId' },
-      ':secret:snow-element/instances/*',
+      ':secret:snow-element/SnowElement/instances/*',
     ],
   ],
 };
@@ -137,7 +137,7 @@ describe('instances construct grants', () => {
     ];
   };
 
-  it('lets the instances function manage secrets under snow-element/instances/ only', () => {
+  it('lets the instances function manage secrets under snow-element/SnowElement/instances/ only', () => {
     expect(statementsOfRole(element.template, functionId('instances'))).toEqual(
       expectedStatements('instances', [
         'secretsmanager:CreateSecret',
@@ -173,9 +173,24 @@ describe('instances construct grants', () => {
         element.template.findResources('AWS::Lambda::Function')[functionId(name)]?.Properties.Environment
           .Variables,
       ).toMatchObject({
-        ELEMENT_SECRET_PREFIX: 'snow-element/',
+        ELEMENT_SECRET_PREFIX: 'snow-element/SnowElement/',
         ELEMENT_KMS_KEY_ID: arnOf(logicalId(element.stack, element.stack.foundation.key)),
       });
+    }
+  });
+
+  it('gives each stack its own secret namespace, so two stacks in one account cannot read each other', () => {
+    const other = synthesizeElement({ stackName: 'OtherElement' });
+    try {
+      const policies = JSON.stringify(other.template.findResources('AWS::IAM::Policy'));
+      expect(policies).toContain(':secret:snow-element/OtherElement/instances/*');
+      expect(policies).not.toContain(':secret:snow-element/SnowElement/');
+      const variables = Object.values(other.template.findResources('AWS::Lambda::Function')).map(
+        (fn) => fn.Properties.Environment?.Variables?.ELEMENT_SECRET_PREFIX,
+      );
+      expect(variables).toContain('snow-element/OtherElement/');
+    } finally {
+      removeOutdir(other.outdir);
     }
   });
 });

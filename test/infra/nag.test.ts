@@ -11,7 +11,7 @@ afterAll(() => {
 
 /** The one wildcard resource the stack grants: instance secrets, created at run time (infra/constructs/instances.ts). */
 const INSTANCE_SECRETS_AS_NAG_SEES =
-  'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:snow-element/instances/*';
+  'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:snow-element/SnowElement/instances/*';
 
 const findings = (report: ReturnType<AwsSolutionsChecks['validateScope']>) =>
   report.violations.flatMap((violation) =>

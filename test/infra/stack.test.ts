@@ -191,7 +191,7 @@ describe('functions', () => {
       expect(fn?.Properties.Environment.Variables).toEqual({
         ...(secretWriters.includes(name)
           ? {
-              ELEMENT_SECRET_PREFIX: 'snow-element/',
+              ELEMENT_SECRET_PREFIX: 'snow-element/SnowElement/',
               ELEMENT_KMS_KEY_ID: arnOf(
                 element.stack.getLogicalId(foundation.key.node.defaultChild as CfnElement),
               ),
