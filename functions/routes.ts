@@ -70,6 +70,15 @@ const platform = (method: HttpMethod, path: string): RouteDefinition => ({
   auth: 'platform',
 });
 
+export const HUB_PREFIX = '/hubs/helpdesk';
+
+/** Each hub route twice: under `/hubs/helpdesk` and at the root, as Cloud Elements serves them. */
+const hubRoutes = (routes: readonly (readonly [HttpMethod, string])[]): RouteDefinition[] =>
+  routes.flatMap(([method, path]) => [
+    { method, path: `${HUB_PREFIX}${path}`, functionName: 'hub', auth: 'hub' } as const,
+    { method, path, functionName: 'hub', auth: 'hub' } as const,
+  ]);
+
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/ping', functionName: 'ping', auth: 'none' },
   // Elements (research cloud-elements-servicenow.md 1.1, 1.3, 9.1)
@@ -88,6 +97,28 @@ export const ROUTES: readonly RouteDefinition[] = [
   platform('DELETE', '/instances/{id}/enabled'),
   platform('GET', '/instances/{id}/configuration'),
   platform('PATCH', '/instances/{id}/configuration/{configId}'),
-  // Hub (research 9.2)
+  platform('GET', '/elements/{keyOrId}/docs'),
+  platform('GET', '/instances/{id}/docs'),
+  // Hub (research 3, 9.2). `/hubs/helpdesk/x` and `/x` are the same route, except `/ping`: the bare
+  // `/ping` stays the public liveness probe, the hub ping is `/hubs/helpdesk/ping`.
   { method: 'GET', path: '/hubs/helpdesk/ping', functionName: 'hub', auth: 'hub' },
+  ...hubRoutes([
+    ['GET', '/objects'],
+    ['GET', '/objects/{objectName}/metadata'],
+    ['GET', '/{objectName}'],
+    ['POST', '/{objectName}'],
+    ['GET', '/{objectName}/{id}'],
+    ['PUT', '/{objectName}/{id}'],
+    ['PATCH', '/{objectName}/{id}'],
+    ['DELETE', '/{objectName}/{id}'],
+    ['GET', '/{objectName}/{id}/comments'],
+    ['POST', '/{objectName}/{id}/comments'],
+    ['GET', '/{objectName}/{id}/work-notes'],
+    ['POST', '/{objectName}/{id}/work-notes'],
+    ['GET', '/{objectName}/{id}/attachments'],
+    ['POST', '/{objectName}/{id}/attachments'],
+    ['GET', '/{objectName}/{id}/attachments/{attachmentId}'],
+    ['GET', '/{objectName}/{id}/attachments/{attachmentId}/file'],
+    ['DELETE', '/{objectName}/{id}/attachments/{attachmentId}'],
+  ]),
 ];

@@ -74,13 +74,14 @@ describe('local API server', () => {
   });
 
   it('answers 404 to unknown routes and to paths outside the base path', async () => {
-    await expectErrorShape(await fetch(`${server.url}/nope`), 404);
+    // Deeper than any route template (the hub's generic `/{objectName}/...` routes catch shallower paths).
+    await expectErrorShape(await fetch(`${server.url}/a/b/c/d/e/f/g/h/i`), 404);
     await expectErrorShape(await fetch(`${server.origin}/ping`), 404);
   });
 
   it('answers 405 with Allow to a known path with the wrong verb', async () => {
-    const res = await fetch(`${server.url}/ping`, { method: 'DELETE' });
-    expect(res.headers.get('allow')).toBe('GET');
+    const res = await fetch(`${server.url}/instances/1/enabled`, { method: 'PATCH' });
+    expect(res.headers.get('allow')?.split(/,\s*/).sort()).toEqual(['DELETE', 'PUT']);
     await expectErrorShape(res, 405);
   });
 

@@ -1,0 +1,28 @@
+/**
+ * What every hub route handler receives once the hub entry point has checked the instance
+ * (deleted -> 401, disabled -> 403, invalid -> 401 re-authorize) and built its ServiceNow client.
+ * Route modules export a `HubRouteTable`; the entry point (functions/hub/handler.ts) merges them.
+ */
+import type { InstanceRecord } from '../../shared/instances';
+import type { ServiceNowClient } from '../../shared/servicenow';
+import type { ApiEvent } from '../middleware';
+import type { Dependencies } from '../runtime/dependencies';
+
+export interface HubRequest {
+  event: ApiEvent;
+  userId: string;
+  instance: InstanceRecord;
+  /** Lazily built: routes that never call ServiceNow do not pay for it. */
+  client: () => Promise<ServiceNowClient>;
+  deps: Dependencies;
+  /** Path parameters (objectName, id, attachmentId...). */
+  params: Record<string, string>;
+  /** Query string; repeated keys keep every value via `event.rawQueryString`. */
+  query: URLSearchParams;
+}
+
+/**
+ * Keys are `METHOD /path` below the hub prefix with parameter names kept, e.g.
+ * `GET /{objectName}/{id}/attachments`. `/hubs/helpdesk/x` and `/x` reach the same key.
+ */
+export type HubRouteTable = Record<string, (request: HubRequest) => Promise<unknown>>;
