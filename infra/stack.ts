@@ -6,6 +6,7 @@ import {
   ElementAuthorizer,
   type ElementLogLevel,
   Foundation,
+  HubConstruct,
   InstancesConstruct,
   type RouteAuthorizers,
 } from './constructs';
@@ -34,6 +35,7 @@ export class SnowElementStack extends Stack {
   readonly authorizer: ElementAuthorizer;
   readonly api: ApiConstruct;
   readonly instances: InstancesConstruct;
+  readonly hub: HubConstruct;
 
   constructor(scope: Construct, id: string, props: SnowElementStackProps = {}) {
     super(scope, id, props);
@@ -59,6 +61,9 @@ export class SnowElementStack extends Stack {
     this.instances = new InstancesConstruct(this, 'Instances', {
       foundation: this.foundation,
       instancesFunction: this.api.functions.instances,
+    });
+    this.hub = new HubConstruct(this, 'Hub', {
+      foundation: this.foundation,
       hubFunction: this.api.functions.hub,
     });
 

@@ -1,8 +1,9 @@
-import { ELEMENTS, elementView } from '../../shared/elements';
+import { APP_VERSION } from '../../shared/config/version';
+import { ELEMENTS, type ElementDefinition, elementView, findElement } from '../../shared/elements';
 import { ElementError } from '../../shared/errors';
 import { createInstanceService, elementFromPath, oauthUrlFor, parseInstanceId } from '../../shared/instances';
 import { type ApiEvent, identityOf, response, withMiddleware } from '../middleware';
-import { API_BASE_PATH } from '../routes';
+import { API_BASE_PATH, HUB_PREFIX, ROUTES } from '../routes';
 import { getDependencies } from '../runtime/dependencies';
 
 /**
@@ -37,6 +38,37 @@ const tagsOf = (event: ApiEvent): string[] => {
 const queryOf = (event: ApiEvent): Record<string, string | undefined> => {
   const query = new URLSearchParams(event.rawQueryString ?? '');
   return Object.fromEntries(query.entries());
+};
+
+/** A host name or IP literal with an optional port, nothing that could smuggle markup or a path. */
+const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+/**
+ * Origin for the document's `servers`: API Gateway's own domain name (local mode: the Host header),
+ * https unless the request says otherwise (local mode serves plain http on loopback).
+ */
+const serverUrlOf = (event: ApiEvent, mode: string): string | undefined => {
+  const host = event.requestContext?.domainName;
+  if (!host || !HOST.test(host)) return undefined;
+  const forwarded = event.headers?.['x-forwarded-proto'];
+  const proto =
+    forwarded === 'http' || forwarded === 'https' ? forwarded : mode === 'local' ? 'http' : 'https';
+  return `${proto}://${host}`;
+};
+
+/**
+ * The OpenAPI document (shared/openapi), imported on the first docs request only: the generator and
+ * its schemas are not evaluated on a cold start that never serves docs.
+ */
+const documentFor = async (element: ElementDefinition, serverUrl: string | undefined) => {
+  const openapi = await import('../../shared/openapi');
+  return {
+    openapi,
+    document: openapi.cachedElementDocument(
+      { routes: ROUTES, basePath: API_BASE_PATH, hubPrefix: HUB_PREFIX, element, version: APP_VERSION },
+      serverUrl,
+    ),
+  };
 };
 
 export const instancesHandler = async (event: ApiEvent) => {
@@ -83,6 +115,17 @@ export const instancesHandler = async (event: ApiEvent) => {
         param(event, 'configId', 'configurationId') ?? '',
         event.jsonBody,
       );
+    case 'GET /elements/{}/docs':
+      return (await documentFor(elementFromPath(keyOrId()), serverUrlOf(event, deps.mode))).document;
+    case 'GET /instances/{}/docs': {
+      // owned(): another user's instance is a 404, like a missing one.
+      const record = await instances.owned(userId, id());
+      const element = findElement(record.elementKey);
+      if (!element) throw new ElementError(500, `Instance ${record.id} refers to an unknown element`);
+      const serverUrl = serverUrlOf(event, deps.mode);
+      const { openapi, document } = await documentFor(element, serverUrl);
+      return openapi.instanceDocument(document, { id: record.id, name: record.name }, serverUrl);
+    }
     default:
       throw new ElementError(404, 'No such route');
   }

@@ -14,11 +14,14 @@ export {
   type ElementLogLevel,
 } from './element-function';
 export { Foundation, type FoundationProps } from './foundation';
+export { HUB_PAYLOAD_LIMITS, HubConstruct, type HubConstructProps } from './hub';
 export {
   elementSecretPrefix,
+  grantInstanceData,
   INSTANCE_SECRET_ACTIONS,
   InstancesConstruct,
   type InstancesConstructProps,
+  instanceSecretsArn,
   instanceSecretsPattern,
   KEY_ACTIONS,
   STATE_TABLE_ACTIONS,

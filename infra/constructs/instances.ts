@@ -25,7 +25,7 @@ export const INSTANCE_SECRET_ACTIONS = {
     'secretsmanager:DeleteSecret',
     'secretsmanager:RestoreSecret',
   ],
-  /** Hub calls read the credentials and persist refreshed OAuth tokens; they never create or delete. */
+  /** Hub calls read the credentials and persist refreshed OAuth tokens; they never create or delete (constructs/hub.ts). */
   hub: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
 } as const;
 
@@ -45,16 +45,71 @@ export interface InstancesConstructProps {
   foundation: Foundation;
   /** The platform function (POST/GET/... /instances, /elements). */
   instancesFunction: ElementFunction;
-  /** The hub function (/hubs/helpdesk/...). */
-  hubFunction: ElementFunction;
 }
 
 /**
- * The "instances" capability: grants for the instances and hub functions, and nothing else.
+ * Gives one function the instance data a capability needs, and nothing else:
  * - state table: the five item calls the adapter makes, on the table and its one index (exact ARNs);
- * - Secrets Manager: only secrets named `snow-element/<stack>/instances/*`, each function only the calls it makes;
- * - KMS: encrypt/decrypt with the stack's key (instance secrets and the table are encrypted with it).
+ * - Secrets Manager: only secrets named `snow-element/<stack>/instances/*`, and only `secretActions`;
+ * - KMS: encrypt/decrypt with the stack's key (instance secrets and the table are encrypted with it);
+ * - ELEMENT_SECRET_PREFIX / ELEMENT_KMS_KEY_ID so the secret store names and encrypts secrets the same way.
  * The platform secrets are NOT readable here: only the authorizer checks them (constructs/authorizer.ts).
+ * Used by the instances construct and by the hub construct (constructs/hub.ts), each for its own function.
+ */
+export const grantInstanceData = (
+  fn: ElementFunction,
+  foundation: Foundation,
+  secretActions: readonly string[],
+): void => {
+  const { table } = foundation.state;
+  const stack = Stack.of(fn);
+  const pattern = instanceSecretsPattern(stack.stackName);
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'StateTableItems',
+      actions: [...STATE_TABLE_ACTIONS],
+      resources: [table.tableArn, `${table.tableArn}/index/${STATE_TABLE_SCHEMA.gsi1.indexName}`],
+    }),
+  );
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'InstanceSecrets',
+      actions: [...secretActions],
+      resources: [instanceSecretsArn(stack)],
+    }),
+  );
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ElementKey',
+      actions: [...KEY_ACTIONS],
+      resources: [foundation.key.keyArn],
+    }),
+  );
+  fn.function.addEnvironment('ELEMENT_SECRET_PREFIX', elementSecretPrefix(stack.stackName));
+  fn.function.addEnvironment('ELEMENT_KMS_KEY_ID', foundation.key.keyArn);
+  // The role's default policy holds the wildcard; acknowledge exactly that resource string.
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${secretsPatternAsNagSees(pattern)}]`,
+    reason:
+      'Instance secrets are created at run time, one per instance (instances/<id>/credentials), so their ' +
+      `names are unknown at deploy time. The wildcard is confined to the ${pattern} name ` +
+      'prefix in this account and region, and each function gets only the Secrets Manager calls it makes.',
+  });
+};
+
+/** `arn:<partition>:secretsmanager:<region>:<account>:secret:snow-element/<stack>/instances/*` */
+export const instanceSecretsArn = (stack: Stack): string =>
+  stack.formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: instanceSecretsPattern(stack.stackName),
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+
+/**
+ * The "instances" capability: the platform function that provisions, updates and deletes instances
+ * (and serves the OpenAPI documents) gets the instance data with every secret call provisioning makes.
+ * The hub function's grants live in the hub construct (constructs/hub.ts).
  */
 export class InstancesConstruct extends Construct {
   /** `arn:<partition>:secretsmanager:<region>:<account>:secret:snow-element/<stack>/instances/*` */
@@ -62,52 +117,8 @@ export class InstancesConstruct extends Construct {
 
   constructor(scope: Construct, id: string, props: InstancesConstructProps) {
     super(scope, id);
-    const { foundation } = props;
-    const { table } = foundation.state;
-    const { stackName } = Stack.of(this);
-    const pattern = instanceSecretsPattern(stackName);
-    this.instanceSecretsArn = Stack.of(this).formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: pattern,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-
-    const grant = (fn: ElementFunction, secretActions: readonly string[]) => {
-      fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'StateTableItems',
-          actions: [...STATE_TABLE_ACTIONS],
-          resources: [table.tableArn, `${table.tableArn}/index/${STATE_TABLE_SCHEMA.gsi1.indexName}`],
-        }),
-      );
-      fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'InstanceSecrets',
-          actions: [...secretActions],
-          resources: [this.instanceSecretsArn],
-        }),
-      );
-      fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ElementKey',
-          actions: [...KEY_ACTIONS],
-          resources: [foundation.key.keyArn],
-        }),
-      );
-      fn.function.addEnvironment('ELEMENT_SECRET_PREFIX', elementSecretPrefix(stackName));
-      fn.function.addEnvironment('ELEMENT_KMS_KEY_ID', foundation.key.keyArn);
-      // The role's default policy holds the wildcard; acknowledge exactly that resource string.
-      Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${secretsPatternAsNagSees(pattern)}]`,
-        reason:
-          'Instance secrets are created at run time, one per instance (instances/<id>/credentials), so their ' +
-          `names are unknown at deploy time. The wildcard is confined to the ${pattern} name ` +
-          'prefix in this account and region, and each function gets only the Secrets Manager calls it makes.',
-      });
-    };
-    grant(props.instancesFunction, INSTANCE_SECRET_ACTIONS.instances);
-    grant(props.hubFunction, INSTANCE_SECRET_ACTIONS.hub);
+    this.instanceSecretsArn = instanceSecretsArn(Stack.of(this));
+    grantInstanceData(props.instancesFunction, props.foundation, INSTANCE_SECRET_ACTIONS.instances);
   }
 }
 

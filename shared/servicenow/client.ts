@@ -42,8 +42,8 @@ export interface ServiceNowClient {
   delete(table: string, sysId: string): Promise<void>;
   /** Row count through the Aggregate API (research C.2), without reading rows. */
   count(table: string, query?: string): Promise<number>;
-  // Attachments (research C.1) come with a later issue: request() already sends Uint8Array bodies
-  // with a caller-chosen content-type; binary downloads will need a streaming variant of exchange().
+  // Attachments (research C.1): request() sends Uint8Array bodies with a caller-chosen content-type and
+  // returns Buffers with `responseType: 'binary'`; see shared/servicenow/attachments.ts.
 }
 
 const TABLE_NAME = /^[A-Za-z0-9_]+$/;
@@ -107,7 +107,8 @@ export const createServiceNowClient = (options: ServiceNowClientOptions): Servic
     const url = buildUrl(ctx.baseUrl, req.path, req.query);
     // Lower-cased so a caller's `Accept` replaces ours instead of doubling it; Authorization is ours
     // alone, and cookies are never sent (research A.4/C.8).
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const binary = req.responseType === 'binary';
+    const headers: Record<string, string> = { accept: binary ? '*/*' : 'application/json' };
     for (const [name, value] of Object.entries(req.headers ?? {})) {
       const key = name.toLowerCase();
       if (key !== 'authorization' && key !== 'cookie') headers[key] = value;
@@ -128,10 +129,23 @@ export const createServiceNowClient = (options: ServiceNowClientOptions): Servic
         const response = await withRetries(req.method, retryDeps, async () => {
           const authorization = await authorizer.authorization();
           const result = await semaphore.run(() =>
-            exchange(ctx, { method: req.method, url, headers: { ...headers, authorization }, body }),
+            exchange(ctx, {
+              method: req.method,
+              url,
+              headers: { ...headers, authorization },
+              body,
+              ...(binary ? { binary: true } : {}),
+            }),
           );
           if (!result.ok) return result;
           if (result.value.status === 401) unauthorizedWith = authorization;
+          const { bytes } = result.value;
+          if (bytes !== undefined) {
+            return {
+              ok: true,
+              value: { status: result.value.status, headers: result.value.headers, body: bytes },
+            };
+          }
           return interpret(req.method, result.value, ctx.clock.now());
         });
         return response as ServiceNowResponse<T>;

@@ -10,6 +10,8 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string>;
   text: string;
+  /** The raw 2xx body when the exchange asked for `binary` (then `text` is empty). */
+  bytes?: Buffer;
 }
 
 export interface Exchange {
@@ -17,6 +19,8 @@ export interface Exchange {
   url: string;
   headers: Record<string, string>;
   body?: string | Uint8Array;
+  /** Keep a 2xx body as bytes instead of decoding it as UTF-8 text (attachment downloads). */
+  binary?: boolean;
 }
 
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -69,10 +73,15 @@ export const exchange = async (ctx: HttpContext, ex: Exchange): Promise<AttemptR
       headersTimeout: ctx.timeoutMs,
       bodyTimeout: ctx.timeoutMs,
     });
+    const headersOut = flattenHeaders(response.headers);
+    if (ex.binary && response.statusCode >= 200 && response.statusCode < 300) {
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      return { ok: true, value: { status: response.statusCode, headers: headersOut, text: '', bytes } };
+    }
     const text = await response.body.text();
     return {
       ok: true,
-      value: { status: response.statusCode, headers: flattenHeaders(response.headers), text },
+      value: { status: response.statusCode, headers: headersOut, text },
     };
   } catch (err) {
     const refusal = findRefusal(err);

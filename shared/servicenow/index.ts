@@ -4,6 +4,14 @@
  * mapping; `keysetByUpdated` / `keysetById` / `offsetPage` for paging; token-endpoint functions for
  * the OAuth instance flows; `serviceNowBaseUrl` for `servicenow.subdomain`.
  */
+export type { AttachmentContent, AttachmentListParams, AttachmentUpload } from './attachments';
+export {
+  deleteAttachment,
+  downloadAttachment,
+  getAttachment,
+  listAttachments,
+  uploadAttachment,
+} from './attachments';
 export type { Authorizer, ClientCredentials, OnTokens } from './auth';
 export {
   authorizationUrl,

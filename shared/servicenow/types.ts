@@ -72,6 +72,11 @@ export interface ServiceNowRequest {
   /** JSON-serialized unless a string (sent as is, with the given content-type). */
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * `binary`: a 2xx body is returned as a Buffer, untouched (attachment downloads, research C.1);
+   * errors are still parsed and mapped like JSON ones. Default `json`.
+   */
+  responseType?: 'json' | 'binary';
 }
 
 export interface ServiceNowResponse<T = unknown> {

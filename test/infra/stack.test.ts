@@ -184,7 +184,7 @@ describe('functions', () => {
 
   it('gives every function the element environment', () => {
     const { foundation } = element.stack;
-    // Functions that write instance secrets also learn where and with which key (test/infra/auth.test.ts).
+    // Functions that use instance secrets also learn where and with which key (auth.test.ts, hub.test.ts).
     const secretWriters: readonly FunctionName[] = ['instances', 'hub'];
     for (const name of FUNCTION_NAMES) {
       const fn = element.template.findResources('AWS::Lambda::Function')[logicalIdOfFunction(name)];
@@ -231,7 +231,7 @@ describe('functions', () => {
     for (const role of Object.values(roles)) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     }
-    // instances and hub get the grants of the instances construct, asserted in test/infra/auth.test.ts.
+    // instances and hub get the grants of their constructs, asserted in test/infra/auth.test.ts and hub.test.ts.
     for (const name of FUNCTION_NAMES.filter((fn) => fn !== 'instances' && fn !== 'hub')) {
       const fn = element.template.findResources('AWS::Lambda::Function')[logicalIdOfFunction(name)];
       const roleId = fn?.Properties.Role['Fn::GetAtt'][0];

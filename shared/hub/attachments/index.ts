@@ -1,0 +1,10 @@
+/**
+ * Record attachments for the hub (research servicenow-and-peers.md C.1): CEQL on sys_attachment
+ * scoped to one record, multipart uploads, the payload limit and response shapes. The ServiceNow
+ * calls themselves are in shared/servicenow/attachments.ts.
+ */
+export { ATTACHMENT_FIELDS, attachmentCatalog } from './catalog';
+export { MAX_ATTACHMENT_BYTES, tooLargeMessage } from './limits';
+export { FILE_FIELD, parseMultipartFile, type UploadedFile } from './multipart';
+export { type AttachmentQuery, attachmentQuery } from './query';
+export { type AttachmentView, attachmentView, contentDisposition } from './view';

@@ -1,0 +1,18 @@
+import type { ServiceNowClient } from '../../servicenow';
+
+/** What every records operation needs, built once per request by the hub entry point. */
+export interface RecordsContext {
+  client: ServiceNowClient;
+  instanceId: number;
+  /** `filter.response.nulls` of the instance (research 9.5). */
+  filterNulls: boolean;
+  /** Key for `nextPage` tokens (shared/hub/page-token.ts); derived lazily, only list calls need it. */
+  pageTokenKey: () => Buffer;
+}
+
+/** A records operation's answer; the route module adds the instance header. */
+export interface RecordsResponse {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+}

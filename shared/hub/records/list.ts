@@ -1,0 +1,213 @@
+import { ElementError } from '../../errors';
+import type { ListResult, SnRecord, TableParams } from '../../servicenow';
+import { type OrderTerm, orderTermsToEncoded, parseOrderBy, parseWhere, toEncodedQuery } from '../ceql';
+import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER, TOTAL_COUNT_HEADER } from '../headers';
+import {
+  invalidPageToken,
+  type PageCursor,
+  type PageTokenScope,
+  signPageToken,
+  verifyPageToken,
+} from '../page-token';
+import type { ResolvedResource } from '../resources';
+import { catalogFor, checkedFields, fieldsOf, tableMetadata } from './catalog';
+import type { RecordsContext, RecordsResponse } from './context';
+import { and, andEveryGroup } from './encoded';
+import type { ListParams } from './list-params';
+import { sysIdOf, toHubRecord } from './shape';
+
+/**
+ * Windows read in one call when every row of a keyset window is hidden by ACLs (empty page with a `next`
+ * link): after this many the page is answered empty WITH a token, so one call stays well inside the
+ * API Gateway time limit and the caller resumes where it stopped.
+ */
+const MAX_EMPTY_WINDOWS = 5;
+
+interface Plan {
+  table: string;
+  /** Filter (where AND resource filter), without order. */
+  filter: string;
+  /** ORDERBY terms, always ending in sys_id so ties never reorder between pages (research A.8). */
+  order: string;
+  /**
+   * How a next page resumes: `id` when the order is sys_id alone (`sys_id>X`), `time` for one date-time
+   * system field then sys_id (`F>v ^NQ F=v^sys_id>X`), `offset` for any other order.
+   */
+  mode: 'id' | 'time' | 'offset';
+  /** The date-time order field in `time` mode. */
+  timeField?: { name: string; descending: boolean; requested: boolean };
+  fields: string[] | undefined;
+  scope: PageTokenScope;
+}
+
+const plan = async (ctx: RecordsContext, resource: ResolvedResource, params: ListParams): Promise<Plan> => {
+  const metadata = await tableMetadata(ctx, resource.table);
+  // Parse first (syntax errors are 400 without any ServiceNow call), then load the tables dot-walked
+  // names pass through, then translate with every name checked (research B.5).
+  const where = params.where === undefined ? undefined : parseWhere(params.where);
+  const terms = params.orderBy === undefined ? [] : parseOrderBy(params.orderBy);
+  const names = [...fieldsOf(where), ...terms.map((t) => t.field), ...(params.fields ?? [])];
+  const catalog = await catalogFor(ctx, metadata, names);
+  const whereQuery = toEncodedQuery(where, { fields: catalog });
+  const ordered = orderTermsToEncoded(terms, catalog);
+  const last = terms.at(-1);
+  const order = last?.field === 'sys_id' ? ordered : and(ordered, 'ORDERBYsys_id');
+  const first = terms[0];
+  const bySysId = (t: OrderTerm | undefined) => t?.field === 'sys_id' && !t.descending;
+  // Time keyset only on raw values: displayValues=true turns dates into user-time-zone text (A.7).
+  const timed =
+    first !== undefined &&
+    TIME_FIELDS.has(first.field) &&
+    params.displayValues !== true &&
+    (terms.length === 1 || (terms.length === 2 && bySysId(terms[1])));
+  const mode =
+    terms.length === 0 || (terms.length === 1 && bySysId(first)) ? 'id' : timed ? 'time' : 'offset';
+  const filter = andEveryGroup(whereQuery, resource.filter);
+  let fields = checkedFields(params.fields, catalog);
+  let timeField: Plan['timeField'];
+  if (mode === 'time' && first !== undefined) {
+    const requested = fields === undefined || fields.includes(first.field);
+    // The cursor needs the last row's value; it is read even when `fields` left it out.
+    if (fields !== undefined && !requested) fields = [...fields, first.field];
+    timeField = { name: first.field, descending: first.descending, requested };
+  }
+  return {
+    table: resource.table,
+    filter,
+    order,
+    mode,
+    ...(timeField === undefined ? {} : { timeField }),
+    fields,
+    scope: { instanceId: ctx.instanceId, table: resource.table, query: `${mode}|${filter}|${order}` },
+  };
+};
+
+/** Date-time system fields every row has (never empty), so `F>v` / `F=v` see every row (research A.8). */
+const TIME_FIELDS = new Set(['sys_updated_on', 'sys_created_on']);
+
+const firstCursor = (p: Plan, params: ListParams): PageCursor => {
+  const offset = (params.page - 1) * params.pageSize;
+  return p.mode === 'offset' ? { kind: 'offset', offset } : { kind: 'keyset', skip: offset };
+};
+
+const rawText = (record: SnRecord, field: string): string => {
+  const value = record[field];
+  if (typeof value === 'string') return value;
+  const inner =
+    typeof value === 'object' && value !== null ? (value as { value?: unknown }).value : undefined;
+  if (typeof inner === 'string') return inner;
+  throw new ElementError(502, `ServiceNow returned a row without ${field}; cannot page by it`);
+};
+
+/** The rows after (value, sys_id) in `time` mode, inside every group of the filter. */
+const afterTime = (p: Plan, value: string, after: string): string => {
+  const field = p.timeField?.name ?? 'sys_updated_on';
+  const beyond = `${field}${p.timeField?.descending ? '<' : '>'}${value}`;
+  return `${andEveryGroup(p.filter, beyond)}^NQ${andEveryGroup(p.filter, `${field}=${value}^sys_id>${after}`)}`;
+};
+
+const resumeQuery = (p: Plan, cursor: PageCursor & { kind: 'keyset' }): string => {
+  if (cursor.after === undefined) return p.filter;
+  if (cursor.value !== undefined) return afterTime(p, cursor.value, cursor.after);
+  return andEveryGroup(p.filter, `sys_id>${cursor.after}`);
+};
+
+const nextAfter = (p: Plan, last: SnRecord): PageCursor => {
+  const after = sysIdOf(last);
+  if (p.mode !== 'time' || p.timeField === undefined) return { kind: 'keyset', after, skip: 0 };
+  const value = rawText(last, p.timeField.name);
+  if (!DATE_TIME.test(value)) {
+    throw new ElementError(502, `ServiceNow returned ${p.timeField.name} in an unexpected format`);
+  }
+  return { kind: 'keyset', after, value, skip: 0 };
+};
+
+const DATE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+const readPage = async (
+  ctx: RecordsContext,
+  p: Plan,
+  params: ListParams,
+  cursor: PageCursor,
+): Promise<{ page: ListResult; next: PageCursor | undefined }> => {
+  const base: TableParams = {
+    limit: params.pageSize,
+    excludeReferenceLink: true,
+    ...(p.fields === undefined ? {} : { fields: p.fields }),
+    ...(params.displayValues === undefined ? {} : { displayValue: params.displayValues }),
+  };
+  if (cursor.kind === 'offset') {
+    const page = await ctx.client.list(p.table, {
+      ...base,
+      query: and(p.filter, p.order),
+      ...(cursor.offset === 0 ? {} : { offset: cursor.offset }),
+    });
+    // The limit applies before ACLs (research A.8): the next page starts a full window further on,
+    // however few rows this one showed.
+    return {
+      page,
+      next: page.hasNext ? { kind: 'offset', offset: cursor.offset + params.pageSize } : undefined,
+    };
+  }
+  const query = and(resumeQuery(p, cursor), p.order);
+  let skip = cursor.skip;
+  for (let windows = 1; ; windows += 1) {
+    const page = await ctx.client.list(p.table, { ...base, query, ...(skip === 0 ? {} : { offset: skip }) });
+    const last = page.records.at(-1);
+    if (!page.hasNext) return { page, next: undefined };
+    // Resume after the last row shown; hidden rows before it stay hidden, those after it are read again.
+    if (last !== undefined) return { page, next: nextAfter(p, last) };
+    // A whole window hidden by ACLs: no row to resume after, so step over the window.
+    skip += params.pageSize;
+    const next: PageCursor = { ...cursor, skip };
+    if (windows >= MAX_EMPTY_WINDOWS) return { page, next };
+  }
+};
+
+/**
+ * `GET /{objectName}` (research cloud-elements-servicenow.md 3.4-3.5):
+ * - `where` (CEQL) and `orderBy` translated with every field checked against the table's metadata;
+ * - pages: `page` (1-based offsets) or `nextPage` (opaque token). Without orderBy (or `orderBy=sys_id`)
+ *   tokens are keyset cursors (`sys_id>X^ORDERBYsys_id`: cheap at any depth, immune to inserts); an
+ *   order on sys_updated_on/sys_created_on resumes on (time, sys_id) (research A.8); any other order gets
+ *   ORDERBYsys_id appended as a tie-breaker and an offset cursor;
+ * - a short page never ends the walk: the token is present whenever ServiceNow's Link says `next`
+ *   (ACLs hide rows after the limit is applied, research A.8), and absent on the last page;
+ * - `returnTotalCount=true` -> Elements-Total-Count: X-Total-Count of an unbounded query, else the
+ *   Aggregate API count of the filter (both count rows before ACLs, as ServiceNow does).
+ */
+export const listRecords = async (
+  ctx: RecordsContext,
+  resource: ResolvedResource,
+  params: ListParams,
+): Promise<RecordsResponse> => {
+  const p = await plan(ctx, resource, params);
+  const cursor =
+    params.nextPage === undefined
+      ? firstCursor(p, params)
+      : verifyPageToken(ctx.pageTokenKey(), p.scope, params.nextPage);
+  // The scope names the mode, so only a token minted with the element token can get here.
+  if ((cursor.kind === 'keyset') === (p.mode === 'offset')) throw invalidPageToken();
+  if (
+    cursor.kind === 'keyset' &&
+    (cursor.value !== undefined) !== (p.mode === 'time' && cursor.after !== undefined)
+  )
+    throw invalidPageToken();
+  const { page, next } = await readPage(ctx, p, params, cursor);
+  const headers: Record<string, string> = { [RETURNED_COUNT_HEADER]: String(page.records.length) };
+  if (next !== undefined) headers[NEXT_PAGE_TOKEN_HEADER] = signPageToken(ctx.pageTokenKey(), p.scope, next);
+  if (params.returnTotalCount) {
+    const unbounded = cursor.kind === 'offset' || cursor.after === undefined;
+    const total =
+      unbounded && page.totalCount !== undefined
+        ? page.totalCount
+        : await ctx.client.count(p.table, p.filter);
+    headers[TOTAL_COUNT_HEADER] = String(total);
+  }
+  const hidden = p.timeField !== undefined && !p.timeField.requested ? p.timeField.name : undefined;
+  const records = page.records.map((record: SnRecord) => {
+    if (hidden !== undefined) record[hidden] = undefined;
+    return toHubRecord(record, ctx.filterNulls);
+  });
+  return { status: 200, body: records, headers };
+};

@@ -1,0 +1,53 @@
+import { ElementError } from '../../errors';
+import { withoutNulls } from '../../instances';
+import type { SnRecord } from '../../servicenow';
+
+/**
+ * A ServiceNow row as the hub returns it (research cloud-elements-servicenow.md 3.2, 9.5):
+ * - `id` (= sys_id) first, then ServiceNow's fields as ServiceNow named them;
+ * - ServiceNow's `""` is its only "empty" (it cannot tell NULL from '', research B.2, and CEQL `IS NULL`
+ *   maps to ISEMPTY), so it is reported as `null`; with `filter.response.nulls` (default true) such
+ *   fields are left out, with `false` they appear as `null`;
+ * - with `displayValues=all` a field is `{display_value, value}`; it is null when both are empty.
+ * References are always flattened (sysparm_exclude_reference_link=true): the sys_id by default, the
+ * display text with displayValues=true, both with displayValues=all.
+ */
+const hubValue = (value: unknown): unknown => {
+  if (typeof value === 'string') return value === '' ? null : value;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const entries = Object.values(value);
+    if (entries.length > 0 && entries.every((v) => v === '' || v === null)) return null;
+  }
+  return value;
+};
+
+export const sysIdOf = (record: SnRecord): string => {
+  const raw = record.sys_id;
+  if (typeof raw === 'string' && raw !== '') return raw;
+  if (typeof raw === 'object' && raw !== null) {
+    const value = (raw as { value?: unknown }).value;
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  throw new ElementError(502, 'ServiceNow returned a record without sys_id');
+};
+
+/**
+ * One pass per row, on the hub's hot path (every row of every page): the parsed ServiceNow row is
+ * updated in place (it is consumed) and copied once behind `id`. A dropped field is set to `undefined`,
+ * which JSON leaves out, instead of being deleted (delete would put the object in slow dictionary mode).
+ */
+export const toHubRecord = (record: SnRecord, filterNulls: boolean): Record<string, unknown> => {
+  const id = sysIdOf(record);
+  if (Object.hasOwn(record, 'id')) delete record.id;
+  for (const key in record) {
+    const raw = record[key];
+    if (typeof raw === 'string') {
+      if (raw === '') record[key] = filterNulls ? undefined : null;
+      continue;
+    }
+    const value = hubValue(raw);
+    if (value === null) record[key] = filterNulls ? undefined : null;
+    else if (filterNulls && typeof value === 'object') record[key] = withoutNulls(value);
+  }
+  return { id, ...record };
+};

@@ -1,0 +1,257 @@
+import { MAX_ATTACHMENT_BYTES } from '../hub/attachments/limits';
+import { LIST_PARAMETERS, READ_PARAMETERS } from './parameters';
+import { schemaRef } from './schemas';
+import type { JsonSchema, RequestBodyObject } from './types';
+
+/** What the document says about one route beyond its method, path and auth. */
+export interface OperationDescription {
+  summary: string;
+  description?: string;
+  tag: 'ping' | 'elements' | 'instances' | 'hub';
+  /** Status of the success answer (default 200). */
+  status?: '200' | '201' | '204';
+  /** Body schema of the success answer; undefined = no body. */
+  response?: JsonSchema;
+  /** Media type of the success body (default application/json). */
+  responseMediaType?: string;
+  requestBody?: RequestBodyObject;
+  /** Names of components.parameters (query). */
+  query?: readonly string[];
+  /** Whether the success answer carries the paging headers. */
+  paged?: boolean;
+}
+
+const json = (schema: JsonSchema, description?: string): RequestBodyObject => ({
+  required: true,
+  ...(description === undefined ? {} : { description }),
+  content: { 'application/json': { schema } },
+});
+
+const instanceBody = (description: string) => json(schemaRef('InstanceBody'), description);
+
+/** POST bodies that create an instance: the zod schema, with the element's configuration keys spelled out. */
+const createInstanceBody = json(
+  {
+    allOf: [
+      schemaRef('InstanceBody'),
+      { properties: { configuration: schemaRef('ElementConfiguration') }, required: ['configuration'] },
+    ],
+  },
+  'The element (key or id), a name, tags and the configuration; ServiceNow is called to check the credentials before anything is stored',
+);
+
+const arrayOf = (name: string): JsonSchema => ({ type: 'array', items: schemaRef(name) });
+
+/**
+ * Keyed by `METHOD /path` as in functions/routes.ts, hub routes WITHOUT the `/hubs/helpdesk` prefix
+ * (both spellings are the same route). A route missing here still appears in the document with a
+ * generic description, so the document can never lose a route.
+ */
+export const OPERATIONS: Record<string, OperationDescription> = {
+  'GET /ping': {
+    tag: 'ping',
+    summary: 'Liveness of the API (no authentication)',
+    response: schemaRef('Ping'),
+  },
+  'GET /elements': { tag: 'elements', summary: 'List the elements', response: arrayOf('Element') },
+  'GET /elements/{keyOrId}': { tag: 'elements', summary: 'Get an element', response: schemaRef('Element') },
+  'GET /elements/{keyOrId}/oauth/url': {
+    tag: 'elements',
+    summary: "Build ServiceNow's OAuth authorization URL",
+    description: 'Query: apiKey (client id), callbackUrl, servicenow.subdomain, state',
+    response: schemaRef('OAuthUrl'),
+  },
+  'POST /elements/{keyOrId}/instances': {
+    tag: 'instances',
+    summary: 'Create an instance of this element',
+    requestBody: createInstanceBody,
+    response: schemaRef('Instance'),
+  },
+  'GET /elements/{keyOrId}/docs': {
+    tag: 'elements',
+    summary: 'This OpenAPI document, for the element',
+    response: schemaRef('OpenApiDocument'),
+  },
+  'POST /instances': {
+    tag: 'instances',
+    summary: 'Create an instance (Basic or OAuth credentials, checked against ServiceNow)',
+    requestBody: createInstanceBody,
+    response: schemaRef('Instance'),
+  },
+  'GET /instances': {
+    tag: 'instances',
+    summary: "List the caller's instances",
+    description: 'Filter with ?tags[]=a&tags[]=b',
+    response: arrayOf('Instance'),
+  },
+  'GET /instances/{id}': {
+    tag: 'instances',
+    summary: 'Get an instance, with its element token',
+    response: schemaRef('Instance'),
+  },
+  'PUT /instances/{id}': {
+    tag: 'instances',
+    summary: 'Replace an instance (configuration replaced; credentials re-checked)',
+    requestBody: instanceBody('The new name, tags and configuration'),
+    response: schemaRef('Instance'),
+  },
+  'PATCH /instances/{id}': {
+    tag: 'instances',
+    summary: 'Update an instance (configuration merged; credentials re-checked when changed)',
+    requestBody: instanceBody('The fields to change'),
+    response: schemaRef('Instance'),
+  },
+  'DELETE /instances/{id}': {
+    tag: 'instances',
+    summary: 'Delete an instance; its element token stops working (401)',
+  },
+  'PUT /instances/{id}/enabled': {
+    tag: 'instances',
+    summary: 'Enable an instance',
+    response: schemaRef('Instance'),
+  },
+  'DELETE /instances/{id}/enabled': {
+    tag: 'instances',
+    summary: 'Disable an instance (hub calls answer 403)',
+    response: schemaRef('Instance'),
+  },
+  'GET /instances/{id}/configuration': {
+    tag: 'instances',
+    summary: "List an instance's configuration (secrets masked)",
+    response: arrayOf('ConfigurationItem'),
+  },
+  'PATCH /instances/{id}/configuration/{configId}': {
+    tag: 'instances',
+    summary: 'Change one configuration value',
+    requestBody: json(schemaRef('ConfigurationPatch')),
+    response: schemaRef('ConfigurationItem'),
+  },
+  'GET /instances/{id}/docs': {
+    tag: 'instances',
+    summary: 'This OpenAPI document, for one instance',
+    response: schemaRef('OpenApiDocument'),
+  },
+  // Hub (research 3, 9.2); keys without the /hubs/helpdesk prefix.
+  'GET /hubs/helpdesk/ping': {
+    tag: 'hub',
+    summary: 'Check the instance: one real call to ServiceNow with its credentials',
+    response: schemaRef('Pong'),
+  },
+  'GET /objects': {
+    tag: 'hub',
+    summary: 'List the tables (objects) the instance can read',
+    response: schemaRef('ObjectNames'),
+  },
+  'GET /objects/{objectName}/metadata': {
+    tag: 'hub',
+    summary: 'Fields of a table, inheritance merged (sys_dictionary, sys_choice)',
+    response: schemaRef('ObjectMetadata'),
+  },
+  'GET /{objectName}': {
+    tag: 'hub',
+    summary: 'Search records (CEQL where, paging)',
+    query: LIST_PARAMETERS,
+    paged: true,
+    response: schemaRef('RecordList'),
+  },
+  'POST /{objectName}': {
+    tag: 'hub',
+    summary: 'Create a record',
+    requestBody: json(schemaRef('RecordInput')),
+    response: schemaRef('Record'),
+  },
+  'GET /{objectName}/{id}': {
+    tag: 'hub',
+    summary: 'Get a record',
+    query: READ_PARAMETERS,
+    response: schemaRef('Record'),
+  },
+  'PUT /{objectName}/{id}': {
+    tag: 'hub',
+    summary: 'Replace a record',
+    requestBody: json(schemaRef('RecordInput')),
+    response: schemaRef('Record'),
+  },
+  'PATCH /{objectName}/{id}': {
+    tag: 'hub',
+    summary: 'Update fields of a record',
+    requestBody: json(schemaRef('RecordInput')),
+    response: schemaRef('Record'),
+  },
+  'DELETE /{objectName}/{id}': { tag: 'hub', summary: 'Delete a record' },
+  'GET /{objectName}/{id}/comments': {
+    tag: 'hub',
+    summary: 'Additional comments of a record, one entry per journal item',
+    query: ['pageSize', 'page'],
+    paged: true,
+    response: arrayOf('JournalEntry'),
+  },
+  'POST /{objectName}/{id}/comments': {
+    tag: 'hub',
+    summary: 'Append an additional comment',
+    requestBody: json(schemaRef('CommentInput')),
+    response: schemaRef('JournalEntry'),
+  },
+  'GET /{objectName}/{id}/work-notes': {
+    tag: 'hub',
+    summary: 'Work notes of a record, one entry per journal item',
+    query: ['pageSize', 'page'],
+    paged: true,
+    response: arrayOf('JournalEntry'),
+  },
+  'POST /{objectName}/{id}/work-notes': {
+    tag: 'hub',
+    summary: 'Append a work note',
+    requestBody: json(schemaRef('WorkNoteInput')),
+    response: schemaRef('JournalEntry'),
+  },
+  'GET /{objectName}/{id}/attachments': {
+    tag: 'hub',
+    summary: 'List the attachments of a record',
+    query: LIST_PARAMETERS,
+    paged: true,
+    response: arrayOf('Attachment'),
+  },
+  'POST /{objectName}/{id}/attachments': {
+    tag: 'hub',
+    summary: 'Upload an attachment (multipart/form-data, field `file`)',
+    description: `Files above ${MAX_ATTACHMENT_BYTES} bytes are refused with 413: API Gateway and Lambda carry at most 6 MB per synchronous call, base64 included. Larger files will move through bulk (presigned S3).`,
+    requestBody: {
+      required: true,
+      content: { 'multipart/form-data': { schema: schemaRef('AttachmentUpload') } },
+    },
+    response: schemaRef('Attachment'),
+  },
+  'GET /{objectName}/{id}/attachments/{attachmentId}': {
+    tag: 'hub',
+    summary: 'Get the metadata of an attachment',
+    response: schemaRef('Attachment'),
+  },
+  'GET /{objectName}/{id}/attachments/{attachmentId}/file': {
+    tag: 'hub',
+    summary: 'Download an attachment (content type kept)',
+    description: `Files above ${MAX_ATTACHMENT_BYTES} bytes are refused with 413 for now (Lambda's 6 MB response limit, base64 included); a presigned S3 download comes with bulk.`,
+    response: { type: 'string', contentMediaType: 'application/octet-stream' },
+    responseMediaType: 'application/octet-stream',
+  },
+  'DELETE /{objectName}/{id}/attachments/{attachmentId}': { tag: 'hub', summary: 'Delete an attachment' },
+};
+
+/** The description of a route (hub routes looked up without their prefix), or a generic one. */
+export const describeOperation = (
+  method: string,
+  path: string,
+  auth: string,
+  hubPrefix: string,
+): OperationDescription => {
+  const exact = OPERATIONS[`${method} ${path}`];
+  if (exact) return exact;
+  const bare = path.startsWith(`${hubPrefix}/`) ? path.slice(hubPrefix.length) : path;
+  return (
+    OPERATIONS[`${method} ${bare}`] ?? {
+      tag: auth === 'hub' ? 'hub' : auth === 'platform' ? 'instances' : 'ping',
+      summary: `${method} ${path}`,
+      response: { type: 'object' },
+    }
+  );
+};

@@ -1,0 +1,119 @@
+/**
+ * Real HTTP against local mode + the simulator for hub tests (modelled on test/instances/harness.ts):
+ * starts both, provisions a Basic instance through the platform API and hands back its element token.
+ */
+import { startLocalServer } from '../../functions/local';
+import type { Dependencies } from '../../functions/runtime/dependencies';
+import { createLocalSecretStore, createLocalStateTable } from '../../shared/adapters/local';
+import type { InstanceDeps } from '../../shared/instances';
+import { createLogger } from '../../shared/logging';
+import { parseAllowedHosts } from '../../shared/net';
+import { makeTempDir } from '../adapters/temp-dir';
+import { ALICE, aliceAuth, basicBody, hubAuth, ORG } from '../instances/harness';
+import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../simulator';
+
+export { ALICE, aliceAuth, hubAuth, ORG };
+
+export interface HubResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: <T = unknown>() => T;
+}
+
+export interface HubHarness {
+  api: string;
+  sim: SimulatorHandle;
+  deps: Dependencies & InstanceDeps;
+  /** The provisioned Basic instance. */
+  instanceId: number;
+  token: string;
+  /** A hub call with the instance's token (path below /elements/api-v2, e.g. `/hubs/helpdesk/incidents`). */
+  hub(
+    method: string,
+    path: string,
+    options?: { body?: unknown; raw?: string; token?: string },
+  ): Promise<HubResponse>;
+  /** A platform call (User + Organization). */
+  platform(method: string, path: string, body?: unknown): Promise<HubResponse>;
+  /** Provisions another Basic instance; returns its id and token. */
+  provision(configuration?: Record<string, unknown>): Promise<{ id: number; token: string }>;
+  close(): Promise<void>;
+}
+
+export const startHubHarness = async (simulator: SimulatorOptions = {}): Promise<HubHarness> => {
+  const temp = await makeTempDir('hub');
+  const sim = await startSimulator({ data: false, ...simulator });
+  const stateTable = createLocalStateTable({ dataDir: temp.dir });
+  const deps: Dependencies & InstanceDeps = {
+    mode: 'local',
+    stateTable,
+    secretStore: createLocalSecretStore({ dataDir: temp.dir }),
+    allowedHosts: parseAllowedHosts('127.0.0.1'),
+    now: () => sim.clock.now(),
+    // Retries without waiting, so 429/5xx tests stay fast; 2 attempts show that retries happen.
+    http: { sleep: async () => undefined, maxAttempts: 2, timeoutMs: 5_000 },
+  };
+  const server = await startLocalServer({
+    env: {
+      ELEMENT_ORGANIZATION_SECRET: ORG,
+      ELEMENT_USER_SECRET: `alice:${ALICE}`,
+      ELEMENT_ALLOWED_HOSTS: '127.0.0.1',
+      ELEMENT_ORGANIZATION_SECRET_ARN: undefined,
+      ELEMENT_USER_SECRET_ARN: undefined,
+      // Error paths are exercised on purpose; their ERROR lines would only be noise here.
+      LOG_LEVEL: 'SILENT',
+    },
+    dependencies: deps,
+    authorizerCacheSeconds: 0,
+    logger: createLogger({ serviceName: 'test-hub', logLevel: 'SILENT' }),
+  });
+
+  const send = async (
+    method: string,
+    path: string,
+    auth: string,
+    body?: unknown,
+    raw?: string,
+  ): Promise<HubResponse> => {
+    const headers: Record<string, string> = { Authorization: auth };
+    let payload = raw;
+    if (raw !== undefined) headers['Content-Type'] = 'application/json';
+    if (body !== undefined) {
+      payload = JSON.stringify(body);
+      headers['Content-Type'] = 'application/json';
+    }
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers,
+      ...(payload === undefined ? {} : { body: payload }),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
+  };
+
+  const provision = async (configuration: Record<string, unknown> = {}) => {
+    const res = await send('POST', '/instances', aliceAuth, basicBody(sim, configuration));
+    if (res.status !== 200) throw new Error(`provisioning answered ${res.status}: ${res.text}`);
+    return res.json<{ id: number; token: string }>();
+  };
+  const first = await provision();
+
+  return {
+    api: server.url,
+    sim,
+    deps,
+    instanceId: first.id,
+    token: first.token,
+    hub: (method, path, options = {}) =>
+      send(method, path, hubAuth(options.token ?? first.token), options.body, options.raw),
+    platform: (method, path, body) => send(method, path, aliceAuth, body),
+    provision,
+    async close() {
+      await server.close();
+      await sim.close();
+      await stateTable.close();
+      await temp.cleanup();
+    },
+  };
+};
