@@ -219,6 +219,28 @@ describe('hub records: request and error mapping', () => {
     expect(taken.headers.get('elements-element-instance-id')).toBe(String(h.instanceId));
   });
 
+  it("maps ServiceNow's 403 (ACL or data policy) to 403 with ServiceNow's message and detail", async () => {
+    const incidents = (r: { path: string }) => r.path === '/api/now/table/incident';
+    h.sim.faults.inject({ kind: 'forbidden' }, { match: incidents });
+    const denied = await h.hub('GET', '/hubs/helpdesk/incidents?pageSize=1');
+    expect(denied.status).toBe(403);
+    expect(denied.json<{ providerMessage?: string }>().providerMessage).toContain(
+      'Insufficient rights to query records',
+    );
+    h.sim.faults.inject(
+      {
+        kind: 'forbidden',
+        detail: 'Data Policy Exception: The following fields are mandatory: Resolution code',
+      },
+      { match: incidents },
+    );
+    const refused = await h.hub('POST', '/hubs/helpdesk/incidents', {
+      body: { short_description: 'needs a code' },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.json<{ providerMessage?: string }>().providerMessage).toContain('Resolution code');
+  });
+
   it("ServiceNow's transaction-quota error keeps its provider message", async () => {
     h.sim.faults.inject({ kind: 'quota' }, { times: 10, match: (r) => r.path === '/api/now/table/incident' });
     const quota = await h.hub('GET', '/hubs/helpdesk/incidents?pageSize=1');

@@ -53,6 +53,10 @@ export const methodNotSupported = (method: string): SimError =>
   envelope(405, 'Method not Supported', `HTTP method ${method} is not supported by this resource`);
 
 /** Unparseable JSON request body ([UNVERIFIED] text). */
+/** A.4: 403 from a read ACL on a list (detail null) or a business rule / data policy on a write. */
+export const insufficientRights = (detail: string | null = null): SimError =>
+  envelope(403, 'Insufficient rights to query records', detail);
+
 export const invalidJson = (): SimError =>
   envelope(400, 'Exception while reading request', 'The payload is not valid JSON.');
 

@@ -7,6 +7,8 @@ export type Fault =
   | { kind: 'status'; status: 429; retryAfterSeconds?: number }
   | { kind: 'status'; status: 500 | 502 | 503; retryAfterSeconds?: number }
   | { kind: 'quota' }
+  /** A.4: a read ACL on the list ("Insufficient rights to query records") or a data-policy abort on a write. */
+  | { kind: 'forbidden'; detail?: string }
   | { kind: 'latency'; ms: number }
   | { kind: 'reset' }
   | { kind: 'hibernate' }

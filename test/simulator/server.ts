@@ -9,6 +9,7 @@ import type { AuthKind, AuthService } from './auth';
 import {
   envelope,
   HIBERNATING_HTML,
+  insufficientRights,
   notAuthenticated,
   rateLimitExceeded,
   serverError,
@@ -119,6 +120,8 @@ function faultResponse(fault: Fault, now: Date): SimResponse | undefined {
     }
     case 'quota':
       return fail(transactionCancelled());
+    case 'forbidden':
+      return fail(insufficientRights(fault.detail ?? null));
     case 'hibernate':
       // A.4: a hibernating developer instance answers 200 with HTML.
       return { status: 200, headers: { 'content-type': 'text/html;charset=UTF-8' }, body: HIBERNATING_HTML };

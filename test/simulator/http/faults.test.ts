@@ -61,6 +61,26 @@ describe('simulator fault injection (research A.4, C.8)', () => {
     );
   });
 
+  it('answers the 403 read-ACL envelope, with a data-policy detail when given', async () => {
+    sim.faults.inject({ kind: 'forbidden' });
+    const list = await api(sim, '/api/now/table/incident');
+    expect(list.status).toBe(403);
+    expect(list.body).toEqual({
+      error: { message: 'Insufficient rights to query records', detail: null },
+      status: 'failure',
+    });
+    sim.faults.inject({
+      kind: 'forbidden',
+      detail: 'Data Policy Exception: The following fields are mandatory: Resolution code',
+    });
+    const write = await api(sim, '/api/now/table/incident', {
+      method: 'POST',
+      body: { short_description: 'x' },
+    });
+    expect(write.status).toBe(403);
+    expect((write.body as { error: { detail: string } }).error.detail).toContain('Data Policy Exception');
+  });
+
   it('serves normally after injected latency', async () => {
     sim.faults.inject({ kind: 'latency', ms: 30 });
     const res = await api<ListBody>(sim, '/api/now/table/incident?sysparm_limit=2');
