@@ -56,6 +56,17 @@ const contextOf = async (request: HubRequest): Promise<RecordsContext> => {
 
 const send = (result: RecordsResponse) => response(result.status, result.body, result.headers);
 
+const writeRecord = async (request: HubRequest, replace: boolean) =>
+  send(
+    await updateRecord(
+      await contextOf(request),
+      resolveResource(param(request, 'objectName')),
+      param(request, 'id'),
+      request.event.jsonBody,
+      replace,
+    ),
+  );
+
 export const recordsRoutes: HubRouteTable = {
   'GET /{objectName}': async (request) => {
     const resource = resolveResource(param(request, 'objectName'));
@@ -77,26 +88,9 @@ export const recordsRoutes: HubRouteTable = {
       }),
     );
   },
-  'PATCH /{objectName}/{id}': async (request) =>
-    send(
-      await updateRecord(
-        await contextOf(request),
-        resolveResource(param(request, 'objectName')),
-        param(request, 'id'),
-        request.event.jsonBody,
-        false,
-      ),
-    ),
-  'PUT /{objectName}/{id}': async (request) =>
-    send(
-      await updateRecord(
-        await contextOf(request),
-        resolveResource(param(request, 'objectName')),
-        param(request, 'id'),
-        request.event.jsonBody,
-        true,
-      ),
-    ),
+  // PATCH merges; PUT is a partial update on ServiceNow too (research A.1), so both take the same path.
+  'PATCH /{objectName}/{id}': (request) => writeRecord(request, false),
+  'PUT /{objectName}/{id}': (request) => writeRecord(request, true),
   'DELETE /{objectName}/{id}': async (request) =>
     send(
       await deleteRecord(

@@ -2,15 +2,11 @@
  * Real HTTP against local mode + the simulator for hub tests (modelled on test/instances/harness.ts):
  * starts both, provisions a Basic instance through the platform API and hands back its element token.
  */
-import { startLocalServer } from '../../functions/local';
 import type { Dependencies } from '../../functions/runtime/dependencies';
-import { createLocalSecretStore, createLocalStateTable } from '../../shared/adapters/local';
 import type { InstanceDeps } from '../../shared/instances';
-import { createLogger } from '../../shared/logging';
-import { parseAllowedHosts } from '../../shared/net';
-import { makeTempDir } from '../adapters/temp-dir';
+import { startElementStack } from '../helpers/element-stack';
 import { ALICE, aliceAuth, basicBody, hubAuth, ORG } from '../instances/harness';
-import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../simulator';
+import type { SimulatorHandle, SimulatorOptions } from '../simulator';
 
 export { ALICE, aliceAuth, hubAuth, ORG };
 
@@ -42,32 +38,15 @@ export interface HubHarness {
 }
 
 export const startHubHarness = async (simulator: SimulatorOptions = {}): Promise<HubHarness> => {
-  const temp = await makeTempDir('hub');
-  const sim = await startSimulator({ data: false, ...simulator });
-  const stateTable = createLocalStateTable({ dataDir: temp.dir });
-  const deps: Dependencies & InstanceDeps = {
-    mode: 'local',
-    stateTable,
-    secretStore: createLocalSecretStore({ dataDir: temp.dir }),
-    allowedHosts: parseAllowedHosts('127.0.0.1'),
-    now: () => sim.clock.now(),
-    // Retries without waiting, so 429/5xx tests stay fast; 2 attempts show that retries happen.
-    http: { sleep: async () => undefined, maxAttempts: 2, timeoutMs: 5_000 },
-  };
-  const server = await startLocalServer({
-    env: {
-      ELEMENT_ORGANIZATION_SECRET: ORG,
-      ELEMENT_USER_SECRET: `alice:${ALICE}`,
-      ELEMENT_ALLOWED_HOSTS: '127.0.0.1',
-      ELEMENT_ORGANIZATION_SECRET_ARN: undefined,
-      ELEMENT_USER_SECRET_ARN: undefined,
-      // Error paths are exercised on purpose; their ERROR lines would only be noise here.
-      LOG_LEVEL: 'SILENT',
-    },
-    dependencies: deps,
-    authorizerCacheSeconds: 0,
-    logger: createLogger({ serviceName: 'test-hub', logLevel: 'SILENT' }),
+  const stack = await startElementStack({
+    label: 'hub',
+    simulator,
+    organizationSecret: ORG,
+    userSecrets: `alice:${ALICE}`,
+    // Error paths are exercised on purpose; their ERROR lines would only be noise here.
+    logLevel: 'SILENT',
   });
+  const { sim, deps, server } = stack;
 
   const send = async (
     method: string,
@@ -109,11 +88,6 @@ export const startHubHarness = async (simulator: SimulatorOptions = {}): Promise
       send(method, path, hubAuth(options.token ?? first.token), options.body, options.raw),
     platform: (method, path, body) => send(method, path, aliceAuth, body),
     provision,
-    async close() {
-      await server.close();
-      await sim.close();
-      await stateTable.close();
-      await temp.cleanup();
-    },
+    close: () => stack.close(),
   };
 };

@@ -1,13 +1,9 @@
 import { ATTACHMENT_UPLOAD_CONTENT_TYPES } from '../../functions/hub/attachments';
-import { startLocalServer } from '../../functions/local';
 import type { Dependencies } from '../../functions/runtime/dependencies';
-import { createLocalSecretStore, createLocalStateTable } from '../../shared/adapters/local';
 import type { InstanceDeps } from '../../shared/instances';
-import { createLogger } from '../../shared/logging';
-import { parseAllowedHosts } from '../../shared/net';
-import { makeTempDir } from '../adapters/temp-dir';
+import { startElementStack } from '../helpers/element-stack';
 import { ALICE, aliceAuth, BOB, basicBody, hubAuth, ORG } from '../instances/harness';
-import { type SimulatorHandle, startSimulator } from '../simulator';
+import type { SimulatorHandle } from '../simulator';
 
 /**
  * Real HTTP through local mode + the simulator for the META routes (metadata, journal, attachments),
@@ -29,31 +25,13 @@ export interface MetaHarness {
 }
 
 export const startMetaHarness = async (options: { maxBodyBytes?: number } = {}): Promise<MetaHarness> => {
-  const temp = await makeTempDir('hub-meta');
-  const sim = await startSimulator({ data: false });
-  const stateTable = createLocalStateTable({ dataDir: temp.dir });
-  const deps: Dependencies & InstanceDeps = {
-    mode: 'local',
-    stateTable,
-    secretStore: createLocalSecretStore({ dataDir: temp.dir }),
-    allowedHosts: parseAllowedHosts('127.0.0.1'),
-    now: () => sim.clock.now(),
-    http: { sleep: async () => undefined, maxAttempts: 2, timeoutMs: 5_000 },
-  };
-  const server = await startLocalServer({
-    env: {
-      ELEMENT_ORGANIZATION_SECRET: ORG,
-      ELEMENT_USER_SECRET: `alice:${ALICE},bob:${BOB}`,
-      ELEMENT_ALLOWED_HOSTS: '127.0.0.1',
-      ELEMENT_ORGANIZATION_SECRET_ARN: undefined,
-      ELEMENT_USER_SECRET_ARN: undefined,
-      LOG_LEVEL: 'WARN',
-    },
-    dependencies: deps,
-    authorizerCacheSeconds: 0,
+  const stack = await startElementStack({
+    label: 'hub-meta',
+    organizationSecret: ORG,
+    userSecrets: `alice:${ALICE},bob:${BOB}`,
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
-    logger: createLogger({ serviceName: 'test-hub-meta', logLevel: 'WARN' }),
   });
+  const { sim, server } = stack;
   const created = await fetch(`${server.url}/instances`, {
     method: 'POST',
     headers: { Authorization: aliceAuth, 'Content-Type': 'application/json' },
@@ -85,11 +63,6 @@ export const startMetaHarness = async (options: { maxBodyBytes?: number } = {}):
       const text = bytes.toString('utf8');
       return { status: res.status, headers: res.headers, bytes, text, json: () => JSON.parse(text) };
     },
-    async close() {
-      await server.close();
-      await sim.close();
-      await stateTable.close();
-      await temp.cleanup();
-    },
+    close: () => stack.close(),
   };
 };

@@ -1,13 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startLocalServer } from '../../functions/local';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { ROUTES } from '../../functions/routes';
 import type { Dependencies } from '../../functions/runtime/dependencies';
-import { createLocalSecretStore, createLocalStateTable } from '../../shared/adapters/local';
 import { COUNTER_KEY, createInstanceStore, type InstanceDeps } from '../../shared/instances';
-import { createLogger } from '../../shared/logging';
-import { parseAllowedHosts } from '../../shared/net';
-import { makeTempDir } from '../adapters/temp-dir';
+import { startElementStack } from '../helpers/element-stack';
 import { type SimulatorHandle, startSimulator } from '../simulator';
 
 export const ORG = 'org-secret-3f9a1c7d2b8e4a60';
@@ -33,47 +30,23 @@ export interface Harness {
 }
 
 export const startHarness = async (
-  options: { accessTokenTtlSeconds?: number; logLevel?: string } = {},
+  options: { accessTokenTtlSeconds?: number; logLevel?: LogLevel } = {},
 ): Promise<Harness> => {
-  const temp = await makeTempDir('instances');
-  const sim = await startSimulator({
-    data: false,
-    ...(options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
+  const stack = await startElementStack({
+    label: 'instances',
+    simulator: options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {},
+    organizationSecret: ORG,
+    userSecrets: `alice:${ALICE},bob:${BOB}`,
+    ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
   });
-  const stateTable = createLocalStateTable({ dataDir: temp.dir });
-  const deps: Dependencies & InstanceDeps = {
-    mode: 'local',
-    stateTable,
-    secretStore: createLocalSecretStore({ dataDir: temp.dir }),
-    allowedHosts: parseAllowedHosts('127.0.0.1'),
-    // The simulator's clock: advancing it expires tokens for ServiceNow and for our refresh-ahead alike.
-    now: () => sim.clock.now(),
-    http: { sleep: async () => undefined, maxAttempts: 2, timeoutMs: 5_000 },
-  };
-  const server = await startLocalServer({
-    env: {
-      ELEMENT_ORGANIZATION_SECRET: ORG,
-      ELEMENT_USER_SECRET: `alice:${ALICE},bob:${BOB}`,
-      ELEMENT_ALLOWED_HOSTS: '127.0.0.1',
-      ELEMENT_ORGANIZATION_SECRET_ARN: undefined,
-      ELEMENT_USER_SECRET_ARN: undefined,
-      LOG_LEVEL: options.logLevel ?? 'WARN',
-    },
-    dependencies: deps,
-    // Decisions are re-made per request so deletes show at once without waiting for the cache.
-    authorizerCacheSeconds: 0,
-    logger: createLogger({
-      serviceName: 'test-local',
-      logLevel: options.logLevel === 'DEBUG' ? 'DEBUG' : 'WARN',
-    }),
-  });
+  const { sim, deps, server, dataDir } = stack;
   const store = createInstanceStore(deps);
 
   return {
     api: server.url,
     sim,
     deps,
-    dataDir: temp.dir,
+    dataDir,
     async call(method, path, callOptions = {}) {
       const headers: Record<string, string> = { ...callOptions.headers };
       if (callOptions.auth !== undefined) headers.Authorization = callOptions.auth;
@@ -91,7 +64,7 @@ export const startHarness = async (
       return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
     },
     async snapshot() {
-      const counter = await stateTable.get(COUNTER_KEY);
+      const counter = await deps.stateTable.get(COUNTER_KEY);
       const owners = await Promise.all(
         ['alice', 'bob'].map(async (user) =>
           (await store.listByOwner(user)).map((r) => `${r.id}@${r.version}:${r.valid}:${r.disabled}`),
@@ -99,18 +72,13 @@ export const startHarness = async (
       );
       let secrets: string[] = [];
       try {
-        secrets = (await readdir(join(temp.dir, 'secrets'), { recursive: true })).map(String).sort();
+        secrets = (await readdir(join(dataDir, 'secrets'), { recursive: true })).map(String).sort();
       } catch {
         secrets = [];
       }
       return JSON.stringify({ counter: counter?.version ?? 0, owners, secrets });
     },
-    async close() {
-      await server.close();
-      await sim.close();
-      await stateTable.close();
-      await temp.cleanup();
-    },
+    close: () => stack.close(),
   };
 };
 
