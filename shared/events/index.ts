@@ -1,0 +1,56 @@
+/**
+ * Events domain core (research cloud-elements-servicenow.md 5; servicenow-and-peers.md A.8, C.6, D.4):
+ * configuration keys, checkpoints in the state table, the poll of one resource / one instance into the
+ * queue, and the callback signature. No Lambda, HTTP route or infra wiring here.
+ */
+export {
+  type Checkpoint,
+  CheckpointConflictError,
+  checkpointKey,
+  DELETES_STREAM,
+  deleteCheckpoint,
+  ensureCheckpoint,
+  eventsPartition,
+  loadCheckpoint,
+  MAX_SEEN,
+  saveCheckpoint,
+} from './checkpoint';
+export { classifyChange, type EventType } from './classify';
+export {
+  DEFAULT_EVENT_PAGE_SIZE,
+  DEFAULT_EVENT_RESOURCES,
+  DEFAULT_POLLER_CONFIGURATION,
+  DEFAULT_REFRESH_INTERVAL_MINUTES,
+  EVENT_KEYS,
+  type EventsConfig,
+  parseEventsConfig,
+  type ResourcePoll,
+} from './configuration';
+export { toEventDate, toServiceNowDateTime } from './dates';
+export { advanceWindow, rowKey } from './dedup';
+export {
+  buildMessages,
+  type CallbackEvent,
+  type EventInstance,
+  type EventMessage,
+  eventIdFor,
+  MAX_EVENTS_PER_MESSAGE,
+  toOutgoing,
+} from './messages';
+export {
+  DELETES_PARTLY_HIDDEN,
+  DELETES_UNREADABLE,
+  type DeletesResult,
+  type InstancePollSummary,
+  type PollDeps,
+  type PollError,
+  type PollInstanceDeps,
+  pollDeletes,
+  pollInstance,
+  pollResource,
+  QueueSendError,
+  type StreamResult,
+} from './poll';
+export { scanUpdated } from './scan';
+export { DEFAULT_SEND_RETRY, type SendRetryPolicy, SQS_BATCH_SIZE, sendWithRetry } from './send';
+export { SIGNATURE_HEADER, signBody, verifySignature, WEBHOOK_ID_HEADER } from './signature';

@@ -1,0 +1,75 @@
+import type { OutgoingMessage, QueueProducer, SendFailure } from '../ports';
+
+/**
+ * Sends messages in SendMessageBatch-sized groups (10, the SQS limit) and retries only the entries the
+ * queue refused, with exponential backoff and full jitter, a bounded number of times. Never throws for
+ * refused messages: the caller decides how far its checkpoint may move from `accepted`.
+ */
+export interface SendRetryPolicy {
+  /** Total attempts per message, including the first. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_SEND_RETRY: SendRetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 };
+export const SQS_BATCH_SIZE = 10;
+
+export interface SendDeps {
+  queue: QueueProducer;
+  retry?: SendRetryPolicy;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface SendOutcome {
+  accepted: boolean[];
+  /** SendMessageBatch calls made. */
+  calls: number;
+  lastFailure?: SendFailure;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export const sendWithRetry = async (
+  deps: SendDeps,
+  messages: readonly Omit<OutgoingMessage, 'id'>[],
+): Promise<SendOutcome> => {
+  const retry = deps.retry ?? DEFAULT_SEND_RETRY;
+  const sleep = deps.sleep ?? defaultSleep;
+  const random = deps.random ?? Math.random;
+  const accepted = messages.map(() => false);
+  let pending = messages.map((_, index) => index);
+  let calls = 0;
+  let lastFailure: SendFailure | undefined;
+  for (let attempt = 1; pending.length > 0 && attempt <= retry.maxAttempts; attempt++) {
+    if (attempt > 1) {
+      const cap = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 2));
+      await sleep(Math.floor(random() * cap));
+    }
+    const refused: number[] = [];
+    for (let start = 0; start < pending.length; start += SQS_BATCH_SIZE) {
+      const chunk = pending.slice(start, start + SQS_BATCH_SIZE);
+      calls++;
+      try {
+        const { failed } = await deps.queue.sendBatch(
+          chunk.map((index) => ({ ...(messages[index] as Omit<OutgoingMessage, 'id'>), id: `m${index}` })),
+        );
+        const failedIds = new Map(failed.map((failure) => [failure.id, failure]));
+        for (const index of chunk) {
+          const failure = failedIds.get(`m${index}`);
+          if (failure) {
+            refused.push(index);
+            lastFailure = failure;
+          } else accepted[index] = true;
+        }
+      } catch (error) {
+        // A whole-request failure (network, throttling after the SDK's retries): retry the chunk.
+        refused.push(...chunk);
+        lastFailure = { id: '', code: (error as Error).name || 'Error', message: (error as Error).message };
+      }
+    }
+    pending = refused;
+  }
+  return { accepted, calls, ...(lastFailure === undefined ? {} : { lastFailure }) };
+};
