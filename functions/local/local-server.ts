@@ -82,9 +82,19 @@ const DEFAULT_TEST_FUNCTION: LambdaFunctionDefinition = {
 
 class PayloadTooLargeError extends Error {}
 
+const EMPTY_BODY = Buffer.alloc(0);
+
 /** Reads the whole body, or drains it and throws once it exceeds the limit (so the 413 reaches the client). */
-const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> =>
-  new Promise((resolveBody, reject) => {
+const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> => {
+  // Neither Content-Length nor Transfer-Encoding: HTTP/1.1 says there is no body (RFC 9112 6.3), so a
+  // GET need not wait a turn for 'end'. The stream is still drained, and its errors still swallowed.
+  const { headers } = request;
+  if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) {
+    request.on('error', () => undefined);
+    request.resume();
+    return Promise.resolve(EMPTY_BODY);
+  }
+  return new Promise((resolveBody, reject) => {
     const declared = Number(request.headers['content-length'] ?? 0);
     let tooLarge = declared > limit;
     const chunks: Buffer[] = [];
@@ -104,6 +114,7 @@ const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> =>
     );
     request.on('error', reject);
   });
+};
 
 /**
  * Serves the Lambda handlers over HTTP the way API Gateway's HTTP API does: each request becomes a

@@ -24,6 +24,7 @@ interface CompiledRoute {
   segments: Segment[];
   /** API Gateway prefers the most specific route: more literal segments first, greedy routes last. */
   specificity: number;
+  greedy: boolean;
 }
 
 const splitPath = (path: string) => path.split('/').filter((part) => part.length > 0);
@@ -38,7 +39,7 @@ const compile = (route: LocalRoute): CompiledRoute => {
   });
   const literals = segments.filter((segment) => segment.kind === 'literal').length;
   const greedy = segments.some((segment) => segment.kind === 'greedy');
-  return { route, segments, specificity: literals * 2 + segments.length - (greedy ? 1000 : 0) };
+  return { route, segments, specificity: literals * 2 + segments.length - (greedy ? 1000 : 0), greedy };
 };
 
 const decode = (part: string) => {
@@ -79,6 +80,10 @@ export const createRouteMatcher = (routes: readonly LocalRoute[]) => {
     const parts = splitPath(path);
     const allow = new Set<string>();
     for (const candidate of compiled) {
+      // A route matches only a path of its own length (a greedy one: at least its length); skipping the
+      // others early matters with dozens of routes on every request.
+      const length = candidate.segments.length;
+      if (candidate.greedy ? parts.length < length : parts.length !== length) continue;
       const pathParameters = matchSegments(candidate.segments, parts);
       if (!pathParameters) continue;
       if (candidate.route.method === method) return { kind: 'found', route: candidate.route, pathParameters };

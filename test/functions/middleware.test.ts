@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { response, withMiddleware } from '../../functions/middleware';
+import { newRequestId, response, withMiddleware } from '../../functions/middleware';
 import type { ApiEvent } from '../../functions/middleware/types';
 import { ElementError } from '../../shared/errors';
 import { createLogger } from '../../shared/logging';
@@ -20,6 +20,12 @@ const invoke = (handler: ReturnType<typeof withMiddleware>, event = httpEvent())
   handler(event, lambdaContext());
 
 describe('request ids', () => {
+  it('makes new ids of 24 hex characters, all different, also across refills of the random pool', () => {
+    const ids = Array.from({ length: 1000 }, () => newRequestId());
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{24}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it("reuses API Gateway's request id and stamps it on the response", async () => {
     const result = await invoke(echo(), httpEvent({ requestId: 'Abc123RequestId=' }));
     expect(result.headers?.['Elements-Request-Id']).toBe('Abc123RequestId=');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ElementError } from '../../shared/errors';
-import { andEveryGroup, parseListParams, toHubRecord } from '../../shared/hub/records';
+import { andEveryGroup, parseListParams, toHubRecord, toHubRecords } from '../../shared/hub/records';
 import { resolveResource } from '../../shared/hub/resources';
 
 const status = (fn: () => unknown): number | undefined => {
@@ -102,5 +102,74 @@ describe('toHubRecord', () => {
       sys_id: { display_value: 'abc', value: 'abc' },
     });
     expect(status(() => toHubRecord({ number: 'x' }, true))).toBe(502);
+  });
+});
+
+describe('toHubRecords', () => {
+  /** What the wire carries: JSON text, so key order and left-out fields count. */
+  const wire = (value: unknown) => JSON.stringify(value);
+  const one = (rows: Record<string, unknown>[], filterNulls: boolean) =>
+    wire(structuredClone(rows).map((row) => toHubRecord(row, filterNulls)));
+
+  it('shapes a page exactly as toHubRecord shapes each row, whatever the rows look like', () => {
+    const rows: Record<string, unknown>[] = [
+      { number: 'INC1', sys_id: 'a1', assigned_to: '', state: '1', tags: { display_value: '', value: '' } },
+      { number: 'INC2', sys_id: 'a2', assigned_to: 'u1', state: '', tags: { display_value: 'x', value: '' } },
+      // Other fields, other order, an own `id`, a `__proto__` key: each must still come out right.
+      { sys_id: 'a3', number: 'INC3', assigned_to: '', state: '2', tags: '' },
+      { number: 'INC4', sys_id: 'a4', assigned_to: '', state: '2' },
+      { number: 'INC5', sys_id: 'a5', assigned_to: '', state: '2', tags: '', extra: 'e' },
+      { number: 'INC6', sys_id: 'a6', assigned_to: '', state: '3', tags: '', id: 'spoofed' },
+      JSON.parse('{"number":"INC7","sys_id":"a7","assigned_to":"","state":"3","__proto__":"p"}'),
+      {
+        number: 'INC8',
+        sys_id: 'a8',
+        assigned_to: null,
+        state: '4',
+        tags: { display_value: '', value: 'v' },
+      },
+    ];
+    for (const filterNulls of [true, false]) {
+      const shaped = toHubRecords(structuredClone(rows), filterNulls);
+      expect(wire(shaped)).toBe(one(rows, filterNulls));
+      expect(shaped.map((row) => Object.getPrototypeOf(row))).toEqual(rows.map(() => Object.prototype));
+    }
+    const page = toHubRecords(structuredClone(rows), true);
+    expect(Object.keys(JSON.parse(wire(page[0])))).toEqual(['id', 'number', 'sys_id', 'state']);
+    expect(JSON.parse(wire(page[1]))).toEqual({
+      id: 'a2',
+      number: 'INC2',
+      sys_id: 'a2',
+      assigned_to: 'u1',
+      tags: { display_value: 'x', value: '' },
+    });
+    expect(JSON.parse(wire(page[5])).id).toBe('a6');
+  });
+
+  it('handles an empty page, a single row and a page whose first row carries its own id', () => {
+    expect(toHubRecords([], true)).toEqual([]);
+    expect(wire(toHubRecords([{ sys_id: 'x', a: '' }], false))).toBe('[{"id":"x","sys_id":"x","a":null}]');
+    const rows = [
+      { id: 'spoofed', sys_id: 'b1', a: '1' },
+      { sys_id: 'b2', a: '' },
+    ];
+    expect(wire(toHubRecords(structuredClone(rows), true))).toBe(one(rows, true));
+    const odd = () => [
+      JSON.parse('{"sys_id":"d1","__proto__":"","a":"1"}'),
+      JSON.parse('{"sys_id":"d2","__proto__":"","a":""}'),
+    ];
+    for (const filterNulls of [true, false]) {
+      const shaped = toHubRecords(odd(), filterNulls);
+      expect(wire(shaped)).toBe(wire(odd().map((row) => toHubRecord(row, filterNulls))));
+      expect(shaped.map((row) => Object.getPrototypeOf(row))).toEqual([Object.prototype, Object.prototype]);
+    }
+  });
+
+  it('answers 502 for a row without sys_id, like toHubRecord', () => {
+    const rows = [
+      { sys_id: 'c1', a: '1' },
+      { sys_id: '', a: '2' },
+    ];
+    expect(status(() => toHubRecords(rows, true))).toBe(502);
   });
 });

@@ -1,6 +1,6 @@
-import { request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalServerHandle, startLocalServer } from '../../functions/local';
+import { type LocalServerHandle, startLocalServer, textBytes } from '../../functions/local';
 import { type ApiEvent, response, withMiddleware } from '../../functions/middleware';
 import { createLogger } from '../../shared/logging';
 import { captureOutput } from '../functions/capture-logs';
@@ -143,6 +143,65 @@ describe('local API server', () => {
     expect(status).toBe(413);
   });
 
+  it('reads a small chunked body and answers non-ASCII JSON with its UTF-8 byte length', async () => {
+    const sent = { text: 'café ☕ 😀 naïve', plain: 'ascii only' };
+    const answer = await new Promise<{ status: number; length: string | undefined; body: string }>(
+      (resolve, reject) => {
+        const req = httpRequest(`${server.url}/test/echo`, {
+          method: 'POST',
+          headers: { Authorization: AUTHORIZATION, 'Content-Type': 'application/json' },
+        });
+        req.on('response', (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              length: res.headers['content-length'],
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+        });
+        req.on('error', reject);
+        // No Content-Length: Node sends Transfer-Encoding: chunked, in two chunks.
+        const text = Buffer.from(JSON.stringify(sent));
+        req.write(text.subarray(0, 7));
+        req.end(text.subarray(7));
+      },
+    );
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ received: sent });
+    expect(Number(answer.length)).toBe(Buffer.byteLength(answer.body));
+  });
+
+  it('serves body-less requests one after another on one keep-alive connection', async () => {
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const get = () =>
+        new Promise<{ status: number; body: string; socket: unknown }>((resolve, reject) => {
+          const req = httpRequest(`${server.url}/test/event/k?q=1`, { agent }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              body += chunk;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body, socket: req.socket }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      const first = await get();
+      const second = await get();
+      expect([first.status, second.status]).toEqual([200, 200]);
+      expect(second.socket).toBe(first.socket);
+      const event = JSON.parse(second.body) as ApiEvent;
+      expect(event.body).toBeUndefined();
+      expect(event.pathParameters).toEqual({ id: 'k' });
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('builds the API Gateway v2 event: path parameters, query, cookies, lower-cased headers', async () => {
     const res = await fetch(`${server.url}/test/event/a%20b?x=1&x=2&y=`, {
       headers: { 'X-Custom': 'v', Cookie: 'a=1; b=2' },
@@ -224,5 +283,13 @@ describe('local API server logging', () => {
     expect(output).toContain('"status":200');
     expect(output).toContain('Local invocation failed');
     for (const secret of [ORG, USER, 'pw-123456789']) expect(output).not.toContain(secret);
+  });
+});
+
+describe('textBytes', () => {
+  it('gives the UTF-8 bytes of any text, ASCII or not', () => {
+    for (const text of ['', 'plain ascii {"a":1}', 'café', '☕ 😀', 'lone \ud800 surrogate', 'ÿ\u0080']) {
+      expect(textBytes(text).equals(Buffer.from(text, 'utf8'))).toBe(true);
+    }
   });
 });

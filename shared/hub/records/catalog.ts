@@ -38,6 +38,12 @@ export const fieldsOf = (expression: Expression | undefined): string[] => {
   return [expression.field];
 };
 
+/**
+ * Catalogs of a table alone, per metadata object: the metadata cache hands out the same object until it
+ * reloads the table, so a list call does not index every field of the table again.
+ */
+const plainCatalogs = new WeakMap<TableMetadata, FieldCatalog>();
+
 /** A catalog that also knows the dot-walked names among `names` (caller_id.email). */
 export const catalogFor = async (
   ctx: RecordsContext,
@@ -45,16 +51,21 @@ export const catalogFor = async (
   names: readonly string[],
 ): Promise<FieldCatalog> => {
   const dotted = names.filter((name) => name.includes('.'));
-  const related =
-    dotted.length === 0
-      ? undefined
-      : await loadRelatedMetadata(
-          ctx.client,
-          metadata,
-          dotted,
-          undefined,
-          metadataScope(ctx.instanceId, ctx.client),
-        );
+  if (dotted.length === 0) {
+    let catalog = plainCatalogs.get(metadata);
+    if (catalog === undefined) {
+      catalog = fieldCatalogFor(metadata);
+      plainCatalogs.set(metadata, catalog);
+    }
+    return catalog;
+  }
+  const related = await loadRelatedMetadata(
+    ctx.client,
+    metadata,
+    dotted,
+    undefined,
+    metadataScope(ctx.instanceId, ctx.client),
+  );
   return fieldCatalogFor(metadata, related);
 };
 

@@ -16,4 +16,4 @@ export {
   parseFields,
   parseListParams,
 } from './list-params';
-export { sysIdOf, toHubRecord } from './shape';
+export { sysIdOf, toHubRecord, toHubRecords } from './shape';
