@@ -160,6 +160,12 @@ export const createServiceNowClient = (options: ServiceNowClientOptions): Servic
     }
   };
 
+  /** Research A.8: some instances return empty `{}` rows; skip them (without building a key array per row). */
+  const hasAnyField = (row: object): boolean => {
+    for (const key in row) if (Object.hasOwn(row, key)) return true;
+    return false;
+  };
+
   const list = async (table: string, params: TableParams = {}): Promise<ListResult> => {
     const response = await request({ method: 'GET', path: tablePath(table), query: tableQuery(params) });
     const result = resultOf(response.body);
@@ -169,7 +175,7 @@ export const createServiceNowClient = (options: ServiceNowClientOptions): Servic
     const total = response.headers['x-total-count'];
     return {
       records: result.filter(
-        (row): row is SnRecord => typeof row === 'object' && row !== null && Object.keys(row).length > 0,
+        (row): row is SnRecord => typeof row === 'object' && row !== null && hasAnyField(row),
       ),
       totalCount: total === undefined || total === '' ? undefined : Number(total),
       hasNext: hasNextLink(response.headers.link),
