@@ -99,6 +99,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   platform('PATCH', '/instances/{id}/configuration/{configId}'),
   platform('GET', '/elements/{keyOrId}/docs'),
   platform('GET', '/instances/{id}/docs'),
+  // Events (research 5): poll an instance now and return what was queued.
+  platform('POST', '/instances/{id}/events/poll'),
   // Hub (research 3, 9.2). `/hubs/helpdesk/x` and `/x` are the same route, except `/ping`: the bare
   // `/ping` stays the public liveness probe, the hub ping is `/hubs/helpdesk/ping`.
   { method: 'GET', path: '/hubs/helpdesk/ping', functionName: 'hub', auth: 'hub' },

@@ -126,6 +126,13 @@ export const instancesHandler = async (event: ApiEvent) => {
       const { openapi, document } = await documentFor(element, serverUrl);
       return openapi.instanceDocument(document, { id: record.id, name: record.name }, serverUrl);
     }
+    case 'POST /instances/{}/events/poll': {
+      // owned(): another user's instance is a 404, like a missing one.
+      const record = await instances.owned(userId, id());
+      const { pollInstanceNow } = await import('../events/poller');
+      // Inside the API's 29 s: a longer poll stops and resumes from its checkpoints next time.
+      return (await pollInstanceNow(deps, record, { instanceBudgetMs: 25_000 })).summary;
+    }
     default:
       throw new ElementError(404, 'No such route');
   }

@@ -1,11 +1,22 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { createLocalQueue } from '../../shared/adapters/local/queue';
+import { createLocalScheduler } from '../../shared/adapters/local/scheduler';
 import { createLocalSecretStore } from '../../shared/adapters/local/secret-store';
 import { createLocalStateTable } from '../../shared/adapters/local/state-table';
 import type { LocalConfig } from '../../shared/config';
+import { createLogger } from '../../shared/logging';
+import { createDispatcherHandler } from '../events/dispatcher';
+import { runPoller } from '../events/poller';
+import { type Dependencies, LOCAL_EVENTS_QUEUE_FILE } from '../runtime/dependencies';
 import { renderBanner } from './banner';
 import { type DemoSimulatorHandle, startDemoSimulator } from './demo';
 import { type LocalServerHandle, startLocalServer } from './local-server';
 import { resolvePlatformSecrets } from './platform-secrets';
+
+/** EventBridge's rate(1 minute) rule in AWS. */
+export const EVENTS_POLL_INTERVAL_MS = 60_000;
+/** Like the SQS redrive policy: after this many deliveries a callback message goes to the dead-letter queue. */
+const EVENTS_MAX_RECEIVE_COUNT = 5;
 
 export interface LocalModeHandle {
   api: LocalServerHandle;
@@ -19,7 +30,15 @@ export interface LocalModeHandle {
  * started in-process too: secrets, the demo simulator, then the API with the environment its
  * handlers read.
  */
-export const runLocalMode = async (config: LocalConfig): Promise<LocalModeHandle> => {
+export interface LocalModeOptions {
+  /** How often the events poller runs (default EVENTS_POLL_INTERVAL_MS; tests shorten it). */
+  eventsPollIntervalMs?: number;
+}
+
+export const runLocalMode = async (
+  config: LocalConfig,
+  options: LocalModeOptions = {},
+): Promise<LocalModeHandle> => {
   const dataDir = resolve(config.dataDir);
   // The one state table and secret store of this process: the authorizer and every handler use them
   // through getDependencies() (startLocalServer installs them with setDependencies()).
@@ -40,6 +59,35 @@ export const runLocalMode = async (config: LocalConfig): Promise<LocalModeHandle
     await stateTable.close();
     throw error;
   }
+  // The events pipeline: poller -> persisted queue -> dispatcher, as SQS + Lambda do in AWS.
+  const eventsDeadLetters = createLocalQueue({
+    name: 'element-events-dlq',
+    persistPath: join(dataDir, `dlq-${LOCAL_EVENTS_QUEUE_FILE}`),
+  });
+  const eventsQueue = createLocalQueue({
+    name: 'element-events',
+    persistPath: join(dataDir, LOCAL_EVENTS_QUEUE_FILE),
+    maxReceiveCount: EVENTS_MAX_RECEIVE_COUNT,
+    deadLetterQueue: eventsDeadLetters,
+  });
+  const dependencies: Dependencies = {
+    mode: 'local',
+    stateTable,
+    secretStore,
+    allowedHosts: config.allowedHosts,
+    now: () => new Date(),
+    eventsQueue,
+  };
+  const logger = createLogger({ serviceName: 'events-poller' });
+  const scheduler = createLocalScheduler({
+    onTrigger: async () => undefined,
+    onError: (name, error) => logger.error('Scheduled task failed', { task: name, error }),
+  });
+  const closeEvents = async () => {
+    await scheduler.stop();
+    await eventsQueue.close();
+    await eventsDeadLetters.close();
+  };
   let api: LocalServerHandle;
   try {
     api = await startLocalServer({
@@ -52,18 +100,17 @@ export const runLocalMode = async (config: LocalConfig): Promise<LocalModeHandle
         ELEMENT_ALLOWED_HOSTS: config.allowedHosts.entries.join(','),
         ...(simulator ? { DEMO_SERVICENOW_URL: simulator.url } : {}),
       },
-      dependencies: {
-        mode: 'local',
-        stateTable,
-        secretStore,
-        allowedHosts: config.allowedHosts,
-        now: () => new Date(),
-      },
+      dependencies,
     });
   } catch (error) {
-    await Promise.allSettled([simulator?.close(), stateTable.close()]);
+    await Promise.allSettled([simulator?.close(), closeEvents()]);
+    await stateTable.close();
     throw error;
   }
+  eventsQueue.subscribe(createDispatcherHandler(dependencies, { maxReceiveCount: EVENTS_MAX_RECEIVE_COUNT }));
+  scheduler.every('events-poller', options.eventsPollIntervalMs ?? EVENTS_POLL_INTERVAL_MS, async () => {
+    await runPoller(dependencies);
+  });
 
   const banner = renderBanner({ apiUrl: api.url, dataDir, secrets, ...(simulator ? { simulator } : {}) });
   return {
@@ -71,7 +118,9 @@ export const runLocalMode = async (config: LocalConfig): Promise<LocalModeHandle
     simulator,
     banner,
     close: async () => {
-      await Promise.allSettled([api.close(), simulator?.close()]);
+      // Queues after the timer and the server: no poll is sending any more; messages stay on disk.
+      await Promise.allSettled([scheduler.stop(), api.close(), simulator?.close()]);
+      await Promise.allSettled([closeEvents()]);
       // After the server: no handler can be writing any more.
       await stateTable.close();
     },

@@ -9,6 +9,7 @@ import {
   allowedHostsFromEnv,
   DEFAULT_ALLOWED_HOSTS,
 } from '../../shared/net/allowed-hosts';
+import type { QueueProducer } from '../../shared/ports/queue';
 import type { SecretStore } from '../../shared/ports/secret-store';
 import type { StateTable } from '../../shared/ports/state-table';
 
@@ -19,6 +20,11 @@ export interface Dependencies {
   /** Hosts exempt from the SSRF guard (ELEMENT_ALLOWED_HOSTS). */
   allowedHosts: AllowedHosts;
   now: () => Date;
+  /**
+   * Where the events poller queues callback messages: SQS (ELEMENT_EVENTS_QUEUE_URL) in AWS, a local
+   * queue persisted under the data dir in local mode. Absent when the stack has no events queue.
+   */
+  eventsQueue?: QueueProducer;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -57,13 +63,29 @@ async function awsDependencies(env: Env): Promise<Dependencies> {
     }),
     allowedHosts: allowedHostsFromEnv(env, DEFAULT_ALLOWED_HOSTS.deployed),
     now: () => new Date(),
+    ...(env.ELEMENT_EVENTS_QUEUE_URL
+      ? { eventsQueue: await awsEventsQueue(env.ELEMENT_EVENTS_QUEUE_URL) }
+      : {}),
   };
 }
 
+async function awsEventsQueue(queueUrl: string): Promise<QueueProducer> {
+  const [{ SQSClient }, queue] = await Promise.all([
+    import('@aws-sdk/client-sqs'),
+    import('../../shared/adapters/aws/queue-producer'),
+  ]);
+  return queue.createAwsQueueProducer({ client: new SQSClient({}), queueUrl });
+}
+
+/** File name of the local events queue under ELEMENT_DATA_DIR (the dispatcher subscribes to it). */
+export const LOCAL_EVENTS_QUEUE_FILE = 'events-queue.json';
+
 async function localDependencies(env: Env): Promise<Dependencies> {
-  const [table, secrets] = await Promise.all([
+  const [table, secrets, queue, path] = await Promise.all([
     import('../../shared/adapters/local/state-table'),
     import('../../shared/adapters/local/secret-store'),
+    import('../../shared/adapters/local/queue'),
+    import('node:path'),
   ]);
   const dataDir = env.ELEMENT_DATA_DIR ?? './.element-data';
   return {
@@ -72,6 +94,10 @@ async function localDependencies(env: Env): Promise<Dependencies> {
     secretStore: secrets.createLocalSecretStore({ dataDir }),
     allowedHosts: allowedHostsFromEnv(env, DEFAULT_ALLOWED_HOSTS.local),
     now: () => new Date(),
+    eventsQueue: queue.createLocalQueue({
+      name: 'element-events',
+      persistPath: path.join(dataDir, LOCAL_EVENTS_QUEUE_FILE),
+    }),
   };
 }
 

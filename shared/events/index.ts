@@ -29,6 +29,32 @@ export {
 export { toEventDate, toServiceNowDateTime } from './dates';
 export { advanceWindow, rowKey } from './dedup';
 export {
+  DEFAULT_DISPATCH_CONCURRENCY,
+  DEFAULT_DISPATCH_TIMEOUT_MS,
+  DEFAULT_RETRY_DELAY,
+  type DeliveryResult,
+  type DispatchDeps,
+  type DispatchLogger,
+  deliverRecord,
+  deliverRecords,
+  type EventsTarget,
+  type RetryDelayPolicy,
+  retryDelaySeconds,
+} from './dispatch';
+export {
+  type AttemptOutcome,
+  createEventLog,
+  DEFAULT_EVENT_LOG_TTL_DAYS,
+  EVENT_STATUSES,
+  type EventLog,
+  type EventLogDeps,
+  type EventLogEntry,
+  type EventLogPage,
+  type EventStatus,
+  eventLogKey,
+  type QueuedEvent,
+} from './event-log';
+export {
   buildMessages,
   type CallbackEvent,
   type EventInstance,

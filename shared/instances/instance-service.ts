@@ -1,6 +1,8 @@
 import { invalidateToken } from '../auth/token-index';
 import { type ElementDefinition, findElement, parameterOf } from '../elements';
 import { badRequest, ElementError, notFound } from '../errors';
+import { type EventsConfig, parseEventsConfig } from '../events/configuration';
+import { forgetEvents, markDue } from '../events/schedule';
 import { ConditionFailedError } from '../ports/errors';
 import { serviceNowBaseUrl } from '../servicenow';
 import { tableBaseUrl } from './base-url';
@@ -87,6 +89,12 @@ const tableConfiguration = (
     { ...configuration, 'base.url': tableBaseUrl(baseUrl) },
     (key) => parameterOf(element, key)?.secret === true,
   );
+
+/**
+ * The event keys checked like the poller will read them (shared/events parseEventsConfig), so a bad
+ * events configuration is a 400 naming the key before anything is provisioned or stored.
+ */
+const eventsOf = (configuration: Record<string, string>): EventsConfig => parseEventsConfig(configuration);
 
 const sanitizedName = (name: string | undefined): string | undefined =>
   name === undefined ? undefined : sanitizeText(name);
@@ -180,6 +188,7 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
       const grant = grantFor(element, configuration, code);
       const missing = [...(name ? [] : ['name']), ...missingKeys(grant, configuration, code)];
       if (missing.length > 0) throw missingError(missing);
+      const events = eventsOf(configuration);
 
       const { baseUrl, credentials } = await provision(
         { element, grant, configuration, ...(code ? { code } : {}) },
@@ -200,13 +209,16 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
         secretName: instanceSecretName(id),
         valid: true,
         disabled: false,
-        eventsEnabled: configuration['event.notification.enabled'] === 'true',
+        eventsEnabled: events.enabled,
+        ...(events.enabled ? { eventsEnabledAt: now } : {}),
         createdDate: now,
         updatedDate: now,
       };
       await store.saveSecret(record, secretFor(element, token, credentials, configuration));
       const created = await store.create(record);
       await store.putToken(token, { instanceId: id, ownerUserId: userId });
+      // Due at once: the first poll sets every checkpoint at the enabled-at moment.
+      if (events.enabled) await markDue(deps.stateTable, id, new Date(now));
       return instanceView(created, { token });
     },
 
@@ -251,6 +263,7 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
       const grant = grantFor(element, configuration, code, previousGrant);
       const missing = [...(name ? [] : ['name']), ...missingKeys(grant, configuration, code, secret.auth)];
       if (missing.length > 0) throw missingError(missing);
+      const events = eventsOf(configuration);
 
       const credentialChanged = element.configuration.some(
         (parameter) => parameter.credential && current[parameter.key] !== configuration[parameter.key],
@@ -265,14 +278,23 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
           deps,
         ));
       }
-      const { invalidReason: _reason, ...rest } = record;
+      const { invalidReason: _reason, eventsEnabledAt: previousEnabledAt, ...rest } = record;
+      const updatedDate = nowIso();
+      const wasEnabled = record.eventsEnabled;
+      // Kept while events stay on (the checkpoints already started there); a fresh moment when they turn on.
+      const eventsEnabledAt = events.enabled
+        ? wasEnabled
+          ? (previousEnabledAt ?? record.updatedDate)
+          : updatedDate
+        : undefined;
       const next: InstanceRecord = {
         ...rest,
         name: name ?? record.name,
         tags: body.tags !== undefined ? sanitizeTags(body.tags) : mode === 'replace' ? [] : record.tags,
         configuration: tableConfiguration(element, configuration, baseUrl),
-        eventsEnabled: configuration['event.notification.enabled'] === 'true',
-        updatedDate: nowIso(),
+        eventsEnabled: events.enabled,
+        ...(eventsEnabledAt === undefined ? {} : { eventsEnabledAt }),
+        updatedDate,
         ...(reprovision
           ? { valid: true }
           : record.invalidReason === undefined
@@ -282,6 +304,18 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
       await store.saveSecret(record, secretFor(element, secret.token, credentials, configuration));
       const saved = await save(next);
       forgetInstanceClient(id);
+      if (events.enabled && !wasEnabled) {
+        await markDue(deps.stateTable, id, new Date(updatedDate));
+      } else if (!events.enabled && wasEnabled) {
+        await forgetEvents(deps.stateTable, id);
+      } else if (
+        events.enabled &&
+        record.configuration['event.poller.refresh_interval'] !==
+          saved.configuration['event.poller.refresh_interval']
+      ) {
+        // A new interval applies from now on rather than after the old (maybe a day long) one.
+        await markDue(deps.stateTable, id, new Date(updatedDate));
+      }
       return instanceView(saved);
     },
 
@@ -296,6 +330,7 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
       await store.deleteSecret(record);
       await store.delete(id);
       forgetInstanceClient(id);
+      await forgetEvents(deps.stateTable, id, { status: true });
     },
 
     async setEnabled(userId, id, enabled) {

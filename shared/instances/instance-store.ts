@@ -46,6 +46,7 @@ const fromItem = (item: StateItem): InstanceRecord => ({
   valid: item.valid === true,
   disabled: item.disabled === true,
   eventsEnabled: item.eventsEnabled === true,
+  ...(typeof item.eventsEnabledAt === 'string' ? { eventsEnabledAt: item.eventsEnabledAt } : {}),
   createdDate: String(item.createdDate),
   updatedDate: String(item.updatedDate),
   ...(typeof item.invalidReason === 'string' ? { invalidReason: item.invalidReason } : {}),

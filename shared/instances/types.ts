@@ -17,6 +17,11 @@ export interface InstanceRecord {
   valid: boolean;
   disabled: boolean;
   eventsEnabled: boolean;
+  /**
+   * ISO time `event.notification.enabled` last became true (create or update): the poller's first
+   * checkpoint, so every change after it is delivered and nothing before it. Absent while disabled.
+   */
+  eventsEnabledAt?: string;
   createdDate: string;
   updatedDate: string;
   invalidReason?: string;

@@ -1,6 +1,4 @@
 import { ATTACHMENT_UPLOAD_CONTENT_TYPES } from '../../functions/hub/attachments';
-import type { Dependencies } from '../../functions/runtime/dependencies';
-import type { InstanceDeps } from '../../shared/instances';
 import { startElementStack } from '../helpers/element-stack';
 import { ALICE, aliceAuth, BOB, basicBody, hubAuth, ORG } from '../instances/harness';
 import type { SimulatorHandle } from '../simulator';

@@ -1,11 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
-import { ROUTES } from '../../functions/routes';
 import type { Dependencies } from '../../functions/runtime/dependencies';
 import { COUNTER_KEY, createInstanceStore, type InstanceDeps } from '../../shared/instances';
 import { startElementStack } from '../helpers/element-stack';
-import { type SimulatorHandle, startSimulator } from '../simulator';
+import type { SimulatorHandle } from '../simulator';
 
 export const ORG = 'org-secret-3f9a1c7d2b8e4a60';
 export const ALICE = 'alice-secret-7c1e9b2a4d6f8031';

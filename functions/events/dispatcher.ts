@@ -1,0 +1,116 @@
+/**
+ * The events dispatcher Lambda (SQS event source with ReportBatchItemFailures): delivers queued callback
+ * bodies (shared/events/dispatch.ts). Local mode subscribes `createDispatcherHandler(deps)` to its
+ * in-process queue, so both run the same code.
+ *
+ * Environment: `ELEMENT_EVENTS_MAX_RECEIVE_COUNT` (the queue's redrive maxReceiveCount, so the last
+ * attempt is logged DEAD), `ELEMENT_EVENTS_CALLBACK_TIMEOUT_MS` (default 10 s). In AWS a failed message's
+ * visibility is changed to an exponential delay (needs sqs:ChangeMessageVisibility, part of
+ * `grantConsumeMessages`); the queue URL is `ELEMENT_EVENTS_QUEUE_URL` or derived from the record's ARN.
+ */
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createEventLog, type DispatchLogger, deliverRecords, type EventsTarget } from '../../shared/events';
+import { createInstanceStore, type InstanceStore } from '../../shared/instances';
+import { createLogger } from '../../shared/logging';
+import { sharedOutboundAgent } from '../../shared/net';
+import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
+import { type Dependencies, getDependencies } from '../runtime/dependencies';
+
+/**
+ * The instance and its configuration with the secret configuration keys (the signature key lives in the
+ * instance secret, shared/instances/README.md) merged in. Read on every delivery so a PATCH applies.
+ */
+export const eventsTargetLoader =
+  (store: InstanceStore) =>
+  async (instanceId: number): Promise<EventsTarget | undefined> => {
+    const instance = await store.get(instanceId);
+    if (!instance) return undefined;
+    const secret = await store.loadSecret(instance);
+    return {
+      instance,
+      configuration: { ...instance.configuration, ...(secret?.configuration ?? {}) },
+    };
+  };
+
+export interface DispatcherOptions {
+  maxReceiveCount?: number;
+  timeoutMs?: number;
+  logger?: DispatchLogger;
+  retryLater?: (record: QueueRecord, delaySeconds: number) => Promise<void>;
+}
+
+/** `arn:aws:sqs:<region>:<account>:<name>` -> `https://sqs.<region>.amazonaws.com/<account>/<name>`. */
+export const queueUrlFromArn = (arn: string): string | undefined => {
+  const match = /^arn:aws[a-z-]*:sqs:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):([A-Za-z0-9_.-]+)$/.exec(arn);
+  if (!match) return undefined;
+  const [, region, account, name] = match;
+  const domain = region?.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `https://sqs.${region}.${domain}/${account}/${name}`;
+};
+
+/** Backoff through SQS ChangeMessageVisibility (the SDK is loaded on the first failure only). */
+const sqsRetryLater = (queueUrl: string | undefined) => {
+  let client: Promise<{ change(url: string, handle: string, seconds: number): Promise<void> }> | undefined;
+  return async (record: QueueRecord, delaySeconds: number): Promise<void> => {
+    const url = queueUrl ?? queueUrlFromArn(record.eventSourceARN);
+    if (url === undefined) return;
+    client ??= import('@aws-sdk/client-sqs').then(({ SQSClient, ChangeMessageVisibilityCommand }) => {
+      const sqs = new SQSClient({});
+      return {
+        async change(QueueUrl: string, ReceiptHandle: string, VisibilityTimeout: number) {
+          await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout }));
+        },
+      };
+    });
+    await (await client).change(url, record.receiptHandle, delaySeconds);
+  };
+};
+
+const positiveInt = (value: string | undefined): number | undefined => {
+  const n = Number(value);
+  return value !== undefined && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+};
+
+export const dispatcherOptionsFromEnv = (env: Record<string, string | undefined>): DispatcherOptions => {
+  const maxReceiveCount = positiveInt(env.ELEMENT_EVENTS_MAX_RECEIVE_COUNT);
+  const timeoutMs = positiveInt(env.ELEMENT_EVENTS_CALLBACK_TIMEOUT_MS);
+  return {
+    ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  };
+};
+
+export const createDispatcherHandler = (deps: Dependencies, options: DispatcherOptions = {}) => {
+  const store = createInstanceStore(deps);
+  const eventLog = createEventLog({ stateTable: deps.stateTable, now: deps.now });
+  const logger = options.logger ?? createLogger({ serviceName: 'snow-element-events-dispatcher' });
+  return (event: QueueEvent): Promise<BatchResponse> =>
+    deliverRecords(event.Records, {
+      loadInstance: eventsTargetLoader(store),
+      eventLog,
+      http: sharedOutboundAgent(deps.allowedHosts),
+      allowedHosts: deps.allowedHosts,
+      now: deps.now,
+      logger,
+      ...(options.maxReceiveCount === undefined ? {} : { maxReceiveCount: options.maxReceiveCount }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.retryLater === undefined ? {} : { retryLater: options.retryLater }),
+    });
+};
+
+let handlerPromise: Promise<(event: QueueEvent) => Promise<BatchResponse>> | undefined;
+
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  handlerPromise ??= getDependencies().then(
+    (deps) =>
+      createDispatcherHandler(deps, {
+        ...dispatcherOptionsFromEnv(process.env),
+        ...(deps.mode === 'aws' ? { retryLater: sqsRetryLater(process.env.ELEMENT_EVENTS_QUEUE_URL) } : {}),
+      }),
+    (error: unknown) => {
+      handlerPromise = undefined;
+      throw error;
+    },
+  );
+  return (await handlerPromise)(event);
+};

@@ -1,0 +1,125 @@
+/**
+ * Local mode runs the whole events pipeline: the poller on a timer, the persisted local queue, and the
+ * dispatcher delivering signed callbacks. Here the timer is shortened; `npm start` polls every minute.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalModeHandle, runLocalMode } from '../../functions/local';
+import { getDependencies, LOCAL_EVENTS_QUEUE_FILE } from '../../functions/runtime/dependencies';
+import { readLocalConfig } from '../../shared/config';
+
+const ORG = 'a'.repeat(64);
+const USER = 'b'.repeat(64);
+const platform = `User ${USER}, Organization ${ORG}`;
+
+describe('local mode events', () => {
+  let dataDir: string;
+  let local: LocalModeHandle;
+  let callbacks: Server;
+  let callbackUrl: string;
+  const received: { headers: Record<string, unknown>; body: string }[] = [];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'snow-element-events-'));
+    callbacks = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => callbacks.listen(0, '127.0.0.1', resolve));
+    callbackUrl = `http://127.0.0.1:${(callbacks.address() as AddressInfo).port}/events`;
+    local = await runLocalMode(
+      readLocalConfig({
+        PORT: '0',
+        DEMO_SERVICENOW_PORT: '0',
+        ELEMENT_DATA_DIR: dataDir,
+        ELEMENT_ORGANIZATION_SECRET: ORG,
+        ELEMENT_USER_SECRET: USER,
+        LOG_LEVEL: 'ERROR',
+      }),
+      { eventsPollIntervalMs: 100 },
+    );
+  });
+
+  afterAll(async () => {
+    await local?.close();
+    await new Promise((resolve) => callbacks.close(resolve));
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('polls on its timer and delivers the new incident to the callback', async () => {
+    const sim = local.simulator?.url ?? '';
+    const created = await fetch(`${local.api.url}/instances`, {
+      method: 'POST',
+      headers: { Authorization: platform, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        element: { key: 'servicenow' },
+        name: 'events demo',
+        configuration: {
+          username: 'admin',
+          password: 'admin',
+          'servicenow.subdomain': sim,
+          'event.notification.enabled': true,
+          'event.notification.callback.url': callbackUrl,
+          'event.poller.configuration': { incidents: {} },
+        },
+      }),
+    });
+    expect(created.status, await created.clone().text()).toBe(200);
+    const instance = (await created.json()) as { id: number };
+    // The timer's first poll of the new instance sets its checkpoints and reschedules it (15 minutes).
+    const { stateTable } = await getDependencies();
+    await expect
+      .poll(() => stateTable.get({ pk: `EVENTS#${instance.id}`, sk: 'STATUS' }), {
+        timeout: 10_000,
+        interval: 50,
+      })
+      .toBeDefined();
+    const incident = await fetch(`${sim}/api/now/table/incident`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+      },
+      body: JSON.stringify({ short_description: 'delivered by the local pipeline' }),
+    });
+    const sysId = ((await incident.json()) as { result: { sys_id: string } }).result.sys_id;
+
+    // A new refresh interval makes the instance due at once: the next timer tick polls it.
+    const patched = await fetch(`${local.api.url}/instances/${instance.id}`, {
+      method: 'PATCH',
+      headers: { Authorization: platform, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ configuration: { 'event.poller.refresh_interval': 5 } }),
+    });
+    expect(patched.status).toBe(200);
+    await expect
+      .poll(() => received.map((r) => r.body).find((body) => body.includes(sysId)), {
+        timeout: 10_000,
+        interval: 50,
+      })
+      .toBeDefined();
+    const body = JSON.parse(received.find((r) => r.body.includes(sysId))?.body ?? '{}') as {
+      message: { instanceId: number; events: { objectType: string; eventType: string }[] };
+    };
+    expect(body.message.instanceId).toBe(instance.id);
+    expect(body.message.events).toContainEqual(
+      expect.objectContaining({ objectType: 'incidents', objectId: sysId, eventType: 'CREATED' }),
+    );
+  });
+
+  it('persists the events queue under the data dir', async () => {
+    await local.close();
+    const saved = JSON.parse(await readFile(join(dataDir, LOCAL_EVENTS_QUEUE_FILE), 'utf8')) as unknown[];
+    expect(Array.isArray(saved)).toBe(true);
+  });
+});
