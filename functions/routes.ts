@@ -101,6 +101,11 @@ export const ROUTES: readonly RouteDefinition[] = [
   platform('GET', '/instances/{id}/docs'),
   // Events (research 5): poll an instance now and return what was queued.
   platform('POST', '/instances/{id}/events/poll'),
+  // Event log (shared/events/event-admin.ts): deliveries, redelivery, the poller's last status.
+  platform('GET', '/instances/{id}/events'),
+  platform('GET', '/instances/{id}/events/status'),
+  platform('GET', '/instances/{id}/events/{eventId}'),
+  platform('POST', '/instances/{id}/events/{eventId}/redeliver'),
   // Hub (research 3, 9.2). `/hubs/helpdesk/x` and `/x` are the same route, except `/ping`: the bare
   // `/ping` stays the public liveness probe, the hub ping is `/hubs/helpdesk/ping`.
   { method: 'GET', path: '/hubs/helpdesk/ping', functionName: 'hub', auth: 'hub' },
@@ -124,3 +129,27 @@ export const ROUTES: readonly RouteDefinition[] = [
     ['DELETE', '/{objectName}/{id}/attachments/{attachmentId}'],
   ]),
 ];
+
+/**
+ * Functions no route invokes: the events capability's scheduled poller and SQS dispatcher
+ * (infra/constructs/events.ts builds them; local mode runs the same handlers on a timer and its queue).
+ */
+export const BACKGROUND_FUNCTIONS = {
+  eventsPoller: {
+    entry: 'functions/events/poller.ts',
+    description: 'Events poller (every minute): polls due instances and queues callback messages',
+    // A run polls up to 200 due instances, 4 at a time, each within a 120 s budget; what is left stays
+    // due for the next run, so 5 minutes is room, not a requirement.
+    timeoutSeconds: 300,
+    memoryMb: 512,
+  },
+  eventsDispatcher: {
+    entry: 'functions/events/dispatcher.ts',
+    description: 'Events dispatcher (SQS): POSTs queued events to the instance callback URL',
+    // A batch of 10 at 5 POSTs in flight, each cut off at 10 s (shared/events/dispatch.ts): ~20 s worst case.
+    timeoutSeconds: 60,
+    memoryMb: 256,
+  },
+} as const satisfies Record<string, LambdaFunctionDefinition>;
+
+export type BackgroundFunctionName = keyof typeof BACKGROUND_FUNCTIONS;

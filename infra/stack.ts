@@ -5,6 +5,7 @@ import {
   ApiConstruct,
   ElementAuthorizer,
   type ElementLogLevel,
+  EventsConstruct,
   Foundation,
   HubConstruct,
   InstancesConstruct,
@@ -36,6 +37,7 @@ export class SnowElementStack extends Stack {
   readonly api: ApiConstruct;
   readonly instances: InstancesConstruct;
   readonly hub: HubConstruct;
+  readonly events: EventsConstruct;
 
   constructor(scope: Construct, id: string, props: SnowElementStackProps = {}) {
     super(scope, id, props);
@@ -66,6 +68,14 @@ export class SnowElementStack extends Stack {
       foundation: this.foundation,
       hubFunction: this.api.functions.hub,
     });
+    this.events = new EventsConstruct(this, 'Events', {
+      foundation: this.foundation,
+      instancesFunction: this.api.functions.instances,
+      serviceName: SERVICE_NAME,
+      environment: this.foundation.functionEnvironment,
+      logLevel,
+      logRetention,
+    });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the element API', value: this.api.baseUrl });
     new CfnOutput(this, 'OrganizationSecretArn', {
@@ -75,6 +85,10 @@ export class SnowElementStack extends Stack {
     new CfnOutput(this, 'UserSecretArn', {
       description: 'ELEMENT_USER_SECRET (read it with: aws secretsmanager get-secret-value)',
       value: this.foundation.secrets.userSecret.secretArn,
+    });
+    new CfnOutput(this, 'EventsDeadLetterQueueUrl', {
+      description: 'Events DLQ: callbacks that failed every retry (alarm: Events/DeadLetterAlarm)',
+      value: this.events.deadLetterQueue.queueUrl,
     });
     new CfnOutput(this, 'StateTableName', {
       description: 'DynamoDB state table',

@@ -1,5 +1,11 @@
 import { ElementError } from '../../shared/errors';
-import { type InstancePollSummary, parseEventsConfig, pollInstance } from '../../shared/events';
+import {
+  createEventLog,
+  type EventMessage,
+  type InstancePollSummary,
+  parseEventsConfig,
+  pollInstance,
+} from '../../shared/events';
 import { eventsPartition } from '../../shared/events/checkpoint';
 import { claimDue, dueInstances, reschedule, unschedule } from '../../shared/events/schedule';
 import {
@@ -67,6 +73,22 @@ const writeStatus = (deps: PollerDeps, summary: InstancePollSummary, at: Date) =
     errors: summary.errors.map((e) => ({ stream: e.stream, message: e.message, status: e.status ?? null })),
   });
 
+/** QUEUED log entries (with the body, for redelivery) as soon as the queue accepted the messages. */
+const recordQueued = async (deps: PollerDeps, messages: EventMessage[]) => {
+  const log = createEventLog({ stateTable: deps.stateTable, now: deps.now });
+  await Promise.all(
+    messages.map((m) =>
+      log.recordQueued({
+        instanceId: m.message.instanceId,
+        eventId: m.message.eventId,
+        objectType: m.message.raw.objectType,
+        eventCount: m.message.events.length,
+        body: JSON.stringify(m),
+      }),
+    ),
+  );
+};
+
 const withBudget = <T>(work: Promise<T>, ms: number, instanceId: number): Promise<T> => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -121,6 +143,7 @@ export const pollInstanceNow = async (
           instance: { id: record.id, elementKey: record.elementKey },
           enabledAt: new Date(record.eventsEnabledAt ?? record.updatedDate),
           now,
+          onQueued: (messages) => recordQueued(deps, messages),
         },
         config,
       );

@@ -1,7 +1,10 @@
 import { APP_VERSION } from '../../shared/config/version';
 import { ELEMENTS, type ElementDefinition, elementView, findElement } from '../../shared/elements';
 import { ElementError } from '../../shared/errors';
+import { getEvent, listEvents, pollStatus, redeliverEvent } from '../../shared/events/event-admin';
+import { createEventLog } from '../../shared/events/event-log';
 import { createInstanceService, elementFromPath, oauthUrlFor, parseInstanceId } from '../../shared/instances';
+import type { StateTable } from '../../shared/ports';
 import { type ApiEvent, identityOf, response, withMiddleware } from '../middleware';
 import { API_BASE_PATH, HUB_PREFIX, ROUTES } from '../routes';
 import { getDependencies } from '../runtime/dependencies';
@@ -71,6 +74,9 @@ const documentFor = async (element: ElementDefinition, serverUrl: string | undef
   };
 };
 
+const eventLogOf = (deps: { stateTable: StateTable; now: () => Date }) =>
+  createEventLog({ stateTable: deps.stateTable, now: deps.now });
+
 export const instancesHandler = async (event: ApiEvent) => {
   const { userId } = identityOf(event);
   if (event.body !== undefined && Buffer.byteLength(event.body) > MAX_INSTANCE_BODY_BYTES) {
@@ -132,6 +138,28 @@ export const instancesHandler = async (event: ApiEvent) => {
       const { pollInstanceNow } = await import('../events/poller');
       // Inside the API's 29 s: a longer poll stops and resumes from its checkpoints next time.
       return (await pollInstanceNow(deps, record, { instanceBudgetMs: 25_000 })).summary;
+    }
+    case 'GET /instances/{}/events': {
+      const record = await instances.owned(userId, id());
+      return listEvents(eventLogOf(deps), record.id, queryOf(event));
+    }
+    case 'GET /instances/{}/events/status': {
+      const record = await instances.owned(userId, id());
+      return pollStatus(deps.stateTable, record.id);
+    }
+    case 'GET /instances/{}/events/{}': {
+      const record = await instances.owned(userId, id());
+      return getEvent(eventLogOf(deps), record.id, param(event, 'eventId') ?? '');
+    }
+    case 'POST /instances/{}/events/{}/redeliver': {
+      const record = await instances.owned(userId, id());
+      const redelivered = await redeliverEvent(
+        eventLogOf(deps),
+        deps.eventsQueue,
+        record.id,
+        param(event, 'eventId') ?? '',
+      );
+      return response(202, redelivered);
     }
     default:
       throw new ElementError(404, 'No such route');

@@ -24,7 +24,7 @@ export class Foundation extends Construct {
     super(scope, id);
     this.allowedHosts = props.allowedHosts;
     this.key = new kms.Key(this, 'Key', {
-      description: 'snow-element: encrypts the platform secrets and the state table',
+      description: 'snow-element: encrypts the platform secrets, the state table and the events queues',
       enableKeyRotation: true,
       // Deleting the key would make the retained table and secrets unreadable.
       removalPolicy: RemovalPolicy.RETAIN,

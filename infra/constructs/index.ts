@@ -13,6 +13,14 @@ export {
   type ElementFunctionProps,
   type ElementLogLevel,
 } from './element-function';
+export {
+  EVENTS_QUEUE_CONSUME_ACTIONS,
+  EVENTS_QUEUE_SEND_ACTIONS,
+  EVENTS_QUEUE_SETTINGS,
+  EVENTS_SECRET_ACTIONS,
+  EventsConstruct,
+  type EventsConstructProps,
+} from './events';
 export { Foundation, type FoundationProps } from './foundation';
 export { HUB_PAYLOAD_LIMITS, HubConstruct, type HubConstructProps } from './hub';
 export {

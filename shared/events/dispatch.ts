@@ -201,6 +201,8 @@ export const deliverRecord = async (record: QueueRecord, deps: DispatchDeps): Pr
     ...(parsed.objectType === undefined ? {} : { objectType: parsed.objectType }),
     ...(parsed.eventCount === undefined ? {} : { eventCount: parsed.eventCount }),
     ...(Number.isFinite(sentAt) && sentAt > 0 ? { queuedAt: new Date(sentAt) } : {}),
+    // Kept (when small) so `POST /instances/{id}/events/{eventId}/redeliver` can queue it again.
+    body: record.body,
   };
   const drop = async (reason: string): Promise<DeliveryResult> => {
     await deps.eventLog.recordAttempt({ ...base, status: 'DEAD', attempted: false, error: reason });

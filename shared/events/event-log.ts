@@ -10,11 +10,18 @@ import { eventsPartition } from './checkpoint';
  * Only facts go in here: status, attempt count, timestamps, objectType, event count and a short
  * `lastError` ("HTTP 503", "timed out after 10000 ms"). Never the body, the callback URL (it may carry
  * a token in its query) or the signature.
+ *
+ * For redelivery the queued body (ServiceNow records, never our secrets) is kept apart, in
+ * `EVENTBODY#<instanceId>` / `<eventId>` (same TTL), when it is at most MAX_STORED_BODY_BYTES: written
+ * once, on the first attempt, and read only by `requeue`. Apart so that listing the log never reads
+ * (and pays for) bodies, and so the log items stay facts only.
  */
 export type EventStatus = 'QUEUED' | 'DELIVERED' | 'FAILED' | 'DEAD';
 
 export const EVENT_STATUSES: readonly EventStatus[] = ['QUEUED', 'DELIVERED', 'FAILED', 'DEAD'];
 export const DEFAULT_EVENT_LOG_TTL_DAYS = 14;
+/** Bodies above this are not stored (DynamoDB items cap at 400 KB); such events cannot be redelivered. */
+export const MAX_STORED_BODY_BYTES = 64 * 1024;
 
 export interface EventLogEntry {
   instanceId: number;
@@ -38,6 +45,8 @@ export interface QueuedEvent {
   eventId: string;
   objectType: string;
   eventCount: number;
+  /** The queued body, stored apart if small enough (for redelivery). */
+  body?: string;
 }
 
 export interface AttemptOutcome extends Partial<Pick<QueuedEvent, 'objectType' | 'eventCount'>> {
@@ -50,7 +59,16 @@ export interface AttemptOutcome extends Partial<Pick<QueuedEvent, 'objectType' |
   error?: string;
   /** When the message was first queued (SQS SentTimestamp), used if no QUEUED item exists yet. */
   queuedAt?: Date;
+  /** The queued body, stored once if small enough (for redelivery). */
+  body?: string;
 }
+
+/** `requeue`: the entry back to QUEUED with its stored body, or why not. */
+export type RequeueResult =
+  | { kind: 'requeued'; entry: EventLogEntry; body: string; restore: () => Promise<void> }
+  | { kind: 'not-found' }
+  | { kind: 'busy'; entry: EventLogEntry }
+  | { kind: 'no-body'; entry: EventLogEntry };
 
 export interface EventLogPage {
   items: EventLogEntry[];
@@ -64,6 +82,12 @@ export interface EventLog {
   /** Adds one attempt (unless `attempted: false`) and sets the status. Returns the stored entry. */
   recordAttempt(outcome: AttemptOutcome): Promise<EventLogEntry>;
   get(instanceId: number, eventId: string): Promise<EventLogEntry | undefined>;
+  /**
+   * Sets a DELIVERED or DEAD entry back to QUEUED (attempts kept) and hands back its stored body; QUEUED
+   * and FAILED entries are `busy` (their message is still on the queue). `restore` undoes the status
+   * change when the caller could not enqueue.
+   */
+  requeue(instanceId: number, eventId: string): Promise<RequeueResult>;
   /** Newest first. */
   list(
     instanceId: number,
@@ -80,6 +104,12 @@ export interface EventLogDeps {
 export const eventLogKey = (instanceId: number, eventId: string) => ({
   pk: eventsPartition(instanceId),
   sk: `EVENT#${eventId}`,
+});
+
+/** Where the queued body is kept for redelivery (not in the log item: see the top of this file). */
+export const eventBodyKey = (instanceId: number, eventId: string) => ({
+  pk: `EVENTBODY#${instanceId}`,
+  sk: eventId,
 });
 
 const indexPartition = (instanceId: number) => `EVENTLOG#${instanceId}`;
@@ -119,11 +149,30 @@ export const createEventLog = (deps: EventLogDeps): EventLog => {
     expiresAt: expiresAt(now),
   });
 
+  /** True when the body is stored (now or before). */
+  const storeBody = async (instanceId: number, eventId: string, body: string, now: Date) => {
+    if (Buffer.byteLength(body) > MAX_STORED_BODY_BYTES) return false;
+    try {
+      await deps.stateTable.put(
+        { ...eventBodyKey(instanceId, eventId), body, expiresAt: expiresAt(now) },
+        { ifNotExists: true },
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+    }
+    return true;
+  };
+
   return {
     async recordQueued(event) {
       const now = deps.now();
+      const hasBody =
+        event.body !== undefined && (await storeBody(event.instanceId, event.eventId, event.body, now));
       try {
-        await deps.stateTable.put(newItem(event, now, now), { ifNotExists: true });
+        await deps.stateTable.put(
+          { ...newItem(event, now, now), ...(hasBody ? { hasBody } : {}) },
+          { ifNotExists: true },
+        );
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
       }
@@ -159,6 +208,9 @@ export const createEventLog = (deps: EventLogDeps): EventLog => {
           ...(outcome.statusCode === undefined ? {} : { lastStatusCode: outcome.statusCode }),
           ...(outcome.error === undefined ? {} : { lastError: outcome.error.slice(0, MAX_ERROR_LENGTH) }),
         };
+        if (base.hasBody !== true && outcome.body !== undefined) {
+          if (await storeBody(outcome.instanceId, outcome.eventId, outcome.body, now)) set.hasBody = true;
+        }
         const remove = [
           ...(outcome.statusCode === undefined ? ['lastStatusCode'] : []),
           ...(outcome.error === undefined ? ['lastError'] : []),
@@ -186,6 +238,44 @@ export const createEventLog = (deps: EventLogDeps): EventLog => {
     async get(instanceId, eventId) {
       const item = await deps.stateTable.get(eventLogKey(instanceId, eventId));
       return item === undefined ? undefined : fromItem(item);
+    },
+
+    async requeue(instanceId, eventId) {
+      const key = eventLogKey(instanceId, eventId);
+      const item = await deps.stateTable.get(key);
+      if (item === undefined) return { kind: 'not-found' };
+      const entry = fromItem(item);
+      if (entry.status === 'QUEUED' || entry.status === 'FAILED') return { kind: 'busy', entry };
+      const bodyItem =
+        item.hasBody === true ? await deps.stateTable.get(eventBodyKey(instanceId, eventId)) : undefined;
+      const body = bodyItem?.body;
+      if (typeof body !== 'string') return { kind: 'no-body', entry };
+      const now = deps.now();
+      let updated: StateItem;
+      try {
+        updated = await deps.stateTable.update(
+          key,
+          { status: 'QUEUED', updatedAt: now.toISOString(), expiresAt: expiresAt(now) },
+          { ifVersion: item.version ?? 0 },
+        );
+      } catch (error) {
+        // Changed meanwhile (a delivery or another redeliver): report what it is now.
+        if (!(error instanceof ConditionFailedError)) throw error;
+        const current = await deps.stateTable.get(key);
+        return current === undefined ? { kind: 'not-found' } : { kind: 'busy', entry: fromItem(current) };
+      }
+      const restore = async () => {
+        await deps.stateTable
+          .update(
+            key,
+            { status: entry.status, updatedAt: entry.updatedAt },
+            { ifVersion: updated.version ?? 0 },
+          )
+          .catch((error: unknown) => {
+            if (!(error instanceof ConditionFailedError)) throw error;
+          });
+      };
+      return { kind: 'requeued', entry: fromItem(updated), body, restore };
     },
 
     async list(instanceId, options = {}) {

@@ -42,6 +42,19 @@ export {
   retryDelaySeconds,
 } from './dispatch';
 export {
+  DEFAULT_EVENTS_PAGE_SIZE,
+  type EventsPage,
+  type EventView,
+  eventView,
+  getEvent,
+  type ListEventsQuery,
+  listEvents,
+  MAX_EVENTS_PAGE_SIZE,
+  type PollStatusView,
+  pollStatus,
+  redeliverEvent,
+} from './event-admin';
+export {
   type AttemptOutcome,
   createEventLog,
   DEFAULT_EVENT_LOG_TTL_DAYS,
@@ -51,8 +64,11 @@ export {
   type EventLogEntry,
   type EventLogPage,
   type EventStatus,
+  eventBodyKey,
   eventLogKey,
+  MAX_STORED_BODY_BYTES,
   type QueuedEvent,
+  type RequeueResult,
 } from './event-log';
 export {
   buildMessages,

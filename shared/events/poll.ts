@@ -13,7 +13,7 @@ import { classifyChange } from './classify';
 import type { EventsConfig, ResourcePoll } from './configuration';
 import { shiftSeconds, toEventDate, toServiceNowDateTime } from './dates';
 import { advanceWindow, type Consumed, rowKey } from './dedup';
-import { buildMessages, type EventInstance, type EventItem, toOutgoing } from './messages';
+import { buildMessages, type EventInstance, type EventItem, type EventMessage, toOutgoing } from './messages';
 import { fieldValue } from './record-fields';
 import { rowCursor, scanUpdated } from './scan';
 import { type SendRetryPolicy, sendWithRetry } from './send';
@@ -28,6 +28,11 @@ export interface PollDeps {
   sendRetry?: SendRetryPolicy;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /**
+   * Called with the messages the queue accepted (e.g. to write the event log's QUEUED entries). Best
+   * effort: a failure here never affects the checkpoint or the poll's result.
+   */
+  onQueued?: (messages: EventMessage[]) => Promise<void>;
 }
 
 export interface StreamResult {
@@ -82,6 +87,10 @@ const deliverPage = async (
           },
           built.map((m) => toOutgoing(m.body)),
         );
+  if (deps.onQueued) {
+    const queued = built.filter((_, i) => outcome.accepted[i]).map((m) => m.body);
+    if (queued.length > 0) await deps.onQueued(queued).catch(() => undefined);
+  }
   let prefix = 0;
   while (prefix < built.length && outcome.accepted[prefix]) prefix++;
   const upTo =

@@ -140,6 +140,17 @@ describe('instances construct grants (and what instances and hub share)', () => 
         Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
         Resource: arnOf(logicalId(stack, stack.foundation.key)),
       },
+      // POST /instances/{id}/events/poll queues like the poller (test/infra/events.test.ts).
+      ...(name === 'instances'
+        ? [
+            {
+              Sid: 'EventsQueueSend',
+              Effect: 'Allow',
+              Action: 'sqs:SendMessage',
+              Resource: arnOf(logicalId(stack, stack.events.queue)),
+            },
+          ]
+        : []),
     ];
   };
 

@@ -50,6 +50,8 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-APIG4 SnowElementStack/Api/HttpApi/GET--elements--api-v2--ping',
         `AwsSolutions-IAM5[Resource::${INSTANCE_SECRETS_AS_NAG_SEES}] SnowElementStack/Api/InstancesFunction/Role`,
         `AwsSolutions-IAM5[Resource::${INSTANCE_SECRETS_AS_NAG_SEES}] SnowElementStack/Api/HubFunction/Role`,
+        `AwsSolutions-IAM5[Resource::${INSTANCE_SECRETS_AS_NAG_SEES}] SnowElementStack/Events/PollerFunction/Role`,
+        `AwsSolutions-IAM5[Resource::${INSTANCE_SECRETS_AS_NAG_SEES}] SnowElementStack/Events/DispatcherFunction/Role`,
         'AwsSolutions-SMG4 SnowElementStack/Foundation/Secrets/OrganizationSecret',
         'AwsSolutions-SMG4 SnowElementStack/Foundation/Secrets/UserSecret',
       ].sort(),

@@ -166,8 +166,8 @@ describe('route authorization seam', () => {
 
 describe('functions', () => {
   it('creates one function per entry of LAMBDA_FUNCTIONS, on nodejs24.x arm64 with its timeout and memory', () => {
-    // ... plus the authorizer (test/infra/auth.test.ts).
-    element.template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length + 1);
+    // ... plus the authorizer (test/infra/auth.test.ts) and the events poller and dispatcher (events.test.ts).
+    element.template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length + 1 + 2);
     for (const name of FUNCTION_NAMES) {
       const definition = LAMBDA_FUNCTIONS[name];
       expect(
@@ -194,6 +194,14 @@ describe('functions', () => {
               ELEMENT_SECRET_PREFIX: 'snow-element/SnowElement/',
               ELEMENT_KMS_KEY_ID: arnOf(
                 element.stack.getLogicalId(foundation.key.node.defaultChild as CfnElement),
+              ),
+            }
+          : {}),
+        // POST /instances/{id}/events/poll queues events (test/infra/events.test.ts).
+        ...(name === 'instances'
+          ? {
+              ELEMENT_EVENTS_QUEUE_URL: ref(
+                element.stack.getLogicalId(element.stack.events.queue.node.defaultChild as CfnElement),
               ),
             }
           : {}),
@@ -326,7 +334,13 @@ describe('platform secrets', () => {
       expect(secret.Properties.SecretString).toBeUndefined();
     }
     expect(Object.keys(element.template.findOutputs('*')).sort()).toEqual(
-      ['ApiUrl', 'OrganizationSecretArn', 'StateTableName', 'UserSecretArn'].sort(),
+      [
+        'ApiUrl',
+        'EventsDeadLetterQueueUrl',
+        'OrganizationSecretArn',
+        'StateTableName',
+        'UserSecretArn',
+      ].sort(),
     );
   });
 

@@ -1,0 +1,200 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
+import { ElementFunction, type ElementLogLevel } from './element-function';
+import type { Foundation } from './foundation';
+import { grantInstanceData } from './instances';
+
+/**
+ * The delivery settings of the events queue, shared by the queue, the event source and the dispatcher's
+ * environment so they can never disagree.
+ */
+export const EVENTS_QUEUE_SETTINGS = {
+  /**
+   * Receives before a message goes to the DLQ. The dispatcher gets the same number
+   * (ELEMENT_EVENTS_MAX_RECEIVE_COUNT) so it logs the last attempt DEAD. With the dispatcher's backoff
+   * (30 s base, doubling, 15 min cap, full jitter; shared/events/README.md "Dispatcher") 10 receives
+   * spread a failing callback over roughly an hour before it is parked.
+   */
+  maxReceiveCount: 10,
+  /** Messages per invocation; the dispatcher answers batchItemFailures so only failures come back. */
+  batchSize: 10,
+  /** Dispatcher invocations at once: bounds the POSTs a burst of events sends to callback receivers. */
+  maxConcurrency: 5,
+  /** Lambda's guidance for SQS event sources: visibility timeout at least 6x the function timeout. */
+  visibilityTimeoutFactor: 6,
+  /** What the DLQ keeps for inspection or redrive (the SQS maximum). */
+  dlqRetention: Duration.days(14),
+  /** What the queue keeps; longer than the whole retry sequence above. */
+  retention: Duration.days(4),
+} as const;
+
+/** Instance secret calls of the events functions (shared/adapters/aws/secret-store.ts). */
+export const EVENTS_SECRET_ACTIONS = {
+  /** Reads the ServiceNow credentials and writes refreshed OAuth tokens back; never creates or deletes. */
+  poller: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+  /** Reads the signature key (event.notification.signature.key lives in the instance secret). */
+  dispatcher: ['secretsmanager:GetSecretValue'],
+} as const;
+
+/** SendMessageBatch (shared/adapters/aws/queue-producer.ts) is authorized by sqs:SendMessage. */
+export const EVENTS_QUEUE_SEND_ACTIONS = ['sqs:SendMessage'] as const;
+
+/**
+ * What the dispatcher's event source mapping polls with (Receive, Delete, GetQueueAttributes) plus the
+ * ChangeMessageVisibility of its backoff. Written out instead of `grantConsumeMessages`, which would add
+ * an unused sqs:GetQueueUrl (the URL comes from ELEMENT_EVENTS_QUEUE_URL) and a second kms:Decrypt
+ * statement duplicating the key grant.
+ */
+export const EVENTS_QUEUE_CONSUME_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:ChangeMessageVisibility',
+] as const;
+
+export interface EventsConstructProps {
+  foundation: Foundation;
+  /** Serves POST /instances/{id}/events/poll, which queues like the poller does. */
+  instancesFunction: ElementFunction;
+  serviceName: string;
+  /** Shared variables (foundation) every function receives. */
+  environment: Record<string, string>;
+  logLevel: ElementLogLevel;
+  logRetention: logs.RetentionDays;
+}
+
+/**
+ * The "events" capability: EventBridge rule (every minute) -> poller -> SQS events queue -> dispatcher
+ * -> signed callback POSTs; messages that keep failing park in a DLQ, and an alarm fires as soon as one is
+ * there.
+ *
+ * - Queue and DLQ are encrypted with the stack's customer-managed key (the functions already hold
+ *   kms:GenerateDataKey/Decrypt on it for the table and secrets, so no extra key grant is needed; SQS-managed
+ *   SSE would save nothing) and refuse non-TLS requests (enforceSSL).
+ * - Idempotency: no Powertools idempotency table; the dispatcher's event log in the state table plays that
+ *   role (a message whose `EVENT#<eventId>` entry is DELIVERED is deleted without a POST; the poller sends
+ *   the same `eventId` again after a crash), and the poller claims each instance with a conditional write
+ *   (`claimDue`) so overlapping runs never poll it twice. Delivery stays at-least-once: receivers
+ *   de-duplicate on `Elements-Webhook-Id` (shared/events/README.md).
+ * - Least privilege: every statement names its table, index, secret prefix, key or queue; the poller may
+ *   only send, the dispatcher only consume (plus ChangeMessageVisibility for its backoff).
+ */
+export class EventsConstruct extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly poller: ElementFunction;
+  readonly dispatcher: ElementFunction;
+  readonly schedule: events.Rule;
+  readonly deadLetterAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: EventsConstructProps) {
+    super(scope, id);
+    const { foundation } = props;
+    const settings = EVENTS_QUEUE_SETTINGS;
+    const functionProps = {
+      serviceName: props.serviceName,
+      environment: props.environment,
+      logLevel: props.logLevel,
+      logRetention: props.logRetention,
+    };
+
+    this.poller = new ElementFunction(this, 'PollerFunction', {
+      ...functionProps,
+      definition: BACKGROUND_FUNCTIONS.eventsPoller,
+    });
+    this.dispatcher = new ElementFunction(this, 'DispatcherFunction', {
+      ...functionProps,
+      definition: BACKGROUND_FUNCTIONS.eventsDispatcher,
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: foundation.key,
+      enforceSSL: true,
+      retentionPeriod: settings.dlqRetention,
+      // Parked events are the only record of undelivered callbacks.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: foundation.key,
+      enforceSSL: true,
+      retentionPeriod: settings.retention,
+      visibilityTimeout: Duration.seconds(
+        BACKGROUND_FUNCTIONS.eventsDispatcher.timeoutSeconds * settings.visibilityTimeoutFactor,
+      ),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
+    });
+
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription:
+        'snow-element: event callbacks failed every retry and are parked in the events DLQ (see the dispatcher log)',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // An empty DLQ publishes no data points while idle.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // Poller: the due-time index (gsi1 Query), claims and checkpoints (conditional writes), instance
+    // credentials (refreshed OAuth tokens written back), and the queue it fills.
+    grantInstanceData(this.poller, foundation, EVENTS_SECRET_ACTIONS.poller);
+    this.grantSend(this.poller);
+    this.schedule = new events.Rule(this, 'PollSchedule', {
+      description: 'snow-element: runs the events poller every minute',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      // No retries: the next run is a minute away and picks up whatever is still due.
+      targets: [new targets.LambdaFunction(this.poller.function, { retryAttempts: 0 })],
+    });
+
+    // POST /instances/{id}/events/poll polls one instance now and queues like the poller.
+    this.grantSend(props.instancesFunction);
+
+    // Dispatcher: instance record and event log items, the signature key, and the queue it consumes.
+    grantInstanceData(this.dispatcher, foundation, EVENTS_SECRET_ACTIONS.dispatcher);
+    this.dispatcher.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EventsQueueConsume',
+        actions: [...EVENTS_QUEUE_CONSUME_ACTIONS],
+        resources: [this.queue.queueArn],
+      }),
+    );
+    const mapping = this.dispatcher.function.addEventSourceMapping('EventsQueueSource', {
+      eventSourceArn: this.queue.queueArn,
+      batchSize: settings.batchSize,
+      reportBatchItemFailures: true,
+      maxConcurrency: settings.maxConcurrency,
+    });
+    // Lambda validates the queue permissions when the mapping is created.
+    const policy = this.dispatcher.role.node.tryFindChild('DefaultPolicy');
+    if (policy) mapping.node.addDependency(policy);
+    this.dispatcher.function.addEnvironment('ELEMENT_EVENTS_QUEUE_URL', this.queue.queueUrl);
+    this.dispatcher.function.addEnvironment(
+      'ELEMENT_EVENTS_MAX_RECEIVE_COUNT',
+      String(settings.maxReceiveCount),
+    );
+  }
+
+  /** sqs:SendMessage on the events queue and its URL (the key grant comes with grantInstanceData). */
+  private grantSend(fn: ElementFunction): void {
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EventsQueueSend',
+        actions: [...EVENTS_QUEUE_SEND_ACTIONS],
+        resources: [this.queue.queueArn],
+      }),
+    );
+    fn.function.addEnvironment('ELEMENT_EVENTS_QUEUE_URL', this.queue.queueUrl);
+  }
+}

@@ -1,0 +1,281 @@
+import type { CfnElement, Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatcherOptionsFromEnv } from '../../functions/events/dispatcher';
+import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
+import { EVENTS_QUEUE_SETTINGS, EventsConstruct } from '../../infra/constructs';
+import { removeOutdir, type SynthesizedElement, synthesizeElement } from './synthesize';
+
+let element: SynthesizedElement;
+beforeAll(() => {
+  element = synthesizeElement();
+});
+afterAll(() => {
+  if (element) removeOutdir(element.outdir);
+});
+
+const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) =>
+  stack.getLogicalId(construct.node.defaultChild as CfnElement);
+
+const statementsOfRole = (template: Template, functionLogicalId: string): unknown[] => {
+  const fn = template.findResources('AWS::Lambda::Function')[functionLogicalId];
+  const roleId: string = fn?.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+};
+
+const INSTANCE_SECRETS_ARN = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':secretsmanager:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':secret:snow-element/SnowElement/instances/*',
+    ],
+  ],
+};
+
+const ids = () => {
+  const { stack } = element;
+  const { events, foundation } = stack;
+  return {
+    queue: logicalId(stack, events.queue),
+    dlq: logicalId(stack, events.deadLetterQueue),
+    key: logicalId(stack, foundation.key),
+    table: logicalId(stack, foundation.state.table),
+    poller: logicalId(stack, events.poller.function),
+    dispatcher: logicalId(stack, events.dispatcher.function),
+  };
+};
+
+const resource = (type: string, id: string) => element.template.findResources(type)[id];
+const variablesOf = (functionId: string): Record<string, unknown> =>
+  resource('AWS::Lambda::Function', functionId)?.Properties.Environment.Variables;
+
+/** The statements grantInstanceData gives (test/infra/auth.test.ts asserts the helper itself). */
+const instanceDataStatements = (logGroupId: string, secretActions: string | string[]) => {
+  const { table, key } = ids();
+  return [
+    {
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: arnOf(logGroupId),
+    },
+    {
+      Sid: 'StateTableItems',
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+      ],
+      Resource: [arnOf(table), { 'Fn::Join': ['', [arnOf(table), '/index/gsi1']] }],
+    },
+    { Sid: 'InstanceSecrets', Effect: 'Allow', Action: secretActions, Resource: INSTANCE_SECRETS_ARN },
+    {
+      Sid: 'ElementKey',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      Resource: arnOf(key),
+    },
+  ];
+};
+
+const tlsOnlyPolicy = (queueId: string) => ({
+  Action: 'sqs:*',
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+  Effect: 'Deny',
+  Principal: { AWS: '*' },
+  Resource: arnOf(queueId),
+});
+
+const queuePolicyOf = (queueId: string) =>
+  Object.values(element.template.findResources('AWS::SQS::QueuePolicy')).filter(
+    (policy) => JSON.stringify(policy.Properties.Queues) === JSON.stringify([{ Ref: queueId }]),
+  );
+
+describe('events construct: schedule', () => {
+  it('runs the poller every minute from one EventBridge rule, without retries', () => {
+    const { poller } = ids();
+    expect(element.stack.events).toBeInstanceOf(EventsConstruct);
+    const rules = Object.values(element.template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [{ Arn: arnOf(poller), RetryPolicy: { MaximumRetryAttempts: 0 } }],
+    });
+    const rule = logicalId(element.stack, element.stack.events.schedule);
+    const permissions = Object.values(element.template.findResources('AWS::Lambda::Permission')).filter(
+      (p) => JSON.stringify(p.Properties.FunctionName) === JSON.stringify(arnOf(poller)),
+    );
+    expect(permissions.map((p) => p.Properties)).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: arnOf(poller),
+        Principal: 'events.amazonaws.com',
+        SourceArn: arnOf(rule),
+      },
+    ]);
+  });
+
+  it('builds poller and dispatcher from BACKGROUND_FUNCTIONS on nodejs24.x arm64', () => {
+    const { poller, dispatcher } = ids();
+    for (const [id, definition] of [
+      [poller, BACKGROUND_FUNCTIONS.eventsPoller],
+      [dispatcher, BACKGROUND_FUNCTIONS.eventsDispatcher],
+    ] as const) {
+      expect(resource('AWS::Lambda::Function', id)?.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Timeout: definition.timeoutSeconds,
+        MemorySize: definition.memoryMb,
+      });
+    }
+    expect(BACKGROUND_FUNCTIONS.eventsPoller.timeoutSeconds).toBeGreaterThanOrEqual(120);
+  });
+});
+
+describe('events construct: queue and DLQ', () => {
+  it('encrypts both queues with the stack key and refuses requests without TLS', () => {
+    const { queue, dlq, key } = ids();
+    for (const id of [queue, dlq]) {
+      expect(resource('AWS::SQS::Queue', id)?.Properties.KmsMasterKeyId).toEqual(arnOf(key));
+      const policies = queuePolicyOf(id);
+      expect(policies).toHaveLength(1);
+      expect(policies[0]?.Properties.PolicyDocument.Statement).toEqual([tlsOnlyPolicy(id)]);
+    }
+    element.template.resourceCountIs('AWS::SQS::Queue', 2);
+  });
+
+  it('redrives to the DLQ after the receive count the dispatcher is told, and keeps parked events 14 days', () => {
+    const { queue, dlq, dispatcher } = ids();
+    const { Properties } = resource('AWS::SQS::Queue', queue) ?? {};
+    expect(Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: arnOf(dlq),
+      maxReceiveCount: EVENTS_QUEUE_SETTINGS.maxReceiveCount,
+    });
+    // The dispatcher reads the same number from its environment, so it logs the last attempt DEAD.
+    const fromEnv = dispatcherOptionsFromEnv(variablesOf(dispatcher) as Record<string, string>);
+    expect(fromEnv.maxReceiveCount).toBe(Properties.RedrivePolicy.maxReceiveCount);
+    expect(resource('AWS::SQS::Queue', dlq)?.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(resource('AWS::SQS::Queue', dlq)?.Properties.RedrivePolicy).toBeUndefined();
+    expect(resource('AWS::SQS::Queue', dlq)?.DeletionPolicy).toBe('Retain');
+  });
+
+  it('hides a message at least 6x the dispatcher timeout, and keeps it longer than the retries take', () => {
+    const { queue, dispatcher } = ids();
+    const { Properties } = resource('AWS::SQS::Queue', queue) ?? {};
+    const timeout = resource('AWS::Lambda::Function', dispatcher)?.Properties.Timeout;
+    expect(Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+    // Backoff capped at 15 min per receive (shared/events/README.md), so the whole sequence fits.
+    expect(Properties.MessageRetentionPeriod).toBeGreaterThan(
+      EVENTS_QUEUE_SETTINGS.maxReceiveCount * 15 * 60,
+    );
+  });
+
+  it('alarms as soon as one message is visible in the DLQ', () => {
+    const { dlq } = ids();
+    const alarms = Object.values(element.template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+});
+
+describe('events construct: dispatcher', () => {
+  it('consumes the queue in batches of 10 with partial batch failures and bounded concurrency', () => {
+    const { queue, dispatcher } = ids();
+    const mappings = Object.values(element.template.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings.map((m) => m.Properties)).toEqual([
+      {
+        EventSourceArn: arnOf(queue),
+        FunctionName: { Ref: dispatcher },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: EVENTS_QUEUE_SETTINGS.maxConcurrency },
+      },
+    ]);
+  });
+
+  it('may read instance data and the signature key, and consume (not send to) the events queue only', () => {
+    const { queue, dispatcher } = ids();
+    expect(statementsOfRole(element.template, dispatcher)).toEqual([
+      ...instanceDataStatements(
+        logicalId(element.stack, element.stack.events.dispatcher.logGroup),
+        'secretsmanager:GetSecretValue',
+      ),
+      {
+        Sid: 'EventsQueueConsume',
+        Effect: 'Allow',
+        Action: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:ChangeMessageVisibility',
+        ],
+        Resource: arnOf(queue),
+      },
+    ]);
+  });
+
+  it('learns the queue URL (backoff) and the max receive count', () => {
+    const { queue, dispatcher } = ids();
+    expect(variablesOf(dispatcher)).toMatchObject({
+      ELEMENT_MODE: 'aws',
+      ELEMENT_EVENTS_QUEUE_URL: { Ref: queue },
+      ELEMENT_EVENTS_MAX_RECEIVE_COUNT: String(EVENTS_QUEUE_SETTINGS.maxReceiveCount),
+      ELEMENT_SECRET_PREFIX: 'snow-element/SnowElement/',
+    });
+  });
+});
+
+describe('events construct: poller', () => {
+  it('may read and write instance data and credentials, and only send to the events queue', () => {
+    const { queue, poller } = ids();
+    expect(statementsOfRole(element.template, poller)).toEqual([
+      ...instanceDataStatements(logicalId(element.stack, element.stack.events.poller.logGroup), [
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+      ]),
+      { Sid: 'EventsQueueSend', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arnOf(queue) },
+    ]);
+  });
+
+  it('learns the queue URL, table, secret prefix and key', () => {
+    const { queue, poller, key, table } = ids();
+    expect(variablesOf(poller)).toMatchObject({
+      ELEMENT_MODE: 'aws',
+      ELEMENT_EVENTS_QUEUE_URL: { Ref: queue },
+      ELEMENT_STATE_TABLE: { Ref: table },
+      ELEMENT_SECRET_PREFIX: 'snow-element/SnowElement/',
+      ELEMENT_KMS_KEY_ID: arnOf(key),
+    });
+    expect(variablesOf(poller).ELEMENT_EVENTS_MAX_RECEIVE_COUNT).toBeUndefined();
+  });
+
+  it('lets nobody but the poller and the instances function send to the queue', () => {
+    const { queue, poller } = ids();
+    const instances = logicalId(element.stack, element.stack.api.functions.instances.function);
+    const senders = Object.keys(element.template.findResources('AWS::Lambda::Function')).filter((id) =>
+      JSON.stringify(statementsOfRole(element.template, id)).includes('sqs:SendMessage'),
+    );
+    expect(senders.sort()).toEqual([instances, poller].sort());
+    expect(variablesOf(instances).ELEMENT_EVENTS_QUEUE_URL).toEqual({ Ref: queue });
+  });
+});
