@@ -117,6 +117,10 @@ export const buildOpenApiDocument = (options: DocumentOptions): OpenApiDocument 
         name: 'instances',
         description: 'Element instances: credentials, configuration (User + Organization)',
       },
+      {
+        name: 'events',
+        description: 'Change events by polling: poll now, event log, redelivery (User + Organization)',
+      },
       { name: 'hub', description: 'Helpdesk hub: ServiceNow records through an instance (User + Element)' },
     ],
     paths,

@@ -7,9 +7,9 @@ import type { JsonSchema, RequestBodyObject } from './types';
 export interface OperationDescription {
   summary: string;
   description?: string;
-  tag: 'ping' | 'elements' | 'instances' | 'hub';
+  tag: 'ping' | 'elements' | 'instances' | 'events' | 'hub';
   /** Status of the success answer (default 200). */
-  status?: '200' | '201' | '204';
+  status?: '200' | '201' | '202' | '204';
   /** Body schema of the success answer; undefined = no body. */
   response?: JsonSchema;
   /** Media type of the success body (default application/json). */
@@ -130,6 +130,34 @@ export const OPERATIONS: Record<string, OperationDescription> = {
     tag: 'instances',
     summary: 'This OpenAPI document, for one instance',
     response: schemaRef('OpenApiDocument'),
+  },
+  // Events (research 5): polling on demand and the per-instance event log.
+  'POST /instances/{id}/events/poll': {
+    tag: 'events',
+    summary: 'Poll the instance now and return what was queued (409 while events are disabled)',
+    response: { type: 'object' },
+  },
+  'GET /instances/{id}/events': {
+    tag: 'events',
+    summary: 'Event log, newest first: status (QUEUED, DELIVERED, FAILED, DEAD) and attempts',
+    description: 'Query `status` filters, `pageSize` (1-200, default 50) and `nextPage` page.',
+    response: { type: 'object' },
+  },
+  'GET /instances/{id}/events/status': {
+    tag: 'events',
+    summary: "The poller's last run for the instance: time, errors per resource, deletes readability",
+    response: { type: 'object' },
+  },
+  'GET /instances/{id}/events/{eventId}': {
+    tag: 'events',
+    summary: 'One event of the log',
+    response: { type: 'object' },
+  },
+  'POST /instances/{id}/events/{eventId}/redeliver': {
+    tag: 'events',
+    status: '202',
+    summary: 'Queue a DELIVERED or DEAD event again (same body and Elements-Webhook-Id)',
+    response: { type: 'object' },
   },
   // Hub (research 3, 9.2); keys without the /hubs/helpdesk prefix.
   'GET /hubs/helpdesk/ping': {
