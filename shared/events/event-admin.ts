@@ -1,6 +1,7 @@
 import { ElementError } from '../errors';
 import type { QueueProducer, StateTable } from '../ports';
 import { eventsPartition } from './checkpoint';
+import { toEventDate } from './dates';
 import { EVENT_STATUSES, type EventLog, type EventLogEntry, type EventStatus } from './event-log';
 import { type EventMessage, toOutgoing } from './messages';
 
@@ -200,7 +201,7 @@ export const redeliverEvent = async (
 /** The poller's `EVENTS#<id>` / `STATUS` item: last poll, queued count, errors per stream, deletes readability. */
 export interface PollStatusView {
   instanceId: number;
-  /** Absent until the instance has been polled. */
+  /** ISO 8601 UTC; absent until the instance has been polled. */
   lastPollAt?: string;
   queued?: number;
   errors: { stream: string; message: string; status?: number }[];
@@ -216,7 +217,8 @@ export const pollStatus = async (stateTable: StateTable, instanceId: number): Pr
   const errors = Array.isArray(status?.errors) ? (status.errors as Record<string, unknown>[]) : [];
   return {
     instanceId,
-    ...(typeof status?.lastPollAt === 'string' ? { lastPollAt: status.lastPollAt } : {}),
+    // Stored in ServiceNow's form (it is compared with record timestamps); the API speaks ISO 8601 like the log.
+    ...(typeof status?.lastPollAt === 'string' ? { lastPollAt: toEventDate(status.lastPollAt) } : {}),
     ...(typeof status?.queued === 'number' ? { queued: status.queued } : {}),
     errors: errors.map((e) => ({
       stream: String(e.stream ?? ''),
