@@ -1,0 +1,99 @@
+import { stringify } from 'csv-stringify/sync';
+import { badRequest } from '../../errors';
+import type { SnRecord } from '../../servicenow';
+
+/**
+ * Row serializers of a bulk download. Every part file holds a run of rows WITHOUT any framing (no CSV
+ * header, no `[`/`]`), so parts can be written independently, rewritten on retry, and concatenated by
+ * `assembleDownload`, which adds the framing once.
+ */
+export type DownloadFormat = 'csv' | 'jsonl' | 'json';
+
+export const FORMAT_CONTENT_TYPE: Record<DownloadFormat, string> = {
+  csv: 'text/csv',
+  jsonl: 'application/jsonl',
+  json: 'application/json',
+};
+
+export const FORMAT_EXTENSION: Record<DownloadFormat, string> = { csv: 'csv', jsonl: 'jsonl', json: 'json' };
+
+/** CE's `format` values; CE documents `txt/csv` [sic] (bulk research section 6), so both spellings are accepted. */
+export function parseDownloadFormat(value: string): DownloadFormat {
+  switch (value.trim().toLowerCase()) {
+    case 'text/csv':
+    case 'txt/csv':
+    case 'csv':
+      return 'csv';
+    case 'application/jsonl':
+    case 'application/x-ndjson':
+    case 'jsonl':
+      return 'jsonl';
+    case 'application/json':
+    case 'json':
+      return 'json';
+    default:
+      throw badRequest(
+        `Unsupported bulk format ${JSON.stringify(value)}; use text/csv, application/jsonl or application/json`,
+      );
+  }
+}
+
+/**
+ * The stable column order of a job: the requested fields in request order, else the sorted union of
+ * the keys of the FIRST page read. It is decided once and persisted with the job's committed state,
+ * so every part (written by different invocations) uses the same columns. ServiceNow returns every
+ * field of the table for every row when `sysparm_fields` is absent, so later rows normally carry the
+ * same keys; a key first seen after the first page is NOT added to the CSV (its header is already
+ * fixed) — JSON formats keep whole rows and are unaffected.
+ */
+export function columnsFor(fields: readonly string[] | undefined, firstPage: readonly SnRecord[]): string[] {
+  if (fields !== undefined && fields.length > 0) return [...new Set(fields)];
+  const keys = new Set<string>();
+  for (const row of firstPage) for (const key of Object.keys(row)) keys.add(key);
+  return [...keys].sort();
+}
+
+/** A CSV cell: strings as is, `{value, display_value}` / `{link, value}` objects by their value, other values as JSON. */
+export function cellText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && typeof (value as { value?: unknown }).value === 'string') {
+    return (value as { value: string }).value;
+  }
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** With a field selection, rows carry exactly those keys (sys_id, added for keyset paging, is dropped). */
+export function projectRow(row: SnRecord, fields: readonly string[] | undefined): SnRecord {
+  if (fields === undefined || fields.length === 0) return row;
+  const out: SnRecord = {};
+  for (const field of fields) out[field] = row[field] ?? '';
+  return out;
+}
+
+export function csvHeader(columns: readonly string[]): string {
+  return stringify([columns as string[]]);
+}
+
+/**
+ * One page of rows as part text. `first` tells whether the page opens its part: JSON array rows are
+ * separated by `,\n` inside a part, and `assembleDownload` puts `,\n` between parts.
+ */
+export function serializePage(
+  format: DownloadFormat,
+  rows: readonly SnRecord[],
+  options: { columns: readonly string[]; fields: readonly string[] | undefined; first: boolean },
+): string {
+  if (rows.length === 0) return '';
+  switch (format) {
+    case 'csv':
+      return stringify(rows.map((row) => options.columns.map((column) => cellText(row[column]))));
+    case 'jsonl':
+      return rows.map((row) => `${JSON.stringify(projectRow(row, options.fields))}\n`).join('');
+    case 'json':
+      return (
+        (options.first ? '' : ',\n') +
+        rows.map((row) => JSON.stringify(projectRow(row, options.fields))).join(',\n')
+      );
+  }
+}

@@ -1,0 +1,65 @@
+import { badRequest } from '../../errors';
+
+/** An optional sys_id range of one parallel partition: `from` inclusive, `to` exclusive. */
+export interface SysIdRange {
+  from?: string;
+  to?: string;
+}
+
+const SYS_ID = /^[A-Za-z0-9_.-]+$/;
+
+const bound = (value: string | undefined, name: string) => {
+  if (value !== undefined && !SYS_ID.test(value)) throw badRequest(`Invalid ${name} sys_id bound`);
+  return value;
+};
+
+/**
+ * The sys_id keyset query of a download page (research A.8): `sys_id>X` (and the partition range)
+ * ANDed into EVERY `^NQ` group of the filter, because `^NQ` starts a new top-level OR group and a
+ * condition in the first group only would not bound the others (research B.1), then `ORDERBYsys_id`.
+ * Only sys_id is used as the key, so rows sharing one `sys_updated_on` second cannot be skipped or
+ * repeated (sys_id is unique); the cost is that the download is a snapshot ordered by id, not by time.
+ * The filter must not carry its own ORDERBY (it would fight the keyset order); `^EQ` is dropped.
+ */
+export function keysetQuery(filter: string, afterSysId: string | undefined, range: SysIdRange = {}): string {
+  const trimmed = filter
+    .trim()
+    .replace(/\^EQ$/, '')
+    .replace(/^\^+|\^+$/g, '');
+  if (/(^|\^)ORDERBY/.test(trimmed)) throw badRequest('A bulk download query must not contain ORDERBY');
+  const keys = [
+    bound(afterSysId, 'cursor') === undefined ? '' : `sys_id>${afterSysId}`,
+    bound(range.from, 'partition') === undefined ? '' : `sys_id>=${range.from}`,
+    bound(range.to, 'partition') === undefined ? '' : `sys_id<${range.to}`,
+  ].filter((key) => key !== '');
+  // `^NQ` splits top-level groups; an escaped caret is `^^`, so `^^NQ` is not a separator.
+  const groups = trimmed === '' ? [''] : trimmed.split(/(?<!\^)\^NQ/);
+  const bounded = groups.map((group) => [...keys, group].filter((part) => part !== '').join('^'));
+  return [bounded.join('^NQ'), 'ORDERBYsys_id'].filter((part) => part !== '').join('^');
+}
+
+/**
+ * Boundaries for `count` parallel partitions over 32-hex-digit sys_ids (ServiceNow's GUID form),
+ * split evenly on the first two hex digits. The first range has no lower bound and the last no upper
+ * bound, so ids of any other shape still fall into exactly one partition.
+ */
+export function sysIdPartitions(count: number): SysIdRange[] {
+  if (!Number.isInteger(count) || count < 1 || count > 256) throw badRequest('partitions must be 1-256');
+  const ranges: SysIdRange[] = [];
+  for (let i = 0; i < count; i++) {
+    const from =
+      i === 0
+        ? undefined
+        : Math.floor((i * 256) / count)
+            .toString(16)
+            .padStart(2, '0');
+    const to =
+      i === count - 1
+        ? undefined
+        : Math.floor(((i + 1) * 256) / count)
+            .toString(16)
+            .padStart(2, '0');
+    ranges.push({ ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) });
+  }
+  return ranges;
+}
