@@ -1,0 +1,367 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createLocalBlobStore,
+  createLocalQueue,
+  createLocalStateTable,
+  type LocalQueue,
+  type LocalStateTable,
+} from '../../shared/adapters/local';
+import {
+  type BulkMessage,
+  bulkMessage,
+  createJob,
+  errorReportKey,
+  getJob,
+  listJobs,
+  type ProcessBulkDeps,
+  processBulkMessage,
+  requestCancel,
+} from '../../shared/bulk/jobs';
+import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
+import type { BlobStore, StateTable } from '../../shared/ports';
+import { createServiceNowClient, SemaphoreRegistry, type ServiceNowClient } from '../../shared/servicenow';
+import { type SimulatorHandle, startSimulator } from '../simulator';
+
+const INCIDENTS = 3000;
+const INSTANCE = 'inst-1';
+const agent = createOutboundAgent({ allowedHosts: parseAllowedHosts('127.0.0.1') });
+let sim: SimulatorHandle;
+let client: ServiceNowClient;
+let blobStore: BlobStore;
+let table: LocalStateTable;
+let dataDir: string;
+
+beforeAll(async () => {
+  sim = await startSimulator({ seed: 3, data: { incidents: INCIDENTS, users: 20, groups: 3, companies: 3 } });
+  client = createServiceNowClient({
+    baseUrl: sim.url,
+    auth: { type: 'basic', username: 'admin', password: 'admin' },
+    dispatcher: agent,
+    semaphores: new SemaphoreRegistry(),
+    sleep: async () => {},
+  });
+  dataDir = await mkdtemp(join(tmpdir(), 'bulk-jobs-'));
+  blobStore = createLocalBlobStore({ dataDir });
+  table = createLocalStateTable({ dataDir });
+});
+afterAll(async () => {
+  await table.close();
+  await sim.close();
+  await agent.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const text = async (key: string): Promise<string> => {
+  const object = await blobStore.get(key);
+  if (object === undefined) throw new Error(`missing ${key}`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of object.body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+/**
+ * A local queue whose subscriber is processBulkMessage, like the SQS event source in AWS. `before`
+ * runs ahead of each message (to inject duplicates or cancels); `stateTable` can be wrapped to crash.
+ */
+const worker = (
+  options: {
+    stateTable?: StateTable;
+    before?: (message: BulkMessage) => Promise<void>;
+    /** Run every delivery twice at the same time (SQS at-least-once delivery can do this). */
+    concurrentDuplicates?: boolean;
+  } = {},
+) => {
+  const dlq = createLocalQueue({ name: 'bulk-dlq' });
+  const queue: LocalQueue = createLocalQueue({
+    name: 'bulk',
+    visibilityTimeoutMs: 20,
+    maxReceiveCount: 5,
+    deadLetterQueue: dlq,
+  });
+  const handled: BulkMessage[] = [];
+  const deps: ProcessBulkDeps = {
+    stateTable: options.stateTable ?? table,
+    blobStore,
+    queue,
+    clientFor: () => client,
+    now: Date.now,
+    deadlineMs: 10_000,
+    maxPagesPerChunk: 2,
+    cancelCheckEvery: 20,
+  };
+  queue.subscribe(async (event) => {
+    const failures: { itemIdentifier: string }[] = [];
+    for (const record of event.Records) {
+      const message = JSON.parse(record.body) as BulkMessage;
+      try {
+        await options.before?.(message);
+        if (options.concurrentDuplicates) {
+          await Promise.all([processBulkMessage(message, deps), processBulkMessage(message, deps)]);
+        } else {
+          await processBulkMessage(message, deps);
+        }
+        handled.push(message);
+      } catch {
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures: failures };
+  });
+  return { queue, dlq, handled, deps };
+};
+
+const newDownload = (pageSize = 100) =>
+  createJob(
+    table,
+    {
+      instanceId: INSTANCE,
+      direction: 'download',
+      objectName: 'incidents',
+      table: 'incident',
+      download: { job: { table: 'incident', encodedQuery: '', format: 'jsonl', pageSize } },
+    },
+    Date.now,
+  );
+
+const start = (queue: LocalQueue, jobId: string) =>
+  queue.sendBatch([bulkMessage({ jobId, instanceId: INSTANCE, kind: 'download-chunk' })]);
+
+const downloadedIds = async (jobId: string) => {
+  const job = await getJob(table, INSTANCE, jobId);
+  const key = job?.download?.resultKey;
+  if (key === undefined) throw new Error('no result');
+  const lines = (await text(key)).split('\n').filter(Boolean);
+  return lines.map((line) => (JSON.parse(line) as { sys_id: string }).sys_id);
+};
+
+describe('bulk download jobs', () => {
+  it('downloads 3,000 rows in chunks with the exact count and no duplicates', async () => {
+    const job = await newDownload();
+    const { queue, handled } = worker();
+    await start(queue, job.id);
+    await queue.drain();
+    await queue.close();
+    const done = await getJob(table, INSTANCE, job.id);
+    expect(done?.status).toBe('COMPLETED');
+    expect(done?.recordsCount).toBe(INCIDENTS);
+    const ids = await downloadedIds(job.id);
+    expect(ids).toHaveLength(INCIDENTS);
+    expect(new Set(ids).size).toBe(INCIDENTS);
+    expect(handled.length).toBeGreaterThan(10); // 100 rows x 2 pages per chunk
+    expect((await blobStore.list(`jobs/${job.id}/parts/`)).items).toHaveLength(0);
+  });
+
+  it('survives a worker crash between writing a part and committing it', async () => {
+    const job = await newDownload();
+    let crashes = 0;
+    const crashing: StateTable = {
+      ...table,
+      get: (key) => table.get(key),
+      put: (item, o) => table.put(item, o),
+      delete: (key, o) => table.delete(key, o),
+      query: (input) => table.query(input),
+      update: async (key, set, o) => {
+        const cursor = (set.download as { cursor?: { nextPart: number } } | undefined)?.cursor;
+        if (crashes < 2 && cursor !== undefined && cursor.nextPart === 3 + crashes * 4) {
+          crashes++;
+          throw new Error('worker crashed');
+        }
+        return table.update(key, set, o);
+      },
+    };
+    const { queue } = worker({ stateTable: crashing });
+    await start(queue, job.id);
+    await queue.drain();
+    await queue.close();
+    expect(crashes).toBe(2);
+    const done = await getJob(table, INSTANCE, job.id);
+    expect(done?.status).toBe('COMPLETED');
+    expect(done?.recordsCount).toBe(INCIDENTS);
+    const ids = await downloadedIds(job.id);
+    expect(ids).toHaveLength(INCIDENTS);
+    expect(new Set(ids).size).toBe(INCIDENTS);
+  });
+
+  it('ignores duplicate deliveries of the same chunk message', async () => {
+    const job = await newDownload(300);
+    const sent = new Set<number>();
+    const w = worker({
+      concurrentDuplicates: true,
+      // ...and every chunk message is also delivered once more later, after its commit.
+      before: async (message) => {
+        const part = message.part ?? 0;
+        if (!sent.has(part)) {
+          sent.add(part);
+          await w.queue.sendBatch([bulkMessage(message)]);
+        }
+      },
+    });
+    await start(w.queue, job.id);
+    await w.queue.drain();
+    await w.queue.close();
+    const done = await getJob(table, INSTANCE, job.id);
+    expect(done?.status).toBe('COMPLETED');
+    expect(done?.recordsCount).toBe(INCIDENTS);
+    const ids = await downloadedIds(job.id);
+    expect(ids).toHaveLength(INCIDENTS);
+    expect(new Set(ids).size).toBe(INCIDENTS);
+    // 3,000 rows / (300 x 2) = 5 chunks + 1 empty tail, each delivered twice, each delivery run as a pair: a
+    // duplicate that committed too would enqueue a second chain and the count would keep growing.
+    expect(w.handled.length).toBeLessThanOrEqual(2 * 6);
+  });
+
+  it('acknowledges a stale message for a part already committed without doing work', async () => {
+    const job = await newDownload();
+    const w = worker();
+    await w.queue.close();
+    // A queue nobody consumes: the test drives processBulkMessage itself and inspects what was sent.
+    const queue = createLocalQueue({ name: 'idle' });
+    const deps = { ...w.deps, queue };
+    const message: BulkMessage = { jobId: job.id, instanceId: INSTANCE, kind: 'download-chunk', part: 0 };
+    await processBulkMessage(message, deps);
+    const committed = await getJob(table, INSTANCE, job.id);
+    expect(committed?.download?.cursor.nextPart).toBe(1);
+    const requests = sim.requests.length;
+    await processBulkMessage(message, deps);
+    expect((await getJob(table, INSTANCE, job.id))?.download?.cursor).toEqual(committed?.download?.cursor);
+    expect(sim.requests.length).toBe(requests);
+    expect(queue.peek().map((m) => JSON.parse(m.body) as BulkMessage)).toEqual([{ ...message, part: 1 }]);
+    await queue.close();
+  });
+
+  it('cancels a running download promptly and removes its parts', async () => {
+    const job = await newDownload(50);
+    const w = worker({
+      before: async (message) => {
+        if ((message.part ?? 0) === 2) await requestCancel(table, INSTANCE, message.jobId, Date.now);
+      },
+    });
+    await start(w.queue, job.id);
+    await w.queue.drain();
+    await w.queue.close();
+    const done = await getJob(table, INSTANCE, job.id);
+    expect(done?.status).toBe('CANCELLED');
+    expect(done?.recordsCount).toBeLessThan(INCIDENTS);
+    expect(w.handled).toHaveLength(3); // parts 0 and 1, then the message that saw the cancel
+    expect((await blobStore.list(`jobs/${job.id}/parts/`)).items).toHaveLength(0);
+  });
+
+  it('cancels a job that has not started at once', async () => {
+    const job = await newDownload();
+    expect((await requestCancel(table, INSTANCE, job.id, Date.now))?.status).toBe('CANCELLED');
+    const { queue, handled } = worker();
+    await start(queue, job.id);
+    await queue.drain();
+    await queue.close();
+    expect(handled).toHaveLength(1);
+    expect((await getJob(table, INSTANCE, job.id))?.recordsCount).toBe(0);
+  });
+});
+
+describe('bulk upload jobs', () => {
+  it('uploads 500 rows, reports the 3 bad ones and completes', async () => {
+    const lines = Array.from({ length: 500 }, (_, i) =>
+      [99, 250, 431].includes(i)
+        ? '{"short_description": broken'
+        : JSON.stringify({ short_description: `bulk-up-${i}` }),
+    );
+    const blobKey = 'uploads/test-500.jsonl';
+    await blobStore.put(blobKey, `${lines.join('\n')}\n`);
+    const before = sim.db.query('incident', {
+      query: 'short_descriptionSTARTSWITHbulk-up-',
+      limit: 10_000,
+      offset: 0,
+    });
+    expect(before.rows).toHaveLength(0);
+    const job = await createJob(
+      table,
+      {
+        instanceId: INSTANCE,
+        direction: 'upload',
+        objectName: 'incidents',
+        table: 'incident',
+        upload: { blobKey, format: 'jsonl' },
+      },
+      Date.now,
+    );
+    const { queue } = worker();
+    await queue.sendBatch([bulkMessage({ jobId: job.id, instanceId: INSTANCE, kind: 'upload' })]);
+    await queue.drain();
+    await queue.close();
+    const done = await getJob(table, INSTANCE, job.id);
+    expect(done?.status).toBe('COMPLETED');
+    expect(done?.recordsCount).toBe(500);
+    expect(done?.recordsFailedCount).toBe(3);
+    const report = (await text(errorReportKey(job.id)))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { rowNumber: number });
+    expect(report.map((failure) => failure.rowNumber).sort((a, b) => a - b)).toEqual([100, 251, 432]);
+    const after = sim.db.query('incident', {
+      query: 'short_descriptionSTARTSWITHbulk-up-',
+      limit: 10_000,
+      offset: 0,
+    });
+    expect(after.rows).toHaveLength(497);
+  });
+});
+
+describe('listJobs', () => {
+  it('lists newest first and filters by status, direction and object', async () => {
+    const other = 'inst-list';
+    const at = (ms: number) => () => ms;
+    const a = await createJob(
+      table,
+      {
+        instanceId: other,
+        direction: 'upload',
+        objectName: 'incidents',
+        table: 'incident',
+        upload: { blobKey: 'x/y', format: 'csv' },
+      },
+      at(1_000),
+    );
+    const b = await createJob(
+      table,
+      {
+        instanceId: other,
+        direction: 'download',
+        objectName: 'problems',
+        table: 'problem',
+        download: { job: { table: 'problem', encodedQuery: '', format: 'csv' } },
+      },
+      at(2_000),
+    );
+    const c = await createJob(
+      table,
+      {
+        instanceId: other,
+        direction: 'download',
+        objectName: 'incidents',
+        table: 'incident',
+        download: { job: { table: 'incident', encodedQuery: '', format: 'csv' } },
+      },
+      at(3_000),
+    );
+    await requestCancel(table, other, c.id, at(4_000));
+    const ids = async (options: Parameters<typeof listJobs>[2]) =>
+      (await listJobs(table, other, options)).items.map((job) => job.id);
+    expect(await ids({})).toEqual([c.id, b.id, a.id]);
+    expect(await ids({ direction: 'download' })).toEqual([c.id, b.id]);
+    expect(await ids({ objectName: 'incidents' })).toEqual([c.id, a.id]);
+    expect(await ids({ status: 'CANCELLED' })).toEqual([c.id]);
+    expect(await ids({ status: 'CREATED', direction: 'upload' })).toEqual([a.id]);
+    const first = await listJobs(table, other, { limit: 2 });
+    expect(first.items.map((job) => job.id)).toEqual([c.id, b.id]);
+    expect(first.cursor).toBeDefined();
+    const second = await listJobs(table, other, {
+      limit: 2,
+      ...(first.cursor ? { cursor: first.cursor } : {}),
+    });
+    expect(second.items.map((job) => job.id)).toEqual([a.id]);
+    expect((await listJobs(table, INSTANCE, {})).items.some((job) => job.id === a.id)).toBe(false);
+  });
+});
