@@ -1,4 +1,4 @@
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -17,7 +17,16 @@ import {
   HubConstruct,
   InstancesConstruct,
 } from '../../infra/constructs';
-import { removeOutdir, type SynthesizedElement, synthesizeElement, testOutdir } from './synthesize';
+import {
+  arnOf,
+  INSTANCE_SECRETS_ARN,
+  logicalId,
+  removeOutdir,
+  type SynthesizedElement,
+  statementsOfRole,
+  synthesizeElement,
+  testOutdir,
+} from './synthesize';
 
 let element: SynthesizedElement;
 const outdirs: string[] = [];
@@ -28,34 +37,6 @@ beforeAll(() => {
 afterAll(() => {
   for (const outdir of outdirs) removeOutdir(outdir);
 });
-
-const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
-const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) =>
-  stack.getLogicalId(construct.node.defaultChild as CfnElement);
-
-/** Every statement of the policies attached to a function's role, in order. */
-const statementsOfRole = (template: Template, functionLogicalId: string): unknown[] => {
-  const fn = template.findResources('AWS::Lambda::Function')[functionLogicalId];
-  const roleId: string = fn?.Properties.Role['Fn::GetAtt'][0];
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
-    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
-};
-
-const INSTANCE_SECRETS_ARN = {
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      { Ref: 'AWS::Partition' },
-      ':secretsmanager:',
-      { Ref: 'AWS::Region' },
-      ':',
-      { Ref: 'AWS::AccountId' },
-      ':secret:snow-element/SnowElement/instances/*',
-    ],
-  ],
-};
 
 describe('authorizer function', () => {
   const ids = () => {

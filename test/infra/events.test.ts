@@ -1,10 +1,16 @@
-import type { CfnElement, Stack } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatcherOptionsFromEnv } from '../../functions/events/dispatcher';
 import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
 import { EVENTS_QUEUE_SETTINGS, EventsConstruct } from '../../infra/constructs';
-import { removeOutdir, type SynthesizedElement, synthesizeElement } from './synthesize';
+import {
+  arnOf,
+  INSTANCE_SECRETS_ARN,
+  logicalId,
+  removeOutdir,
+  type SynthesizedElement,
+  statementsOfRole,
+  synthesizeElement,
+} from './synthesize';
 
 let element: SynthesizedElement;
 beforeAll(() => {
@@ -13,33 +19,6 @@ beforeAll(() => {
 afterAll(() => {
   if (element) removeOutdir(element.outdir);
 });
-
-const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
-const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) =>
-  stack.getLogicalId(construct.node.defaultChild as CfnElement);
-
-const statementsOfRole = (template: Template, functionLogicalId: string): unknown[] => {
-  const fn = template.findResources('AWS::Lambda::Function')[functionLogicalId];
-  const roleId: string = fn?.Properties.Role['Fn::GetAtt'][0];
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
-    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
-};
-
-const INSTANCE_SECRETS_ARN = {
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      { Ref: 'AWS::Partition' },
-      ':secretsmanager:',
-      { Ref: 'AWS::Region' },
-      ':',
-      { Ref: 'AWS::AccountId' },
-      ':secret:snow-element/SnowElement/instances/*',
-    ],
-  ],
-};
 
 const ids = () => {
   const { stack } = element;

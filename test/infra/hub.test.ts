@@ -1,4 +1,4 @@
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,15 @@ import {
   HubConstruct,
   InstancesConstruct,
 } from '../../infra/constructs';
-import { removeOutdir, type SynthesizedElement, synthesizeElement, testOutdir } from './synthesize';
+import {
+  arnOf,
+  logicalId,
+  removeOutdir,
+  type SynthesizedElement,
+  statementsOfRole,
+  synthesizeElement,
+  testOutdir,
+} from './synthesize';
 
 let element: SynthesizedElement;
 const outdirs: string[] = [];
@@ -22,18 +30,6 @@ beforeAll(() => {
 afterAll(() => {
   for (const outdir of outdirs) removeOutdir(outdir);
 });
-
-const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
-const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) =>
-  stack.getLogicalId(construct.node.defaultChild as CfnElement);
-
-const statementsOfRole = (template: Template, functionLogicalId: string): unknown[] => {
-  const fn = template.findResources('AWS::Lambda::Function')[functionLogicalId];
-  const roleId: string = fn?.Properties.Role['Fn::GetAtt'][0];
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
-    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
-};
 
 describe('hub construct', () => {
   it('gives the hub function table items, instance secrets Get/Put only and the key, nothing more', () => {

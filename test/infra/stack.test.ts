@@ -12,7 +12,7 @@ import {
   type RouteDefinition,
 } from '../../functions/routes';
 import { ApiConstruct, PLATFORM_SECRET_LENGTH } from '../../infra/constructs';
-import { removeOutdir, type SynthesizedElement, synthesizeElement, testOutdir } from './synthesize';
+import { arnOf, removeOutdir, type SynthesizedElement, synthesizeElement, testOutdir } from './synthesize';
 
 const FUNCTION_NAMES = Object.keys(LAMBDA_FUNCTIONS) as FunctionName[];
 
@@ -32,7 +32,6 @@ const logicalIdOfFunction = (name: FunctionName): string =>
   element.stack.getLogicalId(element.stack.api.functions[name].function.node.defaultChild as CfnFunction);
 
 const ref = (logicalId: string) => ({ Ref: logicalId });
-const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 
 describe('API', () => {
   it('is one HTTP API with a $default stage that auto-deploys', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createElementApp, type ElementApp } from '../../infra/element-app';
 import { REPO_ROOT } from '../../infra/paths';
@@ -32,4 +33,35 @@ export const synthesizeElement = (context: Record<string, unknown> = {}): Synthe
     removeOutdir(outdir);
     throw error;
   }
+};
+
+/** `{Fn::GetAtt: [id, Arn]}` as the template spells a resource's ARN. */
+export const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+
+export const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) =>
+  stack.getLogicalId(construct.node.defaultChild as CfnElement);
+
+/** Every statement of the policies attached to a function's role, in order. */
+export const statementsOfRole = (template: Template, functionLogicalId: string): unknown[] => {
+  const fn = template.findResources('AWS::Lambda::Function')[functionLogicalId];
+  const roleId: string = fn?.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+};
+
+/** The instance-secret wildcard of the default stack, as the template spells it. */
+export const INSTANCE_SECRETS_ARN = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':secretsmanager:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':secret:snow-element/SnowElement/instances/*',
+    ],
+  ],
 };
