@@ -19,7 +19,7 @@ import {
 } from '../../infra/constructs';
 import {
   arnOf,
-  INSTANCE_SECRETS_ARN,
+  instanceDataStatements,
   logicalId,
   removeOutdir,
   type SynthesizedElement,
@@ -95,32 +95,8 @@ describe('instances construct grants (and what instances and hub share)', () => 
 
   const expectedStatements = (name: 'instances' | 'hub', secretActions: string[]) => {
     const { stack } = element;
-    const table = logicalId(stack, stack.foundation.state.table);
     return [
-      {
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: arnOf(logicalId(stack, stack.api.functions[name].logGroup)),
-      },
-      {
-        Sid: 'StateTableItems',
-        Effect: 'Allow',
-        Action: [
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:Query',
-        ],
-        Resource: [arnOf(table), { 'Fn::Join': ['', [arnOf(table), '/index/gsi1']] }],
-      },
-      { Sid: 'InstanceSecrets', Effect: 'Allow', Action: secretActions, Resource: INSTANCE_SECRETS_ARN },
-      {
-        Sid: 'ElementKey',
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
-        Resource: arnOf(logicalId(stack, stack.foundation.key)),
-      },
+      ...instanceDataStatements(stack, logicalId(stack, stack.api.functions[name].logGroup), secretActions),
       // POST /instances/{id}/events/poll queues like the poller (test/infra/events.test.ts).
       ...(name === 'instances'
         ? [

@@ -4,7 +4,7 @@ import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
 import { EVENTS_QUEUE_SETTINGS, EventsConstruct } from '../../infra/constructs';
 import {
   arnOf,
-  INSTANCE_SECRETS_ARN,
+  instanceDataStatements,
   logicalId,
   removeOutdir,
   type SynthesizedElement,
@@ -38,35 +38,8 @@ const variablesOf = (functionId: string): Record<string, unknown> =>
   resource('AWS::Lambda::Function', functionId)?.Properties.Environment.Variables;
 
 /** The statements grantInstanceData gives (test/infra/auth.test.ts asserts the helper itself). */
-const instanceDataStatements = (logGroupId: string, secretActions: string | string[]) => {
-  const { table, key } = ids();
-  return [
-    {
-      Effect: 'Allow',
-      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: arnOf(logGroupId),
-    },
-    {
-      Sid: 'StateTableItems',
-      Effect: 'Allow',
-      Action: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:Query',
-      ],
-      Resource: [arnOf(table), { 'Fn::Join': ['', [arnOf(table), '/index/gsi1']] }],
-    },
-    { Sid: 'InstanceSecrets', Effect: 'Allow', Action: secretActions, Resource: INSTANCE_SECRETS_ARN },
-    {
-      Sid: 'ElementKey',
-      Effect: 'Allow',
-      Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
-      Resource: arnOf(key),
-    },
-  ];
-};
+const instanceDataStatementsOf = (logGroupId: string, secretActions: string | string[]) =>
+  instanceDataStatements(element.stack, logGroupId, secretActions);
 
 const tlsOnlyPolicy = (queueId: string) => ({
   Action: 'sqs:*',
@@ -195,7 +168,7 @@ describe('events construct: dispatcher', () => {
   it('may read instance data and the signature key, and consume (not send to) the events queue only', () => {
     const { queue, dispatcher } = ids();
     expect(statementsOfRole(element.template, dispatcher)).toEqual([
-      ...instanceDataStatements(
+      ...instanceDataStatementsOf(
         logicalId(element.stack, element.stack.events.dispatcher.logGroup),
         'secretsmanager:GetSecretValue',
       ),
@@ -228,7 +201,7 @@ describe('events construct: poller', () => {
   it('may read and write instance data and credentials, and only send to the events queue', () => {
     const { queue, poller } = ids();
     expect(statementsOfRole(element.template, poller)).toEqual([
-      ...instanceDataStatements(logicalId(element.stack, element.stack.events.poller.logGroup), [
+      ...instanceDataStatementsOf(logicalId(element.stack, element.stack.events.poller.logGroup), [
         'secretsmanager:GetSecretValue',
         'secretsmanager:PutSecretValue',
       ]),

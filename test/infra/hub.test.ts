@@ -13,6 +13,7 @@ import {
 } from '../../infra/constructs';
 import {
   arnOf,
+  instanceDataStatements,
   logicalId,
   removeOutdir,
   type SynthesizedElement,
@@ -35,52 +36,13 @@ describe('hub construct', () => {
   it('gives the hub function table items, instance secrets Get/Put only and the key, nothing more', () => {
     const { stack, template } = element;
     const hub = stack.api.functions.hub;
-    const table = logicalId(stack, stack.foundation.state.table);
     expect(stack.hub).toBeInstanceOf(HubConstruct);
-    expect(statementsOfRole(template, logicalId(stack, hub.function))).toEqual([
-      {
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: arnOf(logicalId(stack, hub.logGroup)),
-      },
-      {
-        Sid: 'StateTableItems',
-        Effect: 'Allow',
-        Action: [
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:Query',
-        ],
-        Resource: [arnOf(table), { 'Fn::Join': ['', [arnOf(table), '/index/gsi1']] }],
-      },
-      {
-        Sid: 'InstanceSecrets',
-        Effect: 'Allow',
-        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':secretsmanager:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              ':secret:snow-element/SnowElement/instances/*',
-            ],
-          ],
-        },
-      },
-      {
-        Sid: 'ElementKey',
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
-        Resource: arnOf(logicalId(stack, stack.foundation.key)),
-      },
-    ]);
+    expect(statementsOfRole(template, logicalId(stack, hub.function))).toEqual(
+      instanceDataStatements(stack, logicalId(stack, hub.logGroup), [
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+      ]),
+    );
   });
 
   it('owns the hub grants: without it the hub function may only write its logs', () => {

@@ -5,6 +5,7 @@ import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createElementApp, type ElementApp } from '../../infra/element-app';
 import { REPO_ROOT } from '../../infra/paths';
+import type { SnowElementStack } from '../../infra/stack';
 
 /**
  * A cloud-assembly folder inside the repository (cdk.out/ is gitignored); without an explicit outdir
@@ -64,4 +65,42 @@ export const INSTANCE_SECRETS_ARN = {
       ':secret:snow-element/SnowElement/instances/*',
     ],
   ],
+};
+
+/**
+ * What grantInstanceData (infra/constructs/instances.ts) gives a function, after its log statement: state
+ * table items on the table and gsi1, instance secrets with `secretActions`, and the stack key.
+ */
+export const instanceDataStatements = (
+  stack: SnowElementStack,
+  logGroupLogicalId: string,
+  secretActions: string | string[],
+) => {
+  const table = logicalId(stack, stack.foundation.state.table);
+  return [
+    {
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: arnOf(logGroupLogicalId),
+    },
+    {
+      Sid: 'StateTableItems',
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+      ],
+      Resource: [arnOf(table), { 'Fn::Join': ['', [arnOf(table), '/index/gsi1']] }],
+    },
+    { Sid: 'InstanceSecrets', Effect: 'Allow', Action: secretActions, Resource: INSTANCE_SECRETS_ARN },
+    {
+      Sid: 'ElementKey',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      Resource: arnOf(logicalId(stack, stack.foundation.key)),
+    },
+  ];
 };
