@@ -24,13 +24,8 @@ const routeOf = (event: ApiEvent): string => {
   return `${method} ${below.replace(/\{[^}]+\}/g, '{}')}`;
 };
 
-const param = (event: ApiEvent, ...names: string[]): string | undefined => {
-  for (const name of names) {
-    const value = event.pathParameters?.[name];
-    if (value !== undefined) return value;
-  }
-  return undefined;
-};
+/** Path parameters carry the names of functions/routes.ts (`{keyOrId}`, `{id}`, `{configId}`, `{eventId}`). */
+const param = (event: ApiEvent, name: string): string | undefined => event.pathParameters?.[name];
 
 /** `?tags[]=a&tags[]=b` (CE style, research 9.1) or `?tags=a`; read from the raw query so repeats survive. */
 const tagsOf = (event: ApiEvent): string[] => {
@@ -84,8 +79,8 @@ export const instancesHandler = async (event: ApiEvent) => {
   }
   const deps = await getDependencies();
   const instances = createInstanceService(deps);
-  const keyOrId = () => param(event, 'keyOrId', 'key', 'elementKey', 'elementKeyOrId');
-  const id = () => parseInstanceId(param(event, 'id', 'instanceId'));
+  const keyOrId = () => param(event, 'keyOrId');
+  const id = () => parseInstanceId(param(event, 'id'));
   switch (routeOf(event)) {
     case 'GET /elements':
       return ELEMENTS.map(elementView);
@@ -115,12 +110,7 @@ export const instancesHandler = async (event: ApiEvent) => {
     case 'GET /instances/{}/configuration':
       return instances.configuration(userId, id());
     case 'PATCH /instances/{}/configuration/{}':
-      return instances.updateConfiguration(
-        userId,
-        id(),
-        param(event, 'configId', 'configurationId') ?? '',
-        event.jsonBody,
-      );
+      return instances.updateConfiguration(userId, id(), param(event, 'configId') ?? '', event.jsonBody);
     case 'GET /elements/{}/docs':
       return (await documentFor(elementFromPath(keyOrId()), serverUrlOf(event, deps.mode))).document;
     case 'GET /instances/{}/docs': {

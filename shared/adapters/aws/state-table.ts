@@ -76,6 +76,19 @@ export function createAwsStateTable(options: AwsStateTableOptions): StateTable {
     values: { ':expectedVersion': version, ':now': epochSeconds(now()) },
   });
 
+  /** Optimistic locking: the write applies only to the live item still at `version`. */
+  const addVersionCondition = (
+    version: number,
+    conditions: string[],
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+  ) => {
+    const c = versionCondition(version);
+    conditions.push(`(${c.expression})`);
+    Object.assign(names, c.names);
+    Object.assign(values, c.values);
+  };
+
   return {
     async get(key) {
       assertValidKey(key);
@@ -95,12 +108,7 @@ export function createAwsStateTable(options: AwsStateTableOptions): StateTable {
         Object.assign(names, { '#pk': PK, '#ttl': TTL });
         values[':now'] = epochSeconds(now());
       }
-      if (options.ifVersion !== undefined) {
-        const c = versionCondition(options.ifVersion);
-        conditions.push(`(${c.expression})`);
-        Object.assign(names, c.names);
-        Object.assign(values, c.values);
-      }
+      if (options.ifVersion !== undefined) addVersionCondition(options.ifVersion, conditions, names, values);
       await conditional(() =>
         client.send(
           new PutCommand({
@@ -147,12 +155,7 @@ export function createAwsStateTable(options: AwsStateTableOptions): StateTable {
         Object.assign(names, { '#pk': PK, '#ttl': TTL });
         values[':now'] = epochSeconds(now());
       }
-      if (options.ifVersion !== undefined) {
-        const c = versionCondition(options.ifVersion);
-        conditions.push(`(${c.expression})`);
-        Object.assign(names, c.names);
-        Object.assign(values, c.values);
-      }
+      if (options.ifVersion !== undefined) addVersionCondition(options.ifVersion, conditions, names, values);
       const expression = [
         sets.length ? `SET ${sets.join(', ')}` : '',
         removes.length ? `REMOVE ${removes.join(', ')}` : '',
