@@ -38,6 +38,18 @@ export const LAMBDA_FUNCTIONS = {
     timeoutSeconds: 29,
     memoryMb: 512,
   },
+  bulk: {
+    entry: 'functions/bulk/handler.ts',
+    description: 'Bulk API /hubs/helpdesk/bulk/* (User + Element auth): jobs, files, cancel',
+    timeoutSeconds: 29,
+    memoryMb: 512,
+  },
+  transformations: {
+    entry: 'functions/transformations/handler.ts',
+    description: 'Platform API: object definitions and transformations (User + Organization auth)',
+    timeoutSeconds: 29,
+    memoryMb: 512,
+  },
 } as const satisfies Record<string, LambdaFunctionDefinition>;
 
 export type FunctionName = keyof typeof LAMBDA_FUNCTIONS;
@@ -63,20 +75,25 @@ export interface RouteDefinition {
   auth: RouteAuth;
 }
 
-const platform = (method: HttpMethod, path: string): RouteDefinition => ({
-  method,
-  path,
-  functionName: 'instances',
-  auth: 'platform',
-});
+const platform = (
+  method: HttpMethod,
+  path: string,
+  functionName: FunctionName = 'instances',
+): RouteDefinition => ({ method, path, functionName, auth: 'platform' });
+
+/** Object definitions and transformations at one level (research 7.1, 7.2). */
+const transformations = (method: HttpMethod, path: string) => platform(method, path, 'transformations');
 
 export const HUB_PREFIX = '/hubs/helpdesk';
 
 /** Each hub route twice: under `/hubs/helpdesk` and at the root, as Cloud Elements serves them. */
-const hubRoutes = (routes: readonly (readonly [HttpMethod, string])[]): RouteDefinition[] =>
+const hubRoutes = (
+  routes: readonly (readonly [HttpMethod, string])[],
+  functionName: FunctionName = 'hub',
+): RouteDefinition[] =>
   routes.flatMap(([method, path]) => [
-    { method, path: `${HUB_PREFIX}${path}`, functionName: 'hub', auth: 'hub' } as const,
-    { method, path, functionName: 'hub', auth: 'hub' } as const,
+    { method, path: `${HUB_PREFIX}${path}`, functionName, auth: 'hub' } as const,
+    { method, path, functionName, auth: 'hub' } as const,
   ]);
 
 export const ROUTES: readonly RouteDefinition[] = [
@@ -128,6 +145,62 @@ export const ROUTES: readonly RouteDefinition[] = [
     ['GET', '/{objectName}/{id}/attachments/{attachmentId}/file'],
     ['DELETE', '/{objectName}/{id}/attachments/{attachmentId}'],
   ]),
+  // Bulk (research 6). The segment after /bulk is always `{id}` (a job id, or the object name of an
+  // upload): API Gateway refuses sibling path variables with different names.
+  ...hubRoutes(
+    [
+      ['POST', '/bulk/query'],
+      ['POST', '/bulk/download'],
+      ['GET', '/bulk/jobs'],
+      ['GET', '/bulk/{id}/status'],
+      ['GET', '/bulk/{id}/errors'],
+      ['PUT', '/bulk/{id}/cancel'],
+      ['GET', '/bulk/{id}/{objectName}'],
+      ['POST', '/bulk/{id}'],
+      ['POST', '/bulk/{id}/uploads'],
+    ],
+    'bulk',
+  ),
+  // Object definitions (research 7.1): organization, account (the account of a user; `/accounts/...`
+  // without an id is the caller's own), instance; PATCH renames.
+  transformations('GET', '/organizations/objects/definitions'),
+  transformations('POST', '/organizations/objects/definitions'),
+  transformations('GET', '/organizations/objects/{objectName}/definitions'),
+  transformations('POST', '/organizations/objects/{objectName}/definitions'),
+  transformations('PUT', '/organizations/objects/{objectName}/definitions'),
+  transformations('DELETE', '/organizations/objects/{objectName}/definitions'),
+  transformations('PATCH', '/organizations/objects/{objectName}'),
+  transformations('GET', '/accounts/objects/definitions'),
+  transformations('GET', '/accounts/objects/{objectName}/definitions'),
+  transformations('POST', '/accounts/objects/{objectName}/definitions'),
+  transformations('PUT', '/accounts/objects/{objectName}/definitions'),
+  transformations('DELETE', '/accounts/objects/{objectName}/definitions'),
+  transformations('GET', '/accounts/{accountId}/objects/definitions'),
+  transformations('GET', '/accounts/{accountId}/objects/{objectName}/definitions'),
+  transformations('POST', '/accounts/{accountId}/objects/{objectName}/definitions'),
+  transformations('PUT', '/accounts/{accountId}/objects/{objectName}/definitions'),
+  transformations('DELETE', '/accounts/{accountId}/objects/{objectName}/definitions'),
+  transformations('GET', '/instances/{id}/objects/definitions'),
+  transformations('GET', '/instances/{id}/objects/{objectName}/definitions'),
+  transformations('POST', '/instances/{id}/objects/{objectName}/definitions'),
+  transformations('PUT', '/instances/{id}/objects/{objectName}/definitions'),
+  transformations('DELETE', '/instances/{id}/objects/{objectName}/definitions'),
+  // Transformations (research 7.2): per element at organization and account level, per instance.
+  transformations('GET', '/organizations/elements/{keyOrId}/transformations'),
+  transformations('GET', '/organizations/elements/{keyOrId}/transformations/{objectName}'),
+  transformations('POST', '/organizations/elements/{keyOrId}/transformations/{objectName}'),
+  transformations('PUT', '/organizations/elements/{keyOrId}/transformations/{objectName}'),
+  transformations('DELETE', '/organizations/elements/{keyOrId}/transformations/{objectName}'),
+  transformations('GET', '/accounts/{accountId}/elements/{keyOrId}/transformations'),
+  transformations('GET', '/accounts/{accountId}/elements/{keyOrId}/transformations/{objectName}'),
+  transformations('POST', '/accounts/{accountId}/elements/{keyOrId}/transformations/{objectName}'),
+  transformations('PUT', '/accounts/{accountId}/elements/{keyOrId}/transformations/{objectName}'),
+  transformations('DELETE', '/accounts/{accountId}/elements/{keyOrId}/transformations/{objectName}'),
+  transformations('GET', '/instances/{id}/transformations'),
+  transformations('GET', '/instances/{id}/transformations/{objectName}'),
+  transformations('POST', '/instances/{id}/transformations/{objectName}'),
+  transformations('PUT', '/instances/{id}/transformations/{objectName}'),
+  transformations('DELETE', '/instances/{id}/transformations/{objectName}'),
 ];
 
 /**
@@ -149,6 +222,14 @@ export const BACKGROUND_FUNCTIONS = {
     // A batch of 10 at 5 POSTs in flight, each cut off at 10 s (shared/events/dispatch.ts): ~20 s worst case.
     timeoutSeconds: 60,
     memoryMb: 256,
+  },
+  bulkWorker: {
+    entry: 'functions/bulk/worker.ts',
+    description: 'Bulk worker (SQS): runs download chunks and uploads; starts uploads that land in S3',
+    // A download chunk stops at ELEMENT_BULK_CHUNK_DEADLINE_MS (default 10 minutes) and commits; an upload
+    // runs in one invocation, so the ceiling is Lambda's 15 minutes (queue visibility is set above it).
+    timeoutSeconds: 900,
+    memoryMb: 1024,
   },
 } as const satisfies Record<string, LambdaFunctionDefinition>;
 

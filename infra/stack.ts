@@ -3,6 +3,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import {
   ApiConstruct,
+  BulkConstruct,
   ElementAuthorizer,
   type ElementLogLevel,
   EventsConstruct,
@@ -10,6 +11,7 @@ import {
   HubConstruct,
   InstancesConstruct,
   type RouteAuthorizers,
+  TransformationsConstruct,
 } from './constructs';
 
 export interface SnowElementStackProps extends StackProps {
@@ -38,6 +40,8 @@ export class SnowElementStack extends Stack {
   readonly instances: InstancesConstruct;
   readonly hub: HubConstruct;
   readonly events: EventsConstruct;
+  readonly bulk: BulkConstruct;
+  readonly transformations: TransformationsConstruct;
 
   constructor(scope: Construct, id: string, props: SnowElementStackProps = {}) {
     super(scope, id, props);
@@ -76,6 +80,18 @@ export class SnowElementStack extends Stack {
       logLevel,
       logRetention,
     });
+    this.bulk = new BulkConstruct(this, 'Bulk', {
+      foundation: this.foundation,
+      bulkFunction: this.api.functions.bulk,
+      serviceName: SERVICE_NAME,
+      environment: this.foundation.functionEnvironment,
+      logLevel,
+      logRetention,
+    });
+    this.transformations = new TransformationsConstruct(this, 'Transformations', {
+      foundation: this.foundation,
+      transformationsFunction: this.api.functions.transformations,
+    });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the element API', value: this.api.baseUrl });
     new CfnOutput(this, 'OrganizationSecretArn', {
@@ -89,6 +105,15 @@ export class SnowElementStack extends Stack {
     new CfnOutput(this, 'EventsDeadLetterQueueUrl', {
       description: 'Events DLQ: callbacks that failed every retry (alarm: Events/DeadLetterAlarm)',
       value: this.events.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'BulkBucketName', {
+      description:
+        'Bulk staging bucket: job files under jobs/, presigned uploads under incoming/ (expire after 3 days)',
+      value: this.bulk.bucket.bucketName,
+    });
+    new CfnOutput(this, 'BulkDeadLetterQueueUrl', {
+      description: 'Bulk DLQ: job messages that failed every retry (alarm: Bulk/DeadLetterAlarm)',
+      value: this.bulk.deadLetterQueue.queueUrl,
     });
     new CfnOutput(this, 'StateTableName', {
       description: 'DynamoDB state table',

@@ -5,6 +5,7 @@ import {
   type InstancePollSummary,
   parseEventsConfig,
   pollInstance,
+  withCommonResources,
 } from '../../shared/events';
 import { eventsPartition } from '../../shared/events/checkpoint';
 import { claimDue, dueInstances, reschedule, unschedule } from '../../shared/events/schedule';
@@ -135,6 +136,8 @@ export const pollInstanceNow = async (
     refreshIntervalMinutes = config.refreshIntervalMinutes;
     const work = (async () => {
       const client = await serviceNowClientFor(record, deps);
+      // Common resources (transformations) poll their ServiceNow table and map each record.
+      const resources = await withCommonResources(deps.stateTable, record, config.resources);
       return pollInstance(
         {
           client,
@@ -145,7 +148,7 @@ export const pollInstanceNow = async (
           now,
           onQueued: (messages) => recordQueued(deps, messages),
         },
-        config,
+        { resources },
       );
     })();
     const summary = await withBudget(work, options.instanceBudgetMs ?? DEFAULTS.instanceBudgetMs, record.id);

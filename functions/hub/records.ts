@@ -8,6 +8,7 @@ import { parseAuthorizationHeader } from '../../shared/auth/authorization-header
 import { notFound, unauthorized } from '../../shared/errors';
 import { pageTokenKey } from '../../shared/hub/page-token';
 import {
+  commonResourceTarget,
   createRecord,
   deleteRecord,
   getRecord,
@@ -16,11 +17,14 @@ import {
   parseFields,
   parseListParams,
   type RecordsContext,
+  type RecordsMapping,
   type RecordsResponse,
+  recordsMapping,
   updateRecord,
 } from '../../shared/hub/records';
-import { resolveResource } from '../../shared/hub/resources';
+import { type ResolvedResource, resolveResource } from '../../shared/hub/resources';
 import { filtersNulls } from '../../shared/instances';
+import { findCommonResource } from '../../shared/transformations';
 import { response } from '../middleware';
 import type { HubRequest, HubRouteTable } from './types';
 
@@ -54,38 +58,65 @@ const contextOf = async (request: HubRequest): Promise<RecordsContext> => {
   };
 };
 
+/**
+ * The resource `objectName` names for this instance: a common resource (an effective transformation at
+ * the organization, account or instance level, research 7) reads and writes its ServiceNow table
+ * through the transformation; anything else is a hub resource or table as before. Looked up on every
+ * request (one state-table get when the name is not a common resource), so changes apply at once.
+ */
+const targetOf = async (
+  request: HubRequest,
+): Promise<{ resource: ResolvedResource; mapping?: RecordsMapping }> => {
+  const objectName = param(request, 'objectName');
+  const common = await findCommonResource(request.deps.stateTable, request.instance, objectName);
+  if (!common) return { resource: resolveResource(objectName) };
+  return {
+    resource: commonResourceTarget(common),
+    mapping: recordsMapping(common, filtersNulls(request.instance.configuration)),
+  };
+};
+
 const send = (result: RecordsResponse) => response(result.status, result.body, result.headers);
 
-const writeRecord = async (request: HubRequest, replace: boolean) =>
-  send(
+const writeRecord = async (request: HubRequest, replace: boolean) => {
+  const { resource, mapping } = await targetOf(request);
+  return send(
     await updateRecord(
       await contextOf(request),
-      resolveResource(param(request, 'objectName')),
+      resource,
       param(request, 'id'),
       request.event.jsonBody,
       replace,
+      mapping,
     ),
   );
+};
 
 export const recordsRoutes: HubRouteTable = {
   'GET /{objectName}': async (request) => {
-    const resource = resolveResource(param(request, 'objectName'));
+    const { resource, mapping } = await targetOf(request);
     const params = parseListParams(request.query);
-    return send(await listRecords(await contextOf(request), resource, params));
+    return send(await listRecords(await contextOf(request), resource, params, mapping));
   },
   'POST /{objectName}': async (request) => {
-    const resource = resolveResource(param(request, 'objectName'));
-    return send(await createRecord(await contextOf(request), resource, request.event.jsonBody));
+    const { resource, mapping } = await targetOf(request);
+    return send(await createRecord(await contextOf(request), resource, request.event.jsonBody, mapping));
   },
   'GET /{objectName}/{id}': async (request) => {
-    const resource = resolveResource(param(request, 'objectName'));
+    const { resource, mapping } = await targetOf(request);
     const fields = parseFields(request.query.get('fields'));
     const displayValues = parseDisplayValues(request.query.get('displayValues'));
     return send(
-      await getRecord(await contextOf(request), resource, param(request, 'id'), {
-        ...(fields === undefined ? {} : { fields }),
-        ...(displayValues === undefined ? {} : { displayValues }),
-      }),
+      await getRecord(
+        await contextOf(request),
+        resource,
+        param(request, 'id'),
+        {
+          ...(fields === undefined ? {} : { fields }),
+          ...(displayValues === undefined ? {} : { displayValues }),
+        },
+        mapping,
+      ),
     );
   },
   // PATCH merges; PUT is a partial update on ServiceNow too (research A.1), so both take the same path.
@@ -93,10 +124,6 @@ export const recordsRoutes: HubRouteTable = {
   'PUT /{objectName}/{id}': (request) => writeRecord(request, true),
   'DELETE /{objectName}/{id}': async (request) =>
     send(
-      await deleteRecord(
-        await contextOf(request),
-        resolveResource(param(request, 'objectName')),
-        param(request, 'id'),
-      ),
+      await deleteRecord(await contextOf(request), (await targetOf(request)).resource, param(request, 'id')),
     ),
 };

@@ -119,8 +119,19 @@ export const instancesHandler = async (event: ApiEvent) => {
       const element = findElement(record.elementKey);
       if (!element) throw new ElementError(500, `Instance ${record.id} refers to an unknown element`);
       const serverUrl = serverUrlOf(event, deps.mode);
-      const { openapi, document } = await documentFor(element, serverUrl);
-      return openapi.instanceDocument(document, { id: record.id, name: record.name }, serverUrl);
+      const [{ openapi, document }, { documentedCommonResources }] = await Promise.all([
+        documentFor(element, serverUrl),
+        import('../../shared/transformations'),
+      ]);
+      // Common resources with addToDocumentation (research 7.2) join the instance's own document.
+      const commonResources = await documentedCommonResources(deps.stateTable, record);
+      return openapi.instanceDocument(
+        document,
+        { id: record.id, name: record.name },
+        serverUrl,
+        commonResources,
+        { basePath: API_BASE_PATH, hubPrefix: HUB_PREFIX },
+      );
     }
     case 'POST /instances/{}/events/poll': {
       // owned(): another user's instance is a 404, like a missing one.

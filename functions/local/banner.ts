@@ -70,6 +70,15 @@ export const curlCommands = (input: BannerInput): { title: string; command: stri
         `  # curl -s -H "Authorization: ${hubAuthorization(input.secrets, '$TOKEN')}" "${input.apiUrl}/hubs/helpdesk/ping"`,
       ].join('\n'),
     },
+    {
+      title: 'Bulk: export incidents to CSV (TOKEN as above; JOB = the "id" answered), then fetch the file',
+      command: [
+        `# curl -s -X POST -H "Authorization: ${hubAuthorization(input.secrets, '$TOKEN')}" "${input.apiUrl}/bulk/download" \\`,
+        `  #   -H "Content-Type: application/json" -d '{"objectName":"incidents","format":"text/csv"}'`,
+        `  # curl -s -H "Authorization: ${hubAuthorization(input.secrets, '$TOKEN')}" "${input.apiUrl}/bulk/$JOB/status"`,
+        `  # curl -s -H "Authorization: ${hubAuthorization(input.secrets, '$TOKEN')}" -H "Accept: text/csv" "${input.apiUrl}/bulk/$JOB/incidents"`,
+      ].join('\n'),
+    },
   ];
 };
 

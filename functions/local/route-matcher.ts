@@ -22,8 +22,11 @@ type Segment =
 interface CompiledRoute {
   route: LocalRoute;
   segments: Segment[];
-  /** API Gateway prefers the most specific route: more literal segments first, greedy routes last. */
-  specificity: number;
+  /**
+   * Per segment, left to right: literal 2, parameter 1, greedy 0. API Gateway walks the path the same
+   * way, so `/bulk/{id}/{objectName}` beats `/{objectName}/{id}/comments` for `/bulk/1/comments`.
+   */
+  rank: number[];
   greedy: boolean;
 }
 
@@ -37,9 +40,18 @@ const compile = (route: LocalRoute): CompiledRoute => {
       throw new Error(`Greedy parameter must be last in ${route.path}`);
     return param[2] ? { kind: 'greedy', name: param[1]! } : { kind: 'param', name: param[1]! };
   });
-  const literals = segments.filter((segment) => segment.kind === 'literal').length;
   const greedy = segments.some((segment) => segment.kind === 'greedy');
-  return { route, segments, specificity: literals * 2 + segments.length - (greedy ? 1000 : 0), greedy };
+  const rank = segments.map((segment) => (segment.kind === 'literal' ? 2 : segment.kind === 'param' ? 1 : 0));
+  return { route, segments, rank, greedy };
+};
+
+/** Most specific first; among equals, the longer route (a greedy one covers the rest of the path). */
+const bySpecificity = (a: CompiledRoute, b: CompiledRoute): number => {
+  for (let index = 0; index < Math.min(a.rank.length, b.rank.length); index++) {
+    const difference = (b.rank[index] ?? 0) - (a.rank[index] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return b.rank.length - a.rank.length;
 };
 
 const decode = (part: string) => {
@@ -75,7 +87,7 @@ const matchSegments = (segments: Segment[], parts: string[]): Record<string, str
  * `{name}` takes one segment, `{name+}` the rest; a known path with another verb is a 405.
  */
 export const createRouteMatcher = (routes: readonly LocalRoute[]) => {
-  const compiled = routes.map(compile).sort((a, b) => b.specificity - a.specificity);
+  const compiled = routes.map(compile).sort(bySpecificity);
   return (method: string, path: string): RouteMatch => {
     const parts = splitPath(path);
     const allow = new Set<string>();

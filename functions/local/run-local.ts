@@ -1,13 +1,15 @@
 import { join, resolve } from 'node:path';
+import { createLocalBlobStore } from '../../shared/adapters/local/blob-store';
 import { createLocalQueue } from '../../shared/adapters/local/queue';
 import { createLocalScheduler } from '../../shared/adapters/local/scheduler';
 import { createLocalSecretStore } from '../../shared/adapters/local/secret-store';
 import { createLocalStateTable } from '../../shared/adapters/local/state-table';
 import type { LocalConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logging';
+import { createBulkWorkerHandler } from '../bulk/worker';
 import { createDispatcherHandler } from '../events/dispatcher';
 import { runPoller } from '../events/poller';
-import { type Dependencies, LOCAL_EVENTS_QUEUE_FILE } from '../runtime/dependencies';
+import { type Dependencies, LOCAL_BULK_QUEUE_FILE, LOCAL_EVENTS_QUEUE_FILE } from '../runtime/dependencies';
 import { renderBanner } from './banner';
 import { type DemoSimulatorHandle, startDemoSimulator } from './demo';
 import { type LocalServerHandle, startLocalServer } from './local-server';
@@ -17,6 +19,14 @@ import { resolvePlatformSecrets } from './platform-secrets';
 export const EVENTS_POLL_INTERVAL_MS = 60_000;
 /** Like the SQS redrive policy: after this many deliveries a callback message goes to the dead-letter queue. */
 const EVENTS_MAX_RECEIVE_COUNT = 5;
+/** The bulk queue's redrive policy: on the last receive a failing message ends its job in ERROR. */
+const BULK_MAX_RECEIVE_COUNT = 5;
+/**
+ * Longer than a chunk may run (BULK_CHUNK_DEADLINE_MS), as the SQS visibility timeout is longer than
+ * the worker Lambda's timeout in AWS, so a running chunk is not handed out twice.
+ */
+const BULK_VISIBILITY_TIMEOUT_MS = 5 * 60_000;
+const BULK_CHUNK_DEADLINE_MS = 2 * 60_000;
 
 export interface LocalModeHandle {
   api: LocalServerHandle;
@@ -70,6 +80,19 @@ export const runLocalMode = async (
     maxReceiveCount: EVENTS_MAX_RECEIVE_COUNT,
     deadLetterQueue: eventsDeadLetters,
   });
+  // Bulk jobs: API -> persisted queue -> worker, as SQS + Lambda do in AWS; files under <dataDir>/blobs.
+  const bulkDeadLetters = createLocalQueue({
+    name: 'element-bulk-dlq',
+    persistPath: join(dataDir, `dlq-${LOCAL_BULK_QUEUE_FILE}`),
+  });
+  const bulkQueue = createLocalQueue({
+    name: 'element-bulk',
+    persistPath: join(dataDir, LOCAL_BULK_QUEUE_FILE),
+    visibilityTimeoutMs: BULK_VISIBILITY_TIMEOUT_MS,
+    maxReceiveCount: BULK_MAX_RECEIVE_COUNT,
+    deadLetterQueue: bulkDeadLetters,
+    batchSize: 1,
+  });
   const dependencies: Dependencies = {
     mode: 'local',
     stateTable,
@@ -77,6 +100,8 @@ export const runLocalMode = async (
     allowedHosts: config.allowedHosts,
     now: () => new Date(),
     eventsQueue,
+    blobStore: createLocalBlobStore({ dataDir }),
+    bulkQueue,
   };
   const logger = createLogger({ serviceName: 'events-poller' });
   const scheduler = createLocalScheduler({
@@ -87,6 +112,8 @@ export const runLocalMode = async (
     await scheduler.stop();
     await eventsQueue.close();
     await eventsDeadLetters.close();
+    await bulkQueue.close();
+    await bulkDeadLetters.close();
   };
   let api: LocalServerHandle;
   try {
@@ -108,6 +135,12 @@ export const runLocalMode = async (
     throw error;
   }
   eventsQueue.subscribe(createDispatcherHandler(dependencies, { maxReceiveCount: EVENTS_MAX_RECEIVE_COUNT }));
+  bulkQueue.subscribe(
+    createBulkWorkerHandler(dependencies, {
+      maxReceiveCount: BULK_MAX_RECEIVE_COUNT,
+      chunkDeadlineMs: BULK_CHUNK_DEADLINE_MS,
+    }),
+  );
   scheduler.every('events-poller', options.eventsPollIntervalMs ?? EVENTS_POLL_INTERVAL_MS, async () => {
     await runPoller(dependencies);
   });

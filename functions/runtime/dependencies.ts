@@ -9,6 +9,7 @@ import {
   allowedHostsFromEnv,
   DEFAULT_ALLOWED_HOSTS,
 } from '../../shared/net/allowed-hosts';
+import type { BlobStore } from '../../shared/ports/blob-store';
 import type { QueueProducer } from '../../shared/ports/queue';
 import type { SecretStore } from '../../shared/ports/secret-store';
 import type { StateTable } from '../../shared/ports/state-table';
@@ -25,6 +26,13 @@ export interface Dependencies {
    * queue persisted under the data dir in local mode. Absent when the stack has no events queue.
    */
   eventsQueue?: QueueProducer;
+  /**
+   * Bulk files: S3 (ELEMENT_BULK_BUCKET) in AWS, `<ELEMENT_DATA_DIR>/blobs` locally. Absent when the stack
+   * has no bulk bucket.
+   */
+  blobStore?: BlobStore;
+  /** Bulk job messages: SQS (ELEMENT_BULK_QUEUE_URL) in AWS, a persisted local queue in local mode. */
+  bulkQueue?: QueueProducer;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -63,13 +71,21 @@ async function awsDependencies(env: Env): Promise<Dependencies> {
     }),
     allowedHosts: allowedHostsFromEnv(env, DEFAULT_ALLOWED_HOSTS.deployed),
     now: () => new Date(),
-    ...(env.ELEMENT_EVENTS_QUEUE_URL
-      ? { eventsQueue: await awsEventsQueue(env.ELEMENT_EVENTS_QUEUE_URL) }
-      : {}),
+    ...(env.ELEMENT_EVENTS_QUEUE_URL ? { eventsQueue: await awsQueue(env.ELEMENT_EVENTS_QUEUE_URL) } : {}),
+    ...(env.ELEMENT_BULK_QUEUE_URL ? { bulkQueue: await awsQueue(env.ELEMENT_BULK_QUEUE_URL) } : {}),
+    ...(env.ELEMENT_BULK_BUCKET ? { blobStore: await awsBlobStore(env.ELEMENT_BULK_BUCKET) } : {}),
   };
 }
 
-async function awsEventsQueue(queueUrl: string): Promise<QueueProducer> {
+async function awsBlobStore(bucket: string): Promise<BlobStore> {
+  const [{ S3Client }, blobs] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('../../shared/adapters/aws/blob-store'),
+  ]);
+  return blobs.createAwsBlobStore({ client: new S3Client({}), bucket });
+}
+
+async function awsQueue(queueUrl: string): Promise<QueueProducer> {
   const [{ SQSClient }, queue] = await Promise.all([
     import('@aws-sdk/client-sqs'),
     import('../../shared/adapters/aws/queue-producer'),
@@ -79,12 +95,15 @@ async function awsEventsQueue(queueUrl: string): Promise<QueueProducer> {
 
 /** File name of the local events queue under ELEMENT_DATA_DIR (the dispatcher subscribes to it). */
 export const LOCAL_EVENTS_QUEUE_FILE = 'events-queue.json';
+/** File name of the local bulk job queue under ELEMENT_DATA_DIR (the bulk worker subscribes to it). */
+export const LOCAL_BULK_QUEUE_FILE = 'bulk-queue.json';
 
 async function localDependencies(env: Env): Promise<Dependencies> {
-  const [table, secrets, queue, path] = await Promise.all([
+  const [table, secrets, queue, blobs, path] = await Promise.all([
     import('../../shared/adapters/local/state-table'),
     import('../../shared/adapters/local/secret-store'),
     import('../../shared/adapters/local/queue'),
+    import('../../shared/adapters/local/blob-store'),
     import('node:path'),
   ]);
   const dataDir = env.ELEMENT_DATA_DIR ?? './.element-data';
@@ -97,6 +116,11 @@ async function localDependencies(env: Env): Promise<Dependencies> {
     eventsQueue: queue.createLocalQueue({
       name: 'element-events',
       persistPath: path.join(dataDir, LOCAL_EVENTS_QUEUE_FILE),
+    }),
+    blobStore: blobs.createLocalBlobStore({ dataDir }),
+    bulkQueue: queue.createLocalQueue({
+      name: 'element-bulk',
+      persistPath: path.join(dataDir, LOCAL_BULK_QUEUE_FILE),
     }),
   };
 }

@@ -9,6 +9,20 @@ export {
 } from './api';
 export { AUTHORIZER_IDENTITY_SOURCE, ElementAuthorizer, type ElementAuthorizerProps } from './authorizer';
 export {
+  BUCKET_NOTIFICATIONS_HANDLER_ID,
+  BULK_BUCKET_ACTIONS,
+  BULK_BUCKET_SETTINGS,
+  BULK_KEY_PREFIXES,
+  BULK_QUEUE_CONSUME_ACTIONS,
+  BULK_QUEUE_KEY_ACTIONS,
+  BULK_QUEUE_SEND_ACTIONS,
+  BULK_QUEUE_SETTINGS,
+  BULK_SECRET_ACTIONS,
+  BulkConstruct,
+  type BulkConstructProps,
+  S3_NOTIFICATION_KEY_ACTIONS,
+} from './bulk';
+export {
   ElementFunction,
   type ElementFunctionProps,
   type ElementLogLevel,
@@ -26,6 +40,7 @@ export { HUB_PAYLOAD_LIMITS, HubConstruct, type HubConstructProps } from './hub'
 export {
   elementSecretPrefix,
   grantInstanceData,
+  grantStateTableData,
   INSTANCE_SECRET_ACTIONS,
   InstancesConstruct,
   type InstancesConstructProps,
@@ -36,3 +51,4 @@ export {
 } from './instances';
 export { PLATFORM_SECRET_LENGTH, PlatformSecrets, type PlatformSecretsProps } from './secrets';
 export { STATE_TABLE_SCHEMA, StateTable, type StateTableProps } from './state';
+export { TransformationsConstruct, type TransformationsConstructProps } from './transformations';

@@ -38,7 +38,10 @@ export const STATE_TABLE_ACTIONS = [
   'dynamodb:Query',
 ] as const;
 
-/** What Secrets Manager and DynamoDB need from the caller to use the customer-managed key. */
+/**
+ * What Secrets Manager, DynamoDB and S3 (SSE-KMS bulk bucket, also for presigned URLs the function signs)
+ * need from the caller to use the customer-managed key.
+ */
 export const KEY_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'] as const;
 
 export interface InstancesConstructProps {
@@ -54,23 +57,16 @@ export interface InstancesConstructProps {
  * - KMS: encrypt/decrypt with the stack's key (instance secrets and the table are encrypted with it);
  * - ELEMENT_SECRET_PREFIX / ELEMENT_KMS_KEY_ID so the secret store names and encrypts secrets the same way.
  * The platform secrets are NOT readable here: only the authorizer checks them (constructs/authorizer.ts).
- * Used by the instances construct and by the hub construct (constructs/hub.ts), each for its own function.
+ * Used by the instances, hub, events and bulk constructs, each for its own functions.
  */
 export const grantInstanceData = (
   fn: ElementFunction,
   foundation: Foundation,
   secretActions: readonly string[],
 ): void => {
-  const { table } = foundation.state;
   const stack = Stack.of(fn);
   const pattern = instanceSecretsPattern(stack.stackName);
-  fn.role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      sid: 'StateTableItems',
-      actions: [...STATE_TABLE_ACTIONS],
-      resources: [table.tableArn, `${table.tableArn}/index/${STATE_TABLE_SCHEMA.gsi1.indexName}`],
-    }),
-  );
+  addStateTableStatement(fn, foundation);
   fn.role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'InstanceSecrets',
@@ -78,13 +74,7 @@ export const grantInstanceData = (
       resources: [instanceSecretsArn(stack)],
     }),
   );
-  fn.role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      sid: 'ElementKey',
-      actions: [...KEY_ACTIONS],
-      resources: [foundation.key.keyArn],
-    }),
-  );
+  addKeyStatement(fn, foundation);
   fn.function.addEnvironment('ELEMENT_SECRET_PREFIX', elementSecretPrefix(stack.stackName));
   fn.function.addEnvironment('ELEMENT_KMS_KEY_ID', foundation.key.keyArn);
   // The role's default policy holds the wildcard; acknowledge exactly that resource string.
@@ -95,6 +85,41 @@ export const grantInstanceData = (
       `names are unknown at deploy time. The wildcard is confined to the ${pattern} name ` +
       'prefix in this account and region, and each function gets only the Secrets Manager calls it makes.',
   });
+};
+
+/**
+ * The state table items and the stack key, WITHOUT any secret: for functions that keep their data in the
+ * table only (transformations, constructs/transformations.ts). Same statements as grantInstanceData minus
+ * InstanceSecrets. ELEMENT_SECRET_PREFIX is still set because functions/runtime/dependencies.ts builds a
+ * secret store in AWS mode; with no Secrets Manager grant every call it made would be refused.
+ */
+export const grantStateTableData = (fn: ElementFunction, foundation: Foundation): void => {
+  addStateTableStatement(fn, foundation);
+  addKeyStatement(fn, foundation);
+  fn.function.addEnvironment('ELEMENT_SECRET_PREFIX', elementSecretPrefix(Stack.of(fn).stackName));
+};
+
+/** The five item calls of the state-table adapter, on the table and its one index (exact ARNs). */
+const addStateTableStatement = (fn: ElementFunction, foundation: Foundation): void => {
+  const { table } = foundation.state;
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'StateTableItems',
+      actions: [...STATE_TABLE_ACTIONS],
+      resources: [table.tableArn, `${table.tableArn}/index/${STATE_TABLE_SCHEMA.gsi1.indexName}`],
+    }),
+  );
+};
+
+/** Encrypt/decrypt with the stack key (the table, the instance secrets and the bulk bucket use it). */
+const addKeyStatement = (fn: ElementFunction, foundation: Foundation): void => {
+  fn.role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ElementKey',
+      actions: [...KEY_ACTIONS],
+      resources: [foundation.key.keyArn],
+    }),
+  );
 };
 
 /** `arn:<partition>:secretsmanager:<region>:<account>:secret:snow-element/<stack>/instances/*` */

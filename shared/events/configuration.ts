@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badRequest } from '../errors';
 import { resolveResource } from '../hub/resources';
+import type { SnRecord } from '../servicenow';
 
 /**
  * The event keys of an instance configuration (research events 5.1, 5.2) parsed into what the poller
@@ -43,7 +44,19 @@ export const DEFAULT_EVENT_RESOURCES = [
 export interface ResourcePoll {
   /** The configured resource name; it is the events' `objectType`. */
   name: string;
+  /**
+   * The hub resource it polls when the url names another than `name` (a copied entry); may be a
+   * common resource. `resourceOf()` reads it.
+   */
+  resource?: string;
   table: string;
+  /**
+   * Set when `resource` is neither a hub resource nor a table name: only a common resource
+   * (transformation, research 7) can give it a table, at poll time (shared/events/common-resources.ts).
+   */
+  commonOnly?: true;
+  /** A common resource's mapping of each polled record (vendor -> common, `id` first). */
+  transform?: (record: SnRecord) => Promise<Record<string, unknown>>;
   /** Encoded query ANDed into every read (agents = users with the itil role). */
   filter?: string;
   /** Dotted path into the raw record; its value is the events' `objectId`. */
@@ -96,6 +109,8 @@ const intish = (min: number, max: number) =>
     ])
     .pipe(z.number().int().min(min).max(max));
 const FIELD = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+/** shared/transformations OBJECT_NAME (not imported: configuration parsing stays free of JSONata). */
+const COMMON_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const RESOURCE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,79}$/;
 const MAX_RESOURCES = 50;
 
@@ -152,13 +167,21 @@ const resourcePoll = (name: string, input: ResourceInput): ResourcePoll => {
   const where = `${EVENT_KEYS.pollerConfiguration} (${name})`;
   const target = input.url === undefined ? name : parseUrl(input.url, where).resource;
   let resolved: ReturnType<typeof resolveResource>;
+  let commonOnly = false;
   try {
     resolved = resolveResource(target);
   } catch {
-    throw keyError(where, `${JSON.stringify(target.slice(0, 80))} is not a resource or table name`);
+    // Possibly a common resource (camelCase names are common there); checked when polling.
+    if (!COMMON_NAME.test(target)) {
+      throw keyError(where, `${JSON.stringify(target.slice(0, 80))} is not a resource or table name`);
+    }
+    resolved = { table: target };
+    commonOnly = true;
   }
   return {
     name,
+    ...(target === name ? {} : { resource: target }),
+    ...(commonOnly ? { commonOnly: true as const } : {}),
     table: resolved.table,
     ...(resolved.filter === undefined ? {} : { filter: resolved.filter }),
     idField: input.idField ?? 'sys_id',
@@ -169,6 +192,10 @@ const resourcePoll = (name: string, input: ResourceInput): ResourcePoll => {
     filterByUpdatedDate: input.filterByUpdatedDate ?? input.filterByUpdateDate ?? true,
   };
 };
+
+/** The hub resource (or common resource) a poll entry reads. */
+export const resourceOf = (poll: Pick<ResourcePoll, 'name' | 'resource'>): string =>
+  poll.resource ?? poll.name;
 
 const issueText = (error: z.ZodError): string =>
   error.issues

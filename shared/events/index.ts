@@ -16,6 +16,7 @@ export {
   saveCheckpoint,
 } from './checkpoint';
 export { classifyChange, type EventType } from './classify';
+export { withCommonResources } from './common-resources';
 export {
   DEFAULT_EVENT_PAGE_SIZE,
   DEFAULT_EVENT_RESOURCES,

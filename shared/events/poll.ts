@@ -10,7 +10,7 @@ import {
   saveCheckpoint,
 } from './checkpoint';
 import { classifyChange } from './classify';
-import type { EventsConfig, ResourcePoll } from './configuration';
+import { type EventsConfig, type ResourcePoll, resourceOf } from './configuration';
 import { shiftSeconds, toEventDate, toServiceNowDateTime } from './dates';
 import { advanceWindow, type Consumed, rowKey } from './dedup';
 import { buildMessages, type EventInstance, type EventItem, type EventMessage, toOutgoing } from './messages';
@@ -147,6 +147,12 @@ const readSince = (checkpoint: Checkpoint, overlapSeconds: number): string =>
  * by page. With nothing changed this is exactly one ServiceNow request (see scan.ts).
  */
 export const pollResource = async (deps: PollDeps, resource: ResourcePoll): Promise<StreamResult> => {
+  if (resource.commonOnly) {
+    throw new ElementError(
+      404,
+      `${resourceOf(resource)} is not a resource, table or common resource of instance ${deps.instance.id}`,
+    );
+  }
   const start = await ensureCheckpoint(deps.stateTable, deps.instance.id, resource.name, deps.startAt);
   let checkpoint = start;
   const seen = new Set(start.seen);
@@ -179,6 +185,8 @@ export const pollResource = async (deps: PollDeps, resource: ResourcePoll): Prom
         rowIndex,
       });
     });
+    // A common resource's events carry its records as the hub returns them (research 7).
+    if (resource.transform) for (const item of items) item.raw = await resource.transform(item.raw);
     const delivered = await deliverPage(
       deps,
       checkpoint,
@@ -226,7 +234,7 @@ export const pollDeletes = async (
   const seen = new Set(start.seen);
   const result = { stream: DELETES_STREAM, events: 0, messages: 0, pages: 0, startedAt: start.startedAt };
   const byTable = new Map<string, ResourcePoll[]>();
-  for (const resource of resources)
+  for (const resource of resources.filter((r) => !r.commonOnly))
     byTable.set(resource.table, [...(byTable.get(resource.table) ?? []), resource]);
   const order = new Map(resources.map((resource, i) => [resource.name, i]));
   let readable = true;

@@ -1,9 +1,22 @@
 import type { ElementDefinition } from '../elements';
 import { describeOperation } from './operations';
-import { parameterRef, pathParametersOf, QUERY_PARAMETERS } from './parameters';
+import {
+  LIST_PARAMETERS,
+  parameterRef,
+  pathParametersOf,
+  QUERY_PARAMETERS,
+  READ_PARAMETERS,
+} from './parameters';
 import { errorResponseComponents, errorResponseRefs, RESPONSE_HEADERS, successHeaders } from './responses';
 import { componentSchemas } from './schemas';
-import type { DocumentedRoute, OpenApiDocument, OperationObject, PathItem, ResponseObject } from './types';
+import type {
+  DocumentedRoute,
+  JsonSchema,
+  OpenApiDocument,
+  OperationObject,
+  PathItem,
+  ResponseObject,
+} from './types';
 
 export interface DocumentOptions {
   /** Every route of the API (functions/routes.ts ROUTES). */
@@ -122,6 +135,16 @@ export const buildOpenApiDocument = (options: DocumentOptions): OpenApiDocument 
         description: 'Change events by polling: poll now, event log, redelivery (User + Organization)',
       },
       { name: 'hub', description: 'Helpdesk hub: ServiceNow records through an instance (User + Element)' },
+      {
+        name: 'bulk',
+        description:
+          'Bulk jobs: downloads staged as files, uploads written row by row with an error report (User + Element)',
+      },
+      {
+        name: 'transformations',
+        description:
+          'Common resources: object definitions and field mappings per level (User + Organization)',
+      },
     ],
     paths,
     components: {
@@ -139,16 +162,116 @@ export interface InstanceSummary {
   name: string;
 }
 
+/** A common resource of the instance with `addToDocumentation` (research 7.2, "Add to API Docs"). */
+export interface DocumentedCommonResource {
+  /** The hub resource name. */
+  name: string;
+  /** Its ServiceNow table. */
+  vendorName: string;
+  /** JSON schema of one common record (shared/transformations commonRecordSchema). */
+  schema: JsonSchema;
+}
+
+/** `Common_myTickets`-style component name (schema names allow letters, digits, `_`). */
+const commonSchemaName = (name: string) => `Common_${name}`;
+
+/** The hub operations of one common resource, under both hub spellings, like the generic record routes. */
+const commonResourcePaths = (
+  common: DocumentedCommonResource,
+  basePath: string,
+  hubPrefix: string,
+): Record<string, PathItem> => {
+  const record: JsonSchema = { $ref: `#/components/schemas/${commonSchemaName(common.name)}` };
+  const body = { required: true, content: { 'application/json': { schema: record } } };
+  const about = `Common resource ${common.name} (transformation of the ServiceNow table ${common.vendorName}); where/orderBy/fields use its field names`;
+  const operation = (
+    method: string,
+    path: string,
+    summary: string,
+    options: { status?: string; paged?: boolean; query?: readonly string[]; body?: boolean; list?: boolean },
+  ): OperationObject => {
+    const parameters = [
+      ...pathParametersOf(path),
+      ...(options.query ?? []).map((name) => parameterRef(name)),
+    ];
+    return {
+      operationId: operationIdOf(method, path),
+      summary,
+      description: about,
+      tags: ['hub'],
+      ...(parameters.length === 0 ? {} : { parameters }),
+      ...(options.body ? { requestBody: body } : {}),
+      responses: {
+        [options.status ?? '200']: {
+          description: summary,
+          headers: successHeaders(true, options.paged === true),
+          content: {
+            'application/json': { schema: options.list ? { type: 'array', items: record } : record },
+          },
+        },
+        ...errorResponseRefs(),
+      },
+      security: [{ [SECURITY_SCHEMES.hub]: [] }],
+      'x-element-auth': 'hub',
+    };
+  };
+  const paths: Record<string, PathItem> = {};
+  for (const prefix of [`${basePath}${hubPrefix}`, basePath]) {
+    const collection = `${prefix}/${common.name}`;
+    const one = `${collection}/{id}`;
+    paths[collection] = {
+      get: operation('GET', collection, `Search ${common.name}`, {
+        paged: true,
+        query: LIST_PARAMETERS,
+        list: true,
+      }),
+      post: operation('POST', collection, `Create a ${common.name} record`, { status: '201', body: true }),
+    };
+    paths[one] = {
+      get: operation('GET', one, `Get a ${common.name} record`, { query: READ_PARAMETERS }),
+      put: operation('PUT', one, `Replace a ${common.name} record`, { body: true }),
+      patch: operation('PATCH', one, `Update a ${common.name} record`, { body: true }),
+      delete: operation('DELETE', one, `Delete a ${common.name} record`, {}),
+    };
+  }
+  return paths;
+};
+
 /**
  * The document of one instance (`GET /instances/{id}/docs`): the element's document with the instance
- * named in `info` and `servers`. The element token is NOT in it (it is a secret; GET /instances/{id} has it).
+ * named in `info` and `servers`, plus its common resources marked `addToDocumentation` (their own
+ * paths, which take precedence over the generic `/{objectName}` ones, and a record schema each).
+ * The element token is NOT in it (it is a secret; GET /instances/{id} has it).
  */
 export const instanceDocument = (
   document: OpenApiDocument,
   instance: InstanceSummary,
   serverUrl?: string,
+  commonResources: readonly DocumentedCommonResource[] = [],
+  prefixes: { basePath: string; hubPrefix: string } = {
+    basePath: '/elements/api-v2',
+    hubPrefix: '/hubs/helpdesk',
+  },
 ): OpenApiDocument => ({
   ...document,
+  ...(commonResources.length === 0
+    ? {}
+    : {
+        paths: {
+          ...document.paths,
+          ...Object.assign(
+            {},
+            ...commonResources.map((c) => commonResourcePaths(c, prefixes.basePath, prefixes.hubPrefix)),
+          ),
+        },
+        components: {
+          ...document.components,
+          schemas: {
+            ...document.components.schemas,
+            ...Object.fromEntries(commonResources.map((c) => [commonSchemaName(c.name), c.schema])),
+          },
+        },
+      }),
   info: {
     ...document.info,
     title: `${document.info.title}: instance ${instance.id} (${instance.name})`,

@@ -6,6 +6,7 @@
 export {
   buildOpenApiDocument,
   cachedElementDocument,
+  type DocumentedCommonResource,
   type DocumentOptions,
   type InstanceSummary,
   instanceDocument,

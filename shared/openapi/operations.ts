@@ -1,4 +1,6 @@
 import { MAX_ATTACHMENT_BYTES } from '../hub/attachments/limits';
+import { BULK_OPERATIONS } from './operations-bulk';
+import { TRANSFORMATION_OPERATIONS } from './operations-transformations';
 import { LIST_PARAMETERS, READ_PARAMETERS } from './parameters';
 import { schemaRef } from './schemas';
 import type { JsonSchema, RequestBodyObject } from './types';
@@ -7,7 +9,7 @@ import type { JsonSchema, RequestBodyObject } from './types';
 export interface OperationDescription {
   summary: string;
   description?: string;
-  tag: 'ping' | 'elements' | 'instances' | 'events' | 'hub';
+  tag: 'ping' | 'elements' | 'instances' | 'events' | 'hub' | 'transformations' | 'bulk';
   /** Status of the success answer (default 200). */
   status?: '200' | '201' | '202' | '204';
   /** Body schema of the success answer; undefined = no body. */
@@ -47,7 +49,7 @@ const arrayOf = (name: string): JsonSchema => ({ type: 'array', items: schemaRef
  * (both spellings are the same route). A route missing here still appears in the document with a
  * generic description, so the document can never lose a route.
  */
-export const OPERATIONS: Record<string, OperationDescription> = {
+const CORE_OPERATIONS: Record<string, OperationDescription> = {
   'GET /ping': {
     tag: 'ping',
     summary: 'Liveness of the API (no authentication)',
@@ -263,6 +265,13 @@ export const OPERATIONS: Record<string, OperationDescription> = {
     responseMediaType: 'application/octet-stream',
   },
   'DELETE /{objectName}/{id}/attachments/{attachmentId}': { tag: 'hub', summary: 'Delete an attachment' },
+};
+
+/** Every capability's routes: core (elements, instances, events, hub), bulk, transformations. */
+export const OPERATIONS: Record<string, OperationDescription> = {
+  ...CORE_OPERATIONS,
+  ...BULK_OPERATIONS,
+  ...TRANSFORMATION_OPERATIONS,
 };
 
 /** The description of a route (hub routes looked up without their prefix), or a generic one. */

@@ -54,6 +54,15 @@ export interface BlobStore {
    * has no public object URL, so callers fall back to streaming the body through the API.
    */
   presignGetUrl(key: string, ttlSeconds: number): Promise<string | undefined>;
+  /**
+   * A time-limited upload URL (S3 presigned PUT) for files larger than the API accepts. The local
+   * adapter returns undefined (local mode takes files through the API, which has no gateway limit).
+   */
+  presignPutUrl(
+    key: string,
+    ttlSeconds: number,
+    options?: { contentType?: string; metadata?: Record<string, string> },
+  ): Promise<string | undefined>;
 }
 
 /**

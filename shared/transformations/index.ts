@@ -26,6 +26,11 @@ export {
   parseMasked,
   vendorToCommon,
 } from './convert';
+export {
+  commonRecordSchema,
+  type DocumentedCommonResource,
+  documentedCommonResources,
+} from './documentation';
 export { toCommon, toVendor } from './map-record';
 export { getPath, isDotted, parsePath, type Segment, setPath } from './paths';
 export {
@@ -48,3 +53,25 @@ export {
   transformationFieldSchema,
   transformationSchema,
 } from './schema';
+export { createTransformationService, describeScope, type TransformationService } from './service';
+export {
+  assertObjectName,
+  type CommonResource,
+  createTransformationStore,
+  definitionKey,
+  findCommonResource,
+  type InstanceRef,
+  instanceScope,
+  type Level,
+  OBJECT_NAME,
+  type ObjectRef,
+  objectIndexKey,
+  plainTransformation,
+  refApplies,
+  type Scope,
+  type StoredDefinition,
+  type StoredTransformation,
+  scopeOfRef,
+  type TransformationStore,
+  transformationKey,
+} from './store';

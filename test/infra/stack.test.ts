@@ -11,7 +11,11 @@ import {
   ROUTES,
   type RouteDefinition,
 } from '../../functions/routes';
-import { ApiConstruct, PLATFORM_SECRET_LENGTH } from '../../infra/constructs';
+import {
+  ApiConstruct,
+  BUCKET_NOTIFICATIONS_HANDLER_ID,
+  PLATFORM_SECRET_LENGTH,
+} from '../../infra/constructs';
 import { arnOf, removeOutdir, type SynthesizedElement, synthesizeElement, testOutdir } from './synthesize';
 
 const FUNCTION_NAMES = Object.keys(LAMBDA_FUNCTIONS) as FunctionName[];
@@ -165,8 +169,9 @@ describe('route authorization seam', () => {
 
 describe('functions', () => {
   it('creates one function per entry of LAMBDA_FUNCTIONS, on nodejs24.x arm64 with its timeout and memory', () => {
-    // ... plus the authorizer (test/infra/auth.test.ts) and the events poller and dispatcher (events.test.ts).
-    element.template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length + 1 + 2);
+    // ... plus the authorizer (test/infra/auth.test.ts), the events poller and dispatcher (events.test.ts), the
+    // bulk worker and CDK's deploy-time handler of the bulk bucket's notifications (bulk.test.ts).
+    element.template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length + 1 + 2 + 2);
     for (const name of FUNCTION_NAMES) {
       const definition = LAMBDA_FUNCTIONS[name];
       expect(
@@ -183,8 +188,9 @@ describe('functions', () => {
 
   it('gives every function the element environment', () => {
     const { foundation } = element.stack;
-    // Functions that use instance secrets also learn where and with which key (auth.test.ts, hub.test.ts).
-    const secretWriters: readonly FunctionName[] = ['instances', 'hub'];
+    // Functions that use instance secrets also learn where and with which key (auth.test.ts, hub.test.ts,
+    // bulk.test.ts); the transformations function only the prefix its dependencies need (transformations.test.ts).
+    const secretWriters: readonly FunctionName[] = ['instances', 'hub', 'bulk'];
     for (const name of FUNCTION_NAMES) {
       const fn = element.template.findResources('AWS::Lambda::Function')[logicalIdOfFunction(name)];
       expect(fn?.Properties.Environment.Variables).toEqual({
@@ -193,6 +199,18 @@ describe('functions', () => {
               ELEMENT_SECRET_PREFIX: 'snow-element/SnowElement/',
               ELEMENT_KMS_KEY_ID: arnOf(
                 element.stack.getLogicalId(foundation.key.node.defaultChild as CfnElement),
+              ),
+            }
+          : {}),
+        ...(name === 'transformations' ? { ELEMENT_SECRET_PREFIX: 'snow-element/SnowElement/' } : {}),
+        // The bulk API finds its bucket and queue (test/infra/bulk.test.ts).
+        ...(name === 'bulk'
+          ? {
+              ELEMENT_BULK_BUCKET: ref(
+                element.stack.getLogicalId(element.stack.bulk.bucket.node.defaultChild as CfnElement),
+              ),
+              ELEMENT_BULK_QUEUE_URL: ref(
+                element.stack.getLogicalId(element.stack.bulk.queue.node.defaultChild as CfnElement),
               ),
             }
           : {}),
@@ -235,11 +253,14 @@ describe('functions', () => {
 
   it('uses roles without AWS managed policies; functions without a capability only write their log group', () => {
     const roles = element.template.findResources('AWS::IAM::Role');
-    for (const role of Object.values(roles)) {
-      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    for (const [id, role] of Object.entries(roles)) {
+      // Except the role aws-cdk-lib gives its deploy-time bucket notifications handler (bulk.test.ts, nag.test.ts).
+      if (id.startsWith(`${BUCKET_NOTIFICATIONS_HANDLER_ID}Role`)) continue;
+      expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
     }
-    // instances and hub get the grants of their constructs, asserted in test/infra/auth.test.ts and hub.test.ts.
-    for (const name of FUNCTION_NAMES.filter((fn) => fn !== 'instances' && fn !== 'hub')) {
+    // The others get the grants of their constructs, asserted in auth, hub, bulk and transformations tests.
+    const withCapability: readonly FunctionName[] = ['instances', 'hub', 'bulk', 'transformations'];
+    for (const name of FUNCTION_NAMES.filter((fn) => !withCapability.includes(fn))) {
       const fn = element.template.findResources('AWS::Lambda::Function')[logicalIdOfFunction(name)];
       const roleId = fn?.Properties.Role['Fn::GetAtt'][0];
       const logGroupId = fn?.Properties.LoggingConfig.LogGroup.Ref;
@@ -335,6 +356,8 @@ describe('platform secrets', () => {
     expect(Object.keys(element.template.findOutputs('*')).sort()).toEqual(
       [
         'ApiUrl',
+        'BulkBucketName',
+        'BulkDeadLetterQueueUrl',
         'EventsDeadLetterQueueUrl',
         'OrganizationSecretArn',
         'StateTableName',
@@ -343,11 +366,17 @@ describe('platform secrets', () => {
     );
   });
 
-  it('uses a customer-managed key with rotation that is kept on stack deletion', () => {
-    element.template.resourceCountIs('AWS::KMS::Key', 1);
-    element.template.hasResource('AWS::KMS::Key', {
-      DeletionPolicy: 'Retain',
-      Properties: Match.objectLike({ EnableKeyRotation: true }),
-    });
+  it('uses customer-managed keys with rotation that are kept on stack deletion', () => {
+    // The stack key, and the bulk queue key (test/infra/bulk.test.ts says why the queue has its own).
+    const keys = element.template.findResources('AWS::KMS::Key');
+    expect(Object.keys(keys).sort()).toEqual(
+      [element.stack.foundation.key, element.stack.bulk.queueKey]
+        .map((key) => element.stack.getLogicalId(key.node.defaultChild as CfnElement))
+        .sort(),
+    );
+    for (const key of Object.values(keys)) {
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+    }
   });
 });

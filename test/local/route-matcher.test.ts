@@ -17,6 +17,21 @@ describe('route matching', () => {
     expect(match('GET', '/instances/42')).toMatchObject({ kind: 'found', pathParameters: { id: '42' } });
   });
 
+  it('ranks segments left to right, so an earlier literal wins over more literals later', () => {
+    const product = createRouteMatcher(ROUTES);
+    // `/bulk/{id}/{objectName}` (bulk) against `/{objectName}/{id}/comments` (hub): both have one literal.
+    expect(product('GET', '/bulk/job1/comments')).toMatchObject({
+      kind: 'found',
+      route: { functionName: 'bulk', path: '/bulk/{id}/{objectName}' },
+      pathParameters: { id: 'job1', objectName: 'comments' },
+    });
+    expect(product('GET', '/incidents/1/comments')).toMatchObject({
+      route: { functionName: 'hub', path: '/{objectName}/{id}/comments' },
+    });
+    expect(product('POST', '/bulk/query')).toMatchObject({ route: { path: '/bulk/query' } });
+    expect(product('POST', '/bulk/incidents')).toMatchObject({ route: { path: '/bulk/{id}' } });
+  });
+
   it('gives a greedy parameter the rest of the path, but not nothing', () => {
     expect(match('GET', '/hubs/helpdesk/incidents/1/comments')).toMatchObject({
       pathParameters: { proxy: 'incidents/1/comments' },

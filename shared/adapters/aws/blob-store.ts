@@ -25,6 +25,18 @@ export interface AwsBlobStoreOptions {
   queueSize?: number;
 }
 
+/** Flexible-checksum headers the SDK adds to a PutObject (removed from presigned uploads, see presignPutUrl). */
+const CHECKSUM_HEADER = /^x-amz-(checksum-|sdk-checksum-algorithm$)/i;
+
+/** A middleware (placed right before the presigner) that drops those headers from the request to sign. */
+const withoutChecksumHeaders =
+  <A extends { request: unknown }, R>(next: (args: A) => Promise<R>) =>
+  (args: A): Promise<R> => {
+    const { headers } = args.request as { headers: Record<string, string> };
+    for (const name of Object.keys(headers)) if (CHECKSUM_HEADER.test(name)) delete headers[name];
+    return next(args);
+  };
+
 const isNotFound = (error: unknown): boolean => {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
@@ -141,6 +153,34 @@ export function createAwsBlobStore(options: AwsBlobStoreOptions): BlobStore {
     async presignGetUrl(key, ttlSeconds) {
       assertValidBlobKey(key);
       return getSignedUrl(client, new GetObjectCommand({ Bucket, Key: key }), { expiresIn: ttlSeconds });
+    },
+    async presignPutUrl(key, ttlSeconds, putOptions = {}) {
+      assertValidBlobKey(key);
+      const command = new PutObjectCommand({
+        Bucket,
+        Key: key,
+        ...(putOptions.contentType ? { ContentType: putOptions.contentType } : {}),
+        ...(putOptions.metadata ? { Metadata: putOptions.metadata } : {}),
+      });
+      // SDK v3 adds a flexible checksum to every PutObject; at presign time there is no body, so the URL
+      // would carry the CRC32 of an EMPTY body (`x-amz-checksum-crc32=AAAAAA==`) and S3 would refuse the
+      // real file as a checksum mismatch. A presigned upload carries no checksum (MD5/ETag still apply).
+      command.middlewareStack.addRelativeTo(withoutChecksumHeaders, {
+        name: 'elementPresignWithoutChecksum',
+        relation: 'before',
+        toMiddleware: 'presignInterceptMiddleware',
+      });
+      // Content type and metadata are SIGNED HEADERS: the uploader must send exactly `Content-Type` and
+      // each `x-amz-meta-<name>` with the announced values (checked by the contract test), so nobody can
+      // land a file the job did not announce. Without signableHeaders the presigner signs only `host`.
+      const metadataHeaders = Object.keys(putOptions.metadata ?? {}).map(
+        (name) => `x-amz-meta-${name.toLowerCase()}`,
+      );
+      return getSignedUrl(client, command, {
+        expiresIn: ttlSeconds,
+        signableHeaders: new Set([...(putOptions.contentType ? ['content-type'] : []), ...metadataHeaders]),
+        unhoistableHeaders: new Set(metadataHeaders),
+      });
     },
   };
 }

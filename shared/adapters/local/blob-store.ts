@@ -208,6 +208,10 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
       assertValidBlobKey(key);
       return undefined;
     },
+    async presignPutUrl(key) {
+      assertValidBlobKey(key);
+      return undefined;
+    },
   };
 }
 

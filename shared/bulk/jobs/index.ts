@@ -3,6 +3,22 @@
  * queue worker that drives downloads chunk by chunk and uploads in one pass.
  */
 export type { BulkDirection, BulkJob, BulkJobStatus, CreateJobInput, ListJobsOptions } from './job';
-export { createJob, getJob, jobKey, listJobs, newJobId, requestCancel, TERMINAL_STATUSES } from './job';
+export {
+  createJob,
+  getJob,
+  jobFromItem,
+  jobKey,
+  listJobs,
+  newJobId,
+  requestCancel,
+  TERMINAL_STATUSES,
+  updateJob,
+} from './job';
 export type { BulkMessage, ProcessBulkDeps } from './process';
-export { bulkMessage, errorReportKey, failBulkJob, processBulkMessage } from './process';
+export {
+  bulkMessage,
+  DEFAULT_STALE_UPLOAD_MS,
+  errorReportKey,
+  failBulkJob,
+  processBulkMessage,
+} from './process';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ElementError } from '../../errors';
 import { ConditionFailedError, type StateItem, type StateTable } from '../../ports';
+import type { Transformation } from '../../transformations';
 import type { DownloadCursor, DownloadJob } from '../download';
 import type { UploadFormat } from '../upload';
 
@@ -40,9 +41,33 @@ export interface BulkJob {
   completedAt?: string;
   /** Safe to show the caller: never holds credentials. */
   error?: string;
-  download?: { job: DownloadJob; cursor: DownloadCursor; resultKey?: string };
-  upload?: { blobKey: string; format: UploadFormat; identifierField?: string; errorReportKey?: string };
+  download?: {
+    job: DownloadJob;
+    cursor: DownloadCursor;
+    resultKey?: string;
+    /** Rows the filter matched when the job started (Aggregate API, pre-ACL), for `progress`. */
+    total?: number;
+    /** Every page is read and committed; the `assemble` message joins the parts. */
+    done?: boolean;
+  };
+  upload?: {
+    blobKey: string;
+    format: UploadFormat;
+    identifierField?: string;
+    errorReportKey?: string;
+    /** Common resource uploads: every row goes through toVendor first. */
+    transformation?: Transformation;
+    /** Presigned uploads: the PUT URL expires then; a job still waiting after it is ABORTED. */
+    awaitingFileUntil?: string;
+  };
+  /** 0-100, written by the worker while the job runs. */
+  progress?: number;
+  /** The completion callback target (Elements-Async-Callback-Url / notificationUrl), SSRF-checked. */
   notificationUrl?: string;
+  /** CE metaData `callback-payload`: echoed in the completion callback. */
+  callbackPayload?: unknown;
+  /** The completion callback's outcome, once attempted (so a redelivered message does not re-send it). */
+  callback?: { status: 'DELIVERED' | 'FAILED'; attempts: number; at: string; statusCode?: number };
   /** State-table version of the record read (optimistic locking); not part of the API shape. */
   version?: number;
 }
@@ -72,6 +97,7 @@ export interface CreateJobInput {
   download?: { job: Omit<DownloadJob, 'id'> };
   upload?: BulkJob['upload'];
   notificationUrl?: string;
+  callbackPayload?: unknown;
   /** Defaults to a random id. */
   id?: string;
 }
@@ -103,6 +129,7 @@ export async function createJob(
       : { download: { job: { ...input.download.job, id }, cursor: { nextPart: 0, rows: 0 } } }),
     ...(input.upload === undefined ? {} : { upload: input.upload }),
     ...(input.notificationUrl === undefined ? {} : { notificationUrl: input.notificationUrl }),
+    ...(input.callbackPayload === undefined ? {} : { callbackPayload: input.callbackPayload }),
   };
   const stored = await stateTable.put(
     {

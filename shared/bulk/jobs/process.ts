@@ -1,14 +1,17 @@
+import { Transform } from 'node:stream';
 import { isElementError } from '../../errors';
 import { type BlobStore, ConditionFailedError, type QueueProducer, type StateTable } from '../../ports';
-import type { ServiceNowClient } from '../../servicenow';
+import type { ServiceNowClient, SnRecord } from '../../servicenow';
+import { type Transformation, toCommon, toVendor } from '../../transformations';
 import { assembleDownload, runDownloadChunk } from '../download';
-import { createErrorReport, parseUpload, uploadRows } from '../upload';
-import { type BulkJob, getJob, TERMINAL_STATUSES, updateJob } from './job';
+import { createErrorReport, type ParsedRow, parseUpload, toRecord, uploadRows } from '../upload';
+import { type BulkJob, getJob, jobFromItem, jobKey, TERMINAL_STATUSES, updateJob } from './job';
 
 export interface BulkMessage {
   jobId: string;
   instanceId: string;
-  kind: 'download-chunk' | 'upload';
+  /** `notify`: only (re)deliver the completion callback of a job that is already terminal. */
+  kind: 'download-chunk' | 'assemble' | 'upload' | 'notify';
   /**
    * Download: the part this message was sent to write (the committed `nextPart` at send time). A
    * message whose part is behind the committed cursor is stale (a redelivery of work already
@@ -29,7 +32,20 @@ export interface ProcessBulkDeps {
   maxPagesPerChunk?: number;
   /** Upload: look at the job for a cancel request every this many rows (default 100). */
   cancelCheckEvery?: number;
+  /**
+   * Upload: plain inserts (no identifier field) go through the Batch API this many rows per request
+   * (research C.3); undefined or 0 = one Table API POST per row.
+   */
+  uploadBatchSize?: number;
+  /**
+   * A RUNNING upload whose record was not touched for this long lost its worker (crash, timeout): the
+   * next message for it marks it ABORTED instead of leaving it RUNNING forever. Default 5 minutes; the
+   * worker touches the record every `cancelCheckEvery` rows.
+   */
+  staleUploadMs?: number;
 }
+
+export const DEFAULT_STALE_UPLOAD_MS = 5 * 60_000;
 
 export const errorReportKey = (jobId: string): string => `jobs/${jobId}/errors.jsonl`;
 
@@ -101,10 +117,11 @@ const finishCancel = async (deps: ProcessBulkDeps, job: BulkJob): Promise<void> 
  */
 export async function processBulkMessage(message: BulkMessage, deps: ProcessBulkDeps): Promise<void> {
   const job = await getJob(deps.stateTable, message.instanceId, message.jobId);
-  if (job === undefined || TERMINAL_STATUSES.has(job.status)) return;
+  if (job === undefined || TERMINAL_STATUSES.has(job.status) || message.kind === 'notify') return;
   if (job.status === 'CANCELLATION_PENDING') return finishCancel(deps, job);
   try {
     if (message.kind === 'download-chunk') await downloadChunk(message, job, deps);
+    else if (message.kind === 'assemble') await assemble(job, deps);
     else await upload(job, deps);
   } catch (error) {
     if (!isElementError(error)) throw error;
@@ -115,10 +132,18 @@ export async function processBulkMessage(message: BulkMessage, deps: ProcessBulk
 async function downloadChunk(message: BulkMessage, job: BulkJob, deps: ProcessBulkDeps): Promise<void> {
   const state = job.download;
   if (job.direction !== 'download' || state === undefined) return;
+  if (state.done === true) return; // every page is read; only the `assemble` message is left
   // Stale: a redelivered or duplicated message for a part already committed. The first message of a
   // job is for part 0, so its duplicates are caught the same way.
   if ((message.part ?? 0) < state.cursor.nextPart) return;
   const client = await deps.clientFor(job.instanceId);
+  const transformation = state.job.transformation;
+  // The filter's size, once, for `progress` (pre-ACL like every ServiceNow count, research A.8).
+  const total =
+    state.total ??
+    (state.cursor.nextPart === 0 && state.job.range === undefined
+      ? await client.count(state.job.table, state.job.encodedQuery).catch(() => undefined)
+      : undefined);
   const result = await runDownloadChunk({
     client,
     blobStore: deps.blobStore,
@@ -127,18 +152,28 @@ async function downloadChunk(message: BulkMessage, job: BulkJob, deps: ProcessBu
     ...(deps.maxPagesPerChunk === undefined ? {} : { maxPages: deps.maxPagesPerChunk }),
     deadline: deps.now() + deps.deadlineMs,
     now: deps.now,
+    ...(transformation === undefined ? {} : { mapRows: commonRows(transformation) }),
+    // A cancel request stops the chunk at the next page instead of at its deadline.
+    shouldContinue: async () => {
+      const status = (await getJob(deps.stateTable, job.instanceId, job.id))?.status;
+      return status === 'RUNNING' || status === 'CREATED';
+    },
   });
-  let committed: BulkJob;
   try {
     // ifVersion: a duplicate of this message that ran the same chunk concurrently commits only once.
-    committed = await updateJob(
+    await updateJob(
       deps.stateTable,
       job,
       {
         status: 'RUNNING',
         ...(job.startedAt === undefined ? { startedAt: iso(deps.now) } : {}),
         recordsCount: result.cursor.rows,
-        download: { ...state, cursor: result.cursor },
+        download: {
+          ...state,
+          cursor: result.cursor,
+          ...(result.done ? { done: true } : {}),
+          ...(total === undefined ? {} : { total: Math.min(total, state.job.limit ?? total) }),
+        },
       },
       deps.now,
     );
@@ -149,48 +184,145 @@ async function downloadChunk(message: BulkMessage, job: BulkJob, deps: ProcessBu
     if (current?.status === 'CANCELLATION_PENDING') return finishCancel(deps, current);
     return; // someone else committed this chunk: nothing more to do
   }
-  if (!result.done) {
-    await send(deps.queue, {
-      jobId: job.id,
-      instanceId: job.instanceId,
-      kind: 'download-chunk',
-      part: result.cursor.nextPart,
-    });
-    return;
-  }
-  const { key } = await assembleDownload(deps.blobStore, job.id, result.cursor, state.job.format);
-  await updateJob(
-    deps.stateTable,
-    committed,
-    {
-      status: 'COMPLETED',
-      completedAt: iso(deps.now),
-      download: { ...state, cursor: result.cursor, resultKey: key },
-    },
-    deps.now,
-    { conditional: false },
+  // The last chunk only commits; joining the parts runs as its own message, so it gets a whole
+  // invocation (a large file's copy must not share the time budget of the chunk that read pages).
+  await send(
+    deps.queue,
+    result.done
+      ? { jobId: job.id, instanceId: job.instanceId, kind: 'assemble' }
+      : { jobId: job.id, instanceId: job.instanceId, kind: 'download-chunk', part: result.cursor.nextPart },
   );
+}
+
+/** Joins the parts of a fully read download into its result file and completes the job (idempotent). */
+async function assemble(job: BulkJob, deps: ProcessBulkDeps): Promise<void> {
+  const state = job.download;
+  if (job.direction !== 'download' || state === undefined || state.done !== true) return;
+  const { key } = await assembleDownload(deps.blobStore, job.id, state.cursor, state.job.format);
+  try {
+    await updateJob(
+      deps.stateTable,
+      job,
+      {
+        status: 'COMPLETED',
+        completedAt: iso(deps.now),
+        progress: 100,
+        download: { ...state, resultKey: key },
+      },
+      deps.now,
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionFailedError)) throw error;
+    const current = await getJob(deps.stateTable, job.instanceId, job.id);
+    // A cancel request landed while the file was joined: the cancel wins.
+    if (current?.status === 'CANCELLATION_PENDING') return finishCancel(deps, current);
+    return; // a duplicate of this message completed it
+  }
   await deleteParts(deps.blobStore, job.id);
 }
+
+/** Vendor rows -> common rows (a common resource's download). */
+const commonRows =
+  (transformation: Transformation) =>
+  (rows: SnRecord[]): Promise<SnRecord[]> =>
+    Promise.all(rows.map((row) => toCommon(transformation, row) as Promise<SnRecord>));
+
+/** Common rows -> vendor rows (a common resource's upload); a row toVendor refuses is a row error. */
+async function* vendorRows(rows: AsyncIterable<ParsedRow>, transformation: Transformation) {
+  for await (const row of rows) {
+    if (row.record === undefined) {
+      yield row;
+      continue;
+    }
+    let mapped: ReturnType<typeof toRecord>;
+    try {
+      mapped = toRecord(toVendor(transformation, row.record));
+    } catch (error) {
+      yield {
+        rowNumber: row.rowNumber,
+        error: isElementError(error) ? error.message : 'Transformation failed',
+      };
+      continue;
+    }
+    yield { rowNumber: row.rowNumber, ...mapped };
+  }
+}
+
+/** Counts the bytes the parser pulled, for `progress`. */
+const byteCounter = (onBytes: (total: number) => void) => {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      total += chunk.length;
+      onBytes(total);
+      callback(null, chunk);
+    },
+  });
+};
 
 async function upload(job: BulkJob, deps: ProcessBulkDeps): Promise<void> {
   const state = job.upload;
   if (job.direction !== 'upload' || state === undefined) return;
-  // Claim the job: a duplicate message (or a redelivery after a crash) finds it RUNNING and stops,
-  // because re-running an upload would write its rows twice.
+  if (job.status === 'RUNNING') {
+    // Re-running an upload would write its rows twice, so a RUNNING job is never resumed. A concurrent
+    // duplicate of the message sees a fresh record and stops; a redelivery after the worker died sees a
+    // stale one and ends the job, so it cannot stay RUNNING forever.
+    const idleMs = deps.now() - Date.parse(job.updatedAt);
+    if (idleMs < (deps.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS)) return;
+    const done = await updateJob(
+      deps.stateTable,
+      job,
+      {
+        status: 'ABORTED',
+        error: `The upload stopped after ${job.recordsCount} rows (worker crash or timeout); rows already written stay written`,
+        completedAt: iso(deps.now),
+      },
+      deps.now,
+    ).catch((error: unknown) => {
+      if (error instanceof ConditionFailedError) return undefined;
+      throw error;
+    });
+    if (done !== undefined) await deps.blobStore.delete(state.blobKey);
+    return;
+  }
+  // Claim the job: a duplicate message finds it RUNNING and stops.
   if (job.status !== 'CREATED') return;
   let running: BulkJob;
   try {
     running = await updateJob(
       deps.stateTable,
       job,
-      { status: 'RUNNING', startedAt: iso(deps.now) },
+      { status: 'RUNNING', startedAt: iso(deps.now), progress: 0 },
       deps.now,
     );
   } catch (error) {
     if (error instanceof ConditionFailedError) return;
     throw error;
   }
+  try {
+    await runUpload(running, state, deps);
+  } catch (error) {
+    // Past the claim the job cannot be re-run safely (see above): end it now with a safe message.
+    await updateJob(
+      deps.stateTable,
+      running,
+      {
+        status: isElementError(error) ? 'ERROR' : 'ABORTED',
+        error: safeMessage(error),
+        completedAt: iso(deps.now),
+      },
+      deps.now,
+      { conditional: false },
+    );
+  }
+}
+
+async function runUpload(
+  running: BulkJob,
+  state: NonNullable<BulkJob['upload']>,
+  deps: ProcessBulkDeps,
+): Promise<void> {
+  const job = running;
   const blob = await deps.blobStore.get(state.blobKey);
   if (blob === undefined) {
     await updateJob(
@@ -202,37 +334,66 @@ async function upload(job: BulkJob, deps: ProcessBulkDeps): Promise<void> {
     );
     return;
   }
+  const size = blob.contentLength;
+  let bytes = 0;
   const controller = new AbortController();
   const every = deps.cancelCheckEvery ?? 100;
   let nextCheck = every;
   let checking = false;
-  const checkCancel = (handled: number) => {
+  const checkpoint = (progress: { written: number; failed: number }) => {
+    const handled = progress.written + progress.failed;
     if (handled < nextCheck || checking) return;
     nextCheck = handled + every;
     checking = true;
-    getJob(deps.stateTable, job.instanceId, job.id)
-      .then((current) => {
-        if (current?.status === 'CANCELLATION_PENDING') controller.abort();
+    // One write does three things: counts for GET status, the heartbeat (updatedAt) that tells a live
+    // upload from a dead one, and reading back the status to see a cancel request.
+    deps.stateTable
+      .update(
+        jobKey(job.instanceId, job.id),
+        {
+          recordsCount: handled,
+          recordsFailedCount: progress.failed,
+          progress: size > 0 ? Math.min(99, Math.floor((bytes / size) * 100)) : 0,
+          updatedAt: iso(deps.now),
+        },
+        { ifExists: true },
+      )
+      .then((item) => {
+        if (jobFromItem(item).status === 'CANCELLATION_PENDING') controller.abort();
       })
       .catch(() => {}) // a failed poll only delays the cancel until the next one
       .finally(() => {
         checking = false;
       });
   };
+  const counted = blob.body.pipe(
+    byteCounter((total) => {
+      bytes = total;
+    }),
+  );
+  blob.body.on('error', (error) => counted.destroy(error));
+  const parsed = parseUpload(counted, state.format);
   const report = createErrorReport(deps.blobStore, errorReportKey(job.id), 'jsonl');
+  const batchSize =
+    state.identifierField === undefined && (deps.uploadBatchSize ?? 0) > 0 ? deps.uploadBatchSize : undefined;
   let result: Awaited<ReturnType<typeof uploadRows>>;
   try {
     result = await uploadRows({
       client: await deps.clientFor(job.instanceId),
       table: job.table,
-      rows: parseUpload(blob.body, state.format),
+      rows: state.transformation === undefined ? parsed : vendorRows(parsed, state.transformation),
       ...(state.identifierField === undefined ? {} : { identifierField: state.identifierField }),
+      ...(batchSize === undefined ? {} : { batchSize }),
       signal: controller.signal,
-      onProgress: (progress) => checkCancel(progress.written + progress.failed),
+      onProgress: checkpoint,
       onError: (failure) => report.add(failure),
     });
   } catch (error) {
     await report.abort(error as Error);
+    // A file-level failure (broken CSV quoting, not a JSON array, ServiceNow gone) ends the job in
+    // ERROR (processBulkMessage), so the file has no further use; anything else is redelivered and
+    // the stale-upload path above cleans up.
+    if (isElementError(error)) await deps.blobStore.delete(state.blobKey).catch(() => undefined);
     throw error;
   }
   const { key } = await report.close();
@@ -244,9 +405,12 @@ async function upload(job: BulkJob, deps: ProcessBulkDeps): Promise<void> {
       recordsCount: result.written + result.failed,
       recordsFailedCount: result.failed,
       completedAt: iso(deps.now),
+      ...(result.cancelled ? {} : { progress: 100 }),
       upload: { ...state, errorReportKey: key },
     },
     deps.now,
     { conditional: false },
   );
+  // The file served its purpose; the error report stays for GET /bulk/{id}/errors.
+  await deps.blobStore.delete(state.blobKey).catch(() => undefined);
 }

@@ -31,6 +31,9 @@ export const createErrorReport = (
   format: ErrorReportFormat = 'jsonl',
 ): ErrorReport => {
   const stream = new PassThrough();
+  // abort() destroys the stream with the upload's error; the blob store sees it through its own
+  // reading, and without this listener the 'error' event would be unhandled and end the process.
+  stream.on('error', () => {});
   const stored = blobs.put(key, stream, {
     contentType: format === 'jsonl' ? 'application/jsonl' : 'text/csv',
   });

@@ -2,6 +2,7 @@ import { badRequest, notFound } from '../../errors';
 import type { SnRecord, TableParams } from '../../servicenow';
 import type { ResolvedResource } from '../resources';
 import { catalogFor, checkedFields, tableMetadata } from './catalog';
+import type { RecordsMapping } from './common';
 import type { RecordsContext, RecordsResponse } from './context';
 import { and } from './encoded';
 import type { DisplayValues } from './list-params';
@@ -33,6 +34,12 @@ const recordBody = (body: unknown): SnRecord => {
   return fields;
 };
 
+/** A common resource's body goes through its transformation (`toVendor`, 400 naming a bad value). */
+const vendorBody = (body: unknown, mapping: RecordsMapping | undefined): SnRecord => {
+  const fields = recordBody(body);
+  return mapping ? mapping.write(fields) : fields;
+};
+
 const WRITE_PARAMS: TableParams = { excludeReferenceLink: true };
 
 /**
@@ -60,10 +67,12 @@ export const getRecord = async (
   resource: ResolvedResource,
   rawId: string,
   options: GetOptions = {},
+  mapping?: RecordsMapping,
 ): Promise<RecordsResponse> => {
   const id = checkedId(rawId);
   const metadata = await tableMetadata(ctx, resource.table);
-  const fields = checkedFields(options.fields, await catalogFor(ctx, metadata, options.fields ?? []));
+  const requested = mapping && options.fields !== undefined ? mapping.fields(options.fields) : options.fields;
+  const fields = checkedFields(requested, await catalogFor(ctx, metadata, requested ?? []));
   const params: TableParams = {
     excludeReferenceLink: true,
     ...(fields === undefined ? {} : { fields }),
@@ -83,18 +92,30 @@ export const getRecord = async (
     if (found === undefined) throw noRecord(resource, id);
     record = found;
   }
-  return { status: 200, body: toHubRecord(record, ctx.filterNulls), headers: {} };
+  return { status: 200, body: await shaped(ctx, record, mapping, options.fields), headers: {} };
+};
+
+/** The hub row of a ServiceNow record, mapped to the common resource when there is one. */
+const shaped = async (
+  ctx: RecordsContext,
+  record: SnRecord,
+  mapping: RecordsMapping | undefined,
+  fields?: readonly string[],
+): Promise<unknown> => {
+  const row = toHubRecord(record, ctx.filterNulls);
+  return mapping ? (await mapping.read([row], fields))[0] : row;
 };
 
 export const createRecord = async (
   ctx: RecordsContext,
   resource: ResolvedResource,
   body: unknown,
+  mapping?: RecordsMapping,
 ): Promise<RecordsResponse> => {
-  const fields = recordBody(body);
+  const fields = vendorBody(body, mapping);
   await tableMetadata(ctx, resource.table);
   const created = await ctx.client.create(resource.table, fields, WRITE_PARAMS);
-  return { status: 201, body: toHubRecord(created, ctx.filterNulls), headers: {} };
+  return { status: 201, body: await shaped(ctx, created, mapping), headers: {} };
 };
 
 /** PATCH (`replace: false`) or PUT (`replace: true`; ServiceNow treats PUT as a partial update too, A.1). */
@@ -104,15 +125,16 @@ export const updateRecord = async (
   rawId: string,
   body: unknown,
   replace: boolean,
+  mapping?: RecordsMapping,
 ): Promise<RecordsResponse> => {
   const id = checkedId(rawId);
-  const fields = recordBody(body);
+  const fields = vendorBody(body, mapping);
   await tableMetadata(ctx, resource.table);
   await assertInSlice(ctx, resource, id);
   const updated = replace
     ? await ctx.client.replace(resource.table, id, fields, WRITE_PARAMS)
     : await ctx.client.update(resource.table, id, fields, WRITE_PARAMS);
-  return { status: 200, body: toHubRecord(updated, ctx.filterNulls), headers: {} };
+  return { status: 200, body: await shaped(ctx, updated, mapping), headers: {} };
 };
 
 /** DELETE answers 200 `{}` (CE's delete calls answer 200, research 9.1), ServiceNow's 204 stays internal. */

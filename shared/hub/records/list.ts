@@ -11,6 +11,7 @@ import {
 } from '../page-token';
 import type { ResolvedResource } from '../resources';
 import { catalogFor, checkedFields, fieldsOf, tableMetadata } from './catalog';
+import type { RecordsMapping } from './common';
 import type { RecordsContext, RecordsResponse } from './context';
 import { and, andEveryGroup } from './encoded';
 import type { ListParams } from './list-params';
@@ -40,13 +41,23 @@ interface Plan {
   scope: PageTokenScope;
 }
 
-const plan = async (ctx: RecordsContext, resource: ResolvedResource, params: ListParams): Promise<Plan> => {
+const plan = async (
+  ctx: RecordsContext,
+  resource: ResolvedResource,
+  params: ListParams,
+  mapping: RecordsMapping | undefined,
+): Promise<Plan> => {
   const metadata = await tableMetadata(ctx, resource.table);
   // Parse first (syntax errors are 400 without any ServiceNow call), then load the tables dot-walked
-  // names pass through, then translate with every name checked (research B.5).
-  const where = params.where === undefined ? undefined : parseWhere(params.where);
-  const terms = params.orderBy === undefined ? [] : parseOrderBy(params.orderBy);
-  const names = [...fieldsOf(where), ...terms.map((t) => t.field), ...(params.fields ?? [])];
+  // names pass through, then translate with every name checked (research B.5). A common resource's
+  // names are mapped to ServiceNow's first (shared/transformations/ceql.ts).
+  const parsedWhere = params.where === undefined ? undefined : parseWhere(params.where);
+  const where = parsedWhere !== undefined && mapping ? mapping.where(parsedWhere) : parsedWhere;
+  const parsedTerms = params.orderBy === undefined ? [] : parseOrderBy(params.orderBy);
+  const terms = mapping ? mapping.orderBy(parsedTerms) : parsedTerms;
+  const requestedFields =
+    mapping && params.fields !== undefined ? mapping.fields(params.fields) : params.fields;
+  const names = [...fieldsOf(where), ...terms.map((t) => t.field), ...(requestedFields ?? [])];
   const catalog = await catalogFor(ctx, metadata, names);
   const whereQuery = toEncodedQuery(where, { fields: catalog });
   const ordered = orderTermsToEncoded(terms, catalog);
@@ -63,7 +74,7 @@ const plan = async (ctx: RecordsContext, resource: ResolvedResource, params: Lis
   const mode =
     terms.length === 0 || (terms.length === 1 && bySysId(first)) ? 'id' : timed ? 'time' : 'offset';
   const filter = andEveryGroup(whereQuery, resource.filter);
-  let fields = checkedFields(params.fields, catalog);
+  let fields = checkedFields(requestedFields, catalog);
   let timeField: Plan['timeField'];
   if (mode === 'time' && first !== undefined) {
     const requested = fields === undefined || fields.includes(first.field);
@@ -180,8 +191,9 @@ export const listRecords = async (
   ctx: RecordsContext,
   resource: ResolvedResource,
   params: ListParams,
+  mapping?: RecordsMapping,
 ): Promise<RecordsResponse> => {
-  const p = await plan(ctx, resource, params);
+  const p = await plan(ctx, resource, params, mapping);
   const cursor =
     params.nextPage === undefined
       ? firstCursor(p, params)
@@ -206,5 +218,7 @@ export const listRecords = async (
   }
   const hidden = p.timeField !== undefined && !p.timeField.requested ? p.timeField.name : undefined;
   if (hidden !== undefined) for (const record of page.records) record[hidden] = undefined;
-  return { status: 200, body: toHubRecords(page.records, ctx.filterNulls), headers };
+  const rows = toHubRecords(page.records, ctx.filterNulls);
+  const body = mapping ? await mapping.read(rows, params.fields) : rows;
+  return { status: 200, body, headers };
 };

@@ -188,5 +188,37 @@ export function describeBlobStoreContract(name: string, factory: () => Promise<B
       expect(response.status).toBe(200);
       expect(await response.text()).toBe('shared content');
     });
+
+    it('either presigns an upload URL that lands the object with its content type and metadata, or says it cannot', async () => {
+      const url = await store.presignPutUrl('incoming/upload-1/rows.csv', 120, {
+        contentType: 'text/csv',
+        metadata: { job: 'job-1' },
+      });
+      if (url === undefined) return; // documented for the local adapter (files go through the API)
+      expect(url).toContain('X-Amz-Expires=120');
+      // fauxqs accepts any signature and ignores checksum parameters, so what real S3 would refuse is
+      // asserted on the URL itself: content type and metadata are signed headers (an uploader cannot swap
+      // them), and no checksum of the empty presign-time body is baked in (S3 would reject the real file).
+      const query = new URL(url).searchParams;
+      expect(query.get('X-Amz-SignedHeaders')?.split(';').sort()).toEqual([
+        'content-type',
+        'host',
+        'x-amz-meta-job',
+      ]);
+      expect([...query.keys()].filter((name) => /checksum/i.test(name))).toEqual([]);
+      const body = 'number,short_description\nINC1,"one, with comma"\n';
+      const response = await fetch(url, {
+        method: 'PUT',
+        headers: { 'content-type': 'text/csv', 'x-amz-meta-job': 'job-1' },
+        body,
+      });
+      expect(response.status).toBe(200);
+      expect(await store.head('incoming/upload-1/rows.csv')).toMatchObject({
+        size: Buffer.byteLength(body),
+        contentType: 'text/csv',
+        metadata: { job: 'job-1' },
+      });
+      expect((await readAll((await store.get('incoming/upload-1/rows.csv'))!.body)).toString()).toBe(body);
+    });
   });
 }

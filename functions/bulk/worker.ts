@@ -1,0 +1,302 @@
+/**
+ * The bulk worker Lambda (SQS event source with ReportBatchItemFailures; batch size 1 recommended: a
+ * download chunk runs for up to ELEMENT_BULK_CHUNK_DEADLINE_MS). Local mode subscribes
+ * `createBulkWorkerHandler(deps)` to its persisted queue, so both run the same code.
+ *
+ * Message bodies:
+ * - BulkMessage `{jobId, instanceId, kind: 'download-chunk'|'upload'|'notify', part?}` (the API and the
+ *   worker itself queue these);
+ * - S3 event notifications `{Records: [{eventName: 'ObjectCreated:Put', s3: {object: {key:
+ *   'incoming/<instanceId>/<jobId>'}}}]}` from the bulk bucket: a presigned upload landed, start it
+ *   (`s3:TestEvent` is ignored).
+ *
+ * Environment: ELEMENT_BULK_MAX_RECEIVE_COUNT (the queue's redrive maxReceiveCount: on that receive a
+ * failing message ends its job in ERROR instead of going to the DLQ with the job still RUNNING),
+ * ELEMENT_BULK_CHUNK_DEADLINE_MS (default 600000; keep it well under the Lambda timeout),
+ * ELEMENT_BULK_PAGES_PER_CHUNK (optional), ELEMENT_BULK_UPLOAD_BATCH_SIZE (Batch API rows per request for
+ * plain inserts, default 50; 0 = one Table API POST per row), plus the common ones (ELEMENT_BULK_BUCKET,
+ * ELEMENT_BULK_QUEUE_URL, ELEMENT_STATE_TABLE, ELEMENT_SECRET_PREFIX...). In AWS a failed message's
+ * visibility is shortened to an exponential backoff (sqs:ChangeMessageVisibility).
+ */
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { deliverJobCallback } from '../../shared/bulk/callback';
+import {
+  type BulkMessage,
+  failBulkJob,
+  getJob,
+  jobKey,
+  type ProcessBulkDeps,
+  processBulkMessage,
+  TERMINAL_STATUSES,
+} from '../../shared/bulk/jobs';
+import { ElementError } from '../../shared/errors';
+import { EVENT_KEYS, retryDelaySeconds } from '../../shared/events';
+import { createInstanceStore, serviceNowClientFor } from '../../shared/instances';
+import { createLogger } from '../../shared/logging';
+import { sharedOutboundAgent } from '../../shared/net';
+import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
+import { type Dependencies, getDependencies } from '../runtime/dependencies';
+import { positiveIntEnv } from './context';
+
+/** Facts only (ids, statuses); never URLs, bodies or keys. */
+export interface BulkWorkerLogger {
+  info(message: string, fields: Record<string, string | number | boolean>): void;
+  warn(message: string, fields: Record<string, string | number | boolean>): void;
+}
+
+export interface BulkWorkerOptions {
+  maxReceiveCount?: number;
+  chunkDeadlineMs?: number;
+  pagesPerChunk?: number;
+  uploadBatchSize?: number;
+  staleUploadMs?: number;
+  cancelCheckEvery?: number;
+  /** Callback attempts within one invocation (default 3) and the wait between them (tests: no-op). */
+  callbackAttempts?: number;
+  callbackSleep?: (ms: number) => Promise<void>;
+  logger?: BulkWorkerLogger;
+  /**
+   * Backoff for a failed message: make it visible again after `delaySeconds` (SQS
+   * ChangeMessageVisibility) instead of after the queue's long visibility timeout (6x the worker's
+   * timeout). Errors are ignored: the message then comes back after the default timeout.
+   */
+  retryLater?: (record: QueueRecord, delaySeconds: number) => Promise<void>;
+}
+
+/** 30 s, 60 s, 120 s... up to 15 minutes, with jitter: a few receives ride out a short outage. */
+export const BULK_RETRY_DELAY = { baseSeconds: 30, maxSeconds: 900 };
+
+/** `arn:aws:sqs:<region>:<account>:<name>` -> the queue URL. */
+export const queueUrlFromArn = (arn: string): string | undefined => {
+  const match = /^arn:aws[a-z-]*:sqs:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):([A-Za-z0-9_.-]+)$/.exec(arn);
+  if (!match) return undefined;
+  const [, region, account, name] = match;
+  const domain = region?.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `https://sqs.${region}.${domain}/${account}/${name}`;
+};
+
+/** Backoff through SQS ChangeMessageVisibility (the SDK is loaded on the first failure only). */
+const sqsRetryLater = (queueUrl: string | undefined) => {
+  let client: Promise<(url: string, handle: string, seconds: number) => Promise<void>> | undefined;
+  return async (record: QueueRecord, delaySeconds: number): Promise<void> => {
+    const url = queueUrl ?? queueUrlFromArn(record.eventSourceARN);
+    if (url === undefined) return;
+    client ??= import('@aws-sdk/client-sqs').then(({ SQSClient, ChangeMessageVisibilityCommand }) => {
+      const sqs = new SQSClient({});
+      return async (QueueUrl: string, ReceiptHandle: string, VisibilityTimeout: number) => {
+        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout }));
+      };
+    });
+    await (await client)(url, record.receiptHandle, delaySeconds);
+  };
+};
+
+export const DEFAULT_CHUNK_DEADLINE_MS = 600_000;
+export const DEFAULT_UPLOAD_BATCH_SIZE = 50;
+
+export const bulkWorkerOptionsFromEnv = (env: Record<string, string | undefined>): BulkWorkerOptions => {
+  const maxReceiveCount = positiveIntEnv(env.ELEMENT_BULK_MAX_RECEIVE_COUNT);
+  const chunkDeadlineMs = positiveIntEnv(env.ELEMENT_BULK_CHUNK_DEADLINE_MS);
+  const pagesPerChunk = positiveIntEnv(env.ELEMENT_BULK_PAGES_PER_CHUNK);
+  const batch = env.ELEMENT_BULK_UPLOAD_BATCH_SIZE;
+  const uploadBatchSize = batch === '0' ? 0 : positiveIntEnv(batch);
+  return {
+    ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }),
+    ...(chunkDeadlineMs === undefined ? {} : { chunkDeadlineMs }),
+    ...(pagesPerChunk === undefined ? {} : { pagesPerChunk }),
+    ...(uploadBatchSize === undefined ? {} : { uploadBatchSize }),
+  };
+};
+
+const INCOMING_KEY = /^incoming\/(\d{1,15})\/([A-Za-z0-9_-]{1,128})$/;
+
+/** The jobs a message asks to run; empty for a message to drop (unreadable, test event, foreign key). */
+export const messagesOf = (body: string): BulkMessage[] => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return [];
+  }
+  if (typeof parsed !== 'object' || parsed === null) return [];
+  const value = parsed as Record<string, unknown>;
+  if (Array.isArray(value.Records)) {
+    const messages: BulkMessage[] = [];
+    for (const record of value.Records as { eventName?: unknown; s3?: { object?: { key?: unknown } } }[]) {
+      if (typeof record?.eventName !== 'string' || !record.eventName.startsWith('ObjectCreated:')) continue;
+      const rawKey = record.s3?.object?.key;
+      if (typeof rawKey !== 'string') continue;
+      // S3 notifications URL-encode keys, spaces as '+'.
+      let key: string;
+      try {
+        key = decodeURIComponent(rawKey.replaceAll('+', ' '));
+      } catch {
+        continue;
+      }
+      const match = INCOMING_KEY.exec(key);
+      if (match?.[1] !== undefined && match[2] !== undefined) {
+        messages.push({ instanceId: match[1], jobId: match[2], kind: 'upload' });
+      }
+    }
+    return messages;
+  }
+  const { jobId, instanceId, kind, part } = value;
+  if (typeof jobId !== 'string' || typeof instanceId !== 'string') return [];
+  if (kind !== 'download-chunk' && kind !== 'assemble' && kind !== 'upload' && kind !== 'notify') return [];
+  if (part !== undefined && (typeof part !== 'number' || !Number.isSafeInteger(part) || part < 0)) return [];
+  return [{ jobId, instanceId, kind, ...(part === undefined ? {} : { part }) }];
+};
+
+export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerOptions = {}) => {
+  const logger = options.logger ?? createLogger({ serviceName: 'snow-element-bulk-worker' });
+  const store = createInstanceStore(deps);
+  const now = () => deps.now().getTime();
+  const { blobStore, bulkQueue } = deps;
+  if (blobStore === undefined || bulkQueue === undefined) {
+    throw new Error(
+      'The bulk worker needs a blob store and a bulk queue (ELEMENT_BULK_BUCKET, ELEMENT_BULK_QUEUE_URL)',
+    );
+  }
+  const processDeps: ProcessBulkDeps = {
+    stateTable: deps.stateTable,
+    blobStore,
+    queue: bulkQueue,
+    now,
+    deadlineMs: options.chunkDeadlineMs ?? DEFAULT_CHUNK_DEADLINE_MS,
+    ...(options.pagesPerChunk === undefined ? {} : { maxPagesPerChunk: options.pagesPerChunk }),
+    uploadBatchSize: options.uploadBatchSize ?? DEFAULT_UPLOAD_BATCH_SIZE,
+    ...(options.staleUploadMs === undefined ? {} : { staleUploadMs: options.staleUploadMs }),
+    ...(options.cancelCheckEvery === undefined ? {} : { cancelCheckEvery: options.cancelCheckEvery }),
+    clientFor: async (instanceId) => {
+      const instance = await store.get(Number(instanceId));
+      // ElementErrors end the job in ERROR with this (safe) message instead of retrying.
+      if (instance === undefined) throw new ElementError(404, 'The instance of this bulk job was deleted');
+      if (instance.disabled) throw new ElementError(403, `The instance ${instance.id} is disabled`);
+      return serviceNowClientFor(instance, deps);
+    },
+  };
+  const http = sharedOutboundAgent(deps.allowedHosts);
+
+  /** The signature key lives in the instance secret (shared/instances/README.md), read per delivery. */
+  const signingKey = async (instanceId: string): Promise<string | undefined> => {
+    const instance = await store.get(Number(instanceId));
+    if (instance === undefined) return undefined;
+    const secret = await store.loadSecret(instance);
+    const key =
+      secret?.configuration?.[EVENT_KEYS.signatureKey] ?? instance.configuration[EVENT_KEYS.signatureKey];
+    return key === undefined || key === '' ? undefined : key;
+  };
+
+  /** A terminal job with a callback URL and no recorded attempt gets its callback now (once). */
+  const notify = async (message: BulkMessage): Promise<void> => {
+    const job = await getJob(deps.stateTable, message.instanceId, message.jobId);
+    if (job === undefined || !TERMINAL_STATUSES.has(job.status) || job.notificationUrl === undefined) return;
+    if (job.callback !== undefined) return;
+    const outcome = await deliverJobCallback(job, {
+      http,
+      allowedHosts: deps.allowedHosts,
+      signingKey,
+      ...(options.callbackAttempts === undefined ? {} : { attempts: options.callbackAttempts }),
+      ...(options.callbackSleep === undefined ? {} : { sleep: options.callbackSleep }),
+    });
+    const fields = {
+      jobId: job.id,
+      instanceId: job.instanceId,
+      status: job.status,
+      attempts: outcome.attempts,
+    };
+    if (outcome.delivered) logger.info('Bulk job callback delivered', fields);
+    else logger.warn('Bulk job callback failed', { ...fields, reason: outcome.reason ?? 'unknown' });
+    await deps.stateTable.update(
+      jobKey(job.instanceId, job.id),
+      {
+        callback: {
+          status: outcome.delivered ? 'DELIVERED' : 'FAILED',
+          attempts: outcome.attempts,
+          at: deps.now().toISOString(),
+          ...(outcome.statusCode === undefined ? {} : { statusCode: outcome.statusCode }),
+        },
+      },
+      { ifExists: true },
+    );
+  };
+
+  const handleRecord = async (record: QueueRecord): Promise<boolean> => {
+    const messages = messagesOf(record.body);
+    if (messages.length === 0) {
+      logger.warn('Dropped an unreadable or unrelated bulk message', { messageId: record.messageId });
+      return true;
+    }
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+    const last = options.maxReceiveCount !== undefined && receiveCount >= options.maxReceiveCount;
+    let ok = true;
+    for (const message of messages) {
+      try {
+        await processBulkMessage(message, processDeps);
+      } catch (error) {
+        if (!last) {
+          logger.warn('Bulk message failed; it will be retried', {
+            jobId: message.jobId,
+            instanceId: message.instanceId,
+            receiveCount,
+          });
+          ok = false;
+          continue;
+        }
+        // The queue gives up after this receive: end the job rather than leave it RUNNING forever.
+        logger.warn('Bulk message failed on its last attempt; the job ends in ERROR', {
+          jobId: message.jobId,
+          instanceId: message.instanceId,
+          receiveCount,
+        });
+        await failBulkJob(processDeps, message, error);
+      }
+      try {
+        await notify(message);
+      } catch {
+        // The job's result stands; a lost notification is logged by deliverJobCallback's caller only.
+        logger.warn('Bulk job callback could not be recorded', { jobId: message.jobId });
+      }
+    }
+    return ok;
+  };
+
+  return async (event: QueueEvent): Promise<BatchResponse> => {
+    const batchItemFailures: { itemIdentifier: string }[] = [];
+    // One at a time: a download chunk is a long, memory-bounded stream; parallel chunks would compete.
+    for (const record of event.Records) {
+      let ok: boolean;
+      try {
+        ok = await handleRecord(record);
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+        const delay = retryDelaySeconds(
+          Number(record.attributes.ApproximateReceiveCount) || 1,
+          BULK_RETRY_DELAY,
+        );
+        await options.retryLater?.(record, delay).catch(() => undefined);
+      }
+    }
+    return { batchItemFailures };
+  };
+};
+
+let handlerPromise: Promise<(event: QueueEvent) => Promise<BatchResponse>> | undefined;
+
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  handlerPromise ??= getDependencies().then(
+    (deps) =>
+      createBulkWorkerHandler(deps, {
+        ...bulkWorkerOptionsFromEnv(process.env),
+        ...(deps.mode === 'aws' ? { retryLater: sqsRetryLater(process.env.ELEMENT_BULK_QUEUE_URL) } : {}),
+      }),
+    (error: unknown) => {
+      handlerPromise = undefined;
+      throw error;
+    },
+  );
+  return (await handlerPromise)(event as unknown as QueueEvent);
+};

@@ -1,0 +1,125 @@
+import { badRequest } from '../../errors';
+import {
+  type FieldCatalog,
+  formatServiceNowDateTime,
+  orderTermsToEncoded,
+  parseIsoInstant,
+  parseOrderBy,
+  parseWhere,
+  toEncodedQuery,
+} from '../../hub/ceql';
+import { andEveryGroup, catalogFor, fieldsOf, type RecordsContext, tableMetadata } from '../../hub/records';
+import type { ServiceNowClient } from '../../servicenow';
+import { mapCeqlToVendor, mapOrderByToVendor } from '../../transformations';
+import type { DownloadFormat, DownloadJob } from '../download';
+import type { BulkObject } from './resolve-object';
+
+/** A download as the API asked for it (bulk/query and bulk/download both end up here). */
+export interface DownloadRequest {
+  format: DownloadFormat;
+  where?: string;
+  orderBy?: string;
+  selectFields?: string[];
+  /** ISO instants: `filterDateField >= from` and `< to`. */
+  from?: string;
+  to?: string;
+  /** Default: the instance's `bulk.query.field_name` (sys_updated_on). */
+  filterDateField?: string;
+  limit?: number;
+  pageSize?: number;
+}
+
+export const MAX_DOWNLOAD_PAGE_SIZE = 10_000;
+
+const instant = (text: string, name: string): string => {
+  const parsed = parseIsoInstant(text.trim());
+  if (parsed === undefined)
+    throw badRequest(
+      `${name} must be an ISO 8601 date or date-time, got ${JSON.stringify(text.slice(0, 50))}`,
+    );
+  return formatServiceNowDateTime(parsed.seconds);
+};
+
+const checkField = (catalog: FieldCatalog, field: string, what: string) => {
+  if (!/^[a-z0-9_]+(?:\.[a-z0-9_]+)*$/.test(field) || !catalog.has(field)) {
+    throw badRequest(`Unknown field '${field.slice(0, 100)}' in ${what} on ${catalog.table}`);
+  }
+};
+
+/**
+ * Validates a download against the table's metadata and turns it into the persisted job: CEQL ->
+ * encoded query with every field checked (an unknown field is a 400, never a silently wider result,
+ * research B.5), the resource slice ANDed into every `^NQ` group, the date window, the order.
+ * With a transformation, `where`/`order by` name common fields (mapped to vendor fields first) and
+ * `selectFields` picks common fields of the mapped rows.
+ */
+export async function planDownload(
+  client: ServiceNowClient,
+  instanceId: number,
+  object: BulkObject,
+  request: DownloadRequest,
+): Promise<Omit<DownloadJob, 'id'>> {
+  // Only client and instanceId are read by the catalog helpers; the rest of the hub's context is unused.
+  const ctx: RecordsContext = {
+    client,
+    instanceId,
+    filterNulls: false,
+    pageTokenKey: () => {
+      throw new Error('not used by bulk');
+    },
+  };
+  const metadata = await tableMetadata(ctx, object.table);
+  const t = object.transformation;
+  let where = request.where?.trim() ? parseWhere(request.where) : undefined;
+  let terms = request.orderBy?.trim() ? parseOrderBy(request.orderBy) : [];
+  if (t !== undefined) {
+    if (where !== undefined) where = mapCeqlToVendor(where, t);
+    terms = mapOrderByToVendor(terms, t);
+  }
+  const dateField = request.filterDateField ?? 'sys_updated_on';
+  const dated = request.from !== undefined || request.to !== undefined;
+  const selectFields = request.selectFields?.length ? [...new Set(request.selectFields)] : undefined;
+  const names = [
+    ...fieldsOf(where),
+    ...terms.map((term) => term.field),
+    ...(t === undefined ? (selectFields ?? []) : []),
+    ...(dated ? [dateField] : []),
+  ];
+  const catalog = await catalogFor(ctx, metadata, names);
+  const filter = toEncodedQuery(where, { fields: catalog });
+  if (t === undefined) for (const field of selectFields ?? []) checkField(catalog, field, 'selectFields');
+  let window = '';
+  if (dated) {
+    checkField(catalog, dateField, 'filterDateField');
+    window = [
+      request.from === undefined ? '' : `${dateField}>=${instant(request.from, 'from')}`,
+      request.to === undefined ? '' : `${dateField}<${instant(request.to, 'to')}`,
+    ]
+      .filter((part) => part !== '')
+      .join('^');
+  }
+  // A trailing `sys_id` term is the engine's own tie-breaker; `order by sys_id` alone is the keyset order.
+  while (terms.at(-1)?.field === 'sys_id' && terms.at(-1)?.descending === false) terms = terms.slice(0, -1);
+  const orderBy = terms.length === 0 ? undefined : orderTermsToEncoded(terms, catalog);
+  const limit = request.limit;
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1))
+    throw badRequest('limit must be a positive integer');
+  const pageSize = request.pageSize;
+  if (
+    pageSize !== undefined &&
+    (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > MAX_DOWNLOAD_PAGE_SIZE)
+  ) {
+    throw badRequest(`pageSize must be an integer from 1 to ${MAX_DOWNLOAD_PAGE_SIZE}`);
+  }
+  return {
+    table: object.table,
+    encodedQuery: andEveryGroup(andEveryGroup(filter, window), object.filter),
+    ...(selectFields === undefined ? {} : { fields: selectFields }),
+    // A transformation reads whole vendor rows: its computed fields may read any of them.
+    ...(t === undefined ? {} : { readFields: [], transformation: t }),
+    format: request.format,
+    ...(pageSize === undefined ? {} : { pageSize }),
+    ...(orderBy === undefined ? {} : { orderBy }),
+    ...(limit === undefined ? {} : { limit }),
+  };
+}

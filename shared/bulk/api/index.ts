@@ -1,0 +1,25 @@
+/** The bulk API's request side: q parsing, request bodies, download planning, job views. */
+export { type BulkQuery, parseBulkQuery } from './bulk-query';
+export { type DownloadRequest, MAX_DOWNLOAD_PAGE_SIZE, planDownload } from './download-plan';
+export { jobView, progressOf } from './job-view';
+export { parseJobsWhere, signJobsToken, verifyJobsToken } from './jobs-query';
+export {
+  assertLooksLike,
+  type BulkUploadForm,
+  detectUploadFormat,
+  parseBulkUploadForm,
+  tooLargeUpload,
+} from './multipart';
+export {
+  callbackPayloadOf,
+  type DownloadBody,
+  downloadBodySchema,
+  MAX_CALLBACK_PAYLOAD_BYTES,
+  parseDownloadBody,
+  parseMetaData,
+  parsePresignedUploadBody,
+  presignedUploadBodySchema,
+  type UploadOptions,
+  uploadOptionsOf,
+} from './requests';
+export { type BulkObject, resolveBulkObject } from './resolve-object';

@@ -1,0 +1,51 @@
+import type { BulkJob } from '../jobs';
+
+const FILE_FORMAT = { csv: 'CSV', json: 'JSON', jsonl: 'JSONL' } as const;
+
+/** 0-100: stored by the upload worker, derived from the filter's count for downloads. */
+export const progressOf = (job: BulkJob): number => {
+  if (job.status === 'COMPLETED') return 100;
+  if (job.progress !== undefined) return job.progress;
+  const total = job.download?.total;
+  if (total === undefined || total === 0) return 0;
+  return Math.min(99, Math.floor((job.recordsCount / total) * 100));
+};
+
+/**
+ * The job as the API shows it (`GET /bulk/{id}/status`, `GET /bulk/jobs`): CE v2 names (status,
+ * recordsCount, recordsFailedCount) plus the v3 / job-list spellings (jobStatus, jobDirection,
+ * recordCount, errorCount, object_name...) so clients of either keep working. Never the file keys,
+ * the callback URL or the transformation.
+ */
+export const jobView = (job: BulkJob) => {
+  const format = job.download?.job.format ?? job.upload?.format;
+  const direction = job.direction === 'download' ? 'DOWNLOAD' : 'UPLOAD';
+  return {
+    id: job.id,
+    instanceId: Number(job.instanceId),
+    objectName: job.objectName,
+    direction,
+    status: job.status,
+    recordsCount: job.recordsCount,
+    recordsFailedCount: job.recordsFailedCount,
+    progress: progressOf(job),
+    ...(format === undefined ? {} : { fileFormat: FILE_FORMAT[format] }),
+    createdDate: job.createdAt,
+    updatedDate: job.updatedAt,
+    ...(job.startedAt === undefined ? {} : { startedDate: job.startedAt }),
+    ...(job.completedAt === undefined ? {} : { completedDate: job.completedAt }),
+    ...(job.error === undefined ? {} : { statusMessage: job.error }),
+    ...(job.upload?.awaitingFileUntil !== undefined && job.status === 'CREATED'
+      ? { statusMessage: `Waiting for the file (upload URL valid until ${job.upload.awaitingFileUntil})` }
+      : {}),
+    ...(job.callback === undefined ? {} : { notificationStatus: job.callback.status }),
+    // CE v3 and job-list spellings.
+    jobStatus: job.status,
+    jobDirection: direction,
+    recordCount: job.recordsCount,
+    errorCount: job.recordsFailedCount,
+    object_name: job.objectName,
+    job_status: job.status,
+    job_direction: direction,
+  };
+};

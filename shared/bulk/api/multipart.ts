@@ -1,0 +1,135 @@
+import busboy from 'busboy';
+import { badRequest, ElementError } from '../../errors';
+import { type UploadFormat, uploadFormat } from '../upload';
+
+export interface BulkUploadForm {
+  file: { fileName: string; contentType: string; bytes: Buffer };
+  /** Text fields (`metaData`). */
+  fields: Record<string, string>;
+}
+
+export const tooLargeUpload = (maxBytes: number, presigned: boolean) =>
+  new ElementError(
+    413,
+    `Bulk upload file exceeds the ${maxBytes} byte limit of a multipart upload` +
+      (presigned ? '; upload larger files with POST /bulk/{objectName}/uploads (presigned URL)' : ''),
+  );
+
+/**
+ * The `file` part and the text fields of a `multipart/form-data` bulk upload (busboy, as the hub's
+ * attachment upload). 400 for a malformed body or no `file` part, 413 past `maxBytes`.
+ */
+export const parseBulkUploadForm = (
+  body: Buffer,
+  contentType: string,
+  maxBytes: number,
+  presigned: boolean,
+): Promise<BulkUploadForm> =>
+  new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        defParamCharset: 'utf8',
+        limits: { fileSize: maxBytes + 1, files: 2, fields: 20, parts: 30, fieldSize: 64 * 1024 },
+      });
+    } catch {
+      reject(badRequest('Body must be multipart/form-data with a boundary'));
+      return;
+    }
+    let file: BulkUploadForm['file'] | undefined;
+    const fields: Record<string, string> = {};
+    let tooLarge = false;
+    parser.on('field', (name, value) => {
+      fields[name] = value;
+    });
+    parser.on('file', (name, stream, info) => {
+      if (name !== 'file' || file !== undefined) {
+        stream.resume();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) tooLarge = true;
+        else chunks.push(chunk);
+      });
+      stream.on('limit', () => {
+        tooLarge = true;
+      });
+      stream.on('end', () => {
+        if (tooLarge) return;
+        file = {
+          fileName: info.filename || 'file',
+          contentType: info.mimeType || 'application/octet-stream',
+          bytes: Buffer.concat(chunks),
+        };
+      });
+    });
+    parser.on('error', () => reject(badRequest('Malformed multipart/form-data body')));
+    parser.on('close', () => {
+      if (tooLarge) reject(tooLargeUpload(maxBytes, presigned));
+      else if (file === undefined) reject(badRequest('multipart/form-data body has no "file" part'));
+      else resolve({ file, fields });
+    });
+    parser.end(body);
+  });
+
+const EXTENSIONS: Record<string, UploadFormat> = {
+  csv: 'csv',
+  json: 'json',
+  jsonl: 'jsonl',
+  ndjson: 'jsonl',
+};
+const GENERIC_TYPES = new Set(['application/octet-stream', 'text/plain', '']);
+
+/**
+ * The file's format: metaData `format` first, else the part's Content-Type, else the file name's
+ * extension. Anything else is a 415 naming the supported formats.
+ */
+export function detectUploadFormat(
+  declared: UploadFormat | undefined,
+  file: { fileName: string; contentType: string },
+): UploadFormat {
+  if (declared !== undefined) return declared;
+  const mediaType = file.contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!GENERIC_TYPES.has(mediaType)) return uploadFormat(mediaType);
+  const extension = /\.([A-Za-z0-9]+)$/.exec(file.fileName)?.[1]?.toLowerCase() ?? '';
+  const format = Object.hasOwn(EXTENSIONS, extension) ? EXTENSIONS[extension] : undefined;
+  if (format === undefined) return uploadFormat(mediaType || undefined);
+  return format;
+}
+
+/**
+ * Cheap checks before anything is stored, so a file of the wrong kind is refused now (415/400) rather
+ * than becoming a job that fails: text only (no NUL byte, valid UTF-8 in the first 64 KB), a JSON
+ * array starts with `[`, JSON lines with `{`, a CSV has a header line.
+ */
+export function assertLooksLike(bytes: Buffer, format: UploadFormat): void {
+  if (bytes.length === 0) throw badRequest('The uploaded file is empty');
+  const head = bytes.subarray(0, 64 * 1024);
+  if (head.includes(0))
+    throw new ElementError(415, `The uploaded file is binary, not ${format.toUpperCase()} text`);
+  let text: string;
+  try {
+    // A multi-byte character cut at the 64 KB boundary is fine: stream mode keeps the tail pending.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+  } catch {
+    throw new ElementError(415, 'The uploaded file is not UTF-8 text');
+  }
+  const start = text.replace(/^\ufeff/, '').trimStart();
+  if (start === '') throw badRequest('The uploaded file is empty');
+  if (format === 'json' && !start.startsWith('[')) {
+    throw new ElementError(
+      415,
+      'A JSON upload must be an array of objects ([{...}, ...]); use jsonl for one object per line',
+    );
+  }
+  if (format === 'jsonl' && !start.startsWith('{')) {
+    throw new ElementError(415, 'A JSON lines upload must have one JSON object per line');
+  }
+  if (format === 'csv' && (start.startsWith('{') || start.startsWith('['))) {
+    throw new ElementError(415, 'The file looks like JSON, not CSV; set metaData.format to json or jsonl');
+  }
+}

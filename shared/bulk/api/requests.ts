@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { badRequest } from '../../errors';
+import { type DownloadFormat, parseDownloadFormat } from '../download';
+import { type UploadFormat, uploadFormat } from '../upload';
+import { MAX_DOWNLOAD_PAGE_SIZE } from './download-plan';
+
+/** CE's JSON `metaData` values may carry `callback-payload`; kept small, it is stored on the job. */
+export const MAX_CALLBACK_PAYLOAD_BYTES = 4096;
+
+const isoText = z.string().trim().min(1).max(64);
+
+/**
+ * `POST /bulk/download`, CE bulk v3's `bulkDownloadRequest` (research 6). Fields CE lists that have no
+ * meaning here (`apiLimit`, `query`, `docsHubDetails`, `filterNulls`) are accepted and ignored, other
+ * unknown fields are refused so a typo does not silently widen a download.
+ */
+export const downloadBodySchema = z
+  .object({
+    objectName: z.string().trim().min(1).max(128),
+    format: z.string().trim().min(1).max(64),
+    where: z.string().max(8192).optional(),
+    orderBy: z.string().max(1024).optional(),
+    selectFields: z
+      .union([z.array(z.string().trim().min(1).max(200)).max(500), z.string().max(8192)])
+      .optional(),
+    from: isoText.optional(),
+    to: isoText.optional(),
+    filterDateField: z.string().trim().min(1).max(200).optional(),
+    limit: z.number().int().positive().optional(),
+    pageSize: z.number().int().min(1).max(MAX_DOWNLOAD_PAGE_SIZE).optional(),
+    notificationUrl: z.string().trim().min(1).max(2048).optional(),
+    continueFromJobId: z.string().trim().min(1).max(128).optional(),
+    metaData: z.record(z.string(), z.unknown()).optional(),
+    apiLimit: z.unknown().optional(),
+    query: z.unknown().optional(),
+    docsHubDetails: z.unknown().optional(),
+    filterNulls: z.unknown().optional(),
+  })
+  .strict();
+
+export type DownloadBody = z.infer<typeof downloadBodySchema>;
+
+const describeIssue = (issue: z.core.$ZodIssue): string => {
+  const path = issue.path.length === 0 ? 'body' : issue.path.join('.');
+  if (issue.code === 'unrecognized_keys')
+    return `unknown field(s) ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}`;
+  return `${path}: ${issue.message}`;
+};
+
+export function parseDownloadBody(
+  body: unknown,
+): DownloadBody & { downloadFormat: DownloadFormat; fields?: string[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('Send a JSON object: {"objectName": "incidents", "format": "text/csv", ...}');
+  }
+  const parsed = downloadBodySchema.safeParse(body);
+  if (!parsed.success) {
+    throw badRequest(
+      `Invalid bulk download request: ${parsed.error.issues.slice(0, 5).map(describeIssue).join('; ')}`,
+    );
+  }
+  const value = parsed.data;
+  const fields =
+    value.selectFields === undefined
+      ? undefined
+      : (typeof value.selectFields === 'string' ? value.selectFields.split(',') : value.selectFields)
+          .map((field) => field.trim())
+          .filter((field) => field !== '' && field !== '*');
+  return {
+    ...value,
+    downloadFormat: parseDownloadFormat(value.format),
+    ...(fields === undefined || fields.length === 0 ? {} : { fields }),
+  };
+}
+
+/** CE `metaData` (form field or JSON): a JSON object, possibly sent as text. */
+export function parseMetaData(raw: unknown): Record<string, unknown> {
+  if (raw === undefined || raw === null || raw === '') return {};
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw badRequest('metaData must be a JSON object');
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw badRequest('metaData must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+/** `callback-payload` from metaData, size-checked; undefined when absent. */
+export function callbackPayloadOf(metaData: Record<string, unknown>): unknown {
+  const payload = metaData['callback-payload'] ?? metaData.callbackPayload;
+  if (payload === undefined) return undefined;
+  if (Buffer.byteLength(JSON.stringify(payload)) > MAX_CALLBACK_PAYLOAD_BYTES) {
+    throw badRequest(`metaData callback-payload is larger than ${MAX_CALLBACK_PAYLOAD_BYTES} bytes`);
+  }
+  return payload;
+}
+
+export interface UploadOptions {
+  format?: UploadFormat;
+  identifierField?: string;
+}
+
+/** Upload `metaData`: `format` (csv/json/jsonl or a media type), `identifierFieldName` for upsert. */
+export function uploadOptionsOf(metaData: Record<string, unknown>): UploadOptions {
+  const format = metaData.format;
+  if (format !== undefined && typeof format !== 'string')
+    throw badRequest('metaData.format must be a string');
+  const identifier = metaData.identifierFieldName ?? metaData.identifierField;
+  if (
+    identifier !== undefined &&
+    (typeof identifier !== 'string' || !/^[A-Za-z0-9_]{1,80}$/.test(identifier))
+  ) {
+    throw badRequest('metaData.identifierFieldName must be a field name (letters, digits, _)');
+  }
+  return {
+    ...(format === undefined ? {} : { format: uploadFormat(format) }),
+    ...(identifier === undefined ? {} : { identifierField: identifier as string }),
+  };
+}
+
+/** `POST /bulk/{objectName}/uploads` JSON body. */
+export const presignedUploadBodySchema = z
+  .object({
+    format: z.string().trim().min(1).max(64),
+    identifierFieldName: z
+      .string()
+      .regex(/^[A-Za-z0-9_]{1,80}$/)
+      .optional(),
+    notificationUrl: z.string().trim().min(1).max(2048).optional(),
+    metaData: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+export function parsePresignedUploadBody(body: unknown) {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('Send a JSON object: {"format": "text/csv", "identifierFieldName"?: "number"}');
+  }
+  const parsed = presignedUploadBodySchema.safeParse(body);
+  if (!parsed.success) {
+    throw badRequest(
+      `Invalid bulk upload request: ${parsed.error.issues.slice(0, 5).map(describeIssue).join('; ')}`,
+    );
+  }
+  return { ...parsed.data, uploadFormat: uploadFormat(parsed.data.format) };
+}

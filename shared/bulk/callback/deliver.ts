@@ -1,0 +1,154 @@
+import { type Dispatcher, request } from 'undici';
+import { badRequest } from '../../errors';
+import { SIGNATURE_HEADER, signBody, WEBHOOK_ID_HEADER } from '../../events/signature';
+import { type AllowedHosts, checkOutboundUrl, OutboundUrlRefusedError, type Resolver } from '../../net';
+import type { BulkJob } from '../jobs';
+
+/**
+ * The callback URL of a new job (`Elements-Async-Callback-Url` or `notificationUrl`), checked like
+ * every outbound URL (shape + DNS, research foundation SSRF rules): 400 when refused. The delivery
+ * checks again (the outbound agent re-resolves and pins the address on every connection).
+ */
+export async function checkCallbackUrl(
+  url: string,
+  policy: { allowedHosts: AllowedHosts; resolver?: Resolver },
+): Promise<string> {
+  if (url.length > 2048) throw badRequest('The callback URL is longer than 2048 characters');
+  try {
+    return (await checkOutboundUrl(url, policy)).toString();
+  } catch (error) {
+    if (error instanceof OutboundUrlRefusedError) throw badRequest(`Callback URL refused: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The JSON POSTed when a job ends. CE does not document the shape (research 6); this is ours. */
+export const callbackBody = (job: BulkJob): string =>
+  JSON.stringify({
+    id: job.id,
+    instanceId: Number(job.instanceId),
+    objectName: job.objectName,
+    direction: job.direction === 'download' ? 'DOWNLOAD' : 'UPLOAD',
+    status: job.status,
+    recordsCount: job.recordsCount,
+    recordsFailedCount: job.recordsFailedCount,
+    ...(job.completedAt === undefined ? {} : { completedAt: job.completedAt }),
+    ...(job.error === undefined ? {} : { statusMessage: job.error }),
+    ...(job.callbackPayload === undefined ? {} : { 'callback-payload': job.callbackPayload }),
+  });
+
+export interface CallbackDeps {
+  /** The SSRF-guarded keep-alive agent (`sharedOutboundAgent(allowedHosts)`). */
+  http: Dispatcher;
+  allowedHosts: AllowedHosts;
+  resolver?: Resolver;
+  /** The instance's `event.notification.signature.key` (from its secret), if set. */
+  signingKey(instanceId: string): Promise<string | undefined>;
+  /** Attempts within this invocation (default 3). */
+  attempts?: number;
+  /** Per attempt (default 10 s). */
+  timeoutMs?: number;
+  /** Backoff between attempts (tests pass a no-op). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface CallbackOutcome {
+  delivered: boolean;
+  attempts: number;
+  statusCode?: number;
+  /** Safe to log: no URL, no body. */
+  reason?: string;
+}
+
+export const DEFAULT_CALLBACK_ATTEMPTS = 3;
+
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const post = async (
+  deps: CallbackDeps,
+  url: URL,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ ok: boolean; statusCode?: number; reason?: string; permanent?: boolean }> => {
+  const timeoutMs = deps.timeoutMs ?? 10_000;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const response = await request(url, {
+      method: 'POST',
+      headers,
+      body,
+      dispatcher: deps.http,
+      signal: controller.signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    const status = response.statusCode;
+    if (status >= 200 && status < 300) return { ok: true, statusCode: status };
+    return { ok: false, statusCode: status, reason: `HTTP ${status}` };
+  } catch (error) {
+    for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+      if (e instanceof OutboundUrlRefusedError) return { ok: false, reason: e.message, permanent: true };
+      e = (e as { cause?: unknown }).cause;
+    }
+    return {
+      ok: false,
+      reason: controller.signal.aborted ? `timed out after ${timeoutMs} ms` : 'connection failed',
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/**
+ * POSTs the job summary to its callback URL, signed with `Elements-Webhook-Signature` when the
+ * instance has a signature key (research 5.5: bulk callbacks use the same key). A few attempts with
+ * exponential backoff inside this invocation; never throws: the job's result does not depend on it.
+ */
+export async function deliverJobCallback(job: BulkJob, deps: CallbackDeps): Promise<CallbackOutcome> {
+  if (job.notificationUrl === undefined) return { delivered: false, attempts: 0, reason: 'no callback URL' };
+  let url: URL;
+  try {
+    url = await checkOutboundUrl(job.notificationUrl, {
+      allowedHosts: deps.allowedHosts,
+      ...(deps.resolver === undefined ? {} : { resolver: deps.resolver }),
+    });
+  } catch (error) {
+    return { delivered: false, attempts: 0, reason: error instanceof Error ? error.message : 'invalid URL' };
+  }
+  const body = callbackBody(job);
+  let key: string | undefined;
+  try {
+    key = await deps.signingKey(job.instanceId);
+  } catch {
+    key = undefined; // an unreadable secret must not stop the notification; it goes unsigned
+  }
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    [WEBHOOK_ID_HEADER]: `bulk-${job.id}`,
+    ...(key === undefined ? {} : { [SIGNATURE_HEADER]: signBody(key, body) }),
+  };
+  const attempts = Math.max(1, deps.attempts ?? DEFAULT_CALLBACK_ATTEMPTS);
+  const sleep = deps.sleep ?? wait;
+  let last: Awaited<ReturnType<typeof post>> = { ok: false };
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    last = await post(deps, url, body, headers);
+    if (last.ok)
+      return {
+        delivered: true,
+        attempts: attempt,
+        ...(last.statusCode === undefined ? {} : { statusCode: last.statusCode }),
+      };
+    if (last.permanent || attempt === attempts) {
+      return {
+        delivered: false,
+        attempts: attempt,
+        ...(last.statusCode === undefined ? {} : { statusCode: last.statusCode }),
+        ...(last.reason === undefined ? {} : { reason: last.reason }),
+      };
+    }
+    await sleep(1000 * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
+  }
+  return { delivered: false, attempts, ...(last.reason === undefined ? {} : { reason: last.reason }) };
+}

@@ -1,0 +1,9 @@
+/** Completion callbacks of bulk jobs (research 6, 5.5): signed like event callbacks, SSRF-guarded. */
+export {
+  type CallbackDeps,
+  type CallbackOutcome,
+  callbackBody,
+  checkCallbackUrl,
+  DEFAULT_CALLBACK_ATTEMPTS,
+  deliverJobCallback,
+} from './deliver';
