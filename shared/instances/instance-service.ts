@@ -5,6 +5,7 @@ import { type EventsConfig, parseEventsConfig } from '../events/configuration';
 import { forgetEvents, markDue } from '../events/schedule';
 import { ConditionFailedError } from '../ports/errors';
 import { serviceNowBaseUrl } from '../servicenow';
+import { forgetInstanceTransformations } from '../transformations/store';
 import { tableBaseUrl } from './base-url';
 import { mergeConfiguration, normalizeConfiguration, withDefaults } from './configuration';
 import { elementTokenHash, newElementToken } from './element-token';
@@ -331,6 +332,7 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
       await store.delete(id);
       forgetInstanceClient(id);
       await forgetEvents(deps.stateTable, id, { status: true });
+      await forgetInstanceTransformations(deps.stateTable, record);
     },
 
     async setEnabled(userId, id, enabled) {

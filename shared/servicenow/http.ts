@@ -1,4 +1,3 @@
-import { request as undiciRequest } from 'undici';
 import { StringDecoder } from 'node:string_decoder';
 import { ElementError } from '../errors';
 import { OutboundUrlRefusedError } from '../net';
@@ -69,7 +68,7 @@ interface DispatchController {
  * decoding each chunk as it arrives avoids the body stream, the 200 KB concatenation buffer and a
  * second pass over it (measured ~0.3 ms of CPU per 200-row page, the hub's 2 ms budget).
  */
-const exchangeNew = (ctx: HttpContext, ex: Exchange): Promise<AttemptResult<RawResponse>> => {
+export const exchange = (ctx: HttpContext, ex: Exchange): Promise<AttemptResult<RawResponse>> => {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(ex.headers)) {
     if (name.toLowerCase() !== 'cookie') headers[name] = value;
@@ -176,51 +175,6 @@ const exchangeNew = (ctx: HttpContext, ex: Exchange): Promise<AttemptResult<RawR
     }
   });
 };
-
-const exchangeOld = async (ctx: HttpContext, ex: Exchange): Promise<AttemptResult<RawResponse>> => {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), ctx.timeoutMs);
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(ex.headers)) {
-    if (name.toLowerCase() !== 'cookie') headers[name] = value;
-  }
-  try {
-    const response = await undiciRequest(ex.url, {
-      method: ex.method,
-      headers,
-      body: ex.body,
-      dispatcher: ctx.dispatcher,
-      signal: controller.signal,
-      headersTimeout: ctx.timeoutMs,
-      bodyTimeout: ctx.timeoutMs,
-    });
-    const headersOut = flattenHeaders(response.headers);
-    if (ex.binary && response.statusCode >= 200 && response.statusCode < 300) {
-      const bytes = Buffer.from(await response.body.arrayBuffer());
-      return { ok: true, value: { status: response.statusCode, headers: headersOut, text: '', bytes } };
-    }
-    const text = await response.body.text();
-    return {
-      ok: true,
-      value: { status: response.statusCode, headers: headersOut, text },
-    };
-  } catch (err) {
-    const refusal = findRefusal(err);
-    if (refusal) throw refusal;
-    const code = codeOf(err);
-    if (controller.signal.aborted || (code !== undefined && TIMEOUT_CODES.has(code))) {
-      return { ok: false, failure: { kind: 'broken' }, error: timedOut(err) };
-    }
-    if (code !== undefined && REFUSED_CODES.has(code)) {
-      return { ok: false, failure: { kind: 'refused' }, error: unreachable(err) };
-    }
-    return { ok: false, failure: { kind: 'broken' }, error: unreachable(err) };
-  } finally {
-    clearTimeout(timer);
-  }
-};
-
-export const exchange = (ctx: HttpContext, ex: Exchange) => ((globalThis as { __V?: number }).__V === 1 ? exchangeNew(ctx, ex) : exchangeOld(ctx, ex));
 
 const looksLikeHtml = (raw: RawResponse): boolean =>
   (raw.headers['content-type'] ?? '').includes('html') || /^\s*</.test(raw.text);

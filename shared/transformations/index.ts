@@ -60,6 +60,7 @@ export {
   createTransformationStore,
   definitionKey,
   findCommonResource,
+  forgetInstanceTransformations,
   type InstanceRef,
   instanceScope,
   type Level,

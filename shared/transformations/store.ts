@@ -411,3 +411,22 @@ export async function findCommonResource(
     ...(definition ? { definition: plainDefinition(definition) } : {}),
   };
 }
+
+/**
+ * Removes an instance's own definitions and transformations (instance delete), through the store so the
+ * per-name index stays a superset of the items.
+ */
+export async function forgetInstanceTransformations(
+  stateTable: StateTable,
+  instance: InstanceRef,
+  now: () => Date = () => new Date(),
+): Promise<void> {
+  const store = createTransformationStore({ stateTable, now });
+  const scope = instanceScope(instance);
+  for (const transformation of await store.listTransformations(scope)) {
+    await store.deleteTransformation(scope, transformation.elementKey, transformation.objectName);
+  }
+  for (const definition of await store.listDefinitions(scope)) {
+    await store.deleteDefinition(scope, definition.objectName);
+  }
+}

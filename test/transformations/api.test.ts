@@ -3,6 +3,7 @@
  * levels, the 400/404/409 rules, rename, and inherit/passThrough/remove precedence seen through the hub.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTransformationStore } from '../../shared/transformations/store';
 import { bobAuth, startXformHarness, type XformHarness } from './harness';
 
 let h: XformHarness;
@@ -127,6 +128,33 @@ describe('object definitions', () => {
       (await h.platform('GET', `/instances/${h.instanceId}/objects/definitions`, undefined, bobAuth)).status,
     ).toBe(404);
     expect((await h.platform('GET', '/instances/999999/objects/definitions')).status).toBe(404);
+  });
+});
+
+describe('instance delete', () => {
+  it('removes the instance-level definitions and transformations with the instance', async () => {
+    const { id } = await h.provision();
+    const definition = await h.platform(
+      'POST',
+      `/instances/${id}/objects/memos/definitions`,
+      fields(['text', 'string']),
+    );
+    expect(definition.status, definition.text).toBe(200);
+    const mapping = await h.platform('POST', `/instances/${id}/transformations/memos`, {
+      vendorName: 'incident',
+      fields: [{ path: 'text', type: 'string', vendorPath: 'short_description' }],
+    });
+    expect(mapping.status, mapping.text).toBe(200);
+    const pk = `XFORM#INSTANCE#${id}`;
+    expect((await h.deps.stateTable.query({ pk })).items.length).toBe(2);
+
+    expect((await h.platform('DELETE', `/instances/${id}`)).status).toBe(200);
+    expect((await h.deps.stateTable.query({ pk })).items).toEqual([]);
+    const refs = await createTransformationStore({
+      stateTable: h.deps.stateTable,
+      now: () => new Date(),
+    }).refs('memos');
+    expect(refs.filter((ref) => ref.instanceId === id)).toEqual([]);
   });
 });
 
