@@ -28,7 +28,7 @@ export interface ProcessBulkDeps {
   now: () => number;
   /** Time budget for one download chunk (keep well under the Lambda timeout / queue visibility). */
   deadlineMs: number;
-  /** Keyset pages per chunk at most (default 10). */
+  /** Keyset pages per chunk at most (default DEFAULT_PAGES_PER_CHUNK, 25). */
   maxPagesPerChunk?: number;
   /** Upload: look at the job for a cancel request every this many rows (default 100). */
   cancelCheckEvery?: number;

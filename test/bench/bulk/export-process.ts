@@ -62,12 +62,16 @@ async function engine(): Promise<ExportReport> {
       deadlineMs: 600_000,
     };
     let steps = 0;
+    let assembleMs = 0;
     let failure: unknown;
     queue.subscribe(async (event) => {
       const failed: { itemIdentifier: string }[] = [];
       for (const record of event.Records) {
         try {
-          await processBulkMessage(JSON.parse(record.body) as BulkMessage, deps);
+          const message = JSON.parse(record.body) as BulkMessage;
+          const started = performance.now();
+          await processBulkMessage(message, deps);
+          if (message.kind === 'assemble') assembleMs += performance.now() - started;
           steps += 1;
         } catch (error) {
           failure ??= error;
@@ -124,7 +128,7 @@ async function engine(): Promise<ExportReport> {
         `expected ${options.expectedRows} rows, job says ${done.recordsCount}, file has ${lines - 1}`,
       );
     }
-    return { rows: done.recordsCount, ms, cpuMs, maxRssKb: peak, bytes, steps };
+    return { rows: done.recordsCount, ms, cpuMs, maxRssKb: peak, bytes, steps, assembleMs };
   } finally {
     await queue.close();
     await stateTable.close();

@@ -44,4 +44,6 @@ export interface ExportReport {
   bytes: number;
   /** Queue messages handled (engine) or HTTP pages read (raw). */
   steps: number;
+  /** Engine: time of the `assemble` message (joining the parts into the result file). */
+  assembleMs?: number;
 }

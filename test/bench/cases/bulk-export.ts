@@ -89,6 +89,9 @@ export const benchCase: BenchCase = {
         // The export side's own work per 1,000 rows, whatever else the machine was doing.
         'engine CPU ms per 1k rows': engine.map((r) => ((r.cpuMs / r.rows) * 1000).toFixed(2)).join(', '),
         'raw CPU ms per 1k rows': raw.map((r) => ((r.cpuMs / r.rows) * 1000).toFixed(2)).join(', '),
+        'engine assemble ms per run (joining parts into the result)': engine
+          .map((r) => (r.assembleMs ?? 0).toFixed(0))
+          .join(', '),
         'engine queue messages per run (chunks + assemble)': engine[0]?.steps ?? 0,
         'raw requests per run': raw[0]?.steps ?? 0,
         'CSV file MB': (engine[0]?.bytes ?? 0) / 1e6,
