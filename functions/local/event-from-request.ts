@@ -21,6 +21,8 @@ export interface EventFromRequestInput {
   routeKey: string;
   pathParameters: Record<string, string>;
   now?: Date;
+  /** `request.url` already parsed (against any origin) by the caller, so it is not parsed twice. */
+  url?: URL;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -38,7 +40,7 @@ const gatewayTime = (date: Date) =>
 export const eventFromRequest = (input: EventFromRequestInput): APIGatewayProxyEventV2 => {
   const { request, body } = input;
   const now = input.now ?? new Date();
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  const url = input.url ?? new URL(request.url ?? '/', 'http://localhost');
 
   const headers: Record<string, string> = {};
   let cookies: string[] | undefined;

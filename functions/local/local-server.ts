@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { createLocalSecretStore } from '../../shared/adapters/local/secret-store';
 import { createLocalStateTable } from '../../shared/adapters/local/state-table';
 import type { AuthorizerContext } from '../../shared/auth/authorizer-context';
@@ -123,6 +124,9 @@ const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> => {
 export const startLocalServer = async (options: LocalServerOptions = {}): Promise<LocalServerHandle> => {
   const logger = options.logger ?? createLogger({ serviceName: 'snow-element-local' });
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  // Decided once: the logger builds the whole log item (reading the environment twice) before it
+  // compares levels, a cost every request would pay for a line that is almost never printed.
+  const logRequests = logger.level <= LogLevelThreshold.DEBUG;
   const extraHandlers = options.extraHandlers ?? {};
   const allRoutes = [...ROUTES, ...(options.extraRoutes ?? [])];
   const match = createRouteMatcher(allRoutes);
@@ -228,7 +232,8 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
   const serve = async (request: IncomingMessage, response: ServerResponse) => {
     const requestId = newRequestId();
     const method = request.method ?? 'GET';
-    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const { pathname } = url;
     let body: Buffer;
     try {
       body = await readBody(request, maxBodyBytes);
@@ -259,7 +264,7 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     const { route, pathParameters } = matched;
     const definition = functionDefinition(route.functionName);
     const routeKey = `${route.method} ${API_BASE_PATH}${route.path}`;
-    const event = eventFromRequest({ request, body, requestId, routeKey, pathParameters });
+    const event = eventFromRequest({ request, body, requestId, routeKey, pathParameters, url });
     if (route.auth === 'platform' || route.auth === 'hub') {
       // API Gateway answers 401 itself when the identity source is missing, without calling the authorizer.
       if (!event.headers.authorization) return fail(response, requestId, unauthorized());
@@ -277,13 +282,15 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     const started = Date.now();
     const result = await handler(event, context);
     writeResult(response, result);
-    logger.debug('request', {
-      requestId,
-      method,
-      path: pathname,
-      status: response.statusCode,
-      durationMs: Date.now() - started,
-    });
+    if (logRequests) {
+      logger.debug('request', {
+        requestId,
+        method,
+        path: pathname,
+        status: response.statusCode,
+        durationMs: Date.now() - started,
+      });
+    }
   };
 
   const server = createServer((request, response) => {

@@ -52,14 +52,41 @@ const MAX_OFFSET = 100_000_000;
 /** Tokens are short; anything longer is refused before decoding. */
 const MAX_TOKEN_LENGTH = 512;
 
-/** The per-instance token key (see the module comment for why the element token). */
-export const pageTokenKey = (elementToken: string): Buffer =>
-  createHmac('sha256', elementToken).update(LABEL).digest();
+/**
+ * Derived keys and scope digests are remembered (the hub derives the key on every list call, the 2 ms
+ * budget): a process sees few element tokens and few distinct queries. Bounded; the oldest entry goes
+ * first. Keys never leave this module except as copies, so no caller can alter a remembered one.
+ */
+const MEMO_ENTRIES = 1_000;
+/** Longer scopes (a long `where`) are hashed every time rather than kept. */
+const MEMO_MAX_SCOPE_LENGTH = 2_048;
+const derivedKeys = new Map<string, Buffer>();
+const scopeDigests = new Map<string, string>();
 
-const scopeText = (scope: PageTokenScope): string =>
-  createHash('sha256')
-    .update(JSON.stringify([scope.instanceId, scope.table, scope.query]))
-    .digest('base64url');
+const remember = <V>(memo: Map<string, V>, key: string, value: V): V => {
+  if (memo.size >= MEMO_ENTRIES) {
+    const oldest = memo.keys().next();
+    if (!oldest.done) memo.delete(oldest.value);
+  }
+  memo.set(key, value);
+  return value;
+};
+
+/** The per-instance token key (see the module comment for why the element token). */
+export const pageTokenKey = (elementToken: string): Buffer => {
+  const key =
+    derivedKeys.get(elementToken) ??
+    remember(derivedKeys, elementToken, createHmac('sha256', elementToken).update(LABEL).digest());
+  return Buffer.from(key);
+};
+
+const scopeText = (scope: PageTokenScope): string => {
+  const text = JSON.stringify([scope.instanceId, scope.table, scope.query]);
+  const known = scopeDigests.get(text);
+  if (known !== undefined) return known;
+  const digest = createHash('sha256').update(text).digest('base64url');
+  return text.length > MEMO_MAX_SCOPE_LENGTH ? digest : remember(scopeDigests, text, digest);
+};
 
 const mac = (key: Buffer, payload: string, scope: PageTokenScope): Buffer =>
   createHmac('sha256', key)

@@ -37,6 +37,57 @@ describeStateTableContract('local file-backed adapter', async (now) => {
   };
 });
 
+describe('local state table copies', () => {
+  it('hands out deep copies: changing what get, put, update or query returned changes nothing stored', async () => {
+    const temp = await makeTempDir('state-copies');
+    const table = createLocalStateTable({ dataDir: temp.dir });
+    try {
+      const nested = { list: [1, { deep: 'x' }], map: { a: 'b' } };
+      const input = { pk: 'p', sk: '1', nested, tags: ['t'] };
+      const put = await table.put(input);
+      nested.map.a = 'changed by the caller after put';
+      (put.tags as string[]).push('from put result');
+      const read = await table.get({ pk: 'p', sk: '1' });
+      if (!read) throw new Error('the item is missing');
+      ((read.nested as { list: unknown[] }).list[1] as { deep: string }).deep = 'changed';
+      const updated = await table.update({ pk: 'p', sk: '1' }, { extra: { k: 'v' } });
+      (updated.extra as { k: string }).k = 'changed';
+      const [queried] = (await table.query({ pk: 'p' })).items;
+      if (!queried) throw new Error('the query found nothing');
+      (queried.tags as string[]).push('from query');
+      expect(await table.get({ pk: 'p', sk: '1' })).toEqual({
+        pk: 'p',
+        sk: '1',
+        nested: { list: [1, { deep: 'x' }], map: { a: 'b' } },
+        tags: ['t'],
+        extra: { k: 'v' },
+        version: 2,
+      });
+    } finally {
+      await table.close();
+      await temp.cleanup();
+    }
+  });
+
+  it('keeps an own "__proto__" attribute as data, never as a prototype', async () => {
+    const temp = await makeTempDir('state-proto');
+    const table = createLocalStateTable({ dataDir: temp.dir });
+    try {
+      const item = JSON.parse('{"pk":"p","sk":"1","map":{"__proto__":{"polluted":true},"a":1}}');
+      await table.put(item);
+      const read = await table.get({ pk: 'p', sk: '1' });
+      const map = read?.map as Record<string, unknown>;
+      expect(Object.getPrototypeOf(map)).toBe(Object.prototype);
+      expect(Object.hasOwn(map, '__proto__')).toBe(true);
+      expect((map as { polluted?: unknown }).polluted).toBeUndefined();
+      expect(JSON.stringify(map)).toBe('{"__proto__":{"polluted":true},"a":1}');
+    } finally {
+      await table.close();
+      await temp.cleanup();
+    }
+  });
+});
+
 describe('local state table persistence', () => {
   it('keeps items, versions and deletions across a restart', async () => {
     const temp = await makeTempDir('state-restart');

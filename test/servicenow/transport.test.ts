@@ -310,4 +310,46 @@ describe('ServiceNow client transport', () => {
     expect(error.name).toBe('OutboundUrlRefusedError');
     expect(server.seen).toHaveLength(0);
   });
+  it('decodes bodies exactly: UTF-8 split across chunks, a byte order mark, large and concurrent pages', async () => {
+    const rows = (n: number, text: string) =>
+      Array.from({ length: n }, (_, i) => ({ sys_id: `id${i}`, short_description: `${text} ${i}` }));
+    const pages: Record<string, { result: { sys_id: string; short_description: string }[] }> = {
+      '/api/now/table/ascii': { result: rows(3000, 'plain ascii text') },
+      '/api/now/table/utf8': { result: rows(3000, 'Łódź café ☕ 😀') },
+      '/api/now/table/small': { result: rows(2, 'Zoë') },
+    };
+    const server = await serve(async (req, res) => {
+      const path = req.url.split('?')[0] ?? '';
+      if (path === '/api/now/table/bom') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          Buffer.concat([
+            Buffer.from([0xef, 0xbb, 0xbf]),
+            Buffer.from(JSON.stringify({ result: [{ a: 'é' }] })),
+          ]),
+        );
+        return;
+      }
+      // One byte at a time around the multi-byte characters, so chunk edges fall inside them.
+      const bytes = Buffer.from(JSON.stringify(pages[path]));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(bytes.length) });
+      for (let at = 0; at < bytes.length; at += 7_001) {
+        res.write(bytes.subarray(at, at + 7_001));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      res.end();
+    });
+    const c = client(server.url);
+    const [ascii, utf8, small, again] = await Promise.all([
+      c.list('ascii'),
+      c.list('utf8'),
+      c.list('small'),
+      c.list('ascii'),
+    ]);
+    expect(ascii.records).toEqual(pages['/api/now/table/ascii']?.result);
+    expect(utf8.records).toEqual(pages['/api/now/table/utf8']?.result);
+    expect(small.records).toEqual(pages['/api/now/table/small']?.result);
+    expect(again.records).toEqual(pages['/api/now/table/ascii']?.result);
+    expect((await c.list('bom')).records).toEqual([{ a: 'é' }]);
+  });
 });

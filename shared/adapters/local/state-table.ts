@@ -135,7 +135,7 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
     return written;
   };
 
-  const copy = (item: StateItem): StateItem => structuredClone(item);
+  const copy = (item: StateItem): StateItem => cloneValue(item) as StateItem;
   const versionMatches = (item: StateItem | undefined, version: number) =>
     item !== undefined && !isExpired(item, now()) && item.version === version;
 
@@ -284,3 +284,28 @@ function decodeCursor(cursor: string, length: number): string[] {
   }
   throw new InvalidCursorError();
 }
+
+/**
+ * A deep copy of a stored value, so no caller can alter what the table holds (reads happen on every
+ * hub call). Items are JSON-shaped (StateValue), which this copies several times faster than
+ * structuredClone; anything else (a Date slipped past the types) still goes through structuredClone.
+ */
+const cloneValue = (value: unknown): unknown => {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(cloneValue);
+  if (Object.getPrototypeOf(value) !== Object.prototype) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const copied = cloneValue((value as Record<string, unknown>)[key]);
+    // A parsed `"__proto__"` key is an own property; plain assignment would set the prototype instead.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, {
+        value: copied,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[key] = copied;
+  }
+  return out;
+};

@@ -15,10 +15,16 @@ import { startSimulator } from '../../simulator/index';
 import type { BenchCase } from '../types';
 
 const INCIDENTS = 5_000;
-const CALLS = 300;
+/** Measured pairs; the p99 of 300 pairs was the 3rd-worst call, too few to be stable. */
+const CALLS = 500;
 /** HUB_BENCH_PAGE_SIZE=1 isolates the fixed per-call overhead from the per-row JSON work. */
 const PAGE = Number(process.env.HUB_BENCH_PAGE_SIZE ?? 200);
-const WARM_UP = 30;
+/**
+ * Pairs run before measuring, so both paths are measured in the steady state a long-running local server
+ * reaches: code that runs once per request needs a few hundred calls before the JIT has optimized it
+ * (with 30 warm-up pairs the overhead read ~0.15 ms higher than with 300, run to run, same code).
+ */
+const WARM_UP = 300;
 const ORG = 'bench-org-secret-0123456789';
 const USER = 'bench-user-secret-0123456789';
 
