@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
@@ -34,7 +35,13 @@ beforeAll(async () => {
   // boundary (page size 64) falls inside a tie on sys_updated_on.
   for (let i = 0; i < ROWS; i++) {
     if (i === 250 || i === 500) sim.clock.advance(1000);
-    ids.push(sim.db.insert('incident', { short_description: `tie ${i}` }, { userName: 'admin' }).sys_id!);
+    // Fixed sys_ids: the ACL hides rows by sys_id, so the hidden set (and which 10-row windows are
+    // entirely hidden) is the same on every run instead of depending on random ids.
+    const sysId = createHash('md5').update(`incident ${i}`).digest('hex');
+    ids.push(
+      sim.db.insert('incident', { sys_id: sysId, short_description: `tie ${i}` }, { userName: 'admin' })
+        .sys_id!,
+    );
   }
   ids = ids.sort();
 });
