@@ -1,5 +1,5 @@
-import busboy from 'busboy';
 import { badRequest, ElementError } from '../../errors';
+import { parseMultipartForm } from '../../hub/attachments/multipart';
 import { type UploadFormat, uploadFormat } from '../upload';
 
 export interface BulkUploadForm {
@@ -16,8 +16,8 @@ export const tooLargeUpload = (maxBytes: number, presigned: boolean) =>
   );
 
 /**
- * The `file` part and the text fields of a `multipart/form-data` bulk upload (busboy, as the hub's
- * attachment upload). 400 for a malformed body or no `file` part, 413 past `maxBytes`.
+ * The `file` part and the text fields of a `multipart/form-data` bulk upload (the same parser as the
+ * hub's attachment upload). 400 for a malformed body or no `file` part, 413 past `maxBytes`.
  */
 export const parseBulkUploadForm = (
   body: Buffer,
@@ -25,56 +25,7 @@ export const parseBulkUploadForm = (
   maxBytes: number,
   presigned: boolean,
 ): Promise<BulkUploadForm> =>
-  new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: { 'content-type': contentType },
-        defParamCharset: 'utf8',
-        limits: { fileSize: maxBytes + 1, files: 2, fields: 20, parts: 30, fieldSize: 64 * 1024 },
-      });
-    } catch {
-      reject(badRequest('Body must be multipart/form-data with a boundary'));
-      return;
-    }
-    let file: BulkUploadForm['file'] | undefined;
-    const fields: Record<string, string> = {};
-    let tooLarge = false;
-    parser.on('field', (name, value) => {
-      fields[name] = value;
-    });
-    parser.on('file', (name, stream, info) => {
-      if (name !== 'file' || file !== undefined) {
-        stream.resume();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBytes) tooLarge = true;
-        else chunks.push(chunk);
-      });
-      stream.on('limit', () => {
-        tooLarge = true;
-      });
-      stream.on('end', () => {
-        if (tooLarge) return;
-        file = {
-          fileName: info.filename || 'file',
-          contentType: info.mimeType || 'application/octet-stream',
-          bytes: Buffer.concat(chunks),
-        };
-      });
-    });
-    parser.on('error', () => reject(badRequest('Malformed multipart/form-data body')));
-    parser.on('close', () => {
-      if (tooLarge) reject(tooLargeUpload(maxBytes, presigned));
-      else if (file === undefined) reject(badRequest('multipart/form-data body has no "file" part'));
-      else resolve({ file, fields });
-    });
-    parser.end(body);
-  });
+  parseMultipartForm(body, contentType, maxBytes, () => tooLargeUpload(maxBytes, presigned));
 
 const EXTENSIONS: Record<string, UploadFormat> = {
   csv: 'csv',

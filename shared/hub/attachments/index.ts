@@ -5,6 +5,12 @@
  */
 export { ATTACHMENT_FIELDS, attachmentCatalog } from './catalog';
 export { MAX_ATTACHMENT_BYTES, tooLargeMessage } from './limits';
-export { FILE_FIELD, parseMultipartFile, type UploadedFile } from './multipart';
+export {
+  FILE_FIELD,
+  type MultipartForm,
+  parseMultipartFile,
+  parseMultipartForm,
+  type UploadedFile,
+} from './multipart';
 export { type AttachmentQuery, attachmentQuery } from './query';
 export { type AttachmentView, attachmentView, contentDisposition } from './view';

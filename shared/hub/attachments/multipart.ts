@@ -12,16 +12,24 @@ export interface UploadedFile {
 /** The form field CE's tests send the file in (research cloud-elements-servicenow.md 3.1). */
 export const FILE_FIELD = 'file';
 
+export interface MultipartForm {
+  file: UploadedFile;
+  /** The text fields (e.g. bulk's `metaData`), each at most 64 KiB. */
+  fields: Record<string, string>;
+}
+
 /**
- * The `file` part of a `multipart/form-data` body. 400 when the body is not valid multipart or has no
- * `file` part, 413 when the file exceeds MAX_ATTACHMENT_BYTES. A part without a Content-Type is
- * `text/plain` (RFC 7578 4.4); non-ASCII file names (`filename*`, or UTF-8 in `filename`) are kept.
+ * The `file` part and the text fields of a `multipart/form-data` body (hub attachments, bulk uploads).
+ * 400 when the body is not valid multipart or has no `file` part, `tooLarge()` (413) when the file
+ * exceeds `maxBytes`. A part without a Content-Type is `text/plain` (RFC 7578 4.4); non-ASCII file names
+ * (`filename*`, or UTF-8 in `filename`) are kept.
  */
-export const parseMultipartFile = (
+export const parseMultipartForm = (
   body: Buffer,
   contentType: string,
-  maxBytes = MAX_ATTACHMENT_BYTES,
-): Promise<UploadedFile> =>
+  maxBytes: number,
+  tooLarge: () => ElementError,
+): Promise<MultipartForm> =>
   new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -29,14 +37,18 @@ export const parseMultipartFile = (
         headers: { 'content-type': contentType },
         defParamCharset: 'utf8',
         // busboy stops at fileSize bytes and flags `limit`: one byte more tells "too large" from "exactly max".
-        limits: { fileSize: maxBytes + 1, files: 5, fields: 50, parts: 60 },
+        limits: { fileSize: maxBytes + 1, files: 5, fields: 50, parts: 60, fieldSize: 64 * 1024 },
       });
     } catch {
       reject(badRequest('Body must be multipart/form-data with a boundary'));
       return;
     }
     let found: UploadedFile | undefined;
-    let tooLarge = false;
+    const fields: Record<string, string> = {};
+    let oversized = false;
+    parser.on('field', (name, value) => {
+      fields[name] = value;
+    });
     parser.on('file', (name, stream, info) => {
       if (name !== FILE_FIELD || found !== undefined) {
         stream.resume();
@@ -46,14 +58,14 @@ export const parseMultipartFile = (
       let size = 0;
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > maxBytes) tooLarge = true;
+        if (size > maxBytes) oversized = true;
         else chunks.push(chunk);
       });
       stream.on('limit', () => {
-        tooLarge = true;
+        oversized = true;
       });
       stream.on('end', () => {
-        if (tooLarge) return;
+        if (oversized) return;
         found = {
           fileName: info.filename || 'file',
           contentType: info.mimeType || 'application/octet-stream',
@@ -63,10 +75,25 @@ export const parseMultipartFile = (
     });
     parser.on('error', () => reject(badRequest('Malformed multipart/form-data body')));
     parser.on('close', () => {
-      if (tooLarge) reject(new ElementError(413, tooLargeMessage('upload')));
+      if (oversized) reject(tooLarge());
       else if (found === undefined)
         reject(badRequest(`multipart/form-data body has no "${FILE_FIELD}" file part`));
-      else resolve(found);
+      else resolve({ file: found, fields });
     });
     parser.end(body);
   });
+
+/** The `file` part of an attachment upload; 413 past MAX_ATTACHMENT_BYTES. */
+export const parseMultipartFile = async (
+  body: Buffer,
+  contentType: string,
+  maxBytes = MAX_ATTACHMENT_BYTES,
+): Promise<UploadedFile> =>
+  (
+    await parseMultipartForm(
+      body,
+      contentType,
+      maxBytes,
+      () => new ElementError(413, tooLargeMessage('upload')),
+    )
+  ).file;
