@@ -1,9 +1,10 @@
-import { type Dispatcher, request } from 'undici';
-import { type AllowedHosts, checkOutboundUrl, OutboundUrlRefusedError, type Resolver } from '../net';
+import type { Dispatcher } from 'undici';
+import { type AllowedHosts, checkOutboundUrl, type Resolver } from '../net';
 import type { BatchResponse, QueueRecord } from '../ports';
 import { parseEventsConfig } from './configuration';
 import type { EventLog, EventLogEntry } from './event-log';
 import { SIGNATURE_HEADER, signBody, WEBHOOK_ID_HEADER } from './signature';
+import { findRefusal, postWebhook, type WebhookAttempt } from './webhook-post';
 
 /**
  * The dispatcher: POSTs each queued callback body to the instance's callback URL (research events 5.4,
@@ -122,65 +123,16 @@ const parseRecord = (record: QueueRecord): Parsed | undefined => {
   };
 };
 
-const findRefusal = (error: unknown): OutboundUrlRefusedError | undefined => {
-  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
-    if (e instanceof OutboundUrlRefusedError) return e;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-};
-
-const errorCode = (error: unknown): string | undefined => {
-  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-};
-
-type Attempt =
-  | { ok: true; statusCode: number }
-  | { ok: false; refused?: string; reason: string; statusCode?: number };
+type Attempt = WebhookAttempt;
 
 /** One POST of the exact queued bytes; never follows redirects, never throws. */
-const post = async (
+const post = (
   deps: DispatchDeps,
   url: URL,
   body: string,
   headers: Record<string, string>,
-): Promise<Attempt> => {
-  const timeoutMs = deps.timeoutMs ?? DEFAULT_DISPATCH_TIMEOUT_MS;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  try {
-    const response = await request(url, {
-      method: 'POST',
-      headers,
-      body,
-      dispatcher: deps.http,
-      signal: controller.signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    // The consumer's answer is not ours to keep; read a little so the socket can be reused.
-    await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-    const status = response.statusCode;
-    if (status >= 200 && status < 300) return { ok: true, statusCode: status };
-    const note = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
-    return { ok: false, statusCode: status, reason: `HTTP ${status}${note}` };
-  } catch (error) {
-    const refusal = findRefusal(error);
-    if (refusal) return { ok: false, refused: refusal.message, reason: refusal.message };
-    const code = errorCode(error);
-    if (controller.signal.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-      return { ok: false, reason: `timed out after ${timeoutMs} ms` };
-    }
-    return { ok: false, reason: `connection failed${code === undefined ? '' : ` (${code})`}` };
-  } finally {
-    clearTimeout(timer);
-  }
-};
+): Promise<Attempt> =>
+  postWebhook(deps.http, url, body, headers, deps.timeoutMs ?? DEFAULT_DISPATCH_TIMEOUT_MS);
 
 /** Delivers one record; the result says whether the queue should keep it. */
 export const deliverRecord = async (record: QueueRecord, deps: DispatchDeps): Promise<DeliveryResult> => {

@@ -1,6 +1,7 @@
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { badRequest } from '../../errors';
 import { SIGNATURE_HEADER, signBody, WEBHOOK_ID_HEADER } from '../../events/signature';
+import { postWebhook } from '../../events/webhook-post';
 import { type AllowedHosts, checkOutboundUrl, OutboundUrlRefusedError, type Resolver } from '../../net';
 import type { BulkJob } from '../jobs';
 
@@ -64,41 +65,28 @@ export const DEFAULT_CALLBACK_ATTEMPTS = 3;
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+interface PostOutcome {
+  ok: boolean;
+  statusCode?: number;
+  reason?: string;
+  /** The SSRF guard refused the address: it stays refused, so no retry. */
+  permanent: boolean;
+}
+
 const post = async (
   deps: CallbackDeps,
   url: URL,
   body: string,
   headers: Record<string, string>,
-): Promise<{ ok: boolean; statusCode?: number; reason?: string; permanent?: boolean }> => {
-  const timeoutMs = deps.timeoutMs ?? 10_000;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  try {
-    const response = await request(url, {
-      method: 'POST',
-      headers,
-      body,
-      dispatcher: deps.http,
-      signal: controller.signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-    const status = response.statusCode;
-    if (status >= 200 && status < 300) return { ok: true, statusCode: status };
-    return { ok: false, statusCode: status, reason: `HTTP ${status}` };
-  } catch (error) {
-    for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
-      if (e instanceof OutboundUrlRefusedError) return { ok: false, reason: e.message, permanent: true };
-      e = (e as { cause?: unknown }).cause;
-    }
-    return {
-      ok: false,
-      reason: controller.signal.aborted ? `timed out after ${timeoutMs} ms` : 'connection failed',
-    };
-  } finally {
-    clearTimeout(timer);
-  }
+): Promise<PostOutcome> => {
+  const attempt = await postWebhook(deps.http, url, body, headers, deps.timeoutMs ?? 10_000);
+  if (attempt.ok) return { ok: true, statusCode: attempt.statusCode, permanent: false };
+  return {
+    ok: false,
+    reason: attempt.reason,
+    permanent: attempt.refused !== undefined,
+    ...(attempt.statusCode === undefined ? {} : { statusCode: attempt.statusCode }),
+  };
 };
 
 /**
@@ -131,7 +119,7 @@ export async function deliverJobCallback(job: BulkJob, deps: CallbackDeps): Prom
   };
   const attempts = Math.max(1, deps.attempts ?? DEFAULT_CALLBACK_ATTEMPTS);
   const sleep = deps.sleep ?? wait;
-  let last: Awaited<ReturnType<typeof post>> = { ok: false };
+  let last: PostOutcome = { ok: false, permanent: false };
   for (let attempt = 1; attempt <= attempts; attempt++) {
     last = await post(deps, url, body, headers);
     if (last.ok)
