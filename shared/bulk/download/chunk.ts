@@ -260,8 +260,14 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
 
   /** The page after `from` (undefined when a cancel request stops the chunk), mapped. */
   const readNext = async (from: Position, written: number) => {
-    if (options.shouldContinue !== undefined && !(await options.shouldContinue())) return undefined;
-    const next = await readBatch(client, job, from, limit - options.cursor.rows - written);
+    // The cancel check runs beside the page read, not before it: keyset paging has one page in flight
+    // at most, so a state-table round trip ahead of every request would be ServiceNow idle time (a
+    // DynamoDB read per page in AWS). A cancel costs at most this one page read, which is dropped.
+    const [proceed, next] = await Promise.all([
+      options.shouldContinue?.() ?? true,
+      readBatch(client, job, from, limit - options.cursor.rows - written),
+    ]);
+    if (!proceed) return undefined;
     return { batch: next, mapped: next.rows.length === 0 ? [] : await mapRows(next.rows) };
   };
 
