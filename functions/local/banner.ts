@@ -76,7 +76,7 @@ export const curlCommands = (input: BannerInput): { title: string; command: stri
         `# curl -s -X POST -H "Authorization: ${hubAuthorization(input.secrets, '$TOKEN')}" "${input.apiUrl}/bulk/download" \\`,
         `  #   -H "Content-Type: application/json" -d '{"objectName":"incidents","format":"text/csv"}'`,
         `  # curl -s -H "Authorization: ${hubAuthorization(input.secrets, '$TOKEN')}" "${input.apiUrl}/bulk/$JOB/status"`,
-        `  # curl -s -H "Authorization: ${hubAuthorization(input.secrets, '$TOKEN')}" -H "Accept: text/csv" "${input.apiUrl}/bulk/$JOB/incidents"`,
+        `  # curl -s -L -H "Authorization: ${hubAuthorization(input.secrets, '$TOKEN')}" -H "Accept: text/csv" "${input.apiUrl}/bulk/$JOB/incidents"`,
       ].join('\n'),
     },
   ];

@@ -64,6 +64,17 @@ export interface LocalServerOptions {
   /** How long a decision is reused per Authorization header; defaults to AUTHORIZER_CACHE_SECONDS. */
   authorizerCacheSeconds?: number;
   now?: () => number;
+  /**
+   * Plain HTTP handlers for paths outside the API base path, given the request before its body is read
+   * (they stream it): local mode's presigned blob URLs (functions/local/blob-route.ts), as S3 serves them.
+   */
+  rawRoutes?: readonly RawRoute[];
+}
+
+export interface RawRoute {
+  /** Path prefix, e.g. `/local-blobs/`. */
+  prefix: string;
+  handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void>;
 }
 
 export interface LocalServerHandle {
@@ -234,6 +245,8 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     const method = request.method ?? 'GET';
     const url = new URL(request.url ?? '/', 'http://localhost');
     const { pathname } = url;
+    const raw = options.rawRoutes?.find((candidate) => pathname.startsWith(candidate.prefix));
+    if (raw !== undefined) return raw.handle(request, response, url);
     let body: Buffer;
     try {
       body = await readBody(request, maxBodyBytes);

@@ -1,5 +1,7 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { createLocalBlobStore } from '../../shared/adapters/local/blob-store';
+import { createLocalBlobUrls } from '../../shared/adapters/local/blob-urls';
 import { createLocalQueue } from '../../shared/adapters/local/queue';
 import { createLocalScheduler } from '../../shared/adapters/local/scheduler';
 import { createLocalSecretStore } from '../../shared/adapters/local/secret-store';
@@ -11,6 +13,7 @@ import { createDispatcherHandler } from '../events/dispatcher';
 import { runPoller } from '../events/poller';
 import { type Dependencies, LOCAL_BULK_QUEUE_FILE, LOCAL_EVENTS_QUEUE_FILE } from '../runtime/dependencies';
 import { renderBanner } from './banner';
+import { createBlobRoute } from './blob-route';
 import { type DemoSimulatorHandle, startDemoSimulator } from './demo';
 import { type LocalServerHandle, startLocalServer } from './local-server';
 import { resolvePlatformSecrets } from './platform-secrets';
@@ -93,6 +96,11 @@ export const runLocalMode = async (
     deadLetterQueue: bulkDeadLetters,
     batchSize: 1,
   });
+  // Presigned URLs served by this server (known once it listens), as S3 serves its own: bulk files
+  // download by redirect and large uploads go straight to the blob store, in both modes alike.
+  let origin = '';
+  const blobUrls = createLocalBlobUrls({ origin: () => origin, secret: randomBytes(32) });
+  const blobStore = createLocalBlobStore({ dataDir, urls: blobUrls });
   const dependencies: Dependencies = {
     mode: 'local',
     stateTable,
@@ -100,9 +108,19 @@ export const runLocalMode = async (
     allowedHosts: config.allowedHosts,
     now: () => new Date(),
     eventsQueue,
-    blobStore: createLocalBlobStore({ dataDir }),
+    blobStore,
     bulkQueue,
   };
+  // Local mode's S3 event notification: a presigned upload landing under incoming/ starts its job.
+  const blobRoute = createBlobRoute({
+    blobStore,
+    urls: blobUrls,
+    onUploaded: async (key) => {
+      if (!key.startsWith('incoming/')) return;
+      const notification = { Records: [{ eventName: 'ObjectCreated:Put', s3: { object: { key } } }] };
+      await bulkQueue.sendBatch([{ id: randomUUID(), body: JSON.stringify(notification) }]);
+    },
+  });
   const logger = createLogger({ serviceName: 'events-poller' });
   const scheduler = createLocalScheduler({
     onTrigger: async () => undefined,
@@ -128,7 +146,9 @@ export const runLocalMode = async (
         ...(simulator ? { DEMO_SERVICENOW_URL: simulator.url } : {}),
       },
       dependencies,
+      rawRoutes: [blobRoute],
     });
+    origin = api.origin;
   } catch (error) {
     await Promise.allSettled([simulator?.close(), closeEvents()]);
     await stateTable.close();

@@ -15,17 +15,23 @@ import {
   MAX_LIST_LIMIT,
 } from '../../ports';
 import { isNotFound, writeFileAtomic } from './atomic-file';
+import type { LocalBlobUrls } from './blob-urls';
 import { compareUtf8 } from './state-table';
 
 /**
  * Blobs under `<dataDir>/blobs/`. S3 lets `a` and `a/b` both be objects, which a plain file tree
  * cannot, so each key segment is percent-encoded and prefixed: directories are `d.<seg>`, object
  * data `f.<seg>` and its metadata `m.<seg>` (JSON). Writes stream to `.tmp/` and are renamed into
- * place, so a reader never sees a partial object. `presignGetUrl` returns undefined (no public URL
- * in local mode; callers stream through the API instead).
+ * place, so a reader never sees a partial object. Presigned URLs come from `urls` (served by the local
+ * server, functions/local/blob-route.ts); without it they are undefined.
  */
 export interface LocalBlobStoreOptions {
   dataDir: string;
+  /**
+   * Presigned URLs served by the local server (local mode). Without them presignGetUrl/presignPutUrl
+   * answer undefined and callers take files through the API.
+   */
+  urls?: LocalBlobUrls;
 }
 
 interface StoredMeta {
@@ -197,13 +203,13 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
       return page;
     },
 
-    async presignGetUrl(key) {
+    async presignGetUrl(key, ttlSeconds) {
       assertValidBlobKey(key);
-      return undefined;
+      return options.urls?.sign('GET', key, ttlSeconds);
     },
-    async presignPutUrl(key) {
+    async presignPutUrl(key, ttlSeconds, putOptions = {}) {
       assertValidBlobKey(key);
-      return undefined;
+      return options.urls?.sign('PUT', key, ttlSeconds, putOptions.contentType);
     },
   };
 }
