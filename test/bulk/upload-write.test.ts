@@ -183,17 +183,57 @@ describe('bulk upload writes', () => {
     expect(sim.requests.filter((r) => r.path === '/api/now/table/incident')).toHaveLength(0);
   });
 
-  it('refuses the Batch API together with an identifier field', async () => {
-    await expect(
-      uploadRows({
-        client: client(),
-        table: 'incident',
-        rows: parseUpload(Readable.from([Buffer.from('a\n1\n')]), 'csv'),
-        identifierField: 'number',
-        batchSize: 10,
-        onError: () => {},
-      }),
-    ).rejects.toMatchObject({ status: 400 });
+  it('upserts in batches: one lookup and one Batch API request per batch, duplicates handled one by one', async () => {
+    const existing = ['alpha', 'beta', 'gamma'].map(
+      (text) =>
+        sim.db.insert('incident', { short_description: text, urgency: '3' }, { userName: 'admin' }).number!,
+    );
+    const twice = sim.db.insert(
+      'incident',
+      { short_description: 'twin', urgency: '3' },
+      { userName: 'admin' },
+    );
+    sim.db.insert(
+      'incident',
+      { short_description: 'twin copy', number: twice.number ?? '' },
+      { userName: 'admin' },
+    );
+    const text = [
+      JSON.stringify({ number: existing[0], short_description: 'alpha updated' }),
+      JSON.stringify({ number: 'INC9999101', short_description: 'new one' }),
+      JSON.stringify({ number: existing[1], urgency: 1 }),
+      JSON.stringify({ number: 'INC9999101', short_description: 'new one, again' }), // same file, same key
+      JSON.stringify({ number: twice.number, short_description: 'ambiguous' }),
+      JSON.stringify({ number: `${existing[2]}^ORactive=true`, short_description: 'injected' }),
+      JSON.stringify({ number: existing[2], short_description: 'gamma updated' }),
+    ].join('\n');
+    const logged = sim.requests.length;
+    const failures: RowFailure[] = [];
+    const result = await uploadRows({
+      client: client(),
+      table: 'incident',
+      rows: parseUpload(Readable.from([Buffer.from(text)]), 'jsonl'),
+      identifierField: 'number',
+      batchSize: 50,
+      onError: (failure) => void failures.push(failure),
+    });
+    expect(result).toMatchObject({ written: 5, created: 1, updated: 4, failed: 2 });
+    expect(failures.map((f) => f.rowNumber).sort()).toEqual([5, 6]);
+    expect(failures.find((f) => f.rowNumber === 5)?.reason).toMatch(/more than one record/);
+    const byNumber = new Map(incidents().map((row) => [row.number, row]));
+    expect(byNumber.get(existing[0])?.short_description).toBe('alpha updated');
+    expect(byNumber.get(existing[1])).toMatchObject({ short_description: 'beta', urgency: '1' });
+    expect(byNumber.get(existing[2])?.short_description).toBe('gamma updated');
+    // The repeated key created ONE record, then updated it.
+    expect(
+      incidents()
+        .filter((row) => row.number === 'INC9999101')
+        .map((row) => row.short_description),
+    ).toEqual(['new one, again']);
+    const made = sim.requests.slice(logged);
+    expect(made.filter((r) => r.path === '/api/now/v1/batch')).toHaveLength(1);
+    // One IN lookup for the batch, one for the repeated key handled on its own.
+    expect(made.filter((r) => r.method === 'GET' && r.path === '/api/now/table/incident')).toHaveLength(2);
   });
 
   it('refuses a bad identifier field name before writing anything', async () => {

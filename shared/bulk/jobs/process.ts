@@ -33,8 +33,8 @@ export interface ProcessBulkDeps {
   /** Upload: look at the job for a cancel request every this many rows (default 100). */
   cancelCheckEvery?: number;
   /**
-   * Upload: plain inserts (no identifier field) go through the Batch API this many rows per request
-   * (research C.3); undefined or 0 = one Table API POST per row.
+   * Upload: rows go through the Batch API this many per request (research C.3), upserts after one IN
+   * lookup per batch; undefined or 0 = one Table API request per row.
    */
   uploadBatchSize?: number;
   /**
@@ -374,8 +374,8 @@ async function runUpload(
   blob.body.on('error', (error) => counted.destroy(error));
   const parsed = parseUpload(counted, state.format);
   const report = createErrorReport(deps.blobStore, errorReportKey(job.id), 'jsonl');
-  const batchSize =
-    state.identifierField === undefined && (deps.uploadBatchSize ?? 0) > 0 ? deps.uploadBatchSize : undefined;
+  // Inserts and upserts alike go through the Batch API (upserts with one IN lookup per batch).
+  const batchSize = (deps.uploadBatchSize ?? 0) > 0 ? deps.uploadBatchSize : undefined;
   let result: Awaited<ReturnType<typeof uploadRows>>;
   try {
     result = await uploadRows({

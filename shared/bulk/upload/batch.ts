@@ -40,11 +40,30 @@ const decodeBody = (body: unknown): unknown => {
   }
 };
 
+/** One write of a batch: an insert, or an update of the record with `sysId`. */
+export interface BatchWrite {
+  record: Record<string, string>;
+  /** Present: PATCH that record (upsert of an existing one). Absent: POST a new one. */
+  sysId?: string;
+}
+
 /** Sends `records` as one batch of inserts; outcomes come back in input order. */
-export const insertBatch = async (
+export const insertBatch = (
   client: ServiceNowClient,
   table: string,
   records: Record<string, string>[],
+): Promise<BatchItemOutcome[]> =>
+  writeBatch(
+    client,
+    table,
+    records.map((record) => ({ record })),
+  );
+
+/** Sends inserts and updates as one batch; outcomes come back in input order. */
+export const writeBatch = async (
+  client: ServiceNowClient,
+  table: string,
+  writes: BatchWrite[],
 ): Promise<BatchItemOutcome[]> => {
   const url = tablePath(table); // validates the table name
   const response = await client.request<BatchResponse>({
@@ -52,16 +71,17 @@ export const insertBatch = async (
     path: BATCH_PATH,
     body: {
       batch_request_id: '1',
-      rest_requests: records.map((record, index) => ({
+      rest_requests: writes.map((write, index) => ({
         id: String(index),
-        method: 'POST',
-        url,
+        method: write.sysId === undefined ? 'POST' : 'PATCH',
+        url: write.sysId === undefined ? url : `${url}/${encodeURIComponent(write.sysId)}`,
         headers: JSON_HEADERS,
-        body: Buffer.from(JSON.stringify(record)).toString('base64'),
+        body: Buffer.from(JSON.stringify(write.record)).toString('base64'),
         exclude_response_headers: true,
       })),
     },
   });
+  const records = writes;
   const serviced = new Map<string, ServicedRequest>();
   for (const item of response.body?.serviced_requests ?? []) serviced.set(String(item.id), item);
   return records.map((_, index): BatchItemOutcome => {

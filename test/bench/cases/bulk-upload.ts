@@ -14,7 +14,7 @@
  * The sequential baseline is measured on its first BASELINE_ROWS rows only: at a few milliseconds per
  * row plus a 1 s wait per 429, all 20,000 would take minutes; rows/s is what is compared. A second
  * result shows uploadRows through the Table API (one POST per row, 4 in flight), which is what the
- * worker does for upserts (identifierField) and whenever no batch size is passed.
+ * worker does when ELEMENT_BULK_UPLOAD_BATCH_SIZE is 0 (upserts batch too, after one IN lookup).
  */
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
