@@ -29,8 +29,3 @@ export const headerOf = (event: ApiEvent, name: string): string | undefined => {
   const value = event.headers?.[name.toLowerCase()];
   return value === undefined || value === '' ? undefined : value;
 };
-
-export const positiveIntEnv = (value: string | undefined): number | undefined => {
-  const n = Number(value);
-  return value !== undefined && value !== '' && Number.isSafeInteger(n) && n > 0 ? n : undefined;
-};

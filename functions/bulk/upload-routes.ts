@@ -14,7 +14,8 @@ import { newJobId } from '../../shared/bulk/jobs';
 import { badRequest, ElementError } from '../../shared/errors';
 import { catalogFor, type RecordsContext, tableMetadata } from '../../shared/hub/records';
 import { mediaTypeOf } from '../middleware/json-body-parser';
-import { type BulkRequest, type BulkRouteTable, headerOf, positiveIntEnv } from './context';
+import { positiveIntEnv } from '../runtime/env';
+import { type BulkRequest, type BulkRouteTable, headerOf } from './context';
 import { callbackUrlOf, createdView, startJob } from './start-job';
 
 /**

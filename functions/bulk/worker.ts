@@ -36,7 +36,8 @@ import { createLogger } from '../../shared/logging';
 import { sharedOutboundAgent } from '../../shared/net';
 import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
 import { type Dependencies, getDependencies } from '../runtime/dependencies';
-import { positiveIntEnv } from './context';
+import { positiveIntEnv } from '../runtime/env';
+import { sqsRetryLater } from '../runtime/sqs';
 
 /** Facts only (ids, statuses); never URLs, bodies or keys. */
 export interface BulkWorkerLogger {
@@ -65,31 +66,6 @@ export interface BulkWorkerOptions {
 
 /** 30 s, 60 s, 120 s... up to 15 minutes, with jitter: a few receives ride out a short outage. */
 export const BULK_RETRY_DELAY = { baseSeconds: 30, maxSeconds: 900 };
-
-/** `arn:aws:sqs:<region>:<account>:<name>` -> the queue URL. */
-export const queueUrlFromArn = (arn: string): string | undefined => {
-  const match = /^arn:aws[a-z-]*:sqs:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):([A-Za-z0-9_.-]+)$/.exec(arn);
-  if (!match) return undefined;
-  const [, region, account, name] = match;
-  const domain = region?.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return `https://sqs.${region}.${domain}/${account}/${name}`;
-};
-
-/** Backoff through SQS ChangeMessageVisibility (the SDK is loaded on the first failure only). */
-const sqsRetryLater = (queueUrl: string | undefined) => {
-  let client: Promise<(url: string, handle: string, seconds: number) => Promise<void>> | undefined;
-  return async (record: QueueRecord, delaySeconds: number): Promise<void> => {
-    const url = queueUrl ?? queueUrlFromArn(record.eventSourceARN);
-    if (url === undefined) return;
-    client ??= import('@aws-sdk/client-sqs').then(({ SQSClient, ChangeMessageVisibilityCommand }) => {
-      const sqs = new SQSClient({});
-      return async (QueueUrl: string, ReceiptHandle: string, VisibilityTimeout: number) => {
-        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout }));
-      };
-    });
-    await (await client)(url, record.receiptHandle, delaySeconds);
-  };
-};
 
 export const DEFAULT_CHUNK_DEADLINE_MS = 600_000;
 export const DEFAULT_UPLOAD_BATCH_SIZE = 50;

@@ -15,6 +15,8 @@ import { createLogger } from '../../shared/logging';
 import { sharedOutboundAgent } from '../../shared/net';
 import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
 import { type Dependencies, getDependencies } from '../runtime/dependencies';
+import { positiveIntEnv } from '../runtime/env';
+import { sqsRetryLater } from '../runtime/sqs';
 
 /**
  * The instance and its configuration with the secret configuration keys (the signature key lives in the
@@ -39,41 +41,9 @@ export interface DispatcherOptions {
   retryLater?: (record: QueueRecord, delaySeconds: number) => Promise<void>;
 }
 
-/** `arn:aws:sqs:<region>:<account>:<name>` -> `https://sqs.<region>.amazonaws.com/<account>/<name>`. */
-export const queueUrlFromArn = (arn: string): string | undefined => {
-  const match = /^arn:aws[a-z-]*:sqs:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):([A-Za-z0-9_.-]+)$/.exec(arn);
-  if (!match) return undefined;
-  const [, region, account, name] = match;
-  const domain = region?.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return `https://sqs.${region}.${domain}/${account}/${name}`;
-};
-
-/** Backoff through SQS ChangeMessageVisibility (the SDK is loaded on the first failure only). */
-const sqsRetryLater = (queueUrl: string | undefined) => {
-  let client: Promise<{ change(url: string, handle: string, seconds: number): Promise<void> }> | undefined;
-  return async (record: QueueRecord, delaySeconds: number): Promise<void> => {
-    const url = queueUrl ?? queueUrlFromArn(record.eventSourceARN);
-    if (url === undefined) return;
-    client ??= import('@aws-sdk/client-sqs').then(({ SQSClient, ChangeMessageVisibilityCommand }) => {
-      const sqs = new SQSClient({});
-      return {
-        async change(QueueUrl: string, ReceiptHandle: string, VisibilityTimeout: number) {
-          await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout }));
-        },
-      };
-    });
-    await (await client).change(url, record.receiptHandle, delaySeconds);
-  };
-};
-
-const positiveInt = (value: string | undefined): number | undefined => {
-  const n = Number(value);
-  return value !== undefined && Number.isSafeInteger(n) && n > 0 ? n : undefined;
-};
-
 export const dispatcherOptionsFromEnv = (env: Record<string, string | undefined>): DispatcherOptions => {
-  const maxReceiveCount = positiveInt(env.ELEMENT_EVENTS_MAX_RECEIVE_COUNT);
-  const timeoutMs = positiveInt(env.ELEMENT_EVENTS_CALLBACK_TIMEOUT_MS);
+  const maxReceiveCount = positiveIntEnv(env.ELEMENT_EVENTS_MAX_RECEIVE_COUNT);
+  const timeoutMs = positiveIntEnv(env.ELEMENT_EVENTS_CALLBACK_TIMEOUT_MS);
   return {
     ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { queueUrlFromArn } from '../../functions/events/dispatcher';
+import { queueUrlFromArn } from '../../functions/runtime/sqs';
 import type { EventMessage } from '../../shared/events';
 import { deliverRecords, eventsPartition, retryDelaySeconds, verifySignature } from '../../shared/events';
 import { sharedOutboundAgent } from '../../shared/net';
