@@ -1,33 +1,9 @@
-/**
- * The bulk API (research cloud-elements-servicenow.md 6; User + Element auth): download jobs
- * (`POST /bulk/query`, `POST /bulk/download`), uploads (`POST /bulk/{objectName}` multipart, presigned
- * `POST /bulk/{objectName}/uploads`), status, errors, cancel, the job list and the finished file.
- * Jobs run in the bulk worker (functions/bulk/worker.ts) through the bulk queue.
- *
- * Environment: ELEMENT_BULK_BUCKET and ELEMENT_BULK_QUEUE_URL (AWS, read by functions/runtime),
- * ELEMENT_BULK_MAX_MULTIPART_BYTES (optional; default 4 MiB in AWS).
- */
-import { parseAuthorizationHeader } from '../../shared/auth/authorization-header';
-import { ElementError, forbidden, unauthorized } from '../../shared/errors';
-import { INSTANCE_ID_HEADER } from '../../shared/hub/headers';
-import { pageTokenKey } from '../../shared/hub/page-token';
-import {
-  createInstanceStore,
-  type InstanceRecord,
-  reauthorizeError,
-  serviceNowClientFor,
-} from '../../shared/instances';
+import { ElementError } from '../../shared/errors';
+import { serviceNowClientFor } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
-import {
-  type ApiEvent,
-  hubIdentityOf,
-  isApiResponse,
-  response,
-  toElementError,
-  withMiddleware,
-} from '../middleware';
-import { API_BASE_PATH, HUB_PREFIX } from '../routes';
-import { type Dependencies, getDependencies } from '../runtime/dependencies';
+import { answerForInstance, pageTokenKeyOf, routeOf } from '../hub/instance-call';
+import { type ApiEvent, withMiddleware } from '../middleware';
+import { getDependencies } from '../runtime/dependencies';
 import type { BulkRequest, BulkRouteTable } from './context';
 import { downloadRoutes } from './download-routes';
 import { jobRoutes } from './job-routes';
@@ -35,46 +11,16 @@ import { uploadRoutes } from './upload-routes';
 
 export const BULK_ROUTES: BulkRouteTable = { ...downloadRoutes, ...uploadRoutes, ...jobRoutes };
 
-/** `POST /elements/api-v2/hubs/helpdesk/bulk/query` and `POST /bulk/query` -> `POST /bulk/query`. */
-export const bulkRouteKey = (routeKey: string): string => {
-  const space = routeKey.indexOf(' ');
-  const method = routeKey.slice(0, space);
-  let path = routeKey.slice(space + 1);
-  if (path.startsWith(API_BASE_PATH)) path = path.slice(API_BASE_PATH.length);
-  if (path.startsWith(`${HUB_PREFIX}/`)) path = path.slice(HUB_PREFIX.length);
-  return `${method} ${path}`;
-};
-
-const ownedInstance = async (event: ApiEvent, deps: Dependencies): Promise<InstanceRecord> => {
-  const { userId, instanceId } = hubIdentityOf(event);
-  const instance = await createInstanceStore(deps).get(instanceId);
-  if (!instance || instance.ownerUserId !== userId) throw unauthorized();
-  return instance;
-};
-
-const checkUsable = (instance: InstanceRecord): void => {
-  if (instance.disabled) {
-    throw forbidden(
-      `The instance ${instance.id} is disabled; enable it with PUT /instances/${instance.id}/enabled`,
-    );
-  }
-  if (!instance.valid) throw reauthorizeError(instance.id);
-};
-
 const unavailable = (what: string) =>
   new ElementError(503, `Bulk is not available: this deployment has no bulk ${what}`);
 
+/** The bulk API (User + Element): one route of BULK_ROUTES for the caller's instance (hub/instance-call.ts). */
 export const bulkHandler = async (event: ApiEvent) => {
   const deps = await getDependencies();
-  const key = bulkRouteKey(event.routeKey ?? '');
-  const route = Object.hasOwn(BULK_ROUTES, key) ? BULK_ROUTES[key] : undefined;
-  const instance = await ownedInstance(event, deps);
-  const instanceHeader = { [INSTANCE_ID_HEADER]: String(instance.id) };
-  try {
-    checkUsable(instance);
+  const route = routeOf(BULK_ROUTES, event);
+  return answerForInstance(event, deps, (instance) => {
     if (!route) throw new ElementError(404, 'No such route');
     let client: Promise<ServiceNowClient> | undefined;
-    let tokenKey: Buffer | undefined;
     const request: BulkRequest = {
       event,
       instance,
@@ -93,26 +39,11 @@ export const bulkHandler = async (event: ApiEvent) => {
         if (deps.bulkQueue === undefined) throw unavailable('queue');
         return deps.bulkQueue;
       },
-      pageTokenKey: () => {
-        const token = parseAuthorizationHeader(event.headers?.authorization)?.element;
-        if (token === undefined) throw unauthorized();
-        tokenKey ??= pageTokenKey(token);
-        return tokenKey;
-      },
+      pageTokenKey: () => pageTokenKeyOf(event),
       env: process.env,
     };
-    const result = await route(request);
-    if (isApiResponse(result)) return { ...result, headers: { ...result.headers, ...instanceHeader } };
-    if (result === undefined) return response(204, undefined, instanceHeader);
-    return response(200, result, instanceHeader);
-  } catch (thrown) {
-    const error = toElementError(thrown);
-    throw new ElementError(error.status, error.message, {
-      ...(error.providerMessage === undefined ? {} : { providerMessage: error.providerMessage }),
-      headers: { ...error.headers, ...instanceHeader },
-      cause: thrown,
-    });
-  }
+    return route(request);
+  });
 };
 
 /** Uploads arrive as multipart/form-data; `POST /bulk/query` may carry `metaData` as a form field. */

@@ -1,12 +1,4 @@
-/**
- * Hub record routes on any table or mapped resource (research cloud-elements-servicenow.md 3.1-3.5):
- * `GET|POST /{objectName}`, `GET|PATCH|PUT|DELETE /{objectName}/{id}`. The domain lives in
- * shared/hub/records; this module reads the request and picks the operation.
- */
-
-import { parseAuthorizationHeader } from '../../shared/auth/authorization-header';
-import { notFound, unauthorized } from '../../shared/errors';
-import { pageTokenKey } from '../../shared/hub/page-token';
+import { notFound } from '../../shared/errors';
 import {
   commonResourceTarget,
   createRecord,
@@ -26,6 +18,7 @@ import { type ResolvedResource, resolveResource } from '../../shared/hub/resourc
 import { filtersNulls } from '../../shared/instances';
 import { findCommonResource } from '../../shared/transformations';
 import { response } from '../middleware';
+import { pageTokenKeyOf } from './instance-call';
 import type { HubRequest, HubRouteTable } from './types';
 
 const param = (request: HubRequest, name: string): string => {
@@ -34,29 +27,12 @@ const param = (request: HubRequest, name: string): string => {
   return value;
 };
 
-/**
- * The page-token key comes from the element token of the Authorization header: the authorizer already
- * proved it belongs to this instance (see shared/hub/page-token.ts for why this key).
- */
-const elementTokenOf = (request: HubRequest): string => {
-  const header = request.event.headers?.authorization ?? request.event.headers?.Authorization;
-  const token = parseAuthorizationHeader(header)?.element;
-  if (token === undefined) throw unauthorized();
-  return token;
-};
-
-const contextOf = async (request: HubRequest): Promise<RecordsContext> => {
-  let key: Buffer | undefined;
-  return {
-    client: await request.client(),
-    instanceId: request.instance.id,
-    filterNulls: filtersNulls(request.instance.configuration),
-    pageTokenKey: () => {
-      key ??= pageTokenKey(elementTokenOf(request));
-      return key;
-    },
-  };
-};
+const contextOf = async (request: HubRequest): Promise<RecordsContext> => ({
+  client: await request.client(),
+  instanceId: request.instance.id,
+  filterNulls: filtersNulls(request.instance.configuration),
+  pageTokenKey: () => pageTokenKeyOf(request.event),
+});
 
 /**
  * The resource `objectName` names for this instance: a common resource (an effective transformation at
