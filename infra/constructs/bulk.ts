@@ -11,6 +11,7 @@ import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
 import { ElementFunction, type ElementLogLevel } from './element-function';
 import type { Foundation } from './foundation';
 import { grantInstanceData } from './instances';
+import { QUEUE_CONSUME_ACTIONS, QUEUE_SEND_ACTIONS } from './queue-actions';
 
 /**
  * The delivery settings of the bulk job queue, shared by the queue, the event source and the worker's
@@ -94,21 +95,6 @@ export const BULK_SECRET_ACTIONS = {
   /** Reads and writes ServiceNow rows, signs the completion callback. */
   worker: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
 } as const;
-
-/** SendMessageBatch (shared/adapters/aws/queue-producer.ts) is authorized by sqs:SendMessage. */
-export const BULK_QUEUE_SEND_ACTIONS = ['sqs:SendMessage'] as const;
-
-/**
- * What the worker's event source mapping polls with, plus ChangeMessageVisibility so the worker can retry
- * a failed chunk sooner than the 90-minute visibility timeout. Written out for the same reasons as
- * EVENTS_QUEUE_CONSUME_ACTIONS (no unused sqs:GetQueueUrl).
- */
-export const BULK_QUEUE_CONSUME_ACTIONS = [
-  'sqs:ReceiveMessage',
-  'sqs:DeleteMessage',
-  'sqs:GetQueueAttributes',
-  'sqs:ChangeMessageVisibility',
-] as const;
 
 /**
  * The queue key: a sender of an SSE-KMS queue needs GenerateDataKey and Decrypt (SQS reuses data keys),
@@ -334,7 +320,7 @@ export class BulkConstruct extends Construct {
     fn.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'BulkQueueSend',
-        actions: [...BULK_QUEUE_SEND_ACTIONS],
+        actions: [...QUEUE_SEND_ACTIONS],
         resources: [this.queue.queueArn],
       }),
     );
@@ -342,7 +328,7 @@ export class BulkConstruct extends Construct {
       fn.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'BulkQueueConsume',
-          actions: [...BULK_QUEUE_CONSUME_ACTIONS],
+          actions: [...QUEUE_CONSUME_ACTIONS],
           resources: [this.queue.queueArn],
         }),
       );

@@ -10,6 +10,7 @@ import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
 import { ElementFunction, type ElementLogLevel } from './element-function';
 import type { Foundation } from './foundation';
 import { grantInstanceData } from './instances';
+import { QUEUE_CONSUME_ACTIONS, QUEUE_SEND_ACTIONS } from './queue-actions';
 
 /**
  * The delivery settings of the events queue, shared by the queue, the event source and the dispatcher's
@@ -42,22 +43,6 @@ export const EVENTS_SECRET_ACTIONS = {
   /** Reads the signature key (event.notification.signature.key lives in the instance secret). */
   dispatcher: ['secretsmanager:GetSecretValue'],
 } as const;
-
-/** SendMessageBatch (shared/adapters/aws/queue-producer.ts) is authorized by sqs:SendMessage. */
-export const EVENTS_QUEUE_SEND_ACTIONS = ['sqs:SendMessage'] as const;
-
-/**
- * What the dispatcher's event source mapping polls with (Receive, Delete, GetQueueAttributes) plus the
- * ChangeMessageVisibility of its backoff. Written out instead of `grantConsumeMessages`, which would add
- * an unused sqs:GetQueueUrl (the URL comes from ELEMENT_EVENTS_QUEUE_URL) and a second kms:Decrypt
- * statement duplicating the key grant.
- */
-export const EVENTS_QUEUE_CONSUME_ACTIONS = [
-  'sqs:ReceiveMessage',
-  'sqs:DeleteMessage',
-  'sqs:GetQueueAttributes',
-  'sqs:ChangeMessageVisibility',
-] as const;
 
 export interface EventsConstructProps {
   foundation: Foundation;
@@ -166,7 +151,7 @@ export class EventsConstruct extends Construct {
     this.dispatcher.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'EventsQueueConsume',
-        actions: [...EVENTS_QUEUE_CONSUME_ACTIONS],
+        actions: [...QUEUE_CONSUME_ACTIONS],
         resources: [this.queue.queueArn],
       }),
     );
@@ -191,7 +176,7 @@ export class EventsConstruct extends Construct {
     fn.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'EventsQueueSend',
-        actions: [...EVENTS_QUEUE_SEND_ACTIONS],
+        actions: [...QUEUE_SEND_ACTIONS],
         resources: [this.queue.queueArn],
       }),
     );

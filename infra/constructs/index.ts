@@ -13,9 +13,7 @@ export {
   BULK_BUCKET_ACTIONS,
   BULK_BUCKET_SETTINGS,
   BULK_KEY_PREFIXES,
-  BULK_QUEUE_CONSUME_ACTIONS,
   BULK_QUEUE_KEY_ACTIONS,
-  BULK_QUEUE_SEND_ACTIONS,
   BULK_QUEUE_SETTINGS,
   BULK_SECRET_ACTIONS,
   BulkConstruct,
@@ -28,8 +26,6 @@ export {
   type ElementLogLevel,
 } from './element-function';
 export {
-  EVENTS_QUEUE_CONSUME_ACTIONS,
-  EVENTS_QUEUE_SEND_ACTIONS,
   EVENTS_QUEUE_SETTINGS,
   EVENTS_SECRET_ACTIONS,
   EventsConstruct,
@@ -49,6 +45,7 @@ export {
   KEY_ACTIONS,
   STATE_TABLE_ACTIONS,
 } from './instances';
+export { QUEUE_CONSUME_ACTIONS, QUEUE_SEND_ACTIONS } from './queue-actions';
 export { PLATFORM_SECRET_LENGTH, PlatformSecrets, type PlatformSecretsProps } from './secrets';
 export { STATE_TABLE_SCHEMA, StateTable, type StateTableProps } from './state';
 export { TransformationsConstruct, type TransformationsConstructProps } from './transformations';
