@@ -1,4 +1,3 @@
-import busboy from 'busboy';
 import {
   callbackPayloadOf,
   type DownloadRequest,
@@ -16,6 +15,7 @@ import {
 } from '../../shared/bulk/download';
 import { getJob } from '../../shared/bulk/jobs';
 import { badRequest, ElementError, notFound } from '../../shared/errors';
+import { parseMultipartFields } from '../../shared/hub/attachments/multipart';
 import { response } from '../middleware';
 import { mediaTypeOf } from '../middleware/json-body-parser';
 import type { BulkRequest, BulkRouteTable } from './context';
@@ -34,26 +34,7 @@ const formFields = (request: BulkRequest): Promise<Record<string, string>> => {
     return Promise.resolve(Object.fromEntries(new URLSearchParams(body.toString('utf8'))));
   }
   if (mediaType !== 'multipart/form-data') return Promise.resolve({});
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: { 'content-type': contentType },
-        limits: { fields: 20, fieldSize: 64 * 1024, files: 5 },
-      });
-    } catch {
-      reject(badRequest('Body must be multipart/form-data with a boundary'));
-      return;
-    }
-    const fields: Record<string, string> = {};
-    parser.on('field', (name, value) => {
-      fields[name] = value;
-    });
-    parser.on('file', (_name, stream) => stream.resume());
-    parser.on('error', () => reject(badRequest('Malformed multipart/form-data body')));
-    parser.on('close', () => resolve(fields));
-    parser.end(body);
-  });
+  return parseMultipartFields(body, contentType);
 };
 
 const metaDataOf = async (request: BulkRequest): Promise<Record<string, unknown>> => {

@@ -8,6 +8,7 @@ export { MAX_ATTACHMENT_BYTES, tooLargeMessage } from './limits';
 export {
   FILE_FIELD,
   type MultipartForm,
+  parseMultipartFields,
   parseMultipartFile,
   parseMultipartForm,
   type UploadedFile,

@@ -18,18 +18,14 @@ export interface MultipartForm {
   fields: Record<string, string>;
 }
 
-/**
- * The `file` part and the text fields of a `multipart/form-data` body (hub attachments, bulk uploads).
- * 400 when the body is not valid multipart or has no `file` part, `tooLarge()` (413) when the file
- * exceeds `maxBytes`. A part without a Content-Type is `text/plain` (RFC 7578 4.4); non-ASCII file names
- * (`filename*`, or UTF-8 in `filename`) are kept.
- */
-export const parseMultipartForm = (
-  body: Buffer,
-  contentType: string,
-  maxBytes: number,
-  tooLarge: () => ElementError,
-): Promise<MultipartForm> =>
+interface Parts {
+  file?: UploadedFile;
+  fields: Record<string, string>;
+  oversized: boolean;
+}
+
+/** The first `file` part (when `maxBytes` is given; otherwise files are skipped) and the text fields. */
+const readParts = (body: Buffer, contentType: string, maxBytes: number | undefined): Promise<Parts> =>
   new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -37,20 +33,18 @@ export const parseMultipartForm = (
         headers: { 'content-type': contentType },
         defParamCharset: 'utf8',
         // busboy stops at fileSize bytes and flags `limit`: one byte more tells "too large" from "exactly max".
-        limits: { fileSize: maxBytes + 1, files: 5, fields: 50, parts: 60, fieldSize: 64 * 1024 },
+        limits: { fileSize: (maxBytes ?? 0) + 1, files: 5, fields: 50, parts: 60, fieldSize: 64 * 1024 },
       });
     } catch {
       reject(badRequest('Body must be multipart/form-data with a boundary'));
       return;
     }
-    let found: UploadedFile | undefined;
-    const fields: Record<string, string> = {};
-    let oversized = false;
+    const parts: Parts = { fields: {}, oversized: false };
     parser.on('field', (name, value) => {
-      fields[name] = value;
+      parts.fields[name] = value;
     });
     parser.on('file', (name, stream, info) => {
-      if (name !== FILE_FIELD || found !== undefined) {
+      if (maxBytes === undefined || name !== FILE_FIELD || parts.file !== undefined || parts.oversized) {
         stream.resume();
         return;
       }
@@ -58,15 +52,15 @@ export const parseMultipartForm = (
       let size = 0;
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > maxBytes) oversized = true;
+        if (size > maxBytes) parts.oversized = true;
         else chunks.push(chunk);
       });
       stream.on('limit', () => {
-        oversized = true;
+        parts.oversized = true;
       });
       stream.on('end', () => {
-        if (oversized) return;
-        found = {
+        if (parts.oversized) return;
+        parts.file = {
           fileName: info.filename || 'file',
           contentType: info.mimeType || 'application/octet-stream',
           bytes: Buffer.concat(chunks),
@@ -74,14 +68,33 @@ export const parseMultipartForm = (
       });
     });
     parser.on('error', () => reject(badRequest('Malformed multipart/form-data body')));
-    parser.on('close', () => {
-      if (oversized) reject(tooLarge());
-      else if (found === undefined)
-        reject(badRequest(`multipart/form-data body has no "${FILE_FIELD}" file part`));
-      else resolve({ file: found, fields });
-    });
+    parser.on('close', () => resolve(parts));
     parser.end(body);
   });
+
+/**
+ * The `file` part and the text fields of a `multipart/form-data` body (hub attachments, bulk uploads).
+ * 400 when the body is not valid multipart or has no `file` part, `tooLarge()` (413) when the file
+ * exceeds `maxBytes`. A part without a Content-Type is `text/plain` (RFC 7578 4.4); non-ASCII file names
+ * (`filename*`, or UTF-8 in `filename`) are kept.
+ */
+export const parseMultipartForm = async (
+  body: Buffer,
+  contentType: string,
+  maxBytes: number,
+  tooLarge: () => ElementError,
+): Promise<MultipartForm> => {
+  const parts = await readParts(body, contentType, maxBytes);
+  if (parts.oversized) throw tooLarge();
+  if (parts.file === undefined) throw badRequest(`multipart/form-data body has no "${FILE_FIELD}" file part`);
+  return { file: parts.file, fields: parts.fields };
+};
+
+/** Only the text fields of a `multipart/form-data` body (file parts are skipped unread). */
+export const parseMultipartFields = async (
+  body: Buffer,
+  contentType: string,
+): Promise<Record<string, string>> => (await readParts(body, contentType, undefined)).fields;
 
 /** The `file` part of an attachment upload; 413 past MAX_ATTACHMENT_BYTES. */
 export const parseMultipartFile = async (
