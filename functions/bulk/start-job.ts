@@ -34,7 +34,7 @@ export async function startJob(
   let failed = true;
   try {
     failed =
-      (await queue.sendBatch([bulkMessage({ jobId: job.id, instanceId: job.instanceId, kind, part: 0 })]))
+      (await queue.sendBatch([bulkMessage({ jobId: job.id, instanceId: job.instanceId, kind, chunk: 0 })]))
         .failed.length > 0;
   } catch {
     failed = true;

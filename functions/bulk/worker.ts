@@ -116,11 +116,13 @@ export const messagesOf = (body: string): BulkMessage[] => {
     }
     return messages;
   }
-  const { jobId, instanceId, kind, part } = value;
+  const { jobId, instanceId, kind, chunk } = value;
   if (typeof jobId !== 'string' || typeof instanceId !== 'string') return [];
-  if (kind !== 'download-chunk' && kind !== 'assemble' && kind !== 'upload' && kind !== 'notify') return [];
-  if (part !== undefined && (typeof part !== 'number' || !Number.isSafeInteger(part) || part < 0)) return [];
-  return [{ jobId, instanceId, kind, ...(part === undefined ? {} : { part }) }];
+  if (kind !== 'download-chunk' && kind !== 'complete' && kind !== 'upload' && kind !== 'notify') return [];
+  if (chunk !== undefined && (typeof chunk !== 'number' || !Number.isSafeInteger(chunk) || chunk < 0)) {
+    return [];
+  }
+  return [{ jobId, instanceId, kind, ...(chunk === undefined ? {} : { chunk }) }];
 };
 
 export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerOptions = {}) => {

@@ -40,7 +40,7 @@ export const BULK_QUEUE_SETTINGS = {
   dlqRetention: Duration.days(14),
   /**
    * ELEMENT_BULK_CHUNK_DEADLINE_MS: a download chunk stops reading pages after this long and commits, well
-   * inside the worker's 900 s timeout (assembling the part and queueing the next chunk still follow).
+   * inside the worker's 900 s timeout (uploading the part and queueing the next chunk still follow).
    */
   chunkDeadlineMs: 600_000,
 } as const;
@@ -66,14 +66,17 @@ export const BULK_BUCKET_SETTINGS = {
 /**
  * S3 calls of the bulk functions (shared/adapters/aws/blob-store.ts), on `jobs/*` and `incoming/*` only.
  * - GetObject also authorizes HeadObject and the presigned GET URLs the API hands out; PutObject also
- *   authorizes the presigned PUT URLs and lib-storage's Create/UploadPart/CompleteMultipartUpload.
- * - ListBucket (on the bucket): the worker lists `jobs/<id>/parts/` to clean up; both need it because
+ *   authorizes the presigned PUT URLs and Create/UploadPart/CompleteMultipartUpload (lib-storage's, and
+ *   the one upload a download job spans, one part per chunk).
+ * - ListMultipartUploadParts (worker): a download completes from ListParts, which knows the latest ETag
+ *   of each part when two deliveries of one chunk raced (shared/bulk/download/chunk.ts).
+ * - ListBucket (on the bucket): the worker lists `jobs/<id>/carry/` to clean up; both need it because
  *   without it S3 answers a missing key with 403 instead of 404, and the adapter's get/head could no longer
  *   tell "not there (yet)" from a failure.
- * - The API deletes only upload files (`incoming/`); the worker also cleans up download parts (`jobs/`).
+ * - The API deletes only upload files (`incoming/`); the worker also cleans up download leftovers (`jobs/`).
  * - The API never sends a multipart upload (a Lambda request body is < 6 MB, lib-storage's first part is
  *   5 MiB and a body that fits in one part goes up as one PutObject), so only the worker may
- *   AbortMultipartUpload. No ListMultipartUploadParts: lib-storage never lists parts.
+ *   AbortMultipartUpload (a cancelled or failed download) and ListMultipartUploadParts.
  */
 export const BULK_BUCKET_ACTIONS = {
   api: {
@@ -83,7 +86,13 @@ export const BULK_BUCKET_ACTIONS = {
     uploads: ['s3:DeleteObject'],
   },
   worker: {
-    objects: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+    objects: [
+      's3:GetObject',
+      's3:PutObject',
+      's3:DeleteObject',
+      's3:AbortMultipartUpload',
+      's3:ListMultipartUploadParts',
+    ],
     bucket: ['s3:ListBucket'],
   },
 } as const;

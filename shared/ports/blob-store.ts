@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { InvalidNameError } from './errors';
+import { InvalidNameError, InvalidPartError } from './errors';
 
 /**
  * Object storage for bulk files and attachments: S3 in AWS, files under the data dir locally.
@@ -39,9 +39,54 @@ export interface BlobPage {
   cursor?: string;
 }
 
+/** A part of a multipart upload, as uploadPart returned it (completeMultipartUpload wants them back). */
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+}
+
+/** S3's rules, enforced by both adapters so nothing works only locally. */
+export const MIN_MULTIPART_PART_BYTES = 5 * 1024 * 1024;
+export const MAX_MULTIPART_PARTS = 10_000;
+
 export interface BlobStore {
+  /**
+   * The least size of a multipart part that is not the last: MIN_MULTIPART_PART_BYTES for S3; the local
+   * adapter can be told less so tests exercise many parts with little data. Writers size parts by it.
+   */
+  readonly minPartBytes: number;
   /** Create or overwrite. A Readable of unknown length is uploaded in parts (S3 multipart). */
   put(key: string, body: BlobBody, options?: PutBlobOptions): Promise<{ key: string; etag?: string }>;
+  /**
+   * Multipart upload whose parts may come from different processes over hours (S3 CreateMultipartUpload):
+   * a bulk download writes one part per chunk and never copies the file again. The object appears only
+   * when completeMultipartUpload succeeds; an upload never completed is aborted by the bucket's
+   * lifecycle rule in AWS (and by abortMultipartUpload).
+   */
+  createMultipartUpload(key: string, options?: PutBlobOptions): Promise<{ uploadId: string }>;
+  /**
+   * Writes, or rewrites (same number, new ETag), part `partNumber` (1..MAX_MULTIPART_PARTS). The body is
+   * in memory because S3 needs each part's length up front. Unknown upload -> NoSuchUploadError.
+   */
+  uploadPart(key: string, uploadId: string, partNumber: number, body: Uint8Array): Promise<UploadedPart>;
+  /**
+   * Makes the object from `parts` (ascending numbers, the ETags uploadPart returned; other uploaded parts
+   * are dropped). Every part but the last must hold at least MIN_MULTIPART_PART_BYTES, and each ETag must be
+   * the part's latest, else InvalidPartError. Unknown or already completed upload -> NoSuchUploadError.
+   */
+  completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: readonly UploadedPart[],
+  ): Promise<{ key: string; etag?: string }>;
+  /**
+   * The parts uploaded so far with their latest ETags, ascending (S3 ListParts, every page). The bulk
+   * worker completes from this list instead of keeping ETags itself: when two deliveries of one chunk
+   * message race, S3 keeps the part uploaded last and only ListParts knows its ETag.
+   */
+  listParts(key: string, uploadId: string): Promise<UploadedPart[]>;
+  /** Drops the upload and its parts. Idempotent: an unknown upload is not an error. */
+  abortMultipartUpload(key: string, uploadId: string): Promise<void>;
   /** Stream the object (or the inclusive byte range), or undefined when it does not exist. */
   get(key: string, options?: { range?: { start: number; end?: number } }): Promise<BlobObject | undefined>;
   head(key: string): Promise<BlobInfo | undefined>;
@@ -86,3 +131,23 @@ export function assertValidBlobKey(key: string): void {
 }
 
 export const MAX_LIST_LIMIT = 1000;
+
+/** S3 answers a bad part number with a 400 (InvalidArgument); both adapters refuse it before any I/O. */
+export function assertValidPartNumber(partNumber: number): void {
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_MULTIPART_PARTS) {
+    throw new RangeError(`Part number must be an integer from 1 to ${MAX_MULTIPART_PARTS}`);
+  }
+}
+
+/** The part lists S3 refuses (MalformedXML for none, InvalidPartOrder), with the port's error. */
+export function assertValidPartList(parts: readonly UploadedPart[]): void {
+  if (parts.length === 0) throw new InvalidPartError('at least one part is required');
+  let previous = 0;
+  for (const part of parts) {
+    if (!Number.isInteger(part.partNumber) || part.partNumber < 1 || part.partNumber > MAX_MULTIPART_PARTS) {
+      throw new InvalidPartError(`part number out of range 1-${MAX_MULTIPART_PARTS}`);
+    }
+    if (part.partNumber <= previous) throw new InvalidPartError('part numbers must ascend');
+    previous = part.partNumber;
+  }
+}

@@ -38,3 +38,23 @@ export class ItemTooLargeError extends Error {
     this.name = 'ItemTooLargeError';
   }
 }
+
+/** A multipart upload id that is unknown, aborted or already completed (S3 NoSuchUpload). */
+export class NoSuchUploadError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('The multipart upload does not exist (aborted or already completed)', options);
+    this.name = 'NoSuchUploadError';
+  }
+}
+
+/**
+ * completeMultipartUpload was given a part that is missing, not the latest upload of its number (ETag
+ * mismatch), out of order, or smaller than MIN_MULTIPART_PART_BYTES while not the last (S3 InvalidPart,
+ * InvalidPartOrder, EntityTooSmall).
+ */
+export class InvalidPartError extends Error {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`Invalid multipart upload part: ${reason}`, options);
+    this.name = 'InvalidPartError';
+  }
+}

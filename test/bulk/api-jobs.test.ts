@@ -27,8 +27,8 @@ const crashingCommit = (table: StateTable): StateTable => ({
   },
   put: (item, options) => table.put(item, options),
   update: async (key, set, options) => {
-    const download = (set as { download?: { cursor?: { nextPart?: number } } }).download;
-    if (download?.cursor?.nextPart === 2 && crashes === 0) {
+    const download = (set as { download?: { cursor?: { chunks?: number } } }).download;
+    if (download?.cursor?.chunks === 2 && crashes === 0) {
       crashes++;
       throw new Error('worker killed between the part write and the commit');
     }
@@ -41,13 +41,14 @@ const crashingCommit = (table: StateTable): StateTable => ({
 /** Backoff delays the worker asked the queue for (ChangeMessageVisibility in AWS). */
 const delays: number[] = [];
 
-/** While set, every part write fails with an infrastructure error (retried by the queue). */
+/** While set, every part upload fails with an infrastructure error (retried by the queue). */
 let failParts = false;
 const failingParts = (blobs: BlobStore): BlobStore => ({
   ...blobs,
-  put: async (key, body, options) => {
-    if (failParts && key.includes('/parts/')) throw new Error('blob store unavailable');
-    return blobs.put(key, body, options);
+  minPartBytes: blobs.minPartBytes,
+  uploadPart: async (key, uploadId, partNumber, body) => {
+    if (failParts) throw new Error('blob store unavailable');
+    return blobs.uploadPart(key, uploadId, partNumber, body);
   },
 });
 

@@ -104,8 +104,8 @@ describe('request bodies', () => {
 describe('worker messages', () => {
   it('reads bulk messages and S3 notifications of incoming files, and ignores the rest', () => {
     expect(
-      messagesOf(JSON.stringify({ jobId: 'j1', instanceId: '7', kind: 'download-chunk', part: 3 })),
-    ).toEqual([{ jobId: 'j1', instanceId: '7', kind: 'download-chunk', part: 3 }]);
+      messagesOf(JSON.stringify({ jobId: 'j1', instanceId: '7', kind: 'download-chunk', chunk: 3 })),
+    ).toEqual([{ jobId: 'j1', instanceId: '7', kind: 'download-chunk', chunk: 3 }]);
     const s3 = {
       Records: [
         { eventName: 'ObjectCreated:Put', s3: { object: { key: 'incoming/12/abc123' } } },

@@ -1,19 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalBlobStore } from '../../shared/adapters/local';
 import {
-  assembleDownload,
+  carryKey,
+  completeDownload,
   type DownloadCursor,
   type DownloadFormat,
   type DownloadJob,
   INITIAL_DOWNLOAD_CURSOR,
   keysetQuery,
   parseDownloadFormat,
-  partKey,
+  resultKey,
   runDownloadChunk,
   sysIdPartitions,
 } from '../../shared/bulk/download';
@@ -43,7 +43,9 @@ beforeAll(async () => {
     sleep: async () => {},
   });
   dataDir = await mkdtemp(join(tmpdir(), 'bulk-download-'));
-  blobStore = createLocalBlobStore({ dataDir });
+  // Parts of any size: these tests cut a few thousand rows into many chunks. S3's 5 MiB minimum is
+  // exercised by the part-size tests below and by the blob store contract.
+  blobStore = createLocalBlobStore({ dataDir, minPartBytes: 1 });
 });
 afterAll(async () => {
   await sim.close();
@@ -59,26 +61,31 @@ const dbRows = (query = '') =>
     offset: 0,
   }).rows;
 
-const text = async (key: string): Promise<string> => {
-  const object = await blobStore.get(key);
+const text = async (key: string, store: BlobStore = blobStore): Promise<string> => {
+  const object = await store.get(key);
   if (object === undefined) throw new Error(`missing ${key}`);
   const chunks: Buffer[] = [];
   for await (const chunk of object.body) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 };
 
-/** Plays the caller: runs chunks until done, committing the returned cursor after each, then assembles. */
-const download = async (job: DownloadJob, maxPages = 3, c: ServiceNowClient = client) => {
+/** Plays the caller: runs chunks until done, committing the returned cursor after each, then completes. */
+const download = async (
+  job: DownloadJob,
+  maxPages = 3,
+  c: ServiceNowClient = client,
+  store: BlobStore = blobStore,
+) => {
   let cursor: DownloadCursor = INITIAL_DOWNLOAD_CURSOR;
   let chunks = 0;
   for (;;) {
-    const result = await runDownloadChunk({ client: c, blobStore, job, cursor, maxPages });
+    const result = await runDownloadChunk({ client: c, blobStore: store, job, cursor, maxPages });
     cursor = result.cursor;
     chunks++;
     if (result.done) break;
   }
-  const { key } = await assembleDownload(blobStore, job.id, cursor, job.format);
-  return { body: await text(key), cursor, chunks };
+  const { key } = await completeDownload(store, job, cursor);
+  return { body: await text(key, store), cursor, chunks };
 };
 
 const parseBody = (format: DownloadFormat, body: string): Record<string, unknown>[] => {
@@ -100,9 +107,11 @@ describe('bulk download of every incident', () => {
     const rows = parseBody(format, body);
     expect(rows).toHaveLength(INCIDENTS);
     expect(cursor.rows).toBe(INCIDENTS);
-    // 10 pages of 500 in chunks of 3 pages: 4 parts; the 4th sees the end.
-    expect(cursor.nextPart).toBe(4);
+    // 10 pages of 500 in chunks of 3 pages: 4 chunks; the 4th sees the end. Parts of any size here, so
+    // every page is a part (plus one for the JSON array's closing bracket).
     expect(chunks).toBe(4);
+    expect(cursor.chunks).toBe(4);
+    expect(cursor.nextPart).toBe(format === 'json' ? 11 : 10);
     expect(rows.map((row) => row.sys_id)).toEqual(expected.map((row) => row.sys_id));
     for (const [i, row] of rows.entries()) {
       const want = expected[i];
@@ -162,7 +171,7 @@ describe('resuming after a crash', () => {
       cursor: INITIAL_DOWNLOAD_CURSOR,
       maxPages: 3,
     });
-    expect(first).toMatchObject({ part: 0, rows: 1500, done: false });
+    expect(first).toMatchObject({ part: 3, rows: 1500, done: false });
     const committed = first.cursor;
     await expect(
       runDownloadChunk({ client: flaky, blobStore, job, cursor: committed, maxPages: 3 }),
@@ -170,16 +179,16 @@ describe('resuming after a crash', () => {
     // A crash AFTER the part was written but BEFORE the commit: the result is discarded.
     failAt = -1;
     const lost = await runDownloadChunk({ client: flaky, blobStore, job, cursor: committed, maxPages: 3 });
-    expect(lost.part).toBe(1);
-    // Resume from the committed cursor: the same part number is rewritten.
+    expect(lost.part).toBe(6);
+    // Resume from the committed cursor: the same part number is uploaded again (S3 keeps the latest).
     let cursor = committed;
     for (;;) {
       const result = await runDownloadChunk({ client: flaky, blobStore, job, cursor, maxPages: 3 });
       cursor = result.cursor;
       if (result.done) break;
     }
-    expect(cursor).toMatchObject({ nextPart: 4, rows: INCIDENTS });
-    const { key } = await assembleDownload(blobStore, job.id, cursor, 'json');
+    expect(cursor).toMatchObject({ nextPart: 11, chunks: 4, rows: INCIDENTS });
+    const { key } = await completeDownload(blobStore, job, cursor);
     const ids = parseBody('json', await text(key)).map((row) => row.sys_id);
     expect(ids).toEqual(dbRows().map((row) => row.sys_id));
   });
@@ -219,68 +228,165 @@ describe('where and fields', () => {
     }
   });
 
-  it('writes no part for an empty result and still produces a valid file', async () => {
-    const job: DownloadJob = {
-      id: newJobId(),
-      table: 'incident',
-      encodedQuery: 'number=NOPE',
-      fields: ['number'],
-      format: 'json',
-    };
-    const result = await runDownloadChunk({ client, blobStore, job, cursor: INITIAL_DOWNLOAD_CURSOR });
-    expect(result).toMatchObject({ done: true, rows: 0, part: undefined });
-    expect(await blobStore.head(partKey(job.id, 0))).toBeUndefined();
-    const { key } = await assembleDownload(blobStore, job.id, result.cursor, 'json');
-    expect(JSON.parse(await text(key))).toEqual([]);
-    const { key: csvKey } = await assembleDownload(blobStore, job.id, result.cursor, 'csv');
-    expect(await text(csvKey)).toBe('number\n');
-  });
+  it.each([
+    ['json', '[\n\n]\n'],
+    ['csv', 'number\n'],
+    ['jsonl', ''],
+  ] as const)(
+    'writes an empty result as a valid %s file in one put, without a multipart upload',
+    async (format, expected) => {
+      const job: DownloadJob = {
+        id: newJobId(),
+        table: 'incident',
+        encodedQuery: 'number=NOPE',
+        fields: ['number'],
+        format,
+      };
+      const result = await runDownloadChunk({ client, blobStore, job, cursor: INITIAL_DOWNLOAD_CURSOR });
+      expect(result).toMatchObject({ done: true, rows: 0, part: undefined });
+      expect(result.cursor.uploadId).toBeUndefined();
+      const { key } = await completeDownload(blobStore, job, result.cursor);
+      expect(await text(key)).toBe(expected);
+      if (format === 'json') expect(JSON.parse(await text(key))).toEqual([]);
+    },
+  );
 });
 
-describe('streaming', () => {
-  it('pulls pages from ServiceNow only as the part writer consumes the stream', async () => {
-    let calls = 0;
-    const counting: ServiceNowClient = {
-      ...client,
-      list: async (table, params) => {
-        calls++;
-        return client.list(table, params);
+describe('parts', () => {
+  /** A store that records every part upload and refuses parts under `minPartBytes` at completion, like S3. */
+  const partStore = async (minPartBytes: number) => {
+    const dir = await mkdtemp(join(tmpdir(), 'bulk-parts-'));
+    const inner = createLocalBlobStore({ dataDir: dir, minPartBytes });
+    const uploads: { partNumber: number; bytes: number }[] = [];
+    const store: BlobStore = {
+      ...inner,
+      minPartBytes,
+      uploadPart: async (key, uploadId, partNumber, body) => {
+        uploads.push({ partNumber, bytes: body.length });
+        return inner.uploadPart(key, uploadId, partNumber, body);
       },
     };
-    const seen: number[] = [];
-    let bytes = 0;
-    const lazyStore: BlobStore = {
-      ...blobStore,
-      put: async (key, body) => {
-        seen.push(calls); // before reading anything
-        for await (const chunk of body as Readable) {
-          bytes += (chunk as Buffer).length;
-          seen.push(calls);
-        }
-        return { key };
-      },
-    };
+    return { store, uploads, close: () => rm(dir, { recursive: true, force: true }) };
+  };
+
+  it('uploads one part per chunk, each at least the least part size but the last, and completes the file', async () => {
+    const { store, uploads, close } = await partStore(100_000);
+    try {
+      const job: DownloadJob = {
+        id: newJobId(),
+        table: 'incident',
+        encodedQuery: '',
+        format: 'csv',
+        pageSize: 100,
+      };
+      // Two pages per chunk are far below 100 kB: each chunk reads on until its part reaches it.
+      const { body, cursor, chunks } = await download(job, 2, client, store);
+      expect(uploads.map((u) => u.partNumber)).toEqual(uploads.map((_, i) => i + 1));
+      expect(uploads.length).toBe(chunks);
+      expect(uploads.length).toBeGreaterThan(2);
+      for (const upload of uploads.slice(0, -1)) {
+        expect(upload.bytes).toBeGreaterThanOrEqual(100_000);
+        // ...but stops at the first page that reaches it (a page of 100 rows is well under 100 kB).
+        expect(upload.bytes).toBeLessThan(200_000);
+      }
+      expect(cursor.nextPart).toBe(uploads.length);
+      expect(Buffer.byteLength(body)).toBe(uploads.reduce((sum, u) => sum + u.bytes, 0));
+      const rows = parseBody('csv', body);
+      expect(rows.map((row) => row.sys_id)).toEqual(dbRows().map((row) => row.sys_id));
+    } finally {
+      await close();
+    }
+  });
+
+  it('completes with the part uploaded last when two deliveries of one chunk race', async () => {
     const job: DownloadJob = {
       id: newJobId(),
       table: 'incident',
       encodedQuery: '',
-      format: 'jsonl',
-      pageSize: 200,
+      format: 'json',
+      pageSize: 1000,
     };
-    const result = await runDownloadChunk({
-      client: counting,
-      blobStore: lazyStore,
+    const first = await runDownloadChunk({
+      client,
+      blobStore,
       job,
       cursor: INITIAL_DOWNLOAD_CURSOR,
-      maxPages: 5,
+      maxPages: 2,
     });
-    expect(result.rows).toBe(1000);
-    expect(calls).toBe(5);
-    expect(bytes).toBeGreaterThan(0);
-    // Only the first page was read when the upload started; later pages arrived while it was reading.
-    expect(seen[0]).toBe(1);
-    expect(seen[1]).toBeLessThanOrEqual(2);
-    expect(seen.at(-1)).toBe(5);
+    // Both deliveries run from the same committed cursor and upload parts 3 and 4; only one commits.
+    const [a, b] = await Promise.all([
+      runDownloadChunk({ client, blobStore, job, cursor: first.cursor, maxPages: 2 }),
+      runDownloadChunk({ client, blobStore, job, cursor: first.cursor, maxPages: 2 }),
+    ]);
+    expect(a.part).toBe(4);
+    expect(b.cursor).toEqual(a.cursor);
+    let cursor = a.cursor;
+    while (true) {
+      const result = await runDownloadChunk({ client, blobStore, job, cursor, maxPages: 2 });
+      cursor = result.cursor;
+      if (result.done) break;
+    }
+    const { key } = await completeDownload(blobStore, job, cursor);
+    expect(parseBody('json', await text(key)).map((row) => row.sys_id)).toEqual(
+      dbRows().map((row) => row.sys_id),
+    );
+    // Completing again (a redelivered `complete` message after a lost commit) is a no-op.
+    await expect(completeDownload(blobStore, job, cursor)).resolves.toEqual({ key });
+  });
+
+  it('carries bytes a deadline left under the least part size into the next chunk', async () => {
+    const { store, uploads, close } = await partStore(1_000_000);
+    try {
+      const job: DownloadJob = {
+        id: newJobId(),
+        table: 'incident',
+        encodedQuery: '',
+        format: 'jsonl',
+        pageSize: 200,
+      };
+      let time = 0;
+      // Every page read takes one tick; each chunk may start pages until its deadline tick.
+      const ticking: ServiceNowClient = {
+        ...client,
+        list: async (table, params) => {
+          time++;
+          return client.list(table, params);
+        },
+      };
+      let cursor: DownloadCursor = INITIAL_DOWNLOAD_CURSOR;
+      const results = [];
+      for (;;) {
+        const result = await runDownloadChunk({
+          client: ticking,
+          blobStore: store,
+          job,
+          cursor,
+          maxPages: 50,
+          deadline: time + 2,
+          now: () => time,
+        });
+        results.push(result);
+        cursor = result.cursor;
+        if (result.done) break;
+      }
+      // Every chunk stops after 2 pages (400 rows); under 1 MB they wait in a carry object, and the chunk
+      // whose bytes (carried + its own) reach 1 MB uploads them as one part.
+      for (const result of results.slice(0, -1)) expect(result.rows).toBe(400);
+      expect(results[0]).toMatchObject({ part: undefined, done: false });
+      expect(results[0]?.cursor.carry).toBeGreaterThan(0);
+      expect(results[0]?.cursor.carry).toBeLessThan(1_000_000);
+      expect(await store.head(carryKey(job.id, 0))).toMatchObject({ size: results[0]?.cursor.carry });
+      const firstPart = results.findIndex((result) => result.part === 1);
+      expect(firstPart).toBeGreaterThan(0);
+      expect(uploads.length).toBeGreaterThan(1);
+      for (const upload of uploads.slice(0, -1)) expect(upload.bytes).toBeGreaterThanOrEqual(1_000_000);
+      const { key } = await completeDownload(store, job, cursor);
+      expect(key).toBe(resultKey(job.id, 'jsonl'));
+      const ids = parseBody('jsonl', await text(key, store)).map((row) => row.sys_id);
+      expect(ids).toEqual(dbRows().map((row) => row.sys_id));
+    } finally {
+      await close();
+    }
   });
 });
 
@@ -324,6 +430,13 @@ describe('keyset query and partitions', () => {
 describe('chunk bounds and formats', () => {
   it('starts no new page after the deadline, and the next chunk continues where it stopped', async () => {
     let time = 0;
+    const ticking: ServiceNowClient = {
+      ...client,
+      list: async (table, params) => {
+        time++;
+        return client.list(table, params);
+      },
+    };
     const job: DownloadJob = {
       id: newJobId(),
       table: 'incident',
@@ -332,26 +445,28 @@ describe('chunk bounds and formats', () => {
       pageSize: 100,
     };
     const first = await runDownloadChunk({
-      client,
+      client: ticking,
       blobStore,
       job,
       cursor: INITIAL_DOWNLOAD_CURSOR,
       maxPages: 50,
       deadline: 2,
-      now: () => ++time,
+      now: () => time,
     });
-    // now() is 1 after page 1 (< deadline), 2 after page 2 (reached): two pages read
-    expect(first).toMatchObject({ rows: 200, done: false, part: 0 });
+    // Page 1 is read at tick 1; page 2, read ahead before the deadline, is written; no page 3 starts.
+    expect(first).toMatchObject({ rows: 200, done: false, part: 2 });
+    expect(time).toBe(2);
     const second = await runDownloadChunk({ client, blobStore, job, cursor: first.cursor, maxPages: 1 });
-    const ids = [
-      ...parseBody('jsonl', await text(partKey(job.id, 0))),
-      ...parseBody('jsonl', await text(partKey(job.id, 1))),
-    ].map((row) => row.sys_id);
     expect(second.cursor.rows).toBe(300);
-    expect(ids).toEqual(
-      dbRows()
-        .slice(0, 300)
-        .map((row) => row.sys_id),
+    let cursor = second.cursor;
+    while (true) {
+      const result = await runDownloadChunk({ client, blobStore, job, cursor, maxPages: 20 });
+      cursor = result.cursor;
+      if (result.done) break;
+    }
+    const { key } = await completeDownload(blobStore, job, cursor);
+    expect(parseBody('jsonl', await text(key)).map((row) => row.sys_id)).toEqual(
+      dbRows().map((row) => row.sys_id),
     );
   });
 

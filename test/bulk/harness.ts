@@ -82,7 +82,8 @@ export const startBulkHarness = async (options: BulkHarnessOptions = {}): Promis
   const temp = await makeTempDir('bulk');
   const sim = await startSimulator({ data: false, ...options.simulator });
   const stateTable = createLocalStateTable({ dataDir: temp.dir });
-  const blobStore = createLocalBlobStore({ dataDir: temp.dir });
+  // Parts of any size, so a few hundred rows make many chunks (the 5 MiB minimum: blob store contract).
+  const blobStore = createLocalBlobStore({ dataDir: temp.dir, minPartBytes: 1 });
   const dlq = createLocalQueue({ name: 'bulk-dlq' });
   const queue = createLocalQueue({
     name: 'bulk',

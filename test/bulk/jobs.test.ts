@@ -21,7 +21,7 @@ import {
   requestCancel,
 } from '../../shared/bulk/jobs';
 import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
-import type { BlobStore, StateTable } from '../../shared/ports';
+import { type BlobStore, NoSuchUploadError, type StateTable } from '../../shared/ports';
 import { createServiceNowClient, SemaphoreRegistry, type ServiceNowClient } from '../../shared/servicenow';
 import { type SimulatorHandle, startSimulator } from '../simulator';
 
@@ -44,7 +44,8 @@ beforeAll(async () => {
     sleep: async () => {},
   });
   dataDir = await mkdtemp(join(tmpdir(), 'bulk-jobs-'));
-  blobStore = createLocalBlobStore({ dataDir });
+  // Parts of any size, so 3,000 rows make many chunks (S3's 5 MiB minimum: blob store contract tests).
+  blobStore = createLocalBlobStore({ dataDir, minPartBytes: 1 });
   table = createLocalStateTable({ dataDir });
 });
 afterAll(async () => {
@@ -72,6 +73,8 @@ const worker = (
     before?: (message: BulkMessage) => Promise<void>;
     /** Run every delivery twice at the same time (SQS at-least-once delivery can do this). */
     concurrentDuplicates?: boolean;
+    client?: ServiceNowClient;
+    deps?: Partial<ProcessBulkDeps>;
   } = {},
 ) => {
   const dlq = createLocalQueue({ name: 'bulk-dlq' });
@@ -86,11 +89,12 @@ const worker = (
     stateTable: options.stateTable ?? table,
     blobStore,
     queue,
-    clientFor: () => client,
+    clientFor: () => options.client ?? client,
     now: Date.now,
     deadlineMs: 10_000,
     maxPagesPerChunk: 2,
     cancelCheckEvery: 20,
+    ...options.deps,
   };
   queue.subscribe(async (event) => {
     const failures: { itemIdentifier: string }[] = [];
@@ -151,7 +155,10 @@ describe('bulk download jobs', () => {
     expect(ids).toHaveLength(INCIDENTS);
     expect(new Set(ids).size).toBe(INCIDENTS);
     expect(handled.length).toBeGreaterThan(10); // 100 rows x 2 pages per chunk
-    expect((await blobStore.list(`jobs/${job.id}/parts/`)).items).toHaveLength(0);
+    // One object left: the result (the multipart upload was completed, nothing else was written).
+    expect((await blobStore.list(`jobs/${job.id}/`)).items.map((item) => item.key)).toEqual([
+      `jobs/${job.id}/result.jsonl`,
+    ]);
   });
 
   it('survives a worker crash between writing a part and committing it', async () => {
@@ -164,8 +171,8 @@ describe('bulk download jobs', () => {
       delete: (key, o) => table.delete(key, o),
       query: (input) => table.query(input),
       update: async (key, set, o) => {
-        const cursor = (set.download as { cursor?: { nextPart: number } } | undefined)?.cursor;
-        if (crashes < 2 && cursor !== undefined && cursor.nextPart === 3 + crashes * 4) {
+        const cursor = (set.download as { cursor?: { chunks?: number } } | undefined)?.cursor;
+        if (crashes < 2 && cursor !== undefined && cursor.chunks === 3 + crashes * 4) {
           crashes++;
           throw new Error('worker crashed');
         }
@@ -192,7 +199,7 @@ describe('bulk download jobs', () => {
       concurrentDuplicates: true,
       // ...and every chunk message is also delivered once more later, after its commit.
       before: async (message) => {
-        const part = message.part ?? 0;
+        const part = message.chunk ?? 0;
         if (!sent.has(part)) {
           sent.add(part);
           await w.queue.sendBatch([bulkMessage(message)]);
@@ -210,7 +217,7 @@ describe('bulk download jobs', () => {
     expect(new Set(ids).size).toBe(INCIDENTS);
     // 3,000 rows / (300 x 2) = 5 chunks + 1 empty tail, each delivered twice, each delivery run as a pair: a
     // duplicate that committed too would enqueue a second chain and the count would keep growing. The
-    // final `assemble` message (joining the parts) adds its own pair.
+    // final `complete` message adds its own pair.
     expect(w.handled.length).toBeLessThanOrEqual(2 * 6 + 2);
   });
 
@@ -221,15 +228,15 @@ describe('bulk download jobs', () => {
     // A queue nobody consumes: the test drives processBulkMessage itself and inspects what was sent.
     const queue = createLocalQueue({ name: 'idle' });
     const deps = { ...w.deps, queue };
-    const message: BulkMessage = { jobId: job.id, instanceId: INSTANCE, kind: 'download-chunk', part: 0 };
+    const message: BulkMessage = { jobId: job.id, instanceId: INSTANCE, kind: 'download-chunk', chunk: 0 };
     await processBulkMessage(message, deps);
     const committed = await getJob(table, INSTANCE, job.id);
-    expect(committed?.download?.cursor.nextPart).toBe(1);
+    expect(committed?.download?.cursor.chunks).toBe(1);
     const requests = sim.requests.length;
     await processBulkMessage(message, deps);
     expect((await getJob(table, INSTANCE, job.id))?.download?.cursor).toEqual(committed?.download?.cursor);
     expect(sim.requests.length).toBe(requests);
-    expect(queue.peek().map((m) => JSON.parse(m.body) as BulkMessage)).toEqual([{ ...message, part: 1 }]);
+    expect(queue.peek().map((m) => JSON.parse(m.body) as BulkMessage)).toEqual([{ ...message, chunk: 1 }]);
     await queue.close();
   });
 
@@ -237,7 +244,7 @@ describe('bulk download jobs', () => {
     const job = await newDownload(50);
     const w = worker({
       before: async (message) => {
-        if ((message.part ?? 0) === 2) await requestCancel(table, INSTANCE, message.jobId, Date.now);
+        if ((message.chunk ?? 0) === 2) await requestCancel(table, INSTANCE, message.jobId, Date.now);
       },
     });
     await start(w.queue, job.id);
@@ -246,8 +253,57 @@ describe('bulk download jobs', () => {
     const done = await getJob(table, INSTANCE, job.id);
     expect(done?.status).toBe('CANCELLED');
     expect(done?.recordsCount).toBeLessThan(INCIDENTS);
-    expect(w.handled).toHaveLength(3); // parts 0 and 1, then the message that saw the cancel
-    expect((await blobStore.list(`jobs/${job.id}/parts/`)).items).toHaveLength(0);
+    expect(w.handled).toHaveLength(3); // chunks 0 and 1, then the message that saw the cancel
+    expect((await blobStore.list(`jobs/${job.id}/`)).items).toHaveLength(0);
+    // The multipart upload is gone too: its id no longer takes parts.
+    const uploadId = done?.download?.cursor.uploadId;
+    expect(uploadId).toBeDefined();
+    await expect(
+      blobStore.uploadPart(`jobs/${job.id}/result.jsonl`, uploadId ?? '', 9, Buffer.from('x')),
+    ).rejects.toThrow(NoSuchUploadError);
+  });
+
+  it('stops a chunk at the page read after a cancel request and drops the upload it started', async () => {
+    const job = await newDownload(50);
+    let reads = 0;
+    const cancelling: ServiceNowClient = {
+      ...client,
+      list: async (name, params) => {
+        reads++;
+        if (reads === 3) await requestCancel(table, INSTANCE, job.id, Date.now);
+        return client.list(name, params);
+      },
+    };
+    const started: string[] = [];
+    const recording: BlobStore = {
+      ...blobStore,
+      minPartBytes: blobStore.minPartBytes,
+      createMultipartUpload: async (key, o) => {
+        const created = await blobStore.createMultipartUpload(key, o);
+        started.push(created.uploadId);
+        return created;
+      },
+    };
+    // One chunk could read every page; the cancel check runs beside every page read.
+    const w = worker({
+      client: cancelling,
+      deps: { maxPagesPerChunk: 100, cancelCheckMs: 0, blobStore: recording },
+    });
+    await start(w.queue, job.id);
+    await w.queue.drain();
+    await w.queue.close();
+    const done = await getJob(table, INSTANCE, job.id);
+    expect(done?.status).toBe('CANCELLED');
+    expect(w.handled).toHaveLength(1);
+    // Page 3's read ran beside the check that saw the cancel; page 4's check stopped the chunk.
+    expect(reads).toBeLessThanOrEqual(4);
+    expect(done?.recordsCount).toBe(0); // nothing was committed
+    expect((await blobStore.list(`jobs/${job.id}/`)).items).toHaveLength(0);
+    // The parts uploaded mid-chunk went with their upload.
+    expect(started).toHaveLength(1);
+    await expect(
+      blobStore.uploadPart(`jobs/${job.id}/result.jsonl`, started[0] ?? '', 9, Buffer.from('x')),
+    ).rejects.toThrow(NoSuchUploadError);
   });
 
   it('cancels a job that has not started at once', async () => {

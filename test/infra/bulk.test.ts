@@ -371,7 +371,13 @@ describe('bulk construct: worker', () => {
       {
         Sid: 'BulkBucketObjects',
         Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+        Action: [
+          's3:GetObject',
+          's3:PutObject',
+          's3:DeleteObject',
+          's3:AbortMultipartUpload',
+          's3:ListMultipartUploadParts',
+        ],
         Resource: [objectsUnder(bucket, 'jobs/*'), objectsUnder(bucket, 'incoming/*')],
       },
       { Sid: 'BulkBucketList', Effect: 'Allow', Action: 's3:ListBucket', Resource: arnOf(bucket) },

@@ -1,15 +1,32 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { assertValidBlobKey, type BlobInfo, type BlobStore, MAX_LIST_LIMIT } from '../../ports';
+import {
+  assertValidBlobKey,
+  assertValidPartList,
+  assertValidPartNumber,
+  type BlobInfo,
+  type BlobStore,
+  InvalidPartError,
+  MAX_LIST_LIMIT,
+  MIN_MULTIPART_PART_BYTES,
+  NoSuchUploadError,
+  type UploadedPart,
+} from '../../ports';
 
 /**
  * S3 behind the BlobStore port. Strings and byte arrays go up in one PutObject; a stream of unknown
@@ -28,7 +45,10 @@ export interface AwsBlobStoreOptions {
 /** Flexible-checksum headers the SDK adds to a PutObject (removed from presigned uploads, see presignPutUrl). */
 const CHECKSUM_HEADER = /^x-amz-(checksum-|sdk-checksum-algorithm$)/i;
 
-/** A middleware (placed right before the presigner) that drops those headers from the request to sign. */
+/**
+ * A middleware that drops those headers: placed right before the presigner (nothing to checksum at
+ * presign time) or right after the SDK's flexible-checksum middleware on UploadPart (see uploadPart).
+ */
 const withoutChecksumHeaders =
   <A extends { request: unknown }, R>(next: (args: A) => Promise<R>) =>
   (args: A): Promise<R> => {
@@ -40,6 +60,34 @@ const withoutChecksumHeaders =
 const isNotFound = (error: unknown): boolean => {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+};
+
+const errorCode = (error: unknown): string | undefined => {
+  const e = error as { name?: string; Code?: string };
+  return e?.Code ?? e?.name;
+};
+
+/** S3 answers an unknown, aborted or completed upload id with NoSuchUpload (404). */
+const isNoSuchUpload = (error: unknown): boolean =>
+  errorCode(error) === 'NoSuchUpload' ||
+  (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 404;
+
+const INVALID_PART_CODES = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall']);
+
+/** Maps S3's multipart failures to the port's errors; anything else passes through untouched. */
+const multipartError = (error: unknown): unknown => {
+  if (isNoSuchUpload(error)) return new NoSuchUploadError({ cause: error });
+  const code = errorCode(error);
+  if (code && INVALID_PART_CODES.has(code)) return new InvalidPartError(code, { cause: error });
+  return error;
+};
+
+/**
+ * An empty upload id would turn `?uploadId=` requests into other operations (UploadPart into a
+ * PutObject on some servers), so it is refused as the unknown upload it is.
+ */
+const assertUploadId = (uploadId: string) => {
+  if (typeof uploadId !== 'string' || uploadId.length === 0) throw new NoSuchUploadError();
 };
 
 export function createAwsBlobStore(options: AwsBlobStoreOptions): BlobStore {
@@ -69,6 +117,8 @@ export function createAwsBlobStore(options: AwsBlobStoreOptions): BlobStore {
   };
 
   return {
+    minPartBytes: MIN_MULTIPART_PART_BYTES,
+
     async put(key, body, putOptions = {}) {
       assertValidBlobKey(key);
       const params = {
@@ -90,6 +140,116 @@ export function createAwsBlobStore(options: AwsBlobStoreOptions): BlobStore {
       });
       const result = await upload.done();
       return { key, ...(result.ETag ? { etag: result.ETag } : {}) };
+    },
+
+    async createMultipartUpload(key, uploadOptions = {}) {
+      assertValidBlobKey(key);
+      // No ChecksumAlgorithm: the parts are completed by ETag alone (see uploadPart).
+      const output = await client.send(
+        new CreateMultipartUploadCommand({
+          Bucket,
+          Key: key,
+          ...(uploadOptions.contentType ? { ContentType: uploadOptions.contentType } : {}),
+          ...(uploadOptions.metadata ? { Metadata: uploadOptions.metadata } : {}),
+        }),
+      );
+      if (!output.UploadId) throw new Error('S3 returned no UploadId for CreateMultipartUpload');
+      return { uploadId: output.UploadId };
+    },
+
+    async uploadPart(key, uploadId, partNumber, body) {
+      assertValidBlobKey(key);
+      assertUploadId(uploadId);
+      assertValidPartNumber(partNumber);
+      const command = new UploadPartCommand({
+        Bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        Body: body,
+        ContentLength: body.byteLength,
+        ContentMD5: createHash('md5').update(body).digest('base64'),
+      });
+      // The port hands back only `{partNumber, etag}`, so the upload is created without a checksum
+      // algorithm and completed with ETags alone (the classic protocol). The SDK would add a CRC32 to
+      // every part, and S3 documents that a part's checksum algorithm must match the one given to
+      // CreateMultipartUpload; so that CRC32 is dropped and Content-MD5 (checked by S3: BadDigest)
+      // protects the bytes instead.
+      command.middlewareStack.addRelativeTo(withoutChecksumHeaders, {
+        name: 'elementUploadPartWithoutFlexibleChecksum',
+        relation: 'after',
+        toMiddleware: 'flexibleChecksumsMiddleware',
+      });
+      try {
+        const output = await client.send(command);
+        if (!output.ETag) throw new Error('S3 returned no ETag for UploadPart');
+        return { partNumber, etag: output.ETag };
+      } catch (error) {
+        throw multipartError(error);
+      }
+    },
+
+    async completeMultipartUpload(key, uploadId, parts) {
+      assertValidBlobKey(key);
+      assertUploadId(uploadId);
+      assertValidPartList(parts);
+      try {
+        const output = await client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: {
+              Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })),
+            },
+          }),
+        );
+        return { key, ...(output.ETag ? { etag: output.ETag } : {}) };
+      } catch (error) {
+        throw multipartError(error);
+      }
+    },
+
+    async listParts(key, uploadId) {
+      assertValidBlobKey(key);
+      assertUploadId(uploadId);
+      const parts: UploadedPart[] = [];
+      let marker: string | undefined;
+      try {
+        for (;;) {
+          // Up to 1,000 parts a page; an upload may hold 10,000.
+          const output = await client.send(
+            new ListPartsCommand({
+              Bucket,
+              Key: key,
+              UploadId: uploadId,
+              ...(marker === undefined ? {} : { PartNumberMarker: marker }),
+            }),
+          );
+          for (const part of output.Parts ?? []) {
+            if (part.PartNumber !== undefined && part.ETag) {
+              parts.push({ partNumber: part.PartNumber, etag: part.ETag });
+            }
+          }
+          const next = output.NextPartNumberMarker;
+          if (!output.IsTruncated || next === undefined || next === marker) break;
+          marker = next;
+        }
+      } catch (error) {
+        throw multipartError(error);
+      }
+      return parts.sort((a, b) => a.partNumber - b.partNumber);
+    },
+
+    async abortMultipartUpload(key, uploadId) {
+      assertValidBlobKey(key);
+      if (typeof uploadId !== 'string' || uploadId.length === 0) return;
+      try {
+        await client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }));
+      } catch (error) {
+        if (isNoSuchUpload(error)) return; // already aborted, completed or swept by the lifecycle rule
+        throw error;
+      }
     },
 
     async get(key, getOptions = {}) {

@@ -1,26 +1,35 @@
-import { Readable } from 'node:stream';
 import { badRequest, ElementError } from '../../errors';
-import type { BlobStore } from '../../ports/blob-store';
+import { type BlobStore, MAX_MULTIPART_PARTS, NoSuchUploadError } from '../../ports';
 import type { ServiceNowClient, SnRecord } from '../../servicenow';
 import type { Transformation } from '../../transformations';
 import {
   columnsFor,
-  csvHeader,
   type DownloadFormat,
   FORMAT_CONTENT_TYPE,
   FORMAT_EXTENSION,
+  fileHead,
+  fileTail,
   serializePage,
 } from './format';
+import { acquirePartBuffer, type PartBuffer, releasePartBuffer } from './part-buffer';
 import { keysetQuery, type SysIdRange } from './query';
 
 export const DEFAULT_DOWNLOAD_PAGE_SIZE = 1000;
 /**
- * Pages per chunk (one queue message, one part file). 25 pages of a dozen fields make parts of about
- * 5 MB, S3's minimum multipart part size, and bound the work a crashed chunk repeats to seconds on a
- * real instance; fewer, larger chunks also spend less on commits and on the first page of each chunk,
- * which no read-ahead can overlap (measured by the bulk-export benchmark).
+ * Pages per chunk (one queue message, one commit). 100 pages of a dozen fields make four parts of
+ * S3's least size (5 MiB), three of them uploaded while later pages are read; what no read-ahead can
+ * overlap is paid once per chunk (the first page, the last part's upload, the commit), so fewer, larger
+ * chunks export faster (measured by the bulk-export benchmark), while a crashed chunk repeats under a
+ * minute of reads on a real instance. A chunk reads past this count until its last part is full.
  */
-export const DEFAULT_PAGES_PER_CHUNK = 25;
+export const DEFAULT_PAGES_PER_CHUNK = 100;
+
+/**
+ * The least size of part `partNumber`. S3 allows 10,000 parts per upload, so parts grow in steps late in
+ * a job: 5,000 x 5 MiB + 4,000 x 20 MiB + 1,000 x 80 MiB lets one file reach about 180 GiB.
+ */
+export const partTargetBytes = (minPartBytes: number, partNumber: number): number =>
+  minPartBytes * (partNumber <= 5000 ? 1 : partNumber <= 9000 ? 4 : 16);
 
 export interface DownloadJob {
   /** Job id; also the blob key segment, so restricted to `[A-Za-z0-9_-]`. */
@@ -57,20 +66,29 @@ export interface DownloadJob {
 
 /**
  * What the caller persists after a chunk succeeds (and only then). Re-running a chunk from the same
- * committed state rewrites the same part number, so a crash between the part write and the commit
- * cannot duplicate rows, and a crash before it cannot lose any.
+ * committed state rewrites the same part number (S3 keeps the latest upload of a number), so a crash
+ * between the part upload and the commit cannot duplicate rows, and a crash before it cannot lose any.
  */
 export interface DownloadCursor {
   /** Last sys_id written; the next chunk reads `sys_id>afterSysId`. */
   afterSysId?: string;
-  /** Number of the part the next chunk writes (= parts written so far). */
+  /** Parts uploaded so far; the next chunk uploads part number `nextPart + 1`. */
   nextPart: number;
+  /** Chunks committed so far (a chunk that only carried bytes forward uploads no part). */
+  chunks?: number;
   /** Rows written so far. */
   rows: number;
   /** Column order, fixed by the first chunk (see columnsFor). */
   columns?: string[];
   /** Ordered (`orderBy`) jobs: offset of the next window. */
   offset?: number;
+  /** The result file's multipart upload, started by the first chunk that cannot write the whole file. */
+  uploadId?: string;
+  /**
+   * Bytes a chunk stopped by its deadline could not yet upload (under the least part size): kept in a
+   * carry object that the next chunk puts in front of its own rows.
+   */
+  carry?: number;
 }
 
 export const INITIAL_DOWNLOAD_CURSOR: DownloadCursor = { nextPart: 0, rows: 0 };
@@ -80,9 +98,12 @@ export interface RunDownloadChunkOptions {
   blobStore: BlobStore;
   job: DownloadJob;
   cursor: DownloadCursor;
-  /** Pages to read in this chunk at most (default DEFAULT_PAGES_PER_CHUNK). */
+  /** Pages to read in this chunk, unless its part is still under the least part size (default 25). */
   maxPages?: number;
-  /** Epoch ms after which no further page is started (the page in flight finishes). */
+  /**
+   * Epoch ms after which no further page is started (the page in flight finishes); the bytes read so far
+   * are uploaded as a part, or carried to the next chunk when they are too few for one.
+   */
   deadline?: number;
   now?: () => number;
   /**
@@ -90,7 +111,7 @@ export interface RunDownloadChunkOptions {
    * after the cursor was taken from the raw rows.
    */
   mapRows?: (rows: SnRecord[]) => Promise<SnRecord[]>;
-  /** Asked before every page after the first; false stops the chunk there (a cancel request). */
+  /** Asked beside every page read after the first; false stops the chunk there (a cancel request). */
   shouldContinue?: () => Promise<boolean>;
 }
 
@@ -99,24 +120,29 @@ export interface DownloadChunkResult {
   cursor: DownloadCursor;
   /** Rows written by this chunk. */
   rows: number;
-  /** True when the table is exhausted: no further chunk is needed. */
+  /** True when the table is exhausted: completeDownload is next. */
   done: boolean;
-  /** Part number written, or undefined when this chunk found no rows (nothing written). */
+  /** The last part number uploaded, or undefined (the whole file written at once, or bytes carried). */
   part: number | undefined;
+  /** A cancel request stopped the chunk: nothing was written, nothing is to commit. */
+  cancelled?: boolean;
 }
 
 const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
-export const partKey = (jobId: string, part: number): string => {
+const jobPrefix = (jobId: string): string => {
   if (!JOB_ID.test(jobId)) throw badRequest('Invalid bulk job id');
-  // Zero-padded so a prefix listing returns parts in numeric order.
-  return `jobs/${jobId}/parts/${String(part).padStart(6, '0')}`;
+  return `jobs/${jobId}`;
 };
 
-export const resultKey = (jobId: string, format: DownloadFormat): string => {
-  if (!JOB_ID.test(jobId)) throw badRequest('Invalid bulk job id');
-  return `jobs/${jobId}/result.${FORMAT_EXTENSION[format]}`;
-};
+export const resultKey = (jobId: string, format: DownloadFormat): string =>
+  `${jobPrefix(jobId)}/result.${FORMAT_EXTENSION[format]}`;
+
+/** The carry object written by the chunk whose committed count is `chunk` (a retry rewrites the same one). */
+export const carryKey = (jobId: string, chunk: number): string =>
+  `${jobPrefix(jobId)}/carry/${String(chunk).padStart(6, '0')}`;
+
+export const carryPrefix = (jobId: string): string => `${jobPrefix(jobId)}/carry/`;
 
 const sysIdOf = (row: SnRecord): string => {
   const value = row.sys_id;
@@ -219,14 +245,31 @@ const readBatch = async (
   return batch;
 };
 
+const readCarry = async (
+  blobStore: BlobStore,
+  job: DownloadJob,
+  cursor: DownloadCursor,
+  into: PartBuffer,
+) => {
+  const key = carryKey(job.id, (cursor.chunks ?? 0) - 1);
+  const object = await blobStore.get(key);
+  if (object === undefined || object.size !== cursor.carry) {
+    throw new ElementError(500, `The carried bytes of bulk job ${job.id} are missing`);
+  }
+  for await (const bytes of object.body) into.append(bytes as Buffer);
+};
+
 /**
- * Reads up to `maxPages` pages after `cursor` and writes them as ONE part object, streamed: the
- * Readable handed to BlobStore.put pulls the next page only when the upload wants more bytes, so at
- * most one page is in memory (S3 multipart via lib-storage in AWS). Any failure rejects before the
- * caller commits; the caller then retries from the same cursor.
+ * Reads pages after `cursor` and uploads them as parts of the result file's multipart upload. Pages are
+ * read ahead by one, so ServiceNow's time and ours overlap, and a full part (at least the store's least
+ * part size) uploads while the next one fills, so at most two parts sit in memory. A chunk ends at a part
+ * boundary after `maxPages` pages, at the end of the rows (the last part carries the file's tail; a
+ * chunk holding the whole file writes it in one put, without a multipart upload), or at its deadline
+ * (bytes too few for a part wait in a carry object for the next chunk). Any failure rejects before the
+ * caller commits; the caller then retries from the same cursor and the same part numbers.
  */
 export async function runDownloadChunk(options: RunDownloadChunkOptions): Promise<DownloadChunkResult> {
-  const { client, blobStore, job } = options;
+  const { client, blobStore, job, cursor } = options;
   const maxPages = options.maxPages ?? DEFAULT_PAGES_PER_CHUNK;
   const now = options.now ?? Date.now;
   const mapRows = options.mapRows ?? (async (rows: SnRecord[]) => rows);
@@ -234,114 +277,209 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
   const pageSize = job.pageSize ?? DEFAULT_DOWNLOAD_PAGE_SIZE;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw badRequest('pageSize must be a positive integer');
   const limit = job.limit ?? Number.POSITIVE_INFINITY;
+  const key = resultKey(job.id, job.format);
+  const contentType = FORMAT_CONTENT_TYPE[job.format];
+  const pastDeadline = () => options.deadline !== undefined && now() >= options.deadline;
 
-  // The first page is read before the upload starts: an empty result writes no part at all.
   let position: Position = {
-    ...(options.cursor.afterSysId === undefined ? {} : { afterSysId: options.cursor.afterSysId }),
-    ...(options.cursor.offset === undefined ? {} : { offset: options.cursor.offset }),
+    ...(cursor.afterSysId === undefined ? {} : { afterSysId: cursor.afterSysId }),
+    ...(cursor.offset === undefined ? {} : { offset: cursor.offset }),
   };
-  const first = await readBatch(client, job, position, limit - options.cursor.rows);
-  if (first.rows.length === 0) {
-    // With a field selection the CSV header is known even for an empty result.
-    const columns =
-      options.cursor.columns ??
-      (job.fields !== undefined && job.fields.length > 0 ? columnsFor(job.fields, []) : undefined);
-    return {
-      cursor: { ...options.cursor, ...(columns === undefined ? {} : { columns }) },
-      rows: 0,
-      done: true,
-      part: undefined,
-    };
-  }
-  const firstMapped = await mapRows(first.rows);
-  const columns = options.cursor.columns ?? columnsFor(job.fields, firstMapped);
-  let rows = 0;
-  let done = false;
+  const first = await readBatch(client, job, position, limit - cursor.rows);
+  const firstMapped = first.rows.length === 0 ? [] : await mapRows(first.rows);
+  // With a field selection the CSV header is known even for an empty result.
+  const columns =
+    cursor.columns ??
+    (first.rows.length > 0 || (job.fields !== undefined && job.fields.length > 0)
+      ? columnsFor(job.fields, firstMapped)
+      : undefined);
 
   /** The page after `from` (undefined when a cancel request stops the chunk), mapped. */
   const readNext = async (from: Position, written: number) => {
     // The cancel check runs beside the page read, not before it: keyset paging has one page in flight
-    // at most, so a state-table round trip ahead of every request would be ServiceNow idle time (a
-    // DynamoDB read per page in AWS). A cancel costs at most this one page read, which is dropped.
+    // at most, so a state-table round trip ahead of every request would be ServiceNow idle time. A
+    // cancel costs at most this one page read, which is dropped.
     const [proceed, next] = await Promise.all([
       options.shouldContinue?.() ?? true,
-      readBatch(client, job, from, limit - options.cursor.rows - written),
+      readBatch(client, job, from, limit - cursor.rows - written),
     ]);
     if (!proceed) return undefined;
     return { batch: next, mapped: next.rows.length === 0 ? [] : await mapRows(next.rows) };
   };
 
-  async function* body(): AsyncGenerator<string> {
+  let nextPart = cursor.nextPart;
+  let uploadId = cursor.uploadId;
+  const targetOf = (partNumber: number) => partTargetBytes(blobStore.minPartBytes, partNumber);
+  const newBuffer = () => acquirePartBuffer(Math.ceil(targetOf(nextPart + 1) * 1.25));
+  /** Uploads `part` as the next part number (starting the multipart upload first if needed). */
+  const upload = async (part: PartBuffer, partNumber: number) => {
+    if (partNumber > MAX_MULTIPART_PARTS) {
+      throw new ElementError(
+        413,
+        'The bulk result exceeds the largest file S3 can assemble; narrow the query',
+      );
+    }
+    uploadId ??= (await blobStore.createMultipartUpload(key, { contentType })).uploadId;
+    await blobStore.uploadPart(key, uploadId, partNumber, part.bytes());
+  };
+  let uploading: Promise<void> | undefined;
+  const held: PartBuffer[] = [];
+
+  let buffer = newBuffer();
+  held.push(buffer);
+  let rows = 0;
+  let done = first.rows.length === 0;
+  try {
+    if (cursor.carry !== undefined) await readCarry(blobStore, job, cursor, buffer);
+    else if (cursor.nextPart === 0) buffer.write(fileHead(job.format, columns));
     let batch = first;
     let mapped = firstMapped;
-    for (let read = 1; ; read++) {
-      // Read ahead: the next page is requested before this one is serialized and written, so
-      // ServiceNow's time and ours overlap instead of adding up (two pages in memory at most).
-      const more =
-        !batch.last && read < maxPages && (options.deadline === undefined || now() < options.deadline);
-      const ahead = more ? readNext(batch.next, rows + batch.rows.length) : undefined;
+    let pageBytes = 0;
+    /** After a page that brought the current part to `bytes`: does the chunk end there? */
+    const endsAt = (bytes: number, pages: number) =>
+      pastDeadline() || (pages >= maxPages && bytes >= targetOf(nextPart + 1));
+    for (let pages = 1; !done; pages++) {
+      // Read ahead unless the chunk is expected to end with this page (a wrong guess costs one page
+      // read, dropped, or one page read without overlap).
+      const ahead =
+        batch.last || endsAt(buffer.length + pageBytes, pages)
+          ? undefined
+          : readNext(batch.next, rows + batch.rows.length);
       // Awaited below; this only keeps a failure that lands while we are suspended from being unhandled.
       ahead?.catch(() => {});
-      yield serializePage(job.format, mapped, { columns, fields: job.fields, first: read === 1 });
+      const before = buffer.length;
+      buffer.write(
+        serializePage(job.format, mapped, {
+          columns: columns ?? [],
+          fields: job.fields,
+          first: cursor.rows + rows === 0,
+        }),
+      );
+      pageBytes = buffer.length - before;
       rows += batch.rows.length;
       position = batch.next;
       if (batch.last) {
         done = true;
-        return;
+        break;
       }
-      if (ahead === undefined) return;
-      const next = await ahead;
-      if (next === undefined) return;
-      if (next.batch.rows.length === 0) {
-        done = true;
-        return;
+      const partFull = buffer.length >= targetOf(nextPart + 1);
+      // The chunk ends at a part boundary (a page read ahead by a wrong guess is dropped)...
+      if (partFull && pages >= maxPages) break;
+      // ...or at its deadline: no page starts after it, but a page read ahead before it is written.
+      if (ahead === undefined && pastDeadline()) break;
+      if (partFull) {
+        // A full part mid-chunk uploads while the next one fills (one upload in flight at most).
+        await uploading;
+        nextPart += 1;
+        uploading = upload(buffer, nextPart);
+        uploading.catch(() => {});
+        buffer = newBuffer();
+        held.push(buffer);
       }
-      ({ batch, mapped } = next);
+      const next = await (ahead ?? readNext(batch.next, rows));
+      if (next === undefined) {
+        // Cancelled: nothing is committed, so a multipart upload this chunk started has no other owner.
+        await uploading?.catch(() => {});
+        if (uploadId !== undefined && cursor.uploadId === undefined) {
+          await blobStore.abortMultipartUpload(key, uploadId);
+        }
+        return { cursor, rows: 0, done: false, part: undefined, cancelled: true };
+      }
+      if (next.batch.rows.length === 0) done = true;
+      else ({ batch, mapped } = next);
     }
-  }
+    if (done) buffer.write(fileTail(job.format));
+    await uploading;
 
-  const part = options.cursor.nextPart;
-  await blobStore.put(partKey(job.id, part), Readable.from(body(), { objectMode: false }), {
-    contentType: FORMAT_CONTENT_TYPE[job.format],
-  });
-  return {
-    cursor: {
+    const chunks = (cursor.chunks ?? 0) + 1;
+    const committed = (extra: Partial<DownloadCursor>): DownloadCursor => ({
       ...(position.afterSysId === undefined ? {} : { afterSysId: position.afterSysId }),
       ...(position.offset === undefined ? {} : { offset: position.offset }),
-      nextPart: part + 1,
-      rows: options.cursor.rows + rows,
-      columns,
-    },
-    rows,
-    done,
-    part,
-  };
+      nextPart,
+      chunks,
+      rows: cursor.rows + rows,
+      ...(columns === undefined ? {} : { columns }),
+      ...(uploadId === undefined ? {} : { uploadId }),
+      ...extra,
+    });
+    if (done && nextPart === 0) {
+      // The whole file fits this chunk: one put, no multipart upload to start or complete.
+      await blobStore.put(key, buffer.bytes(), { contentType });
+      return { cursor: committed({}), rows, done, part: undefined };
+    }
+    if (!done && buffer.length < targetOf(nextPart + 1)) {
+      // Stopped by the deadline under the least part size: S3 refuses a small part that is not the last,
+      // so the bytes wait in a carry object for the next chunk.
+      if (buffer.length > 0) await blobStore.put(carryKey(job.id, chunks - 1), buffer.bytes());
+      const carried = buffer.length > 0 ? { carry: buffer.length } : {};
+      return {
+        cursor: committed(carried),
+        rows,
+        done,
+        part: nextPart > cursor.nextPart ? nextPart : undefined,
+      };
+    }
+    if (buffer.length > 0) {
+      nextPart += 1;
+      await upload(buffer, nextPart);
+    }
+    return { cursor: committed({}), rows, done, part: nextPart > cursor.nextPart ? nextPart : undefined };
+  } finally {
+    // A failed chunk may leave an upload running; its buffer is not reused before it settles.
+    await uploading?.catch(() => {});
+    for (const part of held) releasePartBuffer(part);
+  }
 }
 
 /**
- * Concatenates parts 0..parts-1 into `jobs/<id>/result.<ext>`, streaming part after part. Adds the
- * framing the parts lack: the CSV header once, the JSON array's `[`, `,` between parts and `]`.
+ * Completes the result file of a fully read download from the parts its cursor committed (idempotent: an
+ * upload completed by an earlier attempt whose commit was lost is recognised by the object's presence).
+ * ListParts gives each part's latest ETag, which is the one S3 accepts (see BlobStore.listParts).
  */
-export async function assembleDownload(
+export async function completeDownload(
   blobStore: BlobStore,
-  jobId: string,
-  cursor: Pick<DownloadCursor, 'nextPart' | 'columns'>,
-  format: DownloadFormat,
+  job: Pick<DownloadJob, 'id' | 'format'>,
+  cursor: Pick<DownloadCursor, 'nextPart' | 'uploadId'>,
 ): Promise<{ key: string }> {
-  const key = resultKey(jobId, format);
-  async function* body(): AsyncGenerator<string | Buffer> {
-    if (format === 'csv' && cursor.columns !== undefined) yield csvHeader(cursor.columns);
-    if (format === 'json') yield '[\n';
-    for (let part = 0; part < cursor.nextPart; part++) {
-      const object = await blobStore.get(partKey(jobId, part));
-      if (object === undefined) throw new ElementError(500, `Bulk part ${part} of job ${jobId} is missing`);
-      if (format === 'json' && part > 0) yield ',\n';
-      for await (const bytes of object.body) yield bytes as Buffer;
+  const key = resultKey(job.id, job.format);
+  const { uploadId } = cursor;
+  if (uploadId === undefined) return { key }; // written whole by its only chunk
+  try {
+    const parts = (await blobStore.listParts(key, uploadId)).filter((p) => p.partNumber <= cursor.nextPart);
+    if (parts.length !== cursor.nextPart) {
+      throw new ElementError(
+        500,
+        `${cursor.nextPart - parts.length} part(s) of bulk job ${job.id} are missing`,
+      );
     }
-    if (format === 'json') yield '\n]\n';
+    await blobStore.completeMultipartUpload(key, uploadId, parts);
+  } catch (error) {
+    if (!(error instanceof NoSuchUploadError) || (await blobStore.head(key)) === undefined) throw error;
   }
-  await blobStore.put(key, Readable.from(body(), { objectMode: false }), {
-    contentType: FORMAT_CONTENT_TYPE[format],
-  });
   return { key };
+}
+
+/** Drops everything a download wrote: its multipart upload, carry objects and (if any) result file. */
+export async function discardDownload(
+  blobStore: BlobStore,
+  job: Pick<DownloadJob, 'id' | 'format'>,
+  cursor: Pick<DownloadCursor, 'uploadId'>,
+): Promise<void> {
+  const key = resultKey(job.id, job.format);
+  if (cursor.uploadId !== undefined) await blobStore.abortMultipartUpload(key, cursor.uploadId);
+  await deleteCarries(blobStore, job.id);
+  await blobStore.delete(key);
+}
+
+/** Carry objects are spent once the chunk after them committed; the job's end removes them all. */
+export async function deleteCarries(blobStore: BlobStore, jobId: string): Promise<void> {
+  let listCursor: string | undefined;
+  do {
+    const page = await blobStore.list(
+      carryPrefix(jobId),
+      listCursor === undefined ? {} : { cursor: listCursor },
+    );
+    for (const item of page.items) await blobStore.delete(item.key);
+    listCursor = page.cursor;
+  } while (listCursor !== undefined);
 }

@@ -2,9 +2,10 @@ import { badRequest } from '../../errors';
 import type { SnRecord } from '../../servicenow';
 
 /**
- * Row serializers of a bulk download. Every part file holds a run of rows WITHOUT any framing (no CSV
- * header, no `[`/`]`), so parts can be written independently, rewritten on retry, and concatenated by
- * `assembleDownload`, which adds the framing once.
+ * Row serializers of a bulk download. The result file is one multipart upload, one part per chunk: the
+ * first part opens with `fileHead` (the CSV header, the JSON array's `[`), the last ends with `fileTail`,
+ * and every part in between holds rows only, so parts are written by different invocations, rewritten on
+ * retry, and joined by S3 without a copy.
  */
 export type DownloadFormat = 'csv' | 'jsonl' | 'json';
 
@@ -100,9 +101,20 @@ export function csvHeader(columns: readonly string[]): string {
   return csvRecord(columns);
 }
 
+/** What opens the file, before its first row. */
+export function fileHead(format: DownloadFormat, columns: readonly string[] | undefined): string {
+  if (format === 'json') return '[\n';
+  return format === 'csv' && columns !== undefined ? csvHeader(columns) : '';
+}
+
+/** What closes the file, after its last row. */
+export function fileTail(format: DownloadFormat): string {
+  return format === 'json' ? '\n]\n' : '';
+}
+
 /**
- * One page of rows as part text. `first` tells whether the page opens its part: JSON array rows are
- * separated by `,\n` inside a part, and `assembleDownload` puts `,\n` between parts.
+ * One page of rows as file text. `first` tells whether any row precedes the page in the whole file:
+ * JSON array rows are separated by `,\n`, also across pages and parts.
  */
 export function serializePage(
   format: DownloadFormat,

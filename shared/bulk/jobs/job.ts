@@ -47,7 +47,7 @@ export interface BulkJob {
     resultKey?: string;
     /** Rows the filter matched when the job started (Aggregate API, pre-ACL), for `progress`. */
     total?: number;
-    /** Every page is read and committed; the `assemble` message joins the parts. */
+    /** Every page is read and committed; the `complete` message makes the result file from the parts. */
     done?: boolean;
   };
   upload?: {

@@ -5,8 +5,9 @@
  * - `engine`: the bulk worker path. A download job (CSV, the given fields) is created in a local state
  *   table, its first chunk message goes onto a local queue whose subscriber is processBulkMessage (as
  *   the SQS event source calls the bulkWorker Lambda), and chunk messages follow one another through
- *   the queue with their committed cursors until the `assemble` message joins the parts into the
- *   result file in the local blob store. Timed from the first message to COMPLETED, assembly included.
+ *   the queue with their committed cursors, each uploading parts of the result file's multipart
+ *   upload, until the `complete` message completes it in the local blob store. Timed from the first
+ *   message to COMPLETED.
  * - `raw`: the yardstick, a tight keyset loop (`sys_id>X^ORDERBYsys_id`, research A.8) with the same
  *   page size and fields that reads each page's JSON and throws it away.
  */
@@ -58,11 +59,11 @@ async function engine(): Promise<ExportReport> {
       clientFor: () => client,
       now: Date.now,
       // The bulkWorker's defaults (functions/bulk/worker.ts, not imported to keep this process lean):
-      // ELEMENT_BULK_CHUNK_DEADLINE_MS 600000 and runDownloadChunk's 10 keyset pages per chunk.
+      // ELEMENT_BULK_CHUNK_DEADLINE_MS 600000 and runDownloadChunk's DEFAULT_PAGES_PER_CHUNK.
       deadlineMs: 600_000,
     };
     let steps = 0;
-    let assembleMs = 0;
+    let completeMs = 0;
     let failure: unknown;
     queue.subscribe(async (event) => {
       const failed: { itemIdentifier: string }[] = [];
@@ -71,7 +72,7 @@ async function engine(): Promise<ExportReport> {
           const message = JSON.parse(record.body) as BulkMessage;
           const started = performance.now();
           await processBulkMessage(message, deps);
-          if (message.kind === 'assemble') assembleMs += performance.now() - started;
+          if (message.kind === 'complete') completeMs += performance.now() - started;
           steps += 1;
         } catch (error) {
           failure ??= error;
@@ -128,7 +129,7 @@ async function engine(): Promise<ExportReport> {
         `expected ${options.expectedRows} rows, job says ${done.recordsCount}, file has ${lines - 1}`,
       );
     }
-    return { rows: done.recordsCount, ms, cpuMs, maxRssKb: peak, bytes, steps, assembleMs };
+    return { rows: done.recordsCount, ms, cpuMs, maxRssKb: peak, bytes, steps, completeMs };
   } finally {
     await queue.close();
     await stateTable.close();

@@ -44,6 +44,6 @@ export interface ExportReport {
   bytes: number;
   /** Queue messages handled (engine) or HTTP pages read (raw). */
   steps: number;
-  /** Engine: time of the `assemble` message (joining the parts into the result file). */
-  assembleMs?: number;
+  /** Engine: time of the `complete` message (completing the result file's multipart upload). */
+  completeMs?: number;
 }

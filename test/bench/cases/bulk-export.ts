@@ -1,7 +1,7 @@
 /**
  * Bulk export (issue 6): 1,000,000 simulator incidents exported to CSV by the real worker path (download
  * job -> chunk messages on a local queue -> processBulkMessage -> runDownloadChunk parts in the local
- * blob store -> assembleDownload), against a tight raw keyset loop reading the same pages (same page
+ * blob store, one multipart upload per job -> completeDownload), against a tight raw keyset loop reading the same pages (same page
  * size, same fields, `sys_id>X^ORDERBYsys_id`, JSON read and discarded). Target: rows/s >= 0.9x.
  * Second result: the export process's peak RSS at 1,000,000 rows vs at 100,000 (target <= 1.2x: the
  * engine streams, so memory must not grow with the table).
@@ -89,10 +89,10 @@ export const benchCase: BenchCase = {
         // The export side's own work per 1,000 rows, whatever else the machine was doing.
         'engine CPU ms per 1k rows': engine.map((r) => ((r.cpuMs / r.rows) * 1000).toFixed(2)).join(', '),
         'raw CPU ms per 1k rows': raw.map((r) => ((r.cpuMs / r.rows) * 1000).toFixed(2)).join(', '),
-        'engine assemble ms per run (joining parts into the result)': engine
-          .map((r) => (r.assembleMs ?? 0).toFixed(0))
+        'engine complete ms per run (multipart upload completed)': engine
+          .map((r) => (r.completeMs ?? 0).toFixed(0))
           .join(', '),
-        'engine queue messages per run (chunks + assemble)': engine[0]?.steps ?? 0,
+        'engine queue messages per run (chunks + complete)': engine[0]?.steps ?? 0,
         'raw requests per run': raw[0]?.steps ?? 0,
         'CSV file MB': (engine[0]?.bytes ?? 0) / 1e6,
         'raw JSON MB read per run': (raw[0]?.bytes ?? 0) / 1e6,
