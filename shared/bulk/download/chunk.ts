@@ -9,7 +9,7 @@ import {
   FORMAT_EXTENSION,
   fileHead,
   fileTail,
-  serializePage,
+  writePage,
 } from './format';
 import { acquirePartBuffer, type PartBuffer, releasePartBuffer } from './part-buffer';
 import { keysetQuery, type SysIdRange } from './query';
@@ -323,10 +323,11 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
     await blobStore.uploadPart(key, uploadId, partNumber, part.bytes());
   };
   let uploading: Promise<void> | undefined;
-  const held: PartBuffer[] = [];
+  /** Buffers to give back at the end; a part's buffer goes back as soon as its upload settles. */
+  const held = new Set<PartBuffer>();
 
   let buffer = newBuffer();
-  held.push(buffer);
+  held.add(buffer);
   let rows = 0;
   let done = first.rows.length === 0;
   try {
@@ -348,13 +349,11 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
       // Awaited below; this only keeps a failure that lands while we are suspended from being unhandled.
       ahead?.catch(() => {});
       const before = buffer.length;
-      buffer.write(
-        serializePage(job.format, mapped, {
-          columns: columns ?? [],
-          fields: job.fields,
-          first: cursor.rows + rows === 0,
-        }),
-      );
+      writePage(buffer, job.format, mapped, {
+        columns: columns ?? [],
+        fields: job.fields,
+        first: cursor.rows + rows === 0,
+      });
       pageBytes = buffer.length - before;
       rows += batch.rows.length;
       position = batch.next;
@@ -371,10 +370,14 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
         // A full part mid-chunk uploads while the next one fills (one upload in flight at most).
         await uploading;
         nextPart += 1;
-        uploading = upload(buffer, nextPart);
+        const full = buffer;
+        uploading = upload(full, nextPart).finally(() => {
+          held.delete(full);
+          releasePartBuffer(full);
+        });
         uploading.catch(() => {});
         buffer = newBuffer();
-        held.push(buffer);
+        held.add(buffer);
       }
       const next = await (ahead ?? readNext(batch.next, rows));
       if (next === undefined) {

@@ -84,19 +84,6 @@ export function csvRecord(cells: readonly string[]): string {
   return `${cells.map(csvCell).join(',')}\n`;
 }
 
-/** Rows as CSV records in `columns` order, without intermediate arrays (this runs for every row). */
-function csvRows(rows: readonly SnRecord[], columns: readonly string[]): string {
-  let text = '';
-  for (const row of rows) {
-    for (let i = 0; i < columns.length; i++) {
-      if (i > 0) text += ',';
-      text += csvCell(cellText(row[columns[i] as string]));
-    }
-    text += '\n';
-  }
-  return text;
-}
-
 export function csvHeader(columns: readonly string[]): string {
   return csvRecord(columns);
 }
@@ -112,25 +99,39 @@ export function fileTail(format: DownloadFormat): string {
   return format === 'json' ? '\n]\n' : '';
 }
 
+/** Where a page's text goes: the part being built (PartBuffer). */
+export interface TextSink {
+  write(text: string): void;
+}
+
 /**
- * One page of rows as file text. `first` tells whether any row precedes the page in the whole file:
- * JSON array rows are separated by `,\n`, also across pages and parts.
+ * Writes one page of rows into `sink`, a record at a time: encoding each record as it is made costs
+ * less than building the page's text first and encoding it in one piece (measured). `first` tells
+ * whether any row precedes the page in the whole file: JSON array rows are separated by `,\n`, also
+ * across pages and parts.
  */
-export function serializePage(
+export function writePage(
+  sink: TextSink,
   format: DownloadFormat,
   rows: readonly SnRecord[],
   options: { columns: readonly string[]; fields: readonly string[] | undefined; first: boolean },
-): string {
-  if (rows.length === 0) return '';
-  switch (format) {
-    case 'csv':
-      return csvRows(rows, options.columns);
-    case 'jsonl':
-      return rows.map((row) => `${JSON.stringify(projectRow(row, options.fields))}\n`).join('');
-    case 'json':
-      return (
-        (options.first ? '' : ',\n') +
-        rows.map((row) => JSON.stringify(projectRow(row, options.fields))).join(',\n')
-      );
+): void {
+  const { columns, fields } = options;
+  let first = options.first;
+  for (const row of rows) {
+    if (format === 'csv') {
+      // No intermediate arrays: this runs for every row.
+      let record = '';
+      for (let i = 0; i < columns.length; i++) {
+        if (i > 0) record += ',';
+        record += csvCell(cellText(row[columns[i] as string]));
+      }
+      sink.write(`${record}\n`);
+    } else if (format === 'jsonl') {
+      sink.write(`${JSON.stringify(projectRow(row, fields))}\n`);
+    } else {
+      sink.write((first ? '' : ',\n') + JSON.stringify(projectRow(row, fields)));
+    }
+    first = false;
   }
 }

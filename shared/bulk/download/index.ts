@@ -25,6 +25,7 @@ export {
   fileTail,
   parseDownloadFormat,
   projectRow,
-  serializePage,
+  type TextSink,
+  writePage,
 } from './format';
 export { keysetQuery, type SysIdRange, sysIdPartitions } from './query';
