@@ -132,26 +132,26 @@ const errors = async (request: BulkRequest) => {
   const job = await ownJob(request);
   const pageSize = pageSizeOf(request, 200, 1000);
   const offset = offsetOf(request.query.get('nextPage'));
-  const key = job.upload?.errorReportKey;
   const items: unknown[] = [];
   let more = false;
-  if (key !== undefined) {
+  let index = 0;
+  // One report per upload segment, in row order: read on across them until the page is full.
+  for (const key of job.upload?.errorReportKeys ?? []) {
+    if (more) break;
     const object = await request.blobStore().get(key);
-    if (object !== undefined) {
-      const lines = createInterface({ input: object.body, crlfDelay: Number.POSITIVE_INFINITY });
-      let index = 0;
-      for await (const line of lines) {
-        if (line.trim() === '') continue;
-        if (index >= offset + pageSize) {
-          more = true;
-          break;
-        }
-        if (index >= offset) items.push(JSON.parse(line));
-        index++;
+    if (object === undefined) continue;
+    const lines = createInterface({ input: object.body, crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      if (index >= offset + pageSize) {
+        more = true;
+        break;
       }
-      lines.close();
-      object.body.destroy();
+      if (index >= offset) items.push(JSON.parse(line));
+      index++;
     }
+    lines.close();
+    object.body.destroy();
   }
   const headers: Record<string, string> = { [RETURNED_COUNT_HEADER]: String(items.length) };
   if (more) headers[NEXT_PAGE_TOKEN_HEADER] = Buffer.from(String(offset + pageSize)).toString('base64url');

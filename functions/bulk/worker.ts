@@ -1,11 +1,11 @@
 /**
  * The bulk worker Lambda (SQS event source with ReportBatchItemFailures; batch size 1 recommended: a
- * download chunk runs for up to ELEMENT_BULK_CHUNK_DEADLINE_MS). Local mode subscribes
+ * download chunk or upload segment runs for up to ELEMENT_BULK_CHUNK_DEADLINE_MS). Local mode subscribes
  * `createBulkWorkerHandler(deps)` to its persisted queue, so both run the same code.
  *
  * Message bodies:
- * - BulkMessage `{jobId, instanceId, kind: 'download-chunk'|'upload'|'notify', part?}` (the API and the
- *   worker itself queue these);
+ * - BulkMessage `{jobId, instanceId, kind: 'download-chunk'|'complete'|'upload'|'notify', chunk?}` (the
+ *   API and the worker itself queue these; `chunk` numbers a download's chunks and an upload's segments);
  * - S3 event notifications `{Records: [{eventName: 'ObjectCreated:Put', s3: {object: {key:
  *   'incoming/<instanceId>/<jobId>'}}}]}` from the bulk bucket: a presigned upload landed, start it
  *   (`s3:TestEvent` is ignored).

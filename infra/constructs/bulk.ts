@@ -39,8 +39,9 @@ export const BULK_QUEUE_SETTINGS = {
   /** What the DLQ keeps for inspection or redrive (the SQS maximum). */
   dlqRetention: Duration.days(14),
   /**
-   * ELEMENT_BULK_CHUNK_DEADLINE_MS: a download chunk stops reading pages after this long and commits, well
-   * inside the worker's 900 s timeout (uploading the part and queueing the next chunk still follow).
+   * ELEMENT_BULK_CHUNK_DEADLINE_MS: a download chunk stops reading pages (an upload segment stops taking
+   * rows) after this long and commits, well inside the worker's 900 s timeout (uploading the last part or
+   * finishing the rows in flight, and queueing the next message, still follow).
    */
   chunkDeadlineMs: 600_000,
 } as const;

@@ -352,7 +352,8 @@ describe('bulk upload jobs', () => {
     expect(done?.status).toBe('COMPLETED');
     expect(done?.recordsCount).toBe(500);
     expect(done?.recordsFailedCount).toBe(3);
-    const report = (await text(errorReportKey(job.id)))
+    expect(done?.upload?.errorReportKeys).toEqual([errorReportKey(job.id, 0)]);
+    const report = (await text(errorReportKey(job.id, 0)))
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as { rowNumber: number });
@@ -363,6 +364,99 @@ describe('bulk upload jobs', () => {
       offset: 0,
     });
     expect(after.rows).toHaveLength(497);
+  });
+});
+
+describe('bulk uploads in segments', () => {
+  it('splits an upload at its deadline into segments that write every row exactly once', async () => {
+    const rows = 730;
+    const bad = [5, 180, 181, 600];
+    const lines = Array.from({ length: rows }, (_, i) =>
+      bad.includes(i + 1)
+        ? '{"short_description": broken'
+        : JSON.stringify({ short_description: `seg-up-${i + 1}` }),
+    );
+    const blobKey = 'uploads/segments.jsonl';
+    await blobStore.put(blobKey, `${lines.join('\n')}\n`);
+    const job = await createJob(
+      table,
+      {
+        instanceId: INSTANCE,
+        direction: 'upload',
+        objectName: 'incidents',
+        table: 'incident',
+        upload: { blobKey, format: 'jsonl' },
+      },
+      Date.now,
+    );
+    // A deadline already passed: every segment takes one batch of 50 rows (all its workers' first
+    // batches at most), commits and queues the next.
+    const w = worker({ deps: { deadlineMs: 0, uploadBatchSize: 50 } });
+    await w.queue.sendBatch([bulkMessage({ jobId: job.id, instanceId: INSTANCE, kind: 'upload' })]);
+    await w.queue.drain();
+    await w.queue.close();
+    const done = await getJob(table, INSTANCE, job.id);
+    expect(done).toMatchObject({ status: 'COMPLETED', recordsCount: rows, recordsFailedCount: bad.length });
+    const segments = w.handled.filter((message) => message.kind === 'upload');
+    expect(segments.length).toBeGreaterThan(3);
+    expect(segments.map((message) => message.chunk ?? 0)).toEqual(segments.map((_, i) => i));
+    expect(done?.upload?.errorReportKeys).toHaveLength(segments.length);
+    // Every good row exactly once, in ServiceNow.
+    const written = sim.db
+      .query('incident', { query: 'short_descriptionSTARTSWITHseg-up-', limit: 10_000, offset: 0 })
+      .rows.map((row) => String(row.short_description));
+    expect(written).toHaveLength(rows - bad.length);
+    expect(new Set(written).size).toBe(rows - bad.length);
+    // Every bad row reported once, with its own row number, across the segments' reports.
+    const failures: number[] = [];
+    for (const key of done?.upload?.errorReportKeys ?? []) {
+      for (const line of (await text(key)).split('\n').filter(Boolean)) {
+        failures.push((JSON.parse(line) as { rowNumber: number }).rowNumber);
+      }
+    }
+    expect(failures.sort((a, b) => a - b)).toEqual(bad);
+    expect(await blobStore.head(blobKey)).toBeUndefined();
+  });
+
+  it('acknowledges a redelivered segment that was already committed without writing again', async () => {
+    const blobKey = 'uploads/segments-dup.jsonl';
+    const lines = Array.from({ length: 120 }, (_, i) => JSON.stringify({ short_description: `dup-up-${i}` }));
+    await blobStore.put(blobKey, `${lines.join('\n')}\n`);
+    const job = await createJob(
+      table,
+      {
+        instanceId: INSTANCE,
+        direction: 'upload',
+        objectName: 'incidents',
+        table: 'incident',
+        upload: { blobKey, format: 'jsonl' },
+      },
+      Date.now,
+    );
+    // Every message is delivered again after it ran, and twice at the same time.
+    const replayed = new Set<number>();
+    const w = worker({
+      concurrentDuplicates: true,
+      deps: { deadlineMs: 0, uploadBatchSize: 10 },
+      before: async (message) => {
+        const chunk = message.chunk ?? 0;
+        if (!replayed.has(chunk)) {
+          replayed.add(chunk);
+          await w.queue.sendBatch([bulkMessage(message)]);
+        }
+      },
+    });
+    await w.queue.sendBatch([bulkMessage({ jobId: job.id, instanceId: INSTANCE, kind: 'upload' })]);
+    await w.queue.drain();
+    await w.queue.close();
+    const done = await getJob(table, INSTANCE, job.id);
+    expect(done).toMatchObject({ status: 'COMPLETED', recordsCount: 120, recordsFailedCount: 0 });
+    const written = sim.db
+      .query('incident', { query: 'short_descriptionSTARTSWITHdup-up-', limit: 10_000, offset: 0 })
+      .rows.map((row) => String(row.short_description));
+    expect(written.sort()).toEqual(
+      lines.map((line) => (JSON.parse(line) as { short_description: string }).short_description).sort(),
+    );
   });
 });
 

@@ -39,7 +39,14 @@ const client = (): ServiceNowClient =>
 const upload = async (
   text: string,
   format: UploadFormat,
-  options: { identifierField?: string; signal?: AbortSignal; onProgress?: () => void } = {},
+  options: {
+    identifierField?: string;
+    signal?: AbortSignal;
+    onProgress?: () => void;
+    pause?: () => boolean;
+    batchSize?: number;
+    concurrency?: number;
+  } = {},
 ) => {
   const failures: RowFailure[] = [];
   const result = await uploadRows({
@@ -62,10 +69,31 @@ const csvRows = (count: number) =>
   ).join('\n')}\n`;
 
 describe('bulk upload writes', () => {
+  it('pauses between batches: every row taken is written, none after, and lastRowNumber says where', async () => {
+    let asked = 0;
+    const { result } = await upload(csvRows(100), 'csv', {
+      batchSize: 10,
+      concurrency: 2,
+      // Two workers take batches 1 and 2, then batch 3 is taken; the 4th ask pauses.
+      pause: () => ++asked > 3,
+    });
+    expect(result).toMatchObject({ written: 30, paused: true, cancelled: false, lastRowNumber: 30 });
+    const written = incidents().map((row) => String(row.short_description));
+    expect(written).toEqual(Array.from({ length: 30 }, (_, i) => `row ${String(i).padStart(5, '0')}`));
+  });
+
   it('writes 2,000 CSV rows with the content intact', async () => {
     const { result, failures } = await upload(csvRows(2000), 'csv');
     expect(failures).toEqual([]);
-    expect(result).toEqual({ written: 2000, created: 2000, updated: 0, failed: 0, cancelled: false });
+    expect(result).toEqual({
+      written: 2000,
+      created: 2000,
+      updated: 0,
+      failed: 0,
+      cancelled: false,
+      paused: false,
+      lastRowNumber: 2000,
+    });
     const rows = incidents();
     expect(rows).toHaveLength(2000);
     rows.forEach((row, i) => {

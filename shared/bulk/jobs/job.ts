@@ -54,7 +54,14 @@ export interface BulkJob {
     blobKey: string;
     format: UploadFormat;
     identifierField?: string;
-    errorReportKey?: string;
+    /** Error reports of the segments run so far, in order (see processBulkMessage's upload). */
+    errorReportKeys?: string[];
+    /** Segments committed so far; the next segment's message carries this number as `chunk`. */
+    segment?: number;
+    /** The segment a worker claimed (running, or dead when the record goes stale). */
+    claimed?: number;
+    /** Data rows handled by the committed segments (the next one skips them). */
+    rowsDone?: number;
     /** Common resource uploads: every row goes through toVendor first. */
     transformation?: Transformation;
     /** Presigned uploads: the PUT URL expires then; a job still waiting after it is ABORTED. */

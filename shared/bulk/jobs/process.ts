@@ -53,7 +53,9 @@ export interface ProcessBulkDeps {
 export const DEFAULT_STALE_UPLOAD_MS = 5 * 60_000;
 export const DEFAULT_CANCEL_CHECK_MS = 1000;
 
-export const errorReportKey = (jobId: string): string => `jobs/${jobId}/errors.jsonl`;
+/** The error report of an upload's segment (one per segment; GET /bulk/{id}/errors reads them in order). */
+export const errorReportKey = (jobId: string, segment: number): string =>
+  `jobs/${jobId}/errors/${String(segment).padStart(6, '0')}.jsonl`;
 
 /** Serialised message for QueueProducer.sendBatch. */
 export const bulkMessage = (message: BulkMessage) => ({
@@ -112,6 +114,8 @@ export async function failBulkJob(
 
 const finishCancel = async (deps: ProcessBulkDeps, job: BulkJob): Promise<void> => {
   await discard(deps.blobStore, job);
+  // An upload cancelled between two segments: its file has no further use.
+  if (job.upload !== undefined) await deps.blobStore.delete(job.upload.blobKey).catch(() => undefined);
   await updateJob(deps.stateTable, job, { status: 'CANCELLED', completedAt: iso(deps.now) }, deps.now, {
     conditional: false,
   });
@@ -129,7 +133,7 @@ export async function processBulkMessage(message: BulkMessage, deps: ProcessBulk
   try {
     if (message.kind === 'download-chunk') await downloadChunk(message, job, deps);
     else if (message.kind === 'complete') await complete(job, deps);
-    else await upload(job, deps);
+    else await upload(message, job, deps);
   } catch (error) {
     if (!isElementError(error)) throw error;
     await failBulkJob(deps, message, error);
@@ -287,13 +291,23 @@ const byteCounter = (onBytes: (total: number) => void) => {
   });
 };
 
-async function upload(job: BulkJob, deps: ProcessBulkDeps): Promise<void> {
+/**
+ * An upload runs in segments of at most `deadlineMs` each (one queue message each), so a file of any
+ * size fits invocations of a bounded length. A segment stops taking rows at its deadline, finishes the
+ * rows it took, commits how far it got (`upload.segment`, `upload.rowsDone`) and queues the next
+ * segment, which parses the file again and skips the rows already handled: nothing is written twice
+ * and nothing is skipped. Each segment writes its own error report (`errorReportKeys`).
+ */
+async function upload(message: BulkMessage, job: BulkJob, deps: ProcessBulkDeps): Promise<void> {
   const state = job.upload;
   if (job.direction !== 'upload' || state === undefined) return;
-  if (job.status === 'RUNNING') {
-    // Re-running an upload would write its rows twice, so a RUNNING job is never resumed. A concurrent
-    // duplicate of the message sees a fresh record and stops; a redelivery after the worker died sees a
-    // stale one and ends the job, so it cannot stay RUNNING forever.
+  const segment = message.chunk ?? 0;
+  const committed = state.segment ?? 0;
+  if (segment < committed) return; // a redelivery of a segment already committed
+  if (job.status === 'RUNNING' && state.claimed === segment) {
+    // Claimed by a worker that still runs (a duplicate message: stop) or that died (crash, timeout:
+    // the record went stale). Re-running rows after a crash would write rows twice, so a dead segment
+    // ends the job instead of leaving it RUNNING forever.
     const idleMs = deps.now() - Date.parse(job.updatedAt);
     if (idleMs < (deps.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS)) return;
     const done = await updateJob(
@@ -312,14 +326,18 @@ async function upload(job: BulkJob, deps: ProcessBulkDeps): Promise<void> {
     if (done !== undefined) await deps.blobStore.delete(state.blobKey);
     return;
   }
-  // Claim the job: a duplicate message finds it RUNNING and stops.
-  if (job.status !== 'CREATED') return;
+  // Claim the segment: a duplicate message finds it claimed and stops.
+  if (job.status !== (segment === 0 ? 'CREATED' : 'RUNNING') || segment !== committed) return;
   let running: BulkJob;
   try {
     running = await updateJob(
       deps.stateTable,
       job,
-      { status: 'RUNNING', startedAt: iso(deps.now), progress: 0 },
+      {
+        status: 'RUNNING',
+        ...(segment === 0 ? { startedAt: iso(deps.now), progress: 0 } : {}),
+        upload: { ...state, claimed: segment },
+      },
       deps.now,
     );
   } catch (error) {
@@ -327,9 +345,9 @@ async function upload(job: BulkJob, deps: ProcessBulkDeps): Promise<void> {
     throw error;
   }
   try {
-    await runUpload(running, state, deps);
+    await runUploadSegment(running, segment, deps);
   } catch (error) {
-    // Past the claim the job cannot be re-run safely (see above): end it now with a safe message.
+    // Past the claim the segment cannot be re-run safely (see above): end the job with a safe message.
     await updateJob(
       deps.stateTable,
       running,
@@ -344,12 +362,17 @@ async function upload(job: BulkJob, deps: ProcessBulkDeps): Promise<void> {
   }
 }
 
-async function runUpload(
-  running: BulkJob,
-  state: NonNullable<BulkJob['upload']>,
-  deps: ProcessBulkDeps,
-): Promise<void> {
+/** Rows after `rowsDone` (the rows earlier segments handled). */
+async function* rowsAfter(rows: AsyncIterable<ParsedRow>, rowsDone: number): AsyncGenerator<ParsedRow> {
+  for await (const row of rows) if (row.rowNumber > rowsDone) yield row;
+}
+
+async function runUploadSegment(running: BulkJob, segment: number, deps: ProcessBulkDeps): Promise<void> {
   const job = running;
+  const state = running.upload as NonNullable<BulkJob['upload']>;
+  const rowsDone = state.rowsDone ?? 0;
+  const failedBefore = job.recordsFailedCount;
+  const deadline = deps.now() + deps.deadlineMs;
   const blob = await deps.blobStore.get(state.blobKey);
   if (blob === undefined) {
     await updateJob(
@@ -378,8 +401,8 @@ async function runUpload(
       .update(
         jobKey(job.instanceId, job.id),
         {
-          recordsCount: handled,
-          recordsFailedCount: progress.failed,
+          recordsCount: rowsDone + handled,
+          recordsFailedCount: failedBefore + progress.failed,
           progress: size > 0 ? Math.min(99, Math.floor((bytes / size) * 100)) : 0,
           updatedAt: iso(deps.now),
         },
@@ -399,10 +422,11 @@ async function runUpload(
     }),
   );
   blob.body.on('error', (error) => counted.destroy(error));
-  const parsed = parseUpload(counted, state.format);
-  const report = createErrorReport(deps.blobStore, errorReportKey(job.id), 'jsonl');
+  const parsed = rowsAfter(parseUpload(counted, state.format), rowsDone);
+  const report = createErrorReport(deps.blobStore, errorReportKey(job.id, segment), 'jsonl');
   // Inserts and upserts alike go through the Batch API (upserts with one IN lookup per batch).
   const batchSize = (deps.uploadBatchSize ?? 0) > 0 ? deps.uploadBatchSize : undefined;
+  let taken = 0;
   let result: Awaited<ReturnType<typeof uploadRows>>;
   try {
     result = await uploadRows({
@@ -412,6 +436,8 @@ async function runUpload(
       ...(state.identifierField === undefined ? {} : { identifierField: state.identifierField }),
       ...(batchSize === undefined ? {} : { batchSize }),
       signal: controller.signal,
+      // Every segment takes at least one batch, so the job always moves on.
+      pause: () => taken++ > 0 && deps.now() >= deadline,
       onProgress: checkpoint,
       onError: (failure) => report.add(failure),
     });
@@ -423,21 +449,42 @@ async function runUpload(
     if (isElementError(error)) await deps.blobStore.delete(state.blobKey).catch(() => undefined);
     throw error;
   }
+  blob.body.destroy(); // a paused segment leaves the rest of the file unread
   const { key } = await report.close();
+  const handled = result.written + result.failed;
+  const totals = {
+    recordsCount: rowsDone + handled,
+    recordsFailedCount: failedBefore + result.failed,
+  };
+  const errorReportKeys = [...(state.errorReportKeys ?? []), key];
+  if (result.paused) {
+    const next = segment + 1;
+    await updateJob(
+      deps.stateTable,
+      running,
+      {
+        ...totals,
+        upload: { ...state, segment: next, rowsDone: result.lastRowNumber, errorReportKeys },
+      },
+      deps.now,
+      { conditional: false },
+    );
+    await send(deps.queue, { jobId: job.id, instanceId: job.instanceId, kind: 'upload', chunk: next });
+    return;
+  }
   await updateJob(
     deps.stateTable,
     running,
     {
       status: result.cancelled ? 'CANCELLED' : 'COMPLETED',
-      recordsCount: result.written + result.failed,
-      recordsFailedCount: result.failed,
+      ...totals,
       completedAt: iso(deps.now),
       ...(result.cancelled ? {} : { progress: 100 }),
-      upload: { ...state, errorReportKey: key },
+      upload: { ...state, errorReportKeys },
     },
     deps.now,
     { conditional: false },
   );
-  // The file served its purpose; the error report stays for GET /bulk/{id}/errors.
+  // The file served its purpose; the error reports stay for GET /bulk/{id}/errors.
   await deps.blobStore.delete(state.blobKey).catch(() => undefined);
 }

@@ -22,6 +22,10 @@ export interface UploadProgress {
 export interface UploadResult extends UploadProgress {
   /** True when the signal aborted the upload before every row was handled. */
   cancelled: boolean;
+  /** True when `pause` stopped the upload before the rows ran out (see `lastRowNumber`). */
+  paused: boolean;
+  /** The rowNumber of the last row taken from `rows`; every row up to it was handled. */
+  lastRowNumber: number;
 }
 
 export interface UploadRowsOptions {
@@ -36,6 +40,12 @@ export interface UploadRowsOptions {
    */
   concurrency?: number;
   signal?: AbortSignal;
+  /**
+   * Asked before each batch is taken from `rows`: true stops taking rows, while every row already
+   * taken is still handled, so the upload can go on later after `lastRowNumber` without a gap or a
+   * row written twice (a bulk upload split across invocations at a deadline).
+   */
+  pause?: () => boolean;
   /**
    * Send this many rows per Batch API request (research C.3) instead of one Table API request per
    * row; with identifierField, one IN lookup per batch decides POST or PATCH. Default: Table API.
@@ -95,6 +105,8 @@ export const uploadRows = async (options: UploadRowsOptions): Promise<UploadResu
   const progress: UploadProgress = { written: 0, created: 0, updated: 0, failed: 0 };
   const iterator = options.rows[Symbol.asyncIterator]();
   let exhausted = false;
+  let paused = false;
+  let lastRowNumber = 0;
   let fatal: unknown;
 
   const fail = async (failure: RowFailure) => {
@@ -271,13 +283,15 @@ export const uploadRows = async (options: UploadRowsOptions): Promise<UploadResu
     for (const row of later) await handle(row);
   };
 
-  const stopped = () => exhausted || fatal !== undefined || signal?.aborted === true;
+  const stopped = () => exhausted || paused || fatal !== undefined || signal?.aborted === true;
 
   /** The next `batchSize` rows; one worker at a time, so batches are full and rows stay in order. */
   let pulling: Promise<unknown> = Promise.resolve();
   const collect = async (): Promise<ParsedRow[]> => {
     const batch: ParsedRow[] = [];
-    while (batch.length < batchSize && !exhausted && fatal === undefined) {
+    // Checked once per batch, before its first row: a batch is taken whole or not at all.
+    if (!paused && options.pause?.() === true) paused = true;
+    while (batch.length < batchSize && !exhausted && !paused && fatal === undefined) {
       let next: IteratorResult<ParsedRow>;
       try {
         next = await iterator.next();
@@ -286,7 +300,10 @@ export const uploadRows = async (options: UploadRowsOptions): Promise<UploadResu
         break;
       }
       if (next.done) exhausted = true;
-      else batch.push(next.value);
+      else {
+        batch.push(next.value);
+        lastRowNumber = next.value.rowNumber;
+      }
     }
     return batch;
   };
@@ -299,7 +316,8 @@ export const uploadRows = async (options: UploadRowsOptions): Promise<UploadResu
   const worker = async () => {
     while (!stopped()) {
       const batch = await take();
-      // Aborted while the parser was reading: these rows are not started.
+      // Aborted (cancel) while the parser was reading: these rows are not started. A pause only stops
+      // taking rows: rows already taken are handled.
       if (batch.length === 0 || signal?.aborted === true || fatal !== undefined) return;
       try {
         if (options.batchSize === undefined) {
@@ -320,5 +338,6 @@ export const uploadRows = async (options: UploadRowsOptions): Promise<UploadResu
     if (!exhausted) await iterator.return?.(undefined).catch(() => {});
   }
   if (fatal !== undefined) throw fatal;
-  return { ...progress, cancelled: !exhausted && signal?.aborted === true };
+  const cancelled = !exhausted && signal?.aborted === true;
+  return { ...progress, cancelled, paused: paused && !exhausted && !cancelled, lastRowNumber };
 };
