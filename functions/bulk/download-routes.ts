@@ -82,6 +82,7 @@ const query = async (request: BulkRequest) => {
   const format = formatText === undefined ? defaultFormat(request) : parseDownloadFormat(formatText);
   const from = request.query.get('from') ?? request.query.get('lastRunDate') ?? undefined;
   const to = request.query.get('to') ?? undefined;
+  const partitions = request.query.get('partitions') ?? undefined;
   const dateField = request.instance.configuration['bulk.query.field_name'] || 'sys_updated_on';
   const job = await createDownload(
     request,
@@ -94,6 +95,10 @@ const query = async (request: BulkRequest) => {
       ...(from === undefined ? {} : { from }),
       ...(to === undefined ? {} : { to }),
       filterDateField: dateField,
+      // Checked with the rest of the request (buildDownloadJob): Number('') and Number('x') fail there too.
+      ...(partitions === undefined
+        ? {}
+        : { partitions: partitions.trim() === '' ? Number.NaN : Number(partitions) }),
     },
     { callbackPayload: callbackPayloadOf(metaData) },
   );
@@ -137,6 +142,7 @@ const download = async (request: BulkRequest) => {
       filterDateField: dateField,
       ...(body.limit === undefined ? {} : { limit: body.limit }),
       ...(body.pageSize === undefined ? {} : { pageSize: body.pageSize }),
+      ...(body.partitions === undefined ? {} : { partitions: body.partitions }),
     },
     {
       ...(body.notificationUrl === undefined ? {} : { notificationUrl: body.notificationUrl }),

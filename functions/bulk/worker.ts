@@ -4,8 +4,9 @@
  * `createBulkWorkerHandler(deps)` to its persisted queue, so both run the same code.
  *
  * Message bodies:
- * - BulkMessage `{jobId, instanceId, kind: 'download-chunk'|'complete'|'upload'|'notify', chunk?}` (the
- *   API and the worker itself queue these; `chunk` numbers a download's chunks and an upload's segments);
+ * - BulkMessage `{jobId, instanceId, kind: 'download-chunk'|'complete'|'upload'|'notify', chunk?,
+ *   partition?}` (the API and the worker itself queue these; `chunk` numbers a download's chunks and an
+ *   upload's segments, `partition` names the stream of a partitioned download);
  * - S3 event notifications `{Records: [{eventName: 'ObjectCreated:Put', s3: {object: {key:
  *   'incoming/<instanceId>/<jobId>'}}}]}` from the bulk bucket: a presigned upload landed, start it
  *   (`s3:TestEvent` is ignored).
@@ -116,13 +117,21 @@ export const messagesOf = (body: string): BulkMessage[] => {
     }
     return messages;
   }
-  const { jobId, instanceId, kind, chunk } = value;
+  const { jobId, instanceId, kind, chunk, partition } = value;
   if (typeof jobId !== 'string' || typeof instanceId !== 'string') return [];
   if (kind !== 'download-chunk' && kind !== 'complete' && kind !== 'upload' && kind !== 'notify') return [];
-  if (chunk !== undefined && (typeof chunk !== 'number' || !Number.isSafeInteger(chunk) || chunk < 0)) {
-    return [];
-  }
-  return [{ jobId, instanceId, kind, ...(chunk === undefined ? {} : { chunk }) }];
+  const count = (n: unknown) =>
+    n === undefined || (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0);
+  if (!count(chunk) || !count(partition)) return [];
+  return [
+    {
+      jobId,
+      instanceId,
+      kind,
+      ...(chunk === undefined ? {} : { chunk: chunk as number }),
+      ...(partition === undefined ? {} : { partition: partition as number }),
+    },
+  ];
 };
 
 export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerOptions = {}) => {

@@ -52,6 +52,48 @@ describe('bulk download through the API', () => {
     );
   });
 
+  it('exports in parallel streams when asked (partitions), with the same rows as one stream', async () => {
+    const body = { objectName: 'incidents', format: 'text/csv', selectFields: fields, pageSize: 40 };
+    const one = (await h.call('POST', '/bulk/download', { json: body })).json<{ id: string }>().id;
+    const four = (await h.call('POST', '/bulk/download', { json: { ...body, partitions: 4 } })).json<{
+      id: string;
+    }>().id;
+    expect(await h.settle(one)).toMatchObject({ status: 'COMPLETED', recordsCount: INCIDENTS });
+    expect(await h.settle(four)).toMatchObject({ status: 'COMPLETED', recordsCount: INCIDENTS });
+    const fileOf = async (id: string) => (await h.call('GET', `/bulk/${id}/incidents`)).text;
+    expect(await fileOf(four)).toBe(await fileOf(one));
+    // The query form takes it too.
+    const q = encodeURIComponent('select number from incidents');
+    const queried = await h.call('POST', `/bulk/query?q=${q}&partitions=2`);
+    expect(queried.status).toBe(200);
+    expect(await h.settle(queried.json<{ id: string }>().id)).toMatchObject({
+      status: 'COMPLETED',
+      recordsCount: INCIDENTS,
+    });
+  });
+
+  it.each([
+    [{ partitions: 17 }, /partitions/],
+    [{ partitions: 0 }, /partitions/],
+    [{ partitions: 4, orderBy: 'number' }, /order by/],
+    [{ partitions: 4, limit: 10 }, /limit/],
+  ])('refuses partitions %j with a 400 and creates no job', async (extra, message) => {
+    const before = (await h.call('GET', '/bulk/jobs')).json<unknown[]>().length;
+    const res = await h.call('POST', '/bulk/download', {
+      json: { objectName: 'incidents', format: 'text/csv', ...extra },
+    });
+    expect(res.status).toBe(400);
+    expect(res.json<{ message: string }>().message).toMatch(message);
+    expect((await h.call('GET', '/bulk/jobs')).json<unknown[]>()).toHaveLength(before);
+  });
+
+  it('refuses a partitions query parameter that is not a number', async () => {
+    const q = encodeURIComponent('select number from incidents');
+    const res = await h.call('POST', `/bulk/query?q=${q}&partitions=many`);
+    expect(res.status).toBe(400);
+    expect(res.json<{ message: string }>().message).toMatch(/partitions/);
+  });
+
   it('runs q with a where, field selection and order by, as JSON lines', async () => {
     const q = "select number, priority from incidents where priority = '1' order by number desc";
     const created = await h.call('POST', `/hubs/helpdesk/bulk/query?q=${encodeURIComponent(q)}`);

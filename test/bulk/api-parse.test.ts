@@ -106,6 +106,14 @@ describe('worker messages', () => {
     expect(
       messagesOf(JSON.stringify({ jobId: 'j1', instanceId: '7', kind: 'download-chunk', chunk: 3 })),
     ).toEqual([{ jobId: 'j1', instanceId: '7', kind: 'download-chunk', chunk: 3 }]);
+    expect(
+      messagesOf(
+        JSON.stringify({ jobId: 'j1', instanceId: '7', kind: 'download-chunk', chunk: 0, partition: 2 }),
+      ),
+    ).toEqual([{ jobId: 'j1', instanceId: '7', kind: 'download-chunk', chunk: 0, partition: 2 }]);
+    expect(
+      messagesOf(JSON.stringify({ jobId: 'j1', instanceId: '7', kind: 'download-chunk', partition: -1 })),
+    ).toEqual([]);
     const s3 = {
       Records: [
         { eventName: 'ObjectCreated:Put', s3: { object: { key: 'incoming/12/abc123' } } },

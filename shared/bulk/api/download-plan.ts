@@ -11,7 +11,7 @@ import {
 import { andEveryGroup, catalogFor, fieldsOf, type RecordsContext, tableMetadata } from '../../hub/records';
 import type { ServiceNowClient } from '../../servicenow';
 import { mapCeqlToVendor, mapOrderByToVendor } from '../../transformations';
-import type { DownloadFormat, DownloadJob } from '../download';
+import { type DownloadFormat, type DownloadJob, MAX_DOWNLOAD_PARTITIONS } from '../download';
 import type { BulkObject } from './resolve-object';
 
 /** A download as the API asked for it (bulk/query and bulk/download both end up here). */
@@ -27,6 +27,8 @@ export interface DownloadRequest {
   filterDateField?: string;
   limit?: number;
   pageSize?: number;
+  /** Parallel streams (beyond CE): keyset order only, so not with `order by` or `limit`. */
+  partitions?: number;
 }
 
 export const MAX_DOWNLOAD_PAGE_SIZE = 10_000;
@@ -111,6 +113,19 @@ export async function planDownload(
   ) {
     throw badRequest(`pageSize must be an integer from 1 to ${MAX_DOWNLOAD_PAGE_SIZE}`);
   }
+  const partitions = request.partitions;
+  if (
+    partitions !== undefined &&
+    (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_DOWNLOAD_PARTITIONS)
+  ) {
+    throw badRequest(`partitions must be an integer from 1 to ${MAX_DOWNLOAD_PARTITIONS}`);
+  }
+  if (partitions !== undefined && partitions > 1) {
+    if (orderBy !== undefined) {
+      throw badRequest('partitions read in sys_id order and cannot follow an order by; drop one of them');
+    }
+    if (limit !== undefined) throw badRequest('partitions cannot be combined with limit');
+  }
   return {
     table: object.table,
     encodedQuery: andEveryGroup(andEveryGroup(filter, window), object.filter),
@@ -121,5 +136,6 @@ export async function planDownload(
     ...(pageSize === undefined ? {} : { pageSize }),
     ...(orderBy === undefined ? {} : { orderBy }),
     ...(limit === undefined ? {} : { limit }),
+    ...(partitions === undefined || partitions <= 1 ? {} : { partitions }),
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { badRequest } from '../../errors';
-import { type DownloadFormat, parseDownloadFormat } from '../download';
+import { type DownloadFormat, MAX_DOWNLOAD_PARTITIONS, parseDownloadFormat } from '../download';
 import { type UploadFormat, uploadFormat } from '../upload';
 import { MAX_DOWNLOAD_PAGE_SIZE } from './download-plan';
 
@@ -28,6 +28,7 @@ export const downloadBodySchema = z
     filterDateField: z.string().trim().min(1).max(200).optional(),
     limit: z.number().int().positive().optional(),
     pageSize: z.number().int().min(1).max(MAX_DOWNLOAD_PAGE_SIZE).optional(),
+    partitions: z.number().int().min(1).max(MAX_DOWNLOAD_PARTITIONS).optional(),
     notificationUrl: z.string().trim().min(1).max(2048).optional(),
     continueFromJobId: z.string().trim().min(1).max(128).optional(),
     metaData: z.record(z.string(), z.unknown()).optional(),

@@ -1,5 +1,5 @@
 import { badRequest, ElementError } from '../../errors';
-import { type BlobStore, MAX_MULTIPART_PARTS, NoSuchUploadError } from '../../ports';
+import { type BlobStore, InvalidPartError, MAX_MULTIPART_PARTS, NoSuchUploadError } from '../../ports';
 import type { ServiceNowClient, SnRecord } from '../../servicenow';
 import type { Transformation } from '../../transformations';
 import {
@@ -41,7 +41,11 @@ export interface DownloadJob {
   fields?: readonly string[];
   format: DownloadFormat;
   pageSize?: number;
-  /** Optional parallel partition of the sys_id space (see sysIdPartitions). */
+  /**
+   * Parallel streams asked for (planPartitions decides how many run); keyset jobs only, without `limit`.
+   */
+  partitions?: number;
+  /** The sys_id range of one parallel stream (see planPartitions). */
   range?: SysIdRange;
   /**
    * Fields asked of ServiceNow (`sysparm_fields`) when they differ from the output `fields` (a
@@ -113,6 +117,22 @@ export interface RunDownloadChunkOptions {
   mapRows?: (rows: SnRecord[]) => Promise<SnRecord[]>;
   /** Asked beside every page read after the first; false stops the chunk there (a cancel request). */
   shouldContinue?: () => Promise<boolean>;
+  /** One stream of a partitioned job; absent for a job read as one stream (see DownloadStream). */
+  stream?: DownloadStream;
+}
+
+/**
+ * One of the parallel streams of a partitioned download (planned by planPartitions). Its rows go to part
+ * numbers `partBase + 1 .. partBase + partLimit` of the upload the plan started (`cursor.uploadId`).
+ * Only stream 0 opens the file (CSV header, `[`) and only the last closes it. Every other stream holds
+ * its last part back, in its carry object, until it knows whether more of its rows follow: S3 refuses a
+ * part under the least size unless it is the file's last, and a stream's end is not the file's end.
+ */
+export interface DownloadStream {
+  index: number;
+  count: number;
+  partBase: number;
+  partLimit: number;
 }
 
 export interface DownloadChunkResult {
@@ -139,8 +159,8 @@ export const resultKey = (jobId: string, format: DownloadFormat): string =>
   `${jobPrefix(jobId)}/result.${FORMAT_EXTENSION[format]}`;
 
 /** The carry object written by the chunk whose committed count is `chunk` (a retry rewrites the same one). */
-export const carryKey = (jobId: string, chunk: number): string =>
-  `${jobPrefix(jobId)}/carry/${String(chunk).padStart(6, '0')}`;
+export const carryKey = (jobId: string, chunk: number, stream?: number): string =>
+  `${jobPrefix(jobId)}/carry/${stream === undefined ? '' : `s${String(stream).padStart(3, '0')}-`}${String(chunk).padStart(6, '0')}`;
 
 export const carryPrefix = (jobId: string): string => `${jobPrefix(jobId)}/carry/`;
 
@@ -249,9 +269,10 @@ const readCarry = async (
   blobStore: BlobStore,
   job: DownloadJob,
   cursor: DownloadCursor,
+  stream: DownloadStream | undefined,
   into: PartBuffer,
 ) => {
-  const key = carryKey(job.id, (cursor.chunks ?? 0) - 1);
+  const key = carryKey(job.id, (cursor.chunks ?? 0) - 1, stream?.index);
   const object = await blobStore.get(key);
   if (object === undefined || object.size !== cursor.carry) {
     throw new ElementError(500, `The carried bytes of bulk job ${job.id} are missing`);
@@ -307,20 +328,28 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
     return { batch: next, mapped: next.rows.length === 0 ? [] : await mapRows(next.rows) };
   };
 
+  const { stream } = options;
+  const opensFile = stream === undefined || stream.index === 0;
+  const closesFile = stream === undefined || stream.index === stream.count - 1;
+  const holdBack = !closesFile;
+  const partBase = stream?.partBase ?? 0;
+  const partLimit = stream?.partLimit ?? MAX_MULTIPART_PARTS;
   let nextPart = cursor.nextPart;
   let uploadId = cursor.uploadId;
-  const targetOf = (partNumber: number) => partTargetBytes(blobStore.minPartBytes, partNumber);
-  const newBuffer = () => acquirePartBuffer(Math.ceil(targetOf(nextPart + 1) * 1.25));
-  /** Uploads `part` as the next part number (starting the multipart upload first if needed). */
-  const upload = async (part: PartBuffer, partNumber: number) => {
-    if (partNumber > MAX_MULTIPART_PARTS) {
+  // Part sizes grow with the share of the stream's part numbers used (see partTargetBytes).
+  const targetOf = (partNumber: number) =>
+    partTargetBytes(blobStore.minPartBytes, Math.ceil((partNumber * MAX_MULTIPART_PARTS) / partLimit));
+  const newBuffer = () => acquirePartBuffer(Math.ceil(targetOf(nextPart + 1) * (holdBack ? 2.25 : 1.25)));
+  /** Uploads `bytes` as this stream's part `partNumber` (starting the multipart upload first if needed). */
+  const upload = async (bytes: Uint8Array, partNumber: number) => {
+    if (partNumber > partLimit) {
       throw new ElementError(
         413,
-        'The bulk result exceeds the largest file S3 can assemble; narrow the query',
+        'The bulk result exceeds the largest file S3 can assemble; narrow the query or use fewer partitions',
       );
     }
     uploadId ??= (await blobStore.createMultipartUpload(key, { contentType })).uploadId;
-    await blobStore.uploadPart(key, uploadId, partNumber, part.bytes());
+    await blobStore.uploadPart(key, uploadId, partBase + partNumber, bytes);
   };
   let uploading: Promise<void> | undefined;
   /** Buffers to give back at the end; a part's buffer goes back as soon as its upload settles. */
@@ -331,14 +360,14 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
   let rows = 0;
   let done = first.rows.length === 0;
   try {
-    if (cursor.carry !== undefined) await readCarry(blobStore, job, cursor, buffer);
-    else if (cursor.nextPart === 0) buffer.write(fileHead(job.format, columns));
+    if (cursor.carry !== undefined) await readCarry(blobStore, job, cursor, stream, buffer);
+    else if ((cursor.chunks ?? 0) === 0 && opensFile) buffer.write(fileHead(job.format, columns));
     let batch = first;
     let mapped = firstMapped;
     let pageBytes = 0;
     /** After a page that brought the current part to `bytes`: does the chunk end there? */
     const endsAt = (bytes: number, pages: number) =>
-      pastDeadline() || (pages >= maxPages && bytes >= targetOf(nextPart + 1));
+      pastDeadline() || (pages >= maxPages && (holdBack || bytes >= targetOf(nextPart + 1)));
     for (let pages = 1; !done; pages++) {
       // Read ahead unless the chunk is expected to end with this page (a wrong guess costs one page
       // read, dropped, or one page read without overlap).
@@ -352,7 +381,7 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
       writePage(buffer, job.format, mapped, {
         columns: columns ?? [],
         fields: job.fields,
-        first: cursor.rows + rows === 0,
+        first: opensFile && cursor.rows + rows === 0,
       });
       pageBytes = buffer.length - before;
       rows += batch.rows.length;
@@ -361,23 +390,26 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
         done = true;
         break;
       }
-      const partFull = buffer.length >= targetOf(nextPart + 1);
+      const target = targetOf(nextPart + 1);
       // The chunk ends at a part boundary (a page read ahead by a wrong guess is dropped)...
-      if (partFull && pages >= maxPages) break;
+      if ((holdBack || buffer.length >= target) && pages >= maxPages) break;
       // ...or at its deadline: no page starts after it, but a page read ahead before it is written.
       if (ahead === undefined && pastDeadline()) break;
-      if (partFull) {
-        // A full part mid-chunk uploads while the next one fills (one upload in flight at most).
+      // A full part mid-chunk uploads while the next one fills (one upload in flight at most). A stream
+      // that holds back keeps its last `target` bytes for the part after (they may be the stream's end).
+      const keep = holdBack ? target : 0;
+      if (buffer.length >= target + keep) {
         await uploading;
         nextPart += 1;
         const full = buffer;
-        uploading = upload(full, nextPart).finally(() => {
+        buffer = newBuffer();
+        held.add(buffer);
+        buffer.append(full.bytes().subarray(full.length - keep));
+        uploading = upload(full.bytes().subarray(0, full.length - keep), nextPart).finally(() => {
           held.delete(full);
           releasePartBuffer(full);
         });
         uploading.catch(() => {});
-        buffer = newBuffer();
-        held.add(buffer);
       }
       const next = await (ahead ?? readNext(batch.next, rows));
       if (next === undefined) {
@@ -391,7 +423,7 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
       if (next.batch.rows.length === 0) done = true;
       else ({ batch, mapped } = next);
     }
-    if (done) buffer.write(fileTail(job.format));
+    if (done && closesFile) buffer.write(fileTail(job.format));
     await uploading;
 
     const chunks = (cursor.chunks ?? 0) + 1;
@@ -405,15 +437,17 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
       ...(uploadId === undefined ? {} : { uploadId }),
       ...extra,
     });
-    if (done && nextPart === 0) {
+    if (done && nextPart === 0 && stream === undefined) {
       // The whole file fits this chunk: one put, no multipart upload to start or complete.
       await blobStore.put(key, buffer.bytes(), { contentType });
       return { cursor: committed({}), rows, done, part: undefined };
     }
-    if (!done && buffer.length < targetOf(nextPart + 1)) {
-      // Stopped by the deadline under the least part size: S3 refuses a small part that is not the last,
-      // so the bytes wait in a carry object for the next chunk.
-      if (buffer.length > 0) await blobStore.put(carryKey(job.id, chunks - 1), buffer.bytes());
+    if (!done && (holdBack || buffer.length < targetOf(nextPart + 1))) {
+      // Stopped by the deadline under the least part size (S3 refuses a small part that is not the
+      // last), or a stream holding back: the bytes wait in a carry object for the next chunk.
+      if (buffer.length > 0) {
+        await blobStore.put(carryKey(job.id, chunks - 1, stream?.index), buffer.bytes());
+      }
       const carried = buffer.length > 0 ? { carry: buffer.length } : {};
       return {
         cursor: committed(carried),
@@ -424,7 +458,7 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
     }
     if (buffer.length > 0) {
       nextPart += 1;
-      await upload(buffer, nextPart);
+      await upload(buffer.bytes(), nextPart);
     }
     return { cursor: committed({}), rows, done, part: nextPart > cursor.nextPart ? nextPart : undefined };
   } finally {
@@ -437,26 +471,35 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
 /**
  * Completes the result file of a fully read download from the parts its cursor committed (idempotent: an
  * upload completed by an earlier attempt whose commit was lost is recognised by the object's presence).
- * ListParts gives each part's latest ETag, which is the one S3 accepts (see BlobStore.listParts).
+ * ListParts gives each part's latest ETag, which is the one S3 accepts (see BlobStore.listParts). A
+ * partitioned job passes its streams: each committed `nextPart` parts after its `partBase`.
  */
 export async function completeDownload(
   blobStore: BlobStore,
   job: Pick<DownloadJob, 'id' | 'format'>,
   cursor: Pick<DownloadCursor, 'nextPart' | 'uploadId'>,
+  streams: readonly { partBase: number; nextPart: number }[] = [{ partBase: 0, nextPart: cursor.nextPart }],
 ): Promise<{ key: string }> {
   const key = resultKey(job.id, job.format);
   const { uploadId } = cursor;
   if (uploadId === undefined) return { key }; // written whole by its only chunk
+  const wanted = (partNumber: number) =>
+    streams.some((s) => partNumber > s.partBase && partNumber <= s.partBase + s.nextPart);
+  const expected = streams.reduce((sum, s) => sum + s.nextPart, 0);
   try {
-    const parts = (await blobStore.listParts(key, uploadId)).filter((p) => p.partNumber <= cursor.nextPart);
-    if (parts.length !== cursor.nextPart) {
-      throw new ElementError(
-        500,
-        `${cursor.nextPart - parts.length} part(s) of bulk job ${job.id} are missing`,
-      );
+    const parts = (await blobStore.listParts(key, uploadId)).filter((p) => wanted(p.partNumber));
+    if (parts.length !== expected) {
+      throw new ElementError(500, `${expected - parts.length} part(s) of bulk job ${job.id} are missing`);
     }
     await blobStore.completeMultipartUpload(key, uploadId, parts);
   } catch (error) {
+    if (error instanceof InvalidPartError) {
+      // Only a partitioned job can get here: a stream came out under S3's least part size.
+      throw new ElementError(
+        409,
+        'A partition of this download came out smaller than S3 accepts (rows deleted while it ran?); run it again with fewer partitions',
+      );
+    }
     if (!(error instanceof NoSuchUploadError) || (await blobStore.head(key)) === undefined) throw error;
   }
   return { key };

@@ -6,6 +6,7 @@ export {
   type DownloadChunkResult,
   type DownloadCursor,
   type DownloadJob,
+  type DownloadStream,
   deleteCarries,
   discardDownload,
   INITIAL_DOWNLOAD_CURSOR,
@@ -28,4 +29,10 @@ export {
   type TextSink,
   writePage,
 } from './format';
+export {
+  MAX_DOWNLOAD_PARTITIONS,
+  type PartitionPlan,
+  type PlanPartitionsOptions,
+  planPartitions,
+} from './partitions';
 export { keysetQuery, type SysIdRange, sysIdPartitions } from './query';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ElementError } from '../../errors';
 import { ConditionFailedError, type StateItem, type StateTable } from '../../ports';
 import type { Transformation } from '../../transformations';
-import type { DownloadCursor, DownloadJob } from '../download';
+import type { DownloadCursor, DownloadJob, SysIdRange } from '../download';
 import type { UploadFormat } from '../upload';
 
 /** CE bulk job statuses (bulk research section 6). */
@@ -49,6 +49,11 @@ export interface BulkJob {
     total?: number;
     /** Every page is read and committed; the `complete` message makes the result file from the parts. */
     done?: boolean;
+    /**
+     * A partitioned job's streams (planned by the first message), each with its own cursor; they upload
+     * parts of one multipart upload (its id is also in `cursor`).
+     */
+    partitions?: { range: SysIdRange; cursor: DownloadCursor; done?: boolean }[];
   };
   upload?: {
     blobKey: string;

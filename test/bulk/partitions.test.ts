@@ -1,0 +1,230 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createLocalBlobStore,
+  createLocalQueue,
+  createLocalStateTable,
+  type LocalStateTable,
+} from '../../shared/adapters/local';
+import type { DownloadFormat } from '../../shared/bulk/download';
+import {
+  type BulkMessage,
+  bulkMessage,
+  createJob,
+  getJob,
+  type ProcessBulkDeps,
+  processBulkMessage,
+  requestCancel,
+} from '../../shared/bulk/jobs';
+import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
+import type { BlobStore, StateTable } from '../../shared/ports';
+import { createServiceNowClient, SemaphoreRegistry, type ServiceNowClient } from '../../shared/servicenow';
+import { type SimulatorHandle, startSimulator } from '../simulator';
+
+const INCIDENTS = 4000;
+const INSTANCE = 'inst-p';
+/** Small parts so 4,000 rows make several parts per stream (the local store enforces it like S3). */
+const MIN_PART_BYTES = 40_000;
+const agent = createOutboundAgent({ allowedHosts: parseAllowedHosts('127.0.0.1') });
+let sim: SimulatorHandle;
+let client: ServiceNowClient;
+let blobStore: BlobStore;
+let table: LocalStateTable;
+let dataDir: string;
+
+beforeAll(async () => {
+  sim = await startSimulator({
+    seed: 11,
+    data: { incidents: INCIDENTS, users: 20, groups: 3, companies: 3 },
+  });
+  client = createServiceNowClient({
+    baseUrl: sim.url,
+    auth: { type: 'basic', username: 'admin', password: 'admin' },
+    dispatcher: agent,
+    semaphores: new SemaphoreRegistry(),
+    sleep: async () => {},
+  });
+  dataDir = await mkdtemp(join(tmpdir(), 'bulk-partitions-'));
+  blobStore = createLocalBlobStore({ dataDir, minPartBytes: MIN_PART_BYTES });
+  table = createLocalStateTable({ dataDir });
+});
+afterAll(async () => {
+  await table.close();
+  await sim.close();
+  await agent.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const text = async (key: string): Promise<string> => {
+  const object = await blobStore.get(key);
+  if (object === undefined) throw new Error(`missing ${key}`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of object.body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+/**
+ * Runs a job to its end on a local queue whose batches (up to 10 messages) are processed at the same
+ * time, as parallel Lambda invocations would: the streams of a job race for the job record.
+ */
+const run = async (
+  jobId: string,
+  options: { stateTable?: StateTable; before?: (message: BulkMessage) => Promise<void> } = {},
+) => {
+  const dlq = createLocalQueue({ name: 'bulk-p-dlq' });
+  const queue = createLocalQueue({
+    name: 'bulk-p',
+    visibilityTimeoutMs: 20,
+    maxReceiveCount: 10,
+    deadLetterQueue: dlq,
+    batchSize: 10,
+  });
+  const deps: ProcessBulkDeps = {
+    stateTable: options.stateTable ?? table,
+    blobStore,
+    queue,
+    clientFor: () => client,
+    now: Date.now,
+    deadlineMs: 10_000,
+    maxPagesPerChunk: 3,
+    cancelCheckMs: 0,
+  };
+  const handled: BulkMessage[] = [];
+  queue.subscribe(async (event) => {
+    const failures: { itemIdentifier: string }[] = [];
+    await Promise.all(
+      event.Records.map(async (record) => {
+        const message = JSON.parse(record.body) as BulkMessage;
+        try {
+          await options.before?.(message);
+          await processBulkMessage(message, deps);
+          handled.push(message);
+        } catch {
+          failures.push({ itemIdentifier: record.messageId });
+        }
+      }),
+    );
+    return { batchItemFailures: failures };
+  });
+  await queue.sendBatch([bulkMessage({ jobId, instanceId: INSTANCE, kind: 'download-chunk' })]);
+  await queue.drain();
+  await queue.close();
+  expect(dlq.peek()).toEqual([]);
+  return { handled, job: await getJob(table, INSTANCE, jobId) };
+};
+
+const newDownload = (format: DownloadFormat, partitions?: number, encodedQuery = '') =>
+  createJob(
+    table,
+    {
+      instanceId: INSTANCE,
+      direction: 'download',
+      objectName: 'incidents',
+      table: 'incident',
+      download: {
+        job: {
+          table: 'incident',
+          encodedQuery,
+          format,
+          pageSize: 70, // streams of ~1,000 rows end with a short page: a small last part
+          ...(partitions === undefined ? {} : { partitions }),
+        },
+      },
+    },
+    Date.now,
+  );
+
+/** The file of a job read as one stream: what every partitioned export must equal byte for byte. */
+const singleStream = async (format: DownloadFormat, encodedQuery = '') => {
+  const job = await newDownload(format, undefined, encodedQuery);
+  const { job: done } = await run(job.id);
+  return text(done?.download?.resultKey ?? '');
+};
+
+describe('partitioned downloads', () => {
+  it.each(['csv', 'jsonl', 'json'] as const)(
+    'reads in 4 parallel streams and writes the same %s file as one stream',
+    async (format) => {
+      const expected = await singleStream(format);
+      const job = await newDownload(format, 4);
+      const { job: done, handled } = await run(job.id);
+      expect(done).toMatchObject({ status: 'COMPLETED', recordsCount: INCIDENTS });
+      const streams = done?.download?.partitions ?? [];
+      expect(streams).toHaveLength(4);
+      // Streams of about equal size (bounds from offsets of the sys_id order).
+      for (const stream of streams) {
+        expect(stream.done).toBe(true);
+        expect(stream.cursor.rows).toBeGreaterThanOrEqual(INCIDENTS / 4 - 1);
+        expect(stream.cursor.rows).toBeLessThanOrEqual(INCIDENTS / 4 + 1);
+      }
+      // Every stream ran several chunks, each its own message.
+      expect(new Set(handled.map((m) => m.partition)).size).toBe(5); // the plan + 4 streams
+      expect(await text(done?.download?.resultKey ?? '')).toBe(expected);
+      // Only the result is left: the streams' carry objects are gone.
+      expect((await blobStore.list(`jobs/${job.id}/`)).items.map((item) => item.key)).toEqual([
+        done?.download?.resultKey,
+      ]);
+    },
+  );
+
+  it('runs as one stream when the rows are too few for streams of the least part size', async () => {
+    const job = await newDownload('jsonl', 8, 'priority=1^impact=1');
+    const expected = await singleStream('jsonl', 'priority=1^impact=1');
+    const { job: done } = await run(job.id);
+    expect(done?.status).toBe('COMPLETED');
+    const rows = expected.split('\n').filter(Boolean).length;
+    expect(rows).toBeGreaterThan(0);
+    // 8 streams would be far under 2 x 40 kB each: fewer (or no) streams.
+    expect(done?.download?.partitions?.length ?? 1).toBeLessThan(8);
+    expect(await text(done?.download?.resultKey ?? '')).toBe(expected);
+  });
+
+  it('survives stream commits that crash, with the exact rows and no duplicates', async () => {
+    const expected = await singleStream('csv');
+    const job = await newDownload('csv', 3);
+    let crashes = 0;
+    const crashing: StateTable = {
+      ...table,
+      get: (key) => table.get(key),
+      put: (item, o) => table.put(item, o),
+      delete: (key, o) => table.delete(key, o),
+      query: (input) => table.query(input),
+      update: async (key, set, o) => {
+        const streams = (set.download as { partitions?: { cursor: { chunks?: number } }[] } | undefined)
+          ?.partitions;
+        // Each stream's 2nd commit fails once, after its parts were uploaded.
+        if (crashes < 3 && streams?.some((s) => s.cursor.chunks === 2) === true) {
+          crashes++;
+          throw new Error('worker killed between the part upload and the commit');
+        }
+        return table.update(key, set, o);
+      },
+    };
+    const { job: done } = await run(job.id, { stateTable: crashing });
+    expect(crashes).toBeGreaterThan(0);
+    expect(done).toMatchObject({ status: 'COMPLETED', recordsCount: INCIDENTS });
+    expect(await text(done?.download?.resultKey ?? '')).toBe(expected);
+  });
+
+  it('cancels every stream and drops the shared upload', async () => {
+    const job = await newDownload('jsonl', 4);
+    let chunks = 0;
+    const { job: done } = await run(job.id, {
+      before: async (message) => {
+        if (message.partition !== undefined && ++chunks === 6) {
+          await requestCancel(table, INSTANCE, job.id, Date.now);
+        }
+      },
+    });
+    expect(done?.status).toBe('CANCELLED');
+    expect(done?.recordsCount).toBeLessThan(INCIDENTS);
+    expect((await blobStore.list(`jobs/${job.id}/`)).items).toHaveLength(0);
+    const uploadId = done?.download?.cursor.uploadId ?? '';
+    expect(uploadId).not.toBe('');
+    await expect(
+      blobStore.uploadPart(`jobs/${job.id}/result.jsonl`, uploadId, 1, Buffer.from('x')),
+    ).rejects.toThrow(/does not exist/);
+  });
+});
