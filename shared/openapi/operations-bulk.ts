@@ -99,13 +99,13 @@ export const BULK_OPERATIONS: Record<string, OperationDescription> = {
   'POST /bulk/query': {
     tag: 'bulk',
     summary: 'Start a download job from a query: q=select * from incidents where ... order by ...',
-    description: `Query: q (required; a field list instead of * and "order by" work too), from / lastRunDate and to (ISO dates on bulk.query.field_name, default sys_updated_on), format (text/csv, application/json = one record per line, application/jsonl). Optional metaData form field or JSON. Unknown fields are refused with 400. ${callbackNote}`,
+    description: `Query: q (required; a field list instead of * and "order by" work too), from / lastRunDate and to (ISO dates on bulk.query.field_name, default sys_updated_on), partitions (1-16, parallel sys_id ranges), format (text/csv, application/json = one record per line, application/jsonl). Optional metaData form field or JSON. Unknown fields are refused with 400. ${callbackNote}`,
     response: created,
   },
   'POST /bulk/download': {
     tag: 'bulk',
     summary: 'Start a download job (CE bulk v3 body)',
-    description: `continueFromJobId: without "from", take the rows changed since that earlier COMPLETED download of the same object started. ${callbackNote}`,
+    description: `continueFromJobId: without "from", take the rows changed since that earlier COMPLETED download of the same object started. partitions (1-16): read that many sys_id ranges in parallel into the same file (not with orderBy or limit). ${callbackNote}`,
     requestBody: {
       required: true,
       content: { 'application/json': { schema: requestSchemaOf(downloadBodySchema) } },

@@ -45,7 +45,9 @@ async function engine(): Promise<ExportReport> {
   const dataDir = await mkdtemp(join(tmpdir(), 'snow-element-bench-export-'));
   const stateTable = createLocalStateTable({ dataDir });
   const blobStore = createLocalBlobStore({ dataDir });
-  const queue = createLocalQueue({ name: 'bulk', visibilityTimeoutMs: 120_000 });
+  // Partitioned: a stream per message, all handled at once (parallel Lambda invocations in AWS).
+  const parallel = options.partitions ?? 1;
+  const queue = createLocalQueue({ name: 'bulk', visibilityTimeoutMs: 120_000, batchSize: parallel });
   try {
     const client = createServiceNowClient({
       baseUrl: options.url,
@@ -67,18 +69,20 @@ async function engine(): Promise<ExportReport> {
     let failure: unknown;
     queue.subscribe(async (event) => {
       const failed: { itemIdentifier: string }[] = [];
-      for (const record of event.Records) {
-        try {
-          const message = JSON.parse(record.body) as BulkMessage;
-          const started = performance.now();
-          await processBulkMessage(message, deps);
-          if (message.kind === 'complete') completeMs += performance.now() - started;
-          steps += 1;
-        } catch (error) {
-          failure ??= error;
-          failed.push({ itemIdentifier: record.messageId });
-        }
-      }
+      await Promise.all(
+        event.Records.map(async (record) => {
+          try {
+            const message = JSON.parse(record.body) as BulkMessage;
+            const started = performance.now();
+            await processBulkMessage(message, deps);
+            if (message.kind === 'complete') completeMs += performance.now() - started;
+            steps += 1;
+          } catch (error) {
+            failure ??= error;
+            failed.push({ itemIdentifier: record.messageId });
+          }
+        }),
+      );
       return { batchItemFailures: failed };
     });
     const job = await createJob(
@@ -95,6 +99,7 @@ async function engine(): Promise<ExportReport> {
             fields: options.fields,
             format: 'csv',
             pageSize: options.pageSize,
+            ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
           },
         },
       },
@@ -129,7 +134,16 @@ async function engine(): Promise<ExportReport> {
         `expected ${options.expectedRows} rows, job says ${done.recordsCount}, file has ${lines - 1}`,
       );
     }
-    return { rows: done.recordsCount, ms, cpuMs, maxRssKb: peak, bytes, steps, completeMs };
+    return {
+      rows: done.recordsCount,
+      ms,
+      cpuMs,
+      maxRssKb: peak,
+      bytes,
+      steps,
+      completeMs,
+      streams: done.download?.partitions?.length ?? 1,
+    };
   } finally {
     await queue.close();
     await stateTable.close();

@@ -31,6 +31,11 @@ export interface ExportProcessOptions {
   expectedRows: number;
   fields: readonly string[];
   pageSize: number;
+  /**
+   * Engine: the job's `partitions`; that many queue messages are handled at once, as that many Lambda
+   * invocations would run them. Absent: one stream, one message at a time.
+   */
+  partitions?: number;
 }
 
 export interface ExportReport {
@@ -46,4 +51,6 @@ export interface ExportReport {
   steps: number;
   /** Engine: time of the `complete` message (completing the result file's multipart upload). */
   completeMs?: number;
+  /** Engine: streams the job ran (its plan may take fewer than `partitions`). */
+  streams?: number;
 }
