@@ -19,39 +19,26 @@ import {
 } from '../../shared/bulk/download';
 import { ceqlToEncodedQuery } from '../../shared/hub/ceql';
 import { fieldCatalogFor, loadTableMetadata, MetadataCache } from '../../shared/hub/metadata';
-import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
 import type { BlobStore } from '../../shared/ports/blob-store';
-import { createServiceNowClient, SemaphoreRegistry, type ServiceNowClient } from '../../shared/servicenow';
-import { type SimulatorHandle, startSimulator } from '../simulator';
+import type { ServiceNowClient } from '../../shared/servicenow';
+import type { SimulatorHandle } from '../simulator';
+import { blobText, type EngineFixture, startEngineFixture } from './engine-fixture';
 
 const INCIDENTS = 5000;
+let fixture: EngineFixture;
 let sim: SimulatorHandle;
 let client: ServiceNowClient;
 let blobStore: BlobStore;
-let dataDir: string;
-const agent = createOutboundAgent({ allowedHosts: parseAllowedHosts('127.0.0.1') });
 let jobCounter = 0;
 const newJobId = () => `job-${++jobCounter}`;
 
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 7, data: { incidents: INCIDENTS, users: 50, groups: 5, companies: 5 } });
-  client = createServiceNowClient({
-    baseUrl: sim.url,
-    auth: { type: 'basic', username: 'admin', password: 'admin' },
-    dispatcher: agent,
-    semaphores: new SemaphoreRegistry(),
-    sleep: async () => {},
-  });
-  dataDir = await mkdtemp(join(tmpdir(), 'bulk-download-'));
   // Parts of any size: these tests cut a few thousand rows into many chunks. S3's 5 MiB minimum is
   // exercised by the part-size tests below and by the blob store contract.
-  blobStore = createLocalBlobStore({ dataDir, minPartBytes: 1 });
+  fixture = await startEngineFixture({ seed: 7, incidents: INCIDENTS, users: 50, minPartBytes: 1 });
+  ({ sim, client, blobStore } = fixture);
 });
-afterAll(async () => {
-  await sim.close();
-  await agent.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => fixture.close());
 
 /** The simulator's rows for an encoded query, in sys_id order: the ground truth. */
 const dbRows = (query = '') =>
@@ -61,29 +48,33 @@ const dbRows = (query = '') =>
     offset: 0,
   }).rows;
 
-const text = async (key: string, store: BlobStore = blobStore): Promise<string> => {
-  const object = await store.get(key);
-  if (object === undefined) throw new Error(`missing ${key}`);
-  const chunks: Buffer[] = [];
-  for await (const chunk of object.body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+const text = (key: string, store: BlobStore = blobStore) => blobText(store, key);
+
+/** Plays the caller: runs chunks from `cursor` until done, committing the returned cursor after each. */
+const runToEnd = async (
+  job: DownloadJob,
+  cursor: DownloadCursor,
+  maxPages: number,
+  c: ServiceNowClient = client,
+  store: BlobStore = blobStore,
+) => {
+  let chunks = 0;
+  for (;;) {
+    const result = await runDownloadChunk({ client: c, blobStore: store, job, cursor, maxPages });
+    cursor = result.cursor;
+    chunks++;
+    if (result.done) return { cursor, chunks };
+  }
 };
 
-/** Plays the caller: runs chunks until done, committing the returned cursor after each, then completes. */
+/** A whole download: every chunk, then the completion; the file's text. */
 const download = async (
   job: DownloadJob,
   maxPages = 3,
   c: ServiceNowClient = client,
   store: BlobStore = blobStore,
 ) => {
-  let cursor: DownloadCursor = INITIAL_DOWNLOAD_CURSOR;
-  let chunks = 0;
-  for (;;) {
-    const result = await runDownloadChunk({ client: c, blobStore: store, job, cursor, maxPages });
-    cursor = result.cursor;
-    chunks++;
-    if (result.done) break;
-  }
+  const { cursor, chunks } = await runToEnd(job, INITIAL_DOWNLOAD_CURSOR, maxPages, c, store);
   const { key } = await completeDownload(store, job, cursor);
   return { body: await text(key, store), cursor, chunks };
 };
@@ -181,12 +172,7 @@ describe('resuming after a crash', () => {
     const lost = await runDownloadChunk({ client: flaky, blobStore, job, cursor: committed, maxPages: 3 });
     expect(lost.part).toBe(6);
     // Resume from the committed cursor: the same part number is uploaded again (S3 keeps the latest).
-    let cursor = committed;
-    for (;;) {
-      const result = await runDownloadChunk({ client: flaky, blobStore, job, cursor, maxPages: 3 });
-      cursor = result.cursor;
-      if (result.done) break;
-    }
+    const { cursor } = await runToEnd(job, committed, 3, flaky);
     expect(cursor).toMatchObject({ nextPart: 11, chunks: 4, rows: INCIDENTS });
     const { key } = await completeDownload(blobStore, job, cursor);
     const ids = parseBody('json', await text(key)).map((row) => row.sys_id);
@@ -320,12 +306,7 @@ describe('parts', () => {
     ]);
     expect(a.part).toBe(4);
     expect(b.cursor).toEqual(a.cursor);
-    let cursor = a.cursor;
-    while (true) {
-      const result = await runDownloadChunk({ client, blobStore, job, cursor, maxPages: 2 });
-      cursor = result.cursor;
-      if (result.done) break;
-    }
+    const { cursor } = await runToEnd(job, a.cursor, 2);
     const { key } = await completeDownload(blobStore, job, cursor);
     expect(parseBody('json', await text(key)).map((row) => row.sys_id)).toEqual(
       dbRows().map((row) => row.sys_id),
@@ -458,12 +439,7 @@ describe('chunk bounds and formats', () => {
     expect(time).toBe(2);
     const second = await runDownloadChunk({ client, blobStore, job, cursor: first.cursor, maxPages: 1 });
     expect(second.cursor.rows).toBe(300);
-    let cursor = second.cursor;
-    while (true) {
-      const result = await runDownloadChunk({ client, blobStore, job, cursor, maxPages: 20 });
-      cursor = result.cursor;
-      if (result.done) break;
-    }
+    const { cursor } = await runToEnd(job, second.cursor, 20);
     const { key } = await completeDownload(blobStore, job, cursor);
     expect(parseBody('jsonl', await text(key)).map((row) => row.sys_id)).toEqual(
       dbRows().map((row) => row.sys_id),

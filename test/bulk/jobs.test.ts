@@ -1,14 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLocalBlobStore,
-  createLocalQueue,
-  createLocalStateTable,
-  type LocalQueue,
-  type LocalStateTable,
-} from '../../shared/adapters/local';
+import { createLocalQueue, type LocalQueue, type LocalStateTable } from '../../shared/adapters/local';
 import {
   type BulkMessage,
   bulkMessage,
@@ -20,48 +11,27 @@ import {
   processBulkMessage,
   requestCancel,
 } from '../../shared/bulk/jobs';
-import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
 import { type BlobStore, NoSuchUploadError, type StateTable } from '../../shared/ports';
-import { createServiceNowClient, SemaphoreRegistry, type ServiceNowClient } from '../../shared/servicenow';
-import { type SimulatorHandle, startSimulator } from '../simulator';
+import type { ServiceNowClient } from '../../shared/servicenow';
+import type { SimulatorHandle } from '../simulator';
+import { blobText, type EngineFixture, startEngineFixture, withUpdate } from './engine-fixture';
 
 const INCIDENTS = 3000;
 const INSTANCE = 'inst-1';
-const agent = createOutboundAgent({ allowedHosts: parseAllowedHosts('127.0.0.1') });
+let fixture: EngineFixture;
 let sim: SimulatorHandle;
 let client: ServiceNowClient;
 let blobStore: BlobStore;
 let table: LocalStateTable;
-let dataDir: string;
 
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 3, data: { incidents: INCIDENTS, users: 20, groups: 3, companies: 3 } });
-  client = createServiceNowClient({
-    baseUrl: sim.url,
-    auth: { type: 'basic', username: 'admin', password: 'admin' },
-    dispatcher: agent,
-    semaphores: new SemaphoreRegistry(),
-    sleep: async () => {},
-  });
-  dataDir = await mkdtemp(join(tmpdir(), 'bulk-jobs-'));
   // Parts of any size, so 3,000 rows make many chunks (S3's 5 MiB minimum: blob store contract tests).
-  blobStore = createLocalBlobStore({ dataDir, minPartBytes: 1 });
-  table = createLocalStateTable({ dataDir });
+  fixture = await startEngineFixture({ seed: 3, incidents: INCIDENTS, minPartBytes: 1 });
+  ({ sim, client, blobStore, table } = fixture);
 });
-afterAll(async () => {
-  await table.close();
-  await sim.close();
-  await agent.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => fixture.close());
 
-const text = async (key: string): Promise<string> => {
-  const object = await blobStore.get(key);
-  if (object === undefined) throw new Error(`missing ${key}`);
-  const chunks: Buffer[] = [];
-  for await (const chunk of object.body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-};
+const text = (key: string) => blobText(blobStore, key);
 
 /**
  * A local queue whose subscriber is processBulkMessage, like the SQS event source in AWS. `before`
@@ -130,6 +100,20 @@ const newDownload = (pageSize = 100) =>
     Date.now,
   );
 
+/** An upload job of the JSON lines file at `blobKey` (already stored). */
+const newUpload = (blobKey: string) =>
+  createJob(
+    table,
+    {
+      instanceId: INSTANCE,
+      direction: 'upload',
+      objectName: 'incidents',
+      table: 'incident',
+      upload: { blobKey, format: 'jsonl' },
+    },
+    Date.now,
+  );
+
 const start = (queue: LocalQueue, jobId: string) =>
   queue.sendBatch([bulkMessage({ jobId, instanceId: INSTANCE, kind: 'download-chunk' })]);
 
@@ -164,21 +148,14 @@ describe('bulk download jobs', () => {
   it('survives a worker crash between writing a part and committing it', async () => {
     const job = await newDownload();
     let crashes = 0;
-    const crashing: StateTable = {
-      ...table,
-      get: (key) => table.get(key),
-      put: (item, o) => table.put(item, o),
-      delete: (key, o) => table.delete(key, o),
-      query: (input) => table.query(input),
-      update: async (key, set, o) => {
-        const cursor = (set.download as { cursor?: { chunks?: number } } | undefined)?.cursor;
-        if (crashes < 2 && cursor !== undefined && cursor.chunks === 3 + crashes * 4) {
-          crashes++;
-          throw new Error('worker crashed');
-        }
-        return table.update(key, set, o);
-      },
-    };
+    const crashing = withUpdate(table, async (key, set, o) => {
+      const cursor = (set.download as { cursor?: { chunks?: number } } | undefined)?.cursor;
+      if (crashes < 2 && cursor !== undefined && cursor.chunks === 3 + crashes * 4) {
+        crashes++;
+        throw new Error('worker crashed');
+      }
+      return table.update(key, set, o);
+    });
     const { queue } = worker({ stateTable: crashing });
     await start(queue, job.id);
     await queue.drain();
@@ -333,17 +310,7 @@ describe('bulk upload jobs', () => {
       offset: 0,
     });
     expect(before.rows).toHaveLength(0);
-    const job = await createJob(
-      table,
-      {
-        instanceId: INSTANCE,
-        direction: 'upload',
-        objectName: 'incidents',
-        table: 'incident',
-        upload: { blobKey, format: 'jsonl' },
-      },
-      Date.now,
-    );
+    const job = await newUpload(blobKey);
     const { queue } = worker();
     await queue.sendBatch([bulkMessage({ jobId: job.id, instanceId: INSTANCE, kind: 'upload' })]);
     await queue.drain();
@@ -378,17 +345,7 @@ describe('bulk uploads in segments', () => {
     );
     const blobKey = 'uploads/segments.jsonl';
     await blobStore.put(blobKey, `${lines.join('\n')}\n`);
-    const job = await createJob(
-      table,
-      {
-        instanceId: INSTANCE,
-        direction: 'upload',
-        objectName: 'incidents',
-        table: 'incident',
-        upload: { blobKey, format: 'jsonl' },
-      },
-      Date.now,
-    );
+    const job = await newUpload(blobKey);
     // A deadline already passed: every segment takes one batch of 50 rows (all its workers' first
     // batches at most), commits and queues the next.
     const w = worker({ deps: { deadlineMs: 0, uploadBatchSize: 50 } });
@@ -422,17 +379,7 @@ describe('bulk uploads in segments', () => {
     const blobKey = 'uploads/segments-dup.jsonl';
     const lines = Array.from({ length: 120 }, (_, i) => JSON.stringify({ short_description: `dup-up-${i}` }));
     await blobStore.put(blobKey, `${lines.join('\n')}\n`);
-    const job = await createJob(
-      table,
-      {
-        instanceId: INSTANCE,
-        direction: 'upload',
-        objectName: 'incidents',
-        table: 'incident',
-        upload: { blobKey, format: 'jsonl' },
-      },
-      Date.now,
-    );
+    const job = await newUpload(blobKey);
     // Every message is delivered again after it ran, and twice at the same time.
     const replayed = new Set<number>();
     const w = worker({

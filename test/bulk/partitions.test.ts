@@ -1,13 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLocalBlobStore,
-  createLocalQueue,
-  createLocalStateTable,
-  type LocalStateTable,
-} from '../../shared/adapters/local';
+import { createLocalQueue, type LocalStateTable } from '../../shared/adapters/local';
 import type { DownloadFormat } from '../../shared/bulk/download';
 import {
   type BulkMessage,
@@ -18,52 +10,26 @@ import {
   processBulkMessage,
   requestCancel,
 } from '../../shared/bulk/jobs';
-import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
 import type { BlobStore, StateTable } from '../../shared/ports';
-import { createServiceNowClient, SemaphoreRegistry, type ServiceNowClient } from '../../shared/servicenow';
-import { type SimulatorHandle, startSimulator } from '../simulator';
+import type { ServiceNowClient } from '../../shared/servicenow';
+import { blobText, type EngineFixture, startEngineFixture, withUpdate } from './engine-fixture';
 
 const INCIDENTS = 4000;
 const INSTANCE = 'inst-p';
 /** Small parts so 4,000 rows make several parts per stream (the local store enforces it like S3). */
 const MIN_PART_BYTES = 40_000;
-const agent = createOutboundAgent({ allowedHosts: parseAllowedHosts('127.0.0.1') });
-let sim: SimulatorHandle;
+let fixture: EngineFixture;
 let client: ServiceNowClient;
 let blobStore: BlobStore;
 let table: LocalStateTable;
-let dataDir: string;
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    seed: 11,
-    data: { incidents: INCIDENTS, users: 20, groups: 3, companies: 3 },
-  });
-  client = createServiceNowClient({
-    baseUrl: sim.url,
-    auth: { type: 'basic', username: 'admin', password: 'admin' },
-    dispatcher: agent,
-    semaphores: new SemaphoreRegistry(),
-    sleep: async () => {},
-  });
-  dataDir = await mkdtemp(join(tmpdir(), 'bulk-partitions-'));
-  blobStore = createLocalBlobStore({ dataDir, minPartBytes: MIN_PART_BYTES });
-  table = createLocalStateTable({ dataDir });
+  fixture = await startEngineFixture({ seed: 11, incidents: INCIDENTS, minPartBytes: MIN_PART_BYTES });
+  ({ client, blobStore, table } = fixture);
 });
-afterAll(async () => {
-  await table.close();
-  await sim.close();
-  await agent.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => fixture.close());
 
-const text = async (key: string): Promise<string> => {
-  const object = await blobStore.get(key);
-  if (object === undefined) throw new Error(`missing ${key}`);
-  const chunks: Buffer[] = [];
-  for await (const chunk of object.body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-};
+const text = (key: string) => blobText(blobStore, key);
 
 /**
  * Runs a job to its end on a local queue whose batches (up to 10 messages) are processed at the same
@@ -185,23 +151,16 @@ describe('partitioned downloads', () => {
     const expected = await singleStream('csv');
     const job = await newDownload('csv', 3);
     let crashes = 0;
-    const crashing: StateTable = {
-      ...table,
-      get: (key) => table.get(key),
-      put: (item, o) => table.put(item, o),
-      delete: (key, o) => table.delete(key, o),
-      query: (input) => table.query(input),
-      update: async (key, set, o) => {
-        const streams = (set.download as { partitions?: { cursor: { chunks?: number } }[] } | undefined)
-          ?.partitions;
-        // Each stream's 2nd commit fails once, after its parts were uploaded.
-        if (crashes < 3 && streams?.some((s) => s.cursor.chunks === 2) === true) {
-          crashes++;
-          throw new Error('worker killed between the part upload and the commit');
-        }
-        return table.update(key, set, o);
-      },
-    };
+    const crashing = withUpdate(table, async (key, set, o) => {
+      const streams = (set.download as { partitions?: { cursor: { chunks?: number } }[] } | undefined)
+        ?.partitions;
+      // Each stream's 2nd commit fails once, after its parts were uploaded.
+      if (crashes < 3 && streams?.some((s) => s.cursor.chunks === 2) === true) {
+        crashes++;
+        throw new Error('worker killed between the part upload and the commit');
+      }
+      return table.update(key, set, o);
+    });
     const { job: done } = await run(job.id, { stateTable: crashing });
     expect(crashes).toBeGreaterThan(0);
     expect(done).toMatchObject({ status: 'COMPLETED', recordsCount: INCIDENTS });

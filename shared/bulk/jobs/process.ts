@@ -196,8 +196,7 @@ async function downloadChunk(message: BulkMessage, job: BulkJob, deps: ProcessBu
       deps.stateTable,
       job,
       {
-        status: 'RUNNING',
-        ...(job.startedAt === undefined ? { startedAt: iso(deps.now) } : {}),
+        ...runningSince(job, deps),
         recordsCount: result.cursor.rows,
         download: {
           ...state,
@@ -259,6 +258,12 @@ async function runChunk(
   });
 }
 
+/** A download's first commit starts it: RUNNING, with its start time. */
+const runningSince = (job: BulkJob, deps: ProcessBulkDeps) => ({
+  status: 'RUNNING' as const,
+  ...(job.startedAt === undefined ? { startedAt: iso(deps.now) } : {}),
+});
+
 const cancelledChunk = async (job: BulkJob, deps: ProcessBulkDeps): Promise<void> => {
   const current = await getJob(deps.stateTable, job.instanceId, job.id);
   if (current?.status === 'CANCELLATION_PENDING') await finishCancel(deps, current);
@@ -314,8 +319,7 @@ async function planStreams(
       deps.stateTable,
       job,
       {
-        status: 'RUNNING',
-        ...(job.startedAt === undefined ? { startedAt: iso(deps.now) } : {}),
+        ...runningSince(job, deps),
         download: {
           ...state,
           cursor,

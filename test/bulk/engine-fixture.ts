@@ -1,0 +1,88 @@
+/**
+ * What the engine-level bulk tests share (download, jobs, partitions): a seeded simulator, a ServiceNow
+ * client on loopback, and a local blob store and state table in a temp folder. The API-level tests use
+ * harness.ts (local mode) instead.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createLocalBlobStore,
+  createLocalStateTable,
+  type LocalStateTable,
+} from '../../shared/adapters/local';
+import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
+import type { BlobStore, StateTable } from '../../shared/ports';
+import { createServiceNowClient, SemaphoreRegistry, type ServiceNowClient } from '../../shared/servicenow';
+import { type SimulatorHandle, startSimulator } from '../simulator';
+
+export interface EngineFixture {
+  sim: SimulatorHandle;
+  client: ServiceNowClient;
+  blobStore: BlobStore;
+  table: LocalStateTable;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startEngineFixture(options: {
+  seed: number;
+  incidents: number;
+  users?: number;
+  /** The local store's least part size (tests cut a few thousand rows into many parts). */
+  minPartBytes: number;
+}): Promise<EngineFixture> {
+  const users = options.users ?? 20;
+  const sim = await startSimulator({
+    seed: options.seed,
+    data: { incidents: options.incidents, users, groups: 3, companies: 3 },
+  });
+  const agent = createOutboundAgent({ allowedHosts: parseAllowedHosts('127.0.0.1') });
+  const client = createServiceNowClient({
+    baseUrl: sim.url,
+    auth: { type: 'basic', username: 'admin', password: 'admin' },
+    dispatcher: agent,
+    semaphores: new SemaphoreRegistry(),
+    sleep: async () => {},
+  });
+  const dataDir = await mkdtemp(join(tmpdir(), 'bulk-engine-'));
+  const table = createLocalStateTable({ dataDir });
+  return {
+    sim,
+    client,
+    blobStore: createLocalBlobStore({ dataDir, minPartBytes: options.minPartBytes }),
+    table,
+    dataDir,
+    close: async () => {
+      await table.close();
+      await sim.close();
+      await agent.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A stored object's bytes as UTF-8 text; fails when it does not exist. */
+export async function blobText(store: BlobStore, key: string): Promise<string> {
+  const object = await store.get(key);
+  if (object === undefined) throw new Error(`missing ${key}`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of object.body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `table` with its `update` replaced (to crash a commit), every other call passed through. */
+export const withUpdate = (
+  table: StateTable,
+  update: (
+    key: Parameters<StateTable['update']>[0],
+    set: Parameters<StateTable['update']>[1],
+    options: Parameters<StateTable['update']>[2],
+  ) => ReturnType<StateTable['update']>,
+): StateTable => ({
+  get: (key) => table.get(key),
+  put: (item, options) => table.put(item, options),
+  delete: (key, options) => table.delete(key, options),
+  query: (input) => table.query(input),
+  update,
+});
