@@ -1,0 +1,126 @@
+/**
+ * What the bulk worker's steps share: the message and dependency shapes, sending the next message, and
+ * ending a job (error, cancel) with its leftovers dropped.
+ */
+import { isElementError } from '../../errors';
+import type { BlobStore, QueueProducer, StateTable } from '../../ports';
+import type { ServiceNowClient } from '../../servicenow';
+import { discardDownload } from '../download';
+import { type BulkJob, getJob, TERMINAL_STATUSES, updateJob } from './job';
+
+export interface BulkMessage {
+  jobId: string;
+  instanceId: string;
+  /**
+   * `complete`: every page of a download is committed; make the result file from its parts.
+   * `notify`: only (re)deliver the completion callback of a job that is already terminal.
+   */
+  kind: 'download-chunk' | 'complete' | 'upload' | 'notify';
+  /** Download: the stream of a partitioned job this chunk belongs to (absent: the job's one stream). */
+  partition?: number;
+  /**
+   * Download: the chunk this message was sent to run (the committed `chunks` count at send time). A
+   * message whose chunk is behind the committed cursor is stale (a redelivery of work already
+   * committed) and is acknowledged without effect. Absent means 0 (the first message).
+   */
+  chunk?: number;
+}
+
+export interface ProcessBulkDeps {
+  stateTable: StateTable;
+  blobStore: BlobStore;
+  queue: QueueProducer;
+  clientFor(instanceId: string): ServiceNowClient | Promise<ServiceNowClient>;
+  now: () => number;
+  /** Time budget for one download chunk (keep well under the Lambda timeout / queue visibility). */
+  deadlineMs: number;
+  /** Keyset pages per chunk, unless its part is still under the least part size (default 25). */
+  maxPagesPerChunk?: number;
+  /** Download: look at the job for a cancel request at most this often while a chunk reads (default 1 s). */
+  cancelCheckMs?: number;
+  /** Upload: look at the job for a cancel request every this many rows (default 100). */
+  cancelCheckEvery?: number;
+  /**
+   * Upload: rows go through the Batch API this many per request (research C.3), upserts after one IN
+   * lookup per batch; undefined or 0 = one Table API request per row.
+   */
+  uploadBatchSize?: number;
+  /**
+   * A RUNNING upload whose record was not touched for this long lost its worker (crash, timeout): the
+   * next message for it marks it ABORTED instead of leaving it RUNNING forever. Default 5 minutes; the
+   * worker touches the record every `cancelCheckEvery` rows.
+   */
+  staleUploadMs?: number;
+}
+
+export const DEFAULT_STALE_UPLOAD_MS = 5 * 60_000;
+export const DEFAULT_CANCEL_CHECK_MS = 1000;
+
+/** The error report of an upload's segment (one per segment; GET /bulk/{id}/errors reads them in order). */
+export const errorReportKey = (jobId: string, segment: number): string =>
+  `jobs/${jobId}/errors/${String(segment).padStart(6, '0')}.jsonl`;
+
+/** Serialised message for QueueProducer.sendBatch. */
+export const bulkMessage = (message: BulkMessage) => ({
+  // Unique within one sendBatch; the stream's number ends the id (see planStreams).
+  id: `${message.jobId.slice(0, 64)}-${message.chunk ?? 0}-${message.partition ?? 0}`,
+  body: JSON.stringify(message),
+});
+
+export const iso = (now: () => number) => new Date(now()).toISOString();
+
+export const send = async (queue: QueueProducer, message: BulkMessage): Promise<void> => {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { failed } = await queue.sendBatch([bulkMessage(message)]);
+    if (failed.length === 0) return;
+  }
+  // Thrown so the current message is redelivered; see the report about stalled jobs.
+  throw new Error('Could not enqueue the next bulk chunk');
+};
+
+/** Whatever a download wrote, dropped when it ends without a result (cancel, error); best effort. */
+export const discard = async (blobStore: BlobStore, job: BulkJob): Promise<void> => {
+  const state = job.download;
+  if (job.direction === 'download' && state !== undefined) {
+    await discardDownload(blobStore, state.job, state.cursor).catch(() => undefined);
+  }
+};
+
+/** Only our own ElementError messages reach the job record: they are written to carry no secrets. */
+export const safeMessage = (error: unknown): string =>
+  isElementError(error)
+    ? error.providerMessage === undefined
+      ? error.message
+      : `${error.message}: ${error.providerMessage}`
+    : 'Internal error while processing the bulk job';
+
+/**
+ * Marks a job ERROR (e.g. from a dead-letter queue handler after the queue gave up redelivering).
+ * Terminal jobs are left as they are.
+ */
+export async function failBulkJob(
+  deps: ProcessBulkDeps,
+  message: BulkMessage,
+  error: unknown,
+): Promise<void> {
+  const job = await getJob(deps.stateTable, message.instanceId, message.jobId);
+  if (job === undefined || TERMINAL_STATUSES.has(job.status)) return;
+  await updateJob(
+    deps.stateTable,
+    job,
+    { status: 'ERROR', error: safeMessage(error), completedAt: iso(deps.now) },
+    deps.now,
+    { conditional: false },
+  );
+  // The bucket's lifecycle rules would drop these too (a day for the upload, three for objects).
+  await discard(deps.blobStore, job);
+}
+
+export const finishCancel = async (deps: ProcessBulkDeps, job: BulkJob): Promise<void> => {
+  await discard(deps.blobStore, job);
+  // An upload cancelled between two segments: its file has no further use.
+  if (job.upload !== undefined) await deps.blobStore.delete(job.upload.blobKey).catch(() => undefined);
+  await updateJob(deps.stateTable, job, { status: 'CANCELLED', completedAt: iso(deps.now) }, deps.now, {
+    conditional: false,
+  });
+};
