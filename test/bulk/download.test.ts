@@ -446,6 +446,40 @@ describe('chunk bounds and formats', () => {
     );
   });
 
+  it('ends a chunk at the first part boundary after its length in time (endAfter)', async () => {
+    let time = 0;
+    const ticking: ServiceNowClient = {
+      ...client,
+      list: async (table, params) => {
+        time++;
+        return client.list(table, params);
+      },
+    };
+    const job: DownloadJob = {
+      id: newJobId(),
+      table: 'incident',
+      encodedQuery: '',
+      format: 'jsonl',
+      pageSize: 100,
+    };
+    const first = await runDownloadChunk({
+      client: ticking,
+      blobStore,
+      job,
+      cursor: INITIAL_DOWNLOAD_CURSOR,
+      endAfter: 3,
+      now: () => time,
+    });
+    // Pages 1 and 2 are written; page 3, read ahead as the clock reached 3, is dropped and read again.
+    expect(first).toMatchObject({ rows: 200, done: false });
+    expect(time).toBe(3);
+    const { cursor } = await runToEnd(job, first.cursor, 10);
+    const { key } = await completeDownload(blobStore, job, cursor);
+    expect(parseBody('jsonl', await text(key)).map((row) => row.sys_id)).toEqual(
+      dbRows().map((row) => row.sys_id),
+    );
+  });
+
   it('accepts the CE format names, including the documented txt/csv', () => {
     expect(parseDownloadFormat('txt/csv')).toBe('csv');
     expect(parseDownloadFormat('text/csv')).toBe('csv');

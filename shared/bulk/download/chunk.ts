@@ -15,14 +15,6 @@ import { acquirePartBuffer, type PartBuffer, releasePartBuffer } from './part-bu
 import { keysetQuery, type SysIdRange } from './query';
 
 export const DEFAULT_DOWNLOAD_PAGE_SIZE = 1000;
-/**
- * Pages per chunk (one queue message, one commit). 100 pages of a dozen fields make four parts of
- * S3's least size (5 MiB), three of them uploaded while later pages are read; what no read-ahead can
- * overlap is paid once per chunk (the first page, the last part's upload, the commit), so fewer, larger
- * chunks export faster (measured by the bulk-export benchmark), while a crashed chunk repeats under a
- * minute of reads on a real instance. A chunk reads past this count until its last part is full.
- */
-export const DEFAULT_PAGES_PER_CHUNK = 100;
 
 /**
  * The least size of part `partNumber`. S3 allows 10,000 parts per upload, so parts grow in steps late in
@@ -102,8 +94,13 @@ export interface RunDownloadChunkOptions {
   blobStore: BlobStore;
   job: DownloadJob;
   cursor: DownloadCursor;
-  /** Pages to read in this chunk, unless its part is still under the least part size (default 25). */
+  /** Pages to read in this chunk at most, unless its part is still under the least part size (default: no cap). */
   maxPages?: number;
+  /**
+   * Epoch ms after which the chunk ends at its next part boundary: what a chunk's length is measured in
+   * (the worker gives it a minute), since that is what a crashed chunk costs to repeat.
+   */
+  endAfter?: number;
   /**
    * Epoch ms after which no further page is started (the page in flight finishes); the bytes read so far
    * are uploaded as a part, or carried to the next chunk when they are too few for one.
@@ -284,23 +281,28 @@ const readCarry = async (
  * Reads pages after `cursor` and uploads them as parts of the result file's multipart upload. Pages are
  * read ahead by one, so ServiceNow's time and ours overlap, and a full part (at least the store's least
  * part size) uploads while the next one fills, so at most two parts sit in memory. A chunk ends at a part
- * boundary after `maxPages` pages, at the end of the rows (the last part carries the file's tail; a
- * chunk holding the whole file writes it in one put, without a multipart upload), or at its deadline
- * (bytes too few for a part wait in a carry object for the next chunk). Any failure rejects before the
+ * boundary once it has read long enough (`endAfter`, `maxPages`), at the end of the rows (the last part
+ * carries the file's tail; a chunk holding the whole file writes it in one put, without a multipart
+ * upload), or at its deadline (bytes too few for a part wait in a carry object for the next chunk). Any failure rejects before the
  * caller commits; the caller then retries from the same cursor and the same part numbers.
  */
 export async function runDownloadChunk(options: RunDownloadChunkOptions): Promise<DownloadChunkResult> {
   const { client, blobStore, job, cursor } = options;
-  const maxPages = options.maxPages ?? DEFAULT_PAGES_PER_CHUNK;
+  const maxPages = options.maxPages ?? Number.POSITIVE_INFINITY;
   const now = options.now ?? Date.now;
   const mapRows = options.mapRows ?? (async (rows: SnRecord[]) => rows);
-  if (!Number.isInteger(maxPages) || maxPages < 1) throw badRequest('maxPages must be a positive integer');
+  if (maxPages !== Number.POSITIVE_INFINITY && (!Number.isInteger(maxPages) || maxPages < 1)) {
+    throw badRequest('maxPages must be a positive integer');
+  }
   const pageSize = job.pageSize ?? DEFAULT_DOWNLOAD_PAGE_SIZE;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw badRequest('pageSize must be a positive integer');
   const limit = job.limit ?? Number.POSITIVE_INFINITY;
   const key = resultKey(job.id, job.format);
   const contentType = FORMAT_CONTENT_TYPE[job.format];
   const pastDeadline = () => options.deadline !== undefined && now() >= options.deadline;
+  /** The chunk has read enough: its page cap or its length in time. */
+  const longEnough = (pages: number) =>
+    pages >= maxPages || (options.endAfter !== undefined && now() >= options.endAfter);
 
   let position: Position = {
     ...(cursor.afterSysId === undefined ? {} : { afterSysId: cursor.afterSysId }),
@@ -367,7 +369,7 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
     let pageBytes = 0;
     /** After a page that brought the current part to `bytes`: does the chunk end there? */
     const endsAt = (bytes: number, pages: number) =>
-      pastDeadline() || (pages >= maxPages && (holdBack || bytes >= targetOf(nextPart + 1)));
+      pastDeadline() || (longEnough(pages) && (holdBack || bytes >= targetOf(nextPart + 1)));
     for (let pages = 1; !done; pages++) {
       // Read ahead unless the chunk is expected to end with this page (a wrong guess costs one page
       // read, dropped, or one page read without overlap).
@@ -392,7 +394,7 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
       }
       const target = targetOf(nextPart + 1);
       // The chunk ends at a part boundary (a page read ahead by a wrong guess is dropped)...
-      if ((holdBack || buffer.length >= target) && pages >= maxPages) break;
+      if ((holdBack || buffer.length >= target) && longEnough(pages)) break;
       // ...or at its deadline: no page starts after it, but a page read ahead before it is written.
       if (ahead === undefined && pastDeadline()) break;
       // A full part mid-chunk uploads while the next one fills (one upload in flight at most). A stream

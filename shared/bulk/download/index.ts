@@ -2,7 +2,6 @@ export {
   carryKey,
   completeDownload,
   DEFAULT_DOWNLOAD_PAGE_SIZE,
-  DEFAULT_PAGES_PER_CHUNK,
   type DownloadChunkResult,
   type DownloadCursor,
   type DownloadJob,

@@ -20,6 +20,7 @@ import {
   type BulkMessage,
   bulkMessage,
   DEFAULT_CANCEL_CHECK_MS,
+  DEFAULT_CHUNK_MS,
   finishCancel,
   iso,
   type ProcessBulkDeps,
@@ -114,6 +115,7 @@ async function runChunk(
     ...(stream === undefined ? {} : { stream }),
     ...(deps.maxPagesPerChunk === undefined ? {} : { maxPages: deps.maxPagesPerChunk }),
     deadline: deps.now() + deps.deadlineMs,
+    endAfter: deps.now() + (deps.chunkMs ?? DEFAULT_CHUNK_MS),
     now: deps.now,
     ...(transformation === undefined ? {} : { mapRows: commonRows(transformation) }),
     // A cancel request stops the chunk at its next page read instead of at the chunk's end. The job is

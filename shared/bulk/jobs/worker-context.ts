@@ -34,8 +34,14 @@ export interface ProcessBulkDeps {
   now: () => number;
   /** Time budget for one download chunk (keep well under the Lambda timeout / queue visibility). */
   deadlineMs: number;
-  /** Keyset pages per chunk, unless its part is still under the least part size (default 25). */
+  /** Keyset pages per chunk at most (default: no cap; a chunk's length is `chunkMs`). */
   maxPagesPerChunk?: number;
+  /**
+   * A download chunk ends at its first part boundary after this long (default 1 minute): the work a
+   * crash repeats, traded against what no read-ahead overlaps once per chunk (its first page, its last
+   * part's upload, the commit), measured at 2-3% of an export's time with 100-page chunks on loopback.
+   */
+  chunkMs?: number;
   /** Download: look at the job for a cancel request at most this often while a chunk reads (default 1 s). */
   cancelCheckMs?: number;
   /** Upload: look at the job for a cancel request every this many rows (default 100). */
@@ -55,6 +61,7 @@ export interface ProcessBulkDeps {
 
 export const DEFAULT_STALE_UPLOAD_MS = 5 * 60_000;
 export const DEFAULT_CANCEL_CHECK_MS = 1000;
+export const DEFAULT_CHUNK_MS = 60_000;
 
 /** The error report of an upload's segment (one per segment; GET /bulk/{id}/errors reads them in order). */
 export const errorReportKey = (jobId: string, segment: number): string =>

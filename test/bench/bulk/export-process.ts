@@ -61,7 +61,7 @@ async function engine(): Promise<ExportReport> {
       clientFor: () => client,
       now: Date.now,
       // The bulkWorker's defaults (functions/bulk/worker.ts, not imported to keep this process lean):
-      // ELEMENT_BULK_CHUNK_DEADLINE_MS 600000 and runDownloadChunk's DEFAULT_PAGES_PER_CHUNK.
+      // ELEMENT_BULK_CHUNK_DEADLINE_MS 600000 and a chunk length of DEFAULT_CHUNK_MS (1 minute).
       deadlineMs: 600_000,
     };
     let steps = 0;
