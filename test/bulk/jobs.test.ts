@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalQueue, type LocalQueue, type LocalStateTable } from '../../shared/adapters/local';
 import {
+  type BulkJob,
   type BulkMessage,
   bulkMessage,
   createJob,
@@ -10,6 +11,7 @@ import {
   type ProcessBulkDeps,
   processBulkMessage,
   requestCancel,
+  updateJob,
 } from '../../shared/bulk/jobs';
 import { type BlobStore, NoSuchUploadError, type StateTable } from '../../shared/ports';
 import type { ServiceNowClient } from '../../shared/servicenow';
@@ -101,7 +103,7 @@ const newDownload = (pageSize = 100) =>
   );
 
 /** An upload job of the JSON lines file at `blobKey` (already stored). */
-const newUpload = (blobKey: string) =>
+const newUpload = (blobKey: string, identifierField?: string) =>
   createJob(
     table,
     {
@@ -109,10 +111,35 @@ const newUpload = (blobKey: string) =>
       direction: 'upload',
       objectName: 'incidents',
       table: 'incident',
-      upload: { blobKey, format: 'jsonl' },
+      upload: { blobKey, format: 'jsonl', ...(identifierField === undefined ? {} : { identifierField }) },
     },
     Date.now,
   );
+
+/**
+ * Leaves `job` as a worker that died in its first segment leaves it: RUNNING, segment 0 claimed, and
+ * the record untouched for 10 minutes (past the 5-minute staleness).
+ */
+const diedInFirstSegment = (job: BulkJob, handled: number) =>
+  updateJob(
+    table,
+    job,
+    {
+      status: 'RUNNING',
+      startedAt: new Date().toISOString(),
+      recordsCount: handled,
+      upload: { ...(job.upload as NonNullable<BulkJob['upload']>), claimed: 0 },
+    },
+    () => Date.now() - 10 * 60_000,
+  );
+
+const deliverUpload = async (jobId: string) => {
+  const w = worker({ deps: { uploadBatchSize: 20 } });
+  await w.queue.sendBatch([bulkMessage({ jobId, instanceId: INSTANCE, kind: 'upload', chunk: 0 })]);
+  await w.queue.drain();
+  await w.queue.close();
+  return getJob(table, INSTANCE, jobId);
+};
 
 const start = (queue: LocalQueue, jobId: string) =>
   queue.sendBatch([bulkMessage({ jobId, instanceId: INSTANCE, kind: 'download-chunk' })]);
@@ -404,6 +431,52 @@ describe('bulk uploads in segments', () => {
     expect(written.sort()).toEqual(
       lines.map((line) => (JSON.parse(line) as { short_description: string }).short_description).sort(),
     );
+  });
+});
+
+describe('uploads whose worker died', () => {
+  const rows = (prefix: string, count: number) =>
+    Array.from({ length: count }, (_, i) =>
+      JSON.stringify({
+        number: `${prefix}${String(i).padStart(4, '0')}`,
+        short_description: `${prefix} row ${i}`,
+      }),
+    );
+  const written = (prefix: string) =>
+    sim.db.query('incident', { query: `numberSTARTSWITH${prefix}`, limit: 10_000, offset: 0 }).rows;
+
+  it('ends an insert upload ABORTED: its rows in flight could be written twice', async () => {
+    const blobKey = 'uploads/died-insert.jsonl';
+    await blobStore.put(blobKey, `${rows('DIEDI', 100).join('\n')}\n`);
+    const job = await newUpload(blobKey);
+    await diedInFirstSegment(job, 40);
+    const done = await deliverUpload(job.id);
+    expect(done).toMatchObject({ status: 'ABORTED', recordsCount: 40 });
+    expect(done?.error).toMatch(/stopped after 40 rows/);
+    expect(written('DIEDI')).toHaveLength(0); // nothing written by the redelivery
+    expect(await blobStore.head(blobKey)).toBeUndefined();
+  });
+
+  it('runs a dead upsert segment again: every record once, the ones written before updated in place', async () => {
+    const blobKey = 'uploads/died-upsert.jsonl';
+    const lines = rows('DIEDU', 100);
+    await blobStore.put(blobKey, `${lines.join('\n')}\n`);
+    // What the dead worker had written: the first 40 records, with an older text.
+    for (let i = 0; i < 40; i++) {
+      sim.db.insert(
+        'incident',
+        { number: `DIEDU${String(i).padStart(4, '0')}`, short_description: 'before the crash' },
+        { userName: 'admin' },
+      );
+    }
+    const job = await newUpload(blobKey, 'number');
+    await diedInFirstSegment(job, 40);
+    const done = await deliverUpload(job.id);
+    expect(done).toMatchObject({ status: 'COMPLETED', recordsCount: 100, recordsFailedCount: 0 });
+    const records = written('DIEDU');
+    expect(records).toHaveLength(100);
+    expect(new Set(records.map((row) => row.number)).size).toBe(100);
+    expect(records.every((row) => String(row.short_description).startsWith('DIEDU row '))).toBe(true);
   });
 });
 

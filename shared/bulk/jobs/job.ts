@@ -67,6 +67,8 @@ export interface BulkJob {
     claimed?: number;
     /** Data rows handled by the committed segments (the next one skips them). */
     rowsDone?: number;
+    /** Of those, the rows that failed. */
+    failedDone?: number;
     /** Common resource uploads: every row goes through toVendor first. */
     transformation?: Transformation;
     /** Presigned uploads: the PUT URL expires then; a job still waiting after it is ABORTED. */

@@ -63,12 +63,15 @@ export async function upload(message: BulkMessage, job: BulkJob, deps: ProcessBu
   const segment = message.chunk ?? 0;
   const committed = state.segment ?? 0;
   if (segment < committed) return; // a redelivery of a segment already committed
-  if (job.status === 'RUNNING' && state.claimed === segment) {
-    // Claimed by a worker that still runs (a duplicate message: stop) or that died (crash, timeout:
-    // the record went stale). Re-running rows after a crash would write rows twice, so a dead segment
-    // ends the job instead of leaving it RUNNING forever.
-    const idleMs = deps.now() - Date.parse(job.updatedAt);
-    if (idleMs < (deps.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS)) return;
+  // Claimed by a worker that still runs (a duplicate message: stop) or that died (crash, timeout: the
+  // record went stale). An upsert writes the same records when it runs again, so its dead segment runs
+  // again from the segment's start; re-running inserts would write rows twice, so such a job ends
+  // ABORTED instead of staying RUNNING forever.
+  const claimed = job.status === 'RUNNING' && state.claimed === segment;
+  if (claimed && deps.now() - Date.parse(job.updatedAt) < (deps.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS)) {
+    return;
+  }
+  if (claimed && state.identifierField === undefined) {
     const done = await updateJob(
       deps.stateTable,
       job,
@@ -85,8 +88,9 @@ export async function upload(message: BulkMessage, job: BulkJob, deps: ProcessBu
     if (done !== undefined) await deps.blobStore.delete(state.blobKey);
     return;
   }
-  // Claim the segment: a duplicate message finds it claimed and stops.
-  if (job.status !== (segment === 0 ? 'CREATED' : 'RUNNING') || segment !== committed) return;
+  // Claim the segment (again, for a dead upsert segment): a duplicate message finds it claimed and stops.
+  const claimable = job.status === 'RUNNING' || (segment === 0 && job.status === 'CREATED');
+  if (!claimable || segment !== committed) return;
   let running: BulkJob;
   try {
     running = await updateJob(
@@ -94,7 +98,7 @@ export async function upload(message: BulkMessage, job: BulkJob, deps: ProcessBu
       job,
       {
         status: 'RUNNING',
-        ...(segment === 0 ? { startedAt: iso(deps.now), progress: 0 } : {}),
+        ...(segment === 0 && job.startedAt === undefined ? { startedAt: iso(deps.now), progress: 0 } : {}),
         upload: { ...state, claimed: segment },
       },
       deps.now,
@@ -130,7 +134,8 @@ async function runUploadSegment(running: BulkJob, segment: number, deps: Process
   const job = running;
   const state = running.upload as NonNullable<BulkJob['upload']>;
   const rowsDone = state.rowsDone ?? 0;
-  const failedBefore = job.recordsFailedCount;
+  // Committed counts, not the record's: a dead segment's heartbeats counted rows that now run again.
+  const failedBefore = state.failedDone ?? 0;
   const deadline = deps.now() + deps.deadlineMs;
   const blob = await deps.blobStore.get(state.blobKey);
   if (blob === undefined) {
@@ -223,7 +228,13 @@ async function runUploadSegment(running: BulkJob, segment: number, deps: Process
       running,
       {
         ...totals,
-        upload: { ...state, segment: next, rowsDone: result.lastRowNumber, errorReportKeys },
+        upload: {
+          ...state,
+          segment: next,
+          rowsDone: result.lastRowNumber,
+          failedDone: totals.recordsFailedCount,
+          errorReportKeys,
+        },
       },
       deps.now,
       { conditional: false },
