@@ -14,9 +14,10 @@
  * Environment: ELEMENT_BULK_MAX_RECEIVE_COUNT (the queue's redrive maxReceiveCount: on that receive a
  * failing message ends its job in ERROR instead of going to the DLQ with the job still RUNNING),
  * ELEMENT_BULK_CHUNK_DEADLINE_MS (default 600000; keep it well under the Lambda timeout),
- * ELEMENT_BULK_PAGES_PER_CHUNK (optional), ELEMENT_BULK_UPLOAD_BATCH_SIZE (Batch API rows per request for
- * inserts and upserts, default 50; 0 = one Table API request per row), plus the common ones (ELEMENT_BULK_BUCKET,
- * ELEMENT_BULK_QUEUE_URL, ELEMENT_STATE_TABLE, ELEMENT_SECRET_PREFIX...). In AWS a failed message's
+ * ELEMENT_BULK_PAGES_PER_CHUNK (optional cap; a download chunk otherwise ends after a minute of reads),
+ * ELEMENT_BULK_UPLOAD_BATCH_SIZE (Batch API rows per request for inserts and upserts, default 50; 0 = one
+ * Table API request per row), plus the common ones (ELEMENT_BULK_BUCKET, ELEMENT_BULK_QUEUE_URL,
+ * ELEMENT_STATE_TABLE, ELEMENT_SECRET_PREFIX...). In AWS a failed message's
  * visibility is shortened to an exponential backoff (sqs:ChangeMessageVisibility).
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
