@@ -22,18 +22,15 @@ import {
   instanceDataStatements,
   logicalId,
   removeOutdir,
-  type SynthesizedElement,
   statementsOfRole,
   synthesizeElement,
+  synthesizeForSuite,
   testOutdir,
 } from './synthesize';
 
-let element: SynthesizedElement;
+const element = synthesizeForSuite();
+/** Folders of the extra apps some tests synthesize. */
 const outdirs: string[] = [];
-beforeAll(() => {
-  element = synthesizeElement();
-  outdirs.push(element.outdir);
-});
 afterAll(() => {
   for (const outdir of outdirs) removeOutdir(outdir);
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bulkWorkerOptionsFromEnv } from '../../functions/bulk/worker';
 import { API_BASE_PATH, BACKGROUND_FUNCTIONS, ROUTES } from '../../functions/routes';
 import {
@@ -7,23 +7,9 @@ import {
   BULK_QUEUE_SETTINGS,
   BulkConstruct,
 } from '../../infra/constructs';
-import {
-  arnOf,
-  instanceDataStatements,
-  logicalId,
-  removeOutdir,
-  type SynthesizedElement,
-  statementsOfRole,
-  synthesizeElement,
-} from './synthesize';
+import { arnOf, instanceDataStatements, logicalId, statementsOfRole, synthesizeForSuite } from './synthesize';
 
-let element: SynthesizedElement;
-beforeAll(() => {
-  element = synthesizeElement();
-});
-afterAll(() => {
-  if (element) removeOutdir(element.outdir);
-});
+const element = synthesizeForSuite();
 
 const ids = () => {
   const { stack } = element;

@@ -1,24 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dispatcherOptionsFromEnv } from '../../functions/events/dispatcher';
 import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
 import { EVENTS_QUEUE_SETTINGS, EventsConstruct } from '../../infra/constructs';
-import {
-  arnOf,
-  instanceDataStatements,
-  logicalId,
-  removeOutdir,
-  type SynthesizedElement,
-  statementsOfRole,
-  synthesizeElement,
-} from './synthesize';
+import { arnOf, instanceDataStatements, logicalId, statementsOfRole, synthesizeForSuite } from './synthesize';
 
-let element: SynthesizedElement;
-beforeAll(() => {
-  element = synthesizeElement();
-});
-afterAll(() => {
-  if (element) removeOutdir(element.outdir);
-});
+const element = synthesizeForSuite();
 
 const ids = () => {
   const { stack } = element;

@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { API_BASE_PATH, HUB_PREFIX, LAMBDA_FUNCTIONS, ROUTES } from '../../functions/routes';
 import {
   ApiConstruct,
@@ -16,18 +16,14 @@ import {
   instanceDataStatements,
   logicalId,
   removeOutdir,
-  type SynthesizedElement,
   statementsOfRole,
-  synthesizeElement,
+  synthesizeForSuite,
   testOutdir,
 } from './synthesize';
 
-let element: SynthesizedElement;
+const element = synthesizeForSuite();
+/** Folders of the extra apps some tests synthesize. */
 const outdirs: string[] = [];
-beforeAll(() => {
-  element = synthesizeElement();
-  outdirs.push(element.outdir);
-});
 afterAll(() => {
   for (const outdir of outdirs) removeOutdir(outdir);
 });

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll } from 'vitest';
 import { createElementApp, type ElementApp } from '../../infra/element-app';
 import { REPO_ROOT } from '../../infra/paths';
 import type { SnowElementStack } from '../../infra/stack';
@@ -34,6 +35,26 @@ export const synthesizeElement = (context: Record<string, unknown> = {}): Synthe
     removeOutdir(outdir);
     throw error;
   }
+};
+
+/**
+ * The synthesized app of a test file: synthesized once before its tests, its folder removed after them.
+ * Read it inside tests only (it is a stand-in until `beforeAll` has run).
+ */
+export const synthesizeForSuite = (): SynthesizedElement => {
+  let element: SynthesizedElement | undefined;
+  beforeAll(() => {
+    element = synthesizeElement();
+  });
+  afterAll(() => {
+    if (element) removeOutdir(element.outdir);
+  });
+  return new Proxy({} as SynthesizedElement, {
+    get: (_target, key) => {
+      if (element === undefined) throw new Error('The app is synthesized in beforeAll; read it in a test');
+      return Reflect.get(element, key);
+    },
+  });
 };
 
 /** `{Fn::GetAtt: [id, Arn]}` as the template spells a resource's ARN. */

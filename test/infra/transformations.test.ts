@@ -1,23 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { API_BASE_PATH, LAMBDA_FUNCTIONS, ROUTES } from '../../functions/routes';
 import { TransformationsConstruct } from '../../infra/constructs';
-import {
-  arnOf,
-  instanceDataStatements,
-  logicalId,
-  removeOutdir,
-  type SynthesizedElement,
-  statementsOfRole,
-  synthesizeElement,
-} from './synthesize';
+import { arnOf, instanceDataStatements, logicalId, statementsOfRole, synthesizeForSuite } from './synthesize';
 
-let element: SynthesizedElement;
-beforeAll(() => {
-  element = synthesizeElement();
-});
-afterAll(() => {
-  if (element) removeOutdir(element.outdir);
-});
+const element = synthesizeForSuite();
 
 const transformationsFunction = () => element.stack.api.functions.transformations;
 const functionId = () => logicalId(element.stack, transformationsFunction().function);
