@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,7 +11,7 @@ import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
 import { ElementFunction, type ElementLogLevel } from './element-function';
 import type { Foundation } from './foundation';
 import { grantInstanceData } from './instances';
-import { QUEUE_CONSUME_ACTIONS, QUEUE_SEND_ACTIONS } from './queue-actions';
+import { deadLetterAlarm, QUEUE_CONSUME_ACTIONS, QUEUE_SEND_ACTIONS } from './queue-actions';
 
 /**
  * The delivery settings of the bulk job queue, shared by the queue, the event source and the worker's
@@ -238,18 +238,11 @@ export class BulkConstruct extends Construct {
     );
     acknowledgeNotificationsHandler(this);
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'snow-element: bulk job messages failed every retry and are parked in the bulk DLQ (see the worker log)',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = deadLetterAlarm(
+      this,
+      this.deadLetterQueue,
+      'snow-element: bulk job messages failed every retry and are parked in the bulk DLQ (see the worker log)',
+    );
 
     this.worker = new ElementFunction(this, 'WorkerFunction', {
       definition: BACKGROUND_FUNCTIONS.bulkWorker,

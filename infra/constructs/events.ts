@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,7 +10,7 @@ import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
 import { ElementFunction, type ElementLogLevel } from './element-function';
 import type { Foundation } from './foundation';
 import { grantInstanceData } from './instances';
-import { QUEUE_CONSUME_ACTIONS, QUEUE_SEND_ACTIONS } from './queue-actions';
+import { deadLetterAlarm, QUEUE_CONSUME_ACTIONS, QUEUE_SEND_ACTIONS } from './queue-actions';
 
 /**
  * The delivery settings of the events queue, shared by the queue, the event source and the dispatcher's
@@ -118,19 +118,11 @@ export class EventsConstruct extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
     });
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'snow-element: event callbacks failed every retry and are parked in the events DLQ (see the dispatcher log)',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      // An empty DLQ publishes no data points while idle.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = deadLetterAlarm(
+      this,
+      this.deadLetterQueue,
+      'snow-element: event callbacks failed every retry and are parked in the events DLQ (see the dispatcher log)',
+    );
 
     // Poller: the due-time index (gsi1 Query), claims and checkpoints (conditional writes), instance
     // credentials (refreshed OAuth tokens written back), and the queue it fills.

@@ -1,3 +1,8 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+
 /**
  * SQS actions of the element's queue users (events, bulk), written out instead of `grantSendMessages` /
  * `grantConsumeMessages`, which would add an unused sqs:GetQueueUrl (every URL comes from the
@@ -17,3 +22,24 @@ export const QUEUE_CONSUME_ACTIONS = [
   'sqs:GetQueueAttributes',
   'sqs:ChangeMessageVisibility',
 ] as const;
+
+/**
+ * An alarm as soon as one message is visible in `deadLetterQueue`: every message there is work that
+ * failed every retry. An empty DLQ publishes no data points while idle, hence NOT_BREACHING.
+ */
+export const deadLetterAlarm = (
+  scope: Construct,
+  deadLetterQueue: sqs.IQueue,
+  alarmDescription: string,
+): cloudwatch.Alarm =>
+  new cloudwatch.Alarm(scope, 'DeadLetterAlarm', {
+    alarmDescription,
+    metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      statistic: cloudwatch.Stats.MAXIMUM,
+    }),
+    threshold: 0,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });

@@ -7,7 +7,14 @@ import {
   BULK_QUEUE_SETTINGS,
   BulkConstruct,
 } from '../../infra/constructs';
-import { arnOf, instanceDataStatements, logicalId, statementsOfRole, synthesizeForSuite } from './synthesize';
+import {
+  arnOf,
+  expectDeadLetterAlarm,
+  instanceDataStatements,
+  logicalId,
+  statementsOfRole,
+  synthesizeForSuite,
+} from './synthesize';
 
 const element = synthesizeForSuite();
 
@@ -272,19 +279,7 @@ describe('bulk construct: queue, DLQ and their key', () => {
 
   it('alarms as soon as one message is visible in the bulk DLQ', () => {
     const { dlq } = ids();
-    const alarms = Object.values(element.template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
-      JSON.stringify(alarm.Properties.Dimensions).includes(dlq),
-    );
-    expect(alarms).toHaveLength(1);
-    expect(alarms[0]?.Properties).toMatchObject({
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }],
-      ComparisonOperator: 'GreaterThanThreshold',
-      Threshold: 0,
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-    });
+    expectDeadLetterAlarm(element.template, dlq);
   });
 
   it('outputs the bucket name and the DLQ URL', () => {

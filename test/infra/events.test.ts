@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { dispatcherOptionsFromEnv } from '../../functions/events/dispatcher';
 import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
 import { EVENTS_QUEUE_SETTINGS, EventsConstruct } from '../../infra/constructs';
-import { arnOf, instanceDataStatements, logicalId, statementsOfRole, synthesizeForSuite } from './synthesize';
+import {
+  arnOf,
+  expectDeadLetterAlarm,
+  instanceDataStatements,
+  logicalId,
+  statementsOfRole,
+  synthesizeForSuite,
+} from './synthesize';
 
 const element = synthesizeForSuite();
 
@@ -121,19 +128,7 @@ describe('events construct: queue and DLQ', () => {
 
   it('alarms as soon as one message is visible in the DLQ', () => {
     const { dlq } = ids();
-    const alarms = Object.values(element.template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
-      JSON.stringify(alarm.Properties.Dimensions).includes(dlq),
-    );
-    expect(alarms).toHaveLength(1);
-    expect(alarms[0]?.Properties).toMatchObject({
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }],
-      ComparisonOperator: 'GreaterThanThreshold',
-      Threshold: 0,
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-    });
+    expectDeadLetterAlarm(element.template, dlq);
   });
 });
 

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createElementApp, type ElementApp } from '../../infra/element-app';
 import { REPO_ROOT } from '../../infra/paths';
 import type { SnowElementStack } from '../../infra/stack';
@@ -124,4 +124,21 @@ export const instanceDataStatements = (
       Resource: arnOf(logicalId(stack, stack.foundation.key)),
     },
   ];
+};
+
+/** The one alarm of `dlqLogicalId`: fires as soon as a message is visible (infra/constructs/queue-actions.ts). */
+export const expectDeadLetterAlarm = (template: Template, dlqLogicalId: string): void => {
+  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
+    JSON.stringify(alarm.Properties.Dimensions).includes(dlqLogicalId),
+  );
+  expect(alarms).toHaveLength(1);
+  expect(alarms[0]?.Properties).toMatchObject({
+    Namespace: 'AWS/SQS',
+    MetricName: 'ApproximateNumberOfMessagesVisible',
+    Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqLogicalId, 'QueueName'] } }],
+    ComparisonOperator: 'GreaterThanThreshold',
+    Threshold: 0,
+    EvaluationPeriods: 1,
+    TreatMissingData: 'notBreaching',
+  });
 };
