@@ -185,35 +185,12 @@ const readFieldsOf = (job: DownloadJob): string[] | undefined => {
 };
 
 /**
- * One keyset window (research A.8): `sysparm_limit` applies before ACLs, so a page can be empty while
- * a `next` link says more rows exist; the cursor cannot move without a row, so the offset steps over
- * the hidden window instead of ending the download early.
+ * The first window of `query` from `offset` on that holds rows (research A.8): `sysparm_limit` applies
+ * before ACLs, so a page can be empty while a `next` link says more rows exist; stepping the offset over
+ * such a hidden window keeps the download from ending early.
  */
-const readKeyset = async (client: ServiceNowClient, job: DownloadJob, afterSysId: string | undefined) => {
+const firstRowsFrom = async (client: ServiceNowClient, job: DownloadJob, query: string, from: number) => {
   const pageSize = job.pageSize ?? DEFAULT_DOWNLOAD_PAGE_SIZE;
-  const query = keysetQuery(job.encodedQuery, afterSysId, job.range);
-  const fields = readFieldsOf(job);
-  for (let offset = 0; ; offset += pageSize) {
-    const page = await client.list(job.table, {
-      query,
-      ...(fields === undefined ? {} : { fields }),
-      limit: pageSize,
-      ...(offset === 0 ? {} : { offset }),
-      noCount: true,
-      excludeReferenceLink: true,
-    });
-    if (page.records.length > 0 || !page.hasNext) return page.records;
-  }
-};
-
-/** Ordered jobs: offset windows of `filter^ORDER^ORDERBYsys_id`, stepping over windows ACLs emptied. */
-const readOrdered = async (client: ServiceNowClient, job: DownloadJob, from: number): Promise<Batch> => {
-  const pageSize = job.pageSize ?? DEFAULT_DOWNLOAD_PAGE_SIZE;
-  // keysetQuery without a cursor only adds the partition bounds (to every ^NQ group) and ORDERBYsys_id.
-  const bounded = keysetQuery(job.encodedQuery, undefined, job.range).replace(/\^?ORDERBYsys_id$/, '');
-  const query = [bounded, job.orderBy, 'ORDERBYsys_id']
-    .filter((part) => part !== undefined && part !== '')
-    .join('^');
   const fields = readFieldsOf(job);
   for (let offset = from; ; offset += pageSize) {
     const page = await client.list(job.table, {
@@ -224,10 +201,24 @@ const readOrdered = async (client: ServiceNowClient, job: DownloadJob, from: num
       noCount: true,
       excludeReferenceLink: true,
     });
-    if (page.records.length > 0 || !page.hasNext) {
-      return { rows: page.records, next: { offset: offset + pageSize }, last: !page.hasNext };
-    }
+    if (page.records.length > 0 || !page.hasNext) return { ...page, offset };
   }
+};
+
+/** One keyset window: the rows after `afterSysId` (the cursor cannot move without a row, see firstRowsFrom). */
+const readKeyset = async (client: ServiceNowClient, job: DownloadJob, afterSysId: string | undefined) =>
+  (await firstRowsFrom(client, job, keysetQuery(job.encodedQuery, afterSysId, job.range), 0)).records;
+
+/** Ordered jobs: offset windows of `filter^ORDER^ORDERBYsys_id`. */
+const readOrdered = async (client: ServiceNowClient, job: DownloadJob, from: number): Promise<Batch> => {
+  const pageSize = job.pageSize ?? DEFAULT_DOWNLOAD_PAGE_SIZE;
+  // keysetQuery without a cursor only adds the partition bounds (to every ^NQ group) and ORDERBYsys_id.
+  const bounded = keysetQuery(job.encodedQuery, undefined, job.range).replace(/\^?ORDERBYsys_id$/, '');
+  const query = [bounded, job.orderBy, 'ORDERBYsys_id']
+    .filter((part) => part !== undefined && part !== '')
+    .join('^');
+  const page = await firstRowsFrom(client, job, query, from);
+  return { rows: page.records, next: { offset: page.offset + pageSize }, last: !page.hasNext };
 };
 
 /** The next rows after `position`, cut to the job's `limit`; empty rows mean the table is exhausted. */
