@@ -79,6 +79,19 @@ const download = async (
   return { body: await text(key, store), cursor, chunks };
 };
 
+/** A client on a clock that moves one tick per page read, for deadlines without real time. */
+const ticking = () => {
+  let time = 0;
+  const counting: ServiceNowClient = {
+    ...client,
+    list: async (table, params) => {
+      time++;
+      return client.list(table, params);
+    },
+  };
+  return { client: counting, now: () => time };
+};
+
 const parseBody = (format: DownloadFormat, body: string): Record<string, unknown>[] => {
   if (format === 'json') return JSON.parse(body) as Record<string, unknown>[];
   if (format === 'jsonl')
@@ -325,26 +338,19 @@ describe('parts', () => {
         format: 'jsonl',
         pageSize: 200,
       };
-      let time = 0;
       // Every page read takes one tick; each chunk may start pages until its deadline tick.
-      const ticking: ServiceNowClient = {
-        ...client,
-        list: async (table, params) => {
-          time++;
-          return client.list(table, params);
-        },
-      };
+      const clock = ticking();
       let cursor: DownloadCursor = INITIAL_DOWNLOAD_CURSOR;
       const results = [];
       for (;;) {
         const result = await runDownloadChunk({
-          client: ticking,
+          client: clock.client,
           blobStore: store,
           job,
           cursor,
           maxPages: 50,
-          deadline: time + 2,
-          now: () => time,
+          deadline: clock.now() + 2,
+          now: clock.now,
         });
         results.push(result);
         cursor = result.cursor;
@@ -410,14 +416,7 @@ describe('keyset query and partitions', () => {
 
 describe('chunk bounds and formats', () => {
   it('starts no new page after the deadline, and the next chunk continues where it stopped', async () => {
-    let time = 0;
-    const ticking: ServiceNowClient = {
-      ...client,
-      list: async (table, params) => {
-        time++;
-        return client.list(table, params);
-      },
-    };
+    const clock = ticking();
     const job: DownloadJob = {
       id: newJobId(),
       table: 'incident',
@@ -426,17 +425,17 @@ describe('chunk bounds and formats', () => {
       pageSize: 100,
     };
     const first = await runDownloadChunk({
-      client: ticking,
+      client: clock.client,
       blobStore,
       job,
       cursor: INITIAL_DOWNLOAD_CURSOR,
       maxPages: 50,
       deadline: 2,
-      now: () => time,
+      now: clock.now,
     });
     // Page 1 is read at tick 1; page 2, read ahead before the deadline, is written; no page 3 starts.
     expect(first).toMatchObject({ rows: 200, done: false, part: 2 });
-    expect(time).toBe(2);
+    expect(clock.now()).toBe(2);
     const second = await runDownloadChunk({ client, blobStore, job, cursor: first.cursor, maxPages: 1 });
     expect(second.cursor.rows).toBe(300);
     const { cursor } = await runToEnd(job, second.cursor, 20);
@@ -447,14 +446,7 @@ describe('chunk bounds and formats', () => {
   });
 
   it('ends a chunk at the first part boundary after its length in time (endAfter)', async () => {
-    let time = 0;
-    const ticking: ServiceNowClient = {
-      ...client,
-      list: async (table, params) => {
-        time++;
-        return client.list(table, params);
-      },
-    };
+    const clock = ticking();
     const job: DownloadJob = {
       id: newJobId(),
       table: 'incident',
@@ -463,16 +455,16 @@ describe('chunk bounds and formats', () => {
       pageSize: 100,
     };
     const first = await runDownloadChunk({
-      client: ticking,
+      client: clock.client,
       blobStore,
       job,
       cursor: INITIAL_DOWNLOAD_CURSOR,
       endAfter: 3,
-      now: () => time,
+      now: clock.now,
     });
     // Pages 1 and 2 are written; page 3, read ahead as the clock reached 3, is dropped and read again.
     expect(first).toMatchObject({ rows: 200, done: false });
-    expect(time).toBe(3);
+    expect(clock.now()).toBe(3);
     const { cursor } = await runToEnd(job, first.cursor, 10);
     const { key } = await completeDownload(blobStore, job, cursor);
     expect(parseBody('jsonl', await text(key)).map((row) => row.sys_id)).toEqual(

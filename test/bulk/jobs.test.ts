@@ -152,6 +152,16 @@ const downloadedIds = async (jobId: string) => {
   return lines.map((line) => (JSON.parse(line) as { sys_id: string }).sys_id);
 };
 
+/** The job COMPLETED with every incident in its file exactly once. */
+const expectEveryIncidentOnce = async (jobId: string) => {
+  const done = await getJob(table, INSTANCE, jobId);
+  expect(done?.status).toBe('COMPLETED');
+  expect(done?.recordsCount).toBe(INCIDENTS);
+  const ids = await downloadedIds(jobId);
+  expect(ids).toHaveLength(INCIDENTS);
+  expect(new Set(ids).size).toBe(INCIDENTS);
+};
+
 describe('bulk download jobs', () => {
   it('downloads 3,000 rows in chunks with the exact count and no duplicates', async () => {
     const job = await newDownload();
@@ -159,12 +169,7 @@ describe('bulk download jobs', () => {
     await start(queue, job.id);
     await queue.drain();
     await queue.close();
-    const done = await getJob(table, INSTANCE, job.id);
-    expect(done?.status).toBe('COMPLETED');
-    expect(done?.recordsCount).toBe(INCIDENTS);
-    const ids = await downloadedIds(job.id);
-    expect(ids).toHaveLength(INCIDENTS);
-    expect(new Set(ids).size).toBe(INCIDENTS);
+    await expectEveryIncidentOnce(job.id);
     expect(handled.length).toBeGreaterThan(10); // 100 rows x 2 pages per chunk
     // One object left: the result (the multipart upload was completed, nothing else was written).
     expect((await blobStore.list(`jobs/${job.id}/`)).items.map((item) => item.key)).toEqual([
@@ -188,12 +193,7 @@ describe('bulk download jobs', () => {
     await queue.drain();
     await queue.close();
     expect(crashes).toBe(2);
-    const done = await getJob(table, INSTANCE, job.id);
-    expect(done?.status).toBe('COMPLETED');
-    expect(done?.recordsCount).toBe(INCIDENTS);
-    const ids = await downloadedIds(job.id);
-    expect(ids).toHaveLength(INCIDENTS);
-    expect(new Set(ids).size).toBe(INCIDENTS);
+    await expectEveryIncidentOnce(job.id);
   });
 
   it('ignores duplicate deliveries of the same chunk message', async () => {
@@ -213,12 +213,7 @@ describe('bulk download jobs', () => {
     await start(w.queue, job.id);
     await w.queue.drain();
     await w.queue.close();
-    const done = await getJob(table, INSTANCE, job.id);
-    expect(done?.status).toBe('COMPLETED');
-    expect(done?.recordsCount).toBe(INCIDENTS);
-    const ids = await downloadedIds(job.id);
-    expect(ids).toHaveLength(INCIDENTS);
-    expect(new Set(ids).size).toBe(INCIDENTS);
+    await expectEveryIncidentOnce(job.id);
     // 3,000 rows / (300 x 2) = 5 chunks + 1 empty tail, each delivered twice, each delivery run as a pair: a
     // duplicate that committed too would enqueue a second chain and the count would keep growing. The
     // final `complete` message adds its own pair.
