@@ -2,7 +2,7 @@
  * Download jobs: one stream of chunks, or a plan and parallel streams, then the completion.
  */
 import { ConditionFailedError, MAX_MULTIPART_PARTS } from '../../ports';
-import type { SnRecord } from '../../servicenow';
+import type { ServiceNowClient, SnRecord } from '../../servicenow';
 import { type Transformation, toCommon } from '../../transformations';
 import {
   completeDownload,
@@ -56,10 +56,10 @@ export async function downloadChunk(
       ? await client.count(state.job.table, state.job.encodedQuery).catch(() => undefined)
       : undefined);
   if ((state.job.partitions ?? 1) > 1 && (state.cursor.chunks ?? 0) === 0 && total !== undefined) {
-    const planned = await planStreams(job, state, total, deps);
+    const planned = await planStreams(job, state, total, client, deps);
     if (planned) return;
   }
-  const result = await runChunk(job, state.job, state.cursor, undefined, deps);
+  const result = await runChunk(job, state.job, state.cursor, undefined, client, deps);
   if (result.cancelled === true) return cancelledChunk(job, deps);
   try {
     // ifVersion: a duplicate of this message that ran the same chunk concurrently commits only once.
@@ -103,12 +103,13 @@ async function runChunk(
   definition: DownloadJob,
   cursor: DownloadCursor,
   stream: DownloadStream | undefined,
+  client: ServiceNowClient,
   deps: ProcessBulkDeps,
 ) {
   const transformation = definition.transformation;
   let checkedAt = deps.now();
   return runDownloadChunk({
-    client: await deps.clientFor(job.instanceId),
+    client,
     blobStore: deps.blobStore,
     job: definition,
     cursor,
@@ -165,11 +166,12 @@ async function planStreams(
   job: BulkJob,
   state: DownloadState,
   total: number,
+  client: ServiceNowClient,
   deps: ProcessBulkDeps,
 ): Promise<boolean> {
   const transformation = state.job.transformation;
   const plan = await planPartitions({
-    client: await deps.clientFor(job.instanceId),
+    client,
     job: state.job,
     requested: state.job.partitions ?? 1,
     total,
@@ -243,7 +245,8 @@ async function streamChunk(
   if (streams === undefined || own === undefined || own.done === true) return;
   if ((message.chunk ?? 0) < (own.cursor.chunks ?? 0)) return; // stale
   const stream = streamOf(index, streams.length);
-  const result = await runChunk(job, { ...state.job, range: own.range }, own.cursor, stream, deps);
+  const client = await deps.clientFor(job.instanceId);
+  const result = await runChunk(job, { ...state.job, range: own.range }, own.cursor, stream, client, deps);
   if (result.cancelled === true) return cancelledChunk(job, deps);
   let current: BulkJob | undefined = job;
   for (let attempt = 0; attempt < 50; attempt++) {
