@@ -13,9 +13,9 @@ import {
   INITIAL_DOWNLOAD_CURSOR,
   keysetQuery,
   parseDownloadFormat,
+  planPartitions,
   resultKey,
   runDownloadChunk,
-  sysIdPartitions,
 } from '../../shared/bulk/download';
 import { ceqlToEncodedQuery } from '../../shared/hub/ceql';
 import { fieldCatalogFor, loadTableMetadata, MetadataCache } from '../../shared/hub/metadata';
@@ -388,29 +388,24 @@ describe('keyset query and partitions', () => {
     expect(() => keysetQuery('', 'x^NQ')).toThrow();
   });
 
-  it('parallel sys_id partitions together return every row exactly once', async () => {
-    const ranges = sysIdPartitions(4);
-    expect(ranges[0]).toEqual({ to: '40' });
-    expect(ranges[3]).toEqual({ from: 'c0' });
+  it('planned sys_id partitions split the rows evenly and together return every row exactly once', async () => {
+    const base = { table: 'incident', encodedQuery: '', fields: ['sys_id'], format: 'jsonl' as const };
+    const { ranges } = await planPartitions({
+      client,
+      job: { id: newJobId(), ...base },
+      requested: 4,
+      total: INCIDENTS,
+      minStreamBytes: 1,
+    });
+    expect(ranges).toHaveLength(4);
+    expect(ranges[0]?.from).toBeUndefined();
+    expect(ranges[3]?.to).toBeUndefined();
     const parts = await Promise.all(
-      ranges.map((range) =>
-        download(
-          {
-            id: newJobId(),
-            table: 'incident',
-            encodedQuery: '',
-            fields: ['sys_id'],
-            format: 'jsonl',
-            pageSize: 1000,
-            range,
-          },
-          10,
-        ),
-      ),
+      ranges.map((range) => download({ id: newJobId(), ...base, pageSize: 1000, range }, 10)),
     );
     const ids = parts.flatMap((part) => parseBody('jsonl', part.body).map((row) => row.sys_id));
     expect(ids.sort()).toEqual(dbRows().map((row) => row.sys_id));
-    for (const part of parts) expect(part.cursor.rows).toBeGreaterThan(0);
+    for (const part of parts) expect(Math.abs(part.cursor.rows - INCIDENTS / 4)).toBeLessThanOrEqual(1);
   });
 });
 

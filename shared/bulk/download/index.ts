@@ -34,4 +34,4 @@ export {
   type PlanPartitionsOptions,
   planPartitions,
 } from './partitions';
-export { keysetQuery, type SysIdRange, sysIdPartitions } from './query';
+export { keysetQuery, type SysIdRange } from './query';

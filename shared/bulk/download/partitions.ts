@@ -34,8 +34,8 @@ export interface PlanPartitionsOptions {
 
 /**
  * Splits a keyset download into up to `requested` streams of about equal row counts. Even splits of the
- * id space (sysIdPartitions) fit random GUIDs but not tables whose ids share a prefix, so the bounds are
- * the sys_ids found at offsets `k * total / n` of the filter in sys_id order: n - 1 one-row reads.
+ * id space would fit random GUIDs but not tables whose ids share a prefix, so the bounds are the sys_ids
+ * found at offsets `k * total / n` of the filter in sys_id order: n - 1 one-row reads.
  * Fewer streams when the rows would make streams smaller than `minStreamBytes`.
  */
 export async function planPartitions(options: PlanPartitionsOptions): Promise<PartitionPlan> {

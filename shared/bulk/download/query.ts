@@ -37,29 +37,3 @@ export function keysetQuery(filter: string, afterSysId: string | undefined, rang
   const bounded = groups.map((group) => [...keys, group].filter((part) => part !== '').join('^'));
   return [bounded.join('^NQ'), 'ORDERBYsys_id'].filter((part) => part !== '').join('^');
 }
-
-/**
- * Boundaries for `count` parallel partitions over 32-hex-digit sys_ids (ServiceNow's GUID form),
- * split evenly on the first two hex digits. The first range has no lower bound and the last no upper
- * bound, so ids of any other shape still fall into exactly one partition.
- */
-export function sysIdPartitions(count: number): SysIdRange[] {
-  if (!Number.isInteger(count) || count < 1 || count > 256) throw badRequest('partitions must be 1-256');
-  const ranges: SysIdRange[] = [];
-  for (let i = 0; i < count; i++) {
-    const from =
-      i === 0
-        ? undefined
-        : Math.floor((i * 256) / count)
-            .toString(16)
-            .padStart(2, '0');
-    const to =
-      i === count - 1
-        ? undefined
-        : Math.floor(((i + 1) * 256) / count)
-            .toString(16)
-            .padStart(2, '0');
-    ranges.push({ ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) });
-  }
-  return ranges;
-}
