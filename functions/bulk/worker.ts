@@ -21,15 +21,12 @@
  * visibility is shortened to an exponential backoff (sqs:ChangeMessageVisibility).
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { deliverJobCallback } from '../../shared/bulk/callback';
+import { type NotifyJobDeps, notifyJobCompletion } from '../../shared/bulk/callback';
 import {
   type BulkMessage,
   failBulkJob,
-  getJob,
-  jobKey,
   type ProcessBulkDeps,
   processBulkMessage,
-  TERMINAL_STATUSES,
 } from '../../shared/bulk/jobs';
 import { ElementError } from '../../shared/errors';
 import { EVENT_KEYS, retryDelaySeconds } from '../../shared/events';
@@ -175,18 +172,21 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
     return key === undefined || key === '' ? undefined : key;
   };
 
-  /** A terminal job with a callback URL and no recorded attempt gets its callback now (once). */
+  const callbackDeps: NotifyJobDeps = {
+    stateTable: deps.stateTable,
+    now: deps.now,
+    http,
+    allowedHosts: deps.allowedHosts,
+    signingKey,
+    ...(options.callbackAttempts === undefined ? {} : { attempts: options.callbackAttempts }),
+    ...(options.callbackSleep === undefined ? {} : { sleep: options.callbackSleep }),
+  };
+
+  /** A terminal job's completion callback, once (shared/bulk/callback), logged without URL or body. */
   const notify = async (message: BulkMessage): Promise<void> => {
-    const job = await getJob(deps.stateTable, message.instanceId, message.jobId);
-    if (job === undefined || !TERMINAL_STATUSES.has(job.status) || job.notificationUrl === undefined) return;
-    if (job.callback !== undefined) return;
-    const outcome = await deliverJobCallback(job, {
-      http,
-      allowedHosts: deps.allowedHosts,
-      signingKey,
-      ...(options.callbackAttempts === undefined ? {} : { attempts: options.callbackAttempts }),
-      ...(options.callbackSleep === undefined ? {} : { sleep: options.callbackSleep }),
-    });
+    const sent = await notifyJobCompletion(callbackDeps, message.instanceId, message.jobId);
+    if (sent === undefined) return;
+    const { job, outcome } = sent;
     const fields = {
       jobId: job.id,
       instanceId: job.instanceId,
@@ -195,18 +195,6 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
     };
     if (outcome.delivered) logger.info('Bulk job callback delivered', fields);
     else logger.warn('Bulk job callback failed', { ...fields, reason: outcome.reason ?? 'unknown' });
-    await deps.stateTable.update(
-      jobKey(job.instanceId, job.id),
-      {
-        callback: {
-          status: outcome.delivered ? 'DELIVERED' : 'FAILED',
-          attempts: outcome.attempts,
-          at: deps.now().toISOString(),
-          ...(outcome.statusCode === undefined ? {} : { statusCode: outcome.statusCode }),
-        },
-      },
-      { ifExists: true },
-    );
   };
 
   const handleRecord = async (record: QueueRecord): Promise<boolean> => {

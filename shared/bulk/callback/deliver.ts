@@ -3,7 +3,8 @@ import { badRequest } from '../../errors';
 import { SIGNATURE_HEADER, signBody, WEBHOOK_ID_HEADER } from '../../events/signature';
 import { postWebhook } from '../../events/webhook-post';
 import { type AllowedHosts, checkOutboundUrl, OutboundUrlRefusedError, type Resolver } from '../../net';
-import type { BulkJob } from '../jobs';
+import type { StateTable } from '../../ports';
+import { type BulkJob, getJob, jobKey, TERMINAL_STATUSES } from '../jobs';
 
 /**
  * The callback URL of a new job (`Elements-Async-Callback-Url` or `notificationUrl`), checked like
@@ -139,4 +140,38 @@ export async function deliverJobCallback(job: BulkJob, deps: CallbackDeps): Prom
     await sleep(1000 * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
   }
   return { delivered: false, attempts, ...(last.reason === undefined ? {} : { reason: last.reason }) };
+}
+
+export interface NotifyJobDeps extends CallbackDeps {
+  stateTable: StateTable;
+  now: () => Date;
+}
+
+/**
+ * The completion callback of a terminal job, sent once: a job with a callback URL and no recorded
+ * attempt gets it now, and the outcome is recorded on the job so a redelivered message does not send
+ * it again. Undefined when there was nothing to send.
+ */
+export async function notifyJobCompletion(
+  deps: NotifyJobDeps,
+  instanceId: string,
+  jobId: string,
+): Promise<{ job: BulkJob; outcome: CallbackOutcome } | undefined> {
+  const job = await getJob(deps.stateTable, instanceId, jobId);
+  if (job === undefined || !TERMINAL_STATUSES.has(job.status) || job.notificationUrl === undefined) return;
+  if (job.callback !== undefined) return;
+  const outcome = await deliverJobCallback(job, deps);
+  await deps.stateTable.update(
+    jobKey(job.instanceId, job.id),
+    {
+      callback: {
+        status: outcome.delivered ? 'DELIVERED' : 'FAILED',
+        attempts: outcome.attempts,
+        at: deps.now().toISOString(),
+        ...(outcome.statusCode === undefined ? {} : { statusCode: outcome.statusCode }),
+      },
+    },
+    { ifExists: true },
+  );
+  return { job, outcome };
 }

@@ -6,4 +6,6 @@ export {
   checkCallbackUrl,
   DEFAULT_CALLBACK_ATTEMPTS,
   deliverJobCallback,
+  type NotifyJobDeps,
+  notifyJobCompletion,
 } from './deliver';
