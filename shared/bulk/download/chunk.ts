@@ -1,6 +1,6 @@
 import { badRequest, ElementError } from '../../errors';
 import { type BlobStore, InvalidPartError, MAX_MULTIPART_PARTS, NoSuchUploadError } from '../../ports';
-import type { ServiceNowClient, SnRecord } from '../../servicenow';
+import { detached, type ServiceNowClient, type SnRecord } from '../../servicenow';
 import type { Transformation } from '../../transformations';
 import {
   columnsFor,
@@ -163,7 +163,8 @@ export const carryPrefix = (jobId: string): string => `${jobPrefix(jobId)}/carry
 
 const sysIdOf = (row: SnRecord): string => {
   const value = row.sys_id;
-  if (typeof value === 'string' && value !== '') return value;
+  // The cursor outlives the page: a copy, since the value is a slice of the page's text (see the loop).
+  if (typeof value === 'string' && value !== '') return detached(value);
   throw new ElementError(502, 'ServiceNow returned a row without sys_id; cannot page by it');
 };
 
@@ -299,13 +300,13 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
     ...(cursor.afterSysId === undefined ? {} : { afterSysId: cursor.afterSysId }),
     ...(cursor.offset === undefined ? {} : { offset: cursor.offset }),
   };
-  const first = await readBatch(client, job, position, limit - cursor.rows);
-  const firstMapped = first.rows.length === 0 ? [] : await mapRows(first.rows);
+  let batch = await readBatch(client, job, position, limit - cursor.rows);
+  let mapped = batch.rows.length === 0 ? [] : await mapRows(batch.rows);
   // With a field selection the CSV header is known even for an empty result.
   const columns =
     cursor.columns ??
-    (first.rows.length > 0 || (job.fields !== undefined && job.fields.length > 0)
-      ? columnsFor(job.fields, firstMapped)
+    (batch.rows.length > 0 || (job.fields !== undefined && job.fields.length > 0)
+      ? columnsFor(job.fields, mapped)
       : undefined);
 
   /** The page after `from` (undefined when a cancel request stops the chunk), mapped. */
@@ -351,12 +352,10 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
   let buffer = newBuffer();
   held.add(buffer);
   let rows = 0;
-  let done = first.rows.length === 0;
+  let done = batch.rows.length === 0;
   try {
     if (cursor.carry !== undefined) await readCarry(blobStore, job, cursor, stream, buffer);
     else if ((cursor.chunks ?? 0) === 0 && opensFile) buffer.write(fileHead(job.format, columns));
-    let batch = first;
-    let mapped = firstMapped;
     let pageBytes = 0;
     /** After a page that brought the current part to `bytes`: does the chunk end there? */
     const endsAt = (bytes: number, pages: number) =>
@@ -379,6 +378,12 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
       pageBytes = buffer.length - before;
       rows += batch.rows.length;
       position = batch.next;
+      // No reference to a written page may outlive this point: its values are slices of the response
+      // text (result-page.ts), and a page still held when V8 runs a young collection, typically while
+      // we await the next page, has its whole text moved to the old generation, which only a full
+      // collection frees. Memory would grow with the export again.
+      batch = { ...batch, rows: [] };
+      mapped = [];
       if (batch.last) {
         done = true;
         break;
@@ -404,7 +409,7 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
         });
         uploading.catch(() => {});
       }
-      const next = await (ahead ?? readNext(batch.next, rows));
+      let next = await (ahead ?? readNext(batch.next, rows));
       if (next === undefined) {
         // Cancelled: nothing is committed, so a multipart upload this chunk started has no other owner.
         await uploading?.catch(() => {});
@@ -415,6 +420,8 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
       }
       if (next.batch.rows.length === 0) done = true;
       else ({ batch, mapped } = next);
+      // A suspended async function keeps its variables, this one included (see above).
+      next = undefined;
     }
     if (done && closesFile) buffer.write(fileTail(job.format));
     await uploading;
