@@ -2,7 +2,6 @@ import { isAscii } from 'node:buffer';
 import { ElementError } from '../errors';
 import { OutboundUrlRefusedError } from '../net';
 import { errorFromResponse, HTML_INSTEAD_OF_JSON, timedOut, unreachable } from './errors';
-import { parseResultPage } from './result-page';
 import type { AttemptResult } from './retry';
 import { parseRetryAfter } from './retry';
 import type { HttpContext, HttpMethod } from './types';
@@ -205,8 +204,7 @@ const looksLikeHtml = (raw: RawResponse): boolean =>
 const parseJson = (raw: RawResponse): { ok: true; value: unknown } | { ok: false } => {
   if (raw.text.trim() === '') return { ok: true, value: undefined };
   try {
-    // A Table API page is read without JSON.parse's interning of short values (see result-page.ts).
-    return { ok: true, value: parseResultPage(raw.text) ?? JSON.parse(raw.text) };
+    return { ok: true, value: JSON.parse(raw.text) };
   } catch {
     return { ok: false };
   }

@@ -45,7 +45,6 @@ export {
   updatedFirstQuery,
   updatedNextQuery,
 } from './paging';
-export { detached, parseResultPage } from './result-page';
 export { DEFAULT_RETRY, fullJitterDelay, parseRetryAfter } from './retry';
 export type {
   BasicAuth,

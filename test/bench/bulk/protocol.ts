@@ -53,4 +53,6 @@ export interface ExportReport {
   completeMs?: number;
   /** Engine: streams the job ran (its plan may take fewer than `partitions`). */
   streams?: number;
+  /** process.version of the export process (BENCH_NODE chooses the binary, see children.ts). */
+  node: string;
 }

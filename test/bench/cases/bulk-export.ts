@@ -122,6 +122,7 @@ export const benchCase: BenchCase = {
     };
     const memory: BenchResult = {
       figures: {
+        'node (export processes)': engine[0]?.node ?? '',
         'export peak RSS MB at 100k rows (per run)': smallEngine
           .map((r) => mb(r.maxRssKb).toFixed(1))
           .join(', '),
