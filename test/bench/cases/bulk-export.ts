@@ -5,7 +5,10 @@
  * (same page size, same fields, `sys_id>X^ORDERBYsys_id`, JSON read and discarded). Target: rows/s >= 0.9x.
  * Second result: the export process's peak RSS at 1,000,000 rows vs at 100,000 (target <= 1.2x: the
  * engine streams, so memory must not grow with the table); 300,000 rows are measured too, to show the
- * curve's shape (V8's old generation reaches its plateau within a few seconds of any long export).
+ * curve's shape. The Lambda functions run Node 24; on Node 20 (V8 11.3) JSON.parse interns every string
+ * value of up to 10 characters, each incident number among them, into the old generation, which grows
+ * by ~40 bytes a row until V8 runs a full collection: set BENCH_NODE (children.ts) to measure the
+ * runtime the worker runs on.
  *
  * The simulator runs in its own process (test/bench/bulk/simulator-process.ts) and every export in a
  * fresh process of its own (export-process.ts), so each size's peak RSS is the export's alone. The
@@ -122,7 +125,11 @@ export const benchCase: BenchCase = {
     };
     const memory: BenchResult = {
       figures: {
-        'node (export processes)': engine[0]?.node ?? '',
+        'node (export processes)': `${engine[0]?.node ?? ''}${
+          Number((engine[0]?.node ?? 'v0').slice(1).split('.')[0]) < 22
+            ? ' (interns values of up to 10 characters; the Lambda runtime is Node 24, see BENCH_NODE)'
+            : ''
+        }`,
         'export peak RSS MB at 100k rows (per run)': smallEngine
           .map((r) => mb(r.maxRssKb).toFixed(1))
           .join(', '),
