@@ -380,7 +380,7 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
       // No reference to a written page may outlive this point. A page still held while we await the
       // next one survives the young collections that run then and is moved to the old generation,
       // which only a full collection empties: the heap grew with the export until V8 ran one (a 1M-row
-      // export peaked at 188-194 MB against 151-168 MB at 100k rows; 153-155 MB once pages were let go).
+      // export on Node 24 peaked at 188-194 MB, 151-168 MB at 100k rows; 153-155 MB once pages were let go).
       batch = { ...batch, rows: [] };
       mapped = [];
       if (batch.last) {
