@@ -31,6 +31,14 @@ let client: ServiceNowClient;
 let blobStore: BlobStore;
 let jobCounter = 0;
 const newJobId = () => `job-${++jobCounter}`;
+/** A job over the whole incident table. */
+const wholeTableJob = (format: DownloadFormat, pageSize: number): DownloadJob => ({
+  id: newJobId(),
+  table: 'incident',
+  encodedQuery: '',
+  format,
+  pageSize,
+});
 
 beforeAll(async () => {
   // Parts of any size: these tests cut a few thousand rows into many chunks. S3's 5 MiB minimum is
@@ -104,7 +112,7 @@ const parseBody = (format: DownloadFormat, body: string): Record<string, unknown
 
 describe('bulk download of every incident', () => {
   it.each(['csv', 'jsonl', 'json'] as const)('writes exactly the simulator rows as %s', async (format) => {
-    const job: DownloadJob = { id: newJobId(), table: 'incident', encodedQuery: '', format, pageSize: 500 };
+    const job = wholeTableJob(format, 500);
     const { body, cursor, chunks } = await download(job, 3);
     const expected = dbRows();
     expect(expected).toHaveLength(INCIDENTS);
@@ -161,13 +169,7 @@ describe('resuming after a crash', () => {
         return client.list(table, params);
       },
     };
-    const job: DownloadJob = {
-      id: newJobId(),
-      table: 'incident',
-      encodedQuery: '',
-      format: 'json',
-      pageSize: 500,
-    };
+    const job = wholeTableJob('json', 500);
     const first = await runDownloadChunk({
       client: flaky,
       blobStore,
@@ -271,13 +273,7 @@ describe('parts', () => {
   it('uploads one part per chunk, each at least the least part size but the last, and completes the file', async () => {
     const { store, uploads, close } = await partStore(100_000);
     try {
-      const job: DownloadJob = {
-        id: newJobId(),
-        table: 'incident',
-        encodedQuery: '',
-        format: 'csv',
-        pageSize: 100,
-      };
+      const job = wholeTableJob('csv', 100);
       // Two pages per chunk are far below 100 kB: each chunk reads on until its part reaches it.
       const { body, cursor, chunks } = await download(job, 2, client, store);
       expect(uploads.map((u) => u.partNumber)).toEqual(uploads.map((_, i) => i + 1));
@@ -298,13 +294,7 @@ describe('parts', () => {
   });
 
   it('completes with the part uploaded last when two deliveries of one chunk race', async () => {
-    const job: DownloadJob = {
-      id: newJobId(),
-      table: 'incident',
-      encodedQuery: '',
-      format: 'json',
-      pageSize: 1000,
-    };
+    const job = wholeTableJob('json', 1000);
     const first = await runDownloadChunk({
       client,
       blobStore,
@@ -331,13 +321,7 @@ describe('parts', () => {
   it('carries bytes a deadline left under the least part size into the next chunk', async () => {
     const { store, uploads, close } = await partStore(1_000_000);
     try {
-      const job: DownloadJob = {
-        id: newJobId(),
-        table: 'incident',
-        encodedQuery: '',
-        format: 'jsonl',
-        pageSize: 200,
-      };
+      const job = wholeTableJob('jsonl', 200);
       // Every page read takes one tick; each chunk may start pages until its deadline tick.
       const clock = ticking();
       let cursor: DownloadCursor = INITIAL_DOWNLOAD_CURSOR;
@@ -412,13 +396,7 @@ describe('keyset query and partitions', () => {
 describe('chunk bounds and formats', () => {
   it('starts no new page after the deadline, and the next chunk continues where it stopped', async () => {
     const clock = ticking();
-    const job: DownloadJob = {
-      id: newJobId(),
-      table: 'incident',
-      encodedQuery: '',
-      format: 'jsonl',
-      pageSize: 100,
-    };
+    const job = wholeTableJob('jsonl', 100);
     const first = await runDownloadChunk({
       client: clock.client,
       blobStore,
@@ -442,13 +420,7 @@ describe('chunk bounds and formats', () => {
 
   it('ends a chunk at the first part boundary after its length in time (endAfter)', async () => {
     const clock = ticking();
-    const job: DownloadJob = {
-      id: newJobId(),
-      table: 'incident',
-      encodedQuery: '',
-      format: 'jsonl',
-      pageSize: 100,
-    };
+    const job = wholeTableJob('jsonl', 100);
     const first = await runDownloadChunk({
       client: clock.client,
       blobStore,

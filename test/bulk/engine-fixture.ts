@@ -11,6 +11,8 @@ import {
   createLocalStateTable,
   type LocalStateTable,
 } from '../../shared/adapters/local';
+import type { DownloadJob } from '../../shared/bulk/download';
+import { type BulkJob, createJob } from '../../shared/bulk/jobs';
 import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
 import type { BlobStore, StateTable } from '../../shared/ports';
 import { createServiceNowClient, SemaphoreRegistry, type ServiceNowClient } from '../../shared/servicenow';
@@ -61,6 +63,24 @@ export async function startEngineFixture(options: {
     },
   };
 }
+
+/** A download job record over the incident table, as the bulk API creates one (status CREATED). */
+export const createIncidentDownload = (
+  table: StateTable,
+  instanceId: string,
+  job: Omit<DownloadJob, 'id' | 'table'>,
+): Promise<BulkJob> =>
+  createJob(
+    table,
+    {
+      instanceId,
+      direction: 'download',
+      objectName: 'incidents',
+      table: 'incident',
+      download: { job: { table: 'incident', ...job } },
+    },
+    Date.now,
+  );
 
 /** A stored object's bytes as UTF-8 text; fails when it does not exist. */
 export async function blobText(store: BlobStore, key: string): Promise<string> {

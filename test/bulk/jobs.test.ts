@@ -16,7 +16,13 @@ import {
 import { type BlobStore, NoSuchUploadError, type StateTable } from '../../shared/ports';
 import type { ServiceNowClient } from '../../shared/servicenow';
 import type { SimulatorHandle } from '../simulator';
-import { blobText, type EngineFixture, startEngineFixture, withUpdate } from './engine-fixture';
+import {
+  blobText,
+  createIncidentDownload,
+  type EngineFixture,
+  startEngineFixture,
+  withUpdate,
+} from './engine-fixture';
 
 const INCIDENTS = 3000;
 const INSTANCE = 'inst-1';
@@ -90,17 +96,7 @@ const worker = (
 };
 
 const newDownload = (pageSize = 100) =>
-  createJob(
-    table,
-    {
-      instanceId: INSTANCE,
-      direction: 'download',
-      objectName: 'incidents',
-      table: 'incident',
-      download: { job: { table: 'incident', encodedQuery: '', format: 'jsonl', pageSize } },
-    },
-    Date.now,
-  );
+  createIncidentDownload(table, INSTANCE, { encodedQuery: '', format: 'jsonl', pageSize });
 
 /** An upload job of the JSON lines file at `blobKey` (already stored). */
 const newUpload = (blobKey: string, identifierField?: string) =>

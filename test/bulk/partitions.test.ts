@@ -4,7 +4,6 @@ import type { DownloadFormat } from '../../shared/bulk/download';
 import {
   type BulkMessage,
   bulkMessage,
-  createJob,
   getJob,
   type ProcessBulkDeps,
   processBulkMessage,
@@ -12,7 +11,13 @@ import {
 } from '../../shared/bulk/jobs';
 import type { BlobStore, StateTable } from '../../shared/ports';
 import type { ServiceNowClient } from '../../shared/servicenow';
-import { blobText, type EngineFixture, startEngineFixture, withUpdate } from './engine-fixture';
+import {
+  blobText,
+  createIncidentDownload,
+  type EngineFixture,
+  startEngineFixture,
+  withUpdate,
+} from './engine-fixture';
 
 const INCIDENTS = 4000;
 const INSTANCE = 'inst-p';
@@ -82,25 +87,12 @@ const run = async (
 };
 
 const newDownload = (format: DownloadFormat, partitions?: number, encodedQuery = '') =>
-  createJob(
-    table,
-    {
-      instanceId: INSTANCE,
-      direction: 'download',
-      objectName: 'incidents',
-      table: 'incident',
-      download: {
-        job: {
-          table: 'incident',
-          encodedQuery,
-          format,
-          pageSize: 70, // streams of ~1,000 rows end with a short page: a small last part
-          ...(partitions === undefined ? {} : { partitions }),
-        },
-      },
-    },
-    Date.now,
-  );
+  createIncidentDownload(table, INSTANCE, {
+    encodedQuery,
+    format,
+    pageSize: 70, // streams of ~1,000 rows end with a short page: a small last part
+    ...(partitions === undefined ? {} : { partitions }),
+  });
 
 /** The file of a job read as one stream: what every partitioned export must equal byte for byte. */
 const singleStream = async (format: DownloadFormat, encodedQuery = '') => {
