@@ -98,6 +98,13 @@ export async function startSimulatorProcess(options: SimulatorProcessOptions): P
   }
 }
 
+/** Rows/s of one run. */
+export const runRate = (report: ExportReport): number => (report.rows / report.ms) * 1000;
+
+/** Rows/s over several runs of one side (total rows / total time), so no single run weighs more. */
+export const overallRate = (reports: readonly ExportReport[]): number =>
+  (reports.reduce((sum, r) => sum + r.rows, 0) / reports.reduce((sum, r) => sum + r.ms, 0)) * 1000;
+
 /** One export (engine or raw loop) in a fresh process, so its peak RSS is its own. */
 export async function runExportProcess(options: ExportProcessOptions): Promise<ExportReport> {
   const child = forkTs('export-process.ts', options);

@@ -16,7 +16,7 @@
  * what an indexed read would. Both sides run twice in A B B A order and their rates are totals over
  * both runs, so drift on a shared machine hits both alike; each size's RSS is the highest of its runs.
  */
-import { runExportProcess, startSimulatorProcess } from '../bulk/children';
+import { overallRate, runExportProcess, runRate, startSimulatorProcess } from '../bulk/children';
 import type { ExportMode, ExportReport } from '../bulk/protocol';
 import type { BenchCase, BenchResult } from '../types';
 
@@ -42,37 +42,28 @@ const FIELDS = [
 ];
 const COST_MICROS = 1;
 
-const rate = (report: ExportReport) => (report.rows / report.ms) * 1000;
 const mb = (kb: number) => kb / 1024;
 
 const exportAll = (url: string, mode: ExportMode, rows: number) =>
   runExportProcess({ url, mode, expectedRows: rows, fields: FIELDS, pageSize: PAGE });
 
+/** Two engine exports of a simulator holding `rows` incidents (for the memory figures). */
+const engineRunsAt = async (rows: number): Promise<ExportReport[]> => {
+  const sim = await startSimulatorProcess({ seed: 5, incidents: rows, costDelayMicrosPerUnit: COST_MICROS });
+  const reports: ExportReport[] = [];
+  try {
+    for (let run = 0; run < 2; run++) reports.push(await exportAll(sim.url, 'engine', rows));
+  } finally {
+    await sim.close();
+  }
+  return reports;
+};
+
 export const benchCase: BenchCase = {
   name: 'bulk: export 1M rows vs raw keyset loop',
   async run(): Promise<BenchResult[]> {
-    const small = await startSimulatorProcess({
-      seed: 5,
-      incidents: SMALL_ROWS,
-      costDelayMicrosPerUnit: COST_MICROS,
-    });
-    const smallEngine: ExportReport[] = [];
-    try {
-      for (let run = 0; run < 2; run++) smallEngine.push(await exportAll(small.url, 'engine', SMALL_ROWS));
-    } finally {
-      await small.close();
-    }
-    const middle = await startSimulatorProcess({
-      seed: 5,
-      incidents: MIDDLE_ROWS,
-      costDelayMicrosPerUnit: COST_MICROS,
-    });
-    const middleEngine: ExportReport[] = [];
-    try {
-      for (let run = 0; run < 2; run++) middleEngine.push(await exportAll(middle.url, 'engine', MIDDLE_ROWS));
-    } finally {
-      await middle.close();
-    }
+    const smallEngine = await engineRunsAt(SMALL_ROWS);
+    const middleEngine = await engineRunsAt(MIDDLE_ROWS);
 
     const sim = await startSimulatorProcess({
       seed: 5,
@@ -90,9 +81,6 @@ export const benchCase: BenchCase = {
     } finally {
       await sim.close();
     }
-    /** Rows/s over all runs of a side (total rows / total time). */
-    const overall = (reports: ExportReport[]) =>
-      (reports.reduce((sum, r) => sum + r.rows, 0) / reports.reduce((sum, r) => sum + r.ms, 0)) * 1000;
     const peakOf = (reports: ExportReport[]) => Math.max(...reports.map((report) => report.maxRssKb));
 
     const throughput: BenchResult = {
@@ -101,8 +89,8 @@ export const benchCase: BenchCase = {
         'page size': PAGE,
         fields: FIELDS.join(','),
         'simulator seeding ms (1M rows, separate process)': sim.seedMs,
-        'engine rows/s per run': engine.map((r) => rate(r).toFixed(0)).join(', '),
-        'raw rows/s per run': raw.map((r) => rate(r).toFixed(0)).join(', '),
+        'engine rows/s per run': engine.map((r) => runRate(r).toFixed(0)).join(', '),
+        'raw rows/s per run': raw.map((r) => runRate(r).toFixed(0)).join(', '),
         // The export side's own work per 1,000 rows, whatever else the machine was doing.
         'engine CPU ms per 1k rows': engine.map((r) => ((r.cpuMs / r.rows) * 1000).toFixed(2)).join(', '),
         'raw CPU ms per 1k rows': raw.map((r) => ((r.cpuMs / r.rows) * 1000).toFixed(2)).join(', '),
@@ -116,10 +104,10 @@ export const benchCase: BenchCase = {
       },
       subject: {
         label: 'bulk export rows/s (worker path, CSV file)',
-        value: overall(engine),
+        value: overallRate(engine),
         unit: 'rows/s',
       },
-      baseline: { label: 'raw keyset loop rows/s (JSON discarded)', value: overall(raw), unit: 'rows/s' },
+      baseline: { label: 'raw keyset loop rows/s (JSON discarded)', value: overallRate(raw), unit: 'rows/s' },
       direction: 'higher-is-better',
       target: '>= 0.9',
     };

@@ -6,7 +6,7 @@
  * a real instance's time per page, which is what parallel streams overlap; on a bare loopback simulator
  * the two CPU cores of this machine would be the limit instead. Runs in A B B A order; rates are totals.
  */
-import { runExportProcess, startSimulatorProcess } from '../bulk/children';
+import { overallRate, runExportProcess, runRate, startSimulatorProcess } from '../bulk/children';
 import type { ExportReport } from '../bulk/protocol';
 import type { BenchCase, BenchResult } from '../types';
 
@@ -23,9 +23,6 @@ const FIELDS = [
   'assigned_to',
   'sys_updated_on',
 ];
-
-const overall = (reports: ExportReport[]) =>
-  (reports.reduce((sum, r) => sum + r.rows, 0) / reports.reduce((sum, r) => sum + r.ms, 0)) * 1000;
 
 export const benchCase: BenchCase = {
   name: 'bulk: export in 4 partitions vs one stream (20 ms per request)',
@@ -56,16 +53,14 @@ export const benchCase: BenchCase = {
         rows: ROWS,
         'page size': PAGE,
         'injected latency per request (ms)': LATENCY_MS,
-        '1 stream rows/s per run': one.map((r) => ((r.rows / r.ms) * 1000).toFixed(0)).join(', '),
-        [`${PARTITIONS} partitions rows/s per run`]: four
-          .map((r) => ((r.rows / r.ms) * 1000).toFixed(0))
-          .join(', '),
+        '1 stream rows/s per run': one.map((r) => runRate(r).toFixed(0)).join(', '),
+        [`${PARTITIONS} partitions rows/s per run`]: four.map((r) => runRate(r).toFixed(0)).join(', '),
         'streams planned (asked for 4)': four.map((r) => r.streams ?? 1).join(', '),
         'queue messages per run (1 stream; partitioned)': `${one[0]?.steps ?? 0}; ${four[0]?.steps ?? 0}`,
         'peak RSS MB (1 stream; partitioned)': `${((one[0]?.maxRssKb ?? 0) / 1024).toFixed(0)}; ${((four[0]?.maxRssKb ?? 0) / 1024).toFixed(0)}`,
       },
-      subject: { label: `export rows/s, ${PARTITIONS} partitions`, value: overall(four), unit: 'rows/s' },
-      baseline: { label: 'export rows/s, one stream', value: overall(one), unit: 'rows/s' },
+      subject: { label: `export rows/s, ${PARTITIONS} partitions`, value: overallRate(four), unit: 'rows/s' },
+      baseline: { label: 'export rows/s, one stream', value: overallRate(one), unit: 'rows/s' },
       direction: 'higher-is-better',
     };
   },
