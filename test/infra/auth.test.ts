@@ -146,6 +146,14 @@ describe('instances construct grants (and what instances and hub share)', () => 
     }
   });
 
+  it('tells the authorizer the secret prefix its dependencies need, without any instance-secret grant', () => {
+    const authorizerId = logicalId(element.stack, element.stack.authorizer.function.function);
+    expect(
+      element.template.findResources('AWS::Lambda::Function')[authorizerId]?.Properties.Environment.Variables,
+    ).toMatchObject({ ELEMENT_SECRET_PREFIX: 'snow-element/SnowElement/' });
+    expect(JSON.stringify(statementsOfRole(element.template, authorizerId))).not.toContain('/instances/*');
+  });
+
   it('gives each stack its own secret namespace, so two stacks in one account cannot read each other', () => {
     const other = synthesizeElement({ stackName: 'OtherElement' });
     try {

@@ -1,0 +1,98 @@
+/**
+ * `npm run start:stack`: synthesizes the app and runs the synthesized stack on this machine (see
+ * stack.ts), with the demo ServiceNow simulator, reading the same variables as `npm start`.
+ */
+import { join, resolve } from 'node:path';
+import { REPO_ROOT } from '../../infra/paths';
+import { ConfigError, readLocalConfig } from '../../shared/config';
+import { renderBanner } from '../local/banner';
+import { type DemoSimulatorHandle, startDemoSimulator } from '../local/demo';
+import { API_BASE_PATH } from '../routes';
+import { lambdaNode } from './node-runtime';
+import { describeFinding, startStack } from './stack';
+import { synthesizeStack } from './synthesize';
+
+/** The levels the CDK app accepts as `logLevel` context (the functions' LOG_LEVEL). */
+const APP_LOG_LEVELS = new Set(['DEBUG', 'INFO', 'WARN', 'ERROR']);
+
+const main = async () => {
+  let config: ReturnType<typeof readLocalConfig>;
+  try {
+    config = readLocalConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`snow-element: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const nodeModules = join(REPO_ROOT, 'node_modules');
+  const node = lambdaNode(nodeModules);
+  if (node.warning) process.stderr.write(`snow-element stack runner: ${node.warning}\n`);
+
+  const context: Record<string, string> = { allowedHosts: config.allowedHosts.entries.join(',') };
+  if (config.logLevel && APP_LOG_LEVELS.has(config.logLevel)) context.logLevel = config.logLevel;
+  out('snow-element stack runner: synthesizing the app (cdk synth, cdk-nag on)...');
+  const assembly = await synthesizeStack(REPO_ROOT, context);
+  out(`  cloud assembly: ${assembly.dir}${assembly.fresh ? '' : ' (unchanged sources: reused)'}`);
+
+  let simulator: DemoSimulatorHandle | undefined;
+  if (config.demoServiceNow) simulator = await startDemoSimulator(config.demoServiceNowPort, config.host);
+  const dataDir = resolve(config.dataDir);
+  const stack = await startStack({
+    assemblyDir: assembly.dir,
+    nodePath: node.path,
+    nodeModules,
+    port: config.port,
+    host: config.host,
+    dataDir,
+    secretValues: {
+      ...(config.organizationSecret ? { ELEMENT_ORGANIZATION_SECRET: config.organizationSecret } : {}),
+      ...(config.userSecret ? { ELEMENT_USER_SECRET: config.userSecret } : {}),
+    },
+    onLog: (functionName, line) => out(`[${functionName}] ${line}`),
+    onAccessLog: (line) => out(`[access] ${line}`),
+    onFinding: (finding) => process.stderr.write(`stack runner finding: ${describeFinding(finding)}\n`),
+  }).catch(async (error: unknown) => {
+    await simulator?.close();
+    throw error;
+  });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    out(`\n${signal} received, shutting down`);
+    Promise.allSettled([stack.close(), simulator?.close()]).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  const secret = (variable: string, given: string | undefined) => ({
+    value: given ?? stack.platformSecrets[variable] ?? '',
+    source: given ? ('environment' as const) : ('generated' as const),
+  });
+  out(
+    `  functions: ${stack.functions.size} on Node ${node.version}; resource policies: ${stack.policySizes
+      .map((size) => `${size.functionLogicalId} ${size.bytes} B`)
+      .join(', ')}`,
+  );
+  process.stdout.write(
+    renderBanner({
+      apiUrl: `${stack.origin}${API_BASE_PATH}`,
+      dataDir,
+      secrets: {
+        organization: secret('ELEMENT_ORGANIZATION_SECRET', config.organizationSecret),
+        user: secret('ELEMENT_USER_SECRET', config.userSecret),
+      },
+      ...(simulator ? { simulator } : {}),
+    }),
+  );
+};
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`snow-element stack runner: failed to start: ${message}\n`);
+  process.exit(1);
+});
