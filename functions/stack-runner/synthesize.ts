@@ -4,12 +4,54 @@
  * reuses it. The app is synthesized in-process exactly as `infra/app.ts` builds it, cdk-nag included.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** Folders and files whose content changes the synthesized template or a bundle. */
 const INPUTS = ['infra', 'functions', 'shared', 'package-lock.json', 'cdk.json', 'tsconfig.json'];
 const COMPLETE_MARKER = '.synthesized';
+/** A lock older than this belongs to a synthesis that died; it is taken over. */
+const STALE_LOCK_MS = 5 * 60_000;
+
+/**
+ * One synthesis per key at a time (test files and `npm run start:stack` may ask together; bundling all
+ * functions twice at once would only slow both): the first caller holds `<dir>.lock`, the others wait for
+ * its result.
+ */
+const withLock = async <T>(
+  lockPath: string,
+  ready: () => boolean,
+  work: () => Promise<T>,
+): Promise<T | undefined> => {
+  for (;;) {
+    try {
+      closeSync(openSync(lockPath, 'wx'));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (ready()) return undefined;
+      const age = Date.now() - (existsSync(lockPath) ? statSync(lockPath).mtimeMs : Date.now());
+      if (age > STALE_LOCK_MS) rmSync(lockPath, { force: true });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lockPath, { force: true });
+  }
+};
 
 const filesUnder = (path: string): string[] => {
   if (!existsSync(path)) return [];
@@ -46,25 +88,29 @@ export const synthesizeStack = async (
 ): Promise<SynthesizedAssembly> => {
   const outRoot = join(repoRoot, 'cdk.out');
   const dir = join(outRoot, `stack-${synthesisKey(repoRoot, context)}`);
-  if (existsSync(join(dir, COMPLETE_MARKER))) return { dir, fresh: false };
-  const temporary = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  const { createElementApp } = await import('../../infra/element-app');
-  try {
-    createElementApp({ outdir: temporary, context }).app.synth();
-    writeFileSync(join(temporary, COMPLETE_MARKER), new Date().toISOString());
-    if (existsSync(join(dir, COMPLETE_MARKER))) {
-      rmSync(temporary, { recursive: true, force: true });
-    } else {
+  const ready = () => existsSync(join(dir, COMPLETE_MARKER));
+  if (ready()) return { dir, fresh: false };
+  mkdirSync(outRoot, { recursive: true });
+  const synthesized = await withLock(`${dir}.lock`, ready, async () => {
+    if (ready()) return false;
+    const temporary = `${dir}.tmp-${process.pid}-${Date.now()}`;
+    const { createElementApp } = await import('../../infra/element-app');
+    try {
+      createElementApp({ outdir: temporary, context }).app.synth();
+      writeFileSync(join(temporary, COMPLETE_MARKER), new Date().toISOString());
       rmSync(dir, { recursive: true, force: true });
       renameSync(temporary, dir);
+    } catch (error) {
+      rmSync(temporary, { recursive: true, force: true });
+      throw error;
     }
-  } catch (error) {
-    rmSync(temporary, { recursive: true, force: true });
-    throw error;
-  }
+    return true;
+  });
+  if (!synthesized) return { dir, fresh: false };
   for (const entry of readdirSync(outRoot)) {
     const path = join(outRoot, entry);
-    if (/^stack-[0-9a-f]{16}$/.test(entry) && path !== dir) rmSync(path, { recursive: true, force: true });
+    const older = /^stack-[0-9a-f]{16}$/.test(entry) && path !== dir && !existsSync(`${path}.lock`);
+    if (older) rmSync(path, { recursive: true, force: true });
   }
   return { dir, fresh: true };
 };
