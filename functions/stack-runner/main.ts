@@ -44,6 +44,7 @@ const main = async () => {
     assemblyDir: assembly.dir,
     nodePath: node.path,
     nodeModules,
+    repoRoot: REPO_ROOT,
     port: config.port,
     host: config.host,
     dataDir,

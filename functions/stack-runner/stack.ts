@@ -51,6 +51,7 @@ import {
   resourcePolicySizes,
   STACK_RESOURCE_LIMIT,
 } from './limits';
+import { missingRequiredVariables } from './required-environment';
 import { type FakeSecretsManager, startFakeSecretsManager } from './secrets-manager-emulator';
 import {
   type CfnTemplate,
@@ -89,6 +90,8 @@ export interface StackRunnerOptions {
   nodePath: string;
   /** node_modules whose `@aws-sdk` stands in for the SDK the Lambda runtime ships. */
   nodeModules: string;
+  /** Where the bundles' sources are: each function's required variables are checked against the template at start. */
+  repoRoot?: string;
   port?: number;
   host?: string;
   /** dynalite's data and the secrets are kept here across restarts (queues and buckets are in memory). */
@@ -599,6 +602,18 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
     }
 
     const reportedMissing = new Set<string>();
+    if (options.repoRoot) {
+      for (const { functionLogicalId, variable } of missingRequiredVariables(assembly, options.repoRoot)) {
+        const functionName = functions.get(functionLogicalId)?.name ?? functionLogicalId;
+        reportedMissing.add(`${functionName} ${variable}`);
+        report({
+          kind: 'missing-environment',
+          functionName,
+          variable,
+          message: `its bundle requires ${variable} and the template does not set it`,
+        });
+      }
+    }
     const noticeMissing = (functionName: string, text: string) => {
       const variable = MISSING_VARIABLE.exec(text)?.[1];
       if (!variable || reportedMissing.has(`${functionName} ${variable}`)) return;

@@ -20,6 +20,8 @@ import { join, relative } from 'node:path';
 
 /** Folders and files whose content changes the synthesized template or a bundle. */
 const INPUTS = ['infra', 'functions', 'shared', 'package-lock.json', 'cdk.json', 'tsconfig.json'];
+/** The runner itself is never bundled into a function. */
+const NOT_INPUTS = [join('functions', 'stack-runner')];
 const COMPLETE_MARKER = '.synthesized';
 /** A lock older than this belongs to a synthesis that died; it is taken over. */
 const STALE_LOCK_MS = 5 * 60_000;
@@ -64,7 +66,10 @@ const filesUnder = (path: string): string[] => {
 export const synthesisKey = (repoRoot: string, context: Record<string, string>): string => {
   const hash = createHash('sha256');
   hash.update(JSON.stringify(context));
-  for (const file of INPUTS.flatMap((input) => filesUnder(join(repoRoot, input)))) {
+  const files = INPUTS.flatMap((input) => filesUnder(join(repoRoot, input))).filter(
+    (file) => !NOT_INPUTS.some((excluded) => relative(repoRoot, file).startsWith(excluded)),
+  );
+  for (const file of files) {
     hash.update(relative(repoRoot, file));
     hash.update(readFileSync(file));
   }

@@ -50,6 +50,7 @@ export const startStackForTests = async (
     assemblyDir: dir,
     nodePath: node.path,
     nodeModules: NODE_MODULES,
+    repoRoot: REPO_ROOT,
     port: 0,
     dataDir: temp.dir,
     // Schedules run when a test asks (runSchedules), not on their timer.

@@ -1,0 +1,47 @@
+/**
+ * The environment each bundled function needs, read from the code actually in its bundle: the source map
+ * of the asset lists every source file esbuild put in, and the project reads a mandatory variable in one
+ * way only, `required(env, 'NAME')` (functions/runtime/dependencies.ts). A variable the bundle requires
+ * and the template does not set would make every invocation fail with `NAME is not set`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CloudAssembly, resourcesOfType } from './template';
+
+const REQUIRED_READ = /\brequired\(\s*env\s*,\s*'([A-Z][A-Z0-9_]*)'\s*\)/g;
+
+/** The variables the sources of one asset require (empty without a source map). */
+export const requiredVariablesOfAsset = (assetDir: string, repoRoot: string): Set<string> => {
+  const mapFile = ['index.mjs.map', 'index.js.map'].map((name) => join(assetDir, name)).find(existsSync);
+  const required = new Set<string>();
+  if (!mapFile) return required;
+  const { sources = [] } = JSON.parse(readFileSync(mapFile, 'utf8')) as { sources?: string[] };
+  for (const source of sources) {
+    if (source.includes('node_modules')) continue;
+    const file = join(repoRoot, source.replace(/^(\.\.\/)+/, ''));
+    if (!existsSync(file)) continue;
+    for (const match of readFileSync(file, 'utf8').matchAll(REQUIRED_READ)) required.add(match[1]!);
+  }
+  return required;
+};
+
+export interface MissingVariable {
+  functionLogicalId: string;
+  variable: string;
+}
+
+/** Every (function, variable) its bundle requires and its template environment lacks. */
+export const missingRequiredVariables = (assembly: CloudAssembly, repoRoot: string): MissingVariable[] => {
+  const missing: MissingVariable[] = [];
+  for (const [logicalId, fn] of resourcesOfType(assembly.template, 'AWS::Lambda::Function')) {
+    const key = (fn.Properties?.Code as { S3Key?: unknown } | undefined)?.S3Key;
+    const assetDir = typeof key === 'string' ? assembly.assets.get(key.replace(/\.zip$/, '')) : undefined;
+    if (!assetDir) continue;
+    const variables =
+      (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    for (const variable of requiredVariablesOfAsset(assetDir, repoRoot)) {
+      if (!(variable in variables)) missing.push({ functionLogicalId: logicalId, variable });
+    }
+  }
+  return missing;
+};
