@@ -44,6 +44,8 @@ interface Environment {
   child: ChildProcess;
   ready: Promise<InvokeResult | undefined>;
   busy: boolean;
+  /** Killed or exited: never handed out again (its exit may not have been seen yet). */
+  dead: boolean;
 }
 
 const BOOTSTRAP = join(dirname(fileURLToPath(import.meta.url)), 'lambda-bootstrap.mjs');
@@ -108,8 +110,9 @@ export const createInvoker = (options: InvokerOptions) => {
         }),
       );
     });
-    const environment: Environment = { child, ready, busy: true };
+    const environment: Environment = { child, ready, busy: true, dead: false };
     child.once('exit', () => {
+      environment.dead = true;
       const pool = pools.get(spec.name) ?? [];
       pools.set(
         spec.name,
@@ -127,7 +130,7 @@ export const createInvoker = (options: InvokerOptions) => {
       if (closed) throw new Error('stack runner is shutting down');
       const pool = pools.get(spec.name) ?? [];
       pools.set(spec.name, pool);
-      const idle = pool.find((environment) => !environment.busy && environment.child.exitCode === null);
+      const idle = pool.find((environment) => !environment.busy && !environment.dead);
       if (idle) {
         idle.busy = true;
         return idle;
@@ -151,6 +154,7 @@ export const createInvoker = (options: InvokerOptions) => {
   };
 
   const kill = (environment: Environment) => {
+    environment.dead = true;
     if (environment.child.exitCode === null) environment.child.kill('SIGKILL');
   };
 
@@ -225,7 +229,7 @@ export const createInvoker = (options: InvokerOptions) => {
       });
     });
     if (result.ok && Buffer.byteLength(result.payload) > LAMBDA_PAYLOAD_LIMIT_BYTES) {
-      release(spec, environment);
+      if (!environment.dead) release(spec, environment);
       return {
         ok: false,
         errorType: 'Function.ResponseSizeTooLarge',
