@@ -122,7 +122,9 @@ describe('intrinsic functions and limits', () => {
         context,
       ),
     ).toBe('arn:aws:arn:q');
-    expect(resolveValue({ 'Fn::Sub': '${AWS::Region}/${Q.Arn}/${Q}' }, context)).toBe(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub's own placeholder syntax
+    const sub = '${AWS::Region}/${Q.Arn}/${Q}';
+    expect(resolveValue({ 'Fn::Sub': sub }, context)).toBe(
       'us-east-1/arn:q/http://q',
     );
   });
