@@ -15,10 +15,22 @@ import { synthesizeStack } from './synthesize';
 /** The levels the CDK app accepts as `logLevel` context (the functions' LOG_LEVEL). */
 const APP_LOG_LEVELS = new Set(['DEBUG', 'INFO', 'WARN', 'ERROR']);
 
+/** STACK_SCHEDULE_SPEEDUP: divides every schedule's rate (60: a `rate(1 minute)` rule runs every second). */
+const scheduleSpeedup = (value: string | undefined): number => {
+  if (value === undefined || value === '') return 1;
+  const speedup = Number(value);
+  if (!Number.isFinite(speedup) || speedup < 0) {
+    throw new ConfigError('STACK_SCHEDULE_SPEEDUP must be a number >= 0 (0 turns schedules off)');
+  }
+  return speedup;
+};
+
 const main = async () => {
   let config: ReturnType<typeof readLocalConfig>;
+  let speedup: number;
   try {
     config = readLocalConfig(process.env);
+    speedup = scheduleSpeedup(process.env.STACK_SCHEDULE_SPEEDUP);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`snow-element: ${error.message}\n`);
@@ -48,6 +60,7 @@ const main = async () => {
     port: config.port,
     host: config.host,
     dataDir,
+    scheduleSpeedup: speedup,
     secretValues: {
       ...(config.organizationSecret ? { ELEMENT_ORGANIZATION_SECRET: config.organizationSecret } : {}),
       ...(config.userSecret ? { ELEMENT_USER_SECRET: config.userSecret } : {}),

@@ -124,9 +124,7 @@ describe('intrinsic functions and limits', () => {
     ).toBe('arn:aws:arn:q');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub's own placeholder syntax
     const sub = '${AWS::Region}/${Q.Arn}/${Q}';
-    expect(resolveValue({ 'Fn::Sub': sub }, context)).toBe(
-      'us-east-1/arn:q/http://q',
-    );
+    expect(resolveValue({ 'Fn::Sub': sub }, context)).toBe('us-east-1/arn:q/http://q');
   });
   it('measures a function resource policy from its permissions', () => {
     const permission = (source: string) => ({
