@@ -12,6 +12,9 @@ import { lambdaNode } from './node-runtime';
 import { describeFinding, startStack } from './stack';
 import { synthesizeStack } from './synthesize';
 
+/** After a stop signal, give the emulators and function environments this long before exiting anyway. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
 /** The levels the CDK app accepts as `logLevel` context (the functions' LOG_LEVEL). */
 const APP_LOG_LEVELS = new Set(['DEBUG', 'INFO', 'WARN', 'ERROR']);
 
@@ -78,6 +81,11 @@ const main = async () => {
     if (stopping) process.exit(130);
     stopping = true;
     out(`\n${signal} received, shutting down`);
+    const forced = setTimeout(() => {
+      process.stderr.write('snow-element stack runner: shutdown took too long, exiting\n');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    forced.unref();
     Promise.allSettled([stack.close(), simulator?.close()]).then(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
