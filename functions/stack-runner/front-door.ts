@@ -28,6 +28,8 @@ export interface AuthorizerSpec {
   resultTtlSeconds: number;
   simpleResponses: boolean;
   payloadFormatVersion: string;
+  /** false when the function's resource policy does not let API Gateway invoke it (the gateway answers 500). */
+  invokeAllowed?: boolean;
 }
 
 export interface RouteSpec {
@@ -37,6 +39,8 @@ export interface RouteSpec {
   functionName: string;
   integrationTimeoutMs: number;
   authorizer?: AuthorizerSpec;
+  /** false when the function's resource policy does not let API Gateway invoke it (the gateway answers 500). */
+  invokeAllowed?: boolean;
 }
 
 export interface CorsConfiguration {
@@ -218,6 +222,10 @@ export const startFrontDoor = async (options: FrontDoorOptions) => {
     const cached = cache.get(cacheKey);
     let decision = cached && cached.expires > now() ? cached : undefined;
     if (!decision) {
+      if (authorizer.invokeAllowed === false) {
+        exchange.authorizerError = 'Invalid permissions on Lambda function';
+        return { status: 500 };
+      }
       const authorizerEvent = { ...authorizerEventFrom(event), identitySource: identity };
       const result = await options.invoke(authorizer.functionName, authorizerEvent);
       if (!result.ok) {
@@ -301,6 +309,10 @@ export const startFrontDoor = async (options: FrontDoorOptions) => {
       const decision = await authorize(route, route.authorizer, event, exchange);
       if ('status' in decision) return gatewayAnswer(response, exchange, decision.status);
       Object.assign(event.requestContext, { authorizer: { lambda: decision.context } });
+    }
+    if (route.invokeAllowed === false) {
+      exchange.integrationErrorMessage = 'Invalid permissions on Lambda function';
+      return gatewayAnswer(response, exchange, 500);
     }
     const integrationStarted = now();
     let timer: NodeJS.Timeout | undefined;

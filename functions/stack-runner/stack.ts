@@ -36,7 +36,7 @@ import {
   startQueueMapping,
 } from './event-sources';
 import { type AuthorizerSpec, type CorsConfiguration, type RouteSpec, startFrontDoor } from './front-door';
-import { evaluate, type PolicyStatement } from './iam';
+import { evaluate, type PolicyStatement, wildcardMatches } from './iam';
 import {
   createInvoker,
   type FunctionSpec,
@@ -857,6 +857,7 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
 
     // The HTTP API.
     const [apiLogicalId, api] = resourcesOfType(template, 'AWS::ApiGatewayV2::Api')[0] ?? [];
+
     const integrationFunction = new Map<string, { functionName: string; timeoutMs: number }>();
     for (const [logicalId, integration] of resourcesOfType(template, 'AWS::ApiGatewayV2::Integration')) {
       const target = referencedLogicalId(integration.Properties?.IntegrationUri);
@@ -882,6 +883,46 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
         simpleResponses: properties.EnableSimpleResponses === true,
         payloadFormatVersion: String(properties.AuthorizerPayloadFormatVersion ?? '2.0'),
       });
+    }
+    // Lambda resource policies: API Gateway may invoke a function only where a permission allows its source.
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').map(([, permission]) => {
+      const properties = permission.Properties ?? {};
+      return {
+        functionLogicalId: referencedLogicalId(properties.FunctionName),
+        principal: String(properties.Principal),
+        action: String(properties.Action),
+        sourceArn: properties.SourceArn === undefined ? undefined : resolve<string>(properties.SourceArn),
+      };
+    });
+    const apiId = apiLogicalId ? (apiIds.get(apiLogicalId) ?? 'local') : 'local';
+    const executeApiArn = (resource: string) =>
+      `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${apiId}/${resource}`;
+    const reportedInvokes = new Set<string>();
+    const checkInvoke = (functionLogicalId: string, sourceArn: string): boolean => {
+      const allowed = permissions.some(
+        (permission) =>
+          permission.functionLogicalId === functionLogicalId &&
+          (permission.principal === 'apigateway.amazonaws.com' || permission.principal === '*') &&
+          wildcardMatches(permission.action, 'lambda:InvokeFunction', true) &&
+          (permission.sourceArn === undefined || wildcardMatches(permission.sourceArn, sourceArn)),
+      );
+      const spec = functions.get(functionLogicalId);
+      if (!allowed && spec && !reportedInvokes.has(sourceArn)) {
+        reportedInvokes.add(sourceArn);
+        report({
+          kind: 'access-denied',
+          functionName: spec.name,
+          action: 'lambda:InvokeFunction',
+          resource: spec.arn,
+          message: `The resource-based policy of ${spec.name} does not let apigateway.amazonaws.com invoke it from ${sourceArn}`,
+        });
+      }
+      return allowed;
+    };
+    for (const authorizer of authorizers.values()) {
+      const spec = functionsByName.get(authorizer.functionName);
+      const ref = physical.get(authorizer.id)?.ref ?? authorizer.id;
+      if (spec) authorizer.invokeAllowed = checkInvoke(spec.logicalId, executeApiArn(`authorizers/${ref}`));
     }
     const routes: RouteSpec[] = [];
     for (const [logicalId, route] of resourcesOfType(template, 'AWS::ApiGatewayV2::Route')) {
@@ -910,11 +951,13 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
         });
         continue;
       }
+      const integrationSpec = functionsByName.get(integration.functionName)!;
       routes.push({
         routeKey,
         method,
         path,
         functionName: integration.functionName,
+        invokeAllowed: checkInvoke(integrationSpec.logicalId, executeApiArn(`$default/${method}${path}`)),
         integrationTimeoutMs: Math.min(integration.timeoutMs, 30_000),
         ...(authorizer ? { authorizer } : {}),
       });
@@ -925,7 +968,7 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
     const frontDoor = await startFrontDoor({
       port: options.port ?? 0,
       host,
-      apiId: apiLogicalId ? (apiIds.get(apiLogicalId) ?? 'local') : 'local',
+      apiId,
       region: REGION,
       accountId: ACCOUNT_ID,
       routes,

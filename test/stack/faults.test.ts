@@ -1,7 +1,7 @@
 /**
  * The stack runner fails a deployment that would break: the synthesized template with one environment
- * variable and one IAM statement removed, run as deployed, reports the missing variable and the
- * AccessDenied, and the calls that need them fail the way they would in AWS.
+ * variable, one IAM statement and one function's invoke permissions removed, run as deployed, reports
+ * each of them, and the calls that need them fail the way they would in AWS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyStatement } from '../../functions/stack-runner/iam';
@@ -63,6 +63,15 @@ const removeStatement = (template: CfnTemplate, functionId: string, sid: string)
 };
 
 const LIST_INSTANCES = 'GET /elements/api-v2/instances';
+const PING = 'GET /elements/api-v2/ping';
+
+/** Removes every AWS::Lambda::Permission of the function: API Gateway may no longer invoke it. */
+const removeInvokePermissions = (template: CfnTemplate, functionId: string): void => {
+  for (const [id, permission] of resourcesOfType(template, 'AWS::Lambda::Permission')) {
+    if (referencedLogicalId(permission.Properties?.FunctionName) === functionId)
+      delete template.Resources[id];
+  }
+};
 
 describe('each function gets the environment its bundled code requires', () => {
   let assemblyDir = '';
@@ -84,10 +93,11 @@ describe('each function gets the environment its bundled code requires', () => {
   });
 });
 
-describe('the stack runner on a template missing a variable and an IAM statement', () => {
+describe('the stack runner on a template missing a variable, an IAM statement and an invoke permission', () => {
   let under: StackUnderTest;
   let authorizer = '';
   let instances = '';
+  let ping = '';
   beforeAll(async () => {
     under = await startStackForTests({
       mutateTemplate: (template) => {
@@ -95,6 +105,8 @@ describe('the stack runner on a template missing a variable and an IAM statement
         instances = functionOfRoute(template, LIST_INSTANCES);
         delete variablesOf(template, authorizer).ELEMENT_SECRET_PREFIX;
         removeStatement(template, instances, 'StateTableItems');
+        ping = functionOfRoute(template, PING);
+        removeInvokePermissions(template, ping);
       },
     });
   }, 180_000);
@@ -117,7 +129,9 @@ describe('the stack runner on a template missing a variable and an IAM statement
   it('refuses the state table call the role no longer allows, as AWS does, and reports it', async () => {
     const listed = await call(`${under.api}/instances`, { auth: PLATFORM });
     expect(listed.status).toBeGreaterThanOrEqual(500);
-    const denied = under.stack.findings.find((finding) => finding.kind === 'access-denied');
+    const denied = under.stack.findings.find(
+      (finding) => finding.kind === 'access-denied' && finding.action.startsWith('dynamodb:'),
+    );
     expect(denied).toMatchObject({
       functionName: under.stack.functions.get(instances)?.name,
       action: 'dynamodb:Query',
@@ -126,7 +140,21 @@ describe('the stack runner on a template missing a variable and an IAM statement
     expect(under.logs.join('\n')).toContain('AccessDeniedException');
   });
 
-  it('fails the end-to-end check on both', () => {
+  it('answers 500 for a route whose function API Gateway may not invoke, and reports it', async () => {
+    expect(await call(`${under.api}/ping`)).toMatchObject({
+      status: 500,
+      text: '{"message":"Internal Server Error"}',
+    });
+    expect(under.stack.findings).toContainEqual(
+      expect.objectContaining({
+        kind: 'access-denied',
+        functionName: under.stack.functions.get(ping)?.name,
+        action: 'lambda:InvokeFunction',
+      }),
+    );
+  });
+
+  it('fails the end-to-end check on all of them', () => {
     expect(() => expectNoDeploymentBreakers(under.stack.findings)).toThrow();
     const described = under.stack.findings.map(describeFinding).join('\n');
     expect(described).toContain('needs ELEMENT_SECRET_PREFIX');
