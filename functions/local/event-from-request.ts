@@ -28,7 +28,7 @@ export interface EventFromRequestInput {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (value: number) => String(value).padStart(2, '0');
 /** API Gateway's `requestContext.time` format: `12/Mar/2020:19:03:58 +0000`. */
-const gatewayTime = (date: Date) =>
+export const gatewayTime = (date: Date) =>
   `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
   `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { authorizerEventFrom } from '../local/authorizer-event';
-import { eventFromRequest } from '../local/event-from-request';
+import { eventFromRequest, gatewayTime } from '../local/event-from-request';
 import { createRouteMatcher } from '../local/route-matcher';
 import { writeResult } from '../local/write-result';
 import type { InvokeResult } from './invoker';
@@ -83,12 +83,6 @@ interface Exchange {
   errorMessage?: string;
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const pad = (value: number) => String(value).padStart(2, '0');
-const requestTime = (date: Date) =>
-  `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
-  `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
-
 /** API Gateway's own answers, with the bodies it sends. */
 const GATEWAY_MESSAGES: Record<number, string> = {
   401: 'Unauthorized',
@@ -135,7 +129,7 @@ export const startFrontDoor = async (options: FrontDoorOptions) => {
     if (!options.accessLogFormat || !options.onAccessLog) return;
     const values: Record<string, string | number | undefined> = {
       requestId: exchange.requestId,
-      requestTime: requestTime(new Date(exchange.started)),
+      requestTime: gatewayTime(new Date(exchange.started)),
       httpMethod: exchange.request.method,
       path: exchange.path,
       routeKey: exchange.routeKey,
