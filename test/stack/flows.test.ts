@@ -65,7 +65,7 @@ beforeAll(async () => {
         body: Buffer.concat(chunks).toString('utf8'),
         headers: request.headers,
       });
-      response.writeHead(200).end();
+      response.writeHead(request.url === '/fail' ? 500 : 200).end();
     });
   });
   await new Promise<void>((resolve) => callbacks.listen(0, '127.0.0.1', resolve));
@@ -210,6 +210,18 @@ describe('the synthesized stack on the stack runner', () => {
     }
   });
 
+  it('downloads in parallel partitions, each chunk its own worker invocation', async () => {
+    const job = await hub('/bulk/download', {
+      method: 'POST',
+      json: { objectName: 'incidents', format: 'text/csv', selectFields: ['number'], partitions: 2 },
+    });
+    expect(job.status, job.text).toBe(200);
+    const { id } = job.json<{ id: string }>();
+    expect(await settle(id)).toMatchObject({ status: 'COMPLETED' });
+    const file = await hub(`/bulk/${id}/incidents`, { headers: { Accept: 'text/csv' } });
+    expect(file.text.trim().split('\n').length).toBeGreaterThan(100);
+  });
+
   it('uploads a file with malformed rows and reports them, and starts a presigned upload from its S3 event', async () => {
     const csv = [
       'name,description',
@@ -267,6 +279,28 @@ describe('the synthesized stack on the stack runner', () => {
       /^sha256=/,
     );
     expect((await platform(`/instances/${instanceId}/events/status`)).status).toBe(200);
+
+    // A failing callback: the dispatcher backs off through ChangeMessageVisibility on the events queue.
+    await platform(`/instances/${instanceId}`, {
+      method: 'PATCH',
+      json: { configuration: { 'event.notification.callback.url': `${callbackUrl}/fail` } },
+    });
+    const failing = await hub('/incidents', {
+      method: 'POST',
+      json: { short_description: 'refused by the callback' },
+    });
+    const failingId = failing.json<{ sys_id: string }>().sys_id;
+    await platform(`/instances/${instanceId}/events/poll`, { method: 'POST' });
+    await expect
+      .poll(
+        async () =>
+          (await platform(`/instances/${instanceId}/events?status=FAILED`))
+            .json<{ events: { lastStatusCode?: number }[] }>()
+            .events.some((event) => event.lastStatusCode === 500),
+        { timeout: 20_000, interval: 200 },
+      )
+      .toBe(true);
+    expect(received.some((item) => item.path === '/fail' && item.body.includes(failingId))).toBe(true);
   });
 
   it('applies a transformation defined through the platform API to hub records', async () => {
