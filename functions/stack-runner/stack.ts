@@ -8,23 +8,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  UpdateTimeToLiveCommand,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-// @ts-expect-error dynalite ships no type declarations
-import dynalite from 'dynalite';
-import { buildApp } from 'fauxqs';
 import { type AccessDeniedReport, type AwsProxy, type Principal, startAwsProxy } from './aws-proxy';
 import type { AwsRequest, RequestedAccess } from './aws-requests';
+import { ACCOUNT_ID, provisionResources, REGION, startEmulators } from './emulators';
 import {
   type NotificationTarget,
   notificationMatches,
@@ -52,7 +40,6 @@ import {
   STACK_RESOURCE_LIMIT,
 } from './limits';
 import { missingRequiredVariables } from './required-environment';
-import { type FakeSecretsManager, startFakeSecretsManager } from './secrets-manager-emulator';
 import {
   type CfnTemplate,
   type CloudAssembly,
@@ -64,9 +51,7 @@ import {
   resourcesOfType,
 } from './template';
 
-export const REGION = 'us-east-1';
-/** fauxqs builds its ARNs and queue URLs with this account; every emulated ARN uses it too. */
-export const ACCOUNT_ID = '000000000000';
+export { ACCOUNT_ID, REGION };
 
 export type Finding =
   | {
@@ -162,49 +147,9 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
   try {
     const dataDir = options.dataDir ? join(options.dataDir, 'stack-runner') : undefined;
     // Emulators, on loopback only.
-    const dynamo = (dynalite as (options: object) => Server)({
-      createTableMs: 0,
-      deleteTableMs: 0,
-      updateTableMs: 0,
-      ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}),
-    });
-    await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
-    closers.push(() => new Promise<void>((resolve) => dynamo.close(() => resolve())));
-    const dynamoUrl = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
-    const fauxqs = buildApp({ logger: false });
-    await fauxqs.listen({ port: 0, host: '127.0.0.1' });
-    closers.push(() => fauxqs.close());
-    const fauxqsUrl = `http://127.0.0.1:${(fauxqs.server.address() as AddressInfo).port}`;
-    const secretsManager: FakeSecretsManager = await startFakeSecretsManager({
-      region: REGION,
-      accountId: ACCOUNT_ID,
-      ...(dataDir ? { persistPath: join(dataDir, 'secrets.json') } : {}),
-    });
-    closers.push(() => secretsManager.close());
-
-    const runnerCredentials = { accessKeyId: 'stack-runner', secretAccessKey: 'stack-runner' };
-    const dynamoClient = new DynamoDBClient({
-      endpoint: dynamoUrl,
-      region: REGION,
-      credentials: runnerCredentials,
-    });
-    const sqsClient = new SQSClient({
-      endpoint: fauxqsUrl,
-      region: REGION,
-      credentials: runnerCredentials,
-      useQueueUrlAsEndpoint: false,
-    });
-    const s3Client = new S3Client({
-      endpoint: fauxqsUrl,
-      region: REGION,
-      credentials: runnerCredentials,
-      forcePathStyle: true,
-    });
-    closers.push(() => {
-      dynamoClient.destroy();
-      sqsClient.destroy();
-      s3Client.destroy();
-    });
+    const emulators = await startEmulators(dataDir);
+    closers.push(() => emulators.close());
+    const { dynamoUrl, fauxqsUrl, secretsManager, sqsClient } = emulators;
 
     // Principals and S3 notifications are filled in once the functions and buckets are known.
     const principals = new Map<string, Principal>();
@@ -400,95 +345,9 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
     };
     const resolve = <T = unknown>(value: unknown) => resolveValue(value, resolveContext) as T;
 
-    // Tables, as declared: keys, GSIs, LSIs, TTL.
-    for (const [logicalId, table] of resourcesOfType(template, 'AWS::DynamoDB::Table')) {
-      const properties = resolve<Record<string, unknown>>(table.Properties ?? {});
-      const TableName = physical.get(logicalId)!.ref;
-      try {
-        await dynamoClient.send(
-          new CreateTableCommand({
-            TableName,
-            BillingMode: 'PAY_PER_REQUEST',
-            AttributeDefinitions: properties.AttributeDefinitions as never,
-            KeySchema: properties.KeySchema as never,
-            ...(properties.GlobalSecondaryIndexes
-              ? {
-                  GlobalSecondaryIndexes: (
-                    properties.GlobalSecondaryIndexes as Record<string, unknown>[]
-                  ).map(
-                    ({ IndexName, KeySchema, Projection }) => ({ IndexName, KeySchema, Projection }) as never,
-                  ),
-                }
-              : {}),
-            ...(properties.LocalSecondaryIndexes
-              ? { LocalSecondaryIndexes: properties.LocalSecondaryIndexes as never }
-              : {}),
-          }),
-        );
-        await waitUntilTableExists(
-          { client: dynamoClient, maxWaitTime: 20, minDelay: 0.05, maxDelay: 0.2 },
-          { TableName },
-        );
-      } catch (error) {
-        if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
-      }
-      const ttl = properties.TimeToLiveSpecification as
-        | { AttributeName?: string; Enabled?: boolean }
-        | undefined;
-      if (ttl?.Enabled && ttl.AttributeName) {
-        await dynamoClient
-          .send(
-            new UpdateTimeToLiveCommand({
-              TableName,
-              TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true },
-            }),
-          )
-          .catch(() => undefined);
-      }
-    }
-
-    // Queues: created first, then their redrive policies (a DLQ must exist before it is named).
-    const upstreamQueueUrl = new Map<string, string>();
-    const queues = resourcesOfType(template, 'AWS::SQS::Queue');
-    for (const [logicalId, queue] of queues) {
-      const properties = resolve<Record<string, unknown>>(queue.Properties ?? {});
-      const attributes: Record<string, string> = {};
-      for (const key of [
-        'VisibilityTimeout',
-        'MessageRetentionPeriod',
-        'DelaySeconds',
-        'ReceiveMessageWaitTimeSeconds',
-        'MaximumMessageSize',
-      ]) {
-        if (properties[key] !== undefined) attributes[key] = String(properties[key]);
-      }
-      if (properties.FifoQueue) attributes.FifoQueue = 'true';
-      const created = await sqsClient.send(
-        new CreateQueueCommand({
-          QueueName: physical.get(logicalId)!.attributes.QueueName,
-          Attributes: attributes,
-        }),
-      );
-      upstreamQueueUrl.set(logicalId, created.QueueUrl!);
-      queueUrlByProxy.set(physical.get(logicalId)!.ref, created.QueueUrl!);
-    }
-    for (const [logicalId, queue] of queues) {
-      const redrive = resolve<Record<string, unknown>>(queue.Properties ?? {}).RedrivePolicy;
-      if (!redrive) continue;
-      await sqsClient.send(
-        new SetQueueAttributesCommand({
-          QueueUrl: upstreamQueueUrl.get(logicalId),
-          Attributes: { RedrivePolicy: typeof redrive === 'string' ? redrive : JSON.stringify(redrive) },
-        }),
-      );
-    }
-    for (const [logicalId] of resourcesOfType(template, 'AWS::S3::Bucket')) {
-      await s3Client
-        .send(new CreateBucketCommand({ Bucket: physical.get(logicalId)!.ref }))
-        .catch((error: unknown) => {
-          if (!/BucketAlready/.test(String((error as { name?: string }).name))) throw error;
-        });
-    }
+    // Tables, queues (with their redrive policies) and buckets, as the template declares them.
+    const upstreamQueueUrl = await provisionResources(emulators, template, physical, resolve);
+    for (const [logicalId, url] of upstreamQueueUrl) queueUrlByProxy.set(physical.get(logicalId)!.ref, url);
 
     // Roles: the statements of every AWS::IAM::Policy attached to them, and their inline policies.
     const statementsOfRole = new Map<string, PolicyStatement[]>();
