@@ -38,8 +38,8 @@ export interface FakeSecretsManager {
   secrets: Map<string, FakeSecret>;
   /** Operation names in call order. */
   calls: string[];
-  /** Creates a secret directly (the stack's own secrets); returns it as stored (an existing one is kept). */
-  seed(name: string, value: string): FakeSecret;
+  /** Creates a secret directly (the stack's own secrets); an existing one keeps its value unless `overwrite`. */
+  seed(name: string, value: string, overwrite?: boolean): FakeSecret;
   /** The ARN of a secret by name or ARN. */
   arnOf(id: string): string | undefined;
   close(): Promise<void>;
@@ -194,8 +194,13 @@ export async function startFakeSecretsManager(
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     secrets,
     calls,
-    seed(name, value) {
+    seed(name, value, overwrite = false) {
       const existing = secrets.get(name);
+      if (existing && overwrite && existing.value !== value) {
+        existing.value = value;
+        existing.versionId = randomUUID();
+        persist();
+      }
       if (existing) return existing;
       const secret: FakeSecret = {
         arn: newArn(name),

@@ -40,10 +40,10 @@ import {
   STACK_RESOURCE_LIMIT,
 } from './limits';
 import { missingRequiredVariables } from './required-environment';
+import { physicalResources } from './resources';
 import {
   type CfnTemplate,
   type CloudAssembly,
-  type PhysicalResource,
   type ResolveContext,
   readCloudAssembly,
   referencedLogicalId,
@@ -112,19 +112,6 @@ export interface RunningStack {
 }
 
 const MISSING_VARIABLE = /\b([A-Z][A-Z0-9_]{2,}) is not set\b/;
-
-const generateSecret = (spec: Record<string, unknown> | undefined): string => {
-  const length = Number(spec?.PasswordLength ?? 32);
-  let alphabet = '';
-  if (!spec?.ExcludeUppercase) alphabet += 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-  if (!spec?.ExcludeLowercase) alphabet += 'abcdefghijklmnopqrstuvwxyz';
-  if (!spec?.ExcludeNumbers) alphabet += '0123456789';
-  if (!spec?.ExcludePunctuation) alphabet += '!#$%&()*+,-./:;<=>?@[]^_{|}~';
-  const exclude = String(spec?.ExcludeCharacters ?? '');
-  const characters = [...alphabet].filter((char) => !exclude.includes(char));
-  const bytes = randomBytes(length);
-  return Array.from(bytes, (byte) => characters[byte % characters.length]).join('');
-};
 
 const listOf = (value: unknown): unknown[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
@@ -212,130 +199,15 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
     closers.push(() => secretsProxy.close());
 
     // Physical names and attributes of every resource, as Ref / Fn::GetAtt answer them.
-    const physical = new Map<string, PhysicalResource>();
     const host = options.host ?? '127.0.0.1';
-    const apiIds = new Map<string, string>();
-    const shortId = (logicalId: string) =>
-      Buffer.from(logicalId)
-        .toString('hex')
-        .slice(-10)
-        .replace(/[^a-z0-9]/g, 'a');
-    const name = (logicalId: string, max = 64) => `${stackName}-${logicalId}`.slice(0, max);
-    const secretValues = new Map<string, string>();
-    const secretEnvNames = new Map<string, string>();
-    for (const [, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
-      const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
-        ?.Variables;
-      for (const [variable, value] of Object.entries(variables ?? {})) {
-        const target = referencedLogicalId(value);
-        if (target && variable.endsWith('_ARN')) secretEnvNames.set(target, variable.slice(0, -4));
-      }
-    }
-    for (const [logicalId, resource] of Object.entries(template.Resources)) {
-      const properties = resource.Properties ?? {};
-      switch (resource.Type) {
-        case 'AWS::DynamoDB::Table': {
-          const tableName = String(properties.TableName ?? name(logicalId, 255));
-          physical.set(logicalId, {
-            ref: tableName,
-            attributes: { Arn: `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/${tableName}` },
-          });
-          break;
-        }
-        case 'AWS::SQS::Queue': {
-          const queueName = String(properties.QueueName ?? name(logicalId, 80));
-          const url = `${sqsProxyUrl}/${ACCOUNT_ID}/${queueName}`;
-          physical.set(logicalId, {
-            ref: url,
-            attributes: {
-              Arn: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${queueName}`,
-              QueueName: queueName,
-              QueueUrl: url,
-            },
-          });
-          break;
-        }
-        case 'AWS::S3::Bucket': {
-          const bucketName = String(properties.BucketName ?? name(logicalId, 63).toLowerCase());
-          physical.set(logicalId, {
-            ref: bucketName,
-            attributes: {
-              Arn: `arn:aws:s3:::${bucketName}`,
-              DomainName: `${bucketName}.s3.amazonaws.com`,
-              RegionalDomainName: `${bucketName}.s3.${REGION}.amazonaws.com`,
-            },
-          });
-          break;
-        }
-        case 'AWS::SecretsManager::Secret': {
-          const secretName = String(properties.Name ?? `${logicalId}-${shortId(logicalId)}`);
-          const given = options.secretValues?.[secretEnvNames.get(logicalId) ?? ''];
-          const value =
-            given ??
-            (properties.SecretString as string | undefined) ??
-            generateSecret(properties.GenerateSecretString as Record<string, unknown> | undefined);
-          const secret = secretsManager.seed(secretName, value);
-          if (given && secret.value !== given) secret.value = given;
-          secretValues.set(logicalId, secret.value ?? value);
-          physical.set(logicalId, { ref: secret.arn, attributes: { Id: secret.arn } });
-          break;
-        }
-        case 'AWS::Lambda::Function': {
-          const functionName = String(properties.FunctionName ?? name(logicalId));
-          physical.set(logicalId, {
-            ref: functionName,
-            attributes: { Arn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${functionName}` },
-          });
-          break;
-        }
-        case 'AWS::IAM::Role': {
-          const roleName = String(properties.RoleName ?? name(logicalId));
-          physical.set(logicalId, {
-            ref: roleName,
-            attributes: {
-              Arn: `arn:aws:iam::${ACCOUNT_ID}:role/${roleName}`,
-              RoleId: `AROA${shortId(logicalId)}`,
-            },
-          });
-          break;
-        }
-        case 'AWS::Logs::LogGroup': {
-          const groupName = String(properties.LogGroupName ?? `/aws/lambda/${name(logicalId)}`);
-          physical.set(logicalId, {
-            ref: groupName,
-            attributes: { Arn: `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${groupName}:*` },
-          });
-          break;
-        }
-        case 'AWS::KMS::Key': {
-          const keyId = randomUUID();
-          physical.set(logicalId, {
-            ref: keyId,
-            attributes: { Arn: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/${keyId}`, KeyId: keyId },
-          });
-          break;
-        }
-        case 'AWS::ApiGatewayV2::Api': {
-          const apiId = shortId(logicalId);
-          apiIds.set(logicalId, apiId);
-          physical.set(logicalId, {
-            ref: apiId,
-            attributes: { ApiId: apiId, ApiEndpoint: `http://${host}:${options.port ?? 0}` },
-          });
-          break;
-        }
-        case 'AWS::Events::Rule': {
-          const ruleName = String(properties.Name ?? name(logicalId));
-          physical.set(logicalId, {
-            ref: ruleName,
-            attributes: { Arn: `arn:aws:events:${REGION}:${ACCOUNT_ID}:rule/${ruleName}` },
-          });
-          break;
-        }
-        default:
-          physical.set(logicalId, { ref: logicalId, attributes: {} });
-      }
-    }
+    const { physical, apiIds, secretValues, secretEnvNames } = physicalResources({
+      template,
+      stackName,
+      sqsProxyUrl,
+      apiEndpoint: `http://${host}:${options.port ?? 0}`,
+      secretsManager,
+      ...(options.secretValues ? { secretValues: options.secretValues } : {}),
+    });
     const resolveContext: ResolveContext = {
       region: REGION,
       accountId: ACCOUNT_ID,
