@@ -91,10 +91,13 @@ const main = async () => {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 
-  const secret = (variable: string, given: string | undefined) => ({
-    value: given ?? stack.platformSecrets[variable] ?? '',
-    source: given ? ('environment' as const) : ('generated' as const),
-  });
+  const secret = (variable: string, given: string | undefined) => {
+    const made = stack.platformSecrets[variable];
+    return {
+      value: given ?? made?.value ?? '',
+      source: given ? ('environment' as const) : made?.stored ? ('stored' as const) : ('generated' as const),
+    };
+  };
   out(
     `  functions: ${stack.functions.size} on Node ${node.version}; resource policies: ${stack.policySizes
       .map((size) => `${size.functionLogicalId} ${size.bytes} B`)

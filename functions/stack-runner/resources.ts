@@ -29,6 +29,8 @@ export interface PhysicalResources {
   secretValues: Map<string, string>;
   /** Secret logical id -> the variable name (without `_ARN`) functions find it by. */
   secretEnvNames: Map<string, string>;
+  /** Logical ids of the secrets an earlier run created (kept in the data dir). */
+  storedSecrets: Set<string>;
 }
 
 /** A value as Secrets Manager's GenerateSecretString makes one. */
@@ -55,6 +57,7 @@ export const physicalResources = (input: PhysicalResourcesInput): PhysicalResour
       .replace(/[^a-z0-9]/g, 'a');
   const name = (logicalId: string, max = 64) => `${input.stackName}-${logicalId}`.slice(0, max);
   const secretValues = new Map<string, string>();
+  const storedSecrets = new Set<string>();
   const secretEnvNames = new Map<string, string>();
   for (const [, fn] of resourcesOfType(input.template, 'AWS::Lambda::Function')) {
     const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
@@ -103,6 +106,7 @@ export const physicalResources = (input: PhysicalResourcesInput): PhysicalResour
       case 'AWS::SecretsManager::Secret': {
         const secretName = String(properties.Name ?? `${logicalId}-${shortId(logicalId)}`);
         const given = input.secretValues?.[secretEnvNames.get(logicalId) ?? ''];
+        if (input.secretsManager.arnOf(secretName)) storedSecrets.add(logicalId);
         const value =
           given ??
           (properties.SecretString as string | undefined) ??
@@ -169,5 +173,5 @@ export const physicalResources = (input: PhysicalResourcesInput): PhysicalResour
         physical.set(logicalId, { ref: logicalId, attributes: {} });
     }
   }
-  return { physical, apiIds, secretValues, secretEnvNames };
+  return { physical, apiIds, secretValues, secretEnvNames, storedSecrets };
 };

@@ -103,7 +103,7 @@ export interface RunningStack {
   /** Secret values by logical id. */
   secretValues: Map<string, string>;
   /** Values of the secrets functions find through a `<NAME>_ARN` variable, by NAME (ELEMENT_USER_SECRET...). */
-  platformSecrets: Record<string, string>;
+  platformSecrets: Record<string, { value: string; stored: boolean }>;
   /** Invokes a function directly, as the Lambda Invoke API would (by logical id or name). */
   invoke(functionLogicalIdOrName: string, event: unknown): Promise<InvokeResult>;
   /** Runs every schedule rule's targets once now. */
@@ -200,7 +200,7 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
 
     // Physical names and attributes of every resource, as Ref / Fn::GetAtt answer them.
     const host = options.host ?? '127.0.0.1';
-    const { physical, apiIds, secretValues, secretEnvNames } = physicalResources({
+    const { physical, apiIds, secretValues, secretEnvNames, storedSecrets } = physicalResources({
       template,
       stackName,
       sqsProxyUrl,
@@ -738,7 +738,9 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
       secretValues,
       platformSecrets: Object.fromEntries(
         [...secretEnvNames].flatMap(([logicalId, variable]) =>
-          secretValues.has(logicalId) ? [[variable, secretValues.get(logicalId)!]] : [],
+          secretValues.has(logicalId)
+            ? [[variable, { value: secretValues.get(logicalId)!, stored: storedSecrets.has(logicalId) }]]
+            : [],
         ),
       ),
       invoke,
