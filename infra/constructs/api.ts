@@ -192,5 +192,6 @@ export class ApiConstruct extends Construct {
   }
 }
 
-const pascalCase = (name: string): string =>
+/** `bulkWorker` -> `BulkWorker`, `events-poller` -> `EventsPoller`: construct ids from function names. */
+export const pascalCase = (name: string): string =>
   name.replace(/(^|[-_\s]+)(\w)/g, (_match, _sep: string, char: string) => char.toUpperCase());

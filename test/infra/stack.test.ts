@@ -399,6 +399,7 @@ describe('platform secrets', () => {
     }
     expect(Object.keys(element.template.findOutputs('*')).sort()).toEqual(
       [
+        'AlarmTopicArn',
         'ApiUrl',
         'BulkBucketName',
         'BulkDeadLetterQueueUrl',
