@@ -233,7 +233,7 @@ describe('functions', () => {
   it('gives every function the element environment', () => {
     const { foundation } = element.stack;
     // Functions that use instance secrets also learn where and with which key (auth.test.ts, hub.test.ts,
-    // bulk.test.ts); the transformations function only the prefix its dependencies need (transformations.test.ts).
+    // bulk.test.ts); the transformations function builds no secret store (transformations.test.ts).
     const secretWriters: readonly FunctionName[] = ['instances', 'hub', 'bulk'];
     for (const name of FUNCTION_NAMES) {
       const fn = element.template.findResources('AWS::Lambda::Function')[logicalIdOfFunction(name)];
@@ -246,7 +246,6 @@ describe('functions', () => {
               ),
             }
           : {}),
-        ...(name === 'transformations' ? { ELEMENT_SECRET_PREFIX: 'snow-element/SnowElement/' } : {}),
         // The bulk API finds its bucket and queue (test/infra/bulk.test.ts).
         ...(name === 'bulk'
           ? {
