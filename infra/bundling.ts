@@ -16,5 +16,10 @@ export const ESM_REQUIRE_BANNER =
 /** Prefer the ESM build of dual packages so esbuild can tree-shake them. */
 export const BUNDLE_MAIN_FIELDS = ['module', 'main'] as const;
 
-/** The Lambda runtime ships SDK v3; leaving it out keeps bundles small. */
-export const BUNDLE_EXTERNAL_MODULES = ['@aws-sdk/*'] as const;
+/**
+ * Nothing is left to the runtime: the AWS SDK clients a function uses are bundled (ESM, tree-shaken) at
+ * the versions package.json pins, so deployed code runs the SDK the tests ran, not whatever version the
+ * Lambda runtime ships. Each function bundles only the clients of its own ports
+ * (functions/runtime/aws-ports.ts). NodejsFunction leaves `@aws-sdk/*` out unless told otherwise.
+ */
+export const BUNDLE_EXTERNAL_MODULES = [] as const;

@@ -21,7 +21,8 @@ export interface ElementApp {
  * Context (`cdk synth -c key=value` or cdk.json):
  * - `stackName`    CloudFormation stack name (default SnowElement), so several copies can live in one account;
  * - `allowedHosts` ELEMENT_ALLOWED_HOSTS of the deployed functions (default empty: public hosts only);
- * - `logLevel`     DEBUG | INFO | WARN | ERROR (default INFO).
+ * - `logLevel`     DEBUG | INFO | WARN | ERROR (default INFO);
+ * - `alarmEmail`   an e-mail address subscribed to the alarm topic (default none).
  */
 export const createElementApp = (props: AppProps = {}): ElementApp => {
   const app = new App(props);
@@ -30,11 +31,13 @@ export const createElementApp = (props: AppProps = {}): ElementApp => {
   if (!LOG_LEVELS.includes(logLevel as ElementLogLevel)) {
     throw new Error(`Context logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
+  const alarmEmail = stringContext(app, 'alarmEmail');
   const stack = new SnowElementStack(app, 'SnowElementStack', {
     stackName,
     description: 'snow-element: self-hosted ServiceNow element (API Gateway HTTP API, Lambda, DynamoDB)',
     allowedHosts: stringContext(app, 'allowedHosts') ?? '',
     logLevel: logLevel as ElementLogLevel,
+    ...(alarmEmail ? { alarmEmail } : {}),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };

@@ -1,15 +1,19 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { BackgroundFunctionName } from '../functions/routes';
 import {
+  AlarmsConstruct,
   ApiConstruct,
   BulkConstruct,
   ElementAuthorizer,
+  type ElementFunction,
   type ElementLogLevel,
   EventsConstruct,
   Foundation,
   HubConstruct,
   InstancesConstruct,
+  pascalCase,
   type RouteAuthorizers,
   TransformationsConstruct,
 } from './constructs';
@@ -23,6 +27,8 @@ export interface SnowElementStackProps extends StackProps {
   logRetention?: logs.RetentionDays;
   /** Replaces the stack's own Lambda authorizers (tests); see ApiConstruct's `authorizers` prop. */
   authorizers?: RouteAuthorizers;
+  /** Subscribed to the alarm topic when given (`-c alarmEmail=ops@example.com`). */
+  alarmEmail?: string;
 }
 
 /** `service` key of every structured log line (POWERTOOLS_SERVICE_NAME). */
@@ -42,6 +48,7 @@ export class SnowElementStack extends Stack {
   readonly events: EventsConstruct;
   readonly bulk: BulkConstruct;
   readonly transformations: TransformationsConstruct;
+  readonly alarms: AlarmsConstruct;
 
   constructor(scope: Construct, id: string, props: SnowElementStackProps = {}) {
     super(scope, id, props);
@@ -93,6 +100,28 @@ export class SnowElementStack extends Stack {
       transformationsFunction: this.api.functions.transformations,
     });
 
+    // Every DLQ alarm and the errors of every function nobody waits on (a failed API call is answered
+    // to its caller; a failed poll, delivery, bulk chunk or authorizer is not).
+    this.alarms = new AlarmsConstruct(this, 'Alarms', {
+      encryptionKey: this.foundation.key,
+      ...(props.alarmEmail ? { email: props.alarmEmail } : {}),
+    });
+    this.alarms.notify(this.events.deadLetterAlarm);
+    this.alarms.notify(this.bulk.deadLetterAlarm);
+    const backgroundFunctions: Record<BackgroundFunctionName, ElementFunction> = {
+      eventsPoller: this.events.poller,
+      eventsDispatcher: this.events.dispatcher,
+      bulkWorker: this.bulk.worker,
+    };
+    for (const [name, fn] of Object.entries(backgroundFunctions)) {
+      this.alarms.functionErrorAlarm(pascalCase(name), fn, `${name} function`);
+    }
+    this.alarms.functionErrorAlarm(
+      'Authorizer',
+      this.authorizer.function,
+      'authorizer (API Gateway answers 500)',
+    );
+
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the element API', value: this.api.baseUrl });
     new CfnOutput(this, 'OrganizationSecretArn', {
       description: 'ELEMENT_ORGANIZATION_SECRET (read it with: aws secretsmanager get-secret-value)',
@@ -114,6 +143,10 @@ export class SnowElementStack extends Stack {
     new CfnOutput(this, 'BulkDeadLetterQueueUrl', {
       description: 'Bulk DLQ: job messages that failed every retry (alarm: Bulk/DeadLetterAlarm)',
       value: this.bulk.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'SNS topic of every alarm (DLQ messages, function errors); subscribe to it',
+      value: this.alarms.topic.topicArn,
     });
     new CfnOutput(this, 'StateTableName', {
       description: 'DynamoDB state table',

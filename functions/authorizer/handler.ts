@@ -24,7 +24,11 @@ import {
 } from '../../shared/auth';
 import { createLogger, type Logger } from '../../shared/logging';
 import { API_BASE_PATH, ROUTES, type RouteAuth } from '../routes';
-import { getDependencies } from '../runtime/dependencies';
+import { awsStateTable } from '../runtime/aws-ports';
+import { type AwsPorts, getDependencies } from '../runtime/dependencies';
+
+/** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
+const AWS_PORTS: AwsPorts = { stateTable: awsStateTable };
 
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>;
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEventV2) => Promise<AuthorizerResult>;
@@ -55,7 +59,7 @@ export const createAuthorizerHandler = (options: AuthorizerOptions = {}): Author
   // keeps calls without an Element part from opening the state table at all.
   const lookupToken: TokenLookup =
     options.lookupToken ??
-    (async (tokenHash) => stateTableTokenLookup((await getDependencies()).stateTable)(tokenHash));
+    (async (tokenHash) => stateTableTokenLookup((await getDependencies(AWS_PORTS)).stateTable)(tokenHash));
 
   return async (event) => {
     const kind = kinds.get(event.routeKey);

@@ -3,11 +3,20 @@ import { serviceNowClientFor } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
 import { answerForInstance, pageTokenKeyOf, routeOf } from '../hub/instance-call';
 import { type ApiEvent, withMiddleware } from '../middleware';
-import { getDependencies } from '../runtime/dependencies';
+import { awsBlobStore, awsBulkQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
+import { type AwsPorts, getDependencies } from '../runtime/dependencies';
 import type { BulkRequest, BulkRouteTable } from './context';
 import { downloadRoutes } from './download-routes';
 import { jobRoutes } from './job-routes';
 import { uploadRoutes } from './upload-routes';
+
+/** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
+const AWS_PORTS: AwsPorts = {
+  stateTable: awsStateTable,
+  secretStore: awsSecretStore,
+  blobStore: awsBlobStore,
+  bulkQueue: awsBulkQueue,
+};
 
 export const BULK_ROUTES: BulkRouteTable = { ...downloadRoutes, ...uploadRoutes, ...jobRoutes };
 
@@ -16,7 +25,7 @@ const unavailable = (what: string) =>
 
 /** The bulk API (User + Element): one route of BULK_ROUTES for the caller's instance (hub/instance-call.ts). */
 export const bulkHandler = async (event: ApiEvent) => {
-  const deps = await getDependencies();
+  const deps = await getDependencies(AWS_PORTS);
   const route = routeOf(BULK_ROUTES, event);
   return answerForInstance(event, deps, (instance) => {
     if (!route) throw new ElementError(404, 'No such route');

@@ -34,9 +34,18 @@ import { createInstanceStore, serviceNowClientFor } from '../../shared/instances
 import { createLogger } from '../../shared/logging';
 import { sharedOutboundAgent } from '../../shared/net';
 import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
-import { type Dependencies, getDependencies } from '../runtime/dependencies';
+import { awsBlobStore, awsBulkQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
+import { type AwsPorts, type Dependencies, getDependencies } from '../runtime/dependencies';
 import { positiveIntEnv } from '../runtime/env';
 import { sqsRetryLater } from '../runtime/sqs';
+
+/** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
+const AWS_PORTS: AwsPorts = {
+  stateTable: awsStateTable,
+  secretStore: awsSecretStore,
+  blobStore: awsBlobStore,
+  bulkQueue: awsBulkQueue,
+};
 
 /** Facts only (ids, statuses); never URLs, bodies or keys. */
 export interface BulkWorkerLogger {
@@ -263,7 +272,7 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
 let handlerPromise: Promise<(event: QueueEvent) => Promise<BatchResponse>> | undefined;
 
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-  handlerPromise ??= getDependencies().then(
+  handlerPromise ??= getDependencies(AWS_PORTS).then(
     (deps) =>
       createBulkWorkerHandler(deps, {
         ...bulkWorkerOptionsFromEnv(process.env),

@@ -14,9 +14,13 @@ import { createInstanceStore, type InstanceStore } from '../../shared/instances'
 import { createLogger } from '../../shared/logging';
 import { sharedOutboundAgent } from '../../shared/net';
 import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
-import { type Dependencies, getDependencies } from '../runtime/dependencies';
+import { awsSecretStore, awsStateTable } from '../runtime/aws-ports';
+import { type AwsPorts, type Dependencies, getDependencies } from '../runtime/dependencies';
 import { positiveIntEnv } from '../runtime/env';
 import { sqsRetryLater } from '../runtime/sqs';
+
+/** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
+const AWS_PORTS: AwsPorts = { stateTable: awsStateTable, secretStore: awsSecretStore };
 
 /**
  * The instance and its configuration with the secret configuration keys (the signature key lives in the
@@ -71,7 +75,7 @@ export const createDispatcherHandler = (deps: Dependencies, options: DispatcherO
 let handlerPromise: Promise<(event: QueueEvent) => Promise<BatchResponse>> | undefined;
 
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-  handlerPromise ??= getDependencies().then(
+  handlerPromise ??= getDependencies(AWS_PORTS).then(
     (deps) =>
       createDispatcherHandler(deps, {
         ...dispatcherOptionsFromEnv(process.env),

@@ -19,7 +19,15 @@ import {
 } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
 import type { QueueProducer } from '../../shared/ports';
-import { getDependencies } from '../runtime/dependencies';
+import { awsEventsQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
+import { type AwsPorts, getDependencies } from '../runtime/dependencies';
+
+/** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
+const AWS_PORTS: AwsPorts = {
+  stateTable: awsStateTable,
+  secretStore: awsSecretStore,
+  eventsQueue: awsEventsQueue,
+};
 
 /**
  * The events poller (scheduled every minute): reads the due-time index (shared/events/schedule.ts, a
@@ -208,7 +216,7 @@ export const runPoller = async (deps: PollerDeps, options: PollerOptions = {}): 
 
 /** EventBridge scheduled rule target; the event itself carries nothing we need. */
 export const handler = async (): Promise<{ polled: number; queued: number; failed: number }> => {
-  const deps = await getDependencies();
+  const deps = await getDependencies(AWS_PORTS);
   const run = await runPoller(deps);
   return {
     polled: run.polled.length,

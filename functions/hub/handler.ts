@@ -3,13 +3,17 @@ import { INSTANCE_ID_HEADER } from '../../shared/hub/headers';
 import { serviceNowClientFor } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
 import { type ApiEvent, withMiddleware } from '../middleware';
-import { getDependencies } from '../runtime/dependencies';
+import { awsSecretStore, awsStateTable } from '../runtime/aws-ports';
+import { type AwsPorts, getDependencies } from '../runtime/dependencies';
 import { ATTACHMENT_UPLOAD_CONTENT_TYPES, attachmentsRoutes } from './attachments';
 import { answerForInstance, routeOf } from './instance-call';
 import { journalRoutes } from './journal';
 import { metadataRoutes } from './metadata';
 import { recordsRoutes } from './records';
 import type { HubRequest, HubRouteTable } from './types';
+
+/** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
+const AWS_PORTS: AwsPorts = { stateTable: awsStateTable, secretStore: awsSecretStore };
 
 export { INSTANCE_ID_HEADER };
 
@@ -35,7 +39,7 @@ const queryOf = (event: ApiEvent): URLSearchParams => new URLSearchParams(event.
 
 /** The hub API (User + Element): one route of HUB_ROUTES for the caller's instance (instance-call.ts). */
 export const hubHandler = async (event: ApiEvent) => {
-  const deps = await getDependencies();
+  const deps = await getDependencies(AWS_PORTS);
   const route = routeOf(HUB_ROUTES, event);
   return answerForInstance(event, deps, (instance) => {
     if (!route) throw new ElementError(404, 'No such route');

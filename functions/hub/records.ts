@@ -52,7 +52,10 @@ const targetOf = async (
   };
 };
 
-const send = (result: RecordsResponse) => response(result.status, result.body, result.headers);
+const send = (result: RecordsResponse) =>
+  result.json === undefined
+    ? response(result.status, result.body, result.headers)
+    : response(result.status, result.json, { 'Content-Type': 'application/json', ...result.headers });
 
 const writeRecord = async (request: HubRequest, replace: boolean) => {
   const { resource, mapping } = await targetOf(request);

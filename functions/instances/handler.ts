@@ -7,7 +7,15 @@ import { createInstanceService, elementFromPath, oauthUrlFor, parseInstanceId } 
 import type { StateTable } from '../../shared/ports';
 import { type ApiEvent, identityOf, response, withMiddleware } from '../middleware';
 import { API_BASE_PATH, HUB_PREFIX, ROUTES } from '../routes';
-import { getDependencies } from '../runtime/dependencies';
+import { awsEventsQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
+import { type AwsPorts, getDependencies } from '../runtime/dependencies';
+
+/** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
+const AWS_PORTS: AwsPorts = {
+  stateTable: awsStateTable,
+  secretStore: awsSecretStore,
+  eventsQueue: awsEventsQueue,
+};
 
 /**
  * One Lambda for the platform API of elements and instances (research cloud-elements-servicenow.md
@@ -77,7 +85,7 @@ export const instancesHandler = async (event: ApiEvent) => {
   if (event.body !== undefined && Buffer.byteLength(event.body) > MAX_INSTANCE_BODY_BYTES) {
     throw new ElementError(413, `Request body exceeds ${MAX_INSTANCE_BODY_BYTES} bytes`);
   }
-  const deps = await getDependencies();
+  const deps = await getDependencies(AWS_PORTS);
   const instances = createInstanceService(deps);
   const keyOrId = () => param(event, 'keyOrId');
   const id = () => parseInstanceId(param(event, 'id'));

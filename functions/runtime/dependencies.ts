@@ -1,8 +1,9 @@
 /**
  * The ports every function works with, built once per process from the environment:
- * `ELEMENT_MODE=aws` (set by the CDK stack) -> DynamoDB / Secrets Manager adapters; anything else ->
- * the local file-backed adapters under `ELEMENT_DATA_DIR` (local mode and tests). Handlers call
- * `getDependencies()`; tests can replace the set with `setDependencies()`.
+ * `ELEMENT_MODE=aws` (set by the CDK stack) -> the AWS adapters the function's entry point lists
+ * (aws-ports.ts); anything else -> the local file-backed adapters under `ELEMENT_DATA_DIR` (local mode
+ * and tests). Handlers call `getDependencies(THEIR_PORTS)`; tests can replace the set with
+ * `setDependencies()`.
  */
 import {
   type AllowedHosts,
@@ -37,60 +38,50 @@ export interface Dependencies {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The ports a function may need; which ones it builds in AWS mode is its own choice. */
+export type PortName = 'stateTable' | 'secretStore' | 'eventsQueue' | 'blobStore' | 'bulkQueue';
+
+/**
+ * The AWS adapters a function uses, one factory per port (functions/runtime/aws-ports.ts). Each entry
+ * point passes only its own: esbuild then bundles only those adapters and SDK clients, and the function
+ * reads only their environment variables.
+ */
+export type AwsPorts = { [K in PortName]?: (env: Env) => Promise<Dependencies[K]> };
+
 let current: Promise<Dependencies> | undefined;
 
-const required = (env: Env, name: string): string => {
-  const value = env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
-
-async function awsDependencies(env: Env): Promise<Dependencies> {
-  // Loaded only in AWS mode, so local mode never pays for the SDK clients.
-  const [{ DynamoDBClient }, { DynamoDBDocumentClient }, { SecretsManagerClient }, table, secrets] =
-    await Promise.all([
-      import('@aws-sdk/client-dynamodb'),
-      import('@aws-sdk/lib-dynamodb'),
-      import('@aws-sdk/client-secrets-manager'),
-      import('../../shared/adapters/aws/state-table'),
-      import('../../shared/adapters/aws/secret-store'),
-    ]);
-  const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
+/**
+ * A required port this function did not ask for: any use names the port instead of failing somewhere
+ * inside an adapter (its IAM grants are missing too). `then` stays undefined so it is not a thenable.
+ */
+const notBuilt = <T extends object>(name: PortName): T =>
+  new Proxy({} as T, {
+    get: (_target, property) => {
+      if (property === 'then') return undefined;
+      throw new Error(
+        `The ${name} port is not built for this function: add it to the ports its entry point passes`,
+      );
+    },
   });
+
+async function awsDependencies(env: Env, ports: AwsPorts): Promise<Dependencies> {
+  const [stateTable, secretStore, eventsQueue, blobStore, bulkQueue] = await Promise.all([
+    ports.stateTable?.(env),
+    ports.secretStore?.(env),
+    ports.eventsQueue?.(env),
+    ports.blobStore?.(env),
+    ports.bulkQueue?.(env),
+  ]);
   return {
     mode: 'aws',
-    stateTable: table.createAwsStateTable({
-      client: documentClient,
-      tableName: required(env, 'ELEMENT_STATE_TABLE'),
-    }),
-    secretStore: secrets.createAwsSecretStore({
-      client: new SecretsManagerClient({}),
-      namePrefix: required(env, 'ELEMENT_SECRET_PREFIX'),
-      ...(env.ELEMENT_KMS_KEY_ID ? { kmsKeyId: env.ELEMENT_KMS_KEY_ID } : {}),
-    }),
+    stateTable: stateTable ?? notBuilt<StateTable>('stateTable'),
+    secretStore: secretStore ?? notBuilt<SecretStore>('secretStore'),
     allowedHosts: allowedHostsFromEnv(env, DEFAULT_ALLOWED_HOSTS.deployed),
     now: () => new Date(),
-    ...(env.ELEMENT_EVENTS_QUEUE_URL ? { eventsQueue: await awsQueue(env.ELEMENT_EVENTS_QUEUE_URL) } : {}),
-    ...(env.ELEMENT_BULK_QUEUE_URL ? { bulkQueue: await awsQueue(env.ELEMENT_BULK_QUEUE_URL) } : {}),
-    ...(env.ELEMENT_BULK_BUCKET ? { blobStore: await awsBlobStore(env.ELEMENT_BULK_BUCKET) } : {}),
+    ...(eventsQueue ? { eventsQueue } : {}),
+    ...(blobStore ? { blobStore } : {}),
+    ...(bulkQueue ? { bulkQueue } : {}),
   };
-}
-
-async function awsBlobStore(bucket: string): Promise<BlobStore> {
-  const [{ S3Client }, blobs] = await Promise.all([
-    import('@aws-sdk/client-s3'),
-    import('../../shared/adapters/aws/blob-store'),
-  ]);
-  return blobs.createAwsBlobStore({ client: new S3Client({}), bucket });
-}
-
-async function awsQueue(queueUrl: string): Promise<QueueProducer> {
-  const [{ SQSClient }, queue] = await Promise.all([
-    import('@aws-sdk/client-sqs'),
-    import('../../shared/adapters/aws/queue-producer'),
-  ]);
-  return queue.createAwsQueueProducer({ client: new SQSClient({}), queueUrl });
 }
 
 /** File name of the local events queue under ELEMENT_DATA_DIR (the dispatcher subscribes to it). */
@@ -125,8 +116,12 @@ async function localDependencies(env: Env): Promise<Dependencies> {
   };
 }
 
-export function getDependencies(env: Env = process.env): Promise<Dependencies> {
-  current ??= (env.ELEMENT_MODE === 'aws' ? awsDependencies(env) : localDependencies(env)).catch(
+/**
+ * The process's ports, built once: in AWS mode the adapters of `awsPorts` (the entry point's own list),
+ * otherwise every local adapter. A set installed with setDependencies() wins in either mode.
+ */
+export function getDependencies(awsPorts: AwsPorts = {}, env: Env = process.env): Promise<Dependencies> {
+  current ??= (env.ELEMENT_MODE === 'aws' ? awsDependencies(env, awsPorts) : localDependencies(env)).catch(
     (error: unknown) => {
       current = undefined; // a failed start-up is retried by the next invocation
       throw error;

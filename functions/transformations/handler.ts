@@ -4,7 +4,11 @@ import { createInstanceService, parseInstanceId } from '../../shared/instances';
 import { createTransformationService, instanceScope, type Scope } from '../../shared/transformations';
 import { type ApiEvent, identityOf, response, withMiddleware } from '../middleware';
 import { API_BASE_PATH } from '../routes';
-import { getDependencies } from '../runtime/dependencies';
+import { awsStateTable } from '../runtime/aws-ports';
+import { type AwsPorts, getDependencies } from '../runtime/dependencies';
+
+/** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
+const AWS_PORTS: AwsPorts = { stateTable: awsStateTable };
 
 /**
  * One Lambda for object definitions and transformations at the organization, account and instance
@@ -62,7 +66,7 @@ export const transformationsHandler = async (event: ApiEvent) => {
   if (event.body !== undefined && Buffer.byteLength(event.body) > MAX_TRANSFORMATION_BODY_BYTES) {
     throw new ElementError(413, `Request body exceeds ${MAX_TRANSFORMATION_BODY_BYTES} bytes`);
   }
-  const deps = await getDependencies();
+  const deps = await getDependencies(AWS_PORTS);
   const instances = createInstanceService(deps);
   const service = createTransformationService(deps);
   const { scope, elementKey: instanceElement } = await scopeOf(event, userId, instances.owned);

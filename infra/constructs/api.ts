@@ -148,6 +148,10 @@ export class ApiConstruct extends Construct {
         name,
         new HttpLambdaIntegration(`${pascalCase(name)}Integration`, fn.function, {
           payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+          // One invoke permission per function for the whole API (`<apiId>/*/*/*`) instead of one per
+          // route: a function's resource policy is capped at 20 KB, and ~35 route-scoped statements
+          // already came close. Which routes reach a function is decided by the routes themselves.
+          scopePermissionToRoute: false,
         }),
       );
     }
@@ -188,5 +192,6 @@ export class ApiConstruct extends Construct {
   }
 }
 
-const pascalCase = (name: string): string =>
+/** `bulkWorker` -> `BulkWorker`, `events-poller` -> `EventsPoller`: construct ids from function names. */
+export const pascalCase = (name: string): string =>
   name.replace(/(^|[-_\s]+)(\w)/g, (_match, _sep: string, char: string) => char.toUpperCase());

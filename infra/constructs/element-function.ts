@@ -28,7 +28,7 @@ export interface ElementFunctionProps {
  * - nodejs24.x (the latest runtime; cdk-nag AwsSolutions-L1) on arm64 (cheaper per GB-second);
  * - bundled by the LOCAL esbuild (devDependency) into a minified ESM file with a source map, never Docker,
  *   so `cdk synth` works offline on a machine without a Docker engine;
- * - `@aws-sdk/*` left out of the bundle: the runtime ships SDK v3, and the bundle stays small;
+ * - the AWS SDK clients it uses bundled at the pinned versions, nothing external (infra/bundling.ts);
  * - its own log group with a retention, JSON log format, and an explicit role that may only write to
  *   that log group (no AWSLambdaBasicExecutionRole managed policy, cdk-nag AwsSolutions-IAM4).
  *
@@ -90,6 +90,7 @@ export class ElementFunction extends Construct {
         sourceMap: true,
         sourcesContent: false,
         externalModules: [...BUNDLE_EXTERNAL_MODULES],
+        bundleAwsSDK: true,
       },
     });
   }

@@ -42,12 +42,12 @@ export interface HubConstructProps {
  * than one per resource group: cold starts. Lambda keeps a warm pool per function; one function means
  * every hub call warms the same pool, so a client walking incidents -> comments -> attachments hits warm
  * containers, while N functions would each pay their own cold starts at N times the idle cost. Splitting
- * would not make the bundles smaller either: measured with `npx tsx test/bench/run.ts bundles` (same
- * esbuild options as deployed; 2026-11-24, hub routes nearly complete), the hub bundle is 1,139,792 bytes
- * minified with a cold import() median of 135-256 ms depending on machine load (instances 1,119,029 bytes,
- * ping 32,604 bytes / 11-15 ms). By esbuild's metafile, undici (535 KB) and zod (454 KB) are 87 % of it,
- * and all hub route code (functions/hub + shared/hub) is about 37 KB (3 %). A per-resource function would
- * carry the same ~1.1 MB of shared dependencies and save at most those 37 KB. Revisit if one route family ever needs different memory, timeout or concurrency.
+ * would not make the bundles smaller either: measured with `npm run bench -- bundles` (same esbuild
+ * options as deployed), the hub bundle is 1.72 MB minified; by esbuild's metafile undici (537 KB), zod
+ * (456 KB) and the SDK clients of its two ports (DynamoDB, Secrets Manager with @smithy: 454 KB) are 84 %
+ * of it, and all hub route code (functions/hub + shared/hub) about 37 KB (2 %). A per-resource function
+ * would carry the same shared dependencies and save at most those 37 KB. Revisit if one route family
+ * ever needs different memory, timeout or concurrency.
  */
 export class HubConstruct extends Construct {
   constructor(scope: Construct, id: string, props: HubConstructProps) {

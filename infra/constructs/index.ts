@@ -1,9 +1,16 @@
 export {
+  ALARM_TOPIC_KEY_ACTIONS,
+  AlarmsConstruct,
+  type AlarmsConstructProps,
+  FUNCTION_ERROR_ALARM_SETTINGS,
+} from './alarms';
+export {
   ACCESS_LOG_FORMAT,
   ApiConstruct,
   type ApiConstructProps,
   DEFAULT_THROTTLE,
   PUBLIC_ROUTE_JUSTIFICATIONS,
+  pascalCase,
   type RouteAuthorizers,
   routeKeyOf,
 } from './api';

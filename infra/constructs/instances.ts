@@ -90,13 +90,12 @@ export const grantInstanceData = (
 /**
  * The state table items and the stack key, WITHOUT any secret: for functions that keep their data in the
  * table only (transformations, constructs/transformations.ts). Same statements as grantInstanceData minus
- * InstanceSecrets. ELEMENT_SECRET_PREFIX is still set because functions/runtime/dependencies.ts builds a
- * secret store in AWS mode; with no Secrets Manager grant every call it made would be refused.
+ * InstanceSecrets; no ELEMENT_SECRET_PREFIX either, as such a function builds no secret store
+ * (its entry point lists only the state table among its ports, functions/runtime/aws-ports.ts).
  */
 export const grantStateTableData = (fn: ElementFunction, foundation: Foundation): void => {
   addStateTableStatement(fn, foundation);
   addKeyStatement(fn, foundation);
-  fn.function.addEnvironment('ELEMENT_SECRET_PREFIX', elementSecretPrefix(Stack.of(fn).stackName));
 };
 
 /** The five item calls of the state-table adapter, on the table and its one index (exact ARNs). */

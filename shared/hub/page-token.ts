@@ -32,8 +32,12 @@ export type PageCursor =
       value?: string;
       skip: number;
     }
-  /** Offset cursor for orders keyset cannot resume (any orderBy not ending in sys_id). */
-  | { kind: 'offset'; offset: number };
+  /**
+   * Offset cursor for orders keyset cannot resume (any orderBy not ending in sys_id). `drop`: rows of the
+   * window at `offset` already returned, when a page ended early at the byte bound (shared/hub/page-bytes.ts);
+   * the window is read again and those rows left out, so rows hidden by ACLs cannot shift it.
+   */
+  | { kind: 'offset'; offset: number; drop?: number };
 
 export interface PageTokenScope {
   instanceId: number;
@@ -103,7 +107,7 @@ export const signPageToken = (key: Buffer, scope: PageTokenScope, cursor: PageCu
             ...(cursor.value === undefined ? {} : { v: cursor.value }),
             s: cursor.skip,
           }
-        : { k: 'of', o: cursor.offset },
+        : { k: 'of', o: cursor.offset, ...(cursor.drop ? { d: cursor.drop } : {}) },
     ),
   ).toString('base64url');
   return `${payload}.${mac(key, payload, scope).toString('base64url')}`;
@@ -122,7 +126,14 @@ const parseCursor = (payload: string): PageCursor => {
     throw invalidPageToken();
   }
   if (typeof value !== 'object' || value === null) throw invalidPageToken();
-  const { k, a, v, s, o } = value as { k?: unknown; a?: unknown; v?: unknown; s?: unknown; o?: unknown };
+  const { k, a, v, s, o, d } = value as {
+    k?: unknown;
+    a?: unknown;
+    v?: unknown;
+    s?: unknown;
+    o?: unknown;
+    d?: unknown;
+  };
   const offset = (n: unknown): n is number =>
     typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= MAX_OFFSET;
   if (k === 'ks' && offset(s)) {
@@ -132,7 +143,10 @@ const parseCursor = (payload: string): PageCursor => {
       if (typeof v === 'string' && DATE_TIME.test(v)) return { kind: 'keyset', after: a, value: v, skip: s };
     }
   }
-  if (k === 'of' && offset(o)) return { kind: 'offset', offset: o };
+  if (k === 'of' && offset(o)) {
+    if (d === undefined) return { kind: 'offset', offset: o };
+    if (offset(d) && d > 0) return { kind: 'offset', offset: o, drop: d };
+  }
   throw invalidPageToken();
 };
 

@@ -16,7 +16,9 @@ export const QUERY_PARAMETERS: Record<string, ParameterObject> = {
   pageSize: {
     name: 'pageSize',
     in: 'query',
-    description: 'Records per page; default 200, maximum 5000',
+    description:
+      'Records per page; default 200, maximum 5000. A page also ends before 5 MiB of response ' +
+      '(wide rows, displayValues=all): fewer records then, and Elements-Next-Page-Token continues after them',
     schema: { type: 'integer', minimum: 1, maximum: 5000, default: 200 },
   },
   page: {

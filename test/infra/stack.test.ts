@@ -16,7 +16,15 @@ import {
   BUCKET_NOTIFICATIONS_HANDLER_ID,
   PLATFORM_SECRET_LENGTH,
 } from '../../infra/constructs';
-import { arnOf, removeOutdir, type SynthesizedElement, synthesizeElement, testOutdir } from './synthesize';
+import { estimatedResourcePolicyBytes, LAMBDA_RESOURCE_POLICY_LIMIT_BYTES } from './resource-policy';
+import {
+  arnOf,
+  logicalId,
+  removeOutdir,
+  type SynthesizedElement,
+  synthesizeElement,
+  testOutdir,
+} from './synthesize';
 
 const FUNCTION_NAMES = Object.keys(LAMBDA_FUNCTIONS) as FunctionName[];
 
@@ -71,17 +79,53 @@ describe('API', () => {
     }
   });
 
-  it('lets API Gateway invoke each routed function, and only on its own route', () => {
-    for (const route of ROUTES) {
-      element.template.hasResourceProperties('AWS::Lambda::Permission', {
-        Action: 'lambda:InvokeFunction',
-        Principal: 'apigateway.amazonaws.com',
-        FunctionName: arnOf(logicalIdOfFunction(route.functionName)),
-        SourceArn: Match.objectLike({
-          'Fn::Join': Match.arrayWith([Match.arrayWith([`/*/*${API_BASE_PATH}${route.path}`])]),
-        }),
-      });
+  it('lets API Gateway invoke each routed function through one permission scoped to the API', () => {
+    const apiId = logicalId(element.stack, element.stack.api.httpApi);
+    for (const name of FUNCTION_NAMES) {
+      const permissions = Object.values(element.template.findResources('AWS::Lambda::Permission')).filter(
+        (permission) =>
+          JSON.stringify(permission.Properties.FunctionName) ===
+          JSON.stringify(arnOf(logicalIdOfFunction(name))),
+      );
+      expect(
+        permissions.map((permission) => permission.Properties),
+        name,
+      ).toEqual([
+        {
+          Action: 'lambda:InvokeFunction',
+          Principal: 'apigateway.amazonaws.com',
+          FunctionName: arnOf(logicalIdOfFunction(name)),
+          SourceArn: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':execute-api:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':',
+                { Ref: apiId },
+                '/*/*/*',
+              ],
+            ],
+          },
+        },
+      ]);
     }
+  });
+
+  it("keeps every function's resource policy far below Lambda's 20 KB limit, however many routes it serves", () => {
+    const functionIds = Object.keys(element.template.findResources('AWS::Lambda::Function'));
+    for (const functionId of functionIds) {
+      expect(estimatedResourcePolicyBytes(element.template, functionId), functionId).toBeLessThan(
+        LAMBDA_RESOURCE_POLICY_LIMIT_BYTES / 10,
+      );
+    }
+    // The estimate is the one that put the hub function at 16.7 KB with one statement per route.
+    const hub = logicalIdOfFunction('hub');
+    expect(estimatedResourcePolicyBytes(element.template, hub)).toBeGreaterThan(400);
   });
 
   it("leaves routes with auth 'none' public and nothing else", () => {
@@ -189,7 +233,7 @@ describe('functions', () => {
   it('gives every function the element environment', () => {
     const { foundation } = element.stack;
     // Functions that use instance secrets also learn where and with which key (auth.test.ts, hub.test.ts,
-    // bulk.test.ts); the transformations function only the prefix its dependencies need (transformations.test.ts).
+    // bulk.test.ts); the transformations function builds no secret store (transformations.test.ts).
     const secretWriters: readonly FunctionName[] = ['instances', 'hub', 'bulk'];
     for (const name of FUNCTION_NAMES) {
       const fn = element.template.findResources('AWS::Lambda::Function')[logicalIdOfFunction(name)];
@@ -202,7 +246,6 @@ describe('functions', () => {
               ),
             }
           : {}),
-        ...(name === 'transformations' ? { ELEMENT_SECRET_PREFIX: 'snow-element/SnowElement/' } : {}),
         // The bulk API finds its bucket and queue (test/infra/bulk.test.ts).
         ...(name === 'bulk'
           ? {
@@ -355,6 +398,7 @@ describe('platform secrets', () => {
     }
     expect(Object.keys(element.template.findOutputs('*')).sort()).toEqual(
       [
+        'AlarmTopicArn',
         'ApiUrl',
         'BulkBucketName',
         'BulkDeadLetterQueueUrl',

@@ -7,9 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_BASE_PATH } from '../../functions/routes';
 import { ESM_REQUIRE_BANNER } from '../../infra/bundling';
 import { REPO_ROOT } from '../../infra/paths';
+import { createStateTable, startDynalite } from '../adapters/emulators';
 import { removeOutdir, testOutdir } from './synthesize';
 
 const run = promisify(execFile);
+
+/**
+ * An import of an `@aws-sdk/*` package esbuild left external, as minified ESM spells it (static, dynamic,
+ * or through the banner's require). The SDK's own error messages quote `[require("@aws-sdk/...")]`.
+ */
+const EXTERNAL_SDK_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|(?<!\[)\brequire\s*\(\s*)["']@aws-sdk\/[^"']*["']/;
+
+/** Strings only the S3 client, lib-storage and the SQS client carry (client names, service targets). */
+const S3_AND_SQS_MARKERS = ['S3Client', 'AmazonS3', 'lib-storage', 'SQSClient', 'AmazonSQS'];
 
 interface CfnTemplate {
   Resources: Record<
@@ -67,7 +77,7 @@ const apiGatewayEvent = (path: string) => ({
 });
 
 /** Loads the bundle in a plain Node process, as the Lambda runtime does (ESM loader, no vitest transform). */
-const invokeBundle = async (bundleFile: string, event: unknown) => {
+const invokeBundle = async (bundleFile: string, event: unknown, env: Record<string, string> = {}) => {
   const script = `
     const { handler } = await import(${JSON.stringify(pathToFileURL(bundleFile).href)});
     const context = { functionName: 'ping', awsRequestId: 'req-1', memoryLimitInMB: '256',
@@ -79,7 +89,13 @@ const invokeBundle = async (bundleFile: string, event: unknown) => {
     ['--enable-source-maps', '--input-type=module', '-e', script],
     {
       cwd: outdir,
-      env: { PATH: process.env.PATH, ELEMENT_MODE: 'aws', ELEMENT_ALLOWED_HOSTS: '', LOG_LEVEL: 'ERROR' },
+      env: {
+        PATH: process.env.PATH,
+        ELEMENT_MODE: 'aws',
+        ELEMENT_ALLOWED_HOSTS: '',
+        LOG_LEVEL: 'ERROR',
+        ...env,
+      },
     },
   );
   const line = stdout.split('\n').find((candidate) => candidate.startsWith('RESULT '));
@@ -93,8 +109,64 @@ describe('cdk synth (CLI, offline)', () => {
     expect(existsSync(join(bundle, 'index.mjs.map'))).toBe(true);
     const code = readFileSync(join(bundle, 'index.mjs'), 'utf8');
     expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
-    // The runtime provides SDK v3: a bundled client would bring its protocol code along.
-    expect(code).not.toContain('@smithy/');
+  });
+
+  it('bundles the AWS SDK clients of every function (no @aws-sdk import left to the runtime)', () => {
+    const functions = Object.entries(template.Resources).filter(
+      ([, resource]) =>
+        resource.Type === 'AWS::Lambda::Function' && resource.Properties.Runtime === 'nodejs24.x',
+    );
+    expect(functions.length).toBeGreaterThanOrEqual(9);
+    for (const [logicalId] of functions) {
+      const code = readFileSync(join(bundleOfFunction(logicalId), 'index.mjs'), 'utf8');
+      expect(code.match(EXTERNAL_SDK_IMPORT)?.[0], logicalId).toBeUndefined();
+    }
+  });
+
+  it('runs the bundled DynamoDB client: the authorizer looks an element token up in the state table', async () => {
+    const dynalite = await startDynalite();
+    try {
+      await createStateTable(dynalite.client, 'state');
+      const bundle = join(bundleOfFunction('AuthorizerFunction'), 'index.mjs');
+      const route = `GET ${API_BASE_PATH}/hubs/helpdesk/{objectName}`;
+      const event = {
+        version: '2.0',
+        type: 'REQUEST',
+        routeArn: `arn:aws:execute-api:eu-west-1:123456789012:abc123/$default/${route}`,
+        routeKey: route,
+        identitySource: ['User user-secret, Element not-a-known-token'],
+        headers: { authorization: 'User user-secret, Element not-a-known-token' },
+        requestContext: { requestId: 'req-1', routeKey: route },
+      };
+      const env = {
+        ELEMENT_USER_SECRET: 'user-secret',
+        ELEMENT_ORGANIZATION_SECRET: 'organization-secret',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+      };
+      // An unknown token is a 401 decision, reached only after a real GetItem on the emulated table.
+      expect(await invokeBundle(bundle, event, { ...env, ELEMENT_STATE_TABLE: 'state' })).toMatchObject({
+        isAuthorized: true,
+        context: { outcome: 'deny', status: '401' },
+      });
+      // The same call against a table that does not exist fails: the lookup did reach DynamoDB.
+      await expect(invokeBundle(bundle, event, { ...env, ELEMENT_STATE_TABLE: 'missing' })).rejects.toThrow(
+        /ResourceNotFoundException|Cannot do operations on a non-existent table/,
+      );
+    } finally {
+      await dynalite.close();
+    }
+  });
+
+  it("leaves S3, lib-storage and SQS out of the authorizer's bundle, and bundles them where they are used", () => {
+    const authorizer = readFileSync(join(bundleOfFunction('AuthorizerFunction'), 'index.mjs'), 'utf8');
+    for (const marker of S3_AND_SQS_MARKERS) expect(authorizer, marker).not.toContain(marker);
+    // The state table's client is there: the markers would show S3 or SQS code if it were bundled.
+    expect(authorizer).toContain('DynamoDBClient');
+    const worker = readFileSync(join(bundleOfFunction('BulkWorkerFunction'), 'index.mjs'), 'utf8');
+    for (const marker of S3_AND_SQS_MARKERS) expect(worker, marker).toContain(marker);
   });
 
   it('produces a bundle that answers GET /ping when loaded like the Lambda runtime loads it', async () => {

@@ -23,16 +23,16 @@ describe('transformations construct', () => {
     expect(JSON.stringify(statements)).not.toMatch(/secretsmanager|sqs:|s3:/);
   });
 
-  it('learns the table and the secret prefix its dependencies need, but no key id, queue or bucket', () => {
+  it('learns the table its one port needs, but no secret prefix, key id, queue or bucket', () => {
     const { stack, template } = element;
     const variables = template.findResources('AWS::Lambda::Function')[functionId()]?.Properties.Environment
       .Variables as Record<string, unknown>;
     expect(variables).toMatchObject({
       ELEMENT_MODE: 'aws',
       ELEMENT_STATE_TABLE: { Ref: logicalId(stack, stack.foundation.state.table) },
-      ELEMENT_SECRET_PREFIX: 'snow-element/SnowElement/',
     });
     for (const name of [
+      'ELEMENT_SECRET_PREFIX',
       'ELEMENT_KMS_KEY_ID',
       'ELEMENT_BULK_BUCKET',
       'ELEMENT_BULK_QUEUE_URL',

@@ -11,6 +11,7 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   type S3Client,
+  type S3ClientConfig,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -42,20 +43,16 @@ export interface AwsBlobStoreOptions {
   queueSize?: number;
 }
 
-/** Flexible-checksum headers the SDK adds to a PutObject (removed from presigned uploads, see presignPutUrl). */
-const CHECKSUM_HEADER = /^x-amz-(checksum-|sdk-checksum-algorithm$)/i;
-
 /**
- * A middleware that drops those headers: placed right before the presigner (nothing to checksum at
- * presign time) or right after the SDK's flexible-checksum middleware on UploadPart (see uploadPart).
+ * How the S3 client of this adapter must be created: flexible checksums only where S3 requires one.
+ * The SDK otherwise adds a CRC32 to every PutObject and UploadPart: a presigned PUT would carry the
+ * CRC32 of the EMPTY presign-time body (S3 would refuse the real file), and parts would carry an
+ * algorithm their upload was not created with (S3 wants them to match). Parts are protected by
+ * Content-MD5 instead, and completed by ETag (the classic protocol). lib-storage reads the same setting.
  */
-const withoutChecksumHeaders =
-  <A extends { request: unknown }, R>(next: (args: A) => Promise<R>) =>
-  (args: A): Promise<R> => {
-    const { headers } = args.request as { headers: Record<string, string> };
-    for (const name of Object.keys(headers)) if (CHECKSUM_HEADER.test(name)) delete headers[name];
-    return next(args);
-  };
+export const AWS_BLOB_STORE_CLIENT_CONFIG = {
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+} as const satisfies S3ClientConfig;
 
 const isNotFound = (error: unknown): boolean => {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -92,6 +89,18 @@ const assertUploadId = (uploadId: string) => {
 
 export function createAwsBlobStore(options: AwsBlobStoreOptions): BlobStore {
   const { client, bucket: Bucket } = options;
+  // Checked once, through the client's resolved configuration (as lib-storage reads it).
+  let checksumSetting: Promise<void> | undefined;
+  const checksumsWhenRequired = (): Promise<void> => {
+    checksumSetting ??= Promise.resolve(client.config.requestChecksumCalculation()).then((setting) => {
+      if (setting !== AWS_BLOB_STORE_CLIENT_CONFIG.requestChecksumCalculation) {
+        throw new Error(
+          `The S3 client of the blob store must be created with AWS_BLOB_STORE_CLIENT_CONFIG (requestChecksumCalculation ${setting})`,
+        );
+      }
+    });
+    return checksumSetting;
+  };
 
   const info = (
     key: string,
@@ -170,16 +179,9 @@ export function createAwsBlobStore(options: AwsBlobStoreOptions): BlobStore {
         ContentLength: body.byteLength,
         ContentMD5: createHash('md5').update(body).digest('base64'),
       });
-      // The port hands back only `{partNumber, etag}`, so the upload is created without a checksum
-      // algorithm and completed with ETags alone (the classic protocol). The SDK would add a CRC32 to
-      // every part, and S3 documents that a part's checksum algorithm must match the one given to
-      // CreateMultipartUpload; so that CRC32 is dropped and Content-MD5 (checked by S3: BadDigest)
-      // protects the bytes instead.
-      command.middlewareStack.addRelativeTo(withoutChecksumHeaders, {
-        name: 'elementUploadPartWithoutFlexibleChecksum',
-        relation: 'after',
-        toMiddleware: 'flexibleChecksumsMiddleware',
-      });
+      // The port hands back only `{partNumber, etag}`: no checksum algorithm on the upload or its parts
+      // (AWS_BLOB_STORE_CLIENT_CONFIG); Content-MD5 (checked by S3: BadDigest) protects the bytes.
+      await checksumsWhenRequired();
       try {
         const output = await client.send(command);
         if (!output.ETag) throw new Error('S3 returned no ETag for UploadPart');
@@ -322,14 +324,8 @@ export function createAwsBlobStore(options: AwsBlobStoreOptions): BlobStore {
         ...(putOptions.contentType ? { ContentType: putOptions.contentType } : {}),
         ...(putOptions.metadata ? { Metadata: putOptions.metadata } : {}),
       });
-      // SDK v3 adds a flexible checksum to every PutObject; at presign time there is no body, so the URL
-      // would carry the CRC32 of an EMPTY body (`x-amz-checksum-crc32=AAAAAA==`) and S3 would refuse the
-      // real file as a checksum mismatch. A presigned upload carries no checksum (MD5/ETag still apply).
-      command.middlewareStack.addRelativeTo(withoutChecksumHeaders, {
-        name: 'elementPresignWithoutChecksum',
-        relation: 'before',
-        toMiddleware: 'presignInterceptMiddleware',
-      });
+      // No checksum of the empty presign-time body in the URL (AWS_BLOB_STORE_CLIENT_CONFIG).
+      await checksumsWhenRequired();
       // Content type and metadata are SIGNED HEADERS: the uploader must send exactly `Content-Type` and
       // each `x-amz-meta-<name>` with the announced values (checked by the contract test), so nobody can
       // land a file the job did not announce. Without signableHeaders the presigner signs only `host`.

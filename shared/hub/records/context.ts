@@ -15,4 +15,6 @@ export interface RecordsResponse {
   status: number;
   body: unknown;
   headers: Record<string, string>;
+  /** `body` already serialized as JSON, when the operation had to serialize it (list pages are measured). */
+  json?: string;
 }

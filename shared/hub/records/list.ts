@@ -2,6 +2,7 @@ import { ElementError } from '../../errors';
 import type { ListResult, SnRecord, TableParams } from '../../servicenow';
 import { type OrderTerm, orderTermsToEncoded, parseOrderBy, parseWhere, toEncodedQuery } from '../ceql';
 import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER, TOTAL_COUNT_HEADER } from '../headers';
+import { rowsWithinBytes } from '../page-bytes';
 import {
   invalidPageToken,
   type PageCursor,
@@ -148,11 +149,12 @@ const readPage = async (
     ...(params.displayValues === undefined ? {} : { displayValue: params.displayValues }),
   };
   if (cursor.kind === 'offset') {
-    const page = await ctx.client.list(p.table, {
+    const window = await ctx.client.list(p.table, {
       ...base,
       query: and(p.filter, p.order),
       ...(cursor.offset === 0 ? {} : { offset: cursor.offset }),
     });
+    const page = cursor.drop ? { ...window, records: window.records.slice(cursor.drop) } : window;
     // The limit applies before ACLs (research A.8): the next page starts a full window further on,
     // however few rows this one showed.
     return {
@@ -184,6 +186,9 @@ const readPage = async (
  *   ORDERBYsys_id appended as a tie-breaker and an offset cursor;
  * - a short page never ends the walk: the token is present whenever ServiceNow's Link says `next`
  *   (ACLs hide rows after the limit is applied, research A.8), and absent on the last page;
+ * - a page is bounded by bytes as well as rows: rows past MAX_LIST_PAGE_BYTES of serialized response
+ *   (shared/hub/page-bytes.ts) are left for the next page, whose token resumes right after the last row
+ *   sent, so a page never exceeds Lambda's 6 MB response limit;
  * - `returnTotalCount=true` -> Elements-Total-Count: X-Total-Count of an unbounded query, else the
  *   Aggregate API count of the filter (both count rows before ACLs, as ServiceNow does).
  */
@@ -206,19 +211,48 @@ export const listRecords = async (
   )
     throw invalidPageToken();
   const { page, next } = await readPage(ctx, p, params, cursor);
-  const headers: Record<string, string> = { [RETURNED_COUNT_HEADER]: String(page.records.length) };
-  if (next !== undefined) headers[NEXT_PAGE_TOKEN_HEADER] = signPageToken(ctx.pageTokenKey(), p.scope, next);
+  const totalHeader: Record<string, string> = {};
   if (params.returnTotalCount) {
     const unbounded = cursor.kind === 'offset' || cursor.after === undefined;
     const total =
       unbounded && page.totalCount !== undefined
         ? page.totalCount
         : await ctx.client.count(p.table, p.filter);
-    headers[TOTAL_COUNT_HEADER] = String(total);
+    totalHeader[TOTAL_COUNT_HEADER] = String(total);
   }
   const hidden = p.timeField !== undefined && !p.timeField.requested ? p.timeField.name : undefined;
+  // The cursor after a row needs its order value, which the caller did not ask to see.
+  const hiddenValues = hidden === undefined ? undefined : page.records.map((record) => record[hidden]);
   if (hidden !== undefined) for (const record of page.records) record[hidden] = undefined;
   const rows = toHubRecords(page.records, ctx.filterNulls);
-  const body = mapping ? await mapping.read(rows, params.fields) : rows;
-  return { status: 200, body, headers };
+  const mapped = mapping ? await mapping.read(rows, params.fields) : rows;
+  // Measured on what is sent (after any transformation): a page past the byte bound ends early.
+  const fitting = rowsWithinBytes(mapped);
+  const body = fitting.count < mapped.length ? mapped.slice(0, fitting.count) : mapped;
+  const resume =
+    fitting.count < mapped.length
+      ? cursorAfterRow(p, cursor, page.records, fitting.count - 1, hidden, hiddenValues)
+      : next;
+  const headers: Record<string, string> = { [RETURNED_COUNT_HEADER]: String(body.length), ...totalHeader };
+  if (resume !== undefined)
+    headers[NEXT_PAGE_TOKEN_HEADER] = signPageToken(ctx.pageTokenKey(), p.scope, resume);
+  return { status: 200, body, headers, json: fitting.json };
+};
+
+/**
+ * Where the next page starts when this one ends at row `index` of `records` (the byte bound): keyset
+ * cursors resume after that row, offset cursors read the same window again and leave out the rows
+ * already returned.
+ */
+const cursorAfterRow = (
+  p: Plan,
+  cursor: PageCursor,
+  records: readonly SnRecord[],
+  index: number,
+  hidden: string | undefined,
+  hiddenValues: readonly unknown[] | undefined,
+): PageCursor => {
+  if (cursor.kind === 'offset') return { ...cursor, drop: (cursor.drop ?? 0) + index + 1 };
+  const row = records[index] as SnRecord;
+  return nextAfter(p, hidden === undefined ? row : { ...row, [hidden]: hiddenValues?.[index] });
 };

@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
+import { benchNodePath } from '../measure';
 import type {
   ExportProcessOptions,
   ExportReport,
@@ -22,7 +23,7 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 const forkTs = (file: string, argument: unknown): ChildProcess => {
   const child = fork(join(import.meta.dirname, file), [JSON.stringify(argument)], {
     cwd: ROOT, // `--import tsx` resolves from here
-    execPath: process.env.BENCH_NODE ?? process.execPath,
+    execPath: benchNodePath(),
     // BENCH_CHILD_ARGS: extra Node flags for the children when investigating (e.g. `--cpu-prof`).
     execArgv: ['--import', 'tsx', ...(process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -1,0 +1,111 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { ElementFunction } from './element-function';
+
+/** What CloudWatch needs on the topic's key to publish an alarm to an SSE-KMS topic (SNS developer guide). */
+export const ALARM_TOPIC_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'] as const;
+
+/** A function error alarm: any failed invocation in a 5-minute period. */
+export const FUNCTION_ERROR_ALARM_SETTINGS = {
+  period: Duration.minutes(5),
+  threshold: 0,
+  evaluationPeriods: 1,
+} as const;
+
+/** A plain e-mail address (what an SNS e-mail subscription accepts); the rest is SNS's to check. */
+const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+export interface AlarmsConstructProps {
+  /** The stack key: the topic is encrypted with it. */
+  encryptionKey: kms.Key;
+  /** Subscribed to the topic when given (SNS sends a confirmation mail first). */
+  email?: string;
+}
+
+/**
+ * Where the stack's alarms go: one SNS topic, encrypted with the stack key and accepting TLS requests
+ * only, that every alarm notifies (in ALARM, and OK again, so a receiver sees both edges). Subscribe
+ * whatever watches the stack to it (the optional e-mail subscription, a chat bot, a pager).
+ *
+ * A topic policy replaces SNS's default one, and CloudWatch publishes as its service principal, so the
+ * policy allows exactly that for this account's alarms; the key policy lets CloudWatch use the key for
+ * the encrypted messages. Without either statement alarm actions fail silently.
+ */
+export class AlarmsConstruct extends Construct {
+  readonly topic: sns.Topic;
+  private readonly action: cloudwatchActions.SnsAction;
+
+  constructor(scope: Construct, id: string, props: AlarmsConstructProps) {
+    super(scope, id);
+    if (props.email !== undefined && !EMAIL_PATTERN.test(props.email)) {
+      throw new Error(`The alarm e-mail "${props.email}" is not an e-mail address`);
+    }
+    const stack = Stack.of(this);
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: `${stack.stackName} alarms`,
+      masterKey: props.encryptionKey,
+      enforceSSL: true,
+    });
+    const cloudwatchPrincipal = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarms',
+        principals: [cloudwatchPrincipal],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
+    props.encryptionKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsTopic',
+        principals: [cloudwatchPrincipal],
+        actions: [...ALARM_TOPIC_KEY_ACTIONS],
+        resources: ['*'],
+      }),
+    );
+    if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+    this.action = new cloudwatchActions.SnsAction(this.topic);
+  }
+
+  /** Sends `alarm`'s state changes (ALARM and back to OK) to the topic. */
+  notify(alarm: cloudwatch.Alarm): cloudwatch.Alarm {
+    alarm.addAlarmAction(this.action);
+    alarm.addOkAction(this.action);
+    return alarm;
+  }
+
+  /**
+   * An alarm on `fn`'s Errors metric (an uncaught error, a timeout, an out-of-memory exit), notifying the
+   * topic. Idle functions publish no data points, hence NOT_BREACHING.
+   */
+  functionErrorAlarm(id: string, fn: ElementFunction, what: string): cloudwatch.Alarm {
+    const settings = FUNCTION_ERROR_ALARM_SETTINGS;
+    return this.notify(
+      new cloudwatch.Alarm(this, `${id}ErrorsAlarm`, {
+        alarmDescription: `snow-element: the ${what} failed (error, timeout or crash; see its log group)`,
+        metric: fn.function.metricErrors({ period: settings.period, statistic: cloudwatch.Stats.SUM }),
+        threshold: settings.threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: settings.evaluationPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+}
