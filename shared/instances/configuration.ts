@@ -1,5 +1,6 @@
 import { BASE_URL_KEY, type ElementDefinition, parameterOf } from '../elements';
 import { badRequest } from '../errors';
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../input';
 import type { ConfigurationInput } from './request-body';
 
 export const MASK = '********';
@@ -24,7 +25,7 @@ const asInteger = (value: unknown): string | undefined => {
 
 const asJsonObject = (value: unknown): string | undefined => {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return JSON.stringify(value);
-  if (typeof value !== 'string') return undefined;
+  if (typeof value !== 'string' || jsonNestsDeeperThan(value, MAX_JSON_DEPTH)) return undefined;
   try {
     const parsed: unknown = JSON.parse(value);
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
