@@ -16,3 +16,17 @@ export const MAX_JSON_DEPTH = 64;
  * smaller; files travel as multipart or through presigned URLs, which have their own limits.
  */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Longest path and query string of a request to ServiceNow, 8 KiB: the request-line limit common to
+ * web servers (Apache 8,190 bytes, nginx 8 KiB). ServiceNow repeats the whole query in each of the up
+ * to four URLs of its `Link` header, so a longer query would also overflow the response headers a
+ * client reads. A `where` (or bulk query) that would need more is a 400 saying so, before any call.
+ */
+export const MAX_SERVICENOW_URL_BYTES = 8 * 1024;
+
+/**
+ * Response headers read from ServiceNow: the `Link` header's four URLs of up to
+ * MAX_SERVICENOW_URL_BYTES each (plus the instance's origin) and the rest of the headers.
+ */
+export const MAX_SERVICENOW_RESPONSE_HEADER_BYTES = 64 * 1024;
