@@ -56,6 +56,12 @@ const INTERESTING = [
   'http://127.0.0.1:9/x',
   '2026-01-01T00:00:00Z',
   '9999999999999999999999',
+  '%',
+  '%E0%A4%A',
+  '%ZZ',
+  Buffer.from('{"v":1,"i":1,"s":null,"c":"e30"}').toString('base64url'),
+  Buffer.from(`${'['.repeat(2000)}${']'.repeat(2000)}`).toString('base64url'),
+  `${Buffer.from('{"k":"x"}').toString('base64url')}.${'A'.repeat(43)}`,
 ];
 const fuzzText = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...INTERESTING) },
@@ -100,6 +106,8 @@ interface FuzzRequest {
   cut: number;
   bytes: Uint8Array;
   contentType: string | undefined;
+  /** Path and query values put in as they are (invalid percent-escapes included), not encoded. */
+  rawEncoding: boolean;
 }
 
 /** Bodies a route takes, so mutations of them reach the handlers' validation rather than stopping early. */
@@ -231,6 +239,7 @@ const requestArb = (route: RouteDefinition): fc.Arbitrary<FuzzRequest> => {
     // Unbiased: cuts anywhere in a body, not mostly near its start.
     cut: fc.noBias(fc.nat()),
     bytes: fc.uint8Array({ maxLength: 300 }),
+    rawEncoding: fc.boolean(),
     contentType: fc.oneof(
       { weight: 6, arbitrary: fc.constant(undefined) },
       {
@@ -258,13 +267,19 @@ interface Built {
 
 const BOUNDARY = 'fuzzBoundary7d1';
 
+/** A value as it is, minus what would end its URL component (the URL parser encodes the rest). */
+const asRaw = (value: string) =>
+  [...value].filter((char) => char.charCodeAt(0) >= 0x20 && !'/?#&'.includes(char)).join('') || 'x';
+
 const build = (route: RouteDefinition, r: FuzzRequest, world: FuzzWorld): Built => {
   let path = route.path;
   for (const [name, value] of Object.entries(r.params)) {
     const real = value === '\u0001valid' ? paramValue(route, name, world) : value;
-    path = path.replace(`{${name}}`, encodeURIComponent(real));
+    path = path.replace(`{${name}}`, r.rawEncoding ? asRaw(real) : encodeURIComponent(real));
   }
-  const query = new URLSearchParams(r.query).toString();
+  const query = r.rawEncoding
+    ? r.query.map(([key, value]) => `${key}=${asRaw(value)}`).join('&')
+    : new URLSearchParams(r.query).toString();
   const headers: Record<string, string> = {};
   const otherAuth = route.auth === 'hub' ? world.platformAuth : world.hubAuth();
   if (r.auth === 'valid') headers.Authorization = route.auth === 'hub' ? world.hubAuth() : world.platformAuth;
