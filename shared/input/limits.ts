@@ -30,3 +30,6 @@ export const MAX_SERVICENOW_URL_BYTES = 8 * 1024;
  * MAX_SERVICENOW_URL_BYTES each (plus the instance's origin) and the rest of the headers.
  */
 export const MAX_SERVICENOW_RESPONSE_HEADER_BYTES = 64 * 1024;
+
+/** Longest callback URL taken (bulk `notificationUrl`, `event.notification.callback.url`). */
+export const MAX_CALLBACK_URL_LENGTH = 2048;

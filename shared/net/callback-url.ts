@@ -1,8 +1,6 @@
 import { badRequest } from '../errors';
+import { MAX_CALLBACK_URL_LENGTH } from '../input/limits';
 import { checkOutboundUrl, type OutboundPolicy, OutboundUrlRefusedError } from './ssrf-guard';
-
-/** Longest callback URL taken (bulk `notificationUrl`, `event.notification.callback.url`). */
-export const MAX_CALLBACK_URL_LENGTH = 2048;
 
 /**
  * A callback URL checked when it is saved, like every outbound URL (shape + DNS: https only, no
