@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HUB_PREFIX, ROUTES, type RouteDefinition } from '../../functions/routes';
@@ -397,4 +398,81 @@ describe('fuzzing the HTTP surface', () => {
     },
     30_000 + RUNS_PER_ROUTE * ROUTES.length * 40,
   );
+
+  it('survives lying and broken framing (lengths, chunks, aborts), writing nothing', async () => {
+    const { hostname, port } = new URL(world.api);
+    const base = new URL(world.api).pathname;
+    /** Writes raw bytes, optionally hangs up early, and answers what came back (maybe nothing). */
+    const rawExchange = (payload: string, hangUp: boolean) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(Number(port), hostname);
+        let received = '';
+        socket.on('data', (chunk) => {
+          received += chunk.toString('latin1');
+        });
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(received));
+        socket.write(payload, () => {
+          if (hangUp) socket.destroy();
+          else socket.end();
+        });
+        setTimeout(() => socket.destroy(), 2_000);
+      });
+    const head = (path: string, headers: string[]) =>
+      [
+        `POST ${base}${path} HTTP/1.1`,
+        `Host: ${hostname}`,
+        `Authorization: ${world.hubAuth()}`,
+        ...headers,
+        '',
+        '',
+      ].join('\r\n');
+    const multipart = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nshort_description\nx\n`;
+    const cases: [string, string, boolean][] = [
+      [
+        'Content-Length longer than the body, then a hang-up',
+        `${head('/bulk/incidents', [`Content-Type: multipart/form-data; boundary=${BOUNDARY}`, 'Content-Length: 5000'])}${multipart}`,
+        true,
+      ],
+      [
+        'Content-Length shorter than the body',
+        `${head('/incidents', ['Content-Type: application/json', 'Content-Length: 5'])}{"short_description":"x"}`,
+        false,
+      ],
+      [
+        'Content-Length not a number',
+        `${head('/incidents', ['Content-Type: application/json', 'Content-Length: abc'])}{}`,
+        false,
+      ],
+      [
+        'Content-Length and Transfer-Encoding both',
+        `${head('/incidents', ['Content-Type: application/json', 'Content-Length: 2', 'Transfer-Encoding: chunked'])}2\r\n{}\r\n0\r\n\r\n`,
+        false,
+      ],
+      [
+        'a chunk size that is not hex',
+        `${head('/incidents', ['Content-Type: application/json', 'Transfer-Encoding: chunked'])}zz\r\n{}\r\n0\r\n\r\n`,
+        false,
+      ],
+      [
+        'chunked multipart cut inside the file, then a hang-up',
+        `${head(`/incidents/${world.incidentId}/attachments`, [`Content-Type: multipart/form-data; boundary=${BOUNDARY}`, 'Transfer-Encoding: chunked'])}${multipart.length.toString(16)}\r\n${multipart}\r\n`,
+        true,
+      ],
+      [
+        'a header line without a colon',
+        `${head('/incidents', ['Content-Type application/json', 'Content-Length: 2'])}{}`,
+        false,
+      ],
+    ];
+    for (const [name, payload, hangUp] of cases) {
+      const before = world.writes();
+      const answer = await rawExchange(payload, hangUp);
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
+      expect(status < 500, `${name}: ${answer.slice(0, 200)}`).toBe(true);
+      const ping = await fetch(`${world.api}/ping`);
+      expect(ping.status, name).toBe(200);
+      expect(world.writes(), name).toBe(before);
+    }
+  });
 });
