@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as bulkHandler } from '../../functions/bulk/handler';
+import { handler as hubHandler } from '../../functions/hub/handler';
 import { isElementError } from '../../shared/errors';
 import { parseMultipartFields, parseMultipartFile } from '../../shared/hub/attachments';
 import { makeTempDir } from '../adapters/temp-dir';
 import { type BulkHarness, startBulkHarness, uploadForm } from '../bulk/harness';
+import { httpEvent, lambdaContext } from '../functions/factories';
 import { startLocalProcess } from '../helpers/local-process';
 import { ALICE, aliceAuth, basicBody, hubAuth, ORG } from '../instances/harness';
 import { startSimulator } from '../simulator';
@@ -90,6 +93,40 @@ describe('truncated multipart requests over HTTP', () => {
     expect(await stored()).toEqual(before);
     const ping = await h.call('GET', '/ping');
     expect(ping.status).toBe(200);
+  });
+
+  it('answers 400 at the Lambda handlers, for the body API Gateway delivers (base64)', async () => {
+    const authorizer = { outcome: 'allow', kind: 'hub', userId: 'alice', instanceId: String(h.instanceId) };
+    const calls = [
+      bulkHandler(
+        httpEvent({
+          method: 'POST',
+          path: '/bulk/incidents',
+          routePath: '/bulk/{id}',
+          pathParameters: { id: 'incidents' },
+          body: truncatedFile,
+          contentType: CONTENT_TYPE,
+          authorizer,
+        }),
+        lambdaContext(),
+      ),
+      hubHandler(
+        httpEvent({
+          method: 'POST',
+          path: `/incidents/${incidentId}/attachments`,
+          routePath: '/{objectName}/{id}/attachments',
+          pathParameters: { objectName: 'incidents', id: incidentId },
+          body: truncatedFile,
+          contentType: CONTENT_TYPE,
+          authorizer,
+        }),
+        lambdaContext(),
+      ),
+    ];
+    for (const result of await Promise.all(calls)) {
+      expect(result.statusCode, result.body).toBe(400);
+      expect(JSON.parse(result.body ?? '{}').message).toMatch(/multipart/);
+    }
   });
 
   it('leaves a request in flight alongside a bad one unaffected', async () => {
