@@ -25,7 +25,7 @@ const asInteger = (value: unknown): string | undefined => {
 
 const asJsonObject = (value: unknown): string | undefined => {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return JSON.stringify(value);
-  if (typeof value !== 'string' || jsonNestsDeeperThan(value, MAX_JSON_DEPTH)) return undefined;
+  if (typeof value !== 'string') return undefined;
   try {
     const parsed: unknown = JSON.parse(value);
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
@@ -75,6 +75,15 @@ export const normalizeConfiguration = (
     }
     if (value === null) {
       out[key] = null;
+      continue;
+    }
+    // JSON given as text is parsed and written back: refused before either step recurses.
+    if (
+      parameter.type === 'json' &&
+      typeof value === 'string' &&
+      jsonNestsDeeperThan(value, MAX_JSON_DEPTH)
+    ) {
+      wrong.push(`${key} (nests deeper than ${MAX_JSON_DEPTH} levels)`);
       continue;
     }
     const converted =

@@ -69,6 +69,13 @@ describe('deep and large JSON bodies over HTTP', () => {
       ),
       depth,
     );
+    // The same configuration given as JSON text.
+    expectRefused(
+      await h.platform('PATCH', `/instances/${h.instanceId}/configuration/event.poller.configuration`, {
+        propertyValue: `{"incidents":${nestedObjects(5_000)}}`,
+      }),
+      `deeper than ${MAX_JSON_DEPTH} levels`,
+    );
     expectRefused(await h.platformRaw('POST', '/instances', nestedObjects(10_000)), depth);
     expectRefused(
       await h.platformRaw('POST', '/organizations/objects/tickets/definitions', nestedObjects(10_000)),
