@@ -55,11 +55,22 @@ export const startFuzzWorld = async (): Promise<FuzzWorld> => {
         if (typeof value !== 'function' || typeof property !== 'string' || !WRITES.test(property)) {
           return typeof value === 'function' ? value.bind(target) : value;
         }
+        // Counted once it succeeded: a conditional write that was refused changed nothing.
         return (...args: unknown[]) => {
-          portWrites++;
-          recent.push(`${name}.${property}(${JSON.stringify(args[0])?.slice(0, 120)})`);
-          if (recent.length > 20) recent.shift();
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
+          const record = () => {
+            portWrites++;
+            recent.push(`${name}.${property}(${JSON.stringify(args[0])?.slice(0, 120)})`);
+            if (recent.length > 20) recent.shift();
+          };
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (!(result instanceof Promise)) {
+            record();
+            return result;
+          }
+          return result.then((settled: unknown) => {
+            record();
+            return settled;
+          });
         };
       },
     });

@@ -160,10 +160,9 @@ const paramValue = (route: RouteDefinition, name: string, world: FuzzWorld): str
   const bulk = route.path.includes('/bulk/');
   switch (name) {
     case 'id':
-      if (bulk)
-        return route.method === 'POST' && !route.path.endsWith('/uploads') ? 'incidents' : world.jobId;
+      // POST /bulk/{id} and /bulk/{id}/uploads name the object to upload to; the others a job.
+      if (bulk) return route.method === 'POST' ? 'incidents' : world.jobId;
       if (route.auth === 'hub') return world.incidentId;
-      if (route.path.endsWith('/uploads')) return 'incidents';
       return String(world.instanceId);
     case 'keyOrId':
       return 'servicenow';
@@ -297,7 +296,8 @@ const build = (route: RouteDefinition, r: FuzzRequest, world: FuzzWorld): Built 
       contentType = 'application/json';
       break;
     case 'template':
-      body = JSON.stringify(mutate(template, r.cut, r.json));
+      // One in four as the route expects it, so requests also get all the way through.
+      body = JSON.stringify(r.cut % 4 === 0 ? template : mutate(template, r.cut, r.json));
       contentType = 'application/json';
       break;
     case 'truncated': {
