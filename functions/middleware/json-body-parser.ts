@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { badRequest, ElementError } from '../../shared/errors';
+import { ElementError } from '../../shared/errors';
+import { parseUntrustedJson } from '../../shared/input';
 import type { ApiEvent } from './types';
 
 export interface JsonBodyParserOptions {
@@ -21,7 +22,8 @@ export const mediaTypeOf = (contentType: string | undefined): string | undefined
 /**
  * Parses JSON bodies into `event.jsonBody`. A body sent without a Content-Type is read as JSON
  * (curl and many clients omit it for small payloads); a body of any other type the route did not
- * declare is refused with 415 (research section 8.1).
+ * declare is refused with 415 (research section 8.1). Size and depth are bounded (shared/input/limits.ts)
+ * before anything walks the parsed value.
  */
 export const jsonBodyParserMiddleware = (
   options: JsonBodyParserOptions = {},
@@ -41,12 +43,7 @@ export const jsonBodyParserMiddleware = (
         );
       }
       const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-      try {
-        event.jsonBody = JSON.parse(text);
-      } catch {
-        // The parser's own message quotes the body, which may hold a secret: keep it out.
-        throw badRequest('Malformed JSON in request body');
-      }
+      event.jsonBody = parseUntrustedJson(text, 'request body');
     },
   };
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badRequest } from '../errors';
 import { resolveResource } from '../hub/resources';
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../input';
 import type { SnRecord } from '../servicenow';
 
 /**
@@ -209,6 +210,9 @@ const parsePollerConfiguration = (value: unknown): ResourcePoll[] => {
   if (typeof value === 'string') {
     if (value.trim() === '') object = {};
     else {
+      if (jsonNestsDeeperThan(value, MAX_JSON_DEPTH)) {
+        throw keyError(key, `nests deeper than ${MAX_JSON_DEPTH} levels`);
+      }
       try {
         object = JSON.parse(value);
       } catch {

@@ -1,5 +1,6 @@
 import { BASE_URL_KEY, type ElementDefinition, parameterOf } from '../elements';
 import { badRequest } from '../errors';
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../input';
 import type { ConfigurationInput } from './request-body';
 
 export const MASK = '********';
@@ -74,6 +75,15 @@ export const normalizeConfiguration = (
     }
     if (value === null) {
       out[key] = null;
+      continue;
+    }
+    // JSON given as text is parsed and written back: refused before either step recurses.
+    if (
+      parameter.type === 'json' &&
+      typeof value === 'string' &&
+      jsonNestsDeeperThan(value, MAX_JSON_DEPTH)
+    ) {
+      wrong.push(`${key} (nests deeper than ${MAX_JSON_DEPTH} levels)`);
       continue;
     }
     const converted =

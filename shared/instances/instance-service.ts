@@ -1,8 +1,9 @@
 import { invalidateToken } from '../auth/token-index';
 import { type ElementDefinition, findElement, parameterOf } from '../elements';
 import { badRequest, ElementError, notFound } from '../errors';
-import { type EventsConfig, parseEventsConfig } from '../events/configuration';
+import { EVENT_KEYS, type EventsConfig, parseEventsConfig } from '../events/configuration';
 import { forgetEvents, markDue } from '../events/schedule';
+import { checkCallbackUrl } from '../net';
 import { ConditionFailedError } from '../ports/errors';
 import { serviceNowBaseUrl } from '../servicenow';
 import { forgetInstanceTransformations } from '../transformations/store';
@@ -162,6 +163,19 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
     return { record, secret };
   };
 
+  /**
+   * The events callback URL checked like every outbound URL when it is set or changed (not on every
+   * unrelated update: DNS may fail for a while), before anything is provisioned or stored.
+   */
+  const checkEventsCallback = async (events: EventsConfig, previous?: string) => {
+    if (events.callbackUrl === undefined || events.callbackUrl === previous?.trim()) return;
+    await checkCallbackUrl(
+      events.callbackUrl,
+      { allowedHosts: deps.allowedHosts },
+      `Invalid ${EVENT_KEYS.callbackUrl}`,
+    );
+  };
+
   const save = async (record: InstanceRecord): Promise<InstanceRecord> => {
     try {
       return await store.save(record);
@@ -190,6 +204,7 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
       const missing = [...(name ? [] : ['name']), ...missingKeys(grant, configuration, code)];
       if (missing.length > 0) throw missingError(missing);
       const events = eventsOf(configuration);
+      await checkEventsCallback(events);
 
       const { baseUrl, credentials } = await provision(
         { element, grant, configuration, ...(code ? { code } : {}) },
@@ -265,6 +280,7 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
       const missing = [...(name ? [] : ['name']), ...missingKeys(grant, configuration, code, secret.auth)];
       if (missing.length > 0) throw missingError(missing);
       const events = eventsOf(configuration);
+      await checkEventsCallback(events, current[EVENT_KEYS.callbackUrl]);
 
       const credentialChanged = element.configuration.some(
         (parameter) => parameter.credential && current[parameter.key] !== configuration[parameter.key],

@@ -5,6 +5,7 @@ export {
   normalizeHost,
   parseAllowedHosts,
 } from './allowed-hosts';
+export { checkCallbackUrl } from './callback-url';
 export type { GuardedLookup, OutboundAgentOptions } from './outbound-agent';
 export { createGuardedLookup, createOutboundAgent, sharedOutboundAgent } from './outbound-agent';
 export type { OutboundPolicy, ResolvedAddress, Resolver } from './ssrf-guard';

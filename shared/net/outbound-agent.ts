@@ -1,6 +1,7 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { Agent, buildConnector } from 'undici';
+import { MAX_SERVICENOW_RESPONSE_HEADER_BYTES } from '../input/limits';
 import type { AllowedHosts } from './allowed-hosts';
 import { normalizeHost } from './allowed-hosts';
 import type { Resolver } from './ssrf-guard';
@@ -96,6 +97,8 @@ export const createOutboundAgent = (options: OutboundAgentOptions): Agent => {
     connect,
     connections: options.connections ?? 16,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    // ServiceNow's Link header repeats the request URL up to four times (Node's default is 16 KiB).
+    maxHeaderSize: MAX_SERVICENOW_RESPONSE_HEADER_BYTES,
   });
 };
 

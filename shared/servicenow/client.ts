@@ -1,4 +1,5 @@
 import { badRequest, ElementError } from '../errors';
+import { MAX_SERVICENOW_URL_BYTES } from '../input/limits';
 import type { OnTokens } from './auth';
 import { createAuthorizer } from './auth';
 import type { SemaphoreRegistry } from './concurrency';
@@ -67,14 +68,32 @@ export const tableQuery = (params: TableParams = {}): Record<string, QueryValue>
   ...params.extra,
 });
 
-const buildUrl = (baseUrl: string, path: string, query: Record<string, QueryValue> = {}): string => {
+/** Path and query string of a request, encoded as sent. */
+const pathAndQuery = (path: string, query: Record<string, QueryValue> = {}): string => {
   if (!path.startsWith('/') || path.startsWith('//')) throw badRequest('ServiceNow path must start with "/"');
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined) search.set(key, String(value));
   }
   const qs = search.toString();
-  return `${baseUrl}${path}${qs === '' ? '' : `?${qs}`}`;
+  return `${path}${qs === '' ? '' : `?${qs}`}`;
+};
+
+/**
+ * A 400 when a request's path and query string would pass MAX_SERVICENOW_URL_BYTES (the encoding is
+ * ASCII, so its length is its size): ServiceNow echoes the query in its `Link` header, and servers cut
+ * long request lines, so such a query would fail as a 502 or worse.
+ */
+export const assertFitsServiceNowUrl = (path: string, query?: Record<string, QueryValue>): string => {
+  const target = pathAndQuery(path, query);
+  if (target.length > MAX_SERVICENOW_URL_BYTES) {
+    throw badRequest(
+      `The query is too long for ServiceNow: its request URL would be ${target.length} bytes, over the ` +
+        `${MAX_SERVICENOW_URL_BYTES}-byte limit (ServiceNow repeats the query in its response headers). ` +
+        'Use fewer conditions (IN (...) instead of a chain of ORs), fewer fields, or split the query.',
+    );
+  }
+  return target;
 };
 
 /** `Link: <url>;rel="next"` (research A.3: no space before `;rel` on real instances; accept both). */
@@ -104,7 +123,7 @@ export const createServiceNowClient = (options: ServiceNowClientOptions): Servic
   const retryDeps = { policy: ctx.retry, sleep: ctx.sleep, random: ctx.random };
 
   const request = async <T>(req: ServiceNowRequest): Promise<ServiceNowResponse<T>> => {
-    const url = buildUrl(ctx.baseUrl, req.path, req.query);
+    const url = `${ctx.baseUrl}${assertFitsServiceNowUrl(req.path, req.query)}`;
     // Lower-cased so a caller's `Accept` replaces ours instead of doubling it; Authorization is ours
     // alone, and cookies are never sent (research A.4/C.8).
     const binary = req.responseType === 'binary';

@@ -24,7 +24,13 @@ export {
 } from './auth';
 export { serviceNowBaseUrl } from './base-url';
 export type { ServiceNowClient, ServiceNowClientOptions } from './client';
-export { createServiceNowClient, hasNextLink, tablePath, tableQuery } from './client';
+export {
+  assertFitsServiceNowUrl,
+  createServiceNowClient,
+  hasNextLink,
+  tablePath,
+  tableQuery,
+} from './client';
 export { DEFAULT_CONCURRENCY, Semaphore, SemaphoreRegistry } from './concurrency';
 export type { HttpOptions } from './context';
 export { DEFAULT_TIMEOUT_MS } from './context';

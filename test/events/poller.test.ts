@@ -15,7 +15,8 @@ import { aliceAuth, basicBody, bobAuth, type Harness, startHarness } from '../in
 import { startSimulator } from '../simulator';
 
 const T0 = new Date('2027-03-02T10:00:00Z');
-const CALLBACK = 'https://consumer.example/events';
+// Allow-listed (the harness allows 127.0.0.1), so it passes the SSRF check at save; nothing listens.
+const CALLBACK = 'http://127.0.0.1:9/events';
 const MINUTE = 60_000;
 
 const eventsOn = (poller: Record<string, unknown> = { incidents: {} }) => ({

@@ -32,6 +32,8 @@ export interface HubHarness {
   ): Promise<HubResponse>;
   /** A platform call (User + Organization). */
   platform(method: string, path: string, body?: unknown): Promise<HubResponse>;
+  /** A platform call with a raw JSON text body. */
+  platformRaw(method: string, path: string, raw: string): Promise<HubResponse>;
   /** Provisions another Basic instance; returns its id and token. */
   provision(configuration?: Record<string, unknown>): Promise<{ id: number; token: string }>;
   close(): Promise<void>;
@@ -87,6 +89,7 @@ export const startHubHarness = async (simulator: SimulatorOptions = {}): Promise
     hub: (method, path, options = {}) =>
       send(method, path, hubAuth(options.token ?? first.token), options.body, options.raw),
     platform: (method, path, body) => send(method, path, aliceAuth, body),
+    platformRaw: (method, path, raw) => send(method, path, aliceAuth, undefined, raw),
     provision,
     close: () => stack.close(),
   };

@@ -1,47 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { READY_LINE } from '../../functions/local/banner';
-
-const ROOT = join(import.meta.dirname, '../..');
-
-interface Started {
-  child: ChildProcess;
-  banner: string;
-  apiUrl: string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Runs what `npm start` runs (`tsx functions/local/main.ts`) and waits for the banner's last line. */
-const start = (env: Record<string, string>): Promise<Started> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'functions/local/main.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, PORT: '0', DEMO_SERVICENOW: '0', LOG_LEVEL: 'WARN', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-      child.on('exit', (code, signal) => done({ code, signal })),
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const url = new RegExp(`${READY_LINE} (\\S+)`).exec(stdout)?.[1];
-      if (url && stdout.includes('Stop with Ctrl-C.')) resolve({ child, banner: stdout, apiUrl: url, exit });
-    });
-    exit.then(({ code }) => reject(new Error(`exited with ${code} before the banner: ${stdout}${stderr}`)));
-  });
-
-const secretsIn = (banner: string) => ({
-  organization: /Organization secret: ([0-9a-f]{64})/.exec(banner)?.[1],
-  user: /User secret\s*: ([0-9a-f]{64})/.exec(banner)?.[1],
-});
+import { secretsIn, startLocalProcess as start } from '../helpers/local-process';
 
 describe('npm start', () => {
   let dataDir: string;

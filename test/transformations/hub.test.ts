@@ -229,7 +229,7 @@ describe('events and documentation of a common resource', () => {
     h.sim.clock.advance(60_000);
     const events = await h.provision({
       'event.notification.enabled': true,
-      'event.notification.callback.url': 'https://consumer.example/events',
+      'event.notification.callback.url': 'http://127.0.0.1:9/events',
       'event.poller.configuration': { myTickets: {} },
     });
     h.sim.clock.advance(60_000);
@@ -264,7 +264,7 @@ describe('events and documentation of a common resource', () => {
   it('names an unknown common resource in the poll errors', async () => {
     const events = await h.provision({
       'event.notification.enabled': true,
-      'event.notification.callback.url': 'https://consumer.example/events',
+      'event.notification.callback.url': 'http://127.0.0.1:9/events',
       'event.poller.configuration': { noSuchThing: {} },
     });
     const poll = await h.platform('POST', `/instances/${events.id}/events/poll`);

@@ -9,9 +9,9 @@ import {
   toEncodedQuery,
 } from '../../hub/ceql';
 import { andEveryGroup, catalogFor, fieldsOf, type RecordsContext, tableMetadata } from '../../hub/records';
-import type { ServiceNowClient } from '../../servicenow';
+import { assertFitsServiceNowUrl, type ServiceNowClient, tablePath, tableQuery } from '../../servicenow';
 import { mapCeqlToVendor, mapOrderByToVendor } from '../../transformations';
-import { type DownloadFormat, type DownloadJob, MAX_DOWNLOAD_PARTITIONS } from '../download';
+import { type DownloadFormat, type DownloadJob, keysetQuery, MAX_DOWNLOAD_PARTITIONS } from '../download';
 import type { BulkObject } from './resolve-object';
 
 /** A download as the API asked for it (bulk/query and bulk/download both end up here). */
@@ -46,6 +46,34 @@ const checkField = (catalog: FieldCatalog, field: string, what: string) => {
   if (!/^[a-z0-9_]+(?:\.[a-z0-9_]+)*$/.test(field) || !catalog.has(field)) {
     throw badRequest(`Unknown field '${field.slice(0, 100)}' in ${what} on ${catalog.table}`);
   }
+};
+
+/** The longest sys_id a keyset cursor or partition bound carries (ServiceNow's are 32 characters). */
+const WIDEST_SYS_ID = 'f'.repeat(32);
+
+/**
+ * A download whose widest page request (keyset cursor and partition bounds in every `^NQ` group, or the
+ * order, plus the offset window) would not fit ServiceNow's URL limit is a 400 now, not a job that fails.
+ */
+const assertDownloadFits = (
+  table: string,
+  encodedQuery: string,
+  orderBy: string | undefined,
+  fields: readonly string[] | undefined,
+) => {
+  const keyset = keysetQuery(encodedQuery, WIDEST_SYS_ID, { from: WIDEST_SYS_ID, to: WIDEST_SYS_ID });
+  const query = orderBy === undefined ? keyset : `${keyset}^${orderBy}`;
+  assertFitsServiceNowUrl(
+    tablePath(table),
+    tableQuery({
+      query,
+      ...(fields === undefined ? {} : { fields }),
+      limit: MAX_DOWNLOAD_PAGE_SIZE,
+      offset: Number.MAX_SAFE_INTEGER,
+      excludeReferenceLink: true,
+      noCount: true,
+    }),
+  );
 };
 
 /**
@@ -126,9 +154,11 @@ export async function planDownload(
     }
     if (limit !== undefined) throw badRequest('partitions cannot be combined with limit');
   }
+  const encodedQuery = andEveryGroup(andEveryGroup(filter, window), object.filter);
+  assertDownloadFits(object.table, encodedQuery, orderBy, selectFields);
   return {
     table: object.table,
-    encodedQuery: andEveryGroup(andEveryGroup(filter, window), object.filter),
+    encodedQuery,
     ...(selectFields === undefined ? {} : { fields: selectFields }),
     // A transformation reads whole vendor rows: its computed fields may read any of them.
     ...(t === undefined ? {} : { readFields: [], transformation: t }),

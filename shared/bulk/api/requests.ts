@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { badRequest } from '../../errors';
+import { parseUntrustedJson } from '../../input';
 import { type DownloadFormat, MAX_DOWNLOAD_PARTITIONS, parseDownloadFormat } from '../download';
 import { type UploadFormat, uploadFormat } from '../upload';
 import { MAX_DOWNLOAD_PAGE_SIZE } from './download-plan';
@@ -77,14 +78,8 @@ export function parseDownloadBody(
 /** CE `metaData` (form field or JSON): a JSON object, possibly sent as text. */
 export function parseMetaData(raw: unknown): Record<string, unknown> {
   if (raw === undefined || raw === null || raw === '') return {};
-  let value = raw;
-  if (typeof raw === 'string') {
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      throw badRequest('metaData must be a JSON object');
-    }
-  }
+  let value: unknown = raw;
+  if (typeof raw === 'string') value = parseUntrustedJson(raw, 'metaData');
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw badRequest('metaData must be a JSON object');
   return value as Record<string, unknown>;

@@ -1,28 +1,15 @@
 import type { Dispatcher } from 'undici';
-import { badRequest } from '../../errors';
 import { SIGNATURE_HEADER, signBody, WEBHOOK_ID_HEADER } from '../../events/signature';
 import { postWebhook } from '../../events/webhook-post';
-import { type AllowedHosts, checkOutboundUrl, OutboundUrlRefusedError, type Resolver } from '../../net';
+import { type AllowedHosts, checkCallbackUrl, checkOutboundUrl, type Resolver } from '../../net';
 import type { StateTable } from '../../ports';
 import { type BulkJob, getJob, jobKey, TERMINAL_STATUSES } from '../jobs';
 
 /**
- * The callback URL of a new job (`Elements-Async-Callback-Url` or `notificationUrl`), checked like
- * every outbound URL (shape + DNS, research foundation SSRF rules): 400 when refused. The delivery
- * checks again (the outbound agent re-resolves and pins the address on every connection).
+ * The callback URL of a new job (`Elements-Async-Callback-Url` or `notificationUrl`): 400 when refused
+ * (shared/net checkCallbackUrl); the delivery checks again.
  */
-export async function checkCallbackUrl(
-  url: string,
-  policy: { allowedHosts: AllowedHosts; resolver?: Resolver },
-): Promise<string> {
-  if (url.length > 2048) throw badRequest('The callback URL is longer than 2048 characters');
-  try {
-    return (await checkOutboundUrl(url, policy)).toString();
-  } catch (error) {
-    if (error instanceof OutboundUrlRefusedError) throw badRequest(`Callback URL refused: ${error.message}`);
-    throw error;
-  }
-}
+export { checkCallbackUrl };
 
 /** The JSON POSTed when a job ends. CE does not document the shape (research 6); this is ours. */
 export const callbackBody = (job: BulkJob): string =>

@@ -24,9 +24,20 @@ interface Parts {
   oversized: boolean;
 }
 
-/** The first `file` part (when `maxBytes` is given; otherwise files are skipped) and the text fields. */
+/**
+ * The first `file` part (when `maxBytes` is given; otherwise files are skipped) and the text fields.
+ * A malformed or truncated body is a 400. busboy reports it on the parser and again on the open file
+ * stream ("Unexpected end of form"): every file stream gets an error listener, since an `error` event
+ * nobody listens to is thrown out of the event loop and ends the process.
+ */
 const readParts = (body: Buffer, contentType: string, maxBytes: number | undefined): Promise<Parts> =>
   new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = () => {
+      if (settled) return;
+      settled = true;
+      reject(badRequest('Malformed multipart/form-data body (truncated or not matching its boundary)'));
+    };
     let parser: busboy.Busboy;
     try {
       parser = busboy({
@@ -44,6 +55,7 @@ const readParts = (body: Buffer, contentType: string, maxBytes: number | undefin
       parts.fields[name] = value;
     });
     parser.on('file', (name, stream, info) => {
+      stream.on('error', fail);
       if (maxBytes === undefined || name !== FILE_FIELD || parts.file !== undefined || parts.oversized) {
         stream.resume();
         return;
@@ -67,9 +79,17 @@ const readParts = (body: Buffer, contentType: string, maxBytes: number | undefin
         };
       });
     });
-    parser.on('error', () => reject(badRequest('Malformed multipart/form-data body')));
-    parser.on('close', () => resolve(parts));
-    parser.end(body);
+    parser.on('error', fail);
+    parser.on('close', () => {
+      if (settled) return;
+      settled = true;
+      resolve(parts);
+    });
+    try {
+      parser.end(body);
+    } catch {
+      fail();
+    }
   });
 
 /**
