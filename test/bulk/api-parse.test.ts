@@ -124,6 +124,12 @@ describe('worker messages', () => {
     expect(messagesOf(JSON.stringify(s3))).toEqual([{ jobId: 'abc123', instanceId: '12', kind: 'upload' }]);
     expect(messagesOf(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }))).toEqual([]);
     expect(messagesOf('not json')).toEqual([]);
+    expect(
+      messagesOf(JSON.stringify({ jobId: 'j1', instanceId: '7', kind: 'convert', format: 'csv' })),
+    ).toEqual([{ jobId: 'j1', instanceId: '7', kind: 'convert', format: 'csv' }]);
+    expect(
+      messagesOf(JSON.stringify({ jobId: 'j1', instanceId: '7', kind: 'convert', format: 'xml' })),
+    ).toEqual([]);
     expect(messagesOf(JSON.stringify({ jobId: 'j1', instanceId: '7', kind: 'delete-everything' }))).toEqual(
       [],
     );
