@@ -21,7 +21,9 @@ export interface ElementApp {
  * Context (`cdk synth -c key=value` or cdk.json):
  * - `stackName`    CloudFormation stack name (default SnowElement), so several copies can live in one account;
  * - `allowedHosts` ELEMENT_ALLOWED_HOSTS of the deployed functions (default empty: public hosts only);
- * - `logLevel`     DEBUG | INFO | WARN | ERROR (default INFO).
+ * - `logLevel`     DEBUG | INFO | WARN | ERROR (default INFO);
+ * - `corsOrigins`  ELEMENT_CORS_ORIGINS: browser origins allowed to call the API, a comma list or `*`
+ *                  (default: the ELEMENT_CORS_ORIGINS of the synthesizing shell, else none).
  */
 export const createElementApp = (props: AppProps = {}): ElementApp => {
   const app = new App(props);
@@ -34,6 +36,7 @@ export const createElementApp = (props: AppProps = {}): ElementApp => {
     stackName,
     description: 'snow-element: self-hosted ServiceNow element (API Gateway HTTP API, Lambda, DynamoDB)',
     allowedHosts: stringContext(app, 'allowedHosts') ?? '',
+    corsOrigins: stringContext(app, 'corsOrigins') ?? process.env.ELEMENT_CORS_ORIGINS ?? '',
     logLevel: logLevel as ElementLogLevel,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

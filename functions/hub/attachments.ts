@@ -129,7 +129,7 @@ const download = async (request: HubRequest) => {
   });
 };
 
-/** `POST /{objectName}/{id}/attachments`, multipart/form-data with a `file` part -> 201 + metadata. */
+/** `POST /{objectName}/{id}/attachments`, multipart/form-data with a `file` part -> 200 + metadata (as Cloud Elements answers a create). */
 const upload = async (request: HubRequest) => {
   const { event } = request;
   const contentType = event.headers?.['content-type'] ?? '';
@@ -152,7 +152,7 @@ const upload = async (request: HubRequest) => {
     contentType: file.contentType,
     bytes: file.bytes,
   });
-  return response(201, attachmentView(created));
+  return response(200, attachmentView(created));
 };
 
 const remove = async (request: HubRequest) => {

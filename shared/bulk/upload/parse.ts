@@ -68,7 +68,10 @@ const sniffJson = async (
     const next = await iterator.next();
     if (next.done === true) break;
     head.push(next.value);
-    const text = Buffer.concat(head).toString('utf8').replace(/^\ufeff/, '').trimStart();
+    const text = Buffer.concat(head)
+      .toString('utf8')
+      .replace(/^\ufeff/, '')
+      .trimStart();
     if (text !== '') format = jsonShape(declared, text);
   }
   async function* replay(): AsyncGenerator<Buffer> {
