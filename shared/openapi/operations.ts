@@ -133,6 +133,66 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
     summary: 'This OpenAPI document, for one instance',
     response: schemaRef('OpenApiDocument'),
   },
+  'GET /instances/{id}/configuration/{configId}': {
+    tag: 'instances',
+    summary: 'One configuration value (secrets masked)',
+    response: schemaRef('ConfigurationItem'),
+  },
+  // The current instance: the one of the Element token in the header.
+  'PUT /instances': {
+    tag: 'instances',
+    summary: 'Replace the instance of the Element token (as PUT /instances/{id})',
+    requestBody: instanceBody('The new name, tags and configuration'),
+    response: schemaRef('Instance'),
+  },
+  'PATCH /instances': {
+    tag: 'instances',
+    summary: 'Update the instance of the Element token (as PATCH /instances/{id})',
+    requestBody: instanceBody('The fields to change'),
+    response: schemaRef('Instance'),
+  },
+  'GET /instances/configuration': {
+    tag: 'instances',
+    summary: "The Element token's instance configuration (secrets masked)",
+    response: arrayOf('ConfigurationItem'),
+  },
+  'GET /instances/configuration/{configId}': {
+    tag: 'instances',
+    summary: "One configuration value of the Element token's instance",
+    response: schemaRef('ConfigurationItem'),
+  },
+  'PATCH /instances/configuration/{configId}': {
+    tag: 'instances',
+    summary: "Change one configuration value of the Element token's instance",
+    requestBody: json(schemaRef('ConfigurationPatch')),
+    response: schemaRef('ConfigurationItem'),
+  },
+  'GET /instances/docs': {
+    tag: 'instances',
+    summary: "The OpenAPI document of the Element token's instance",
+    response: schemaRef('OpenApiDocument'),
+  },
+  'GET /instances/events': {
+    tag: 'events',
+    summary: "Event log of the Element token's instance (as GET /instances/{id}/events)",
+    response: { type: 'array', items: { type: 'object' } },
+    paged: true,
+  },
+  'GET /instances/events/{eventId}': {
+    tag: 'events',
+    summary: "One event of the Element token's instance",
+    response: { type: 'object' },
+  },
+  'GET /elements/{keyOrId}/metadata': {
+    tag: 'elements',
+    summary: 'What the element supports: events (polling, default poller configuration), bulk, resources',
+    response: { type: 'object' },
+  },
+  'GET /elements/{keyOrId}/configuration': {
+    tag: 'elements',
+    summary: 'The configuration keys an instance takes, with types and defaults',
+    response: { type: 'array', items: { type: 'object' } },
+  },
   // Events (research 5): polling on demand and the per-instance event log.
   'POST /instances/{id}/events/poll': {
     tag: 'events',
@@ -141,9 +201,12 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
   },
   'GET /instances/{id}/events': {
     tag: 'events',
-    summary: 'Event log, newest first: status (QUEUED, DELIVERED, FAILED, DEAD) and attempts',
-    description: 'Query `status` filters, `pageSize` (1-200, default 50) and `nextPage` page.',
-    response: { type: 'object' },
+    summary:
+      'Event log, newest first: CE event objects (id, eventDate, status, providerData) with the delivery',
+    description:
+      'An array; `deliveryStatus` is QUEUED, DELIVERED, FAILED or DEAD (CE `status`: NOTIFIED when delivered, else DISPATCHED). Query `status` filters on deliveryStatus (NOTIFIED = DELIVERED), `pageSize` (1-200, default 50); the next page is `nextPage=<Elements-Next-Page-Token>`.',
+    response: { type: 'array', items: { type: 'object' } },
+    paged: true,
   },
   'GET /instances/{id}/events/status': {
     tag: 'events',
@@ -171,6 +234,11 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
     tag: 'hub',
     summary: 'List the tables (objects) the instance can read',
     response: schemaRef('ObjectNames'),
+  },
+  'GET /objects/{objectName}/docs': {
+    tag: 'hub',
+    summary: 'OpenAPI 3.1 document of one object: its record schema and operations',
+    response: schemaRef('OpenApiDocument'),
   },
   'GET /objects/{objectName}/metadata': {
     tag: 'hub',
@@ -283,7 +351,11 @@ export const describeOperation = (
 ): OperationDescription => {
   const exact = OPERATIONS[`${method} ${path}`];
   if (exact) return exact;
-  const bare = path.startsWith(`${hubPrefix}/`) ? path.slice(hubPrefix.length) : path;
+  const bare = path.startsWith(`${hubPrefix}/`)
+    ? path.slice(hubPrefix.length)
+    : path.startsWith('/hubs/{hub}/')
+      ? path.slice('/hubs/{hub}'.length)
+      : path;
   return (
     OPERATIONS[`${method} ${bare}`] ?? {
       tag: auth === 'hub' ? 'hub' : auth === 'platform' ? 'instances' : 'ping',
