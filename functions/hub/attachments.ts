@@ -10,6 +10,7 @@ import {
 import { RETURNED_COUNT_HEADER, TOTAL_COUNT_HEADER } from '../../shared/hub/headers';
 import { assertRecordId, childPaging, readRecord } from '../../shared/hub/journal';
 import { resolveResource } from '../../shared/hub/resources';
+import { filtersNulls } from '../../shared/instances/null-filter';
 import {
   deleteAttachment,
   downloadAttachment,
@@ -97,11 +98,19 @@ const list = async (request: HubRequest) => {
   };
   if (paging.params.returnTotalCount && result.totalCount !== undefined)
     headers[TOTAL_COUNT_HEADER] = String(result.totalCount);
-  return response(200, result.records.map(attachmentView), headers);
+  const filterNulls = filtersNulls(request.instance.configuration);
+  return response(
+    200,
+    result.records.map((record) => attachmentView(record, filterNulls)),
+    headers,
+  );
 };
 
 const metadata = async (request: HubRequest) =>
-  attachmentView(await ownedAttachment(request, await target(request)));
+  attachmentView(
+    await ownedAttachment(request, await target(request)),
+    filtersNulls(request.instance.configuration),
+  );
 
 /**
  * `GET .../attachments/{attachmentId}/file`: the bytes with the stored Content-Type and a
@@ -152,7 +161,7 @@ const upload = async (request: HubRequest) => {
     contentType: file.contentType,
     bytes: file.bytes,
   });
-  return response(200, attachmentView(created));
+  return response(200, attachmentView(created, filtersNulls(request.instance.configuration)));
 };
 
 const remove = async (request: HubRequest) => {

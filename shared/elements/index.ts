@@ -4,4 +4,4 @@ export { ELEMENTS, findElement, parameterOf } from './catalog';
 export type { ConfigurationParameter, ParameterType } from './configuration-parameters';
 export { BASE_URL_KEY, BASIC_PARAMETERS, OAUTH_PARAMETERS, SUBDOMAIN_KEY } from './configuration-parameters';
 export { elementConfigurationView, elementMetadataView } from './element-metadata';
-export { elementSummary, elementView } from './element-view';
+export { elementView } from './element-view';
