@@ -168,7 +168,8 @@ const remove = async (request: HubRequest) => {
   const t = await target(request);
   const attachment = await ownedAttachment(request, t);
   await deleteAttachment(t.client, text(attachment, 'sys_id'));
-  return undefined; // 204
+  // 200 like every delete of the hub (CE's deletes answer 200).
+  return {};
 };
 
 export const attachmentsRoutes: HubRouteTable = {
