@@ -4,6 +4,7 @@
  * the HTTP API's CORS configuration (API Gateway then answers preflights and adds the headers itself),
  * and local mode's server applies the same rules (functions/local/local-server.ts).
  */
+import { ConfigError } from '../shared/config/config-error';
 
 /** Response headers a browser app may read: the ones Cloud Elements exposed, plus our download and retry headers. */
 export const CORS_EXPOSED_HEADERS = [
@@ -46,16 +47,17 @@ export const parseCorsOrigins = (value: string | undefined): CorsOrigins => {
     .filter((entry) => entry !== '');
   if (entries.length === 0) return { kind: 'none' };
   if (entries.includes('*')) {
-    if (entries.length > 1) throw new Error('ELEMENT_CORS_ORIGINS: `*` cannot be combined with origins');
+    if (entries.length > 1)
+      throw new ConfigError('ELEMENT_CORS_ORIGINS: `*` cannot be combined with origins');
     return { kind: 'any' };
   }
-  for (const entry of entries) {
+  entries.forEach((entry, index) => {
     if (!ORIGIN.test(entry)) {
-      throw new Error(
-        `ELEMENT_CORS_ORIGINS: ${JSON.stringify(entry.slice(0, 100))} is not an origin (scheme://host[:port], no path)`,
+      throw new ConfigError(
+        `ELEMENT_CORS_ORIGINS: entry ${index + 1} is not an origin (scheme://host[:port], no path)`,
       );
     }
-  }
+  });
   return { kind: 'list', origins: entries.map((entry) => entry.toLowerCase()) };
 };
 

@@ -138,51 +138,6 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
     summary: 'One configuration value (secrets masked)',
     response: schemaRef('ConfigurationItem'),
   },
-  // The current instance: the one of the Element token in the header.
-  'PUT /instances': {
-    tag: 'instances',
-    summary: 'Replace the instance of the Element token (as PUT /instances/{id})',
-    requestBody: instanceBody('The new name, tags and configuration'),
-    response: schemaRef('Instance'),
-  },
-  'PATCH /instances': {
-    tag: 'instances',
-    summary: 'Update the instance of the Element token (as PATCH /instances/{id})',
-    requestBody: instanceBody('The fields to change'),
-    response: schemaRef('Instance'),
-  },
-  'GET /instances/configuration': {
-    tag: 'instances',
-    summary: "The Element token's instance configuration (secrets masked)",
-    response: arrayOf('ConfigurationItem'),
-  },
-  'GET /instances/configuration/{configId}': {
-    tag: 'instances',
-    summary: "One configuration value of the Element token's instance",
-    response: schemaRef('ConfigurationItem'),
-  },
-  'PATCH /instances/configuration/{configId}': {
-    tag: 'instances',
-    summary: "Change one configuration value of the Element token's instance",
-    requestBody: json(schemaRef('ConfigurationPatch')),
-    response: schemaRef('ConfigurationItem'),
-  },
-  'GET /instances/docs': {
-    tag: 'instances',
-    summary: "The OpenAPI document of the Element token's instance",
-    response: schemaRef('OpenApiDocument'),
-  },
-  'GET /instances/events': {
-    tag: 'events',
-    summary: "Event log of the Element token's instance (as GET /instances/{id}/events)",
-    response: { type: 'array', items: { type: 'object' } },
-    paged: true,
-  },
-  'GET /instances/events/{eventId}': {
-    tag: 'events',
-    summary: "One event of the Element token's instance",
-    response: { type: 'object' },
-  },
   'GET /elements/{keyOrId}/metadata': {
     tag: 'elements',
     summary: 'What the element supports: events (polling, default poller configuration), bulk, resources',
@@ -335,9 +290,29 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
   'DELETE /{objectName}/{id}/attachments/{attachmentId}': { tag: 'hub', summary: 'Delete an attachment' },
 };
 
+/** Routes on "the current instance" (the Element token's) and the `/instances/{id}` route each answers as. */
+const CURRENT_INSTANCE_ROUTES: Record<string, string> = {
+  'PUT /instances': 'PUT /instances/{id}',
+  'PATCH /instances': 'PATCH /instances/{id}',
+  'GET /instances/configuration': 'GET /instances/{id}/configuration',
+  'GET /instances/configuration/{configId}': 'GET /instances/{id}/configuration/{configId}',
+  'PATCH /instances/configuration/{configId}': 'PATCH /instances/{id}/configuration/{configId}',
+  'GET /instances/docs': 'GET /instances/{id}/docs',
+  'GET /instances/events': 'GET /instances/{id}/events',
+  'GET /instances/events/{eventId}': 'GET /instances/{id}/events/{eventId}',
+};
+
+const currentInstanceOperations = Object.fromEntries(
+  Object.entries(CURRENT_INSTANCE_ROUTES).map(([route, byId]) => {
+    const operation = CORE_OPERATIONS[byId] as OperationDescription;
+    return [route, { ...operation, summary: `${operation.summary} (the instance of the Element token)` }];
+  }),
+);
+
 /** Every capability's routes: core (elements, instances, events, hub), bulk, transformations. */
 export const OPERATIONS: Record<string, OperationDescription> = {
   ...CORE_OPERATIONS,
+  ...currentInstanceOperations,
   ...BULK_OPERATIONS,
   ...TRANSFORMATION_OPERATIONS,
 };
