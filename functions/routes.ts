@@ -86,15 +86,34 @@ const transformations = (method: HttpMethod, path: string) => platform(method, p
 
 export const HUB_PREFIX = '/hubs/helpdesk';
 
-/** Each hub route twice: under `/hubs/helpdesk` and at the root, as Cloud Elements serves them. */
+/** Any hub segment: Cloud Elements ignored it (`/hubs/crm/incidents` is `/hubs/helpdesk/incidents`). */
+export const ANY_HUB_PREFIX = '/hubs/{hub}';
+
+/**
+ * Each hub route three times: under `/hubs/helpdesk`, under any other hub name and at the root, as
+ * Cloud Elements serves them (the literal `helpdesk` wins over `{hub}` in both routers).
+ */
 const hubRoutes = (
   routes: readonly (readonly [HttpMethod, string])[],
   functionName: FunctionName = 'hub',
 ): RouteDefinition[] =>
   routes.flatMap(([method, path]) => [
     { method, path: `${HUB_PREFIX}${path}`, functionName, auth: 'hub' } as const,
+    { method, path: `${ANY_HUB_PREFIX}${path}`, functionName, auth: 'hub' } as const,
     { method, path, functionName, auth: 'hub' } as const,
   ]);
+
+/**
+ * Platform calls on "the current instance": the instance of the `Element` token in the header (CE
+ * accepts `User .., Element ..` on these, with or without `Organization`), served by the instances
+ * function like their `/instances/{id}` forms.
+ */
+const currentInstance = (method: HttpMethod, path: string): RouteDefinition => ({
+  method,
+  path,
+  functionName: 'instances',
+  auth: 'hub',
+});
 
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/ping', functionName: 'ping', auth: 'none' },
@@ -103,6 +122,9 @@ export const ROUTES: readonly RouteDefinition[] = [
   platform('GET', '/elements/{keyOrId}'),
   platform('GET', '/elements/{keyOrId}/oauth/url'),
   platform('POST', '/elements/{keyOrId}/instances'),
+  // Discovery before provisioning: events, bulk, resources; the configuration keys with defaults.
+  platform('GET', '/elements/{keyOrId}/metadata'),
+  platform('GET', '/elements/{keyOrId}/configuration'),
   // Instances (research 1.2-1.5, 9.1)
   platform('POST', '/instances'),
   platform('GET', '/instances'),
@@ -113,7 +135,16 @@ export const ROUTES: readonly RouteDefinition[] = [
   platform('PUT', '/instances/{id}/enabled'),
   platform('DELETE', '/instances/{id}/enabled'),
   platform('GET', '/instances/{id}/configuration'),
+  platform('GET', '/instances/{id}/configuration/{configId}'),
   platform('PATCH', '/instances/{id}/configuration/{configId}'),
+  currentInstance('PUT', '/instances'),
+  currentInstance('PATCH', '/instances'),
+  currentInstance('GET', '/instances/configuration'),
+  currentInstance('GET', '/instances/configuration/{configId}'),
+  currentInstance('PATCH', '/instances/configuration/{configId}'),
+  currentInstance('GET', '/instances/docs'),
+  currentInstance('GET', '/instances/events'),
+  currentInstance('GET', '/instances/events/{eventId}'),
   platform('GET', '/elements/{keyOrId}/docs'),
   platform('GET', '/instances/{id}/docs'),
   // Events (research 5): poll an instance now and return what was queued.
@@ -126,9 +157,11 @@ export const ROUTES: readonly RouteDefinition[] = [
   // Hub (research 3, 9.2). `/hubs/helpdesk/x` and `/x` are the same route, except `/ping`: the bare
   // `/ping` stays the public liveness probe, the hub ping is `/hubs/helpdesk/ping`.
   { method: 'GET', path: '/hubs/helpdesk/ping', functionName: 'hub', auth: 'hub' },
+  { method: 'GET', path: `${ANY_HUB_PREFIX}/ping`, functionName: 'hub', auth: 'hub' },
   ...hubRoutes([
     ['GET', '/objects'],
     ['GET', '/objects/{objectName}/metadata'],
+    ['GET', '/objects/{objectName}/docs'],
     ['GET', '/{objectName}'],
     ['POST', '/{objectName}'],
     ['GET', '/{objectName}/{id}'],

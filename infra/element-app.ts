@@ -23,6 +23,8 @@ export interface ElementApp {
  * - `allowedHosts` ELEMENT_ALLOWED_HOSTS of the deployed functions (default empty: public hosts only);
  * - `logLevel`     DEBUG | INFO | WARN | ERROR (default INFO);
  * - `alarmEmail`   an e-mail address subscribed to the alarm topic (default none).
+ * - `corsOrigins`  ELEMENT_CORS_ORIGINS: browser origins allowed to call the API, a comma list or `*`
+ *                  (default: the ELEMENT_CORS_ORIGINS of the synthesizing shell, else none).
  */
 export const createElementApp = (props: AppProps = {}): ElementApp => {
   const app = new App(props);
@@ -36,6 +38,7 @@ export const createElementApp = (props: AppProps = {}): ElementApp => {
     stackName,
     description: 'snow-element: self-hosted ServiceNow element (API Gateway HTTP API, Lambda, DynamoDB)',
     allowedHosts: stringContext(app, 'allowedHosts') ?? '',
+    corsOrigins: stringContext(app, 'corsOrigins') ?? process.env.ELEMENT_CORS_ORIGINS ?? '',
     logLevel: logLevel as ElementLogLevel,
     ...(alarmEmail ? { alarmEmail } : {}),
   });

@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { parseCorsOrigins } from '../functions/cors';
 import type { BackgroundFunctionName } from '../functions/routes';
 import {
   AlarmsConstruct,
@@ -29,6 +30,11 @@ export interface SnowElementStackProps extends StackProps {
   authorizers?: RouteAuthorizers;
   /** Subscribed to the alarm topic when given (`-c alarmEmail=ops@example.com`). */
   alarmEmail?: string;
+  /**
+   * ELEMENT_CORS_ORIGINS: browser origins allowed to call the API and to fetch bulk files from their
+   * presigned URLs (a comma list or `*`); default none.
+   */
+  corsOrigins?: string;
 }
 
 /** `service` key of every structured log line (POWERTOOLS_SERVICE_NAME). */
@@ -55,6 +61,7 @@ export class SnowElementStack extends Stack {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
     const logLevel = props.logLevel ?? 'INFO';
+    const corsOrigins = parseCorsOrigins(props.corsOrigins);
 
     this.foundation = new Foundation(this, 'Foundation', { allowedHosts: props.allowedHosts ?? '' });
     // Before the API: its protected routes need the authorizers at construction.
@@ -70,6 +77,7 @@ export class SnowElementStack extends Stack {
       logLevel,
       logRetention,
       authorizers: props.authorizers ?? this.authorizer.authorizers,
+      corsOrigins,
     });
     this.instances = new InstancesConstruct(this, 'Instances', {
       foundation: this.foundation,
@@ -90,6 +98,7 @@ export class SnowElementStack extends Stack {
     this.bulk = new BulkConstruct(this, 'Bulk', {
       foundation: this.foundation,
       bulkFunction: this.api.functions.bulk,
+      corsOrigins,
       serviceName: SERVICE_NAME,
       environment: this.foundation.functionEnvironment,
       logLevel,

@@ -13,7 +13,13 @@ import {
   FORMAT_EXTENSION,
   parseDownloadFormat,
 } from '../../shared/bulk/download';
-import { getJob } from '../../shared/bulk/jobs';
+import {
+  type BulkJob,
+  bulkMessage,
+  CONVERSION_STALE_MS,
+  getJob,
+  setConvertedFile,
+} from '../../shared/bulk/jobs';
 import { badRequest, ElementError, notFound } from '../../shared/errors';
 import { parseMultipartFields } from '../../shared/hub/attachments/multipart';
 import { response } from '../middleware';
@@ -152,26 +158,111 @@ const download = async (request: BulkRequest) => {
   return createdView(job);
 };
 
-/** Which stored formats an Accept header can take (CE's "application/json" download is one record per line). */
-const ACCEPTS: Record<DownloadFormat, readonly string[]> = {
-  csv: ['text/csv', 'txt/csv'],
-  jsonl: ['application/json', 'application/jsonl', 'application/x-ndjson', 'application/x-jsonlines'],
-  json: ['application/json'],
+/** Media types of each format in an Accept header (CE documents `txt/csv` [sic]). */
+const MEDIA_FORMAT: Record<string, DownloadFormat> = {
+  'text/csv': 'csv',
+  'txt/csv': 'csv',
+  'text/*': 'csv',
+  'application/jsonl': 'jsonl',
+  'application/x-ndjson': 'jsonl',
+  'application/x-jsonlines': 'jsonl',
+  'application/jsonlines': 'jsonl',
 };
 
-const acceptable = (accept: string | undefined, format: DownloadFormat): boolean => {
-  if (accept === undefined) return true;
-  const types = accept.split(',').map((part) => part.split(';')[0]?.trim().toLowerCase() ?? '');
-  return types.some((type) => type === '*/*' || type === '' || ACCEPTS[format].includes(type));
+/**
+ * The format an Accept header asks for, or undefined when it accepts none (406). CE's JSON download is
+ * one record per line, so `application/json` is JSON lines, or the job's own array when it was made as
+ * one; `application/json; format=array` asks for the array explicitly. Ties in quality go to the job's
+ * own format (no conversion), then to the order written.
+ */
+export const negotiateFormat = (
+  accept: string | undefined,
+  stored: DownloadFormat,
+): DownloadFormat | undefined => {
+  if (accept === undefined || accept.trim() === '') return stored;
+  const jsonDefault: DownloadFormat = stored === 'csv' ? 'jsonl' : stored;
+  let best: { format: DownloadFormat; q: number } | undefined;
+  for (const part of accept.split(',')) {
+    const [rawType, ...rawParams] = part.split(';');
+    const type = rawType?.trim().toLowerCase() ?? '';
+    const params = new Map(
+      rawParams.map((param) => {
+        const [name, value] = param.split('=');
+        return [name?.trim().toLowerCase() ?? '', value?.trim().replace(/^"|"$/g, '').toLowerCase() ?? ''];
+      }),
+    );
+    const q = params.has('q') ? Number(params.get('q')) : 1;
+    if (!(q > 0)) continue;
+    let format: DownloadFormat | undefined = MEDIA_FORMAT[type];
+    if (type === 'application/json') {
+      const shape = params.get('format');
+      format = shape === 'array' ? 'json' : shape === 'lines' ? 'jsonl' : jsonDefault;
+    } else if (type === '*/*' || type === '') format = stored;
+    else if (type === 'application/*') format = jsonDefault;
+    if (format === undefined) continue;
+    if (best === undefined || q > best.q || (q === best.q && format === stored && best.format !== stored)) {
+      best = { format, q };
+    }
+  }
+  return best?.format;
 };
 
 /** Seconds a presigned download URL stays valid: long enough to start, short enough not to leak for long. */
 export const DOWNLOAD_URL_TTL_SECONDS = 300;
 
+/** Roughly how fast the worker converts (bytes/s), for Retry-After: 1-60 s. */
+const CONVERSION_BYTES_PER_SECOND = 50 * 1024 * 1024;
+
 /**
- * `GET /bulk/{id}/{objectName}`: the finished file. In AWS a 302 to a short-lived presigned S3 URL
- * (Lambda responses are buffered and capped at 6 MB, so files never travel through the function);
- * in local mode (no presigned URLs) the body itself.
+ * The file in `format` is being written by the worker: queue its conversion unless one is under way,
+ * and answer 202 with Retry-After (the client asks again; files never pass through this function).
+ */
+const converting = async (request: BulkRequest, job: BulkJob, format: DownloadFormat) => {
+  const deps = { stateTable: request.deps.stateTable, now: () => request.deps.now().getTime() };
+  const fresh = (current: BulkJob) => {
+    const pending = current.files?.[format];
+    return (
+      pending?.status === 'PENDING' &&
+      Date.parse(pending.requestedAt) + CONVERSION_STALE_MS > request.deps.now().getTime()
+    );
+  };
+  if (!fresh(job)) {
+    const requestedAt = request.deps.now().toISOString();
+    const updated = await setConvertedFile(
+      deps,
+      job,
+      format,
+      { status: 'PENDING', requestedAt },
+      { unless: (current) => fresh(current) || current.files?.[format]?.status === 'READY' },
+    );
+    // Queued only by the request that recorded PENDING (another request or a finished worker won otherwise).
+    if (updated?.files?.[format]?.requestedAt === requestedAt) {
+      const { failed } = await request
+        .queue()
+        .sendBatch([bulkMessage({ jobId: job.id, instanceId: job.instanceId, kind: 'convert', format })]);
+      if (failed.length > 0)
+        throw new ElementError(503, 'The conversion could not be queued; try again later');
+    }
+  }
+  const source = await request.blobStore().head(job.download?.resultKey ?? '');
+  const seconds = Math.min(60, Math.max(1, Math.ceil((source?.size ?? 0) / CONVERSION_BYTES_PER_SECOND)));
+  return response(
+    202,
+    {
+      id: job.id,
+      status: 'CONVERTING',
+      format: FORMAT_CONTENT_TYPE[format],
+      message: `The file is being converted to ${FORMAT_CONTENT_TYPE[format]}; ask again in ${seconds} s`,
+    },
+    { 'Retry-After': String(seconds), 'Cache-Control': 'no-store' },
+  );
+};
+
+/**
+ * `GET /bulk/{id}/{objectName}`: the finished file in the format `Accept` asks for. In AWS a 302 to a
+ * short-lived presigned S3 URL (Lambda responses are buffered and capped at 6 MB, so files never travel
+ * through the function); with a blob store that cannot presign (tests), the body itself. A format other
+ * than the job's own is converted once by the worker (202 + Retry-After until it is ready).
  */
 const file = async (request: BulkRequest) => {
   const id = request.params.id ?? '';
@@ -181,27 +272,38 @@ const file = async (request: BulkRequest) => {
       `No bulk download ${id.slice(0, 128)} of ${String(request.params.objectName).slice(0, 128)}`,
     );
   }
-  const format = job.download?.job.format ?? 'jsonl';
-  const key = job.download?.resultKey;
-  if (job.status !== 'COMPLETED' || key === undefined) {
+  const stored = job.download?.job.format ?? 'jsonl';
+  const storedKey = job.download?.resultKey;
+  if (job.status !== 'COMPLETED' || storedKey === undefined) {
     throw new ElementError(409, `The bulk job is ${job.status}; its file is available once it is COMPLETED`);
   }
-  if (!acceptable(headerOf(request.event, 'accept'), format)) {
+  const format = negotiateFormat(headerOf(request.event, 'accept'), stored);
+  if (format === undefined) {
     throw new ElementError(
       406,
-      `This job's file is ${FORMAT_CONTENT_TYPE[format]}; ask for that media type (or */*)`,
+      'A bulk file is served as text/csv, application/jsonl or application/json (JSON lines; an array with application/json; format=array)',
     );
+  }
+  let key = storedKey;
+  if (format !== stored) {
+    const converted = job.files?.[format];
+    if (converted?.status === 'ERROR') {
+      throw new ElementError(converted.statusCode ?? 500, converted.error ?? 'The conversion failed');
+    }
+    if (converted?.status !== 'READY' || converted.key === undefined) return converting(request, job, format);
+    key = converted.key;
   }
   const headers = {
     'Content-Type': FORMAT_CONTENT_TYPE[format],
     'Content-Disposition': `attachment; filename="${job.objectName}.${FORMAT_EXTENSION[format]}"`,
     'Cache-Control': 'private, no-store',
     'X-Content-Type-Options': 'nosniff',
+    Vary: 'Accept',
   };
   const blobs = request.blobStore();
   const url = await blobs.presignGetUrl(key, DOWNLOAD_URL_TTL_SECONDS);
   if (url !== undefined)
-    return response(302, undefined, { Location: url, 'Cache-Control': 'private, no-store' });
+    return response(302, undefined, { Location: url, 'Cache-Control': 'private, no-store', Vary: 'Accept' });
   const object = await blobs.get(key);
   if (object === undefined) throw new ElementError(410, 'The bulk file has expired');
   const chunks: Buffer[] = [];

@@ -6,9 +6,10 @@ import {
   getJob,
   listJobs,
   requestCancel,
+  TERMINAL_STATUSES,
   updateJob,
 } from '../../shared/bulk/jobs';
-import { badRequest, notFound } from '../../shared/errors';
+import { badRequest, ElementError, notFound } from '../../shared/errors';
 import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER } from '../../shared/hub/headers';
 import { response } from '../middleware';
 import type { BulkRequest, BulkRouteTable } from './context';
@@ -60,7 +61,10 @@ const status = async (request: BulkRequest) => jobView(await ownJob(request));
  * running one becomes CANCELLATION_PENDING until the worker stops it at its next check.
  */
 const cancel = async (request: BulkRequest) => {
-  await ownJob(request);
+  const before = await ownJob(request);
+  if (TERMINAL_STATUSES.has(before.status)) {
+    throw new ElementError(409, `The bulk job is already ${before.status}; there is nothing to cancel`);
+  }
   const job = await requestCancel(
     request.deps.stateTable,
     String(request.instance.id),
@@ -90,12 +94,12 @@ const cancel = async (request: BulkRequest) => {
   return jobView(job);
 };
 
-/** `GET /bulk/jobs`: newest first, `where` over object_name / job_status / job_direction, token paging. */
+/** `GET /bulk/jobs`: newest first, CEQL `where` over the job fields (parseJobsWhere), token paging. */
 const jobs = async (request: BulkRequest) => {
   const where = request.query.get('where');
-  const filter = parseJobsWhere(where);
+  const { matches, ...filter } = parseJobsWhere(where);
   const pageSize = pageSizeOf(request, 100, 500);
-  const scope = `${request.instance.id}|${JSON.stringify(filter)}`;
+  const scope = `${request.instance.id}|${where ?? ''}`;
   const token = request.query.get('nextPage');
   let cursor = token ? verifyJobsToken(request.pageTokenKey(), scope, token) : undefined;
   const items: BulkJob[] = [];
@@ -107,7 +111,7 @@ const jobs = async (request: BulkRequest) => {
       limit: pageSize - items.length,
       ...(cursor === undefined ? {} : { cursor }),
     });
-    items.push(...page.items);
+    items.push(...(matches === undefined ? page.items : page.items.filter(matches)));
     cursor = page.cursor;
     if (cursor === undefined) break;
   }

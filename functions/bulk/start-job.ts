@@ -56,9 +56,13 @@ export async function startJob(
   return job;
 }
 
-/** The answer CE gives for a new job (`BulkQuery` / `BulkUploadResponse`, research 6). */
+/**
+ * The answer CE gives for a new job (`BulkQuery` / `BulkUploadResponse`, research 6): CE documents
+ * `instance_id` for a query and `instanceId` for an upload, so both are there.
+ */
 export const createdView = (job: BulkJob) => ({
   id: job.id,
   status: job.status,
   instanceId: Number(job.instanceId),
+  instance_id: Number(job.instanceId),
 });

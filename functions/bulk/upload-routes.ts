@@ -75,8 +75,7 @@ const upload = async (request: BulkRequest) => {
   );
   const metaData = parseMetaData(form.fields.metaData);
   const options = uploadOptionsOf(metaData);
-  const format = detectUploadFormat(options.format, form.file);
-  assertLooksLike(form.file.bytes, format);
+  const format = assertLooksLike(form.file.bytes, detectUploadFormat(options.format, form.file));
   const object = await resolveBulkObject(request.deps.stateTable, request.instance, objectName);
   await checkTarget(
     request,

@@ -4,9 +4,10 @@
  * `createBulkWorkerHandler(deps)` to its persisted queue, so both run the same code.
  *
  * Message bodies:
- * - BulkMessage `{jobId, instanceId, kind: 'download-chunk'|'complete'|'upload'|'notify', chunk?,
- *   partition?}` (the API and the worker itself queue these; `chunk` numbers a download's chunks and an
- *   upload's segments, `partition` names the stream of a partitioned download);
+ * - BulkMessage `{jobId, instanceId, kind: 'download-chunk'|'complete'|'upload'|'notify'|'convert', chunk?,
+ *   partition?, format?}` (the API and the worker itself queue these; `chunk` numbers a download's chunks
+ *   and an upload's segments, `partition` names the stream of a partitioned download, `format` the file
+ *   format a `convert` writes);
  * - S3 event notifications `{Records: [{eventName: 'ObjectCreated:Put', s3: {object: {key:
  *   'incoming/<instanceId>/<jobId>'}}}]}` from the bulk bucket: a presigned upload landed, start it
  *   (`s3:TestEvent` is ignored).
@@ -124,9 +125,17 @@ export const messagesOf = (body: string): BulkMessage[] => {
     }
     return messages;
   }
-  const { jobId, instanceId, kind, chunk, partition } = value;
+  const { jobId, instanceId, kind, chunk, partition, format } = value;
   if (typeof jobId !== 'string' || typeof instanceId !== 'string') return [];
-  if (kind !== 'download-chunk' && kind !== 'complete' && kind !== 'upload' && kind !== 'notify') return [];
+  if (
+    kind !== 'download-chunk' &&
+    kind !== 'complete' &&
+    kind !== 'upload' &&
+    kind !== 'notify' &&
+    kind !== 'convert'
+  )
+    return [];
+  if (format !== undefined && format !== 'csv' && format !== 'json' && format !== 'jsonl') return [];
   const count = (n: unknown) =>
     n === undefined || (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0);
   if (!count(chunk) || !count(partition)) return [];
@@ -137,6 +146,7 @@ export const messagesOf = (body: string): BulkMessage[] => {
       kind,
       ...(chunk === undefined ? {} : { chunk: chunk as number }),
       ...(partition === undefined ? {} : { partition: partition as number }),
+      ...(format === undefined ? {} : { format }),
     },
   ];
 };

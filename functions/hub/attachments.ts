@@ -10,6 +10,7 @@ import {
 import { RETURNED_COUNT_HEADER, TOTAL_COUNT_HEADER } from '../../shared/hub/headers';
 import { assertRecordId, childPaging, readRecord } from '../../shared/hub/journal';
 import { resolveResource } from '../../shared/hub/resources';
+import { filtersNulls } from '../../shared/instances/null-filter';
 import {
   deleteAttachment,
   downloadAttachment,
@@ -97,11 +98,19 @@ const list = async (request: HubRequest) => {
   };
   if (paging.params.returnTotalCount && result.totalCount !== undefined)
     headers[TOTAL_COUNT_HEADER] = String(result.totalCount);
-  return response(200, result.records.map(attachmentView), headers);
+  const filterNulls = filtersNulls(request.instance.configuration);
+  return response(
+    200,
+    result.records.map((record) => attachmentView(record, filterNulls)),
+    headers,
+  );
 };
 
 const metadata = async (request: HubRequest) =>
-  attachmentView(await ownedAttachment(request, await target(request)));
+  attachmentView(
+    await ownedAttachment(request, await target(request)),
+    filtersNulls(request.instance.configuration),
+  );
 
 /**
  * `GET .../attachments/{attachmentId}/file`: the bytes with the stored Content-Type and a
@@ -129,7 +138,7 @@ const download = async (request: HubRequest) => {
   });
 };
 
-/** `POST /{objectName}/{id}/attachments`, multipart/form-data with a `file` part -> 201 + metadata. */
+/** `POST /{objectName}/{id}/attachments`, multipart/form-data with a `file` part -> 200 + metadata (as Cloud Elements answers a create). */
 const upload = async (request: HubRequest) => {
   const { event } = request;
   const contentType = event.headers?.['content-type'] ?? '';
@@ -152,14 +161,15 @@ const upload = async (request: HubRequest) => {
     contentType: file.contentType,
     bytes: file.bytes,
   });
-  return response(201, attachmentView(created));
+  return response(200, attachmentView(created, filtersNulls(request.instance.configuration)));
 };
 
 const remove = async (request: HubRequest) => {
   const t = await target(request);
   const attachment = await ownedAttachment(request, t);
   await deleteAttachment(t.client, text(attachment, 'sys_id'));
-  return undefined; // 204
+  // 200 like every delete of the hub (CE's deletes answer 200).
+  return {};
 };
 
 export const attachmentsRoutes: HubRouteTable = {

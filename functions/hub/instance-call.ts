@@ -9,7 +9,7 @@ import { INSTANCE_ID_HEADER } from '../../shared/hub/headers';
 import { pageTokenKey } from '../../shared/hub/page-token';
 import { createInstanceStore, type InstanceRecord, reauthorizeError } from '../../shared/instances';
 import { type ApiEvent, hubIdentityOf, isApiResponse, response, toElementError } from '../middleware';
-import { API_BASE_PATH, HUB_PREFIX } from '../routes';
+import { ANY_HUB_PREFIX, API_BASE_PATH, HUB_PREFIX } from '../routes';
 import type { Dependencies } from '../runtime/dependencies';
 
 /**
@@ -22,6 +22,7 @@ export const hubRouteKey = (routeKey: string): string => {
   let path = routeKey.slice(space + 1);
   if (path.startsWith(API_BASE_PATH)) path = path.slice(API_BASE_PATH.length);
   if (path.startsWith(`${HUB_PREFIX}/`)) path = path.slice(HUB_PREFIX.length);
+  else if (path.startsWith(`${ANY_HUB_PREFIX}/`)) path = path.slice(ANY_HUB_PREFIX.length);
   return `${method} ${path}`;
 };
 

@@ -99,7 +99,7 @@ const append = (element: JournalElement) => async (request: HubRequest) => {
     element,
     value,
   });
-  return response(201, entry);
+  return response(200, entry);
 };
 
 export const journalRoutes: HubRouteTable = {

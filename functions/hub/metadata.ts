@@ -57,7 +57,65 @@ const objectMetadata = async (request: HubRequest) => {
   };
 };
 
+const JSON_TYPES = {
+  string: { type: 'string' },
+  number: { type: 'number' },
+  boolean: { type: 'boolean' },
+  date: { type: 'string', format: 'date' },
+  'date-time': { type: 'string', format: 'date-time' },
+} as const;
+
+/**
+ * `GET /objects/{objectName}/docs`: an OpenAPI 3.1 document of one object (its record schema from the
+ * table's metadata, `x-vendor-objectname` naming the table, and its list/read/write operations).
+ */
+const objectDocs = async (request: HubRequest) => {
+  const { objectName, vendorName, label, fields } = await objectMetadata(request);
+  const record = {
+    type: 'object',
+    'x-vendor-objectname': vendorName,
+    'x-primary-key': ['id'],
+    properties: {
+      id: { type: 'string', description: 'sys_id' },
+      ...Object.fromEntries(
+        fields.map((field) => [
+          field.vendorPath,
+          {
+            ...JSON_TYPES[field.type],
+            title: field.label,
+            ...(field.readOnly ? { readOnly: true } : {}),
+            ...(field.choices === undefined ? {} : { enum: field.choices.map((choice) => choice.value) }),
+          },
+        ]),
+      ),
+    },
+    required: fields.filter((field) => field.required).map((field) => field.vendorPath),
+  };
+  const ref = { $ref: `#/components/schemas/${objectName}` };
+  const body = { required: true, content: { 'application/json': { schema: ref } } };
+  const ok = (schema: unknown) => ({ description: 'OK', content: { 'application/json': { schema } } });
+  const path = `/hubs/helpdesk/${objectName}`;
+  return {
+    openapi: '3.1.0',
+    info: { title: `${label} (${objectName})`, version: '1' },
+    paths: {
+      [path]: {
+        get: { summary: `List ${objectName}`, responses: { '200': ok({ type: 'array', items: ref }) } },
+        post: { summary: `Create a ${objectName} record`, requestBody: body, responses: { '200': ok(ref) } },
+      },
+      [`${path}/{id}`]: {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        get: { summary: `Get a ${objectName} record`, responses: { '200': ok(ref) } },
+        patch: { summary: `Update a ${objectName} record`, requestBody: body, responses: { '200': ok(ref) } },
+        delete: { summary: `Delete a ${objectName} record`, responses: { '200': { description: 'OK' } } },
+      },
+    },
+    components: { schemas: { [objectName]: record } },
+  };
+};
+
 export const metadataRoutes: HubRouteTable = {
+  'GET /objects/{objectName}/docs': objectDocs,
   'GET /objects': listObjects,
   'GET /objects/{objectName}/metadata': objectMetadata,
 };

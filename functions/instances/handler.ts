@@ -1,11 +1,19 @@
 import { APP_VERSION } from '../../shared/config/version';
-import { ELEMENTS, type ElementDefinition, elementView, findElement } from '../../shared/elements';
+import {
+  ELEMENTS,
+  type ElementDefinition,
+  elementConfigurationView,
+  elementMetadataView,
+  elementView,
+  findElement,
+} from '../../shared/elements';
 import { ElementError } from '../../shared/errors';
 import { getEvent, listEvents, pollStatus, redeliverEvent } from '../../shared/events/event-admin';
 import { createEventLog } from '../../shared/events/event-log';
+import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER } from '../../shared/hub/headers';
 import { createInstanceService, elementFromPath, oauthUrlFor, parseInstanceId } from '../../shared/instances';
 import type { StateTable } from '../../shared/ports';
-import { type ApiEvent, identityOf, response, withMiddleware } from '../middleware';
+import { type ApiEvent, hubIdentityOf, identityOf, response, withMiddleware } from '../middleware';
 import { API_BASE_PATH, HUB_PREFIX, ROUTES } from '../routes';
 import { awsEventsQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
@@ -80,6 +88,19 @@ const documentFor = async (element: ElementDefinition, serverUrl: string | undef
 const eventLogOf = (deps: { stateTable: StateTable; now: () => Date }) =>
   createEventLog({ stateTable: deps.stateTable, now: deps.now });
 
+/** CE's event list: the events as an array, paged by Elements-Next-Page-Token (passed back as nextPage). */
+const eventsPage = async (
+  deps: { stateTable: StateTable; now: () => Date },
+  instanceId: number,
+  event: ApiEvent,
+) => {
+  const page = await listEvents(eventLogOf(deps), instanceId, queryOf(event));
+  return response(200, page.events, {
+    [RETURNED_COUNT_HEADER]: String(page.events.length),
+    ...(page.nextPage === undefined ? {} : { [NEXT_PAGE_TOKEN_HEADER]: page.nextPage }),
+  });
+};
+
 export const instancesHandler = async (event: ApiEvent) => {
   const { userId } = identityOf(event);
   if (event.body !== undefined && Buffer.byteLength(event.body) > MAX_INSTANCE_BODY_BYTES) {
@@ -89,11 +110,44 @@ export const instancesHandler = async (event: ApiEvent) => {
   const instances = createInstanceService(deps);
   const keyOrId = () => param(event, 'keyOrId');
   const id = () => parseInstanceId(param(event, 'id'));
+  /** The instance of the Element token (routes on "the current instance"). */
+  const current = () => hubIdentityOf(event).instanceId;
+  const configItem = async (instanceId: number) => {
+    const key = param(event, 'configId') ?? '';
+    const item = (await instances.configuration(userId, instanceId)).find((entry) => entry.key === key);
+    if (item === undefined)
+      throw new ElementError(404, `No configuration ${JSON.stringify(key.slice(0, 100))}`);
+    return item;
+  };
+  const docsOf = async (instanceId: number) => {
+    // owned(): another user's instance is a 404, like a missing one.
+    const record = await instances.owned(userId, instanceId);
+    const element = findElement(record.elementKey);
+    if (!element) throw new ElementError(500, `Instance ${record.id} refers to an unknown element`);
+    const serverUrl = serverUrlOf(event, deps.mode);
+    const [{ openapi, document }, { documentedCommonResources }] = await Promise.all([
+      documentFor(element, serverUrl),
+      import('../../shared/transformations'),
+    ]);
+    // Common resources with addToDocumentation (research 7.2) join the instance's own document.
+    const commonResources = await documentedCommonResources(deps.stateTable, record);
+    return openapi.instanceDocument(
+      document,
+      { id: record.id, name: record.name },
+      serverUrl,
+      commonResources,
+      { basePath: API_BASE_PATH, hubPrefix: HUB_PREFIX },
+    );
+  };
   switch (routeOf(event)) {
     case 'GET /elements':
       return ELEMENTS.map(elementView);
     case 'GET /elements/{}':
       return elementView(elementFromPath(keyOrId()));
+    case 'GET /elements/{}/metadata':
+      return elementMetadataView(elementFromPath(keyOrId()));
+    case 'GET /elements/{}/configuration':
+      return elementConfigurationView(elementFromPath(keyOrId()));
     case 'GET /elements/{}/oauth/url':
       return oauthUrlFor(elementFromPath(keyOrId()), queryOf(event), deps.allowedHosts);
     case 'POST /elements/{}/instances':
@@ -117,30 +171,34 @@ export const instancesHandler = async (event: ApiEvent) => {
       return instances.setEnabled(userId, id(), false);
     case 'GET /instances/{}/configuration':
       return instances.configuration(userId, id());
+    case 'GET /instances/{}/configuration/{}':
+      return configItem(id());
     case 'PATCH /instances/{}/configuration/{}':
       return instances.updateConfiguration(userId, id(), param(event, 'configId') ?? '', event.jsonBody);
+    case 'PUT /instances':
+      return instances.update(userId, current(), event.jsonBody, 'replace');
+    case 'PATCH /instances':
+      return instances.update(userId, current(), event.jsonBody, 'merge');
+    case 'GET /instances/configuration':
+      return instances.configuration(userId, current());
+    case 'GET /instances/configuration/{}':
+      return configItem(current());
+    case 'PATCH /instances/configuration/{}':
+      return instances.updateConfiguration(userId, current(), param(event, 'configId') ?? '', event.jsonBody);
+    case 'GET /instances/docs':
+      return docsOf(current());
+    case 'GET /instances/events':
+      return eventsPage(deps, (await instances.owned(userId, current())).id, event);
+    case 'GET /instances/events/{}':
+      return getEvent(
+        eventLogOf(deps),
+        (await instances.owned(userId, current())).id,
+        param(event, 'eventId') ?? '',
+      );
     case 'GET /elements/{}/docs':
       return (await documentFor(elementFromPath(keyOrId()), serverUrlOf(event, deps.mode))).document;
-    case 'GET /instances/{}/docs': {
-      // owned(): another user's instance is a 404, like a missing one.
-      const record = await instances.owned(userId, id());
-      const element = findElement(record.elementKey);
-      if (!element) throw new ElementError(500, `Instance ${record.id} refers to an unknown element`);
-      const serverUrl = serverUrlOf(event, deps.mode);
-      const [{ openapi, document }, { documentedCommonResources }] = await Promise.all([
-        documentFor(element, serverUrl),
-        import('../../shared/transformations'),
-      ]);
-      // Common resources with addToDocumentation (research 7.2) join the instance's own document.
-      const commonResources = await documentedCommonResources(deps.stateTable, record);
-      return openapi.instanceDocument(
-        document,
-        { id: record.id, name: record.name },
-        serverUrl,
-        commonResources,
-        { basePath: API_BASE_PATH, hubPrefix: HUB_PREFIX },
-      );
-    }
+    case 'GET /instances/{}/docs':
+      return docsOf(id());
     case 'POST /instances/{}/events/poll': {
       // owned(): another user's instance is a 404, like a missing one.
       const record = await instances.owned(userId, id());
@@ -148,10 +206,8 @@ export const instancesHandler = async (event: ApiEvent) => {
       // Inside the API's 29 s: a longer poll stops and resumes from its checkpoints next time.
       return (await pollInstanceNow(deps, record, { instanceBudgetMs: 25_000 })).summary;
     }
-    case 'GET /instances/{}/events': {
-      const record = await instances.owned(userId, id());
-      return listEvents(eventLogOf(deps), record.id, queryOf(event));
-    }
+    case 'GET /instances/{}/events':
+      return eventsPage(deps, (await instances.owned(userId, id())).id, event);
     case 'GET /instances/{}/events/status': {
       const record = await instances.owned(userId, id());
       return pollStatus(deps.stateTable, record.id);
@@ -175,4 +231,4 @@ export const instancesHandler = async (event: ApiEvent) => {
   }
 };
 
-export const handler = withMiddleware(instancesHandler, { auth: 'platform' });
+export const handler = withMiddleware(instancesHandler, { auth: ['platform', 'hub'] });

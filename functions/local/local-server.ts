@@ -10,6 +10,7 @@ import { ElementError, unauthorized } from '../../shared/errors';
 import { createLogger, type Logger } from '../../shared/logging';
 import { allowedHostsFromEnv, DEFAULT_ALLOWED_HOSTS } from '../../shared/net/allowed-hosts';
 import { type AuthorizerHandler, createAuthorizerHandler } from '../authorizer/handler';
+import { type CorsOrigins, corsPreflightHeaders, corsResponseHeaders, parseCorsOrigins } from '../cors';
 import { errorResponse, toElementError } from '../middleware/error-response';
 import { newRequestId } from '../middleware/request-id';
 import type { LambdaHttpHandler } from '../middleware/types';
@@ -190,6 +191,13 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     });
   }
   const installedDependencies = options.dependencies !== undefined || dataDir !== undefined;
+  let cors: CorsOrigins;
+  try {
+    cors = parseCorsOrigins(process.env.ELEMENT_CORS_ORIGINS);
+  } catch (error) {
+    restoreEnvironment();
+    throw error;
+  }
 
   const functionDefinition = (name: string): LambdaFunctionDefinition =>
     (LAMBDA_FUNCTIONS as Record<string, LambdaFunctionDefinition>)[name] ?? DEFAULT_TEST_FUNCTION;
@@ -245,6 +253,23 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     const method = request.method ?? 'GET';
     const url = new URL(request.url ?? '/', 'http://localhost');
     const { pathname } = url;
+    // What API Gateway's CORS configuration does: preflights answered before any route, and the
+    // allowed origin's headers on every response.
+    const origin = request.headers.origin;
+    if (
+      method === 'OPTIONS' &&
+      cors.kind !== 'none' &&
+      origin !== undefined &&
+      request.headers['access-control-request-method'] !== undefined
+    ) {
+      request.resume();
+      response.writeHead(204, corsPreflightHeaders(cors, origin));
+      response.end();
+      return;
+    }
+    for (const [name, value] of Object.entries(corsResponseHeaders(cors, origin))) {
+      response.setHeader(name, value);
+    }
     const raw = options.rawRoutes?.find((candidate) => pathname.startsWith(candidate.prefix));
     if (raw !== undefined) return raw.handle(request, response, url);
     let body: Buffer;

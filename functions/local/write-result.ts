@@ -33,7 +33,9 @@ export const writeResult = (response: ServerResponse, result: unknown): void => 
         ? Buffer.from(structured.body, 'base64')
         : textBytes(structured.body);
   for (const [name, value] of Object.entries(structured.headers ?? {})) {
-    response.setHeader(name, String(value));
+    // A Vary set before (CORS: Origin) is kept beside the handler's.
+    const before = name.toLowerCase() === 'vary' ? response.getHeader('vary') : undefined;
+    response.setHeader(name, before === undefined ? String(value) : `${String(before)}, ${String(value)}`);
   }
   if (structured.cookies?.length) response.setHeader('Set-Cookie', structured.cookies);
   response.setHeader('Content-Length', body.length);

@@ -15,15 +15,15 @@ export const authorizerContextOf = (event: ApiEvent): unknown =>
  * Never reads the Authorization header itself: the authorizer already did, in constant time.
  */
 export const identityMiddleware = (
-  kind: AuthKind,
+  kinds: AuthKind | readonly AuthKind[],
 ): MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV2> => ({
   name: 'identity',
   before: (request) => {
     const decision = fromAuthorizerContext(authorizerContextOf(request.event));
     if (!decision) throw unauthorized();
     if (decision.outcome === 'deny') throw new ElementError(decision.status, decision.message);
-    if (decision.kind !== kind) throw unauthorized();
-    if (kind === 'hub' && decision.instanceId === undefined) throw unauthorized();
+    if (!(typeof kinds === 'string' ? [kinds] : kinds).includes(decision.kind)) throw unauthorized();
+    if (decision.kind === 'hub' && decision.instanceId === undefined) throw unauthorized();
     request.event.identity =
       decision.instanceId === undefined
         ? { userId: decision.userId }

@@ -13,9 +13,10 @@ export interface WithMiddlewareOptions {
   /**
    * `platform` (User + Organization) or `hub` (User + Element): the route's auth in functions/routes.ts.
    * The API Gateway authorizer (local mode: the same handler) checked the header; this renders its
-   * decision and sets `event.identity`. `none` (default) for public routes.
+   * decision and sets `event.identity`. `none` (default) for public routes. A function serving routes of
+   * both kinds lists both (the authorizer decides each request by its route).
    */
-  auth?: RouteAuth;
+  auth?: RouteAuth | readonly Exclude<RouteAuth, 'none'>[];
   /** Non-JSON media types the route accepts (see json-body-parser.ts). */
   acceptedContentTypes?: readonly string[];
   logger?: Logger;
@@ -51,7 +52,7 @@ export const withMiddleware = (
     .use(requestIdMiddleware(logger))
     .use(errorHandlerMiddleware(logger))
     .use(jsonResponseMiddleware());
-  if (options.auth === 'platform' || options.auth === 'hub') wrapped.use(identityMiddleware(options.auth));
+  if (options.auth !== undefined && options.auth !== 'none') wrapped.use(identityMiddleware(options.auth));
   wrapped.use(jsonBodyParserMiddleware({ acceptedContentTypes: options.acceptedContentTypes ?? [] }));
   return (event: APIGatewayProxyEventV2, context) => wrapped(event, context);
 };

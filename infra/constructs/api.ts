@@ -1,9 +1,16 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import {
+  CORS_ALLOWED_HEADERS,
+  CORS_ALLOWED_METHODS,
+  CORS_EXPOSED_HEADERS,
+  CORS_MAX_AGE_SECONDS,
+  type CorsOrigins,
+} from '../../functions/cors';
 import {
   API_BASE_PATH,
   type FunctionName,
@@ -33,7 +40,24 @@ export interface ApiConstructProps {
   throttle?: apigw.ThrottleSettings;
   /** Route table; defaults to ROUTES from functions/routes.ts (tests pass their own). */
   routes?: readonly RouteDefinition[];
+  /** Browser origins allowed to call the API (ELEMENT_CORS_ORIGINS); default none. */
+  corsOrigins?: CorsOrigins;
 }
+
+/**
+ * The HTTP API's CORS configuration for `origins` (functions/cors.ts): API Gateway then answers every
+ * preflight itself, before any authorizer, and adds the headers to every response. None by default.
+ */
+export const corsPreflightOf = (origins: CorsOrigins | undefined): apigw.CorsPreflightOptions | undefined =>
+  origins === undefined || origins.kind === 'none'
+    ? undefined
+    : {
+        allowOrigins: origins.kind === 'any' ? ['*'] : [...origins.origins],
+        allowMethods: CORS_ALLOWED_METHODS.map((method) => apigw.CorsHttpMethod[method]),
+        allowHeaders: [...CORS_ALLOWED_HEADERS],
+        exposeHeaders: [...CORS_EXPOSED_HEADERS],
+        maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+      };
 
 /** Requests per second / burst of the stage; well under the account default of 10,000 / 5,000. */
 export const DEFAULT_THROTTLE: apigw.ThrottleSettings = { rateLimit: 100, burstLimit: 200 };
@@ -115,6 +139,9 @@ export class ApiConstruct extends Construct {
       description: 'snow-element: Cloud Elements style REST API over ServiceNow',
       // The stage is created below so it can carry access logging and throttling.
       createDefaultStage: false,
+      ...(corsPreflightOf(props.corsOrigins) === undefined
+        ? {}
+        : { corsPreflight: corsPreflightOf(props.corsOrigins) }),
     });
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });

@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { CORS_MAX_AGE_SECONDS, type CorsOrigins } from '../../functions/cors';
 import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
 import { ElementFunction, type ElementLogLevel } from './element-function';
 import type { Foundation } from './foundation';
@@ -119,6 +120,8 @@ export interface BulkConstructProps {
   foundation: Foundation;
   /** The bulk API function (functions/bulk/handler.ts, every /bulk route). */
   bulkFunction: ElementFunction;
+  /** Browser origins that may fetch files from presigned URLs (the API's CORS origins); default none. */
+  corsOrigins?: CorsOrigins;
   serviceName: string;
   /** Shared variables (foundation) every function receives. */
   environment: Record<string, string>;
@@ -206,6 +209,20 @@ export class BulkConstruct extends Construct {
         },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
+      // A browser app following the API's 302 fetches the file from S3 (and PUTs presigned uploads).
+      ...(props.corsOrigins === undefined || props.corsOrigins.kind === 'none'
+        ? {}
+        : {
+            cors: [
+              {
+                allowedOrigins: props.corsOrigins.kind === 'any' ? ['*'] : [...props.corsOrigins.origins],
+                allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.HEAD, s3.HttpMethods.PUT],
+                allowedHeaders: ['Content-Type'],
+                exposedHeaders: ['Content-Disposition', 'Content-Length', 'ETag'],
+                maxAge: CORS_MAX_AGE_SECONDS,
+              },
+            ],
+          }),
     });
 
     this.queueKey = new kms.Key(this, 'QueueKey', {

@@ -43,8 +43,7 @@ export const ELEMENTS: readonly ElementDefinition[] = [
     key: 'servicenowoauth',
     id: 566,
     name: 'ServiceNow OAuth',
-    description:
-      'ServiceNow through OAuth 2.0 (authorization_code, password or client_credentials grant, research C.5)',
+    description: 'ServiceNow through OAuth 2.0 (authorization_code, password or client_credentials grant)',
     authentication: { type: 'oauth2' },
     beta: false,
     configuration: OAUTH_PARAMETERS,

@@ -49,7 +49,7 @@ const subdomain = p(SUBDOMAIN_KEY, 'The ServiceNow Subdomain', 'string', {
 const commonKeys: ConfigurationParameter[] = [
   p('filter.response.nulls', 'Filter null values from the response', 'boolean', {
     defaultValue: 'true',
-    description: 'Remove fields whose value is null from hub responses (research 9.5)',
+    description: 'Remove fields whose value is null from hub responses',
   }),
   p('event.notification.enabled', 'Events Enabled', 'boolean', {
     defaultValue: 'false',
@@ -57,7 +57,7 @@ const commonKeys: ConfigurationParameter[] = [
   }),
   p('event.vendor.type', 'Event type', 'string', {
     defaultValue: 'polling',
-    description: 'ServiceNow supports polling only (research 5)',
+    description: 'ServiceNow supports polling only',
   }),
   p('event.notification.callback.url', 'Event Notification Callback URL', 'url', {
     description: 'Where events are POSTed',
@@ -72,7 +72,7 @@ const commonKeys: ConfigurationParameter[] = [
   }),
   p('event.poller.configuration', 'Configure Polling', 'json', {
     defaultValue: '{}',
-    description: 'Poller configuration per resource (JSON object, research 5.2)',
+    description: 'Poller configuration per resource (JSON object: {"incidents": {}, ...})',
   }),
   p('pagination.type', 'Pagination type', 'string', {
     defaultValue: 'offset',

@@ -41,17 +41,3 @@ export const elementView = (element: ElementDefinition) => ({
     },
   ],
 });
-
-/** The compact element object embedded in instance responses (research 1.5). */
-export const elementSummary = (element: ElementDefinition) => ({
-  id: element.id,
-  key: element.key,
-  name: element.name,
-  hub: element.hub,
-  authentication: { type: element.authentication.type },
-  typeOauth: element.authentication.type === 'oauth2',
-  beta: element.beta,
-  transformationsEnabled: element.transformationsEnabled,
-  bulkDownloadEnabled: element.bulkDownloadEnabled,
-  bulkUploadEnabled: element.bulkUploadEnabled,
-});

@@ -3,4 +3,5 @@ export type { AuthenticationType, ElementDefinition, ElementKey } from './catalo
 export { ELEMENTS, findElement, parameterOf } from './catalog';
 export type { ConfigurationParameter, ParameterType } from './configuration-parameters';
 export { BASE_URL_KEY, BASIC_PARAMETERS, OAUTH_PARAMETERS, SUBDOMAIN_KEY } from './configuration-parameters';
-export { elementSummary, elementView } from './element-view';
+export { elementConfigurationView, elementMetadataView } from './element-metadata';
+export { elementView } from './element-view';

@@ -13,10 +13,34 @@ import { type EventMessage, toOutgoing } from './messages';
 export const DEFAULT_EVENTS_PAGE_SIZE = 50;
 export const MAX_EVENTS_PAGE_SIZE = 200;
 
-/** What the API shows of a log entry (no body, no callback URL). */
+/**
+ * Cloud Elements' event statuses (NEW, RECEIVED, DISPATCHED, CONSUMED, NOTIFIED): a delivered event is
+ * NOTIFIED; one still queued, being retried or given up on was DISPATCHED to the callback and not
+ * notified (`deliveryStatus` tells which).
+ */
+export type CeEventStatus = 'DISPATCHED' | 'NOTIFIED';
+
+const CE_STATUS: Record<EventStatus, CeEventStatus> = {
+  QUEUED: 'DISPATCHED',
+  FAILED: 'DISPATCHED',
+  DEAD: 'DISPATCHED',
+  DELIVERED: 'NOTIFIED',
+};
+
+/**
+ * What the API shows of a log entry (no body, no callback URL): CE's event object (`id`, `eventDate`,
+ * `status`, `providerData`, `notifiedData`) with the delivery's details beside it.
+ */
 export interface EventView {
+  id: string;
+  eventDate: string;
+  status: CeEventStatus;
+  /** A JSON string, as CE's: what the event is about (its objectType and how many events it carries). */
+  providerData: string;
+  /** One entry per successful notification. */
+  notifiedData: { notifiedDate: string; statusCode?: number }[];
   eventId: string;
-  status: EventStatus;
+  deliveryStatus: EventStatus;
   attempts: number;
   createdAt: string;
   updatedAt: string;
@@ -28,8 +52,21 @@ export interface EventView {
 }
 
 export const eventView = (entry: EventLogEntry): EventView => ({
+  id: entry.eventId,
+  eventDate: entry.createdAt,
+  status: CE_STATUS[entry.status],
+  providerData: JSON.stringify({ objectType: entry.objectType, eventCount: entry.eventCount }),
+  notifiedData:
+    entry.deliveredAt === undefined
+      ? []
+      : [
+          {
+            notifiedDate: entry.deliveredAt,
+            ...(entry.lastStatusCode === undefined ? {} : { statusCode: entry.lastStatusCode }),
+          },
+        ],
   eventId: entry.eventId,
-  status: entry.status,
+  deliveryStatus: entry.status,
   attempts: entry.attempts,
   createdAt: entry.createdAt,
   updatedAt: entry.updatedAt,
@@ -96,15 +133,17 @@ export interface ListEventsQuery {
 
 export interface EventsPage {
   events: EventView[];
-  /** Pass back as `nextPage`; absent on the last page. */
+  /** Pass back as `nextPage` (the API sends it as Elements-Next-Page-Token); absent on the last page. */
   nextPage?: string;
 }
 
+/** `status` filters on the delivery status; CE's NOTIFIED is DELIVERED. */
 const parseStatus = (raw: string | undefined): EventStatus | undefined => {
   if (raw === undefined || raw === '') return undefined;
-  const status = raw.toUpperCase() as EventStatus;
+  const upper = raw.toUpperCase();
+  const status = (upper === 'NOTIFIED' ? 'DELIVERED' : upper) as EventStatus;
   if (!EVENT_STATUSES.includes(status)) {
-    throw new ElementError(400, `status must be one of ${EVENT_STATUSES.join(', ')}`);
+    throw new ElementError(400, `status must be one of ${EVENT_STATUSES.join(', ')} (or NOTIFIED)`);
   }
   return status;
 };

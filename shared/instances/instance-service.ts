@@ -377,7 +377,10 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
         { configuration: { [configId]: propertyValue } },
         'merge',
       );
-      const items = configurationItems({ ...record, configuration: updated.configuration });
+      const configuration = Object.fromEntries(
+        Object.entries(updated.configuration).filter((entry): entry is [string, string] => entry[1] !== null),
+      );
+      const items = configurationItems({ ...record, configuration });
       return (
         items.find((item) => item.key === configId) ?? {
           id: configId,

@@ -1,4 +1,4 @@
-import { elementSummary, findElement, parameterOf } from '../elements';
+import { elementView, findElement, parameterOf } from '../elements';
 import { MASK } from './configuration';
 import type { InstanceRecord, InstanceSecret } from './types';
 
@@ -42,7 +42,25 @@ export interface InstanceViewOptions {
   token?: string;
 }
 
-/** Response shape of research 1.5: every configuration value a string, secrets masked, defaults filled in. */
+/**
+ * Keys CE lists as `null` while unset (research 1.5): every event key of the element and the
+ * notification subscription id, so a client reading them finds them whether set or not.
+ */
+const unsetKeysOf = (element: ReturnType<typeof findElement>): Record<string, null> =>
+  Object.fromEntries(
+    [
+      ...(element?.configuration ?? [])
+        .map((parameter) => parameter.key)
+        .filter((key) => key.startsWith('event.')),
+      'event.notification.subscription.id',
+    ].map((key) => [key, null]),
+  );
+
+/**
+ * Response shape of research 1.5: every configuration value a string, secrets masked, defaults filled
+ * in, unset event keys `null`, the whole element, and CE's user fields (a user here has an id only,
+ * which doubles as its first name; the e-mail and last name are empty).
+ */
 export const instanceView = (record: InstanceRecord, options: InstanceViewOptions = {}) => {
   const element = findElement(record.elementKey);
   return {
@@ -51,7 +69,7 @@ export const instanceView = (record: InstanceRecord, options: InstanceViewOption
     createdDate: record.createdDate,
     updatedDate: record.updatedDate,
     ...(options.token === undefined ? {} : { token: options.token }),
-    element: element ? elementSummary(element) : { key: record.elementKey },
+    element: element ? elementView(element) : { key: record.elementKey },
     elementId: element?.id,
     provisionInteractions: [],
     valid: record.valid,
@@ -59,13 +77,13 @@ export const instanceView = (record: InstanceRecord, options: InstanceViewOption
     disabled: record.disabled,
     maxCacheSize: 0,
     cacheTimeToLive: 0,
-    configuration: { ...record.configuration },
+    configuration: { ...unsetKeysOf(element), ...record.configuration } as Record<string, string | null>,
     eventsEnabled: record.eventsEnabled,
     traceLoggingEnabled: false,
     cachingEnabled: false,
     externalAuthentication: 'none',
     tags: record.tags,
-    user: { id: record.ownerUserId },
+    user: { id: record.ownerUserId, emailAddress: '', firstName: record.ownerUserId, lastName: '' },
   };
 };
 

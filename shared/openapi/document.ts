@@ -225,7 +225,7 @@ const commonResourcePaths = (
         query: LIST_PARAMETERS,
         list: true,
       }),
-      post: operation('POST', collection, `Create a ${common.name} record`, { status: '201', body: true }),
+      post: operation('POST', collection, `Create a ${common.name} record`, { body: true }),
     };
     paths[one] = {
       get: operation('GET', one, `Get a ${common.name} record`, { query: READ_PARAMETERS }),

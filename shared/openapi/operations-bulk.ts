@@ -138,7 +138,7 @@ export const BULK_OPERATIONS: Record<string, OperationDescription> = {
     tag: 'bulk',
     summary: 'The file of a COMPLETED download',
     description:
-      "Accept: text/csv, application/json (one record per line for jsonl jobs), application/x-ndjson or */*; a format other than the job's is 406. In AWS the answer is a 302 to a presigned S3 URL valid for 5 minutes; in local mode the body itself. 409 while the job is not COMPLETED.",
+      "Any job in any format, by Accept: text/csv, application/json (JSON lines; the job's own array for a job created as application/json), application/jsonl, application/json; format=array, or */* (the job's own format). A format other than the job's is converted once by the worker: 202 with Retry-After until it is ready. The answer is a 302 to a presigned URL valid for 5 minutes (S3 in AWS, the local server in local mode). 406 for an Accept naming no format, 409 while the job is not COMPLETED.",
     response: { type: 'string' },
     responseMediaType: 'text/csv',
   },

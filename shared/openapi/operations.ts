@@ -133,6 +133,21 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
     summary: 'This OpenAPI document, for one instance',
     response: schemaRef('OpenApiDocument'),
   },
+  'GET /instances/{id}/configuration/{configId}': {
+    tag: 'instances',
+    summary: 'One configuration value (secrets masked)',
+    response: schemaRef('ConfigurationItem'),
+  },
+  'GET /elements/{keyOrId}/metadata': {
+    tag: 'elements',
+    summary: 'What the element supports: events (polling, default poller configuration), bulk, resources',
+    response: { type: 'object' },
+  },
+  'GET /elements/{keyOrId}/configuration': {
+    tag: 'elements',
+    summary: 'The configuration keys an instance takes, with types and defaults',
+    response: { type: 'array', items: { type: 'object' } },
+  },
   // Events (research 5): polling on demand and the per-instance event log.
   'POST /instances/{id}/events/poll': {
     tag: 'events',
@@ -141,9 +156,12 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
   },
   'GET /instances/{id}/events': {
     tag: 'events',
-    summary: 'Event log, newest first: status (QUEUED, DELIVERED, FAILED, DEAD) and attempts',
-    description: 'Query `status` filters, `pageSize` (1-200, default 50) and `nextPage` page.',
-    response: { type: 'object' },
+    summary:
+      'Event log, newest first: CE event objects (id, eventDate, status, providerData) with the delivery',
+    description:
+      'An array; `deliveryStatus` is QUEUED, DELIVERED, FAILED or DEAD (CE `status`: NOTIFIED when delivered, else DISPATCHED). Query `status` filters on deliveryStatus (NOTIFIED = DELIVERED), `pageSize` (1-200, default 50); the next page is `nextPage=<Elements-Next-Page-Token>`.',
+    response: { type: 'array', items: { type: 'object' } },
+    paged: true,
   },
   'GET /instances/{id}/events/status': {
     tag: 'events',
@@ -171,6 +189,11 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
     tag: 'hub',
     summary: 'List the tables (objects) the instance can read',
     response: schemaRef('ObjectNames'),
+  },
+  'GET /objects/{objectName}/docs': {
+    tag: 'hub',
+    summary: 'OpenAPI 3.1 document of one object: its record schema and operations',
+    response: schemaRef('OpenApiDocument'),
   },
   'GET /objects/{objectName}/metadata': {
     tag: 'hub',
@@ -267,9 +290,29 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
   'DELETE /{objectName}/{id}/attachments/{attachmentId}': { tag: 'hub', summary: 'Delete an attachment' },
 };
 
+/** Routes on "the current instance" (the Element token's) and the `/instances/{id}` route each answers as. */
+const CURRENT_INSTANCE_ROUTES: Record<string, string> = {
+  'PUT /instances': 'PUT /instances/{id}',
+  'PATCH /instances': 'PATCH /instances/{id}',
+  'GET /instances/configuration': 'GET /instances/{id}/configuration',
+  'GET /instances/configuration/{configId}': 'GET /instances/{id}/configuration/{configId}',
+  'PATCH /instances/configuration/{configId}': 'PATCH /instances/{id}/configuration/{configId}',
+  'GET /instances/docs': 'GET /instances/{id}/docs',
+  'GET /instances/events': 'GET /instances/{id}/events',
+  'GET /instances/events/{eventId}': 'GET /instances/{id}/events/{eventId}',
+};
+
+const currentInstanceOperations = Object.fromEntries(
+  Object.entries(CURRENT_INSTANCE_ROUTES).map(([route, byId]) => {
+    const operation = CORE_OPERATIONS[byId] as OperationDescription;
+    return [route, { ...operation, summary: `${operation.summary} (the instance of the Element token)` }];
+  }),
+);
+
 /** Every capability's routes: core (elements, instances, events, hub), bulk, transformations. */
 export const OPERATIONS: Record<string, OperationDescription> = {
   ...CORE_OPERATIONS,
+  ...currentInstanceOperations,
   ...BULK_OPERATIONS,
   ...TRANSFORMATION_OPERATIONS,
 };
@@ -283,7 +326,11 @@ export const describeOperation = (
 ): OperationDescription => {
   const exact = OPERATIONS[`${method} ${path}`];
   if (exact) return exact;
-  const bare = path.startsWith(`${hubPrefix}/`) ? path.slice(hubPrefix.length) : path;
+  const bare = path.startsWith(`${hubPrefix}/`)
+    ? path.slice(hubPrefix.length)
+    : path.startsWith('/hubs/{hub}/')
+      ? path.slice('/hubs/{hub}'.length)
+      : path;
   return (
     OPERATIONS[`${method} ${bare}`] ?? {
       tag: auth === 'hub' ? 'hub' : auth === 'platform' ? 'instances' : 'ping',

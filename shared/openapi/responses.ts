@@ -36,8 +36,7 @@ export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
     schema: { type: 'string' },
   },
   'Retry-After': {
-    description:
-      'Seconds to wait before retrying (ServiceNow rate limit, research servicenow-and-peers.md C.8)',
+    description: 'Seconds to wait before retrying (ServiceNow rate limit)',
     schema: { type: 'string' },
   },
   Location: { description: 'URL of the created record', schema: { type: 'string' } },

@@ -107,11 +107,19 @@ const Instance: JsonSchema = {
     configuration: {
       type: 'object',
       description: 'Every configuration value as a string; secret keys masked as ********',
-      additionalProperties: { type: 'string' },
+      additionalProperties: { type: ['string', 'null'] },
     },
     eventsEnabled: { type: 'boolean' },
     tags: { type: 'array', items: { type: 'string' } },
-    user: { type: 'object', properties: { id: { type: 'string' } } },
+    user: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        emailAddress: { type: 'string' },
+        firstName: { type: 'string' },
+        lastName: { type: 'string' },
+      },
+    },
   },
 };
 

@@ -133,7 +133,7 @@ describe('bulk download through the API', () => {
     expect((await h.call('GET', '/bulk/jobs')).json<unknown[]>().length).toBe(before);
   });
 
-  it('answers 409 for a file not ready, 404 for a wrong object and 406 for another format', async () => {
+  it('answers 409 for a file not ready, 404 for a wrong object and 406 for a type no format has', async () => {
     const cancelled = await h.call('POST', '/bulk/download', {
       json: { objectName: 'incidents', format: 'text/csv', pageSize: 10 },
     });
@@ -150,7 +150,7 @@ describe('bulk download through the API', () => {
     const csvId = csv.json<{ id: string }>().id;
     expect(await h.settle(csvId)).toMatchObject({ status: 'COMPLETED', recordsCount: 5 });
     expect(
-      (await h.call('GET', `/bulk/${csvId}/incidents`, { headers: { Accept: 'application/json' } })).status,
+      (await h.call('GET', `/bulk/${csvId}/incidents`, { headers: { Accept: 'application/xml' } })).status,
     ).toBe(406);
   });
 

@@ -174,8 +174,11 @@ describe('bulk jobs', () => {
     expect(
       (await h.call('GET', `/bulk/${pendingId}/status`)).json<{ startedDate?: string }>().startedDate,
     ).toBeUndefined();
+    // A job already ended has nothing to cancel: a 409 naming its status, the job unchanged.
     const again = await h.call('PUT', `/bulk/${pendingId}/cancel`);
-    expect(again.json<{ status: string }>().status).toBe('CANCELLED');
+    expect(again.status).toBe(409);
+    expect(again.json<{ message: string }>().message).toContain('CANCELLED');
+    expect((await h.call('GET', `/bulk/${pendingId}/status`)).json()).toMatchObject({ status: 'CANCELLED' });
   });
 
   it('lists jobs newest first with where filters and token paging', async () => {
@@ -208,7 +211,25 @@ describe('bulk jobs', () => {
       token = page.headers.get('elements-next-page-token');
     } while (token !== null);
     expect(seen).toEqual(jobs.map((job) => job.id));
+    // CEQL beyond ANDed =: OR, comparisons on the counts, IN; CE's record_count/error_count fields.
+    const orWhere = "job_status='CANCELLED' or (job_direction='UPLOAD' and record_count >= 0)";
+    const either = (await h.call('GET', `/bulk/jobs?where=${encodeURIComponent(orWhere)}`)).json<
+      { id: string; record_count: number; error_count: number }[]
+    >();
+    expect(either.map((job) => job.id)).toEqual(
+      jobs.filter((job) => job.status === 'CANCELLED' || job.direction === 'UPLOAD').map((job) => job.id),
+    );
+    expect(
+      either.every((job) => typeof job.record_count === 'number' && typeof job.error_count === 'number'),
+    ).toBe(true);
+    const inWhere = "job_status IN ('COMPLETED', 'CANCELLED')";
+    expect(
+      (await h.call('GET', `/bulk/jobs?where=${encodeURIComponent(inWhere)}`)).json<unknown[]>().length,
+    ).toBe(jobs.filter((job) => job.status === 'COMPLETED' || job.status === 'CANCELLED').length);
     expect((await h.call('GET', `/bulk/jobs?where=${encodeURIComponent("record_size='1'")}`)).status).toBe(
+      400,
+    );
+    expect((await h.call('GET', `/bulk/jobs?where=${encodeURIComponent("job_status='DONE'")}`)).status).toBe(
       400,
     );
     expect((await h.call('GET', '/bulk/jobs?nextPage=forged.token')).status).toBe(400);

@@ -79,12 +79,28 @@ describe('request bodies', () => {
   it('reads job list filters', () => {
     expect(
       parseJobsWhere("object_name='incidents' and job_status='completed' and job_direction='DOWNLOAD'"),
-    ).toEqual({
+    ).toMatchObject({
       objectName: 'incidents',
       status: 'COMPLETED',
       direction: 'download',
     });
-    expect(() => parseJobsWhere("object_name='a' or object_name='b'")).toThrow(/AND/);
+    const job = {
+      objectName: 'incidents',
+      status: 'COMPLETED' as const,
+      direction: 'download' as const,
+      recordsCount: 10,
+      recordsFailedCount: 2,
+      createdAt: '2026-01-02T00:00:00.000Z',
+    };
+    const matches = (where: string) => parseJobsWhere(where).matches?.(job);
+    expect(parseJobsWhere("object_name='a' or object_name='b'")).toEqual({ matches: expect.any(Function) });
+    expect(matches("object_name='a' or object_name='incidents'")).toBe(true);
+    expect(matches('record_count > 5 and error_count <= 2')).toBe(true);
+    expect(matches('record_count > 10')).toBe(false);
+    expect(matches("job_status in ('ERROR', 'completed')")).toBe(true);
+    expect(matches("object_name like 'inc%'")).toBe(true);
+    expect(matches("created_date >= '2026-01-01'")).toBe(true);
+    expect(() => parseJobsWhere("record_count = 'many'")).toThrow(/numbers/);
     expect(() => parseJobsWhere("job_status='DONE'")).toThrow(/job_status/);
     expect(() => parseJobsWhere("owner='x'")).toThrow(/unknown field/);
   });
@@ -124,6 +140,12 @@ describe('worker messages', () => {
     expect(messagesOf(JSON.stringify(s3))).toEqual([{ jobId: 'abc123', instanceId: '12', kind: 'upload' }]);
     expect(messagesOf(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }))).toEqual([]);
     expect(messagesOf('not json')).toEqual([]);
+    expect(
+      messagesOf(JSON.stringify({ jobId: 'j1', instanceId: '7', kind: 'convert', format: 'csv' })),
+    ).toEqual([{ jobId: 'j1', instanceId: '7', kind: 'convert', format: 'csv' }]);
+    expect(
+      messagesOf(JSON.stringify({ jobId: 'j1', instanceId: '7', kind: 'convert', format: 'xml' })),
+    ).toEqual([]);
     expect(messagesOf(JSON.stringify({ jobId: 'j1', instanceId: '7', kind: 'delete-everything' }))).toEqual(
       [],
     );

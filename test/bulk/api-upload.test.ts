@@ -133,6 +133,27 @@ describe('bulk upload through the API', () => {
     expect(h.sim.db.size('sys_user_group')).toBe(before + 4);
   });
 
+  it.each([
+    ['metaData format json', { type: 'application/jsonl', metaData: { format: 'json' } }],
+    ['metaData format jsonl', { type: 'application/octet-stream', metaData: { format: 'jsonl' } }],
+    ['the part type application/json', { type: 'application/json' }],
+    ['the part type application/jsonl', { type: 'application/jsonl' }],
+  ])('takes JSON lines and JSON arrays alike, declared by %s', async (_name, declared) => {
+    const before = h.sim.db.size('sys_user_group');
+    const lines = '{"name":"Line A"}\n{"name":"Line B"}\n';
+    const array = '[{"name":"Array A"},\n {"name":"Array B"}]';
+    for (const content of [lines, array]) {
+      const res = await upload('groups', uploadForm(content, { fileName: 'groups.json', ...declared }));
+      expect(res.status).toBe(200);
+      expect(await h.settle(res.json<{ id: string }>().id)).toMatchObject({
+        status: 'COMPLETED',
+        recordsCount: 2,
+        recordsFailedCount: 0,
+      });
+    }
+    expect(h.sim.db.size('sys_user_group')).toBe(before + 4);
+  });
+
   it('ends a file with broken CSV quoting in ERROR with the reason, and keeps serving', async () => {
     const csv = ['name,description', 'Team Q,fine', 'Team R,"never closed', 'Team S,after'].join('\n');
     const res = await upload('groups', uploadForm(csv, { fileName: 'broken.csv' }));
@@ -164,11 +185,11 @@ describe('bulk upload through the API', () => {
 
     const binaryCsv = await upload('groups', uploadForm(png, { fileName: 'rows.csv', type: 'text/csv' }));
     expect(binaryCsv.status).toBe(415);
-    const notArray = await upload(
+    const notJson = await upload(
       'groups',
       uploadForm('name\nA\n', { fileName: 'x.json', type: 'application/json' }),
     );
-    expect(notArray.status).toBe(415);
+    expect(notJson.status).toBe(415);
     const text = await upload('groups', uploadForm('hello', { fileName: 'notes.txt', type: 'text/plain' }));
     expect(text.status).toBe(415);
     const empty = await upload('groups', uploadForm('', { fileName: 'rows.csv' }));

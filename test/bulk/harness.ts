@@ -55,6 +55,8 @@ export interface BulkHarnessOptions {
 
 export interface BulkHarness {
   sim: SimulatorHandle;
+  /** The API base URL (`http://127.0.0.1:<port>/elements/api-v2`). */
+  url: string;
   deps: Dependencies & InstanceDeps;
   instanceId: number;
   token: string;
@@ -165,6 +167,7 @@ export const startBulkHarness = async (options: BulkHarnessOptions = {}): Promis
     send(method, path, hubAuth(o.token ?? instance.token), o);
   return {
     sim,
+    url: server.url,
     deps,
     instanceId: instance.id,
     token: instance.token,

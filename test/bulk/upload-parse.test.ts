@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ParsedRow, UploadFormat } from '../../shared/bulk/upload';
-import { assertUploadSize, parseUpload, uploadFormat } from '../../shared/bulk/upload';
+import { assertUploadSize, jsonShape, parseUpload, uploadFormat } from '../../shared/bulk/upload';
 import { ElementError } from '../../shared/errors';
 
 /** Feeds `text` in small chunks so records straddle chunk boundaries. */
@@ -75,8 +75,20 @@ describe('bulk upload parsing', () => {
     expect(await parseAll('[]', 'json')).toEqual([]);
   });
 
-  it('refuses JSON that is not an array or is cut short', async () => {
-    expect((await failure(parseAll('{"a":1}', 'json'))).message).toMatch(/array of objects/);
+  it('reads JSON as an array or as lines by its first non-blank character, whatever was declared', async () => {
+    const lines = [
+      { rowNumber: 1, record: { a: '1' } },
+      { rowNumber: 2, record: { b: 'x' } },
+    ];
+    expect(await parseAll('\ufeff \n{"a":1}\n{"b":"x"}\n', 'json')).toEqual(lines);
+    expect(await parseAll('  [{"a":1},\n{"b":"x"}]', 'jsonl')).toEqual(lines);
+    expect(await parseAll('', 'json')).toEqual([]);
+    expect(jsonShape('json', '  {')).toBe('jsonl');
+    expect(jsonShape('jsonl', '\ufeff[')).toBe('json');
+    expect(jsonShape('csv', '[')).toBe('csv');
+  });
+
+  it('refuses a JSON array cut short', async () => {
     expect((await failure(parseAll('[{"a":1},', 'json'))).message).toMatch(/ends inside the array/);
   });
 

@@ -17,7 +17,10 @@ const silent: DispatchLogger = { info: () => undefined, warn: () => undefined };
 
 interface Reply {
   status: number;
+  /** Elements-Next-Page-Token of a list. */
+  nextPage: string | undefined;
   json: () => Record<string, unknown>;
+  list: () => Record<string, unknown>[];
 }
 
 describe('event log admin API', () => {
@@ -41,7 +44,12 @@ describe('event log admin API', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
-    return { status: res.status, json: () => JSON.parse(text) as Record<string, unknown> };
+    return {
+      status: res.status,
+      nextPage: res.headers.get('elements-next-page-token') ?? undefined,
+      json: () => JSON.parse(text) as Record<string, unknown>,
+      list: () => JSON.parse(text) as Record<string, unknown>[],
+    };
   };
 
   const createInstance = async (overrides: Record<string, unknown>): Promise<number> => {
@@ -121,17 +129,19 @@ describe('event log admin API', () => {
 
     let listed: Record<string, unknown>[] = [];
     for (let i = 0; i < 400; i++) {
-      listed = (await call('GET', `/instances/${instanceId}/events?status=DEAD`)).json().events as Record<
-        string,
-        unknown
-      >[];
+      listed = (await call('GET', `/instances/${instanceId}/events?status=DEAD`)).list();
       if (listed.length > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     expect(listed).toHaveLength(1);
     const dead = listed[0] as Record<string, unknown>;
     expect(dead).toMatchObject({
-      status: 'DEAD',
+      id: dead.eventId,
+      eventDate: dead.createdAt,
+      status: 'DISPATCHED',
+      providerData: JSON.stringify({ objectType: 'incidents', eventCount: 1 }),
+      notifiedData: [],
+      deliveryStatus: 'DEAD',
       attempts: MAX_RECEIVES,
       lastError: 'HTTP 500',
       objectType: 'incidents',
@@ -139,6 +149,12 @@ describe('event log admin API', () => {
     });
     expect(Object.keys(dead).sort()).toEqual(
       [
+        'id',
+        'eventDate',
+        'status',
+        'providerData',
+        'notifiedData',
+        'deliveryStatus',
         'attempts',
         'createdAt',
         'eventCount',
@@ -146,7 +162,6 @@ describe('event log admin API', () => {
         'lastError',
         'lastStatusCode',
         'objectType',
-        'status',
         'updatedAt',
       ].sort(),
     );
@@ -158,11 +173,17 @@ describe('event log admin API', () => {
     const redelivered = await call('POST', `/instances/${instanceId}/events/${deadEventId}/redeliver`);
     expect(redelivered.status).toBe(202);
     expect(redelivered.json()).toEqual({ eventId: deadEventId, status: 'QUEUED' });
-    for (let i = 0; i < 400 && (await eventOf(deadEventId)).status !== 'DELIVERED'; i++) {
+    for (let i = 0; i < 400 && (await eventOf(deadEventId)).deliveryStatus !== 'DELIVERED'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     const delivered = await eventOf(deadEventId);
-    expect(delivered).toMatchObject({ status: 'DELIVERED', attempts: MAX_RECEIVES + 1, lastStatusCode: 200 });
+    expect(delivered).toMatchObject({
+      status: 'NOTIFIED',
+      deliveryStatus: 'DELIVERED',
+      attempts: MAX_RECEIVES + 1,
+      lastStatusCode: 200,
+      notifiedData: [{ notifiedDate: expect.any(String), statusCode: 200 }],
+    });
     expect(delivered.lastError).toBeUndefined();
     const posts = receiver.on('/hooks');
     expect(posts).toHaveLength(MAX_RECEIVES + 1);
@@ -175,7 +196,10 @@ describe('event log admin API', () => {
     for (let i = 0; i < 400 && (await eventOf(deadEventId)).attempts !== MAX_RECEIVES + 2; i++) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    expect(await eventOf(deadEventId)).toMatchObject({ status: 'DELIVERED', attempts: MAX_RECEIVES + 2 });
+    expect(await eventOf(deadEventId)).toMatchObject({
+      deliveryStatus: 'DELIVERED',
+      attempts: MAX_RECEIVES + 2,
+    });
   });
 
   it('refuses to redeliver an event still on the queue, one without a stored body, or an unknown one', async () => {
@@ -202,7 +226,7 @@ describe('event log admin API', () => {
     const noBody = await call('POST', `/instances/${instanceId}/events/huge/redeliver`);
     expect(noBody.status).toBe(409);
     expect(noBody.json().message).toMatch(/no stored body.*redrive the dead-letter queue/);
-    expect((await eventOf('huge')).status).toBe('DEAD');
+    expect((await eventOf('huge')).deliveryStatus).toBe('DEAD');
 
     // The queue refuses the message: 503 and the entry is DEAD again, so it can be retried later.
     stack.deps.eventsQueue = {
@@ -216,7 +240,7 @@ describe('event log admin API', () => {
     } finally {
       stack.deps.eventsQueue = queue;
     }
-    expect((await eventOf(deadEventId)).status).toBe('DELIVERED');
+    expect((await eventOf(deadEventId)).deliveryStatus).toBe('DELIVERED');
 
     expect((await call('GET', `/instances/${instanceId}/events/nope`)).status).toBe(404);
     expect((await call('POST', `/instances/${instanceId}/events/nope/redeliver`)).status).toBe(404);
@@ -237,10 +261,12 @@ describe('event log admin API', () => {
     } finally {
       stack.deps.eventsQueue = queue;
     }
-    const queued = (await call('GET', `/instances/${instanceId}/events?status=QUEUED`)).json().events as {
+    const queued = (await call('GET', `/instances/${instanceId}/events?status=QUEUED`)).list() as {
       eventId: string;
     }[];
-    expect(queued).toEqual([expect.objectContaining({ status: 'QUEUED', attempts: 0, eventCount: 1 })]);
+    expect(queued).toEqual([
+      expect.objectContaining({ status: 'DISPATCHED', deliveryStatus: 'QUEUED', attempts: 0, eventCount: 1 }),
+    ]);
     expect(held.map((m) => m.attributes?.eventId)).toEqual([queued[0]?.eventId]);
     const busy = await call('POST', `/instances/${instanceId}/events/${queued[0]?.eventId}/redeliver`);
     expect(busy.status).toBe(409);
@@ -260,22 +286,28 @@ describe('event log admin API', () => {
         queuedAt: new Date(base + i * 1000),
       });
     }
-    const first = (await call('GET', `/instances/${other}/events?pageSize=2`)).json();
-    expect((first.events as { eventId: string }[]).map((e) => e.eventId)).toEqual(['e4', 'e3']);
+    const first = await call('GET', `/instances/${other}/events?pageSize=2`);
+    expect(first.list().map((e) => e.id)).toEqual(['e4', 'e3']);
     expect(typeof first.nextPage).toBe('string');
-    const seen = [...(first.events as { eventId: string }[]).map((e) => e.eventId)];
-    let next = first.nextPage as string | undefined;
+    const seen = first.list().map((e) => e.id);
+    let next = first.nextPage;
     while (next !== undefined) {
-      const page = (await call('GET', `/instances/${other}/events?pageSize=2&nextPage=${next}`)).json();
-      seen.push(...(page.events as { eventId: string }[]).map((e) => e.eventId));
-      next = page.nextPage as string | undefined;
+      const page = await call('GET', `/instances/${other}/events?pageSize=2&nextPage=${next}`);
+      seen.push(...page.list().map((e) => e.id));
+      next = page.nextPage;
     }
     expect(seen).toEqual(['e4', 'e3', 'e2', 'e1', 'e0']);
 
-    const dead = (await call('GET', `/instances/${other}/events?status=dead`)).json();
-    expect((dead.events as { eventId: string; status: string }[]).map((e) => [e.eventId, e.status])).toEqual([
+    const dead = (await call('GET', `/instances/${other}/events?status=dead`)).list();
+    expect(dead.map((e) => [e.id, e.deliveryStatus])).toEqual([
       ['e3', 'DEAD'],
       ['e1', 'DEAD'],
+    ]);
+    const notified = (await call('GET', `/instances/${other}/events?status=NOTIFIED`)).list();
+    expect(notified.map((e) => [e.id, e.status])).toEqual([
+      ['e4', 'NOTIFIED'],
+      ['e2', 'NOTIFIED'],
+      ['e0', 'NOTIFIED'],
     ]);
 
     // A cursor only works for the instance and filter it was issued for.

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { API_BASE_PATH, HUB_PREFIX, LAMBDA_FUNCTIONS, ROUTES } from '../../functions/routes';
+import { ANY_HUB_PREFIX, API_BASE_PATH, HUB_PREFIX, LAMBDA_FUNCTIONS, ROUTES } from '../../functions/routes';
 import {
   ApiConstruct,
   ElementAuthorizer,
@@ -90,19 +90,23 @@ describe('hub construct', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
     const hubRoutes = ROUTES.filter((route) => route.functionName === 'hub');
     expect(hubRoutes.every((route) => route.auth === 'hub')).toBe(true);
-    // Bulk routes are hub routes too, served by the bulk function (test/infra/bulk.test.ts).
+    // Bulk routes are hub routes too, served by the bulk function (test/infra/bulk.test.ts), and so are
+    // the routes on "the current instance" of the token, served by the instances function.
     expect(
       ROUTES.filter((route) => route.auth === 'hub').every(
-        (route) => route.functionName === 'hub' || route.functionName === 'bulk',
+        (route) =>
+          route.functionName === 'hub' ||
+          route.functionName === 'bulk' ||
+          (route.functionName === 'instances' && route.path.startsWith('/instances')),
       ),
     ).toBe(true);
-    // Each hub path exists with and without /hubs/helpdesk (the hub ping only with it).
-    for (const route of hubRoutes.filter((candidate) => !candidate.path.startsWith(HUB_PREFIX))) {
-      expect(
-        hubRoutes.some(
-          (other) => other.method === route.method && other.path === `${HUB_PREFIX}${route.path}`,
-        ),
-      ).toBe(true);
+    // Each hub path exists with /hubs/helpdesk, with any hub name and without (the hub ping not bare).
+    for (const route of hubRoutes.filter((candidate) => !candidate.path.startsWith('/hubs/'))) {
+      for (const prefix of [HUB_PREFIX, ANY_HUB_PREFIX]) {
+        expect(
+          hubRoutes.some((other) => other.method === route.method && other.path === `${prefix}${route.path}`),
+        ).toBe(true);
+      }
     }
     for (const route of hubRoutes) {
       const resource = routes.find(

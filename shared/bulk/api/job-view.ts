@@ -17,9 +17,33 @@ export const progressOf = (job: BulkJob): number => {
  * recordCount, errorCount, object_name...) so clients of either keep working. Never the file keys,
  * the callback URL or the transformation.
  */
+/** What the job was asked to do (CE v3 `jobCriteria`): the object, the ServiceNow query, fields, order, limit. */
+const jobCriteriaOf = (job: BulkJob) => {
+  const download = job.download?.job;
+  if (download === undefined) {
+    return {
+      objectName: job.objectName,
+      ...(job.upload?.identifierField === undefined
+        ? {}
+        : { identifierFieldName: job.upload.identifierField }),
+    };
+  }
+  return {
+    objectName: job.objectName,
+    query: download.encodedQuery,
+    ...(download.fields === undefined || download.fields.length === 0
+      ? {}
+      : { selectFields: [...download.fields] }),
+    ...(download.orderBy === undefined ? {} : { orderBy: download.orderBy }),
+    ...(download.limit === undefined ? {} : { limit: download.limit }),
+    ...(download.partitions === undefined ? {} : { partitions: download.partitions }),
+  };
+};
+
 export const jobView = (job: BulkJob) => {
   const format = job.download?.job.format ?? job.upload?.format;
   const direction = job.direction === 'download' ? 'DOWNLOAD' : 'UPLOAD';
+  const metaData = job.callbackPayload === undefined ? {} : { 'callback-payload': job.callbackPayload };
   return {
     id: job.id,
     instanceId: Number(job.instanceId),
@@ -44,8 +68,17 @@ export const jobView = (job: BulkJob) => {
     jobDirection: direction,
     recordCount: job.recordsCount,
     errorCount: job.recordsFailedCount,
+    completionTime: job.completedAt ?? null,
+    notificationUrl: job.notificationUrl ?? null,
+    metaData,
+    jobCriteria: jobCriteriaOf(job),
+    instance_id: Number(job.instanceId),
     object_name: job.objectName,
     job_status: job.status,
     job_direction: direction,
+    record_count: job.recordsCount,
+    error_count: job.recordsFailedCount,
+    completion_time: job.completedAt ?? null,
+    notification_url: job.notificationUrl ?? null,
   };
 };

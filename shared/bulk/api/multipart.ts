@@ -1,6 +1,6 @@
 import { badRequest, ElementError } from '../../errors';
 import { parseMultipartForm } from '../../hub/attachments/multipart';
-import { type UploadFormat, uploadFormat } from '../upload';
+import { jsonShape, type UploadFormat, uploadFormat } from '../upload';
 
 export interface BulkUploadForm {
   file: { fileName: string; contentType: string; bytes: Buffer };
@@ -54,14 +54,15 @@ export function detectUploadFormat(
 
 /**
  * Cheap checks before anything is stored, so a file of the wrong kind is refused now (415/400) rather
- * than becoming a job that fails: text only (no NUL byte, valid UTF-8 in the first 64 KB), a JSON
- * array starts with `[`, JSON lines with `{`, a CSV has a header line.
+ * than becoming a job that fails: text only (no NUL byte, valid UTF-8 in the first 64 KB), JSON starts
+ * with `[` (an array) or `{` (one record per line), a CSV has a header line. Answers the format the
+ * content has: JSON declared either way is what its first character says (jsonShape).
  */
-export function assertLooksLike(bytes: Buffer, format: UploadFormat): void {
+export function assertLooksLike(bytes: Buffer, declared: UploadFormat): UploadFormat {
   if (bytes.length === 0) throw badRequest('The uploaded file is empty');
   const head = bytes.subarray(0, 64 * 1024);
   if (head.includes(0))
-    throw new ElementError(415, `The uploaded file is binary, not ${format.toUpperCase()} text`);
+    throw new ElementError(415, `The uploaded file is binary, not ${declared.toUpperCase()} text`);
   let text: string;
   try {
     // A multi-byte character cut at the 64 KB boundary is fine: stream mode keeps the tail pending.
@@ -71,16 +72,15 @@ export function assertLooksLike(bytes: Buffer, format: UploadFormat): void {
   }
   const start = text.replace(/^\ufeff/, '').trimStart();
   if (start === '') throw badRequest('The uploaded file is empty');
-  if (format === 'json' && !start.startsWith('[')) {
+  const format = jsonShape(declared, start);
+  if (format !== 'csv' && !start.startsWith('[') && !start.startsWith('{')) {
     throw new ElementError(
       415,
-      'A JSON upload must be an array of objects ([{...}, ...]); use jsonl for one object per line',
+      'A JSON upload must be an array of objects ([{...}, ...]) or one JSON object per line',
     );
-  }
-  if (format === 'jsonl' && !start.startsWith('{')) {
-    throw new ElementError(415, 'A JSON lines upload must have one JSON object per line');
   }
   if (format === 'csv' && (start.startsWith('{') || start.startsWith('['))) {
     throw new ElementError(415, 'The file looks like JSON, not CSV; set metaData.format to json or jsonl');
   }
+  return format;
 }

@@ -14,6 +14,7 @@ export {
   resultKey,
   runDownloadChunk,
 } from './chunk';
+export { type ConvertDownloadOptions, convertDownload } from './convert';
 export {
   cellText,
   columnsFor,

@@ -2,7 +2,15 @@
  * The bulk job state machine (CE bulk, research section 6): job records in the state table and the
  * queue worker that drives downloads chunk by chunk and uploads in one pass.
  */
-export type { BulkDirection, BulkJob, BulkJobStatus, CreateJobInput, ListJobsOptions } from './job';
+export { CONVERSION_STALE_MS, setConvertedFile } from './convert-step';
+export type {
+  BulkDirection,
+  BulkJob,
+  BulkJobStatus,
+  ConvertedFile,
+  CreateJobInput,
+  ListJobsOptions,
+} from './job';
 export {
   createJob,
   getJob,

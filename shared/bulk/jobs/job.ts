@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ElementError } from '../../errors';
 import { ConditionFailedError, type StateItem, type StateTable } from '../../ports';
 import type { Transformation } from '../../transformations';
-import type { DownloadCursor, DownloadJob, SysIdRange } from '../download';
+import type { DownloadCursor, DownloadFormat, DownloadJob, SysIdRange } from '../download';
 import type { UploadFormat } from '../upload';
 
 /** CE bulk job statuses (bulk research section 6). */
@@ -74,6 +74,11 @@ export interface BulkJob {
     /** Presigned uploads: the PUT URL expires then; a job still waiting after it is ABORTED. */
     awaitingFileUntil?: string;
   };
+  /**
+   * A completed download's file in formats other than its own, converted on first request by the
+   * worker (shared/bulk/download/convert.ts); the API answers 202 while one is PENDING.
+   */
+  files?: Partial<Record<DownloadFormat, ConvertedFile>>;
   /** 0-100, written by the worker while the job runs. */
   progress?: number;
   /** The completion callback target (Elements-Async-Callback-Url / notificationUrl), SSRF-checked. */
@@ -84,6 +89,15 @@ export interface BulkJob {
   callback?: { status: 'DELIVERED' | 'FAILED'; attempts: number; at: string; statusCode?: number };
   /** State-table version of the record read (optimistic locking); not part of the API shape. */
   version?: number;
+}
+
+export interface ConvertedFile {
+  status: 'PENDING' | 'READY' | 'ERROR';
+  /** ISO time of the request that queued the conversion (a PENDING one older than a worker run is retried). */
+  requestedAt: string;
+  key?: string;
+  error?: string;
+  statusCode?: number;
 }
 
 export const jobKey = (instanceId: string, jobId: string) => ({

@@ -3,6 +3,7 @@
  * what they share is in worker-context.ts).
  */
 import { isElementError } from '../../errors';
+import { convertStep } from './convert-step';
 import { complete, downloadChunk } from './download-steps';
 import { getJob, TERMINAL_STATUSES } from './job';
 import { upload } from './upload-steps';
@@ -18,7 +19,10 @@ export { bulkMessage, DEFAULT_STALE_UPLOAD_MS, errorReportKey, failBulkJob } fro
  */
 export async function processBulkMessage(message: BulkMessage, deps: ProcessBulkDeps): Promise<void> {
   const job = await getJob(deps.stateTable, message.instanceId, message.jobId);
-  if (job === undefined || TERMINAL_STATUSES.has(job.status) || message.kind === 'notify') return;
+  if (job === undefined || message.kind === 'notify') return;
+  // A conversion works on a finished job's file; everything else only on jobs still running.
+  if (message.kind === 'convert') return convertStep(message, job, deps);
+  if (TERMINAL_STATUSES.has(job.status)) return;
   if (job.status === 'CANCELLATION_PENDING') return finishCancel(deps, job);
   try {
     if (message.kind === 'download-chunk') await downloadChunk(message, job, deps);

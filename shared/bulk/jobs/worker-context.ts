@@ -5,7 +5,7 @@
 import { isElementError } from '../../errors';
 import type { BlobStore, QueueProducer, StateTable } from '../../ports';
 import type { ServiceNowClient } from '../../servicenow';
-import { discardDownload } from '../download';
+import { type DownloadFormat, discardDownload } from '../download';
 import { type BulkJob, getJob, TERMINAL_STATUSES, updateJob } from './job';
 
 export interface BulkMessage {
@@ -14,8 +14,11 @@ export interface BulkMessage {
   /**
    * `complete`: every page of a download is committed; make the result file from its parts.
    * `notify`: only (re)deliver the completion callback of a job that is already terminal.
+   * `convert`: write a COMPLETED download's file in `format` too (asked for by a download request).
    */
-  kind: 'download-chunk' | 'complete' | 'upload' | 'notify';
+  kind: 'download-chunk' | 'complete' | 'upload' | 'notify' | 'convert';
+  /** `convert`: the format wanted. */
+  format?: DownloadFormat;
   /** Download: the stream of a partitioned job this chunk belongs to (absent: the job's one stream). */
   partition?: number;
   /**
@@ -70,7 +73,7 @@ export const errorReportKey = (jobId: string, segment: number): string =>
 /** Serialised message for QueueProducer.sendBatch. */
 export const bulkMessage = (message: BulkMessage) => ({
   // Unique within one sendBatch; the stream's number ends the id (see planStreams).
-  id: `${message.jobId.slice(0, 64)}-${message.chunk ?? 0}-${message.partition ?? 0}`,
+  id: `${message.jobId.slice(0, 64)}-${message.chunk ?? 0}-${message.partition ?? 0}${message.format === undefined ? '' : `-${message.format}`}`,
   body: JSON.stringify(message),
 });
 

@@ -11,6 +11,7 @@ export {
   assertUploadSize,
   DEFAULT_MAX_RECORD_BYTES,
   DEFAULT_MAX_UPLOAD_BYTES,
+  jsonShape,
   parseUpload,
   toRecord,
   uploadFormat,

@@ -1,5 +1,4 @@
-import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { parse as csvParse } from 'csv-parse';
 import { ElementError } from '../../errors';
 
@@ -42,6 +41,49 @@ const FORMATS: Record<string, UploadFormat> = {
   'application/jsonl': 'jsonl',
   'application/x-ndjson': 'jsonl',
   'application/x-jsonlines': 'jsonl',
+  'application/jsonlines': 'jsonl',
+  'application/ndjson': 'jsonl',
+};
+
+/**
+ * A JSON file is an array or one record per line whatever it was declared as (CE's own documentation
+ * uploads JSON lines as `format: json`): its first non-blank character decides. Other formats as given.
+ */
+export const jsonShape = (format: UploadFormat, start: string): UploadFormat => {
+  if (format === 'csv') return format;
+  const first = start.replace(/^\ufeff/, '').trimStart()[0];
+  if (first === undefined) return format;
+  return first === '[' ? 'json' : 'jsonl';
+};
+
+/** Reads `input` up to its first non-blank character: the JSON shape, and a stream of every byte read. */
+const sniffJson = async (
+  input: Readable,
+  declared: UploadFormat,
+): Promise<{ format: UploadFormat; body: Readable }> => {
+  const iterator = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let format: UploadFormat | undefined;
+  while (format === undefined) {
+    const next = await iterator.next();
+    if (next.done === true) break;
+    head.push(next.value);
+    const text = Buffer.concat(head)
+      .toString('utf8')
+      .replace(/^\ufeff/, '')
+      .trimStart();
+    if (text !== '') format = jsonShape(declared, text);
+  }
+  async function* replay(): AsyncGenerator<Buffer> {
+    yield* head;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      yield next.value;
+    }
+  }
+  // Nothing but blanks: no records, as lines (an array would need its brackets).
+  return { format: format ?? 'jsonl', body: Readable.from(replay()) };
 };
 
 /** `csv`, `json`, `jsonl` or a matching content type (parameters ignored); anything else -> 415. */
@@ -134,8 +176,11 @@ export async function* parseUpload(
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   try {
     if (format === 'csv') yield* parseCsv(input, maxRecordBytes);
-    else if (format === 'jsonl') yield* parseJsonLines(input, maxRecordBytes);
-    else yield* parseJsonArray(input, maxRecordBytes);
+    else {
+      const json = await sniffJson(input, format);
+      if (json.format === 'jsonl') yield* parseJsonLines(json.body, maxRecordBytes);
+      else yield* parseJsonArray(json.body, maxRecordBytes);
+    }
   } finally {
     // Stop reading the source when the consumer stops early (cancel).
     input.destroy();

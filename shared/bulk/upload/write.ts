@@ -109,9 +109,29 @@ export const uploadRows = async (options: UploadRowsOptions): Promise<UploadResu
   let lastRowNumber = 0;
   let fatal: unknown;
 
+  // Failures reach onError in row order although batches finish out of order: each is held until every
+  // batch taken before its own has finished (at most `concurrency` batches of failures are held).
+  const held: RowFailure[] = [];
+  const batches: { lastRowNumber: number; done: boolean }[] = [];
+  let released = 0;
+  let watermark = 0;
+  const release = async (upTo: number) => {
+    held.sort((a, b) => a.rowNumber - b.rowNumber);
+    while (held.length > 0 && (held[0] as RowFailure).rowNumber <= upTo) {
+      await options.onError(held.shift() as RowFailure);
+    }
+  };
+  const finished = async (index: number) => {
+    (batches[index] as { done: boolean }).done = true;
+    while (released < batches.length && (batches[released] as { done: boolean }).done) {
+      watermark = (batches[released] as { lastRowNumber: number }).lastRowNumber;
+      released++;
+    }
+    await release(watermark);
+  };
   const fail = async (failure: RowFailure) => {
     progress.failed++;
-    await options.onError(failure);
+    held.push(failure);
     options.onProgress?.({ ...progress });
   };
 
@@ -287,7 +307,7 @@ export const uploadRows = async (options: UploadRowsOptions): Promise<UploadResu
 
   /** The next `batchSize` rows; one worker at a time, so batches are full and rows stay in order. */
   let pulling: Promise<unknown> = Promise.resolve();
-  const collect = async (): Promise<ParsedRow[]> => {
+  const collect = async (): Promise<{ index: number; batch: ParsedRow[] }> => {
     const batch: ParsedRow[] = [];
     // Checked once per batch, before its first row: a batch is taken whole or not at all.
     if (!paused && options.pause?.() === true) paused = true;
@@ -305,9 +325,10 @@ export const uploadRows = async (options: UploadRowsOptions): Promise<UploadResu
         lastRowNumber = next.value.rowNumber;
       }
     }
-    return batch;
+    batches.push({ lastRowNumber, done: false });
+    return { index: batches.length - 1, batch };
   };
-  const take = (): Promise<ParsedRow[]> => {
+  const take = (): Promise<{ index: number; batch: ParsedRow[] }> => {
     const batch = pulling.then(collect);
     pulling = batch.catch(() => {});
     return batch;
@@ -315,16 +336,20 @@ export const uploadRows = async (options: UploadRowsOptions): Promise<UploadResu
 
   const worker = async () => {
     while (!stopped()) {
-      const batch = await take();
+      const { index, batch } = await take();
       // Aborted (cancel) while the parser was reading: these rows are not started. A pause only stops
       // taking rows: rows already taken are handled.
-      if (batch.length === 0 || signal?.aborted === true || fatal !== undefined) return;
+      if (batch.length === 0 || signal?.aborted === true || fatal !== undefined) {
+        (batches[index] as { done: boolean }).done = true;
+        return;
+      }
       try {
         if (options.batchSize === undefined) {
           for (const row of batch) await handle(row);
         } else {
           await handleBatch(batch);
         }
+        await finished(index);
       } catch (error) {
         fatal ??= error;
       }
@@ -334,6 +359,8 @@ export const uploadRows = async (options: UploadRowsOptions): Promise<UploadResu
   try {
     // Workers never reject (failures land in `fatal`), so all in-flight rows settle before we return.
     await Promise.all(Array.from({ length: concurrency }, worker));
+    // Every row taken has settled: what is still held goes out, in order.
+    await release(Number.POSITIVE_INFINITY);
   } finally {
     if (!exhausted) await iterator.return?.(undefined).catch(() => {});
   }

@@ -1,12 +1,12 @@
 import type { SnRecord } from '../../servicenow';
+import { toHubRecord } from '../records/shape';
 
 /** An attachment as the hub answers it: ServiceNow's metadata (all strings, C.1) plus `id` (= sys_id). */
-export type AttachmentView = { id: string } & SnRecord;
+export type AttachmentView = { id: string } & Record<string, unknown>;
 
-export const attachmentView = (record: SnRecord): AttachmentView => ({
-  id: typeof record.sys_id === 'string' ? record.sys_id : '',
-  ...record,
-});
+/** Empty fields are dropped while the instance filters nulls (`filter.response.nulls`), like records. */
+export const attachmentView = (record: SnRecord, filterNulls: boolean): AttachmentView =>
+  toHubRecord({ ...record }, filterNulls) as AttachmentView;
 
 /**
  * `Content-Disposition: attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 /

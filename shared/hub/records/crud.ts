@@ -115,7 +115,7 @@ export const createRecord = async (
   const fields = vendorBody(body, mapping);
   await tableMetadata(ctx, resource.table);
   const created = await ctx.client.create(resource.table, fields, WRITE_PARAMS);
-  return { status: 201, body: await shaped(ctx, created, mapping), headers: {} };
+  return { status: 200, body: await shaped(ctx, created, mapping), headers: {} };
 };
 
 /** PATCH (`replace: false`) or PUT (`replace: true`; ServiceNow treats PUT as a partial update too, A.1). */
