@@ -1,8 +1,10 @@
 /**
  * The environment each bundled function needs, read from the code actually in its bundle: the source map
  * of the asset lists every source file esbuild put in, and the project reads a mandatory variable in one
- * way only, `required(env, 'NAME')` (functions/runtime/dependencies.ts). A variable the bundle requires
- * and the template does not set would make every invocation fail with `NAME is not set`.
+ * way only, `required(env, 'NAME')` (functions/runtime/aws-ports.ts). A source file can hold several such
+ * reads of which esbuild kept only some (one factory per port, tree-shaken), so a name counts only when its
+ * string literal is still in the bundle. A variable the bundle requires and the template does not set would
+ * make every invocation fail with `NAME is not set`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,15 +14,19 @@ const REQUIRED_READ = /\brequired\(\s*env\s*,\s*'([A-Z][A-Z0-9_]*)'\s*\)/g;
 
 /** The variables the sources of one asset require (empty without a source map). */
 export const requiredVariablesOfAsset = (assetDir: string, repoRoot: string): Set<string> => {
-  const mapFile = ['index.mjs.map', 'index.js.map'].map((name) => join(assetDir, name)).find(existsSync);
+  const bundleFile = ['index.mjs', 'index.js'].map((name) => join(assetDir, name)).find(existsSync);
   const required = new Set<string>();
-  if (!mapFile) return required;
-  const { sources = [] } = JSON.parse(readFileSync(mapFile, 'utf8')) as { sources?: string[] };
+  if (!bundleFile || !existsSync(`${bundleFile}.map`)) return required;
+  const bundle = readFileSync(bundleFile, 'utf8');
+  const { sources = [] } = JSON.parse(readFileSync(`${bundleFile}.map`, 'utf8')) as { sources?: string[] };
   for (const source of sources) {
     if (source.includes('node_modules')) continue;
     const file = join(repoRoot, source.replace(/^(\.\.\/)+/, ''));
     if (!existsSync(file)) continue;
-    for (const match of readFileSync(file, 'utf8').matchAll(REQUIRED_READ)) required.add(match[1]!);
+    for (const match of readFileSync(file, 'utf8').matchAll(REQUIRED_READ)) {
+      const name = match[1]!;
+      if (bundle.includes(`"${name}"`) || bundle.includes(`'${name}'`)) required.add(name);
+    }
   }
   return required;
 };

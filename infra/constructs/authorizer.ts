@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -7,7 +7,6 @@ import { AUTHORIZER_CACHE_SECONDS, AUTHORIZER_FUNCTION } from '../../functions/r
 import type { RouteAuthorizers } from './api';
 import { ElementFunction, type ElementLogLevel } from './element-function';
 import type { Foundation } from './foundation';
-import { elementSecretPrefix } from './instances';
 
 export interface ElementAuthorizerProps {
   foundation: Foundation;
@@ -33,7 +32,6 @@ export const AUTHORIZER_IDENTITY_SOURCE = '$request.header.Authorization';
  *
  * Grants, least privilege: read the two platform secrets (the authorizer is the only function that
  * does), GetItem on the state table (token index items) and kms:Decrypt for the table's key.
- * ELEMENT_SECRET_PREFIX is set without any instance-secret grant (see the constructor).
  */
 export class ElementAuthorizer extends Construct {
   readonly function: ElementFunction;
@@ -58,13 +56,6 @@ export class ElementAuthorizer extends Construct {
       }),
     );
     foundation.key.grantDecrypt(this.function.role);
-    // An Element part makes the authorizer look the token up through the state table, which builds the
-    // function's whole dependency set (functions/runtime/dependencies.ts), secret store included. It
-    // never reads or writes an instance secret, so no Secrets Manager grant comes with the prefix.
-    this.function.function.addEnvironment(
-      'ELEMENT_SECRET_PREFIX',
-      elementSecretPrefix(Stack.of(this).stackName),
-    );
 
     const resultsCacheTtl = Duration.seconds(props.cacheSeconds ?? AUTHORIZER_CACHE_SECONDS);
     const authorizer = (kind: 'platform' | 'hub') =>

@@ -146,11 +146,11 @@ describe('instances construct grants (and what instances and hub share)', () => 
     }
   });
 
-  it('tells the authorizer the secret prefix its dependencies need, without any instance-secret grant', () => {
+  it('gives the authorizer no secret prefix: it builds only the state table, never an instance secret', () => {
     const authorizerId = logicalId(element.stack, element.stack.authorizer.function.function);
     expect(
       element.template.findResources('AWS::Lambda::Function')[authorizerId]?.Properties.Environment.Variables,
-    ).toMatchObject({ ELEMENT_SECRET_PREFIX: 'snow-element/SnowElement/' });
+    ).not.toHaveProperty('ELEMENT_SECRET_PREFIX');
     expect(JSON.stringify(statementsOfRole(element.template, authorizerId))).not.toContain('/instances/*');
   });
 

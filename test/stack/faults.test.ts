@@ -86,9 +86,9 @@ describe('each function gets the environment its bundled code requires', () => {
   it('names the function and variable once the template lacks one', () => {
     const assembly = readCloudAssembly(assemblyDir);
     const authorizer = authorizerFunction(assembly.template);
-    delete variablesOf(assembly.template, authorizer).ELEMENT_SECRET_PREFIX;
+    delete variablesOf(assembly.template, authorizer).ELEMENT_STATE_TABLE;
     expect(missingRequiredVariables(assembly, REPO_ROOT)).toEqual([
-      { functionLogicalId: authorizer, variable: 'ELEMENT_SECRET_PREFIX' },
+      { functionLogicalId: authorizer, variable: 'ELEMENT_STATE_TABLE' },
     ]);
   });
 });
@@ -103,7 +103,7 @@ describe('the stack runner on a template missing a variable, an IAM statement an
       mutateTemplate: (template) => {
         authorizer = authorizerFunction(template);
         instances = functionOfRoute(template, LIST_INSTANCES);
-        delete variablesOf(template, authorizer).ELEMENT_SECRET_PREFIX;
+        delete variablesOf(template, authorizer).ELEMENT_STATE_TABLE;
         removeStatement(template, instances, 'StateTableItems');
         ping = functionOfRoute(template, PING);
         removeInvokePermissions(template, ping);
@@ -121,7 +121,7 @@ describe('the stack runner on a template missing a variable, an IAM statement an
       expect.objectContaining({
         kind: 'missing-environment',
         functionName: under.stack.functions.get(authorizer)?.name,
-        variable: 'ELEMENT_SECRET_PREFIX',
+        variable: 'ELEMENT_STATE_TABLE',
       }),
     );
   });
@@ -157,7 +157,7 @@ describe('the stack runner on a template missing a variable, an IAM statement an
   it('fails the end-to-end check on all of them', () => {
     expect(() => expectNoDeploymentBreakers(under.stack.findings)).toThrow();
     const described = under.stack.findings.map(describeFinding).join('\n');
-    expect(described).toContain('needs ELEMENT_SECRET_PREFIX');
+    expect(described).toContain('needs ELEMENT_STATE_TABLE');
     expect(described).toContain('AccessDenied');
   });
 });
