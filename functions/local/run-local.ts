@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createLocalBlobStore } from '../../shared/adapters/local/blob-store';
 import { createLocalBlobUrls } from '../../shared/adapters/local/blob-urls';
@@ -53,6 +54,9 @@ export const runLocalMode = async (
   options: LocalModeOptions = {},
 ): Promise<LocalModeHandle> => {
   const dataDir = resolve(config.dataDir);
+  // Blob writes stream into blobs/.tmp and are renamed into place: what is still there was being
+  // written when a previous process died (one process per data directory).
+  await rm(join(dataDir, 'blobs', '.tmp'), { recursive: true, force: true });
   // The one state table and secret store of this process: the authorizer and every handler use them
   // through getDependencies() (startLocalServer installs them with setDependencies()).
   const secretStore = createLocalSecretStore({ dataDir });
