@@ -24,6 +24,8 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type NotifyJobDeps, notifyJobCompletion } from '../../shared/bulk/callback';
 import {
   type BulkMessage,
+  ClaimedByLiveWorkerError,
+  endStalledJob,
   failBulkJob,
   type ProcessBulkDeps,
   processBulkMessage,
@@ -51,6 +53,10 @@ export interface BulkWorkerOptions {
   uploadBatchSize?: number;
   staleUploadMs?: number;
   cancelCheckEvery?: number;
+  /** The only worker of its queue (local mode): see ProcessBulkDeps.soleWorker. */
+  soleWorker?: boolean;
+  /** A job whose record has not moved for this long ends in ERROR on its next redelivery (default 30 min). */
+  stalledJobMs?: number;
   /** Callback attempts within one invocation (default 3) and the wait between them (tests: no-op). */
   callbackAttempts?: number;
   callbackSleep?: (ms: number) => Promise<void>;
@@ -61,6 +67,13 @@ export interface BulkWorkerOptions {
    * timeout). Errors are ignored: the message then comes back after the default timeout.
    */
   retryLater?: (record: QueueRecord, delaySeconds: number) => Promise<void>;
+  /**
+   * Heartbeat of a message being worked on: keeps it invisible for `visibilitySeconds` more, every
+   * `visibilitySeconds / 3` while its step runs (SQS ChangeMessageVisibility). The queue's own
+   * visibility can then be short: a worker that dies or times out has its message back within
+   * minutes, not after 6x the function timeout. Errors are ignored (the step goes on).
+   */
+  extendVisibility?: { seconds: number; extend: (record: QueueRecord, seconds: number) => Promise<void> };
 }
 
 /** 30 s, 60 s, 120 s... up to 15 minutes, with jitter: a few receives ride out a short outage. */
@@ -152,6 +165,7 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
     uploadBatchSize: options.uploadBatchSize ?? DEFAULT_UPLOAD_BATCH_SIZE,
     ...(options.staleUploadMs === undefined ? {} : { staleUploadMs: options.staleUploadMs }),
     ...(options.cancelCheckEvery === undefined ? {} : { cancelCheckEvery: options.cancelCheckEvery }),
+    ...(options.soleWorker === undefined ? {} : { soleWorker: options.soleWorker }),
     clientFor: async (instanceId) => {
       const instance = await store.get(Number(instanceId));
       // ElementErrors end the job in ERROR with this (safe) message instead of retrying.
@@ -197,19 +211,43 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
     else logger.warn('Bulk job callback failed', { ...fields, reason: outcome.reason ?? 'unknown' });
   };
 
-  const handleRecord = async (record: QueueRecord): Promise<boolean> => {
+  /** Whether the record may be deleted, and when to see it again if not (default: backoff). */
+  const handleRecord = async (record: QueueRecord): Promise<{ ok: boolean; retryAfter?: number }> => {
     const messages = messagesOf(record.body);
     if (messages.length === 0) {
       logger.warn('Dropped an unreadable or unrelated bulk message', { messageId: record.messageId });
-      return true;
+      return { ok: true };
     }
+    let retryAfter: number | undefined;
     const receiveCount = Number(record.attributes.ApproximateReceiveCount);
     const last = options.maxReceiveCount !== undefined && receiveCount >= options.maxReceiveCount;
     let ok = true;
     for (const message of messages) {
       try {
-        await processBulkMessage(message, processDeps);
+        if (receiveCount > 1 && (await endStalledJob(processDeps, message, options.stalledJobMs))) {
+          logger.warn('Bulk job made no progress across attempts; it ends in ERROR', {
+            jobId: message.jobId,
+            instanceId: message.instanceId,
+            receiveCount,
+          });
+        } else {
+          await processBulkMessage(message, processDeps);
+        }
       } catch (error) {
+        if (error instanceof ClaimedByLiveWorkerError) {
+          const fields = { jobId: message.jobId, instanceId: message.instanceId, receiveCount };
+          if (last) {
+            // Every earlier receive waited for the claim to go stale and it never did: its worker
+            // lives (a long segment) and queues the next step itself, so this copy is a duplicate.
+            logger.info('Bulk job step is still run by a live worker; dropped a duplicate message', fields);
+            continue;
+          }
+          // Another worker may still run this step: look again once its claim would be stale.
+          logger.info('Bulk job step is claimed by another worker; retrying later', fields);
+          ok = false;
+          retryAfter = Math.max(retryAfter ?? 0, error.retryAfterSeconds);
+          continue;
+        }
         if (!last) {
           logger.warn('Bulk message failed; it will be retried', {
             jobId: message.jobId,
@@ -234,29 +272,56 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
         logger.warn('Bulk job callback could not be recorded', { jobId: message.jobId });
       }
     }
-    return ok;
+    return { ok, ...(retryAfter === undefined ? {} : { retryAfter }) };
+  };
+
+  /** Keeps `record` invisible while its step runs (see BulkWorkerOptions.extendVisibility). */
+  const keepInvisible = (record: QueueRecord): (() => void) => {
+    const heartbeat = options.extendVisibility;
+    if (heartbeat === undefined) return () => undefined;
+    const timer = setInterval(
+      () => void heartbeat.extend(record, heartbeat.seconds).catch(() => undefined),
+      (heartbeat.seconds * 1000) / 3,
+    );
+    timer.unref?.();
+    return () => clearInterval(timer);
   };
 
   return async (event: QueueEvent): Promise<BatchResponse> => {
     const batchItemFailures: { itemIdentifier: string }[] = [];
     // One at a time: a download chunk is a long, memory-bounded stream; parallel chunks would compete.
     for (const record of event.Records) {
-      let ok: boolean;
+      let outcome: { ok: boolean; retryAfter?: number };
+      const stopHeartbeat = keepInvisible(record);
       try {
-        ok = await handleRecord(record);
+        outcome = await handleRecord(record);
       } catch {
-        ok = false;
+        outcome = { ok: false };
+      } finally {
+        stopHeartbeat();
       }
-      if (!ok) {
+      if (!outcome.ok) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
-        const delay = retryDelaySeconds(
-          Number(record.attributes.ApproximateReceiveCount) || 1,
-          BULK_RETRY_DELAY,
-        );
+        const delay =
+          outcome.retryAfter ??
+          retryDelaySeconds(Number(record.attributes.ApproximateReceiveCount) || 1, BULK_RETRY_DELAY);
         await options.retryLater?.(record, delay).catch(() => undefined);
       }
     }
     return { batchItemFailures };
+  };
+};
+
+/**
+ * In AWS, backoff and the visibility heartbeat both go through ChangeMessageVisibility; the heartbeat
+ * keeps a running step's message hidden ELEMENT_BULK_VISIBILITY_SECONDS (the queue's visibility) longer.
+ */
+const awsQueueOptions = (env: Record<string, string | undefined>): BulkWorkerOptions => {
+  const change = sqsRetryLater(env.ELEMENT_BULK_QUEUE_URL);
+  const seconds = positiveIntEnv(env.ELEMENT_BULK_VISIBILITY_SECONDS);
+  return {
+    retryLater: change,
+    ...(seconds === undefined ? {} : { extendVisibility: { seconds, extend: change } }),
   };
 };
 
@@ -267,7 +332,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     (deps) =>
       createBulkWorkerHandler(deps, {
         ...bulkWorkerOptionsFromEnv(process.env),
-        ...(deps.mode === 'aws' ? { retryLater: sqsRetryLater(process.env.ELEMENT_BULK_QUEUE_URL) } : {}),
+        ...(deps.mode === 'aws' ? awsQueueOptions(process.env) : {}),
       }),
     (error: unknown) => {
       handlerPromise = undefined;

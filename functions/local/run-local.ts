@@ -163,6 +163,8 @@ export const runLocalMode = async (
     createBulkWorkerHandler(dependencies, {
       maxReceiveCount: BULK_MAX_RECEIVE_COUNT,
       chunkDeadlineMs: BULK_CHUNK_DEADLINE_MS,
+      // One process per data directory: a claim left by an earlier process is a dead worker's.
+      soleWorker: true,
     }),
   );
   scheduler.every('events-poller', options.eventsPollIntervalMs ?? EVENTS_POLL_INTERVAL_MS, async () => {
