@@ -55,7 +55,7 @@ export interface BulkWorkerOptions {
   cancelCheckEvery?: number;
   /** The only worker of its queue (local mode): see ProcessBulkDeps.soleWorker. */
   soleWorker?: boolean;
-  /** A job whose record has not moved for this long ends in ERROR on its next redelivery (default 30 min). */
+  /** A job whose record has not moved for this long ends in ERROR on its next redelivery (default 20 min). */
   stalledJobMs?: number;
   /** Callback attempts within one invocation (default 3) and the wait between them (tests: no-op). */
   callbackAttempts?: number;
@@ -63,17 +63,10 @@ export interface BulkWorkerOptions {
   logger?: BulkWorkerLogger;
   /**
    * Backoff for a failed message: make it visible again after `delaySeconds` (SQS
-   * ChangeMessageVisibility) instead of after the queue's long visibility timeout (6x the worker's
-   * timeout). Errors are ignored: the message then comes back after the default timeout.
+   * ChangeMessageVisibility) instead of after the queue's visibility timeout (the worker's timeout
+   * plus a minute). Errors are ignored: the message then comes back after the default timeout.
    */
   retryLater?: (record: QueueRecord, delaySeconds: number) => Promise<void>;
-  /**
-   * Heartbeat of a message being worked on: keeps it invisible for `visibilitySeconds` more, every
-   * `visibilitySeconds / 3` while its step runs (SQS ChangeMessageVisibility). The queue's own
-   * visibility can then be short: a worker that dies or times out has its message back within
-   * minutes, not after 6x the function timeout. Errors are ignored (the step goes on).
-   */
-  extendVisibility?: { seconds: number; extend: (record: QueueRecord, seconds: number) => Promise<void> };
 }
 
 /** 30 s, 60 s, 120 s... up to 15 minutes, with jitter: a few receives ride out a short outage. */
@@ -275,30 +268,15 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
     return { ok, ...(retryAfter === undefined ? {} : { retryAfter }) };
   };
 
-  /** Keeps `record` invisible while its step runs (see BulkWorkerOptions.extendVisibility). */
-  const keepInvisible = (record: QueueRecord): (() => void) => {
-    const heartbeat = options.extendVisibility;
-    if (heartbeat === undefined) return () => undefined;
-    const timer = setInterval(
-      () => void heartbeat.extend(record, heartbeat.seconds).catch(() => undefined),
-      (heartbeat.seconds * 1000) / 3,
-    );
-    timer.unref?.();
-    return () => clearInterval(timer);
-  };
-
-  return async (event: QueueEvent): Promise<BatchResponse> => {
+  const handle = async (event: QueueEvent): Promise<BatchResponse> => {
     const batchItemFailures: { itemIdentifier: string }[] = [];
     // One at a time: a download chunk is a long, memory-bounded stream; parallel chunks would compete.
     for (const record of event.Records) {
       let outcome: { ok: boolean; retryAfter?: number };
-      const stopHeartbeat = keepInvisible(record);
       try {
         outcome = await handleRecord(record);
       } catch {
         outcome = { ok: false };
-      } finally {
-        stopHeartbeat();
       }
       if (!outcome.ok) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
@@ -310,34 +288,65 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
     }
     return { batchItemFailures };
   };
+
+  /**
+   * The bulk dead-letter queue's consumer: a message there failed or died on every receive (a worker
+   * killed on its last attempt never got to end the job), so its job ends in ERROR rather than staying
+   * RUNNING with no message left. Terminal jobs are left as they are.
+   */
+  const deadLetters = async (event: QueueEvent): Promise<BatchResponse> => {
+    const batchItemFailures: { itemIdentifier: string }[] = [];
+    for (const record of event.Records) {
+      try {
+        for (const message of messagesOf(record.body)) {
+          await failBulkJob(
+            processDeps,
+            message,
+            new ElementError(500, 'The bulk job stopped: its worker failed on every attempt'),
+          );
+          logger.warn('Bulk message dead-lettered; its job ends in ERROR', {
+            jobId: message.jobId,
+            instanceId: message.instanceId,
+          });
+        }
+      } catch {
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures };
+  };
+
+  return Object.assign(handle, { deadLetters });
 };
+
+let handlerPromise: Promise<ReturnType<typeof createBulkWorkerHandler>> | undefined;
 
 /**
- * In AWS, backoff and the visibility heartbeat both go through ChangeMessageVisibility; the heartbeat
- * keeps a running step's message hidden ELEMENT_BULK_VISIBILITY_SECONDS (the queue's visibility) longer.
+ * One function, two event sources: the bulk queue, and its dead-letter queue
+ * (ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN), whose messages end their jobs in ERROR.
  */
-const awsQueueOptions = (env: Record<string, string | undefined>): BulkWorkerOptions => {
-  const change = sqsRetryLater(env.ELEMENT_BULK_QUEUE_URL);
-  const seconds = positiveIntEnv(env.ELEMENT_BULK_VISIBILITY_SECONDS);
-  return {
-    retryLater: change,
-    ...(seconds === undefined ? {} : { extendVisibility: { seconds, extend: change } }),
-  };
-};
-
-let handlerPromise: Promise<(event: QueueEvent) => Promise<BatchResponse>> | undefined;
-
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   handlerPromise ??= getDependencies().then(
     (deps) =>
       createBulkWorkerHandler(deps, {
         ...bulkWorkerOptionsFromEnv(process.env),
-        ...(deps.mode === 'aws' ? awsQueueOptions(process.env) : {}),
+        ...(deps.mode === 'aws' ? { retryLater: sqsRetryLater(process.env.ELEMENT_BULK_QUEUE_URL) } : {}),
       }),
     (error: unknown) => {
       handlerPromise = undefined;
       throw error;
     },
   );
-  return (await handlerPromise)(event as unknown as QueueEvent);
+  const worker = await handlerPromise;
+  const deadLetterArn = process.env.ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN;
+  const records = event.Records as unknown as QueueRecord[];
+  const dead = records.filter(
+    (record) => deadLetterArn !== undefined && record.eventSourceARN === deadLetterArn,
+  );
+  const live = records.filter((record) => !dead.includes(record));
+  const failures = [
+    ...(live.length > 0 ? (await worker({ Records: live })).batchItemFailures : []),
+    ...(dead.length > 0 ? (await worker.deadLetters({ Records: dead })).batchItemFailures : []),
+  ];
+  return { batchItemFailures: failures };
 };

@@ -165,8 +165,12 @@ export const finishCancel = async (deps: ProcessBulkDeps, job: BulkJob): Promise
   );
 };
 
-/** Default for endStalledJob: well past a chunk's deadline plus a retry, well inside the hour. */
-export const DEFAULT_STALLED_JOB_MS = 30 * 60_000;
+/**
+ * Default for endStalledJob: a live job touches its record at least every chunk (downloads) or every
+ * 30 s (upload heartbeats), so 20 minutes without a write on a redelivered message means every attempt
+ * dies; with the queue's visibility (the worker's timeout plus a minute) the job is ERROR within the hour.
+ */
+export const DEFAULT_STALLED_JOB_MS = 20 * 60_000;
 
 /**
  * For a message received again (its worker failed or timed out): a job whose record has not moved for
