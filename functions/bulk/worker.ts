@@ -17,8 +17,10 @@
  * ELEMENT_BULK_PAGES_PER_CHUNK (optional cap; a download chunk otherwise ends after a minute of reads),
  * ELEMENT_BULK_UPLOAD_BATCH_SIZE (Batch API rows per request for inserts and upserts, default 50; 0 = one
  * Table API request per row), plus the common ones (ELEMENT_BULK_BUCKET, ELEMENT_BULK_QUEUE_URL,
- * ELEMENT_STATE_TABLE, ELEMENT_SECRET_PREFIX...). In AWS a failed message's
- * visibility is shortened to an exponential backoff (sqs:ChangeMessageVisibility).
+ * ELEMENT_STATE_TABLE, ELEMENT_SECRET_PREFIX...), ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN (records from that
+ * queue, the function's second event source, end their jobs in ERROR). In AWS a failed message's
+ * visibility is shortened to an exponential backoff (sqs:ChangeMessageVisibility); a message whose step
+ * another worker may still run comes back when that worker's claim would be stale.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type NotifyJobDeps, notifyJobCompletion } from '../../shared/bulk/callback';
