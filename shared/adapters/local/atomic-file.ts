@@ -34,6 +34,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   await syncDirectory(dir);
 }
 
+/** fsync a file written without a handle (a stream's output) before it is renamed into place. */
+export async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** fsync a directory (makes a rename or a new file in it durable). */
 export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');

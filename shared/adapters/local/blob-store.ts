@@ -20,15 +20,16 @@ import {
   NoSuchUploadError,
   type UploadedPart,
 } from '../../ports';
-import { isNotFound, writeFileAtomic } from './atomic-file';
+import { isNotFound, syncDirectory, syncFile, writeFileAtomic } from './atomic-file';
 import type { LocalBlobUrls } from './blob-urls';
 import { compareUtf8 } from './state-table';
 
 /**
  * Blobs under `<dataDir>/blobs/`. S3 lets `a` and `a/b` both be objects, which a plain file tree
  * cannot, so each key segment is percent-encoded and prefixed: directories are `d.<seg>`, object
- * data `f.<seg>` and its metadata `m.<seg>` (JSON). Writes stream to `.tmp/` and are renamed into
- * place, so a reader never sees a partial object. Presigned URLs come from `urls` (served by the local
+ * data `f.<seg>` and its metadata `m.<seg>` (JSON). Writes stream to `.tmp/`, are fsync'd and renamed
+ * into place (the directory fsync'd with the metadata), so a reader never sees a partial object and an
+ * acknowledged write survives a crash of the machine. Presigned URLs come from `urls` (served by the local
  * server, functions/local/blob-route.ts); without it they are undefined.
  *
  * Multipart uploads are staged in `.uploads/<uploadId>/`. Completing one does not copy a byte: the
@@ -262,6 +263,7 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
         typeof body === 'string' || body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : body;
       try {
         await pipeline(source, createWriteStream(temp, { mode: 0o600 }));
+        await syncFile(temp);
         const meta: StoredMeta = {
           metadata: lowerCaseKeys(putOptions.metadata),
           // An opaque version tag, new on every write. Not a content MD5: S3's own ETag is none either
@@ -311,10 +313,13 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
       try {
         // 'wx' without mkdir: an upload aborted meanwhile stays gone (ENOENT) instead of coming back.
         await writeFile(dataTemp, body, { flag: 'wx', mode: 0o600 });
+        await syncFile(dataTemp);
         await rename(dataTemp, join(dir, `${name}.${etag}`));
         const previous = await readPartPointer(dir, partNumber);
         await writeFile(pointerTemp, etag, { flag: 'wx', mode: 0o600 });
+        await syncFile(pointerTemp);
         await rename(pointerTemp, join(dir, `${name}.etag`));
+        await syncDirectory(dir);
         if (previous !== undefined) await rm(join(dir, `${name}.${previous}`), { force: true });
       } catch (error) {
         await rm(dataTemp, { force: true });
@@ -373,6 +378,8 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
         }
         const index: SegmentIndex = { sizes: chosen.map((part) => part.size) };
         await writeFile(join(segmented, SEGMENT_INDEX), JSON.stringify(index), { mode: 0o600 });
+        await syncFile(join(segmented, SEGMENT_INDEX));
+        await syncDirectory(segmented);
         await mkdir(paths.dir, { recursive: true, mode: 0o700 });
         await placeReplacing(segmented, paths.data);
       } catch (error) {
