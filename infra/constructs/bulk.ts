@@ -219,21 +219,24 @@ export class BulkConstruct extends Construct {
       // Parked messages in the retained DLQ stay readable.
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const visibilityTimeout = Duration.seconds(
+      BACKGROUND_FUNCTIONS.bulkWorker.timeoutSeconds + settings.visibilityMarginSeconds,
+    );
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.queueKey,
       enforceSSL: true,
       retentionPeriod: settings.dlqRetention,
       removalPolicy: RemovalPolicy.RETAIN,
+      // The worker consumes it too: Lambda needs a visibility timeout of at least the function's timeout.
+      visibilityTimeout,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.queueKey,
       enforceSSL: true,
       retentionPeriod: settings.retention,
-      visibilityTimeout: Duration.seconds(
-        BACKGROUND_FUNCTIONS.bulkWorker.timeoutSeconds + settings.visibilityMarginSeconds,
-      ),
+      visibilityTimeout,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
     });
     this.bucket.addEventNotification(

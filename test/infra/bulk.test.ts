@@ -297,6 +297,10 @@ describe('bulk construct: queue, DLQ and their key', () => {
       },
     ]);
     expect(variablesOf(worker).ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN).toEqual(arnOf(dlq));
+    // Lambda refuses the mapping when the queue hides a message for less than the function may run.
+    expect(resource('AWS::SQS::Queue', dlq)?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+      resource('AWS::Lambda::Function', worker)?.Properties.Timeout,
+    );
   });
 
   it('alarms as soon as one message is visible in the bulk DLQ', () => {
