@@ -67,6 +67,10 @@ export function createLocalSecretStore(options: LocalSecretStoreOptions): Secret
   };
 }
 
+/** The data directory's 32-byte key (`<dataDir>/secret.key`), created on first use. */
+export const loadOrCreateDataKey = (dataDir: string): Promise<Buffer> =>
+  loadOrCreateKey(dataDir, join(dataDir, 'secret.key'));
+
 async function loadOrCreateKey(dataDir: string, keyPath: string): Promise<Buffer> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   try {
