@@ -14,17 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bundleLocalMode,
-  type Child,
-  killHard,
-  seededRandom,
-  startLocalMode,
-  startSimulatorProcess,
-} from './processes';
+import { prng } from '../simulator/faults';
+import { bundleLocalMode, type Child, killHard, startLocalMode, startSimulatorProcess } from './processes';
 
 const SEED = Number(process.env.CRASH_SEED ?? '14');
-const random = seededRandom(SEED);
+const random = prng(SEED);
 const between = (min: number, max: number) => Math.floor(min + random() * (max - min));
 const ORG = randomBytes(32).toString('hex');
 const USER = randomBytes(32).toString('hex');

@@ -122,15 +122,3 @@ export const killHard = async (child: Child): Promise<void> => {
   if (child.child.exitCode === null && child.child.signalCode === null) child.child.kill('SIGKILL');
   await child.exited;
 };
-
-/** A small seeded PRNG (mulberry32): the same seed, the same kill points. */
-export const seededRandom = (seed: number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};

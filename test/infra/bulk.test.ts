@@ -37,6 +37,11 @@ const ids = () => {
 };
 
 const resource = (type: string, id: string) => element.template.findResources(type)[id];
+/** The event source mappings reading the queue `queueId`. */
+const mappingsOf = (queueId: string) =>
+  Object.values(element.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+    (mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(arnOf(queueId)),
+  );
 const variablesOf = (functionId: string): Record<string, unknown> =>
   resource('AWS::Lambda::Function', functionId)?.Properties.Environment.Variables;
 const objectsUnder = (bucketId: string, prefix: string) => ({
@@ -285,9 +290,7 @@ describe('bulk construct: queue, DLQ and their key', () => {
 
   it('consumes its DLQ with the worker, which ends the job of each dead message in ERROR', () => {
     const { dlq, worker } = ids();
-    const mappings = Object.values(element.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
-      (mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(arnOf(dlq)),
-    );
+    const mappings = mappingsOf(dlq);
     expect(mappings.map((m) => m.Properties)).toEqual([
       {
         EventSourceArn: arnOf(dlq),
@@ -330,9 +333,7 @@ describe('bulk construct: worker', () => {
 
   it('takes one message per invocation with partial batch failures and bounded concurrency', () => {
     const { queue, worker } = ids();
-    const mappings = Object.values(element.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
-      (mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(arnOf(queue)),
-    );
+    const mappings = mappingsOf(queue);
     expect(mappings.map((m) => m.Properties)).toEqual([
       {
         EventSourceArn: arnOf(queue),

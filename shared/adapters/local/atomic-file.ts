@@ -31,22 +31,15 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await rm(temp, { force: true });
     throw error;
   }
-  await syncDirectory(dir);
+  await fsyncPath(dir);
 }
 
-/** fsync a file written without a handle (a stream's output) before it is renamed into place. */
-export async function syncFile(path: string): Promise<void> {
+/**
+ * fsync a file written without a handle (a stream's output) before it is renamed into place, or a
+ * directory, which makes a rename or a new file in it durable.
+ */
+export async function fsyncPath(path: string): Promise<void> {
   const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** fsync a directory (makes a rename or a new file in it durable). */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
   try {
     await handle.sync();
   } finally {

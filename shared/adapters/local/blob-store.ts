@@ -20,7 +20,7 @@ import {
   NoSuchUploadError,
   type UploadedPart,
 } from '../../ports';
-import { isNotFound, syncDirectory, syncFile, writeFileAtomic } from './atomic-file';
+import { fsyncPath, isNotFound, writeFileAtomic } from './atomic-file';
 import { decryptRange, encryptBuffer, encryptingStream, plainSize } from './blob-crypto';
 import type { LocalBlobUrls } from './blob-urls';
 import { loadOrCreateDataKey } from './secret-store';
@@ -277,7 +277,7 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
         typeof body === 'string' || body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : body;
       try {
         await pipeline(source, encryptingStream(await dataKey()), createWriteStream(temp, { mode: 0o600 }));
-        await syncFile(temp);
+        await fsyncPath(temp);
         const meta: StoredMeta = {
           metadata: lowerCaseKeys(putOptions.metadata),
           // An opaque version tag, new on every write. Not a content MD5: S3's own ETag is none either
@@ -327,13 +327,13 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
       try {
         // 'wx' without mkdir: an upload aborted meanwhile stays gone (ENOENT) instead of coming back.
         await writeFile(dataTemp, encryptBuffer(await dataKey(), body), { flag: 'wx', mode: 0o600 });
-        await syncFile(dataTemp);
+        await fsyncPath(dataTemp);
         await rename(dataTemp, join(dir, `${name}.${etag}`));
         const previous = await readPartPointer(dir, partNumber);
         await writeFile(pointerTemp, etag, { flag: 'wx', mode: 0o600 });
-        await syncFile(pointerTemp);
+        await fsyncPath(pointerTemp);
         await rename(pointerTemp, join(dir, `${name}.etag`));
-        await syncDirectory(dir);
+        await fsyncPath(dir);
         if (previous !== undefined) await rm(join(dir, `${name}.${previous}`), { force: true });
       } catch (error) {
         await rm(dataTemp, { force: true });
@@ -392,8 +392,8 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
         }
         const index: SegmentIndex = { sizes: chosen.map((part) => part.size) };
         await writeFile(join(segmented, SEGMENT_INDEX), JSON.stringify(index), { mode: 0o600 });
-        await syncFile(join(segmented, SEGMENT_INDEX));
-        await syncDirectory(segmented);
+        await fsyncPath(join(segmented, SEGMENT_INDEX));
+        await fsyncPath(segmented);
         await mkdir(paths.dir, { recursive: true, mode: 0o700 });
         await placeReplacing(segmented, paths.data);
       } catch (error) {
