@@ -18,13 +18,17 @@
  * ELEMENT_BULK_PAGES_PER_CHUNK (optional cap; a download chunk otherwise ends after a minute of reads),
  * ELEMENT_BULK_UPLOAD_BATCH_SIZE (Batch API rows per request for inserts and upserts, default 50; 0 = one
  * Table API request per row), plus the common ones (ELEMENT_BULK_BUCKET, ELEMENT_BULK_QUEUE_URL,
- * ELEMENT_STATE_TABLE, ELEMENT_SECRET_PREFIX...). In AWS a failed message's
- * visibility is shortened to an exponential backoff (sqs:ChangeMessageVisibility).
+ * ELEMENT_STATE_TABLE, ELEMENT_SECRET_PREFIX...), ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN (records from that
+ * queue, the function's second event source, end their jobs in ERROR). In AWS a failed message's
+ * visibility is shortened to an exponential backoff (sqs:ChangeMessageVisibility); a message whose step
+ * another worker may still run comes back when that worker's claim would be stale.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type NotifyJobDeps, notifyJobCompletion } from '../../shared/bulk/callback';
 import {
   type BulkMessage,
+  ClaimedByLiveWorkerError,
+  endStalledJob,
   failBulkJob,
   type ProcessBulkDeps,
   processBulkMessage,
@@ -61,14 +65,18 @@ export interface BulkWorkerOptions {
   uploadBatchSize?: number;
   staleUploadMs?: number;
   cancelCheckEvery?: number;
+  /** The only worker of its queue (local mode): see ProcessBulkDeps.soleWorker. */
+  soleWorker?: boolean;
+  /** A job whose record has not moved for this long ends in ERROR on its next redelivery (default 20 min). */
+  stalledJobMs?: number;
   /** Callback attempts within one invocation (default 3) and the wait between them (tests: no-op). */
   callbackAttempts?: number;
   callbackSleep?: (ms: number) => Promise<void>;
   logger?: BulkWorkerLogger;
   /**
    * Backoff for a failed message: make it visible again after `delaySeconds` (SQS
-   * ChangeMessageVisibility) instead of after the queue's long visibility timeout (6x the worker's
-   * timeout). Errors are ignored: the message then comes back after the default timeout.
+   * ChangeMessageVisibility) instead of after the queue's visibility timeout (the worker's timeout
+   * plus a minute). Errors are ignored: the message then comes back after the default timeout.
    */
   retryLater?: (record: QueueRecord, delaySeconds: number) => Promise<void>;
 }
@@ -171,6 +179,7 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
     uploadBatchSize: options.uploadBatchSize ?? DEFAULT_UPLOAD_BATCH_SIZE,
     ...(options.staleUploadMs === undefined ? {} : { staleUploadMs: options.staleUploadMs }),
     ...(options.cancelCheckEvery === undefined ? {} : { cancelCheckEvery: options.cancelCheckEvery }),
+    ...(options.soleWorker === undefined ? {} : { soleWorker: options.soleWorker }),
     clientFor: async (instanceId) => {
       const instance = await store.get(Number(instanceId));
       // ElementErrors end the job in ERROR with this (safe) message instead of retrying.
@@ -216,19 +225,43 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
     else logger.warn('Bulk job callback failed', { ...fields, reason: outcome.reason ?? 'unknown' });
   };
 
-  const handleRecord = async (record: QueueRecord): Promise<boolean> => {
+  /** Whether the record may be deleted, and when to see it again if not (default: backoff). */
+  const handleRecord = async (record: QueueRecord): Promise<{ ok: boolean; retryAfter?: number }> => {
     const messages = messagesOf(record.body);
     if (messages.length === 0) {
       logger.warn('Dropped an unreadable or unrelated bulk message', { messageId: record.messageId });
-      return true;
+      return { ok: true };
     }
+    let retryAfter: number | undefined;
     const receiveCount = Number(record.attributes.ApproximateReceiveCount);
     const last = options.maxReceiveCount !== undefined && receiveCount >= options.maxReceiveCount;
     let ok = true;
     for (const message of messages) {
       try {
-        await processBulkMessage(message, processDeps);
+        if (receiveCount > 1 && (await endStalledJob(processDeps, message, options.stalledJobMs))) {
+          logger.warn('Bulk job made no progress across attempts; it ends in ERROR', {
+            jobId: message.jobId,
+            instanceId: message.instanceId,
+            receiveCount,
+          });
+        } else {
+          await processBulkMessage(message, processDeps);
+        }
       } catch (error) {
+        if (error instanceof ClaimedByLiveWorkerError) {
+          const fields = { jobId: message.jobId, instanceId: message.instanceId, receiveCount };
+          if (last) {
+            // Every earlier receive waited for the claim to go stale and it never did: its worker
+            // lives (a long segment) and queues the next step itself, so this copy is a duplicate.
+            logger.info('Bulk job step is still run by a live worker; dropped a duplicate message', fields);
+            continue;
+          }
+          // Another worker may still run this step: look again once its claim would be stale.
+          logger.info('Bulk job step is claimed by another worker; retrying later', fields);
+          ok = false;
+          retryAfter = Math.max(retryAfter ?? 0, error.retryAfterSeconds);
+          continue;
+        }
         if (!last) {
           logger.warn('Bulk message failed; it will be retried', {
             jobId: message.jobId,
@@ -253,34 +286,66 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
         logger.warn('Bulk job callback could not be recorded', { jobId: message.jobId });
       }
     }
-    return ok;
+    return { ok, ...(retryAfter === undefined ? {} : { retryAfter }) };
   };
 
-  return async (event: QueueEvent): Promise<BatchResponse> => {
+  const handle = async (event: QueueEvent): Promise<BatchResponse> => {
     const batchItemFailures: { itemIdentifier: string }[] = [];
     // One at a time: a download chunk is a long, memory-bounded stream; parallel chunks would compete.
     for (const record of event.Records) {
-      let ok: boolean;
+      let outcome: { ok: boolean; retryAfter?: number };
       try {
-        ok = await handleRecord(record);
+        outcome = await handleRecord(record);
       } catch {
-        ok = false;
+        outcome = { ok: false };
       }
-      if (!ok) {
+      if (!outcome.ok) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
-        const delay = retryDelaySeconds(
-          Number(record.attributes.ApproximateReceiveCount) || 1,
-          BULK_RETRY_DELAY,
-        );
+        const delay =
+          outcome.retryAfter ??
+          retryDelaySeconds(Number(record.attributes.ApproximateReceiveCount) || 1, BULK_RETRY_DELAY);
         await options.retryLater?.(record, delay).catch(() => undefined);
       }
     }
     return { batchItemFailures };
   };
+
+  /**
+   * The bulk dead-letter queue's consumer: a message there failed or died on every receive (a worker
+   * killed on its last attempt never got to end the job), so its job ends in ERROR rather than staying
+   * RUNNING with no message left. Terminal jobs are left as they are.
+   */
+  const deadLetters = async (event: QueueEvent): Promise<BatchResponse> => {
+    const batchItemFailures: { itemIdentifier: string }[] = [];
+    for (const record of event.Records) {
+      try {
+        for (const message of messagesOf(record.body)) {
+          await failBulkJob(
+            processDeps,
+            message,
+            new ElementError(500, 'The bulk job stopped: its worker failed on every attempt'),
+          );
+          logger.warn('Bulk message dead-lettered; its job ends in ERROR', {
+            jobId: message.jobId,
+            instanceId: message.instanceId,
+          });
+        }
+      } catch {
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures };
+  };
+
+  return Object.assign(handle, { deadLetters });
 };
 
-let handlerPromise: Promise<(event: QueueEvent) => Promise<BatchResponse>> | undefined;
+let handlerPromise: Promise<ReturnType<typeof createBulkWorkerHandler>> | undefined;
 
+/**
+ * One function, two event sources: the bulk queue, and its dead-letter queue
+ * (ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN), whose messages end their jobs in ERROR.
+ */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   handlerPromise ??= getDependencies(AWS_PORTS).then(
     (deps) =>
@@ -293,5 +358,16 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       throw error;
     },
   );
-  return (await handlerPromise)(event as unknown as QueueEvent);
+  const worker = await handlerPromise;
+  const deadLetterArn = process.env.ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN;
+  const records = event.Records as unknown as QueueRecord[];
+  const dead = records.filter(
+    (record) => deadLetterArn !== undefined && record.eventSourceARN === deadLetterArn,
+  );
+  const live = records.filter((record) => !dead.includes(record));
+  const failures = [
+    ...(live.length > 0 ? (await worker({ Records: live })).batchItemFailures : []),
+    ...(dead.length > 0 ? (await worker.deadLetters({ Records: dead })).batchItemFailures : []),
+  ];
+  return { batchItemFailures: failures };
 };

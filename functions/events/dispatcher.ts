@@ -9,7 +9,13 @@
  * `grantConsumeMessages`); the queue URL is `ELEMENT_EVENTS_QUEUE_URL` or derived from the record's ARN.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createEventLog, type DispatchLogger, deliverRecords, type EventsTarget } from '../../shared/events';
+import {
+  createEventLog,
+  type DispatchLogger,
+  deliverRecords,
+  type EventsTarget,
+  recordDeadLetters,
+} from '../../shared/events';
 import { createInstanceStore, type InstanceStore } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
 import { sharedOutboundAgent } from '../../shared/net';
@@ -70,6 +76,20 @@ export const createDispatcherHandler = (deps: Dependencies, options: DispatcherO
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.retryLater === undefined ? {} : { retryLater: options.retryLater }),
     });
+};
+
+/**
+ * The events dead-letter queue's consumer (local mode subscribes it to its dead-letter queue): marks
+ * each dead message's log entry DEAD with its body, so the API can redeliver it.
+ */
+export const createDeadLetterHandler = (
+  deps: Dependencies,
+  options: Pick<DispatcherOptions, 'logger'> = {},
+) => {
+  const eventLog = createEventLog({ stateTable: deps.stateTable, now: deps.now });
+  const logger = options.logger ?? createLogger({ serviceName: 'snow-element-events-dead-letters' });
+  return (event: QueueEvent): Promise<BatchResponse> =>
+    recordDeadLetters(event.Records, { eventLog, logger });
 };
 
 let handlerPromise: Promise<(event: QueueEvent) => Promise<BatchResponse>> | undefined;

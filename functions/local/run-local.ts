@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createLocalBlobStore } from '../../shared/adapters/local/blob-store';
 import { createLocalBlobUrls } from '../../shared/adapters/local/blob-urls';
@@ -9,7 +10,7 @@ import { createLocalStateTable } from '../../shared/adapters/local/state-table';
 import type { LocalConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logging';
 import { createBulkWorkerHandler } from '../bulk/worker';
-import { createDispatcherHandler } from '../events/dispatcher';
+import { createDeadLetterHandler, createDispatcherHandler } from '../events/dispatcher';
 import { runPoller } from '../events/poller';
 import { type Dependencies, LOCAL_BULK_QUEUE_FILE, LOCAL_EVENTS_QUEUE_FILE } from '../runtime/dependencies';
 import { renderBanner } from './banner';
@@ -30,6 +31,8 @@ const BULK_MAX_RECEIVE_COUNT = 5;
  */
 const BULK_VISIBILITY_TIMEOUT_MS = 5 * 60_000;
 const BULK_CHUNK_DEADLINE_MS = 2 * 60_000;
+/** A dead letter its consumer keeps (an event body too large for the log) comes back this rarely. */
+const DEAD_LETTER_VISIBILITY_TIMEOUT_MS = 60 * 60_000;
 
 export interface LocalModeHandle {
   api: LocalServerHandle;
@@ -53,6 +56,9 @@ export const runLocalMode = async (
   options: LocalModeOptions = {},
 ): Promise<LocalModeHandle> => {
   const dataDir = resolve(config.dataDir);
+  // Blob writes stream into blobs/.tmp and are renamed into place: what is still there was being
+  // written when a previous process died (one process per data directory).
+  await rm(join(dataDir, 'blobs', '.tmp'), { recursive: true, force: true });
   // The one state table and secret store of this process: the authorizer and every handler use them
   // through getDependencies() (startLocalServer installs them with setDependencies()).
   const secretStore = createLocalSecretStore({ dataDir });
@@ -76,6 +82,8 @@ export const runLocalMode = async (
   const eventsDeadLetters = createLocalQueue({
     name: 'element-events-dlq',
     persistPath: join(dataDir, `dlq-${LOCAL_EVENTS_QUEUE_FILE}`),
+    // Only messages too large to keep in the event log stay; they are looked at again hourly.
+    visibilityTimeoutMs: DEAD_LETTER_VISIBILITY_TIMEOUT_MS,
   });
   const eventsQueue = createLocalQueue({
     name: 'element-events',
@@ -87,6 +95,7 @@ export const runLocalMode = async (
   const bulkDeadLetters = createLocalQueue({
     name: 'element-bulk-dlq',
     persistPath: join(dataDir, `dlq-${LOCAL_BULK_QUEUE_FILE}`),
+    visibilityTimeoutMs: DEAD_LETTER_VISIBILITY_TIMEOUT_MS,
   });
   const bulkQueue = createLocalQueue({
     name: 'element-bulk',
@@ -155,12 +164,16 @@ export const runLocalMode = async (
     throw error;
   }
   eventsQueue.subscribe(createDispatcherHandler(dependencies, { maxReceiveCount: EVENTS_MAX_RECEIVE_COUNT }));
-  bulkQueue.subscribe(
-    createBulkWorkerHandler(dependencies, {
-      maxReceiveCount: BULK_MAX_RECEIVE_COUNT,
-      chunkDeadlineMs: BULK_CHUNK_DEADLINE_MS,
-    }),
-  );
+  // Dead letters are recorded where the API sees them (event log DEAD, bulk job ERROR), as in AWS.
+  eventsDeadLetters.subscribe(createDeadLetterHandler(dependencies));
+  const bulkWorker = createBulkWorkerHandler(dependencies, {
+    maxReceiveCount: BULK_MAX_RECEIVE_COUNT,
+    chunkDeadlineMs: BULK_CHUNK_DEADLINE_MS,
+    // One process per data directory: a claim left by an earlier process is a dead worker's.
+    soleWorker: true,
+  });
+  bulkQueue.subscribe(bulkWorker);
+  bulkDeadLetters.subscribe(bulkWorker.deadLetters);
   scheduler.every('events-poller', options.eventsPollIntervalMs ?? EVENTS_POLL_INTERVAL_MS, async () => {
     await runPoller(dependencies);
   });

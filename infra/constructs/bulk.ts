@@ -33,8 +33,13 @@ export const BULK_QUEUE_SETTINGS = {
    * rate limits and semaphores (research servicenow-and-peers.md C.8) are shared with its other users.
    */
   maxConcurrency: 5,
-  /** Lambda's guidance for SQS event sources: visibility timeout at least 6x the function timeout. */
-  visibilityTimeoutFactor: 6,
+  /**
+   * Added to the worker's timeout for the queue's visibility timeout (Lambda requires at least the
+   * timeout). Not Lambda's 6x guidance: a worker that died or timed out has its message back within
+   * minutes, so a crashed job resumes (or ends) soon and one that cannot finish is ERROR within the hour
+   * (shared/bulk/jobs endStalledJob); the mapping's maxConcurrency keeps invocations from throttling.
+   */
+  visibilityMarginSeconds: 60,
   /** What the queue keeps; far longer than the retries of one message take. */
   retention: Duration.days(4),
   /** What the DLQ keeps for inspection or redrive (the SQS maximum). */
@@ -231,21 +236,24 @@ export class BulkConstruct extends Construct {
       // Parked messages in the retained DLQ stay readable.
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const visibilityTimeout = Duration.seconds(
+      BACKGROUND_FUNCTIONS.bulkWorker.timeoutSeconds + settings.visibilityMarginSeconds,
+    );
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.queueKey,
       enforceSSL: true,
       retentionPeriod: settings.dlqRetention,
       removalPolicy: RemovalPolicy.RETAIN,
+      // The worker consumes it too: Lambda needs a visibility timeout of at least the function's timeout.
+      visibilityTimeout,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.queueKey,
       enforceSSL: true,
       retentionPeriod: settings.retention,
-      visibilityTimeout: Duration.seconds(
-        BACKGROUND_FUNCTIONS.bulkWorker.timeoutSeconds * settings.visibilityTimeoutFactor,
-      ),
+      visibilityTimeout,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
     });
     this.bucket.addEventNotification(
@@ -284,9 +292,26 @@ export class BulkConstruct extends Construct {
       reportBatchItemFailures: true,
       maxConcurrency: settings.maxConcurrency,
     });
+    // Dead letters end their jobs in ERROR (the worker tells them apart by the source ARN).
+    const deadLetters = this.worker.function.addEventSourceMapping('BulkDeadLetterSource', {
+      eventSourceArn: this.deadLetterQueue.queueArn,
+      batchSize: 10,
+      reportBatchItemFailures: true,
+    });
+    this.worker.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'BulkDeadLetterConsume',
+        actions: [...QUEUE_CONSUME_ACTIONS],
+        resources: [this.deadLetterQueue.queueArn],
+      }),
+    );
+    this.worker.function.addEnvironment('ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN', this.deadLetterQueue.queueArn);
     // Lambda validates the queue permissions when the mapping is created.
     const policy = this.worker.role.node.tryFindChild('DefaultPolicy');
-    if (policy) mapping.node.addDependency(policy);
+    if (policy) {
+      mapping.node.addDependency(policy);
+      deadLetters.node.addDependency(policy);
+    }
     this.worker.function.addEnvironment('ELEMENT_BULK_MAX_RECEIVE_COUNT', String(settings.maxReceiveCount));
     this.worker.function.addEnvironment('ELEMENT_BULK_CHUNK_DEADLINE_MS', String(settings.chunkDeadlineMs));
   }

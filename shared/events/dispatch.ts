@@ -98,7 +98,7 @@ const attribute = (record: QueueRecord, name: string): string | undefined =>
   record.messageAttributes[name]?.stringValue;
 
 /** Routing facts from the message attributes, falling back to the body (older or hand-made messages). */
-const parseRecord = (record: QueueRecord): Parsed | undefined => {
+export const parseRecord = (record: QueueRecord): Parsed | undefined => {
   let message: Record<string, unknown> | undefined;
   try {
     const body = JSON.parse(record.body) as { message?: unknown };
@@ -168,6 +168,23 @@ export const deliverRecord = async (record: QueueRecord, deps: DispatchDeps): Pr
     return { kind: 'duplicate' };
   }
 
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+  const last =
+    deps.maxReceiveCount !== undefined &&
+    Number.isFinite(receiveCount) &&
+    receiveCount >= deps.maxReceiveCount;
+  if (last) {
+    // Written before the attempt: if this invocation dies (crash, timeout), the queue moves the
+    // message to the dead-letter queue and the log must already say so, with the body stored for
+    // `redeliver`. The attempt's own outcome overwrites it.
+    await deps.eventLog.recordAttempt({
+      ...base,
+      status: 'DEAD',
+      attempted: false,
+      error: 'last attempt in progress, or interrupted: then the message is in the dead-letter queue',
+    });
+  }
+
   const target = await deps.loadInstance(parsed.instanceId);
   if (!target) return drop('instance not found');
   if (target.instance.disabled) return drop('instance disabled');
@@ -214,11 +231,7 @@ export const deliverRecord = async (record: QueueRecord, deps: DispatchDeps): Pr
     deps.logger?.warn('Dropped an event message', fields({ reason: 'callback URL refused' }));
     return { kind: 'dropped', reason: attempt.refused };
   }
-  const receiveCount = Number(record.attributes.ApproximateReceiveCount);
-  const dead =
-    deps.maxReceiveCount !== undefined &&
-    Number.isFinite(receiveCount) &&
-    receiveCount >= deps.maxReceiveCount;
+  const dead = last;
   await deps.eventLog.recordAttempt({
     ...base,
     status: dead ? 'DEAD' : 'FAILED',

@@ -28,6 +28,7 @@ export {
   type ResourcePoll,
 } from './configuration';
 export { toEventDate, toServiceNowDateTime } from './dates';
+export { type DeadLetterDeps, recordDeadLetters } from './dead-letters';
 export { advanceWindow, rowKey } from './dedup';
 export {
   DEFAULT_DISPATCH_CONCURRENCY,

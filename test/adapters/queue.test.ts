@@ -1,3 +1,4 @@
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -267,6 +268,43 @@ describe('local queue consumer', () => {
       await sleep(30);
       expect(seen).toEqual(['survives']);
       await second.close();
+    } finally {
+      await temp.cleanup();
+    }
+  });
+
+  it('has the messages on disk when sendBatch resolves, without close (a kill -9 right after loses none)', async () => {
+    const temp = await makeTempDir('queue');
+    try {
+      const persistPath = join(temp.dir, 'queue.json');
+      const first = createLocalQueue({ name: 'durable', persistPath });
+      const sent = Array.from({ length: 200 }, (_, i) => ({ id: `m${i}`, body: `body ${i}` }));
+      // Concurrent sends share writes; each resolves only once its own messages are stored.
+      await Promise.all([first.sendBatch(sent.slice(0, 100)), first.sendBatch(sent.slice(100))]);
+      // What a process started after a kill at this instant would find (the first is never closed).
+      const after = createLocalQueue({ name: 'durable', persistPath });
+      expect(
+        after
+          .peek()
+          .map((m) => m.body)
+          .sort(),
+      ).toEqual(sent.map((m) => m.body).sort());
+      await after.close();
+    } finally {
+      await temp.cleanup();
+    }
+  });
+
+  it('removes the temp files a crashed save left behind when it opens', async () => {
+    const temp = await makeTempDir('queue');
+    try {
+      const persistPath = join(temp.dir, 'queue.json');
+      await writeFile(join(temp.dir, '.tmp-queue.json-0123456789abcdef'), '[{"half":');
+      await writeFile(join(temp.dir, 'other.json'), '[]');
+      const queue = createLocalQueue({ name: 'orphans', persistPath });
+      await queue.sendBatch([{ id: 'a', body: 'a' }]);
+      await queue.close();
+      expect((await readdir(temp.dir)).sort()).toEqual(['other.json', 'queue.json']);
     } finally {
       await temp.cleanup();
     }

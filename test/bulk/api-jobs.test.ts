@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bulkMessage, createJob, updateJob } from '../../shared/bulk/jobs';
 import { signBody } from '../../shared/events';
 import type { BlobStore, StateTable } from '../../shared/ports';
 import { basicBody, hubAuth } from '../instances/harness';
@@ -130,6 +131,33 @@ describe('bulk jobs', () => {
     // Receives 1 and 2 were handed back with a backoff; the 3rd (the last) ended the job.
     expect(delays).toHaveLength(2);
     expect(delays.every((delay) => delay >= 1 && delay <= 900)).toBe(true);
+  });
+
+  it('ends the job of a message that reached the dead-letter queue (its worker died on every receive) in ERROR', async () => {
+    const job = await createJob(
+      h.deps.stateTable,
+      {
+        instanceId: String(h.instanceId),
+        direction: 'download',
+        objectName: 'incidents',
+        table: 'incident',
+        download: { job: { table: 'incident', encodedQuery: '', format: 'csv' } },
+      },
+      Date.now,
+    );
+    await updateJob(h.deps.stateTable, job, { status: 'RUNNING' }, Date.now);
+    const message = bulkMessage({ jobId: job.id, instanceId: String(h.instanceId), kind: 'download-chunk' });
+    await h.dlq.sendBatch([message]);
+    await h.dlq.drain();
+    const status = (await h.call('GET', `/bulk/${job.id}/status`)).json<{
+      status: string;
+      statusMessage: string;
+    }>();
+    expect(status).toMatchObject({
+      status: 'ERROR',
+      statusMessage: 'The bulk job stopped: its worker failed on every attempt',
+    });
+    expect(h.dlq.peek()).toEqual([]);
   });
 
   it('cancels a pending job at once and a running download and upload promptly', async () => {

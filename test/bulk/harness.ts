@@ -121,21 +121,22 @@ export const startBulkHarness = async (options: BulkHarnessOptions = {}): Promis
   });
   const { wrapStateTable, wrapBlobStore, ...workerOptions } = options.worker ?? {};
   const silent = { info: () => undefined, warn: () => undefined };
-  queue.subscribe(
-    createBulkWorkerHandler(
-      {
-        ...deps,
-        stateTable: wrapStateTable ? wrapStateTable(stateTable) : stateTable,
-        blobStore: wrapBlobStore ? wrapBlobStore(blobStore) : blobStore,
-      },
-      {
-        maxReceiveCount: options.maxReceiveCount ?? 3,
-        callbackSleep: async () => undefined,
-        logger: silent,
-        ...workerOptions,
-      },
-    ),
+  const worker = createBulkWorkerHandler(
+    {
+      ...deps,
+      stateTable: wrapStateTable ? wrapStateTable(stateTable) : stateTable,
+      blobStore: wrapBlobStore ? wrapBlobStore(blobStore) : blobStore,
+    },
+    {
+      maxReceiveCount: options.maxReceiveCount ?? 3,
+      callbackSleep: async () => undefined,
+      logger: silent,
+      ...workerOptions,
+    },
   );
+  queue.subscribe(worker);
+  // As in local mode: a dead letter ends its job in ERROR.
+  dlq.subscribe(worker.deadLetters);
 
   const send = async (
     method: string,

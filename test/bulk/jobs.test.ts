@@ -4,6 +4,7 @@ import {
   type BulkJob,
   type BulkMessage,
   bulkMessage,
+  ClaimedByLiveWorkerError,
   createJob,
   errorReportKey,
   getJob,
@@ -116,13 +117,13 @@ const newUpload = (blobKey: string, identifierField?: string) =>
  * Leaves `job` as a worker that died in its first segment leaves it: RUNNING, segment 0 claimed, and
  * the record untouched for 10 minutes (past the 5-minute staleness).
  */
-const diedInFirstSegment = (job: BulkJob, handled: number) =>
+const diedInFirstSegment = (job: BulkJob, handled: number, startedAt = new Date()) =>
   updateJob(
     table,
     job,
     {
       status: 'RUNNING',
-      startedAt: new Date().toISOString(),
+      startedAt: startedAt.toISOString(),
       recordsCount: handled,
       upload: { ...(job.upload as NonNullable<BulkJob['upload']>), claimed: 0 },
     },
@@ -436,16 +437,72 @@ describe('uploads whose worker died', () => {
   const written = (prefix: string) =>
     sim.db.query('incident', { query: `numberSTARTSWITH${prefix}`, limit: 10_000, offset: 0 }).rows;
 
-  it('ends an insert upload ABORTED: its rows in flight could be written twice', async () => {
+  it('ends an insert upload ABORTED with the rows ServiceNow holds: its rows in flight could be written twice', async () => {
     const blobKey = 'uploads/died-insert.jsonl';
     await blobStore.put(blobKey, `${rows('DIEDI', 100).join('\n')}\n`);
     const job = await newUpload(blobKey);
-    await diedInFirstSegment(job, 40);
+    // Later than any row of the seeded data or of the other tests, so only the rows below count.
+    const startedAt = new Date(Date.now() + 3_600_000);
+    await diedInFirstSegment(job, 40, startedAt);
+    // The dead worker's last heartbeat said 40, but it wrote 55 rows before it died.
+    const createdOn = startedAt.toISOString().slice(0, 19).replace('T', ' ');
+    for (const line of rows('DIEDI', 55)) {
+      sim.db.load('incident', { ...JSON.parse(line), sys_created_on: createdOn });
+    }
     const done = await deliverUpload(job.id);
-    expect(done).toMatchObject({ status: 'ABORTED', recordsCount: 40 });
-    expect(done?.error).toMatch(/stopped after 40 rows/);
-    expect(written('DIEDI')).toHaveLength(0); // nothing written by the redelivery
+    expect(done).toMatchObject({ status: 'ABORTED', recordsCount: 55 });
+    expect(done?.error).toMatch(/stopped after 55 rows/);
+    expect(written('DIEDI')).toHaveLength(55); // nothing written by the redelivery
     expect(await blobStore.head(blobKey)).toBeUndefined();
+  });
+
+  it('retries a message whose segment a worker claimed moments ago instead of acknowledging it', async () => {
+    const blobKey = 'uploads/died-fresh.jsonl';
+    await blobStore.put(blobKey, `${rows('DIEDF', 100).join('\n')}\n`);
+    const job = await newUpload(blobKey);
+    // A worker of another process claimed segment 0 a second ago, then was killed.
+    await updateJob(
+      table,
+      job,
+      {
+        status: 'RUNNING',
+        startedAt: new Date().toISOString(),
+        upload: {
+          ...(job.upload as NonNullable<BulkJob['upload']>),
+          claimed: 0,
+          claimedBy: 'killed-process',
+        },
+      },
+      Date.now,
+    );
+    const message = { jobId: job.id, instanceId: INSTANCE, kind: 'upload' as const, chunk: 0 };
+    const deps = worker().deps;
+    // While the claim is fresh the message must come back (a throw = redelivery), not be acknowledged.
+    await expect(processBulkMessage(message, deps)).rejects.toThrow(ClaimedByLiveWorkerError);
+    expect((await getJob(table, INSTANCE, job.id))?.status).toBe('RUNNING');
+    // The only worker of its queue (local mode) knows that claim is a dead process's at once.
+    await processBulkMessage(message, { ...deps, soleWorker: true, workerId: 'this-process' });
+    expect((await getJob(table, INSTANCE, job.id))?.status).toBe('ABORTED');
+    // A later receive, once stale, would have done the same.
+    const again = await newUpload(blobKey);
+    await diedInFirstSegment(again, 0);
+    await processBulkMessage({ ...message, jobId: again.id }, deps);
+    expect((await getJob(table, INSTANCE, again.id))?.status).toBe('ABORTED');
+  });
+
+  it('cancels an upload whose worker died: CANCELLATION_PENDING reaches CANCELLED with the rows written', async () => {
+    const blobKey = 'uploads/died-cancel.jsonl';
+    await blobStore.put(blobKey, `${rows('DIEDC', 100).join('\n')}\n`);
+    const job = await newUpload(blobKey);
+    const startedAt = new Date(Date.now() + 7_200_000);
+    await diedInFirstSegment(job, 10, startedAt);
+    const createdOn = startedAt.toISOString().slice(0, 19).replace('T', ' ');
+    for (const line of rows('DIEDC', 30)) {
+      sim.db.load('incident', { ...JSON.parse(line), sys_created_on: createdOn });
+    }
+    expect((await requestCancel(table, INSTANCE, job.id, Date.now))?.status).toBe('CANCELLATION_PENDING');
+    const done = await deliverUpload(job.id);
+    expect(done).toMatchObject({ status: 'CANCELLED', recordsCount: 30 });
   });
 
   it('runs a dead upsert segment again: every record once, the ones written before updated in place', async () => {

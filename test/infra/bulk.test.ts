@@ -7,6 +7,7 @@ import {
   BULK_QUEUE_SETTINGS,
   BulkConstruct,
 } from '../../infra/constructs';
+import { DEFAULT_STALLED_JOB_MS } from '../../shared/bulk/jobs';
 import {
   arnOf,
   expectDeadLetterAlarm,
@@ -36,6 +37,11 @@ const ids = () => {
 };
 
 const resource = (type: string, id: string) => element.template.findResources(type)[id];
+/** The event source mappings reading the queue `queueId`. */
+const mappingsOf = (queueId: string) =>
+  Object.values(element.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+    (mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(arnOf(queueId)),
+  );
 const variablesOf = (functionId: string): Record<string, unknown> =>
   resource('AWS::Lambda::Function', functionId)?.Properties.Environment.Variables;
 const objectsUnder = (bucketId: string, prefix: string) => ({
@@ -268,13 +274,36 @@ describe('bulk construct: queue, DLQ and their key', () => {
     expect(parked?.DeletionPolicy).toBe('Retain');
   });
 
-  it('hides a message 6x the worker timeout, within the SQS maximum of 12 hours', () => {
+  it('hides a message just longer than the worker timeout, so a job that cannot finish is ERROR within the hour', () => {
     const { queue, worker } = ids();
     const timeout = resource('AWS::Lambda::Function', worker)?.Properties.Timeout;
     const visibility = resource('AWS::SQS::Queue', queue)?.Properties.VisibilityTimeout;
     expect(timeout).toBe(900);
-    expect(visibility).toBe(6 * timeout);
-    expect(visibility).toBeLessThanOrEqual(12 * 3600);
+    // Lambda refuses a mapping whose queue hides messages for less than the function may run.
+    expect(visibility).toBeGreaterThanOrEqual(timeout);
+    expect(visibility).toBeLessThanOrEqual(timeout + 120);
+    // Worst case: the record was last touched just before an attempt that dies at its timeout; every
+    // receive after that comes at most timeout + visibility later, and the first one past the stalled
+    // threshold ends the job (endStalledJob).
+    expect(DEFAULT_STALLED_JOB_MS / 1000 + timeout + visibility).toBeLessThanOrEqual(3600);
+  });
+
+  it('consumes its DLQ with the worker, which ends the job of each dead message in ERROR', () => {
+    const { dlq, worker } = ids();
+    const mappings = mappingsOf(dlq);
+    expect(mappings.map((m) => m.Properties)).toEqual([
+      {
+        EventSourceArn: arnOf(dlq),
+        FunctionName: { Ref: worker },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      },
+    ]);
+    expect(variablesOf(worker).ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN).toEqual(arnOf(dlq));
+    // Lambda refuses the mapping when the queue hides a message for less than the function may run.
+    expect(resource('AWS::SQS::Queue', dlq)?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+      resource('AWS::Lambda::Function', worker)?.Properties.Timeout,
+    );
   });
 
   it('alarms as soon as one message is visible in the bulk DLQ', () => {
@@ -304,9 +333,7 @@ describe('bulk construct: worker', () => {
 
   it('takes one message per invocation with partial batch failures and bounded concurrency', () => {
     const { queue, worker } = ids();
-    const mappings = Object.values(element.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
-      (mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(arnOf(queue)),
-    );
+    const mappings = mappingsOf(queue);
     expect(mappings.map((m) => m.Properties)).toEqual([
       {
         EventSourceArn: arnOf(queue),
@@ -346,7 +373,7 @@ describe('bulk construct: worker', () => {
   });
 
   it('may use instance data, read/write/delete staging files, and send to and consume the bulk queue', () => {
-    const { worker, workerLogGroup, bucket, queue, queueKey } = ids();
+    const { worker, workerLogGroup, bucket, queue, queueKey, dlq } = ids();
     expect(statementsOfRole(element.template, worker)).toEqual([
       ...instanceDataStatements(element.stack, workerLogGroup, SECRETS_GET_PUT),
       {
@@ -379,6 +406,17 @@ describe('bulk construct: worker', () => {
         Effect: 'Allow',
         Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
         Resource: arnOf(queueKey),
+      },
+      {
+        Sid: 'BulkDeadLetterConsume',
+        Effect: 'Allow',
+        Action: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:ChangeMessageVisibility',
+        ],
+        Resource: arnOf(dlq),
       },
     ]);
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -20,16 +20,23 @@ import {
   NoSuchUploadError,
   type UploadedPart,
 } from '../../ports';
-import { isNotFound, writeFileAtomic } from './atomic-file';
+import { fsyncPath, isNotFound, writeFileAtomic } from './atomic-file';
+import { decryptRange, encryptBuffer, encryptingStream, plainSize } from './blob-crypto';
 import type { LocalBlobUrls } from './blob-urls';
+import { loadOrCreateDataKey } from './secret-store';
 import { compareUtf8 } from './state-table';
 
 /**
  * Blobs under `<dataDir>/blobs/`. S3 lets `a` and `a/b` both be objects, which a plain file tree
  * cannot, so each key segment is percent-encoded and prefixed: directories are `d.<seg>`, object
- * data `f.<seg>` and its metadata `m.<seg>` (JSON). Writes stream to `.tmp/` and are renamed into
- * place, so a reader never sees a partial object. Presigned URLs come from `urls` (served by the local
+ * data `f.<seg>` and its metadata `m.<seg>` (JSON). Writes stream to `.tmp/`, are fsync'd and renamed
+ * into place (the directory fsync'd with the metadata), so a reader never sees a partial object and an
+ * acknowledged write survives a crash of the machine. Presigned URLs come from `urls` (served by the local
  * server, functions/local/blob-route.ts); without it they are undefined.
+ *
+ * Every data file (objects, parts, segments) is encrypted at rest with the data directory's key
+ * (`secret.key`, shared with the secret store): AES-256-GCM in 64 KiB chunks (blob-crypto.ts), so
+ * objects stream in and out and ranges decrypt only the chunks they touch.
  *
  * Multipart uploads are staged in `.uploads/<uploadId>/`. Completing one does not copy a byte: the
  * chosen part files are hard-linked, in order, into a "segmented object", a directory standing where
@@ -105,6 +112,14 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
   const minPartBytes = options.minPartBytes ?? MIN_MULTIPART_PART_BYTES;
   if (!Number.isInteger(minPartBytes) || minPartBytes < 0) throw new RangeError('minPartBytes must be >= 0');
   const now = options.now ?? Date.now;
+  let keyPromise: Promise<Buffer> | undefined;
+  const dataKey = () => {
+    keyPromise ??= loadOrCreateDataKey(options.dataDir);
+    keyPromise.catch(() => {
+      keyPromise = undefined;
+    });
+    return keyPromise;
+  };
 
   const pathsFor = (key: string) => {
     assertValidBlobKey(key);
@@ -261,7 +276,8 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
       const source =
         typeof body === 'string' || body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : body;
       try {
-        await pipeline(source, createWriteStream(temp, { mode: 0o600 }));
+        await pipeline(source, encryptingStream(await dataKey()), createWriteStream(temp, { mode: 0o600 }));
+        await fsyncPath(temp);
         const meta: StoredMeta = {
           metadata: lowerCaseKeys(putOptions.metadata),
           // An opaque version tag, new on every write. Not a content MD5: S3's own ETag is none either
@@ -310,11 +326,14 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
       const pointerTemp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
       try {
         // 'wx' without mkdir: an upload aborted meanwhile stays gone (ENOENT) instead of coming back.
-        await writeFile(dataTemp, body, { flag: 'wx', mode: 0o600 });
+        await writeFile(dataTemp, encryptBuffer(await dataKey(), body), { flag: 'wx', mode: 0o600 });
+        await fsyncPath(dataTemp);
         await rename(dataTemp, join(dir, `${name}.${etag}`));
         const previous = await readPartPointer(dir, partNumber);
         await writeFile(pointerTemp, etag, { flag: 'wx', mode: 0o600 });
+        await fsyncPath(pointerTemp);
         await rename(pointerTemp, join(dir, `${name}.etag`));
+        await fsyncPath(dir);
         if (previous !== undefined) await rm(join(dir, `${name}.${previous}`), { force: true });
       } catch (error) {
         await rm(dataTemp, { force: true });
@@ -339,7 +358,7 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
         const file = join(dir, `${partFileName(part.partNumber)}.${latest}`);
         let size: number;
         try {
-          size = (await stat(file)).size;
+          size = plainSize((await stat(file)).size);
         } catch (error) {
           if (isNotFound(error)) throw new InvalidPartError(`part ${part.partNumber} was replaced meanwhile`);
           throw error;
@@ -373,6 +392,8 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
         }
         const index: SegmentIndex = { sizes: chosen.map((part) => part.size) };
         await writeFile(join(segmented, SEGMENT_INDEX), JSON.stringify(index), { mode: 0o600 });
+        await fsyncPath(join(segmented, SEGMENT_INDEX));
+        await fsyncPath(segmented);
         await mkdir(paths.dir, { recursive: true, mode: 0o700 });
         await placeReplacing(segmented, paths.data);
       } catch (error) {
@@ -446,7 +467,9 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
         const body =
           segmented.size === 0
             ? Readable.from([])
-            : Readable.from(readSegments(paths.data, segmented.sizes, start, end), { objectMode: false });
+            : Readable.from(readSegments(await dataKey(), paths.data, segmented.sizes, start, end), {
+                objectMode: false,
+              });
         return {
           ...info(key, meta, segmented.size, segmented.mtime),
           body,
@@ -469,12 +492,15 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
           return getSegmented();
         }
         const meta = await readMeta(paths.meta);
-        const { start, end } = byteRange(stats.size);
+        const size = plainSize(stats.size);
+        const { start, end } = byteRange(size);
+        await handle.close();
         const body =
-          stats.size === 0 ? Readable.from([]) : handle.createReadStream({ start, end, autoClose: true });
-        if (stats.size === 0) await handle.close();
+          size === 0
+            ? Readable.from([])
+            : Readable.from(decryptRange(await dataKey(), paths.data, start, end), { objectMode: false });
         return {
-          ...info(key, meta, stats.size, stats.mtime),
+          ...info(key, meta, size, stats.mtime),
           body,
           contentLength: Math.max(0, end - start + 1),
         };
@@ -493,7 +519,7 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
           if (segmented === undefined) return undefined;
           return info(key, await readMeta(paths.meta), segmented.size, segmented.mtime);
         }
-        return info(key, await readMeta(paths.meta), stats.size, stats.mtime);
+        return info(key, await readMeta(paths.meta), plainSize(stats.size), stats.mtime);
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
@@ -541,7 +567,7 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
               if (stats.isDirectory() && segmented === undefined) continue; // deleted while listing
               found.push({
                 key,
-                size: segmented?.size ?? stats.size,
+                size: segmented?.size ?? plainSize(stats.size),
                 lastModified: segmented?.mtime ?? stats.mtime,
               });
             } catch (error) {
@@ -571,6 +597,7 @@ export function createLocalBlobStore(options: LocalBlobStoreOptions): BlobStore 
 
 /** The bytes `start..end` (inclusive) of a segmented object, segment after segment; empty ones skipped. */
 async function* readSegments(
+  key: Buffer,
   dir: string,
   sizes: readonly number[],
   start: number,
@@ -582,10 +609,12 @@ async function* readSegments(
     offset += size;
     if (segmentStart > end) return;
     if (size === 0 || offset <= start) continue;
-    yield* createReadStream(join(dir, segmentFileName(index)), {
-      start: Math.max(start, segmentStart) - segmentStart,
-      end: Math.min(end, offset - 1) - segmentStart,
-    }) as AsyncIterable<Buffer>;
+    yield* decryptRange(
+      key,
+      join(dir, segmentFileName(index)),
+      Math.max(start, segmentStart) - segmentStart,
+      Math.min(end, offset - 1) - segmentStart,
+    );
   }
 }
 

@@ -9,7 +9,7 @@ import {
   type QueueRecord,
   type SendFailure,
 } from '../../ports';
-import { isNotFound, writeFileAtomic } from './atomic-file';
+import { isNotFound, removeOrphanTemps, writeFileAtomic } from './atomic-file';
 import { type Clock, systemClock } from './clock';
 
 /**
@@ -20,8 +20,10 @@ import { type Clock, systemClock } from './clock';
  * - the handler gets `{Records}` shaped like an SQS event and answers like a Lambda with
  *   ReportBatchItemFailures: listed ids are retried, the rest deleted; a throw (or an unknown
  *   itemIdentifier, as Lambda treats it) retries the whole batch.
- * With `persistPath`, messages are saved (atomically, shortly after each change and on close) and
- * reloaded, so queued work survives a restart; in-flight messages come back visible.
+ * With `persistPath`, messages are saved atomically and reloaded, so queued work survives a restart
+ * (in-flight messages come back visible): `sendBatch` resolves only once its messages are on disk
+ * (fsync'd file, rename, fsync'd directory), as an SQS send returns only once the message is stored;
+ * receives and deletes are saved shortly after (losing one only means a redelivery).
  */
 export interface LocalQueueOptions {
   /** Used in the records' eventSourceARN. */
@@ -81,9 +83,13 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
   let closed = false;
   let idleWaiters: (() => void)[] = [];
   let persistTimer: unknown;
-  let persisting: Promise<void> = Promise.resolve();
+  // Group commit: one snapshot write covers every change made before it started.
+  let changes = 0;
+  let savedChanges = 0;
+  let saving: Promise<void> | undefined;
 
   if (options.persistPath) {
+    removeOrphanTemps(options.persistPath);
     try {
       const saved = JSON.parse(readFileSync(options.persistPath, 'utf8')) as StoredMessage[];
       for (const message of saved) {
@@ -98,6 +104,7 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
   }
 
   const persistSoon = () => {
+    changes++;
     if (!options.persistPath || persistTimer !== undefined) return;
     persistTimer = clock.setTimeout(() => {
       persistTimer = undefined;
@@ -105,13 +112,30 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
       persist().catch(() => undefined);
     }, 50);
   };
-  const persist = () => {
+  /** Resolves once every change made before the call is on disk. */
+  const persist = async (): Promise<void> => {
     const path = options.persistPath;
-    if (!path) return persisting;
-    const snapshot = JSON.stringify([...messages.values()]);
-    const written = persisting.then(() => writeFileAtomic(path, snapshot));
-    persisting = written.catch(() => undefined);
-    return written;
+    if (!path) return;
+    const wanted = changes;
+    while (savedChanges < wanted) {
+      if (saving) {
+        await saving.catch(() => undefined);
+        continue;
+      }
+      const covers = changes;
+      const snapshot = JSON.stringify([...messages.values()]);
+      saving = writeFileAtomic(path, snapshot).then(
+        () => {
+          savedChanges = Math.max(savedChanges, covers);
+          saving = undefined;
+        },
+        (error: unknown) => {
+          saving = undefined;
+          throw error;
+        },
+      );
+      await saving;
+    }
   };
 
   const notifyIfIdle = () => {
@@ -246,6 +270,7 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
       // Sending after close() is a shutdown-ordering bug; failing loudly beats losing the messages.
       if (closed) throw new Error(`Queue ${options.name} is closed`);
       const failed: SendFailure[] = [];
+      const accepted: { id: string; stored: StoredMessage }[] = [];
       const now = clock.now();
       for (const message of outgoing) {
         if (messageSize(message) > maxMessageBytes) {
@@ -266,9 +291,27 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
           visibleAt: now + (message.delaySeconds ?? 0) * 1000,
         };
         messages.set(stored.messageId, stored);
-        if (stored.visibleAt > now) wakeAt(stored.visibleAt);
+        accepted.push({ id: message.id, stored });
       }
-      persistSoon();
+      if (accepted.length > 0) {
+        changes++;
+        try {
+          await persist();
+        } catch (error) {
+          // Not on disk, so not sent: the caller retries these (a poller keeps its checkpoint).
+          for (const { id, stored } of accepted) {
+            messages.delete(stored.messageId);
+            failed.push({
+              id,
+              code: 'InternalError',
+              message: `Could not store the message: ${String(error)}`,
+            });
+          }
+          notifyIfIdle();
+          return { failed };
+        }
+      }
+      for (const { stored } of accepted) if (stored.visibleAt > now) wakeAt(stored.visibleAt);
       queueMicrotask(pump);
       return { failed };
     },
@@ -290,6 +333,7 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
       if (persistTimer !== undefined) clock.clearTimeout(persistTimer);
       persistTimer = undefined;
       await running;
+      changes++;
       await persist();
     },
 

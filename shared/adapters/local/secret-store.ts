@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertValidSecretName, type SecretStore } from '../../ports';
-import { isNotFound, writeFileAtomic } from './atomic-file';
+import { isNotFound, removeOrphanTemps, writeFileAtomic } from './atomic-file';
 
 /**
  * Secrets at rest in local mode: one file per secret under `<dataDir>/secrets/`, AES-256-GCM with a
@@ -29,6 +29,7 @@ export class SecretDecryptionError extends Error {
 export function createLocalSecretStore(options: LocalSecretStoreOptions): SecretStore {
   const secretsDir = join(options.dataDir, 'secrets');
   const keyPath = join(options.dataDir, 'secret.key');
+  removeOrphanTemps(secretsDir, { wholeDirectory: true });
   let keyPromise: Promise<Buffer> | undefined;
   const key = () => {
     keyPromise ??= loadOrCreateKey(options.dataDir, keyPath);
@@ -65,6 +66,10 @@ export function createLocalSecretStore(options: LocalSecretStoreOptions): Secret
     },
   };
 }
+
+/** The data directory's 32-byte key (`<dataDir>/secret.key`), created on first use. */
+export const loadOrCreateDataKey = (dataDir: string): Promise<Buffer> =>
+  loadOrCreateKey(dataDir, join(dataDir, 'secret.key'));
 
 async function loadOrCreateKey(dataDir: string, keyPath: string): Promise<Buffer> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });

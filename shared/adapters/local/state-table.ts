@@ -17,12 +17,13 @@ import {
   type StateKey,
   type StateTable,
 } from '../../ports';
-import { isNotFound, writeFileAtomic } from './atomic-file';
+import { isNotFound, removeOrphanTemps, writeFileAtomic } from './atomic-file';
 
 /**
  * The state table for local mode: an in-memory map persisted as an append-only JSON-lines log
  * (`<dataDir>/state/table.jsonl`, one `{"put":item}` or `{"del":key}` per write), replayed and
- * compacted on open, so state survives a restart of `npm start`. A torn last line (crash mid-write)
+ * compacted on open, so state survives a restart of `npm start`. A write resolves once its line is
+ * fsync'd (writes waiting meanwhile share one append and one fsync); a torn last line (crash mid-write)
  * is ignored on replay. One process per data dir.
  *
  * Semantics follow DynamoDB, including TTL: an expired item stays stored (an unconditional update
@@ -50,6 +51,8 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
   let log: FileHandle | undefined;
   let logLines = 0;
   let writes: Promise<void> = Promise.resolve();
+  let pending: { line: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let flushing = false;
   let loaded: Promise<void> | undefined;
 
   const raw = (key: StateKey) => partitions.get(key.pk)?.get(key.sk);
@@ -78,6 +81,7 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
 
   async function load(): Promise<void> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    removeOrphanTemps(logPath);
     let text = '';
     try {
       text = await readFile(logPath, 'utf8');
@@ -121,17 +125,37 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
     return loaded;
   };
 
-  /** Append in call order; the returned promise settles when this line is written. */
+  /** Appends and fsyncs every waiting line at once, in call order, until none is left. */
+  const flush = async (): Promise<void> => {
+    while (pending.length > 0) {
+      const batch = pending;
+      pending = [];
+      try {
+        if (!log) throw new Error('State table is closed');
+        await log.appendFile(batch.map((entry) => entry.line).join(''));
+        await log.datasync();
+        logLines += batch.length;
+        for (const entry of batch) entry.resolve();
+      } catch (error) {
+        // One failed write (disk full) fails its callers, not every later write.
+        for (const entry of batch) entry.reject(error);
+        continue;
+      }
+      if (logLines > 1000 && logLines > 4 * count()) await compact().catch(() => undefined);
+    }
+  };
+
+  /** Append in call order; the returned promise settles when this line is on disk. */
   const append = (entry: LogLine): Promise<void> => {
-    const line = `${JSON.stringify(entry)}\n`;
-    const written = writes.then(async () => {
-      if (!log) throw new Error('State table is closed');
-      await log.appendFile(line);
-      logLines++;
-      if (logLines > 1000 && logLines > 4 * count()) await compact();
+    const written = new Promise<void>((resolve, reject) => {
+      pending.push({ line: `${JSON.stringify(entry)}\n`, resolve, reject });
     });
-    // One failed write (disk full) fails its caller, not every later write.
-    writes = written.catch(() => undefined);
+    if (!flushing) {
+      flushing = true;
+      writes = flush().finally(() => {
+        flushing = false;
+      });
+    }
     return written;
   };
 

@@ -25,7 +25,10 @@ export {
 export type { BulkMessage, ProcessBulkDeps } from './process';
 export {
   bulkMessage,
+  ClaimedByLiveWorkerError,
   DEFAULT_STALE_UPLOAD_MS,
+  DEFAULT_STALLED_JOB_MS,
+  endStalledJob,
   errorReportKey,
   failBulkJob,
   processBulkMessage,

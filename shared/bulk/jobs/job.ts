@@ -65,6 +65,10 @@ export interface BulkJob {
     segment?: number;
     /** The segment a worker claimed (running, or dead when the record goes stale). */
     claimed?: number;
+    /** The worker that claimed it (ProcessBulkDeps.workerId). */
+    claimedBy?: string;
+    /** Data rows in the file (counted when the job starts), for `progress`. */
+    rowsTotal?: number;
     /** Data rows handled by the committed segments (the next one skips them). */
     rowsDone?: number;
     /** Of those, the rows that failed. */

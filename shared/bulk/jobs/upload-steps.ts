@@ -9,10 +9,13 @@ import { createErrorReport, type ParsedRow, parseUpload, toRecord, uploadRows } 
 import { type BulkJob, jobFromItem, jobKey, updateJob } from './job';
 import {
   type BulkMessage,
+  ClaimedByLiveWorkerError,
   DEFAULT_STALE_UPLOAD_MS,
   errorReportKey,
   iso,
+  PROCESS_WORKER_ID,
   type ProcessBulkDeps,
+  reconciledCount,
   safeMessage,
   send,
 } from './worker-context';
@@ -63,21 +66,29 @@ export async function upload(message: BulkMessage, job: BulkJob, deps: ProcessBu
   const segment = message.chunk ?? 0;
   const committed = state.segment ?? 0;
   if (segment < committed) return; // a redelivery of a segment already committed
-  // Claimed by a worker that still runs (a duplicate message: stop) or that died (crash, timeout: the
-  // record went stale). An upsert writes the same records when it runs again, so its dead segment runs
-  // again from the segment's start; re-running inserts would write rows twice, so such a job ends
-  // ABORTED instead of staying RUNNING forever.
+  // Claimed by a worker that may still run (a duplicate message, or a worker that died moments ago):
+  // come back once the claim would be stale, never acknowledge, or a dead worker's job has no message
+  // left. Claimed by a worker that died (crash, timeout: stale record, or another process in local
+  // mode): an upsert writes the same records when it runs again, so its segment runs again from its
+  // start; re-running inserts would write rows twice, so such a job ends ABORTED with the rows
+  // ServiceNow actually holds.
   const claimed = job.status === 'RUNNING' && state.claimed === segment;
-  if (claimed && deps.now() - Date.parse(job.updatedAt) < (deps.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS)) {
-    return;
+  if (claimed) {
+    const staleMs = deps.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS;
+    const age = deps.now() - Date.parse(job.updatedAt);
+    const ownerGone = deps.soleWorker === true && state.claimedBy !== (deps.workerId ?? PROCESS_WORKER_ID);
+    if (!ownerGone && age < staleMs)
+      throw new ClaimedByLiveWorkerError(Math.ceil((staleMs - age) / 1000) + 1);
   }
   if (claimed && state.identifierField === undefined) {
+    const recordsCount = await reconciledCount(job, deps);
     const done = await updateJob(
       deps.stateTable,
       job,
       {
         status: 'ABORTED',
-        error: `The upload stopped after ${job.recordsCount} rows (worker crash or timeout); rows already written stay written`,
+        recordsCount,
+        error: `The upload stopped after ${recordsCount} rows (worker crash or timeout); rows already written stay written`,
         completedAt: iso(deps.now),
       },
       deps.now,
@@ -99,7 +110,7 @@ export async function upload(message: BulkMessage, job: BulkJob, deps: ProcessBu
       {
         status: 'RUNNING',
         ...(segment === 0 && job.startedAt === undefined ? { startedAt: iso(deps.now), progress: 0 } : {}),
-        upload: { ...state, claimed: segment },
+        upload: { ...state, claimed: segment, claimedBy: deps.workerId ?? PROCESS_WORKER_ID },
       },
       deps.now,
     );
@@ -123,6 +134,21 @@ export async function upload(message: BulkMessage, job: BulkJob, deps: ProcessBu
       { conditional: false },
     );
   }
+}
+
+/** Data rows in the uploaded file (one parse without writing), or undefined when it cannot be read. */
+async function countRows(deps: ProcessBulkDeps, state: NonNullable<BulkJob['upload']>) {
+  const blob = await deps.blobStore.get(state.blobKey);
+  if (blob === undefined) return undefined;
+  let rows = 0;
+  try {
+    for await (const row of parseUpload(blob.body, state.format)) rows = row.rowNumber;
+  } catch {
+    return undefined; // the segment's own parse reports what is wrong with the file
+  } finally {
+    blob.body.destroy();
+  }
+  return rows;
 }
 
 /** Rows after `rowsDone` (the rows earlier segments handled). */
@@ -149,25 +175,35 @@ async function runUploadSegment(running: BulkJob, segment: number, deps: Process
     return;
   }
   const size = blob.contentLength;
+  const rowsTotal = state.rowsTotal ?? (await countRows(deps, state));
   let bytes = 0;
   const controller = new AbortController();
   const every = deps.cancelCheckEvery ?? 100;
   let nextCheck = every;
   let checking = false;
-  const checkpoint = (progress: { written: number; failed: number }) => {
+  let latest = { written: 0, failed: 0 };
+  let inFlight: Promise<void> = Promise.resolve();
+  const progressOf = (handled: number) =>
+    rowsTotal !== undefined && rowsTotal > 0
+      ? Math.min(99, Math.floor(((rowsDone + handled) / rowsTotal) * 100))
+      : size > 0
+        ? Math.min(99, Math.floor((bytes / size) * 100))
+        : 0;
+  const checkpoint = (progress: { written: number; failed: number }, force = false) => {
+    latest = progress;
     const handled = progress.written + progress.failed;
-    if (handled < nextCheck || checking) return;
+    if (checking || (!force && handled < nextCheck)) return;
     nextCheck = handled + every;
     checking = true;
     // One write does three things: counts for GET status, the heartbeat (updatedAt) that tells a live
     // upload from a dead one, and reading back the status to see a cancel request.
-    deps.stateTable
+    inFlight = deps.stateTable
       .update(
         jobKey(job.instanceId, job.id),
         {
           recordsCount: rowsDone + handled,
           recordsFailedCount: failedBefore + progress.failed,
-          progress: size > 0 ? Math.min(99, Math.floor((bytes / size) * 100)) : 0,
+          progress: progressOf(handled),
           updatedAt: iso(deps.now),
         },
         { ifExists: true },
@@ -180,6 +216,13 @@ async function runUploadSegment(running: BulkJob, segment: number, deps: Process
         checking = false;
       });
   };
+  // Also a heartbeat while no row completes (ServiceNow slow, 429s ridden out): a live segment never
+  // looks dead to a redelivered message.
+  const heartbeat = setInterval(
+    () => checkpoint(latest, true),
+    (deps.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS) / 4,
+  );
+  heartbeat.unref?.();
   const counted = blob.body.pipe(
     byteCounter((total) => {
       bytes = total;
@@ -206,6 +249,7 @@ async function runUploadSegment(running: BulkJob, segment: number, deps: Process
       onError: (failure) => report.add(failure),
     });
   } catch (error) {
+    clearInterval(heartbeat);
     await report.abort(error as Error);
     // A file-level failure (broken CSV quoting, not a JSON array, ServiceNow gone) ends the job in
     // ERROR (processBulkMessage), so the file has no further use; anything else is redelivered and
@@ -213,6 +257,8 @@ async function runUploadSegment(running: BulkJob, segment: number, deps: Process
     if (isElementError(error)) await deps.blobStore.delete(state.blobKey).catch(() => undefined);
     throw error;
   }
+  clearInterval(heartbeat);
+  await inFlight; // so no heartbeat lands after the commit below
   blob.body.destroy(); // a paused segment leaves the rest of the file unread
   const { key } = await report.close();
   const handled = result.written + result.failed;
@@ -228,8 +274,10 @@ async function runUploadSegment(running: BulkJob, segment: number, deps: Process
       running,
       {
         ...totals,
+        progress: progressOf(handled),
         upload: {
           ...state,
+          ...(rowsTotal === undefined ? {} : { rowsTotal }),
           segment: next,
           rowsDone: result.lastRowNumber,
           failedDone: totals.recordsFailedCount,

@@ -2,7 +2,9 @@
  * What the bulk worker's steps share: the message and dependency shapes, sending the next message, and
  * ending a job (error, cancel) with its leftovers dropped.
  */
-import { isElementError } from '../../errors';
+import { randomUUID } from 'node:crypto';
+import { ElementError, isElementError } from '../../errors';
+import { toServiceNowDateTime } from '../../events/dates';
 import type { BlobStore, QueueProducer, StateTable } from '../../ports';
 import type { ServiceNowClient } from '../../servicenow';
 import { type DownloadFormat, discardDownload } from '../download';
@@ -56,13 +58,35 @@ export interface ProcessBulkDeps {
   uploadBatchSize?: number;
   /**
    * A RUNNING upload whose record was not touched for this long lost its worker (crash, timeout): the
-   * next message for it marks it ABORTED instead of leaving it RUNNING forever. Default 5 minutes; the
-   * worker touches the record every `cancelCheckEvery` rows.
+   * next message for it ends or re-runs the segment instead of leaving it RUNNING forever. Default 2
+   * minutes; a running segment touches the record every `cancelCheckEvery` rows and every quarter of
+   * this period, whatever ServiceNow's pace.
    */
   staleUploadMs?: number;
+  /** Names this worker in the claims it writes (default: one random id per process). */
+  workerId?: string;
+  /**
+   * This is the only worker of its queue (local mode: one process per data directory), so a claim
+   * written by another worker id belongs to a process that is gone: no need to wait for it to go stale.
+   */
+  soleWorker?: boolean;
 }
 
-export const DEFAULT_STALE_UPLOAD_MS = 5 * 60_000;
+export const DEFAULT_STALE_UPLOAD_MS = 2 * 60_000;
+/** Default `workerId`: a process that restarts is a new worker. */
+export const PROCESS_WORKER_ID = randomUUID();
+
+/**
+ * Thrown for a message whose upload segment is claimed by a worker that may still run: the message
+ * must come back after `retryAfterSeconds` (when the claim would have gone stale), not be acknowledged,
+ * or a worker that died with a fresh claim leaves its job RUNNING with no message left.
+ */
+export class ClaimedByLiveWorkerError extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('The bulk job segment is claimed by a worker that may still be running');
+    this.name = 'ClaimedByLiveWorkerError';
+  }
+}
 export const DEFAULT_CANCEL_CHECK_MS = 1000;
 export const DEFAULT_CHUNK_MS = 60_000;
 
@@ -130,7 +154,67 @@ export const finishCancel = async (deps: ProcessBulkDeps, job: BulkJob): Promise
   await discard(deps.blobStore, job);
   // An upload cancelled between two segments: its file has no further use.
   if (job.upload !== undefined) await deps.blobStore.delete(job.upload.blobKey).catch(() => undefined);
-  await updateJob(deps.stateTable, job, { status: 'CANCELLED', completedAt: iso(deps.now) }, deps.now, {
-    conditional: false,
-  });
+  // An insert whose worker died mid-segment: count what ServiceNow holds, not the last heartbeat.
+  const counted =
+    job.upload?.claimed !== undefined && job.upload.identifierField === undefined
+      ? { recordsCount: await reconciledCount(job, deps) }
+      : {};
+  await updateJob(
+    deps.stateTable,
+    job,
+    { status: 'CANCELLED', ...counted, completedAt: iso(deps.now) },
+    deps.now,
+    { conditional: false },
+  );
 };
+
+/**
+ * Default for endStalledJob: a live job touches its record at least every chunk (downloads) or every
+ * 30 s (upload heartbeats), so 20 minutes without a write on a redelivered message means every attempt
+ * dies; with the queue's visibility (the worker's timeout plus a minute) the job is ERROR within the hour.
+ */
+export const DEFAULT_STALLED_JOB_MS = 20 * 60_000;
+
+/**
+ * For a message received again (its worker failed or timed out): a job whose record has not moved for
+ * `stalledAfterMs` cannot finish (every attempt dies before committing anything), so it ends in ERROR
+ * now rather than after every remaining receive. True when it ended the job.
+ */
+export async function endStalledJob(
+  deps: ProcessBulkDeps,
+  message: BulkMessage,
+  stalledAfterMs = DEFAULT_STALLED_JOB_MS,
+): Promise<boolean> {
+  const job = await getJob(deps.stateTable, message.instanceId, message.jobId);
+  if (job === undefined || TERMINAL_STATUSES.has(job.status) || job.status === 'CREATED') return false;
+  const idleMs = deps.now() - Date.parse(job.updatedAt);
+  if (!(idleMs >= stalledAfterMs)) return false;
+  const minutes = Math.round(idleMs / 60_000);
+  await failBulkJob(
+    deps,
+    message,
+    new ElementError(
+      504,
+      `The bulk job made no progress for ${minutes} minutes: its worker failed on every attempt`,
+    ),
+  );
+  return true;
+}
+
+/**
+ * Rows handled by an insert upload whose worker died: the rows ServiceNow holds that were created in
+ * the job's table since the job started (every segment's inserts; the heartbeat count misses the rows
+ * written after the last heartbeat) plus the rows that failed. Exact unless something else creates
+ * rows in that table meanwhile; falls back to the heartbeat count when ServiceNow cannot be asked.
+ */
+export async function reconciledCount(job: BulkJob, deps: ProcessBulkDeps): Promise<number> {
+  if (job.startedAt === undefined) return job.recordsCount;
+  try {
+    const client = await deps.clientFor(job.instanceId);
+    const since = toServiceNowDateTime(Date.parse(job.startedAt));
+    const written = await client.count(job.table, `sys_created_on>=${since}`);
+    return written + job.recordsFailedCount;
+  } catch {
+    return job.recordsCount;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Dead letters stay recoverable through the API: a message whose receives ran out without an attempt
+ * logging its end (a process killed mid-delivery, again and again) is marked DEAD with its body by the
+ * dead-letter queue's consumer, and a last attempt that dies is DEAD before it starts.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDeadLetterHandler } from '../../functions/events/dispatcher';
+import type { Dependencies } from '../../functions/runtime/dependencies';
+import { createLocalQueue } from '../../shared/adapters/local';
+import { redeliverEvent, toOutgoing } from '../../shared/events';
+import type { QueueRecord } from '../../shared/ports';
+import { type DispatchHarness, MAX_RECEIVES, startDispatchHarness, until } from './dispatch-harness';
+
+let h: DispatchHarness;
+beforeEach(async () => {
+  h = await startDispatchHarness();
+});
+afterEach(() => h.close());
+
+const deps = (): Dependencies => ({
+  mode: 'local',
+  stateTable: h.stateTable,
+  secretStore: { get: async () => undefined, put: async () => undefined, delete: async () => undefined },
+  allowedHosts: h.allowedHosts,
+  now: () => new Date(h.clock.now()),
+});
+
+describe('dead letters', () => {
+  it('marks a message DEAD with its body when it reaches the DLQ still QUEUED, so redeliver works', async () => {
+    await h.createInstance(1);
+    const message = h.message(1, 'killed');
+    const { eventId } = message.message;
+    await h.eventLog.recordQueued({
+      instanceId: 1,
+      eventId,
+      objectType: 'incidents',
+      eventCount: 2,
+      body: JSON.stringify(message),
+    });
+    // A queue whose every delivery dies before the dispatcher logs anything (kill -9 mid-delivery).
+    const dlq = createLocalQueue({ name: 'dlq', clock: h.clock });
+    const queue = createLocalQueue({
+      name: 'killed',
+      clock: h.clock,
+      visibilityTimeoutMs: 1000,
+      maxReceiveCount: 2,
+      deadLetterQueue: dlq,
+    });
+    queue.subscribe(async () => {
+      throw new Error('killed');
+    });
+    await queue.sendBatch([{ ...toOutgoing(message), id: 'm' }]);
+    for (let i = 0; i < 3; i++) await h.clock.advance(1000);
+    await until(() => dlq.peek().length === 1, 'the dead letter');
+    expect((await h.eventLog.get(1, eventId))?.status).toBe('QUEUED'); // what the log said before
+
+    dlq.subscribe(createDeadLetterHandler(deps(), { logger: { info: () => {}, warn: () => {} } }));
+    await dlq.drain();
+    expect(await h.eventLog.get(1, eventId)).toMatchObject({ status: 'DEAD', attempts: 0 });
+    expect(dlq.peek()).toEqual([]); // its body is in the log
+    const redelivered = await redeliverEvent(h.eventLog, h.queue, 1, eventId);
+    expect(redelivered).toEqual({ eventId, status: 'QUEUED' });
+    await until(() => h.receiver.on('/hooks/1').length === 1, 'the redelivered POST');
+    await queue.close();
+    await dlq.close();
+  });
+
+  it('logs a last attempt DEAD before its POST, so a worker that dies during it leaves it recoverable', async () => {
+    await h.createInstance(1);
+    h.receiver.script('/hooks/1', { hang: true });
+    const message = h.message(1, 'last');
+    const { eventId } = message.message;
+    const outgoing = toOutgoing(message);
+    const record: QueueRecord = {
+      messageId: 'last-receive',
+      receiptHandle: 'r',
+      body: outgoing.body,
+      attributes: {
+        ApproximateReceiveCount: String(MAX_RECEIVES),
+        SentTimestamp: String(h.clock.now()),
+        SenderId: 'local',
+        ApproximateFirstReceiveTimestamp: String(h.clock.now()),
+      },
+      messageAttributes: Object.fromEntries(
+        Object.entries(outgoing.attributes ?? {}).map(([k, v]) => [
+          k,
+          { stringValue: v, dataType: 'String' },
+        ]),
+      ),
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:local:000000000000:events',
+      awsRegion: 'local',
+    };
+    await h.queue.close(); // deliver by hand, as one Lambda invocation
+    const { createDispatcherHandler } = await import('../../functions/events/dispatcher');
+    const dispatch = createDispatcherHandler(deps(), {
+      maxReceiveCount: MAX_RECEIVES,
+      timeoutMs: 5_000,
+      logger: { info: () => {}, warn: () => {} },
+    });
+    const running = dispatch({ Records: [record] });
+    await until(() => h.receiver.on('/hooks/1').length === 1, 'the last POST');
+    // The process could die now: the log already says DEAD, with the body for redeliver.
+    expect(await h.eventLog.get(1, eventId)).toMatchObject({ status: 'DEAD', attempts: 0 });
+    await h.receiver.close();
+    await running;
+    expect(await h.eventLog.get(1, eventId)).toMatchObject({ status: 'DEAD', attempts: 1 });
+  });
+});
