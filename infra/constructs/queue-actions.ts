@@ -24,8 +24,10 @@ export const QUEUE_CONSUME_ACTIONS = [
 ] as const;
 
 /**
- * An alarm as soon as one message is visible in `deadLetterQueue`: every message there is work that
- * failed every retry. An empty DLQ publishes no data points while idle, hence NOT_BREACHING.
+ * An alarm as soon as one message reaches `deadLetterQueue`: every message there is work that failed every
+ * retry. Messages still waiting count (visible), and so do messages a dead-letter consumer took at once
+ * (received), which a visible count sampled once a minute could miss. An idle DLQ publishes no data
+ * points, hence the FILL and NOT_BREACHING.
  */
 export const deadLetterAlarm = (
   scope: Construct,
@@ -34,9 +36,20 @@ export const deadLetterAlarm = (
 ): cloudwatch.Alarm =>
   new cloudwatch.Alarm(scope, 'DeadLetterAlarm', {
     alarmDescription,
-    metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+    metric: new cloudwatch.MathExpression({
+      label: 'Dead letters (visible + received)',
+      expression: 'FILL(visible, 0) + FILL(received, 0)',
       period: Duration.minutes(1),
-      statistic: cloudwatch.Stats.MAXIMUM,
+      usingMetrics: {
+        visible: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        received: deadLetterQueue.metricNumberOfMessagesReceived({
+          period: Duration.minutes(1),
+          statistic: cloudwatch.Stats.SUM,
+        }),
+      },
     }),
     threshold: 0,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -10,7 +10,7 @@ const topicRef = () => ({ Ref: logicalId(element.stack, element.stack.alarms.top
 /** The alarms whose metric has a dimension naming `logicalIdOfResource`. */
 const alarmsOf = (logicalIdOfResource: string) =>
   Object.values(element.template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
-    JSON.stringify(alarm.Properties.Dimensions).includes(`"${logicalIdOfResource}"`),
+    JSON.stringify(alarm.Properties).includes(`"${logicalIdOfResource}"`),
   );
 
 describe('alarm topic', () => {

@@ -129,16 +129,35 @@ export const instanceDataStatements = (
 /** The one alarm of `dlqLogicalId`: fires as soon as a message is visible (infra/constructs/queue-actions.ts). */
 export const expectDeadLetterAlarm = (template: Template, dlqLogicalId: string): void => {
   const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
-    JSON.stringify(alarm.Properties.Dimensions).includes(dlqLogicalId),
+    JSON.stringify(alarm.Properties).includes(`"${dlqLogicalId}"`),
   );
   expect(alarms).toHaveLength(1);
-  expect(alarms[0]?.Properties).toMatchObject({
-    Namespace: 'AWS/SQS',
-    MetricName: 'ApproximateNumberOfMessagesVisible',
-    Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqLogicalId, 'QueueName'] } }],
+  const properties = alarms[0]?.Properties;
+  expect(properties).toMatchObject({
     ComparisonOperator: 'GreaterThanThreshold',
     Threshold: 0,
     EvaluationPeriods: 1,
     TreatMissingData: 'notBreaching',
+  });
+  const metrics = properties.Metrics as {
+    Id: string;
+    Expression?: string;
+    MetricStat?: { Metric: { MetricName: string; Namespace: string; Dimensions: unknown }; Stat: string };
+  }[];
+  expect(metrics.find((metric) => metric.Expression)?.Expression).toBe(
+    'FILL(visible, 0) + FILL(received, 0)',
+  );
+  const queueDimension = [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqLogicalId, 'QueueName'] } }];
+  expect(metrics.find((metric) => metric.Id === 'visible')?.MetricStat).toMatchObject({
+    Metric: {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: queueDimension,
+    },
+    Stat: 'Maximum',
+  });
+  expect(metrics.find((metric) => metric.Id === 'received')?.MetricStat).toMatchObject({
+    Metric: { Namespace: 'AWS/SQS', MetricName: 'NumberOfMessagesReceived', Dimensions: queueDimension },
+    Stat: 'Sum',
   });
 };
