@@ -456,6 +456,49 @@ describe('uploads whose worker died', () => {
     expect(await blobStore.head(blobKey)).toBeUndefined();
   });
 
+  it("finishes a cancel requested between reading a dead worker's job and ending it, so the job never stays CANCELLATION_PENDING", async () => {
+    const blobKey = 'uploads/died-cancel.jsonl';
+    await blobStore.put(blobKey, `${rows('DIEDC', 20).join('\n')}\n`);
+    const job = await newUpload(blobKey);
+    await updateJob(
+      table,
+      job,
+      {
+        status: 'RUNNING',
+        startedAt: new Date().toISOString(),
+        upload: {
+          ...(job.upload as NonNullable<BulkJob['upload']>),
+          claimed: 0,
+          claimedBy: 'killed-process',
+        },
+      },
+      Date.now,
+    );
+    const deps = worker().deps;
+    // The cancel lands right after the worker has read the job as RUNNING: the worker's ABORT then loses.
+    let cancelled = false;
+    const racingTable: StateTable = {
+      ...table,
+      get: async (key) => {
+        const item = await table.get(key);
+        if (!cancelled && key.pk === `BULK#${INSTANCE}` && item !== undefined) {
+          cancelled = true;
+          await requestCancel(table, INSTANCE, job.id, Date.now);
+        }
+        return item;
+      },
+    };
+    const message = { jobId: job.id, instanceId: INSTANCE, kind: 'upload' as const, chunk: 0 };
+    await processBulkMessage(message, {
+      ...deps,
+      stateTable: racingTable,
+      soleWorker: true,
+      workerId: 'this-process',
+    });
+    expect(cancelled).toBe(true);
+    expect(await getJob(table, INSTANCE, job.id)).toMatchObject({ status: 'CANCELLED' });
+  });
+
   it('retries a message whose segment a worker claimed moments ago instead of acknowledging it', async () => {
     const blobKey = 'uploads/died-fresh.jsonl';
     await blobStore.put(blobKey, `${rows('DIEDF', 100).join('\n')}\n`);

@@ -212,11 +212,12 @@ describe('kill -9 during events', () => {
           const statuses: string[] = [];
           let next: string | undefined = '';
           while (next !== undefined) {
-            const listed: { events: { status: string }[]; nextPage?: string } = await json(
-              await api(`/instances/${instanceId}/events?pageSize=200${next ? `&nextPage=${next}` : ''}`),
+            const page = await api(
+              `/instances/${instanceId}/events?pageSize=200${next ? `&nextPage=${encodeURIComponent(next)}` : ''}`,
             );
-            statuses.push(...listed.events.map((event) => event.status));
-            next = listed.nextPage;
+            next = page.headers.get('elements-next-page-token') || undefined;
+            const listed = await json<{ deliveryStatus: string }[]>(page);
+            statuses.push(...listed.map((event) => event.deliveryStatus));
           }
           return statuses.filter((status) => status !== 'DELIVERED');
         },

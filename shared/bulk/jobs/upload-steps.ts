@@ -6,12 +6,13 @@ import { isElementError } from '../../errors';
 import { ConditionFailedError } from '../../ports';
 import { type Transformation, toVendor } from '../../transformations';
 import { createErrorReport, type ParsedRow, parseUpload, toRecord, uploadRows } from '../upload';
-import { type BulkJob, jobFromItem, jobKey, updateJob } from './job';
+import { type BulkJob, getJob, jobFromItem, jobKey, updateJob } from './job';
 import {
   type BulkMessage,
   ClaimedByLiveWorkerError,
   DEFAULT_STALE_UPLOAD_MS,
   errorReportKey,
+  finishCancel,
   iso,
   PROCESS_WORKER_ID,
   type ProcessBulkDeps,
@@ -97,6 +98,7 @@ export async function upload(message: BulkMessage, job: BulkJob, deps: ProcessBu
       throw error;
     });
     if (done !== undefined) await deps.blobStore.delete(state.blobKey);
+    else await finishCancelRequestedMeanwhile(job, deps);
     return;
   }
   // Claim the segment (again, for a dead upsert segment): a duplicate message finds it claimed and stops.
@@ -115,7 +117,7 @@ export async function upload(message: BulkMessage, job: BulkJob, deps: ProcessBu
       deps.now,
     );
   } catch (error) {
-    if (error instanceof ConditionFailedError) return;
+    if (error instanceof ConditionFailedError) return finishCancelRequestedMeanwhile(job, deps);
     throw error;
   }
   try {
@@ -134,6 +136,16 @@ export async function upload(message: BulkMessage, job: BulkJob, deps: ProcessBu
       { conditional: false },
     );
   }
+}
+
+/**
+ * A write of this step lost to a concurrent change of the job. When that change was a cancel request, this
+ * message is the job's last one (acknowledging it leaves nothing that would finish the cancel), so the
+ * cancel is finished here; any other change belongs to a worker that carries on with the job.
+ */
+async function finishCancelRequestedMeanwhile(job: BulkJob, deps: ProcessBulkDeps): Promise<void> {
+  const current = await getJob(deps.stateTable, job.instanceId, job.id);
+  if (current?.status === 'CANCELLATION_PENDING') await finishCancel(deps, current);
 }
 
 /** Data rows in the uploaded file (one parse without writing), or undefined when it cannot be read. */
