@@ -92,19 +92,38 @@ export const createDeadLetterHandler = (
     recordDeadLetters(event.Records, { eventLog, logger });
 };
 
-let handlerPromise: Promise<(event: QueueEvent) => Promise<BatchResponse>> | undefined;
+type QueueHandler = (event: QueueEvent) => Promise<BatchResponse>;
+let handlersPromise: Promise<{ deliver: QueueHandler; deadLetters: QueueHandler }> | undefined;
 
+/**
+ * One function, two event sources: the events queue, and its dead-letter queue
+ * (ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN), whose messages turn their log entries DEAD.
+ */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-  handlerPromise ??= getDependencies(AWS_PORTS).then(
-    (deps) =>
-      createDispatcherHandler(deps, {
+  handlersPromise ??= getDependencies(AWS_PORTS).then(
+    (deps) => ({
+      deliver: createDispatcherHandler(deps, {
         ...dispatcherOptionsFromEnv(process.env),
         ...(deps.mode === 'aws' ? { retryLater: sqsRetryLater(process.env.ELEMENT_EVENTS_QUEUE_URL) } : {}),
       }),
+      deadLetters: createDeadLetterHandler(deps),
+    }),
     (error: unknown) => {
-      handlerPromise = undefined;
+      handlersPromise = undefined;
       throw error;
     },
   );
-  return (await handlerPromise)(event);
+  const { deliver, deadLetters } = await handlersPromise;
+  const deadLetterArn = process.env.ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN;
+  const records = event.Records as unknown as QueueRecord[];
+  const dead = records.filter(
+    (record) => deadLetterArn !== undefined && record.eventSourceARN === deadLetterArn,
+  );
+  const live = records.filter((record) => !dead.includes(record));
+  return {
+    batchItemFailures: [
+      ...(live.length > 0 ? (await deliver({ Records: live })).batchItemFailures : []),
+      ...(dead.length > 0 ? (await deadLetters({ Records: dead })).batchItemFailures : []),
+    ],
+  };
 };

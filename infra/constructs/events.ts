@@ -99,22 +99,25 @@ export class EventsConstruct extends Construct {
       definition: BACKGROUND_FUNCTIONS.eventsDispatcher,
     });
 
+    const visibilityTimeout = Duration.seconds(
+      BACKGROUND_FUNCTIONS.eventsDispatcher.timeoutSeconds * settings.visibilityTimeoutFactor,
+    );
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: foundation.key,
       enforceSSL: true,
       retentionPeriod: settings.dlqRetention,
-      // Parked events are the only record of undelivered callbacks.
+      // Parked events whose body is too large for the event log stay here for an operator.
       removalPolicy: RemovalPolicy.RETAIN,
+      // The dispatcher consumes it too: Lambda needs a visibility timeout of at least the function's timeout.
+      visibilityTimeout,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: foundation.key,
       enforceSSL: true,
       retentionPeriod: settings.retention,
-      visibilityTimeout: Duration.seconds(
-        BACKGROUND_FUNCTIONS.eventsDispatcher.timeoutSeconds * settings.visibilityTimeoutFactor,
-      ),
+      visibilityTimeout,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
     });
 
@@ -153,9 +156,30 @@ export class EventsConstruct extends Construct {
       reportBatchItemFailures: true,
       maxConcurrency: settings.maxConcurrency,
     });
+    // Dead letters turn their log entries DEAD with the body stored, so the API can redeliver them even
+    // when no attempt logged its end (the dispatcher tells them apart by the source ARN).
+    const deadLetters = this.dispatcher.function.addEventSourceMapping('EventsDeadLetterSource', {
+      eventSourceArn: this.deadLetterQueue.queueArn,
+      batchSize: settings.batchSize,
+      reportBatchItemFailures: true,
+    });
+    this.dispatcher.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EventsDeadLetterConsume',
+        actions: [...QUEUE_CONSUME_ACTIONS],
+        resources: [this.deadLetterQueue.queueArn],
+      }),
+    );
+    this.dispatcher.function.addEnvironment(
+      'ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN',
+      this.deadLetterQueue.queueArn,
+    );
     // Lambda validates the queue permissions when the mapping is created.
     const policy = this.dispatcher.role.node.tryFindChild('DefaultPolicy');
-    if (policy) mapping.node.addDependency(policy);
+    if (policy) {
+      mapping.node.addDependency(policy);
+      deadLetters.node.addDependency(policy);
+    }
     this.dispatcher.function.addEnvironment('ELEMENT_EVENTS_QUEUE_URL', this.queue.queueUrl);
     this.dispatcher.function.addEnvironment(
       'ELEMENT_EVENTS_MAX_RECEIVE_COUNT',

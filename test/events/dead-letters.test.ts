@@ -3,9 +3,11 @@
  * logging its end (a process killed mid-delivery, again and again) is marked DEAD with its body by the
  * dead-letter queue's consumer, and a last attempt that dies is DEAD before it starts.
  */
+
+import type { SQSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDeadLetterHandler } from '../../functions/events/dispatcher';
-import type { Dependencies } from '../../functions/runtime/dependencies';
+import { createDeadLetterHandler, handler } from '../../functions/events/dispatcher';
+import { type Dependencies, setDependencies } from '../../functions/runtime/dependencies';
 import { createLocalQueue } from '../../shared/adapters/local';
 import { redeliverEvent, toOutgoing } from '../../shared/events';
 import type { QueueRecord } from '../../shared/ports';
@@ -63,6 +65,45 @@ describe('dead letters', () => {
     await until(() => h.receiver.on('/hooks/1').length === 1, 'the redelivered POST');
     await queue.close();
     await dlq.close();
+  });
+
+  it("routes the dead-letter queue's records of the Lambda event source to the dead-letter consumer by ARN", async () => {
+    await h.createInstance(1);
+    const message = h.message(1, 'parked');
+    const { eventId } = message.message;
+    await h.eventLog.recordQueued({
+      instanceId: 1,
+      eventId,
+      objectType: 'incidents',
+      eventCount: 2,
+      body: '',
+    });
+    const dlqArn = 'arn:aws:sqs:us-east-1:000000000000:events-dlq';
+    const previous = process.env.ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN;
+    process.env.ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN = dlqArn;
+    setDependencies(deps());
+    try {
+      const record = {
+        messageId: 'parked-1',
+        receiptHandle: 'r',
+        body: toOutgoing(message).body,
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(h.clock.now()) },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: dlqArn,
+        awsRegion: 'us-east-1',
+      };
+      const answer = await handler({ Records: [record] } as unknown as SQSEvent);
+      expect(answer).toEqual({ batchItemFailures: [] });
+      // Marked DEAD with its body, never POSTed: the callback saw nothing.
+      expect(await h.eventLog.get(1, eventId)).toMatchObject({ status: 'DEAD', attempts: 0 });
+      expect(h.receiver.on('/hooks/1')).toHaveLength(0);
+    } finally {
+      setDependencies(undefined);
+      if (previous === undefined) delete process.env.ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN;
+      else process.env.ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN = previous;
+    }
   });
 
   it('logs a last attempt DEAD before its POST, so a worker that dies during it leaves it recoverable', async () => {

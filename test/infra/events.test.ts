@@ -149,8 +149,8 @@ describe('events construct: dispatcher', () => {
     ]);
   });
 
-  it('may read instance data and the signature key, and consume (not send to) the events queue only', () => {
-    const { queue, dispatcher } = ids();
+  it('may read instance data and the signature key, and consume (not send to) the events queue and its DLQ only', () => {
+    const { queue, dlq, dispatcher } = ids();
     expect(statementsOfRole(element.template, dispatcher)).toEqual([
       ...instanceDataStatementsOf(
         logicalId(element.stack, element.stack.events.dispatcher.logGroup),
@@ -167,7 +167,37 @@ describe('events construct: dispatcher', () => {
         ],
         Resource: arnOf(queue),
       },
+      {
+        Sid: 'EventsDeadLetterConsume',
+        Effect: 'Allow',
+        Action: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:ChangeMessageVisibility',
+        ],
+        Resource: arnOf(dlq),
+      },
     ]);
+  });
+
+  it('consumes the DLQ too, told apart by its ARN, so every dead letter turns its log entry DEAD', () => {
+    const { dlq, dispatcher } = ids();
+    const mappings = Object.values(element.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+      (mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(arnOf(dlq)),
+    );
+    expect(mappings.map((m) => m.Properties)).toEqual([
+      {
+        EventSourceArn: arnOf(dlq),
+        FunctionName: { Ref: dispatcher },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      },
+    ]);
+    expect(variablesOf(dispatcher)).toMatchObject({ ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN: arnOf(dlq) });
+    // Lambda refuses an SQS event source whose visibility timeout is shorter than the function's timeout.
+    const timeout = resource('AWS::Lambda::Function', dispatcher)?.Properties.Timeout as number;
+    expect(resource('AWS::SQS::Queue', dlq)?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(timeout);
   });
 
   it('learns the queue URL (backoff) and the max receive count', () => {
