@@ -57,7 +57,7 @@ export async function startJob(
 }
 
 /**
- * The answer CE gives for a new job (`BulkQuery` / `BulkUploadResponse`, research 6): CE documents
+ * The answer CE gives for a new job (`BulkQuery` / `BulkUploadResponse`): CE documents
  * `instance_id` for a query and `instanceId` for an upload, so both are there.
  */
 export const createdView = (job: BulkJob) => ({

@@ -42,7 +42,7 @@ import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports'
 import { awsBlobStore, awsBulkQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
 import { type AwsPorts, type Dependencies, getDependencies } from '../runtime/dependencies';
 import { positiveIntEnv } from '../runtime/env';
-import { sqsRetryLater } from '../runtime/sqs';
+import { routeDeadLetters, sqsRetryLater } from '../runtime/sqs';
 
 /** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
 const AWS_PORTS: AwsPorts = {
@@ -359,15 +359,9 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     },
   );
   const worker = await handlerPromise;
-  const deadLetterArn = process.env.ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN;
-  const records = event.Records as unknown as QueueRecord[];
-  const dead = records.filter(
-    (record) => deadLetterArn !== undefined && record.eventSourceARN === deadLetterArn,
+  return routeDeadLetters(
+    event.Records as unknown as QueueRecord[],
+    process.env.ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN,
+    { live: worker, deadLetters: worker.deadLetters },
   );
-  const live = records.filter((record) => !dead.includes(record));
-  const failures = [
-    ...(live.length > 0 ? (await worker({ Records: live })).batchItemFailures : []),
-    ...(dead.length > 0 ? (await worker.deadLetters({ Records: dead })).batchItemFailures : []),
-  ];
-  return { batchItemFailures: failures };
 };

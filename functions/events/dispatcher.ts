@@ -23,7 +23,7 @@ import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports'
 import { awsSecretStore, awsStateTable } from '../runtime/aws-ports';
 import { type AwsPorts, type Dependencies, getDependencies } from '../runtime/dependencies';
 import { positiveIntEnv } from '../runtime/env';
-import { sqsRetryLater } from '../runtime/sqs';
+import { routeDeadLetters, sqsRetryLater } from '../runtime/sqs';
 
 /** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
 const AWS_PORTS: AwsPorts = { stateTable: awsStateTable, secretStore: awsSecretStore };
@@ -114,16 +114,9 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     },
   );
   const { deliver, deadLetters } = await handlersPromise;
-  const deadLetterArn = process.env.ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN;
-  const records = event.Records as unknown as QueueRecord[];
-  const dead = records.filter(
-    (record) => deadLetterArn !== undefined && record.eventSourceARN === deadLetterArn,
+  return routeDeadLetters(
+    event.Records as unknown as QueueRecord[],
+    process.env.ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN,
+    { live: deliver, deadLetters },
   );
-  const live = records.filter((record) => !dead.includes(record));
-  return {
-    batchItemFailures: [
-      ...(live.length > 0 ? (await deliver({ Records: live })).batchItemFailures : []),
-      ...(dead.length > 0 ? (await deadLetters({ Records: dead })).batchItemFailures : []),
-    ],
-  };
 };

@@ -17,7 +17,7 @@ const AWS_PORTS: AwsPorts = { stateTable: awsStateTable, secretStore: awsSecretS
 
 export { INSTANCE_ID_HEADER };
 
-/** `GET /hubs/helpdesk/ping` (research 9.2): a real round trip, the cheapest read every user may make. */
+/** `GET /hubs/helpdesk/ping`: a real round trip, the cheapest read every user may make. */
 const pingRoutes: HubRouteTable = {
   'GET /ping': async (request) => {
     const client = await request.client();

@@ -1,7 +1,7 @@
 /**
  * What every User + Element route does around its own work (hub and bulk functions alike): find the
  * route key below the hub prefix, load the caller's instance, refuse a disabled or invalid one, and name
- * the instance in `Elements-Element-Instance-Id` on every answer, errors included (research 3.5).
+ * the instance in `Elements-Element-Instance-Id` on every answer, errors included, as CE does.
  */
 import { parseAuthorizationHeader } from '../../shared/auth/authorization-header';
 import { ElementError, forbidden, unauthorized } from '../../shared/errors';

@@ -1,8 +1,31 @@
 /**
  * What the SQS-driven functions (events dispatcher, bulk worker) share: backing off a failed message
- * through ChangeMessageVisibility.
+ * through ChangeMessageVisibility, and taking a queue and its dead-letter queue as two event sources.
  */
-import type { QueueRecord } from '../../shared/ports';
+import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
+
+type QueueHandler = (event: QueueEvent) => Promise<BatchResponse>;
+
+/**
+ * One function, two event sources: records from the dead-letter queue (`deadLetterQueueArn`) go to
+ * `deadLetters`, all others to `live`; the partial-batch answer covers both.
+ */
+export const routeDeadLetters = async (
+  records: readonly QueueRecord[],
+  deadLetterQueueArn: string | undefined,
+  handlers: { live: QueueHandler; deadLetters: QueueHandler },
+): Promise<BatchResponse> => {
+  const dead = records.filter(
+    (record) => deadLetterQueueArn !== undefined && record.eventSourceARN === deadLetterQueueArn,
+  );
+  const live = records.filter((record) => !dead.includes(record));
+  return {
+    batchItemFailures: [
+      ...(live.length > 0 ? (await handlers.live({ Records: live })).batchItemFailures : []),
+      ...(dead.length > 0 ? (await handlers.deadLetters({ Records: dead })).batchItemFailures : []),
+    ],
+  };
+};
 
 /** `arn:aws:sqs:<region>:<account>:<name>` -> `https://sqs.<region>.amazonaws.com/<account>/<name>`. */
 export const queueUrlFromArn = (arn: string): string | undefined => {
