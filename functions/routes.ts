@@ -7,7 +7,7 @@ export const API_BASE_PATH = '/elements/api-v2';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** How a route authenticates (research: cloud-elements-servicenow.md section 2). */
+/** How a route authenticates. */
 export type RouteAuth = 'none' | 'platform' | 'hub';
 
 export interface LambdaFunctionDefinition {
@@ -81,7 +81,7 @@ const platform = (
   functionName: FunctionName = 'instances',
 ): RouteDefinition => ({ method, path, functionName, auth: 'platform' });
 
-/** Object definitions and transformations at one level (research 7.1, 7.2). */
+/** Object definitions and transformations at one level. */
 const transformations = (method: HttpMethod, path: string) => platform(method, path, 'transformations');
 
 export const HUB_PREFIX = '/hubs/helpdesk';
@@ -117,7 +117,7 @@ const currentInstance = (method: HttpMethod, path: string): RouteDefinition => (
 
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/ping', functionName: 'ping', auth: 'none' },
-  // Elements (research cloud-elements-servicenow.md 1.1, 1.3, 9.1)
+  // Elements
   platform('GET', '/elements'),
   platform('GET', '/elements/{keyOrId}'),
   platform('GET', '/elements/{keyOrId}/oauth/url'),
@@ -125,7 +125,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   // Discovery before provisioning: events, bulk, resources; the configuration keys with defaults.
   platform('GET', '/elements/{keyOrId}/metadata'),
   platform('GET', '/elements/{keyOrId}/configuration'),
-  // Instances (research 1.2-1.5, 9.1)
+  // Instances
   platform('POST', '/instances'),
   platform('GET', '/instances'),
   platform('GET', '/instances/{id}'),
@@ -147,14 +147,14 @@ export const ROUTES: readonly RouteDefinition[] = [
   currentInstance('GET', '/instances/events/{eventId}'),
   platform('GET', '/elements/{keyOrId}/docs'),
   platform('GET', '/instances/{id}/docs'),
-  // Events (research 5): poll an instance now and return what was queued.
+  // Events: poll an instance now and return what was queued.
   platform('POST', '/instances/{id}/events/poll'),
   // Event log (shared/events/event-admin.ts): deliveries, redelivery, the poller's last status.
   platform('GET', '/instances/{id}/events'),
   platform('GET', '/instances/{id}/events/status'),
   platform('GET', '/instances/{id}/events/{eventId}'),
   platform('POST', '/instances/{id}/events/{eventId}/redeliver'),
-  // Hub (research 3, 9.2). `/hubs/helpdesk/x` and `/x` are the same route, except `/ping`: the bare
+  // Hub. `/hubs/helpdesk/x` and `/x` are the same route, except `/ping`: the bare
   // `/ping` stays the public liveness probe, the hub ping is `/hubs/helpdesk/ping`.
   { method: 'GET', path: '/hubs/helpdesk/ping', functionName: 'hub', auth: 'hub' },
   { method: 'GET', path: `${ANY_HUB_PREFIX}/ping`, functionName: 'hub', auth: 'hub' },
@@ -178,7 +178,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     ['GET', '/{objectName}/{id}/attachments/{attachmentId}/file'],
     ['DELETE', '/{objectName}/{id}/attachments/{attachmentId}'],
   ]),
-  // Bulk (research 6). The segment after /bulk is always `{id}` (a job id, or the object name of an
+  // Bulk. The segment after /bulk is always `{id}` (a job id, or the object name of an
   // upload): API Gateway refuses sibling path variables with different names.
   ...hubRoutes(
     [
@@ -194,7 +194,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     ],
     'bulk',
   ),
-  // Object definitions (research 7.1): organization, account (the account of a user; `/accounts/...`
+  // Object definitions: organization, account (the account of a user; `/accounts/...`
   // without an id is the caller's own), instance; PATCH renames.
   transformations('GET', '/organizations/objects/definitions'),
   transformations('POST', '/organizations/objects/definitions'),
@@ -218,7 +218,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   transformations('POST', '/instances/{id}/objects/{objectName}/definitions'),
   transformations('PUT', '/instances/{id}/objects/{objectName}/definitions'),
   transformations('DELETE', '/instances/{id}/objects/{objectName}/definitions'),
-  // Transformations (research 7.2): per element at organization and account level, per instance.
+  // Transformations: per element at organization and account level, per instance.
   transformations('GET', '/organizations/elements/{keyOrId}/transformations'),
   transformations('GET', '/organizations/elements/{keyOrId}/transformations/{objectName}'),
   transformations('POST', '/organizations/elements/{keyOrId}/transformations/{objectName}'),

@@ -21,7 +21,7 @@ const text = z
   .max(MAX_JOURNAL_VALUE_LENGTH)
   .refine((value) => value.trim() !== '', 'must not be blank');
 
-/** CE's bodies (research 3.1): `{"comments": "..."}` / `{"work_notes": "..."}`; `{"value": "..."}` also taken. */
+/** CE's bodies: `{"comments": "..."}` / `{"work_notes": "..."}`; `{"value": "..."}` also taken. */
 export const commentBodySchema = z.union([
   z.object({ comments: text }).strict(),
   z.object({ value: text }).strict(),
@@ -51,7 +51,7 @@ const target = async (request: HubRequest, element: JournalElement) => {
     undefined,
     metadataScope(request.instance.id, client),
   );
-  // Writing a field the table does not have is silently ignored by ServiceNow (research A.5).
+  // Writing a field the table does not have is silently ignored by ServiceNow.
   const field = metadata.fields.find((f) => f.vendorPath === element && /^journal/.test(f.vendorNativeType));
   if (field === undefined)
     throw notFound(`${objectName} has no ${element === 'comments' ? 'comments' : 'work notes'}`);

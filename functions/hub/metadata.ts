@@ -2,7 +2,7 @@ import { listTables, loadTableMetadata, metadataScope, TABLE_NAME } from '../../
 import { HUB_RESOURCES, resolveResource } from '../../shared/hub/resources';
 import type { HubRequest, HubRouteTable } from './types';
 
-/** `Elements-Version: Helium` selects CE's v2 `/objects` form (research cloud-elements-servicenow.md 3.1, 2.162). */
+/** `Elements-Version: Helium` selects CE's v2 `/objects` form. */
 const isHelium = (request: HubRequest) =>
   (request.event.headers?.['elements-version'] ?? '').trim().toLowerCase() === 'helium';
 

@@ -36,7 +36,7 @@ const contextOf = async (request: HubRequest): Promise<RecordsContext> => ({
 
 /**
  * The resource `objectName` names for this instance: a common resource (an effective transformation at
- * the organization, account or instance level, research 7) reads and writes its ServiceNow table
+ * the organization, account or instance level) reads and writes its ServiceNow table
  * through the transformation; anything else is a hub resource or table as before. Looked up on every
  * request (one state-table get when the name is not a common resource), so changes apply at once.
  */
@@ -98,7 +98,7 @@ export const recordsRoutes: HubRouteTable = {
       ),
     );
   },
-  // PATCH merges; PUT is a partial update on ServiceNow too (research A.1), so both take the same path.
+  // PATCH merges; PUT is a partial update on ServiceNow too, so both take the same path.
   'PATCH /{objectName}/{id}': (request) => writeRecord(request, false),
   'PUT /{objectName}/{id}': (request) => writeRecord(request, true),
   'DELETE /{objectName}/{id}': async (request) =>

@@ -26,8 +26,8 @@ const AWS_PORTS: AwsPorts = {
 };
 
 /**
- * One Lambda for the platform API of elements and instances (research cloud-elements-servicenow.md
- * 1, 9.1). Thin: parse the route, call the instances domain (shared/instances), shape the response.
+ * One Lambda for the platform API of elements and instances. Thin: parse the route, call the instances
+ * domain (shared/instances), shape the response.
  */
 
 /** Instance bodies are small; anything larger is refused before it reaches validation. */
@@ -43,7 +43,7 @@ const routeOf = (event: ApiEvent): string => {
 /** Path parameters carry the names of functions/routes.ts (`{keyOrId}`, `{id}`, `{configId}`, `{eventId}`). */
 const param = (event: ApiEvent, name: string): string | undefined => event.pathParameters?.[name];
 
-/** `?tags[]=a&tags[]=b` (CE style, research 9.1) or `?tags=a`; read from the raw query so repeats survive. */
+/** `?tags[]=a&tags[]=b` (CE style) or `?tags=a`; read from the raw query so repeats survive. */
 const tagsOf = (event: ApiEvent): string[] => {
   const query = new URLSearchParams(event.rawQueryString ?? '');
   return [...query.getAll('tags[]'), ...query.getAll('tags')];
@@ -129,7 +129,7 @@ export const instancesHandler = async (event: ApiEvent) => {
       documentFor(element, serverUrl),
       import('../../shared/transformations'),
     ]);
-    // Common resources with addToDocumentation (research 7.2) join the instance's own document.
+    // Common resources with addToDocumentation join the instance's own document.
     const commonResources = await documentedCommonResources(deps.stateTable, record);
     return openapi.instanceDocument(
       document,

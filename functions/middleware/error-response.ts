@@ -2,7 +2,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ElementError, isElementError } from '../../shared/errors';
 import { REQUEST_ID_HEADER } from './types';
 
-/** The one place the wire error shape is produced (research section 8.2), for middlewares and local mode alike. */
+/** The one place the wire error shape is produced, for middlewares and local mode alike. */
 export const errorResponse = (requestId: string, error: ElementError): APIGatewayProxyStructuredResultV2 => ({
   statusCode: error.status,
   headers: {
@@ -24,7 +24,7 @@ interface ZodLikeIssue {
 
 /**
  * Recognised by shape rather than `instanceof ZodError` so this module does not pull zod into every
- * bundle (zod classic is ~440 KB, research toolchain.md section 5).
+ * bundle (zod classic is ~440 KB).
  */
 const isZodError = (error: unknown): error is Error & { issues: ZodLikeIssue[] } =>
   error instanceof Error &&

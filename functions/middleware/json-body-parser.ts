@@ -22,7 +22,7 @@ export const mediaTypeOf = (contentType: string | undefined): string | undefined
 /**
  * Parses JSON bodies into `event.jsonBody`. A body sent without a Content-Type is read as JSON
  * (curl and many clients omit it for small payloads); a body of any other type the route did not
- * declare is refused with 415 (research section 8.1). Size and depth are bounded (shared/input/limits.ts)
+ * declare is refused with 415. Size and depth are bounded (shared/input/limits.ts)
  * before anything walks the parsed value.
  */
 export const jsonBodyParserMiddleware = (

@@ -10,7 +10,7 @@ const POOLED_IDS = 256;
 let pool = Buffer.alloc(0);
 let next = 0;
 
-/** A new request id in CE's format: 24 hex characters (research section 8.2 examples). */
+/** A new request id in CE's format: 24 hex characters. */
 export const newRequestId = (): string => {
   if (next + ID_BYTES > pool.length) {
     pool = randomBytes(ID_BYTES * POOLED_IDS);

@@ -12,7 +12,7 @@ const AWS_PORTS: AwsPorts = { stateTable: awsStateTable };
 
 /**
  * One Lambda for object definitions and transformations at the organization, account and instance
- * levels (research cloud-elements-servicenow.md 7.1-7.2; rules in shared/transformations/service.ts).
+ * levels (rules in shared/transformations/service.ts).
  *
  * Who may touch what: this self-hosted bundle has one organization, so every platform user manages the
  * organization level. `/accounts/objects/...` is the caller's own account; `/accounts/{accountId}/...`

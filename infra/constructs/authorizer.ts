@@ -17,7 +17,7 @@ export interface ElementAuthorizerProps {
   cacheSeconds?: number;
 }
 
-/** The only identity source: the header CE clients send (research cloud-elements-servicenow.md section 2). */
+/** The only identity source: the header CE clients send. */
 export const AUTHORIZER_IDENTITY_SOURCE = '$request.header.Authorization';
 
 /**

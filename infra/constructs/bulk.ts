@@ -30,7 +30,7 @@ export const BULK_QUEUE_SETTINGS = {
   batchSize: 1,
   /**
    * Worker invocations at once, across all jobs: every one of them talks to a ServiceNow instance, whose
-   * rate limits and semaphores (research servicenow-and-peers.md C.8) are shared with its other users.
+   * rate limits and semaphores are shared with its other users.
    */
   maxConcurrency: 5,
   /**

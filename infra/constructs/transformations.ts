@@ -11,7 +11,7 @@ export interface TransformationsConstructProps {
 
 /**
  * The "transformations" capability: the grants of the platform function that manages object definitions
- * and transformations (research cloud-elements-servicenow.md 7). Definitions and transformations are state
+ * and transformations. Definitions and transformations are state
  * table items, and the instances it checks are too, so it gets the table (items, gsi1) and the stack key
  * that encrypts it, and NO instance secret: it never calls ServiceNow.
  *

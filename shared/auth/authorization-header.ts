@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
  * The credentials a Cloud Elements `Authorization` header carries
- * (research: cloud-elements-servicenow.md section 2):
+ *:
  * `User <user secret>, Organization <organization secret>[, Element <element token>]`,
  * in any order ("order is not significant"), keywords case-insensitive.
  */

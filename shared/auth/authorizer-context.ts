@@ -8,7 +8,7 @@
  * handler code runs (functions/middleware/identity.ts).
  */
 
-/** Which credentials a route needs (research cloud-elements-servicenow.md section 2). */
+/** Which credentials a route needs. */
 export type AuthKind = 'platform' | 'hub';
 
 /** Who is calling: the user whose secret matched, and for hub calls the instance of the element token. */

@@ -12,7 +12,7 @@ export interface ResolveIdentityDependencies {
 const deny = (): IdentityDecision => ({ outcome: 'deny', status: 401, message: UNAUTHORIZED_MESSAGE });
 
 /**
- * Decides who an `Authorization` header belongs to (research cloud-elements-servicenow.md section 2):
+ * Decides who an `Authorization` header belongs to:
  * - platform: `User <s>, Organization <s>` both matching; an Element part, when present, must be a
  *   token of that user's instance (its id is then passed on, for "current instance" calls);
  * - hub: `User <s>, Element <t>` with an optional Organization part that must match when present;

@@ -1,7 +1,7 @@
 import { type ElementUser, parseUserSecrets, UserSecretConfigError } from './users';
 
 /**
- * The secrets platform and hub calls are checked against (research section 2): the organization secret
+ * The secrets platform and hub calls are checked against: the organization secret
  * and every configured user (shared/auth/users.ts).
  */
 export interface PlatformSecrets {

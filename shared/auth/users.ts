@@ -1,7 +1,7 @@
 /**
  * The users of one organization. `ELEMENT_USER_SECRET` is either ONE secret (user id `default`) or a
  * comma-separated list of `userId:secret` pairs: `alice:s3cret,bob:an0ther` (userId `[A-Za-z0-9_.-]{1,64}`).
- * Each user sees only the instances it created (research cloud-elements-servicenow.md section 1: instances
+ * Each user sees only the instances it created (instances
  * belong to the user whose secret made them).
  *
  * Error messages name the position and the user id, never a secret: they reach logs and start-up output.

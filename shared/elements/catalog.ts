@@ -5,7 +5,7 @@ export type AuthenticationType = 'basic' | 'oauth2';
 
 export interface ElementDefinition {
   key: ElementKey;
-  /** CE's numeric ids (research 1.1: 145 Basic, 566 OAuth per the docs front matter). */
+  /** CE's numeric ids (145 Basic, 566 OAuth per the docs front matter). */
   id: number;
   name: string;
   description: string;

@@ -1,7 +1,7 @@
 /**
- * The configuration keys an instance of a ServiceNow element accepts (research
- * cloud-elements-servicenow.md 1.2-1.5 and 5.1). Values are strings on the wire (CE returns
- * `"true"`, `"15"` even when booleans or numbers were posted, research 1.5).
+ * The configuration keys an instance of a ServiceNow element accepts, as CE
+ * documents them. Values are strings on the wire (CE returns
+ * `"true"`, `"15"` even when booleans or numbers were posted).
  */
 export type ParameterType = 'string' | 'boolean' | 'integer' | 'json' | 'url';
 
@@ -12,7 +12,7 @@ export interface ConfigurationParameter {
   type: ParameterType;
   /** Required when creating an instance (for OAuth: see `grants`). */
   required: boolean;
-  /** Filled in when not given (research 1.5 element defaults). */
+  /** Filled in when not given. */
   defaultValue?: string;
   /** Never returned (masked `********`), stored only in the secret store. */
   secret: boolean;
@@ -45,7 +45,7 @@ const subdomain = p(SUBDOMAIN_KEY, 'The ServiceNow Subdomain', 'string', {
   description: 'Instance sub-domain (dev12345 for https://dev12345.service-now.com) or the full https URL',
 });
 
-/** Keys stored for the events and bulk capabilities (research 1.5, 5.1), same for both elements. */
+/** Keys stored for the events and bulk capabilities, same for both elements. */
 const commonKeys: ConfigurationParameter[] = [
   p('filter.response.nulls', 'Filter null values from the response', 'boolean', {
     defaultValue: 'true',

@@ -1,6 +1,6 @@
 import type { ElementDefinition } from './catalog';
 
-/** `GET /elements/{keyOrId}`: the element as CE describes it (research 1.5 `element` object). */
+/** `GET /elements/{keyOrId}`: the element as CE describes it. */
 export const elementView = (element: ElementDefinition) => ({
   id: element.id,
   key: element.key,

@@ -1,4 +1,4 @@
-/** The element catalog: the two ServiceNow elements (research cloud-elements-servicenow.md 1.1). */
+/** The element catalog: the two ServiceNow elements. */
 export type { AuthenticationType, ElementDefinition, ElementKey } from './catalog';
 export { ELEMENTS, findElement, parameterOf } from './catalog';
 export type { ConfigurationParameter, ParameterType } from './configuration-parameters';

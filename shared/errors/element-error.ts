@@ -1,7 +1,7 @@
 /**
  * The one error type the API speaks. Every failure that reaches a caller is an ElementError
  * (or is mapped to one by the error middleware), rendered as `{requestId, message, providerMessage?}`
- * (research: cloud-elements-servicenow.md section 8.2).
+ *.
  */
 export interface ElementErrorOptions {
   /** ServiceNow's own message/detail, kept verbatim so callers can act on it. Never a secret. */

@@ -4,7 +4,7 @@ import { toServiceNowDateTime } from './dates';
 /**
  * Where a poll stream (one resource's changes, or an instance's deletes) resumes. The read restarts
  * INCLUSIVELY at `updatedOn` (minus the resource's pollDelay) because ServiceNow timestamps have
- * one-second resolution and many rows share a second (research A.8/A.9): an exclusive `>` bound would
+ * one-second resolution and many rows share a second: an exclusive `>` bound would
  * lose rows written in the checkpoint's second after the last poll. `seen` lists the rows already
  * delivered inside that re-read window, keyed by (sys_id, sys_mod_count), so they are not sent twice;
  * a row updated again in the same second has a new mod count and is sent.

@@ -6,7 +6,7 @@ import { fieldValue } from './record-fields';
 export type EventType = 'CREATED' | 'UPDATED' | 'DELETED';
 
 /**
- * CREATED vs UPDATED for a changed row (research events 5.3). `sys_mod_count` is exact: 0 means the
+ * CREATED vs UPDATED for a changed row. `sys_mod_count` is exact: 0 means the
  * row was never updated. Where a table has no mod count, CE's rule applies: created == updated within
  * `createdCheckTolerance` seconds. A row created and then updated before the poll reads as UPDATED,
  * because polling sees states, not transactions.

@@ -4,7 +4,7 @@ import { findCommonResource, type InstanceRef, toCommon } from '../transformatio
 import { type ResourcePoll, resourceOf } from './configuration';
 
 /**
- * Events of a common resource (research 7: transformations apply to event callbacks too). For every
+ * Events of a common resource (transformations apply to event callbacks too). For every
  * polled resource whose name is a common resource of the instance, the poll reads the transformation's
  * ServiceNow table and each record in the callback's `raw` is mapped with `toCommon` (the event's
  * objectType stays the configured name, objectId the row's sys_id or idField). Looked up at every poll,

@@ -5,7 +5,7 @@ import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../input';
 import type { SnRecord } from '../servicenow';
 
 /**
- * The event keys of an instance configuration (research events 5.1, 5.2) parsed into what the poller
+ * The event keys of an instance configuration parsed into what the poller
  * needs. Instances store every configuration value as a string (`"true"`, `"15"`, the poller JSON as
  * text), so this accepts strings and, for callers holding a posted body, booleans/numbers/objects too.
  *
@@ -13,7 +13,7 @@ import type { SnRecord } from '../servicenow';
  * - `url`: only its resource (the last path segment of `/hubs/<hub>/<resource>`, so "copy a default entry
  *   and replace the name" works) and a `where` that is just the date-template comparison on
  *   `sys_updated_on`. The poller reads the table directly with keyset paging from its own checkpoint
- *   (research A.8), so the date template is never expanded; any further CEQL condition is refused with a
+ *  , so the date template is never expanded; any further CEQL condition is refused with a
  *   400 rather than silently dropped.
  * - `datesConfiguration.updatedDateField` must be `sys_updated_on` (the keyset column). Formats and time
  *   zones are accepted and ignored: we read raw values, which the Table API always returns in UTC (A.7).
@@ -53,7 +53,7 @@ export interface ResourcePoll {
   table: string;
   /**
    * Set when `resource` is neither a hub resource nor a table name: only a common resource
-   * (transformation, research 7) can give it a table, at poll time (shared/events/common-resources.ts).
+   * (transformation) can give it a table, at poll time (shared/events/common-resources.ts).
    */
   commonOnly?: true;
   /** A common resource's mapping of each polled record (vendor -> common, `id` first). */
@@ -81,7 +81,7 @@ export interface EventsConfig {
 const DATE_TEMPLATE = "${gmtDate:yyyy-MM-dd'T'HH:mm:ss}";
 const SN_DATE_FORMAT = 'yyyy-MM-dd HH:mm:ss';
 
-/** The CE-shaped default for `event.poller.configuration` (research 5.2), one entry per default resource. */
+/** The CE-shaped default for `event.poller.configuration`, one entry per default resource. */
 export const DEFAULT_POLLER_CONFIGURATION: Record<string, unknown> = Object.fromEntries(
   DEFAULT_EVENT_RESOURCES.map((name) => [
     name,
@@ -132,7 +132,7 @@ const resourceSchema = z.looseObject({
   pollDelay: intish(0, 3600).optional(),
   createdCheckTolerance: intish(0, 86_400).optional(),
   filterByUpdatedDate: boolish.optional(),
-  // Spelling used by CE's archived polling doc (research 5.1).
+  // Spelling used by CE's archived polling doc.
   filterByUpdateDate: boolish.optional(),
 });
 

@@ -1,6 +1,6 @@
 /**
  * ServiceNow date-times as the Table API returns them with sysparm_display_value=false: `yyyy-MM-dd HH:mm:ss`
- * in UTC, one-second resolution (research A.7). Because the format is fixed-width, string order is time
+ * in UTC, one-second resolution. Because the format is fixed-width, string order is time
  * order, which the checkpoint logic relies on.
  */
 const SN_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
@@ -19,7 +19,7 @@ export const parseServiceNowDateTime = (text: string): number | undefined => {
   return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
 };
 
-/** The CE event `date` form: `2017-06-06T22:26:22Z` (research 5.4). */
+/** The CE event `date` form: `2017-06-06T22:26:22Z`. */
 export const toEventDate = (snDateTime: string): string => {
   const ms = parseServiceNowDateTime(snDateTime);
   return ms === undefined ? snDateTime : `${new Date(ms).toISOString().slice(0, 19)}Z`;

@@ -7,8 +7,8 @@ import { SIGNATURE_HEADER, signBody, WEBHOOK_ID_HEADER } from './signature';
 import { findRefusal, postWebhook, type WebhookAttempt } from './webhook-post';
 
 /**
- * The dispatcher: POSTs each queued callback body to the instance's callback URL (research events 5.4,
- * 5.5) and answers like a Lambda with ReportBatchItemFailures, so only the failed messages come back
+ * The dispatcher: POSTs each queued callback body to the instance's callback URL
+ * and answers like a Lambda with ReportBatchItemFailures, so only the failed messages come back
  * (after the queue's visibility timeout) and one bad callback never holds up the others.
  *
  * - The configuration (enabled flag, URL, signature key) is read at delivery time, so a PATCH applies to

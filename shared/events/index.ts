@@ -1,5 +1,5 @@
 /**
- * Events domain core (research cloud-elements-servicenow.md 5; servicenow-and-peers.md A.8, C.6, D.4):
+ * Events domain core (servicenow-and-peers.md A.8, C.6, D.4):
  * configuration keys, checkpoints in the state table, the poll of one resource / one instance into the
  * queue, and the callback signature. No Lambda, HTTP route or infra wiring here.
  */

@@ -3,7 +3,7 @@ import type { OutgoingMessage } from '../ports';
 import type { SnRecord } from '../servicenow';
 import type { EventType } from './classify';
 
-/** CE sends "up to 10 (for polling)" events per notification (research events 5.3). */
+/** CE sends "up to 10 (for polling)" events per notification. */
 export const MAX_EVENTS_PER_MESSAGE = 10;
 
 export interface EventInstance {
@@ -11,7 +11,7 @@ export interface EventInstance {
   elementKey: string;
 }
 
-/** One normalized event (research events 5.4). */
+/** One normalized event. */
 export interface CallbackEvent {
   objectType: string;
   objectId: string;
@@ -22,7 +22,7 @@ export interface CallbackEvent {
 }
 
 /**
- * The callback body, exactly what the dispatcher POSTs (research events 5.4 reconstructed shape):
+ * The callback body, exactly what the dispatcher POSTs:
  * `raw` is `{objectType, <objectType>: [records]}`, as CE's poller hands results to its pipeline.
  */
 export interface EventMessage {

@@ -185,7 +185,7 @@ export const pollResource = async (deps: PollDeps, resource: ResourcePoll): Prom
         rowIndex,
       });
     });
-    // A common resource's events carry its records as the hub returns them (research 7).
+    // A common resource's events carry its records as the hub returns them.
     if (resource.transform) for (const item of items) item.raw = await resource.transform(item.raw);
     const delivered = await deliverPage(
       deps,
@@ -212,7 +212,7 @@ export const DELETES_PARTLY_HIDDEN =
   'ACLs hide some sys_audit_delete rows from this ServiceNow user: some deletes may not be detected';
 
 /**
- * DELETED events from ServiceNow's delete audit (research C.6), ONE stream per instance: a single
+ * DELETED events from ServiceNow's delete audit, ONE stream per instance: a single
  * `tablenameIN<tables>` keyset read covers every polled resource, so an idle poll costs one request
  * for all deletes rather than one per resource. Audit rows are never updated, so their
  * sys_updated_on equals sys_created_on and the same (sys_updated_on, sys_id) keyset applies.
@@ -220,7 +220,7 @@ export const DELETES_PARTLY_HIDDEN =
  * the agents filter cannot be checked on a row that no longer exists).
  *
  * When the user cannot read sys_audit_delete (403), or ACLs hide its rows (ServiceNow then answers
- * 200 with fewer rows than X-Total-Count, which is counted before ACLs, research A.8), the poll does
+ * 200 with fewer rows than X-Total-Count, which is counted before ACLs), the poll does
  * not fail: the checkpoint records `deletesReadable: false` and a note, and visible deletes still flow.
  * Tables with the `no_audit_delete` dictionary attribute write no audit rows; their deletes are not seen.
  */

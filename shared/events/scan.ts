@@ -4,10 +4,10 @@ import { updatedFirstQuery, updatedNextQuery } from '../servicenow';
 import { fieldValue } from './record-fields';
 
 /**
- * Keyset read on (sys_updated_on, sys_id) from an inclusive lower bound (research A.8), built on the
+ * Keyset read on (sys_updated_on, sys_id) from an inclusive lower bound, built on the
  * client's `list` rather than `keysetByUpdated` for one reason: cost. A poll where nothing changed must
  * cost ONE request, so after a non-empty page we stop when ServiceNow's `Link` header is present and
- * has no `rel="next"` (a short last page). Without a Link header at all (research F: some instances may
+ * has no `rel="next"` (a short last page). Without a Link header at all (some instances may
  * omit it on single pages) we cannot tell a short last page from an ACL-short one and read on, like
  * keysetByUpdated. An EMPTY page with `next` (the whole window hidden by ACLs) steps by offset.
  */

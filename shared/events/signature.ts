@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * `Elements-Webhook-Signature` (research events 5.5): `sha256=` + base64 HMAC-SHA256 of the exact body
+ * `Elements-Webhook-Signature`: `sha256=` + base64 HMAC-SHA256 of the exact body
  * bytes with `event.notification.signature.key`, as CE's own test recomputes it.
  */
 export const SIGNATURE_HEADER = 'Elements-Webhook-Signature';

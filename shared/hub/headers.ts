@@ -1,5 +1,5 @@
 /**
- * Response headers of the hub API (research cloud-elements-servicenow.md 3.5). Names as CE spells them;
+ * Response headers of the hub API. Names as CE spells them;
  * HTTP header names are case-insensitive, clients read them lower-cased.
  */
 export const INSTANCE_ID_HEADER = 'Elements-Element-Instance-Id';

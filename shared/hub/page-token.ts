@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { badRequest } from '../errors';
 
 /**
- * `nextPage` tokens (research cloud-elements-servicenow.md 3.4-3.5): opaque to callers, tamper-proof, and
+ * `nextPage` tokens: opaque to callers, tamper-proof, and
  * bound to the instance, table and query they were issued for.
  *
  * Wire form: `base64url(JSON cursor) . base64url(HMAC-SHA256(key, payload | scope))`. The scope (instance
@@ -20,7 +20,7 @@ export type PageCursor =
   /**
    * Keyset on ORDERBYsys_id: the next page is `sys_id>after` (all rows when absent), read from `skip`
    * (0 normally; a window of rows all hidden by ACLs gives no row to resume after, so the offset steps
-   * over it, research A.8).
+   * over it).
    */
   | {
       kind: 'keyset';
@@ -49,7 +49,7 @@ export interface PageTokenScope {
 const LABEL = 'snow-element/hub/page-token/v1';
 /** sys_id values ServiceNow issues: 32 lower-case hex characters. */
 const SYS_ID = /^[0-9a-f]{32}$/;
-/** ServiceNow's raw date-time format (research A.7). */
+/** ServiceNow's raw date-time format. */
 const DATE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 /** ServiceNow's own paging limit is far below this; it bounds a minted cursor. */
 const MAX_OFFSET = 100_000_000;

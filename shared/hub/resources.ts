@@ -1,7 +1,7 @@
 import { notFound } from '../errors';
 
 /**
- * A hub resource resolved to the ServiceNow table that holds it (research cloud-elements-servicenow.md 3.2).
+ * A hub resource resolved to the ServiceNow table that holds it.
  * `filter` is an encoded query ANDed into every list (and checked on reads by id), so a resource that is a
  * slice of a table (agents = users with the itil role) never shows rows outside its slice.
  */
@@ -16,7 +16,7 @@ const RESOURCES: Record<string, Omit<ResolvedResource, 'resource'>> = {
   incidents: { table: 'incident' },
   accounts: { table: 'core_company' },
   // `roles=itil` is ServiceNow's own reference qualifier for "Assigned to": on a real instance
-  // sys_user.roles matches any user holding the role (research 3.3: CE creates agents with roles "itil").
+  // sys_user.roles matches any user holding the role (CE creates agents with roles "itil").
   // The simulator stores roles as a plain comma list, so there it matches users whose roles are exactly
   // "itil" (a simulator gap, reported; not papered over with LIKE, which real instances do not promise).
   agents: { table: 'sys_user', filter: 'roles=itil' },

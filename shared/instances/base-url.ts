@@ -26,5 +26,5 @@ export const checkedBaseUrl = async (
   return baseUrl;
 };
 
-/** CE's `base.url` configuration value (research 1.1). */
+/** CE's `base.url` configuration value. */
 export const tableBaseUrl = (baseUrl: string): string => `${baseUrl}/api/now/v1/table`;

@@ -52,7 +52,7 @@ const EXPECTED: Record<string, string> = {
 
 /**
  * Checks posted configuration keys against the element and converts values to strings (CE returns
- * `"true"`/`"15"` even for posted booleans/numbers, research 1.5). All problems in one 400; values are
+ * `"true"`/`"15"` even for posted booleans/numbers). All problems in one 400; values are
  * never echoed (they may be secrets).
  */
 export const normalizeConfiguration = (
@@ -128,7 +128,7 @@ export const mergeConfiguration = (
   return merged;
 };
 
-/** Element defaults (research 1.5), overridden by the given values. */
+/** Element defaults, overridden by the given values. */
 export const withDefaults = (
   element: ElementDefinition,
   values: Record<string, string>,

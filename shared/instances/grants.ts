@@ -4,10 +4,10 @@ import type { OAuthGrant } from '../servicenow';
 export type Grant = 'basic' | OAuthGrant;
 
 /**
- * Which way an instance authenticates (research 1.2-1.4, C.5):
+ * Which way an instance authenticates (C.5):
  * - `servicenow`: Basic.
  * - `servicenowoauth` with `username` + `password`: password grant. Checked first because CE's legacy
- *   password-grant bodies also carry a dummy `providerData.code` ("1000", research 1.4).
+ *   password-grant bodies also carry a dummy `providerData.code` ("1000").
  * - with `providerData.code` (or, on an update, an instance already on authorization_code): authorization_code.
  * - otherwise: client_credentials (client id + secret only).
  */

@@ -1,5 +1,5 @@
 /**
- * Element instances (research cloud-elements-servicenow.md 1, 2, 9.1): validation, provisioning against
+ * Element instances: validation, provisioning against
  * ServiceNow, storage (state table + secret store), the response shapes, and the per-instance
  * ServiceNow client used by the hub.
  */

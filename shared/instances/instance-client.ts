@@ -27,7 +27,7 @@ interface CachedClient {
 
 // One client per instance per process: its OAuthTokenProvider makes refreshes single-flight for every
 // concurrent call in this process. Across processes (Lambda containers) two refreshes may race; that is
-// harmless because ServiceNow keeps returning the same refresh token (research C.5).
+// harmless because ServiceNow keeps returning the same refresh token.
 const clients = new Map<number, CachedClient>();
 
 /** Test seam and re-provisioning hook: the next call builds a new client from the stored secret. */

@@ -119,7 +119,7 @@ export interface InstanceService {
   owned(userId: string, id: number): Promise<InstanceRecord>;
 }
 
-/** `GET /instances/{id}/configuration` items (research 9.1). The config id is the key itself: stable, readable. */
+/** `GET /instances/{id}/configuration` items. The config id is the key itself: stable, readable. */
 export interface ConfigurationItem {
   id: string;
   key: string;

@@ -38,12 +38,12 @@ export const storedConfiguration = (
   );
 
 export interface InstanceViewOptions {
-  /** Only POST and GET /instances/{id} carry the element token (the way to recover it, research 9.1). */
+  /** Only POST and GET /instances/{id} carry the element token (the way to recover it). */
   token?: string;
 }
 
 /**
- * Keys CE lists as `null` while unset (research 1.5): every event key of the element and the
+ * Keys CE lists as `null` while unset: every event key of the element and the
  * notification subscription id, so a client reading them finds them whether set or not.
  */
 const unsetKeysOf = (element: ReturnType<typeof findElement>): Record<string, null> =>
@@ -57,7 +57,7 @@ const unsetKeysOf = (element: ReturnType<typeof findElement>): Record<string, nu
   );
 
 /**
- * Response shape of research 1.5: every configuration value a string, secrets masked, defaults filled
+ * Response shape as CE returns it: every configuration value a string, secrets masked, defaults filled
  * in, unset event keys `null`, the whole element, and CE's user fields (a user here has an id only,
  * which doubles as its first name; the e-mail and last name are empty).
  */

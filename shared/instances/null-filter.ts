@@ -1,5 +1,5 @@
 /**
- * `filter.response.nulls` (default true, research 9.5): hub responses drop fields whose value is null.
+ * `filter.response.nulls` (default true): hub responses drop fields whose value is null.
  * For the hub issue; lives here because it is instance configuration.
  */
 export const filtersNulls = (configuration: Record<string, string>): boolean =>

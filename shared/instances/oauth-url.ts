@@ -6,7 +6,7 @@ import { authorizationUrl, serviceNowBaseUrl } from '../servicenow';
 const REQUIRED = ['apiKey', 'apiSecret', 'callbackUrl', 'servicenow.subdomain'] as const;
 
 /**
- * `GET /elements/{keyOrId}/oauth/url` (research 1.3): the ServiceNow authorize URL for the
+ * `GET /elements/{keyOrId}/oauth/url`: the ServiceNow authorize URL for the
  * authorization_code grant. `apiSecret` is required like CE's, but never placed in the URL (it would
  * end up in browser history and ServiceNow's logs); it is only needed later, on POST /instances.
  * `state` defaults to the element key, as CE's did.

@@ -75,9 +75,9 @@ const fromTokens = (
 
 /**
  * One real round trip with the credentials: `GET /api/now/table/sys_user?sysparm_limit=1&sysparm_fields=sys_id`.
- * sys_user rather than sys_db_object (research 9.7): every ServiceNow user may at least query sys_user
+ * sys_user rather than sys_db_object: every ServiceNow user may at least query sys_user
  * (ACLs only filter rows, an empty `result` still proves the login), while sys_db_object needs explicit
- * read rights (research C.7) that an integration user often lacks.
+ * read rights that an integration user often lacks.
  */
 const verify = async (
   baseUrl: string,

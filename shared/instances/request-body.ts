@@ -16,7 +16,7 @@ const configurationValue = z.union([
 ]);
 
 /**
- * The body of POST/PUT/PATCH `/instances` (research 1.2-1.4, 9.1). Unknown top-level fields are ignored
+ * The body of POST/PUT/PATCH `/instances`. Unknown top-level fields are ignored
  * (CE clients send e.g. `id` in PATCH bodies); configuration keys are checked against the element.
  */
 export const instanceBodySchema = z.object({

@@ -1,5 +1,5 @@
 /**
- * HTML-sanitising of instance names and tags (research 1.5: `<a href=x>churros-xss</a>` ->
+ * HTML-sanitising of instance names and tags (`<a href=x>churros-xss</a>` ->
  * `churros-xss`). Names are shown in consoles; stripping markup keeps stored XSS out of them.
  * Content of script/style elements is dropped entirely, other tags are removed keeping their text.
  */

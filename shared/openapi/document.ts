@@ -31,7 +31,7 @@ export interface DocumentOptions {
   serverUrl?: string;
 }
 
-/** Names of the two security schemes; both are the `Authorization` header, in two forms (research 2). */
+/** Names of the two security schemes; both are the `Authorization` header, in two forms. */
 export const SECURITY_SCHEMES = { platform: 'UserOrganization', hub: 'UserElement' } as const;
 
 const securitySchemes = {
@@ -92,7 +92,7 @@ const operationOf = (route: DocumentedRoute, options: DocumentOptions): Operatio
 /**
  * The OpenAPI 3.1 document of the whole API for one element: every route of `options.routes` (so a new
  * route appears without touching this module), request bodies from the zod schemas the handlers
- * validate with, CE's error table on every operation (research cloud-elements-servicenow.md 9.3).
+ * validate with, CE's error table on every operation.
  * Pure and deterministic; callers cache it (see `cachedElementDocument`).
  */
 export const buildOpenApiDocument = (options: DocumentOptions): OpenApiDocument => {
@@ -162,7 +162,7 @@ export interface InstanceSummary {
   name: string;
 }
 
-/** A common resource of the instance with `addToDocumentation` (research 7.2, "Add to API Docs"). */
+/** A common resource of the instance with `addToDocumentation` ("Add to API Docs"). */
 export interface DocumentedCommonResource {
   /** The hub resource name. */
   name: string;

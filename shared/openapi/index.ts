@@ -1,6 +1,6 @@
 /**
  * The OpenAPI 3.1 document of the API, generated from the route table and the zod schemas the handlers
- * validate with (research cloud-elements-servicenow.md 9.3). No Lambda types: the instances function
+ * validate with. No Lambda types: the instances function
  * serves it, tests validate it.
  */
 export {

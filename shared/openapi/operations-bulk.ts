@@ -4,7 +4,7 @@ import { requestSchemaOf } from './schemas';
 import type { JsonSchema } from './types';
 
 /**
- * The bulk API (research cloud-elements-servicenow.md 6), keyed like OPERATIONS (`METHOD /path`
+ * The bulk API, keyed like OPERATIONS (`METHOD /path`
  * without the `/hubs/helpdesk` prefix). Request schemas come from the zod schemas the handler uses.
  */
 const STATUSES = ['CREATED', 'RUNNING', 'COMPLETED', 'CANCELLED', 'CANCELLATION_PENDING', 'ABORTED', 'ERROR'];

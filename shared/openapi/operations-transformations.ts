@@ -4,8 +4,7 @@ import { requestSchemaOf } from './schemas';
 import type { JsonSchema, RequestBodyObject } from './types';
 
 /**
- * The object definition and transformation routes (research cloud-elements-servicenow.md 7.1-7.2;
- * rules in shared/transformations/service.ts), keyed `METHOD /path` exactly as in functions/routes.ts.
+ * The object definition and transformation routes (rules in shared/transformations/service.ts), keyed `METHOD /path` exactly as in functions/routes.ts.
  */
 
 const json = (schema: JsonSchema, description?: string): RequestBodyObject => ({

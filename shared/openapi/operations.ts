@@ -148,7 +148,7 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
     summary: 'The configuration keys an instance takes, with types and defaults',
     response: { type: 'array', items: { type: 'object' } },
   },
-  // Events (research 5): polling on demand and the per-instance event log.
+  // Events: polling on demand and the per-instance event log.
   'POST /instances/{id}/events/poll': {
     tag: 'events',
     summary: 'Poll the instance now and return what was queued (409 while events are disabled)',
@@ -179,7 +179,7 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
     summary: 'Queue a DELIVERED or DEAD event again (same body and Elements-Webhook-Id)',
     response: { type: 'object' },
   },
-  // Hub (research 3, 9.2); keys without the /hubs/helpdesk prefix.
+  // Hub; keys without the /hubs/helpdesk prefix.
   'GET /hubs/helpdesk/ping': {
     tag: 'hub',
     summary: 'Check the instance: one real call to ServiceNow with its credentials',

@@ -1,7 +1,7 @@
 import type { ParameterObject, Reference } from './types';
 
 /**
- * Query parameters of hub list routes (research cloud-elements-servicenow.md 3.4, 4), as
+ * Query parameters of hub list routes, as
  * `components.parameters`, keyed by name.
  */
 export const QUERY_PARAMETERS: Record<string, ParameterObject> = {

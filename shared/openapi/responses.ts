@@ -58,8 +58,8 @@ export const successHeaders = (hub: boolean, paged: boolean): Record<string, Ref
 });
 
 /**
- * The error statuses every operation may answer, CE's table (research cloud-elements-servicenow.md 8.1,
- * 9.3) plus 413 (payload over the API Gateway / Lambda limit, infra/constructs/hub.ts).
+ * The error statuses every operation may answer, CE's table plus
+ * 413 (payload over the API Gateway / Lambda limit, infra/constructs/hub.ts).
  */
 export const ERROR_RESPONSES = {
   '400': [

@@ -20,7 +20,7 @@ const str = (description: string): JsonSchema => ({ type: 'string', description 
 const bool = (description: string): JsonSchema => ({ type: 'boolean', description });
 const int = (description: string): JsonSchema => ({ type: 'integer', description });
 
-/** The wire error body of every failure (research cloud-elements-servicenow.md 8.2; functions/middleware/error-response.ts). */
+/** The wire error body of every failure (functions/middleware/error-response.ts). */
 const ErrorBody: JsonSchema = {
   type: 'object',
   description: 'Every error response: the request id (also in Elements-Request-Id) and a message.',
@@ -87,7 +87,7 @@ const Element: JsonSchema = {
   },
 };
 
-/** `GET /instances/{id}` and friends (shared/instances/instance-view.ts, research 1.5). */
+/** `GET /instances/{id}` and friends (shared/instances/instance-view.ts). */
 const Instance: JsonSchema = {
   type: 'object',
   required: ['id', 'name', 'element', 'valid', 'disabled', 'configuration', 'tags'],
@@ -165,7 +165,7 @@ const Ping: JsonSchema = {
   },
 };
 
-/** `GET /hubs/helpdesk/ping` (research 9.2 `Pong`). */
+/** `GET /hubs/helpdesk/ping`. */
 const Pong: JsonSchema = {
   type: 'object',
   required: ['dateTime', 'endpoint', 'valid'],
@@ -176,7 +176,7 @@ const Pong: JsonSchema = {
   },
 };
 
-/** A ServiceNow row as the hub returns it (research 3.2: `id` is the `sys_id`). */
+/** A ServiceNow row as the hub returns it (`id` is the `sys_id`). */
 const HubRecord: JsonSchema = {
   type: 'object',
   description:

@@ -4,7 +4,7 @@ import { hasNextLink } from './client';
 import type { ListResult, SnRecord } from './types';
 
 /**
- * ServiceNow Attachment API (research servicenow-and-peers.md C.1): metadata rows of `sys_attachment`
+ * ServiceNow Attachment API: metadata rows of `sys_attachment`
  * under `/api/now/attachment`, bytes under `/{sys_id}/file`, uploads as the raw body of
  * `POST /file?table_name&table_sys_id&file_name` with the file's own Content-Type (mandatory; a wrong
  * one stores an unusable file, C.1).

@@ -10,7 +10,7 @@ import type { HttpContext, OAuthAuth, OAuthTokens, ServiceNowAuth } from './type
 export const DEFAULT_REFRESH_SKEW_MS = 60_000;
 
 // ---------------------------------------------------------------------------------------------
-// Token endpoint (research C.5): POST /oauth_token.do, form-encoded body (JSON is rejected).
+// Token endpoint: POST /oauth_token.do, form-encoded body (JSON is rejected).
 
 const tokenRequest = async (ctx: HttpContext, params: Record<string, string>): Promise<OAuthTokens> => {
   const body = new URLSearchParams(params).toString();

@@ -20,7 +20,7 @@ import type {
 
 export interface ServiceNowClientOptions extends HttpOptions {
   auth: ServiceNowAuth;
-  /** Max concurrent requests per instance+identity (research C.8). Default 4. */
+  /** Max concurrent requests per instance+identity. Default 4. */
   concurrency?: number;
   /** Where the per-instance semaphores live. Default: process-wide registry. */
   semaphores?: SemaphoreRegistry;
@@ -38,12 +38,12 @@ export interface ServiceNowClient {
   create(table: string, record: SnRecord, params?: TableParams): Promise<SnRecord>;
   /** PATCH: only the given fields change. */
   update(table: string, sysId: string, record: SnRecord, params?: TableParams): Promise<SnRecord>;
-  /** PUT (ServiceNow treats it as a partial update too, research A.1). */
+  /** PUT (ServiceNow treats it as a partial update too). */
   replace(table: string, sysId: string, record: SnRecord, params?: TableParams): Promise<SnRecord>;
   delete(table: string, sysId: string): Promise<void>;
-  /** Row count through the Aggregate API (research C.2), without reading rows. */
+  /** Row count through the Aggregate API, without reading rows. */
   count(table: string, query?: string): Promise<number>;
-  // Attachments (research C.1): request() sends Uint8Array bodies with a caller-chosen content-type and
+  // Attachments: request() sends Uint8Array bodies with a caller-chosen content-type and
   // returns Buffers with `responseType: 'binary'`; see shared/servicenow/attachments.ts.
 }
 
@@ -96,7 +96,7 @@ export const assertFitsServiceNowUrl = (path: string, query?: Record<string, Que
   return target;
 };
 
-/** `Link: <url>;rel="next"` (research A.3: no space before `;rel` on real instances; accept both). */
+/** `Link: <url>;rel="next"` (no space before `;rel` on real instances; accept both). */
 export const hasNextLink = (link: string | undefined): boolean =>
   link !== undefined && /;\s*rel="?next"?/i.test(link);
 
@@ -125,7 +125,7 @@ export const createServiceNowClient = (options: ServiceNowClientOptions): Servic
   const request = async <T>(req: ServiceNowRequest): Promise<ServiceNowResponse<T>> => {
     const url = `${ctx.baseUrl}${assertFitsServiceNowUrl(req.path, req.query)}`;
     // Lower-cased so a caller's `Accept` replaces ours instead of doubling it; Authorization is ours
-    // alone, and cookies are never sent (research A.4/C.8).
+    // alone, and cookies are never sent.
     const binary = req.responseType === 'binary';
     const headers: Record<string, string> = { accept: binary ? '*/*' : 'application/json' };
     for (const [name, value] of Object.entries(req.headers ?? {})) {

@@ -36,7 +36,7 @@ export class Semaphore {
 
 /**
  * Process-wide semaphores keyed by instance (base URL + identity), so every client object talking
- * to the same ServiceNow instance as the same user shares one cap (research C.8: 4-8 concurrent
+ * to the same ServiceNow instance as the same user shares one cap (4-8 concurrent
  * calls per instance keeps clear of the API_INT semaphore pool).
  */
 export class SemaphoreRegistry {

@@ -4,7 +4,7 @@ import { parseAllowedHosts, sharedOutboundAgent } from '../net';
 import { DEFAULT_RETRY } from './retry';
 import type { Clock, HttpContext, RetryPolicy, Sleep } from './types';
 
-// Just above ServiceNow's 60 s transaction quota (research C.8), so the server, not us, cancels a slow page.
+// Just above ServiceNow's 60 s transaction quota, so the server, not us, cancels a slow page.
 // Synchronous API paths (behind API Gateway's 30 s limit) should pass a lower timeoutMs.
 export const DEFAULT_TIMEOUT_MS = 65_000;
 

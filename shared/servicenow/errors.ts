@@ -14,7 +14,7 @@ export class ServiceNowAuthError extends ElementError {
 export const HTML_INSTEAD_OF_JSON =
   'ServiceNow returned HTML instead of JSON; the instance may be hibernating or the URL may be wrong';
 
-/** ServiceNow error envelope (research A.4): `{"error":{"message","detail"},"status":"failure"}`. */
+/** ServiceNow error envelope: `{"error":{"message","detail"},"status":"failure"}`. */
 export const providerMessageOf = (body: unknown): string | undefined => {
   if (typeof body !== 'object' || body === null) return undefined;
   const record = body as Record<string, unknown>;
@@ -51,7 +51,7 @@ const MESSAGES: Record<number, [number, string]> = {
 };
 
 /**
- * Maps a ServiceNow error response to our error model (research CE 8.1): client errors keep their
+ * Maps a ServiceNow error response to our error model: client errors keep their
  * status, provider failures become 502 ("Provider server error"), 504 stays a timeout.
  * The provider's text goes to providerMessage; credentials never appear (ServiceNow does not echo them).
  */

@@ -86,7 +86,7 @@ interface DispatchController {
 
 /**
  * One HTTP exchange through the SSRF-checking keep-alive dispatcher. No cookie jar exists here:
- * nothing is stored from Set-Cookie and no Cookie header is ever sent (research A.4/C.8: a shared
+ * nothing is stored from Set-Cookie and no Cookie header is ever sent (a shared
  * session serializes parallel calls and overflows with 202). Redirects are not followed.
  * Whole-exchange timeout = ctx.timeoutMs (headers and body).
  *
@@ -212,7 +212,7 @@ const parseJson = (raw: RawResponse): { ok: true; value: unknown } | { ok: false
 
 /**
  * Turns a raw response into a value or a classified failure: 2xx JSON -> body; HTML (hibernating
- * PDI answers 200 text/html, research A.4) -> 502; GET 202 empty -> retryable session overflow;
+ * PDI answers 200 text/html) -> 502; GET 202 empty -> retryable session overflow;
  * 3xx -> 502 (redirects are never followed); errors -> mapped ElementError with providerMessage.
  */
 export const interpret = (

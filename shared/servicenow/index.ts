@@ -1,5 +1,5 @@
 /**
- * ServiceNow REST client (research servicenow-and-peers.md A, C.2, C.5, C.8):
+ * ServiceNow REST client:
  * `createServiceNowClient` for Table/Aggregate calls with auth, retries, concurrency cap and error
  * mapping; `keysetByUpdated` / `keysetById` / `offsetPage` for paging; token-endpoint functions for
  * the OAuth instance flows; `serviceNowBaseUrl` for `servicenow.subdomain`.

@@ -3,7 +3,7 @@ import type { ServiceNowClient } from './client';
 import type { ListResult, QueryValue, SnRecord } from './types';
 
 /**
- * Paging over the Table API (research A.8). `sysparm_limit` is applied BEFORE ACLs, so a page can
+ * Paging over the Table API. `sysparm_limit` is applied BEFORE ACLs, so a page can
  * be short, or even empty, while more rows exist: never stop on a short page. Keyset paging on an
  * indexed order is also what keeps deep reads cheap (offsets cost in proportion to the offset).
  */
@@ -58,13 +58,13 @@ const withFields = (fields: readonly string[] | undefined, keys: readonly string
 
 const and = (...parts: string[]) => parts.filter((p) => p !== '').join('^');
 
-/** First page: `sys_updated_on>=B^ORDERBYsys_updated_on^ORDERBYsys_id` (research A.8). */
+/** First page: `sys_updated_on>=B^ORDERBYsys_updated_on^ORDERBYsys_id`. */
 export const updatedFirstQuery = (since: string, filter = ''): string =>
   and(`sys_updated_on>=${since}`, filter, 'ORDERBYsys_updated_on^ORDERBYsys_id');
 
 /**
  * Next pages: rows strictly after (T, S) in (sys_updated_on, sys_id) order, as two OR-ed groups,
- * each carrying the lower bound and the filter (research A.8; singer-io/tap-servicenow):
+ * each carrying the lower bound and the filter (as singer-io/tap-servicenow does):
  * `sys_updated_on>=B^sys_updated_on>T^NQsys_updated_on>=B^sys_updated_on=T^sys_id>S^ORDERBY...`.
  */
 export const updatedNextQuery = (since: string, after: UpdatedCursor, filter = ''): string =>
@@ -192,7 +192,7 @@ export interface OffsetPageOptions {
 
 /**
  * One page for CE's `page`/`pageSize` parameters. Appends ORDERBYsys_id when the query has no
- * order, so pages are deterministic (research A.8: without ORDERBY the order is unspecified).
+ * order, so pages are deterministic (without ORDERBY the order is unspecified).
  * `hasNext` comes from the Link header, since a short page does not mean the last page.
  */
 export const offsetPage = async (

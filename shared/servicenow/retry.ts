@@ -8,7 +8,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
 };
 
 /**
- * Retry-After in milliseconds, honoured exactly (research C.8): delta-seconds or an HTTP date
+ * Retry-After in milliseconds, honoured exactly: delta-seconds or an HTTP date
  * relative to `now`. Undefined when absent or unparseable.
  */
 export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
@@ -32,7 +32,7 @@ export type FailureKind =
   | { kind: 'refused' }
   /** Reset/closed/timeout: the server may have processed the request. */
   | { kind: 'broken' }
-  /** GET answered 202 with no body: session queue overflow (research A.4). */
+  /** GET answered 202 with no body: session queue overflow. */
   | { kind: 'emptyAccepted' }
   /** Not worth repeating (HTML page, invalid JSON, redirect, refused target). */
   | { kind: 'fatal' };

@@ -26,7 +26,7 @@ export interface OAuthAuth {
 
 export type ServiceNowAuth = BasicAuth | OAuthAuth;
 
-/** Tokens from `/oauth_token.do` (research C.5). */
+/** Tokens from `/oauth_token.do`. */
 export interface OAuthTokens {
   accessToken: string;
   /** Absent for client_credentials; the refresh_token grant returns none (kept from before). */
@@ -73,7 +73,7 @@ export interface ServiceNowRequest {
   body?: unknown;
   headers?: Record<string, string>;
   /**
-   * `binary`: a 2xx body is returned as a Buffer, untouched (attachment downloads, research C.1);
+   * `binary`: a 2xx body is returned as a Buffer, untouched (attachment downloads);
    * errors are still parsed and mapped like JSON ones. Default `json`.
    */
   responseType?: 'json' | 'binary';
@@ -101,7 +101,7 @@ export interface TableParams {
 
 export interface ListResult {
   records: SnRecord[];
-  /** X-Total-Count (pre-ACL, research A.8) when ServiceNow sent it. */
+  /** X-Total-Count (pre-ACL) when ServiceNow sent it. */
   totalCount: number | undefined;
   /** Whether the Link header has rel="next" (pages can be short or empty while next exists). */
   hasNext: boolean;

@@ -13,7 +13,7 @@ import type { Transformation } from './schema';
 
 /**
  * CEQL on common field names -> the same CEQL on vendor fields. Only fields with a plain dotted
- * `vendorPath` can be queried (ServiceNow dot-walks, research B.1); array/filter paths, computed and
+ * `vendorPath` can be queried (ServiceNow dot-walks); array/filter paths, computed and
  * `remove.fromVendor` fields, and unknown names are refused with 400.
  */
 function vendorField(transformation: Transformation, common: string): string {

@@ -2,7 +2,7 @@ import jsonata from 'jsonata';
 import { badRequest, ElementError } from '../errors';
 
 /**
- * Computed fields with JSONata instead of CE's `script.body` JavaScript (research 7.2). JSONata is a
+ * Computed fields with JSONata instead of CE's `script.body` JavaScript. JSONata is a
  * side-effect-free expression language: no I/O, no `require`, no access to the process; we never use
  * eval/Function. Limits: JSONata's own guardrails (`timeout` ms and `stack` depth, checked at every
  * evaluation step), input size checked before, output size after.

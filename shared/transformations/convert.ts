@@ -2,13 +2,13 @@ import { badRequest } from '../errors';
 import type { CommonFieldType } from './schema';
 
 /**
- * Type conversion between ServiceNow values (strings, research A: "all values strings, "" for empty")
+ * Type conversion between ServiceNow values (all strings, "" for empty)
  * and common values. Policy:
  * - Reading (vendor -> common) is lenient: `""`, null and unparseable values become `null`, so one bad
  *   row never fails a whole page.
  * - Writing (common -> vendor) is strict: a value that cannot be converted is a 400 naming the field.
  * - Dates: common values are ISO 8601 (UTC when no zone); vendor values use the field `mask`
- *   (default `yyyy-MM-dd HH:mm:ss`, UTC, research A.7). Tokens: yyyy MM dd HH mm ss SSS.
+ *   (default `yyyy-MM-dd HH:mm:ss`, UTC). Tokens: yyyy MM dd HH mm ss SSS.
  */
 export const DEFAULT_DATE_MASK = 'yyyy-MM-dd HH:mm:ss';
 

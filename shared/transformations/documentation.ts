@@ -5,7 +5,7 @@ import type { Transformation } from './schema';
 import { createTransformationStore, findCommonResource, type InstanceRef, instanceScope } from './store';
 
 /**
- * The instance's common resources for its OpenAPI document (research 7.2 "Add to API Docs"): every
+ * The instance's common resources for its OpenAPI document: every
  * effective transformation with `addToDocumentation`, with a JSON schema of its records.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Transformations (research transformations 7): object definitions, per-level field mappings between a
+ * Transformations: object definitions, per-level field mappings between a
  * common resource and a ServiceNow table, and CEQL on common names.
  *
  * Difference from CE: `script.body` (arbitrary JavaScript) is refused; computed fields use a JSONata

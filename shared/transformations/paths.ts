@@ -1,5 +1,5 @@
 /**
- * The JSONPath-like subset CE documented for `vendorPath` (research 7.2): optional `$.` prefix, dotted
+ * The JSONPath-like subset CE documented for `vendorPath`: optional `$.` prefix, dotted
  * keys, `[n]` indexes, `[key=value]` and `[?(@.key==value)]` filters (first match). `[*]` and functions
  * such as `.size()` are refused: they have no single place to write back to.
  */

@@ -8,7 +8,7 @@ export interface TransformationLevels {
 }
 
 /**
- * Effective transformation for one instance (research 7: levels organization -> account -> instance).
+ * Effective transformation for one instance (levels organization -> account -> instance).
  * Rules:
  * 1. The most specific level present wins: instance over account over organization.
  * 2. If that level carries `{type:"inherit"}`, it is merged onto the resolved result of the levels above
@@ -62,7 +62,7 @@ function merge(base: Transformation, top: Transformation): Transformation {
   return { ...top, fields: [...byPath.values()], configuration };
 }
 
-/** passThrough flags; absent = off both ways (CE's UI default "Remove Unmapped Fields" ON, research 7.2). */
+/** passThrough flags; absent = off both ways (CE's UI default "Remove Unmapped Fields" ON). */
 export function passThroughOf(t: Transformation): { fromVendor: boolean; toVendor: boolean } {
   const entry = t.configuration?.find((c) => c.type === 'passThrough');
   if (entry?.type !== 'passThrough') return { fromVendor: false, toVendor: false };

@@ -4,7 +4,7 @@ import { checkExpression } from './computed';
 import { parsePath } from './paths';
 
 /**
- * Object definitions and transformations as CE stored them (research transformations 7.1-7.2). Parsing
+ * Object definitions and transformations as CE stored them. Parsing
  * refuses a bad definition with a 400 whose message names the JSON path of the first problem, e.g.
  * `Invalid transformation: fields[2].vendorPath: unsupported selector ...`.
  */
@@ -62,9 +62,9 @@ export const transformationFieldSchema = z
     path: commonPathString,
     type: fieldType,
     vendorPath: pathString.optional(),
-    /** Vendor representation; ServiceNow sends and takes strings (research A), so the default is string. */
+    /** Vendor representation; ServiceNow sends and takes strings, so the default is string. */
     vendorType: fieldType.optional(),
-    /** Date mask of the vendor value (default `yyyy-MM-dd HH:mm:ss`, UTC, research A.7). */
+    /** Date mask of the vendor value (default `yyyy-MM-dd HH:mm:ss`, UTC). */
     mask: z.string().min(1).optional(),
     /** JSONata expression computing the common value from the vendor record (read-only field). */
     expression: expressionString.optional(),
@@ -151,7 +151,7 @@ export const parseTransformation = (input: unknown): Transformation =>
 
 /**
  * A transformation may only map fields its object definition declares, with the same type (400 naming
- * the field otherwise); CE checked this when saving the mapping (research 7.1-7.2).
+ * the field otherwise); CE checked this when saving the mapping.
  */
 export function checkAgainstDefinition(definition: ObjectDefinition, transformation: Transformation): void {
   const types = new Map(definition.fields.map((f) => [f.path, f.type]));

@@ -21,7 +21,7 @@ import {
 } from './store';
 
 /**
- * The rules of the definitions/transformations API (research 7.1-7.2) over the store:
+ * The rules of the definitions/transformations API over the store:
  * - create on an existing name -> 409; read/replace/delete of a missing one -> 404;
  * - a transformation needs an object definition visible from its level (its own level or above: an
  *   instance sees its own, its owner's account's and the organization's) and may only map that

@@ -5,7 +5,7 @@ import { resolveTransformation } from './resolve';
 import type { ObjectDefinition, Transformation } from './schema';
 
 /**
- * Persistence of object definitions and transformations in the state table (research 7), and the seam
+ * Persistence of object definitions and transformations in the state table, and the seam
  * every other capability uses: `findCommonResource`.
  *
  * Layout:

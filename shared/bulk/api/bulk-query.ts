@@ -1,7 +1,7 @@
 import { badRequest } from '../../errors';
 
 /**
- * CE's `POST /bulk/query?q=select * from incidents where ... [order by ...]` (research 6). CE's
+ * CE's `POST /bulk/query?q=select * from incidents where ... [order by ...]`. CE's
  * ServiceNow element only honoured `select *`; here a field list and `order by` work too.
  */
 export interface BulkQuery {

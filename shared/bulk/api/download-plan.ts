@@ -78,8 +78,8 @@ const assertDownloadFits = (
 
 /**
  * Validates a download against the table's metadata and turns it into the persisted job: CEQL ->
- * encoded query with every field checked (an unknown field is a 400, never a silently wider result,
- * research B.5), the resource slice ANDed into every `^NQ` group, the date window, the order.
+ * encoded query with every field checked (an unknown field is a 400, never a silently wider result),
+ * the resource slice ANDed into every `^NQ` group, the date window, the order.
  * With a transformation, `where`/`order by` name common fields (mapped to vendor fields first) and
  * `selectFields` picks common fields of the mapped rows.
  */

@@ -179,7 +179,7 @@ export interface JobsQuery extends JobFilter {
 
 /**
  * `GET /bulk/jobs?where=object_name='incidents' and job_status='COMPLETED' and record_count > 0`
- * (research 6): CEQL over object_name, job_status, job_direction, record_count, error_count and
+ *: CEQL over object_name, job_status, job_direction, record_count, error_count and
  * created_date, with AND, OR, parentheses, comparisons, IN and LIKE. Top-level `=` conditions on the
  * first three filter the index read; the rest is checked on each job.
  */

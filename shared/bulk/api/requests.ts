@@ -11,7 +11,7 @@ export const MAX_CALLBACK_PAYLOAD_BYTES = 4096;
 const isoText = z.string().trim().min(1).max(64);
 
 /**
- * `POST /bulk/download`, CE bulk v3's `bulkDownloadRequest` (research 6). Fields CE lists that have no
+ * `POST /bulk/download`, CE bulk v3's `bulkDownloadRequest`. Fields CE lists that have no
  * meaning here (`apiLimit`, `query`, `docsHubDetails`, `filterNulls`) are accepted and ignored, other
  * unknown fields are refused so a typo does not silently widen a download.
  */

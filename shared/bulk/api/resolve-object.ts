@@ -10,7 +10,7 @@ export interface BulkObject {
   table: string;
   /** The hub resource's slice (agents = users with itil), ANDed into every download filter. */
   filter?: string;
-  /** Set for a common resource (research 7): rows are mapped with toCommon / toVendor. */
+  /** Set for a common resource: rows are mapped with toCommon / toVendor. */
   transformation?: Transformation;
 }
 

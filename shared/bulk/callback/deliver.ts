@@ -11,7 +11,7 @@ import { type BulkJob, getJob, jobKey, TERMINAL_STATUSES } from '../jobs';
  */
 export { checkCallbackUrl };
 
-/** The JSON POSTed when a job ends. CE does not document the shape (research 6); this is ours. */
+/** The JSON POSTed when a job ends. CE does not document the shape; this is ours. */
 export const callbackBody = (job: BulkJob): string =>
   JSON.stringify({
     id: job.id,
@@ -79,7 +79,7 @@ const post = async (
 
 /**
  * POSTs the job summary to its callback URL, signed with `Elements-Webhook-Signature` when the
- * instance has a signature key (research 5.5: bulk callbacks use the same key). A few attempts with
+ * instance has a signature key (bulk callbacks use the same key). A few attempts with
  * exponential backoff inside this invocation; never throws: the job's result does not depend on it.
  */
 export async function deliverJobCallback(job: BulkJob, deps: CallbackDeps): Promise<CallbackOutcome> {

@@ -1,4 +1,4 @@
-/** Completion callbacks of bulk jobs (research 6, 5.5): signed like event callbacks, SSRF-guarded. */
+/** Completion callbacks of bulk jobs: signed like event callbacks, SSRF-guarded. */
 export {
   type CallbackDeps,
   type CallbackOutcome,

@@ -47,7 +47,7 @@ export interface DownloadJob {
   /**
    * Encoded ORDERBY terms (`ORDERBYDESCpriority^ORDERBYnumber`, validated by the caller). A keyset on
    * sys_id cannot follow another order, so such a job pages by offset windows with `ORDERBYsys_id` as
-   * the tie-breaker (research A.8: offsets cost more on deep pages and are not a snapshot: rows
+   * the tie-breaker (offsets cost more on deep pages and are not a snapshot: rows
    * inserted or deleted meanwhile can shift a row across a window edge).
    */
   orderBy?: string;
@@ -185,7 +185,7 @@ const readFieldsOf = (job: DownloadJob): string[] | undefined => {
 };
 
 /**
- * The first window of `query` from `offset` on that holds rows (research A.8): `sysparm_limit` applies
+ * The first window of `query` from `offset` on that holds rows: `sysparm_limit` applies
  * before ACLs, so a page can be empty while a `next` link says more rows exist; stepping the offset over
  * such a hidden window keeps the download from ending early.
  */

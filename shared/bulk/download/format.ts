@@ -17,7 +17,7 @@ export const FORMAT_CONTENT_TYPE: Record<DownloadFormat, string> = {
 
 export const FORMAT_EXTENSION: Record<DownloadFormat, string> = { csv: 'csv', jsonl: 'jsonl', json: 'json' };
 
-/** CE's `format` values; CE documents `txt/csv` [sic] (bulk research section 6), so both spellings are accepted. */
+/** CE's `format` values; CE documents `txt/csv` [sic], so both spellings are accepted. */
 export function parseDownloadFormat(value: string): DownloadFormat {
   switch (value.trim().toLowerCase()) {
     case 'text/csv':

@@ -14,9 +14,9 @@ const bound = (value: string | undefined, name: string) => {
 };
 
 /**
- * The sys_id keyset query of a download page (research A.8): `sys_id>X` (and the partition range)
+ * The sys_id keyset query of a download page: `sys_id>X` (and the partition range)
  * ANDed into EVERY `^NQ` group of the filter, because `^NQ` starts a new top-level OR group and a
- * condition in the first group only would not bound the others (research B.1), then `ORDERBYsys_id`.
+ * condition in the first group only would not bound the others, then `ORDERBYsys_id`.
  * Only sys_id is used as the key, so rows sharing one `sys_updated_on` second cannot be skipped or
  * repeated (sys_id is unique); the cost is that the download is a snapshot ordered by id, not by time.
  * The filter must not carry its own ORDERBY (it would fight the keyset order); `^EQ` is dropped.

@@ -49,7 +49,7 @@ export async function downloadChunk(
   // message of a job is for chunk 0, so its duplicates are caught the same way.
   if ((message.chunk ?? 0) < (state.cursor.chunks ?? 0) || state.partitions !== undefined) return;
   const client = await deps.clientFor(job.instanceId);
-  // The filter's size, once, for `progress` (pre-ACL like every ServiceNow count, research A.8).
+  // The filter's size, once, for `progress` (pre-ACL like every ServiceNow count).
   const total =
     state.total ??
     ((state.cursor.chunks ?? 0) === 0 && state.job.range === undefined

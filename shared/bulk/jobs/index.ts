@@ -1,5 +1,5 @@
 /**
- * The bulk job state machine (CE bulk, research section 6): job records in the state table and the
+ * The bulk job state machine (CE bulk): job records in the state table and the
  * queue worker that drives downloads chunk by chunk and uploads in one pass.
  */
 export { CONVERSION_STALE_MS, setConvertedFile } from './convert-step';

@@ -5,7 +5,7 @@ import type { Transformation } from '../../transformations';
 import type { DownloadCursor, DownloadFormat, DownloadJob, SysIdRange } from '../download';
 import type { UploadFormat } from '../upload';
 
-/** CE bulk job statuses (bulk research section 6). */
+/** CE bulk job statuses. */
 export type BulkJobStatus =
   | 'CREATED'
   | 'RUNNING'

@@ -52,7 +52,7 @@ export interface ProcessBulkDeps {
   /** Upload: look at the job for a cancel request every this many rows (default 100). */
   cancelCheckEvery?: number;
   /**
-   * Upload: rows go through the Batch API this many per request (research C.3), upserts after one IN
+   * Upload: rows go through the Batch API this many per request, upserts after one IN
    * lookup per batch; undefined or 0 = one Table API request per row.
    */
   uploadBatchSize?: number;

@@ -3,7 +3,7 @@ import type { ServiceNowClient } from '../../servicenow';
 import { providerMessageOf, tablePath } from '../../servicenow';
 
 /**
- * Plain inserts through the Batch API (research C.3): one `POST /api/now/v1/batch` carries N table
+ * Plain inserts through the Batch API: one `POST /api/now/v1/batch` carries N table
  * POSTs, run sequentially by the instance, each under its own ACLs. The batch answers 200 even when
  * items failed, so every item's `status_code` is checked; items the instance did not run (30 s batch
  * quota) come back in `unserviced_requests` and are reported as such so the caller can re-send them.
@@ -103,7 +103,7 @@ export const writeBatch = async (
 };
 
 export const assertBatchSize = (size: number): void => {
-  // Items run one after another inside a 30 s quota (research C.3/C.8): keep batches small.
+  // Items run one after another inside a 30 s quota: keep batches small.
   if (!Number.isInteger(size) || size < 1 || size > 200) {
     throw new ElementError(400, 'Batch size must be an integer from 1 to 200');
   }

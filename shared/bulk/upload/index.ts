@@ -1,5 +1,5 @@
 /**
- * Domain core of bulk upload (CE `POST /bulk/{objectName}`, bulk research section 6): stream-parse
+ * Domain core of bulk upload (CE `POST /bulk/{objectName}`): stream-parse
  * the uploaded file, write rows to ServiceNow with bounded concurrency, stream failures to a report.
  */
 export type { BatchItemOutcome } from './batch';

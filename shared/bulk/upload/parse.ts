@@ -15,7 +15,7 @@ export type UploadFormat = 'csv' | 'json' | 'jsonl';
 
 export interface ParsedRow {
   rowNumber: number;
-  /** ServiceNow values: everything is a string (research A.1). */
+  /** ServiceNow values: everything is a string. */
   record?: Record<string, string>;
   error?: string;
 }
@@ -33,7 +33,7 @@ export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 const FORMATS: Record<string, UploadFormat> = {
   csv: 'csv',
   'text/csv': 'csv',
-  'txt/csv': 'csv', // CE's own spelling in bulkDownloadRequest (bulk research section 6)
+  'txt/csv': 'csv', // CE's own spelling in bulkDownloadRequest
   json: 'json',
   'application/json': 'json',
   jsonl: 'jsonl',

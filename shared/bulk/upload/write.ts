@@ -35,8 +35,8 @@ export interface UploadRowsOptions {
   /** Upsert key (e.g. `number`): update the record with that value, else create. */
   identifierField?: string;
   /**
-   * Rows in flight at once. Default 4, matching the client's per-instance cap (research C.8:
-   * ServiceNow rate limits are per user/instance, so more parallelism only buys 429s).
+   * Rows in flight at once. Default 4, matching the client's per-instance cap
+   * (ServiceNow rate limits are per user/instance, so more parallelism only buys 429s).
    */
   concurrency?: number;
   signal?: AbortSignal;
@@ -47,7 +47,7 @@ export interface UploadRowsOptions {
    */
   pause?: () => boolean;
   /**
-   * Send this many rows per Batch API request (research C.3) instead of one Table API request per
+   * Send this many rows per Batch API request instead of one Table API request per
    * row; with identifierField, one IN lookup per batch decides POST or PATCH. Default: Table API.
    */
   batchSize?: number;
@@ -64,7 +64,7 @@ class RowRefused extends Error {}
 
 /**
  * The encoded query for an identifier lookup. `^` separates conditions and a newline ends the query
- * (research B), so a value containing either could smuggle in extra conditions: refused per row.
+ *, so a value containing either could smuggle in extra conditions: refused per row.
  */
 export const identifierQuery = (field: string, value: string): string => {
   if (value === '') throw new RowRefused(`Identifier field ${JSON.stringify(field)} is empty`);
@@ -80,14 +80,14 @@ export const identifierQuery = (field: string, value: string): string => {
  * - Without `identifierField`: POST per row. With it: GET `<field>=<value>` (limit 2), then PATCH
  *   the single match or POST when none; two matches fail the row (ambiguous). The look-up and the
  *   write are two requests, so a record created by someone else in between is not seen and a
- *   duplicate can appear; ServiceNow has no conditional insert on the Table API (research A.5).
+ *   duplicate can appear; ServiceNow has no conditional insert on the Table API.
  *   Two rows of the same file with the same identifier race the same way when they are in flight
  *   together.
- * - 429/503 are retried by the client honouring Retry-After (research C.8); a row fails only when
+ * - 429/503 are retried by the client honouring Retry-After; a row fails only when
  *   the client gives up. 400/403/404 etc. fail the row with ServiceNow's message and the upload
  *   goes on. 401 (credentials rejected even after refresh) stops the whole upload: every other
  *   row would fail the same way.
- * - `batchSize`: N rows per Batch API request (research C.3, see batch.ts); measured against the
+ * - `batchSize`: N rows per Batch API request (see batch.ts); measured against the
  *   simulator, 2,000 rows went from 2,000 requests to 40 (10.6 s -> 0.3 s with 20 ms injected
  *   latency). Real instances still run the items one by one server-side. Upserts look the batch's
  *   identifiers up in one `IN` query first (see planUpserts).

@@ -1,7 +1,7 @@
 import { type FieldCatalog, fieldCatalog } from '../ceql';
 
 /**
- * The columns of `sys_attachment` a CEQL `where`/`orderBy` on attachments may name (research C.1
+ * The columns of `sys_attachment` a CEQL `where`/`orderBy` on attachments may name (its
  * metadata fields). Fixed rather than read from sys_dictionary: the Attachment API returns exactly
  * these, and reading sys_attachment's dictionary may need rights an integration user lacks.
  */

@@ -1,5 +1,5 @@
 /**
- * Record attachments for the hub (research servicenow-and-peers.md C.1): CEQL on sys_attachment
+ * Record attachments for the hub: CEQL on sys_attachment
  * scoped to one record, multipart uploads, the payload limit and response shapes. The ServiceNow
  * calls themselves are in shared/servicenow/attachments.ts.
  */

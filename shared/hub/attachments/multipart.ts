@@ -4,12 +4,12 @@ import { MAX_ATTACHMENT_BYTES, tooLargeMessage } from './limits';
 
 export interface UploadedFile {
   fileName: string;
-  /** The part's own Content-Type (kept: a wrong one stores an unusable file, research C.1). */
+  /** The part's own Content-Type (kept: a wrong one stores an unusable file). */
   contentType: string;
   bytes: Buffer;
 }
 
-/** The form field CE's tests send the file in (research cloud-elements-servicenow.md 3.1). */
+/** The form field CE's tests send the file in. */
 export const FILE_FIELD = 'file';
 
 export interface MultipartForm {

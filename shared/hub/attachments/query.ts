@@ -9,13 +9,13 @@ export interface AttachmentQuery {
   orderBy?: string;
 }
 
-/** Newest first by default; sys_id breaks ties so offset pages are stable (research A.8). */
+/** Newest first by default; sys_id breaks ties so offset pages are stable. */
 const DEFAULT_ORDER = 'ORDERBYDESCsys_created_on^ORDERBYsys_id';
 
 /**
  * `table_name=<t>^table_sys_id=<id>` ANDed into EVERY `^NQ` group of the CEQL translation: a
- * top-level OR must never reach another record's attachments (an `^NQ` group is a whole new query,
- * research B.1). CEQL values cannot carry `^` (refused by the translator), so splitting on `^NQ` is exact.
+ * top-level OR must never reach another record's attachments (an `^NQ` group is a whole new query).
+ * CEQL values cannot carry `^` (refused by the translator), so splitting on `^NQ` is exact.
  */
 export const attachmentQuery = (q: AttachmentQuery): string => {
   const scope = `table_name=${q.table}^table_sys_id=${q.recordId}`;

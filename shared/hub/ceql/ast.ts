@@ -1,5 +1,5 @@
 /**
- * CEQL abstract syntax (research cloud-elements-servicenow.md section 4). CE documents `AND`, `OR`,
+ * CEQL abstract syntax. CE documents `AND`, `OR`,
  * parentheses, `= != < > <= >=`, `LIKE` with `%`, `IN` and `IS NULL`; the hub issue adds `NOT LIKE`,
  * `NOT IN` and `IS NOT NULL`. CE documents no prefix `NOT`, so there is none here.
  *

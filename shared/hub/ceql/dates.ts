@@ -1,6 +1,6 @@
 /**
- * ISO 8601 literals -> ServiceNow's `yyyy-MM-dd HH:mm:ss` UTC (research servicenow-and-peers.md A.7, B.3).
- * Literal dates inside an encoded query are compared with stored UTC values; A.7 requires the
+ * ISO 8601 literals -> ServiceNow's `yyyy-MM-dd HH:mm:ss` UTC.
+ * Literal dates inside an encoded query are compared with stored UTC values; ServiceNow requires the
  * integration user's time zone to be UTC, so we always send UTC.
  */
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;

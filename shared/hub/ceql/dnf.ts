@@ -2,7 +2,7 @@ import type { Expression, Predicate } from './ast';
 import { CeqlTranslationError } from './errors';
 
 /**
- * An encoded query's shape (research servicenow-and-peers.md B.1): groups joined by `^NQ` (OR), each an
+ * An encoded query's shape: groups joined by `^NQ` (OR), each an
  * AND (`^`) of items, each item an OR (`^OR`) of predicates. `^OR` binds only its neighbours, so an item
  * is exactly a disjunction of plain predicates and nothing else.
  */

@@ -1,7 +1,7 @@
 import { ElementError } from '../../errors';
 
 /**
- * A `where` or `orderBy` the hub refuses. Always a 400 (research cloud-elements-servicenow.md 8.1); the
+ * A `where` or `orderBy` the hub refuses. Always a 400; the
  * message names the 0-based position in the text the caller sent, so it can be fixed without guessing.
  */
 export class CeqlError extends ElementError {

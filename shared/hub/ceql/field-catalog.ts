@@ -1,6 +1,6 @@
 /**
- * ServiceNow internal field types the translator cares about (sys_dictionary `internal_type`, research
- * C.7). Any other type name (email, url, GUID, journal...) is treated as text.
+ * ServiceNow internal field types the translator cares about (sys_dictionary `internal_type`).
+ * Any other type name (email, url, GUID, journal...) is treated as text.
  */
 export type FieldType =
   | 'string'
@@ -16,7 +16,7 @@ export type FieldType =
 
 /**
  * The fields a query may name, so an unknown one is refused instead of silently dropped by ServiceNow,
- * which would widen the result (research servicenow-and-peers.md B.5). The hub backs this with
+ * which would widen the result. The hub backs this with
  * sys_dictionary metadata; dot-walked names (`caller_id.email`) are answered by the catalog too.
  */
 export interface FieldCatalog {

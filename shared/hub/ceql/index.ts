@@ -1,6 +1,6 @@
 /**
- * CEQL (Cloud Elements Query Language, research cloud-elements-servicenow.md section 4) -> ServiceNow
- * encoded query (research servicenow-and-peers.md section B).
+ * CEQL (Cloud Elements Query Language) -> ServiceNow
+ * encoded query.
  *
  * Typical use in the hub:
  *   const sysparm_query = ceqlToEncodedQuery({ where, orderBy }, { fields: catalogFromSysDictionary });

@@ -1,7 +1,7 @@
 import { CeqlSyntaxError } from './errors';
 
 /**
- * Tokens of CEQL (research cloud-elements-servicenow.md section 4). Keywords are case-insensitive and
+ * Tokens of CEQL. Keywords are case-insensitive and
  * recognised from bare words; a field that collides with a keyword is written in back-ticks.
  */
 export type TokenKind =

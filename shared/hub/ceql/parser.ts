@@ -2,14 +2,14 @@ import type { ComparisonOperator, Expression, Literal, OrderTerm, Predicate } fr
 import { CeqlSyntaxError } from './errors';
 import { type Token, tokenize } from './lexer';
 
-/** A bare field name: words joined by dots for dot-walking (`caller_id.email`, research B.1). */
+/** A bare field name: words joined by dots for dot-walking (`caller_id.email`). */
 const BARE_FIELD = /^[A-Za-z_]\w*(?:\.\w+)*$/;
 
 /** Limits recursion so a hostile `((((…` cannot blow the stack. */
 const MAX_DEPTH = 64;
 
 /**
- * Recursive-descent parser for CEQL `where` expressions (research cloud-elements-servicenow.md section 4):
+ * Recursive-descent parser for CEQL `where` expressions:
  *
  *   where      := or END
  *   or         := and ( OR and )*
@@ -28,7 +28,7 @@ export function parseWhere(input: string): Expression {
   return expression;
 }
 
-/** `field [asc|desc] (',' field [asc|desc])*` as in CE's `orderBy=MailingCity asc` (research 3.4). */
+/** `field [asc|desc] (',' field [asc|desc])*` as in CE's `orderBy=MailingCity asc`. */
 export function parseOrderBy(input: string): OrderTerm[] {
   const parser = new Parser(input);
   const terms: OrderTerm[] = [];

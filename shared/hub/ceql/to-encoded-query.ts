@@ -11,13 +11,13 @@ export interface TranslateOptions {
 }
 
 /**
- * Names ServiceNow can parse as a field: lower-case words, dot-walked (research B.1). Anything else
+ * Names ServiceNow can parse as a field: lower-case words, dot-walked. Anything else
  * (even if a catalog claimed it) could be read as an operator or separator, so it is refused.
  */
 const SAFE_FIELD = /^[a-z0-9_]+(?:\.[a-z0-9_]+)*$/;
 
 /**
- * CEQL AST -> ServiceNow encoded query (`sysparm_query`, research servicenow-and-peers.md B).
+ * CEQL AST -> ServiceNow encoded query (`sysparm_query`).
  *
  * - AND/OR/parentheses become groups joined by `^NQ`, conditions joined by `^`, and `^OR` for an OR of
  *   plain conditions (exactly equivalent, B.1); see dnf.ts.
@@ -37,7 +37,7 @@ export function toEncodedQuery(expression: Expression | undefined, options: Tran
     .join('^NQ');
 }
 
-/** Resolves a field against the catalog; 400 when unknown (research B.5) or not a plain ServiceNow name. */
+/** Resolves a field against the catalog; 400 when unknown or not a plain ServiceNow name. */
 export function checkField(field: string, position: number, fields: FieldCatalog): FieldType {
   if (!fields.has(field))
     throw new CeqlTranslationError(
@@ -68,7 +68,7 @@ function encodePredicate(predicate: Predicate, fields: FieldCatalog): string {
   const site: ValueSite = { field, position };
   switch (predicate.kind) {
     case 'null':
-      // ServiceNow does not tell NULL from '' (research B.2 ISEMPTY).
+      // ServiceNow does not tell NULL from ''.
       return `${field}${predicate.negated ? 'ISNOTEMPTY' : 'ISEMPTY'}`;
     case 'compare': {
       const { operator, value } = predicate;
@@ -88,7 +88,7 @@ function encodePredicate(predicate: Predicate, fields: FieldCatalog): string {
         );
       }
       assertSafeValue(text, site, value.position, { afterAngle: operator === '<' || operator === '>' });
-      // `field=` (empty value) tests emptiness, the same as comparing with '' (research B.1).
+      // `field=` (empty value) tests emptiness, the same as comparing with ''.
       return `${field}${operator}${text}`;
     }
     case 'in': {
@@ -117,7 +117,7 @@ function encodePredicate(predicate: Predicate, fields: FieldCatalog): string {
 }
 
 /**
- * LIKE patterns (research B.2): `%x%` -> LIKE (contains), `x%` -> STARTSWITH, `%x` -> ENDSWITH, no `%` ->
+ * LIKE patterns: `%x%` -> LIKE (contains), `x%` -> STARTSWITH, `%x` -> ENDSWITH, no `%` ->
  * `=`. `%` inside the text has no ServiceNow equivalent and is refused; `_` is an ordinary character.
  * NOT LIKE exists only as "does not contain" (and `!=` without `%`). A pattern of only `%` means "has a
  * value" (ISNOTEMPTY); matching is case-insensitive on ServiceNow except for the `=` form.

@@ -11,7 +11,7 @@ export interface CeqlRequest {
 
 /**
  * The hub's one-call entry point: `where` + `orderBy` -> `sysparm_query`. ORDERBY terms go last; they
- * apply to the whole query whatever `^NQ` groups precede them (research B.1). Throws CeqlError (400).
+ * apply to the whole query whatever `^NQ` groups precede them. Throws CeqlError (400).
  */
 export function ceqlToEncodedQuery(request: CeqlRequest, options: TranslateOptions): string {
   const where = request.where?.trim() ? toEncodedQuery(parseWhere(request.where), options) : '';

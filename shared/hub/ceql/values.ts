@@ -19,7 +19,7 @@ export interface ValueSite {
 }
 
 /**
- * A CEQL literal as the text ServiceNow compares for a field of `type` (research A.6: every value is a
+ * A CEQL literal as the text ServiceNow compares for a field of `type` (every value is a
  * string on the wire). Numbers stay as written, booleans become `true`/`false`, dates become UTC
  * `yyyy-MM-dd HH:mm:ss` / `yyyy-MM-dd` (A.7); other types take the literal's text.
  */
@@ -83,7 +83,7 @@ export interface SafetyRules {
 }
 
 /**
- * Refuses values an encoded query cannot carry verbatim (research B.4: there is no escape character).
+ * Refuses values an encoded query cannot carry verbatim (there is no escape character).
  * Everything from the operator to the next `^` is the value, so a value holding `^` would add conditions,
  * `^NQ` groups or ORDERBY terms; `javascript:` values run as server-side script (B.3).
  */

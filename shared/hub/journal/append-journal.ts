@@ -19,7 +19,7 @@ const LOOKBACK = 20;
 /**
  * Appends a comment or work note: a PATCH of the record with `{comments: text}` /
  * `{work_notes: text}` — ServiceNow has no journal endpoint; writing the journal field adds a
- * sys_journal_field row (research C.6). The answer is the new entry: found in sys_journal_field
+ * sys_journal_field row. The answer is the new entry: found in sys_journal_field
  * (newest rows since the update written by the same user with the same text), or, when that table
  * is hidden by ACL, built from the update's own `sys_updated_on`/`sys_updated_by` with id null.
  */

@@ -6,7 +6,7 @@ import { type ListParams, parseListParams } from '../records/list-params';
 
 /**
  * Paging of a record's child lists (comments, work notes, attachments) with the same parameters and
- * headers as record lists (research cloud-elements-servicenow.md 3.4-3.5): `page`/`pageSize`, or
+ * headers as record lists: `page`/`pageSize`, or
  * `nextPage` — an offset cursor signed like CORE's record tokens (shared/hub/page-token.ts), bound to
  * the instance and the child list it was issued for. Offsets, not keysets: these lists are short and
  * ordered by creation time, which keyset on sys_id cannot follow.

@@ -1,6 +1,5 @@
 /**
- * Comments and work notes of a record (research servicenow-and-peers.md C.6; CE behaviour
- * cloud-elements-servicenow.md 3.1): read from sys_journal_field with a display-text fallback when
+ * Comments and work notes of a record: read from sys_journal_field with a display-text fallback when
  * that table is hidden by ACL, appended through a PATCH of the journal field.
  */
 export { type AppendJournalOptions, appendJournal } from './append-journal';

@@ -24,7 +24,7 @@ const text = (record: SnRecord, field: string): string => {
   return '';
 };
 
-/** `yyyy-MM-dd HH:mm:ss` (UTC, research A.7) -> ISO 8601. */
+/** `yyyy-MM-dd HH:mm:ss` (UTC) -> ISO 8601. */
 export const isoFromServiceNow = (value: string): string =>
   /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value) ? `${value.replace(' ', 'T')}.000Z` : value;
 
@@ -37,7 +37,7 @@ export const entryFromRow = (row: SnRecord, element: JournalElement): JournalEnt
 });
 
 /**
- * One page of a record's comments or work notes, newest first (research C.6). Reads
+ * One page of a record's comments or work notes, newest first. Reads
  * `sys_journal_field` (`element_id=<id>^element=<e>^ORDERBYDESCsys_created_on`); when that answers
  * nothing — which is also what a read ACL on sys_journal_field looks like (200 `[]`, not an error) —
  * the record itself is read with `sysparm_display_value=true`: an empty journal field means "no

@@ -10,7 +10,7 @@ export interface RecordRef {
 
 /**
  * Reads one record through a list query `sys_id=<id>^<filter>`, so resources that are a slice of a
- * table (research 3.2) and ACL-hidden rows both answer 404 like a missing record.
+ * table and ACL-hidden rows both answer 404 like a missing record.
  */
 export const readRecord = async (
   client: ServiceNowClient,

@@ -2,7 +2,7 @@ import { notFound } from '../../errors';
 
 /**
  * A record id goes into encoded queries (`element_id=<id>`, `table_sys_id=<id>`), so it must not carry
- * `^`, `=` or anything else with a meaning there (research B.4). ServiceNow sys_ids are 32 hex
+ * `^`, `=` or anything else with a meaning there. ServiceNow sys_ids are 32 hex
  * characters; anything else cannot name a record, hence 404.
  */
 const RECORD_ID = /^[A-Za-z0-9]{1,64}$/;

@@ -3,8 +3,8 @@ import type { JournalElement, JournalEntry } from './types';
 /**
  * A journal field read with `sysparm_display_value=true` is one string, newest entry first:
  * `2024-01-15 10:23:45 - System Administrator (Additional comments)\nText\n\n2024-01-14 ...`
- * (research servicenow-and-peers.md A.6, C.6). CE splits it "on a double new line with timestamp,
- * as opposed to on double new line alone" (cloud-elements-servicenow.md 3.1, release note 2.144), so
+ * CE splits it "on a double new line with timestamp,
+ * as opposed to on double new line alone" (CE release note 2.144), so
  * a comment that itself holds blank lines stays one entry. The header is also required to end with
  * the field's label when it is known, which keeps a pasted "date - name (x)" line inside a comment
  * from splitting it.

@@ -1,4 +1,4 @@
-/** The two journal fields the hub exposes (research servicenow-and-peers.md C.6). */
+/** The two journal fields the hub exposes. */
 export type JournalElement = 'comments' | 'work_notes';
 
 /** One journal entry, as `GET /{objectName}/{id}/comments|work-notes` returns it. */

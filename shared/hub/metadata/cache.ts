@@ -1,7 +1,7 @@
 /**
  * A small in-process cache with a time to live and a size bound (oldest entry evicted first).
  * Metadata changes rarely (a new column needs an admin), so minutes of staleness are acceptable,
- * and a warm Lambda then spends no ServiceNow call on validation (research C.8: every call counts
+ * and a warm Lambda then spends no ServiceNow call on validation (every call counts
  * against the instance's semaphores).
  */
 export interface TtlCacheOptions {

@@ -11,7 +11,7 @@ const indexOf = (metadata: TableMetadata): Map<string, FieldMetadata> =>
   new Map(metadata.fields.map((f) => [f.vendorPath, f]));
 
 /**
- * A CEQL / `fields=` / `orderBy` catalog for one table (research B.5: an unknown field must be
+ * A CEQL / `fields=` / `orderBy` catalog for one table (an unknown field must be
  * refused, ServiceNow would silently drop the condition and widen the result). Dot-walked names
  * (`caller_id.email`) are known only when the referenced table's metadata is in `related` (see
  * `loadRelatedMetadata`); otherwise they are refused rather than guessed.

@@ -1,5 +1,5 @@
 /**
- * Table metadata for the hub (research servicenow-and-peers.md C.7): fields with inheritance merged
+ * Table metadata for the hub: fields with inheritance merged
  * (`loadTableMetadata`), a CEQL catalog over them (`fieldCatalogFor`), readable tables (`listTables`).
  * Everything is cached in-process per scope (instance) for a few minutes.
  */

@@ -5,8 +5,8 @@ import type { MetadataOptions } from './load-table-metadata';
 const PAGE_SIZE = 1000;
 
 /**
- * Names of every table whose sys_db_object row the instance's credentials can read (research C.7:
- * `sysparm_fields=name`, keyset on sys_id so a 5,000-table instance is read in a few cheap pages and
+ * Names of every table whose sys_db_object row the instance's credentials can read
+ * (`sysparm_fields=name`, keyset on sys_id so a 5,000-table instance is read in a few cheap pages and
  * ACL-short pages never end the scan early, A.8). Sorted by name; cached like table metadata.
  */
 export const listTables = (

@@ -91,7 +91,7 @@ interface TableRow {
 const readTableRow = async (client: ServiceNowClient, table: string): Promise<TableRow | undefined> => {
   const { records } = await client.list('sys_db_object', {
     query: `name=${table}`,
-    // Dot-walk to the parent's name saves a round trip per level (research A.2 sysparm_fields).
+    // Dot-walk to the parent's name saves a round trip per level.
     fields: ['sys_id', 'name', 'label', 'super_class', 'super_class.name'],
     limit: 1,
     noCount: true,
@@ -220,7 +220,7 @@ const cached = (ctx: LoadContext, table: string, depth: number): Promise<TableMe
 
 /**
  * Fields of `table` with inherited ones merged by walking `sys_db_object.super_class` (incident ->
- * task), choices from `sys_choice` (research C.7). 404 for an unknown (or unreadable) table, 400 for
+ * task), choices from `sys_choice`. 404 for an unknown (or unreadable) table, 400 for
  * a name that cannot be a table. Cached per scope+table (parents too, so incident, problem and
  * change_request share task's rows).
  */

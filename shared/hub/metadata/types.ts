@@ -1,9 +1,9 @@
 /**
  * Field metadata of one ServiceNow table as the hub exposes it (`GET /objects/{name}/metadata`) and
  * uses it (CEQL / `fields=` / `orderBy` validation). Built from sys_db_object, sys_dictionary and
- * sys_choice (research servicenow-and-peers.md C.7) with the `super_class` chain merged.
- * Both CE's names (`vendorDisplayName`, `vendorRequired`, `vendorReadOnly`, research
- * cloud-elements-servicenow.md 3.1) and plain ones (`label`, `required`, `readOnly`) are carried.
+ * sys_choice with the `super_class` chain merged.
+ * Both CE's names (`vendorDisplayName`, `vendorRequired`, `vendorReadOnly`)
+ * and plain ones (`label`, `required`, `readOnly`) are carried.
  */
 export interface Choice {
   value: string;

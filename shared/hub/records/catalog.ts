@@ -9,12 +9,12 @@ import {
 } from '../metadata';
 import type { RecordsContext } from './context';
 
-/** Names a field list may carry: ServiceNow column names, dot-walked (research B.1). */
+/** Names a field list may carry: ServiceNow column names, dot-walked. */
 const SAFE_FIELD = /^[a-z0-9_]+(?:\.[a-z0-9_]+)*$/;
 
 /**
  * The table's metadata (cached per instance by shared/hub/metadata). An unknown table is a 404 carrying
- * ServiceNow's own wording for it on the Table API (research A.4 "Invalid table").
+ * ServiceNow's own wording for it on the Table API.
  */
 export const tableMetadata = async (ctx: RecordsContext, table: string): Promise<TableMetadata> => {
   try {
@@ -71,7 +71,7 @@ export const catalogFor = async (
 
 /**
  * `fields=` checked against the catalog: an unknown name is a 400, never silently dropped (ServiceNow
- * would just leave the column out, research B.5). sys_id is always added: every record carries `id`.
+ * would just leave the column out). sys_id is always added: every record carries `id`.
  */
 export const checkedFields = (fields: readonly string[] | undefined, catalog: FieldCatalog) => {
   if (fields === undefined) return undefined;

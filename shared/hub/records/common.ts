@@ -13,7 +13,7 @@ import type { Expression, OrderTerm } from '../ceql';
 import type { ResolvedResource } from '../resources';
 
 /**
- * How a records operation reads and writes a common resource (research 7: a transformation turns a
+ * How a records operation reads and writes a common resource (a transformation turns a
  * ServiceNow table into a hub resource with its own field names). Without a mapping every operation
  * works on ServiceNow's names, as before.
  */

@@ -4,7 +4,7 @@ import type { ServiceNowClient } from '../../servicenow';
 export interface RecordsContext {
   client: ServiceNowClient;
   instanceId: number;
-  /** `filter.response.nulls` of the instance (research 9.5). */
+  /** `filter.response.nulls` of the instance. */
   filterNulls: boolean;
   /** Key for `nextPage` tokens (shared/hub/page-token.ts); derived lazily, only list calls need it. */
   pageTokenKey: () => Buffer;

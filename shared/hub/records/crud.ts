@@ -137,7 +137,7 @@ export const updateRecord = async (
   return { status: 200, body: await shaped(ctx, updated, mapping), headers: {} };
 };
 
-/** DELETE answers 200 `{}` (CE's delete calls answer 200, research 9.1), ServiceNow's 204 stays internal. */
+/** DELETE answers 200 `{}` (CE's delete calls answer 200), ServiceNow's 204 stays internal. */
 export const deleteRecord = async (
   ctx: RecordsContext,
   resource: ResolvedResource,

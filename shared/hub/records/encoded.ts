@@ -1,4 +1,4 @@
-/** Small encoded-query builders (research servicenow-and-peers.md B.1). */
+/** Small encoded-query builders. */
 
 /** Conditions joined by `^`, empty parts dropped. */
 export const and = (...parts: (string | undefined)[]): string =>

@@ -1,5 +1,5 @@
 /**
- * Hub records (research cloud-elements-servicenow.md 3, 3.4-3.5, 9.5): list with CEQL and paging, get,
+ * Hub records: list with CEQL and paging, get,
  * create, update (PATCH), replace (PUT) and delete on any ServiceNow table or mapped hub resource.
  */
 export { catalogFor, checkedFields, fieldsOf, tableMetadata } from './catalog';

@@ -1,6 +1,6 @@
 import { badRequest } from '../../errors';
 
-/** CE's list parameters (research cloud-elements-servicenow.md 3.4), parsed and range-checked. */
+/** CE's list parameters, parsed and range-checked. */
 export interface ListParams {
   where?: string;
   orderBy?: string;
@@ -14,13 +14,13 @@ export interface ListParams {
   displayValues?: DisplayValues;
 }
 
-/** `displayValues=true|all` -> sysparm_display_value (research A.6); absent/false -> raw values. */
+/** `displayValues=true|all` -> sysparm_display_value; absent/false -> raw values. */
 export type DisplayValues = true | 'all';
 
 export const DEFAULT_PAGE_SIZE = 200;
 /**
  * CE's documented maximum. Above it we answer 400 (not CE's "200 with fewer rows and an Elements-Error
- * header", research 3.5): a caller that asked for 10,000 rows and silently got 5,000 would page wrongly.
+ * header"): a caller that asked for 10,000 rows and silently got 5,000 would page wrongly.
  */
 export const MAX_PAGE_SIZE = 5000;
 

@@ -29,7 +29,7 @@ interface Plan {
   table: string;
   /** Filter (where AND resource filter), without order. */
   filter: string;
-  /** ORDERBY terms, always ending in sys_id so ties never reorder between pages (research A.8). */
+  /** ORDERBY terms, always ending in sys_id so ties never reorder between pages. */
   order: string;
   /**
    * How a next page resumes: `id` when the order is sys_id alone (`sys_id>X`), `time` for one date-time
@@ -50,7 +50,7 @@ const plan = async (
 ): Promise<Plan> => {
   const metadata = await tableMetadata(ctx, resource.table);
   // Parse first (syntax errors are 400 without any ServiceNow call), then load the tables dot-walked
-  // names pass through, then translate with every name checked (research B.5). A common resource's
+  // names pass through, then translate with every name checked. A common resource's
   // names are mapped to ServiceNow's first (shared/transformations/ceql.ts).
   const parsedWhere = params.where === undefined ? undefined : parseWhere(params.where);
   const where = parsedWhere !== undefined && mapping ? mapping.where(parsedWhere) : parsedWhere;
@@ -94,7 +94,7 @@ const plan = async (
   };
 };
 
-/** Date-time system fields every row has (never empty), so `F>v` / `F=v` see every row (research A.8). */
+/** Date-time system fields every row has (never empty), so `F>v` / `F=v` see every row. */
 const TIME_FIELDS = new Set(['sys_updated_on', 'sys_created_on']);
 
 const firstCursor = (p: Plan, params: ListParams): PageCursor => {
@@ -155,7 +155,7 @@ const readPage = async (
       ...(cursor.offset === 0 ? {} : { offset: cursor.offset }),
     });
     const page = cursor.drop ? { ...window, records: window.records.slice(cursor.drop) } : window;
-    // The limit applies before ACLs (research A.8): the next page starts a full window further on,
+    // The limit applies before ACLs: the next page starts a full window further on,
     // however few rows this one showed.
     return {
       page,
@@ -178,14 +178,14 @@ const readPage = async (
 };
 
 /**
- * `GET /{objectName}` (research cloud-elements-servicenow.md 3.4-3.5):
+ * `GET /{objectName}`:
  * - `where` (CEQL) and `orderBy` translated with every field checked against the table's metadata;
  * - pages: `page` (1-based offsets) or `nextPage` (opaque token). Without orderBy (or `orderBy=sys_id`)
  *   tokens are keyset cursors (`sys_id>X^ORDERBYsys_id`: cheap at any depth, immune to inserts); an
- *   order on sys_updated_on/sys_created_on resumes on (time, sys_id) (research A.8); any other order gets
+ *   order on sys_updated_on/sys_created_on resumes on (time, sys_id); any other order gets
  *   ORDERBYsys_id appended as a tie-breaker and an offset cursor;
  * - a short page never ends the walk: the token is present whenever ServiceNow's Link says `next`
- *   (ACLs hide rows after the limit is applied, research A.8), and absent on the last page;
+ *   (ACLs hide rows after the limit is applied), and absent on the last page;
  * - a page is bounded by bytes as well as rows: rows past MAX_LIST_PAGE_BYTES of serialized response
  *   (shared/hub/page-bytes.ts) are left for the next page, whose token resumes right after the last row
  *   sent, so a page never exceeds Lambda's 6 MB response limit;

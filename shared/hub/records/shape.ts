@@ -3,9 +3,9 @@ import { withoutNulls } from '../../instances';
 import type { SnRecord } from '../../servicenow';
 
 /**
- * A ServiceNow row as the hub returns it (research cloud-elements-servicenow.md 3.2, 9.5):
+ * A ServiceNow row as the hub returns it:
  * - `id` (= sys_id) first, then ServiceNow's fields as ServiceNow named them;
- * - ServiceNow's `""` is its only "empty" (it cannot tell NULL from '', research B.2, and CEQL `IS NULL`
+ * - ServiceNow's `""` is its only "empty" (it cannot tell NULL from '', and CEQL `IS NULL`
  *   maps to ISEMPTY), so it is reported as `null`; with `filter.response.nulls` (default true) such
  *   fields are left out, with `false` they appear as `null`;
  * - with `displayValues=all` a field is `{display_value, value}`; it is null when both are empty.
