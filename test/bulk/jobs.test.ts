@@ -437,6 +437,23 @@ describe('uploads whose worker died', () => {
   const written = (prefix: string) =>
     sim.db.query('incident', { query: `numberSTARTSWITH${prefix}`, limit: 10_000, offset: 0 }).rows;
 
+  /** A worker of another process claimed segment 0 a second ago, then was killed. */
+  const claimedByKilledProcess = (job: BulkJob) =>
+    updateJob(
+      table,
+      job,
+      {
+        status: 'RUNNING',
+        startedAt: new Date().toISOString(),
+        upload: {
+          ...(job.upload as NonNullable<BulkJob['upload']>),
+          claimed: 0,
+          claimedBy: 'killed-process',
+        },
+      },
+      Date.now,
+    );
+
   it('ends an insert upload ABORTED with the rows ServiceNow holds: its rows in flight could be written twice', async () => {
     const blobKey = 'uploads/died-insert.jsonl';
     await blobStore.put(blobKey, `${rows('DIEDI', 100).join('\n')}\n`);
@@ -460,20 +477,7 @@ describe('uploads whose worker died', () => {
     const blobKey = 'uploads/died-cancel.jsonl';
     await blobStore.put(blobKey, `${rows('DIEDC', 20).join('\n')}\n`);
     const job = await newUpload(blobKey);
-    await updateJob(
-      table,
-      job,
-      {
-        status: 'RUNNING',
-        startedAt: new Date().toISOString(),
-        upload: {
-          ...(job.upload as NonNullable<BulkJob['upload']>),
-          claimed: 0,
-          claimedBy: 'killed-process',
-        },
-      },
-      Date.now,
-    );
+    await claimedByKilledProcess(job);
     const deps = worker().deps;
     // The cancel lands right after the worker has read the job as RUNNING: the worker's ABORT then loses.
     let cancelled = false;
@@ -503,21 +507,7 @@ describe('uploads whose worker died', () => {
     const blobKey = 'uploads/died-fresh.jsonl';
     await blobStore.put(blobKey, `${rows('DIEDF', 100).join('\n')}\n`);
     const job = await newUpload(blobKey);
-    // A worker of another process claimed segment 0 a second ago, then was killed.
-    await updateJob(
-      table,
-      job,
-      {
-        status: 'RUNNING',
-        startedAt: new Date().toISOString(),
-        upload: {
-          ...(job.upload as NonNullable<BulkJob['upload']>),
-          claimed: 0,
-          claimedBy: 'killed-process',
-        },
-      },
-      Date.now,
-    );
+    await claimedByKilledProcess(job);
     const message = { jobId: job.id, instanceId: INSTANCE, kind: 'upload' as const, chunk: 0 };
     const deps = worker().deps;
     // While the claim is fresh the message must come back (a throw = redelivery), not be acknowledged.

@@ -132,6 +132,18 @@ describe('events construct: queue and DLQ', () => {
   });
 });
 
+const consumeStatement = (sid: string, queueId: string) => ({
+  Sid: sid,
+  Effect: 'Allow',
+  Action: [
+    'sqs:ReceiveMessage',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+    'sqs:ChangeMessageVisibility',
+  ],
+  Resource: arnOf(queueId),
+});
+
 describe('events construct: dispatcher', () => {
   it('consumes the queue in batches of 10 with partial batch failures and bounded concurrency', () => {
     const { queue, dispatcher } = ids();
@@ -156,28 +168,8 @@ describe('events construct: dispatcher', () => {
         logicalId(element.stack, element.stack.events.dispatcher.logGroup),
         'secretsmanager:GetSecretValue',
       ),
-      {
-        Sid: 'EventsQueueConsume',
-        Effect: 'Allow',
-        Action: [
-          'sqs:ReceiveMessage',
-          'sqs:DeleteMessage',
-          'sqs:GetQueueAttributes',
-          'sqs:ChangeMessageVisibility',
-        ],
-        Resource: arnOf(queue),
-      },
-      {
-        Sid: 'EventsDeadLetterConsume',
-        Effect: 'Allow',
-        Action: [
-          'sqs:ReceiveMessage',
-          'sqs:DeleteMessage',
-          'sqs:GetQueueAttributes',
-          'sqs:ChangeMessageVisibility',
-        ],
-        Resource: arnOf(dlq),
-      },
+      consumeStatement('EventsQueueConsume', queue),
+      consumeStatement('EventsDeadLetterConsume', dlq),
     ]);
   });
 
