@@ -31,7 +31,7 @@ export interface ApiConstructProps {
   logLevel: ElementLogLevel;
   logRetention: logs.RetentionDays;
   /**
-   * Seam for the instances issue: the Lambda REQUEST authorizer (User/Organization/Element header,
+   * The Lambda REQUEST authorizers (User/Organization/Element header,
    * identity-source caching) for `platform` and `hub` routes. A route whose authorizer is missing fails
    * synthesis, so a protected route can never be deployed open by accident.
    */

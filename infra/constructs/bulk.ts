@@ -62,7 +62,7 @@ export const BULK_KEY_PREFIXES = {
 
 /** Lifecycle of the staging bucket and its access-log bucket. */
 export const BULK_BUCKET_SETTINGS = {
-  /** Bulk files are staging copies of ServiceNow data: gone after 3 days (issue 6). */
+  /** Bulk files are staging copies of ServiceNow data: gone after 3 days. */
   expiration: Duration.days(3),
   /** Multipart uploads a crashed worker never completed or aborted stop costing storage after a day. */
   abortIncompleteMultipartUploadAfter: Duration.days(1),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { StateTable } from '../ports/state-table';
 
 /**
- * The element-token index of the state table (contract of the instances issue): item
+ * The element-token index of the state table: item
  * `pk = 'TOKEN#<sha256 hex of the token>'`, `sk = 'TOKEN'`, attributes `instanceId` (number) and
  * `ownerUserId`. The token itself is never stored; a leaked table does not leak working tokens.
  */

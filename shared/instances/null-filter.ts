@@ -1,6 +1,6 @@
 /**
  * `filter.response.nulls` (default true): hub responses drop fields whose value is null.
- * For the hub issue; lives here because it is instance configuration.
+ * Read by the hub; lives here because it is instance configuration.
  */
 export const filtersNulls = (configuration: Record<string, string>): boolean =>
   configuration['filter.response.nulls'] !== 'false';

@@ -1,6 +1,6 @@
 /**
  * CEQL abstract syntax. CE documents `AND`, `OR`,
- * parentheses, `= != < > <= >=`, `LIKE` with `%`, `IN` and `IS NULL`; the hub issue adds `NOT LIKE`,
+ * parentheses, `= != < > <= >=`, `LIKE` with `%`, `IN` and `IS NULL`, plus `NOT LIKE`,
  * `NOT IN` and `IS NOT NULL`. CE documents no prefix `NOT`, so there is none here.
  *
  * `position` fields are 0-based offsets into the `where` text, used by error messages.
