@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { type AllowedHosts, checkOutboundUrl, type Resolver } from '../net';
 import type { BatchResponse, QueueRecord } from '../ports';
+import { backoffDelay, type RandomSource } from '../resilience';
 import { parseEventsConfig } from './configuration';
 import type { EventLog, EventLogEntry } from './event-log';
 import { SIGNATURE_HEADER, signBody, WEBHOOK_ID_HEADER } from './signature';
@@ -71,12 +72,15 @@ export const DEFAULT_RETRY_DELAY: RetryDelayPolicy = { baseSeconds: 30, maxSecon
 export const retryDelaySeconds = (
   receiveCount: number,
   policy: RetryDelayPolicy = DEFAULT_RETRY_DELAY,
-  random: () => number = Math.random,
-): number => {
-  const exponent = Math.max(0, Math.min(30, receiveCount - 1));
-  const cap = Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** exponent);
-  return Math.max(1, Math.ceil(random() * cap));
-};
+  random: RandomSource = Math.random,
+): number =>
+  Math.ceil(
+    backoffDelay(
+      receiveCount - 1,
+      { baseMs: policy.baseSeconds * 1000, maxMs: policy.maxSeconds * 1000, minMs: 1000 },
+      random,
+    ) / 1000,
+  );
 
 export const DEFAULT_DISPATCH_TIMEOUT_MS = 10_000;
 export const DEFAULT_DISPATCH_CONCURRENCY = 5;

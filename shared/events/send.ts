@@ -1,4 +1,5 @@
 import type { OutgoingMessage, QueueProducer, SendFailure } from '../ports';
+import { backoffDelay, sleep } from '../resilience';
 
 /**
  * Sends messages in SendMessageBatch-sized groups (10, the SQS limit) and retries only the entries the
@@ -29,14 +30,12 @@ export interface SendOutcome {
   lastFailure?: SendFailure;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export const sendWithRetry = async (
   deps: SendDeps,
   messages: readonly Omit<OutgoingMessage, 'id'>[],
 ): Promise<SendOutcome> => {
   const retry = deps.retry ?? DEFAULT_SEND_RETRY;
-  const sleep = deps.sleep ?? defaultSleep;
+  const wait = deps.sleep ?? sleep;
   const random = deps.random ?? Math.random;
   const accepted = messages.map(() => false);
   let pending = messages.map((_, index) => index);
@@ -44,8 +43,7 @@ export const sendWithRetry = async (
   let lastFailure: SendFailure | undefined;
   for (let attempt = 1; pending.length > 0 && attempt <= retry.maxAttempts; attempt++) {
     if (attempt > 1) {
-      const cap = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 2));
-      await sleep(Math.floor(random() * cap));
+      await wait(backoffDelay(attempt - 2, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }, random));
     }
     const refused: number[] = [];
     for (let start = 0; start < pending.length; start += SQS_BATCH_SIZE) {

@@ -1,38 +1,6 @@
-/** Counting semaphore with FIFO waiters. */
-export class Semaphore {
-  private available: number;
-  private readonly waiters: (() => void)[] = [];
+import { Semaphore } from '../resilience';
 
-  constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new Error('Semaphore limit must be a positive integer');
-    this.available = limit;
-  }
-
-  async acquire(): Promise<() => void> {
-    if (this.available > 0) {
-      this.available -= 1;
-    } else {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiters.shift();
-      if (next) next();
-      else this.available += 1;
-    };
-  }
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    const release = await this.acquire();
-    try {
-      return await task();
-    } finally {
-      release();
-    }
-  }
-}
+export { Semaphore };
 
 /**
  * Process-wide semaphores keyed by instance (base URL + identity), so every client object talking

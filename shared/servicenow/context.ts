@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { AllowedHosts } from '../net';
 import { parseAllowedHosts, sharedOutboundAgent } from '../net';
+import { sleep } from '../resilience';
 import { DEFAULT_RETRY } from './retry';
 import type { Clock, HttpContext, RetryPolicy, Sleep } from './types';
 
@@ -9,7 +10,6 @@ import type { Clock, HttpContext, RetryPolicy, Sleep } from './types';
 export const DEFAULT_TIMEOUT_MS = 65_000;
 
 export const systemClock: Clock = { now: () => Date.now() };
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Options shared by the client and the token-endpoint functions. */
 export interface HttpOptions {
@@ -34,7 +34,7 @@ export const buildHttpContext = (options: HttpOptions): HttpContext => ({
   dispatcher: options.dispatcher ?? sharedOutboundAgent(options.allowedHosts ?? parseAllowedHosts('')),
   timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   clock: options.clock ?? systemClock,
-  sleep: options.sleep ?? realSleep,
+  sleep: options.sleep ?? sleep,
   random: options.random ?? Math.random,
   retry: {
     ...DEFAULT_RETRY,

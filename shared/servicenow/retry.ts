@@ -1,3 +1,4 @@
+import { backoffDelay, type RandomSource } from '../resilience';
 import type { HttpMethod, RetryPolicy } from './types';
 
 export const DEFAULT_RETRY: RetryPolicy = {
@@ -20,9 +21,8 @@ export const parseRetryAfter = (value: string | undefined, now: number): number 
   return Math.max(0, date - now);
 };
 
-/** "Full jitter" (AWS architecture blog): uniform in [0, min(cap, base * 2^retry)). */
-export const fullJitterDelay = (retry: number, policy: RetryPolicy, random: () => number): number =>
-  Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry));
+export const fullJitterDelay = (retry: number, policy: RetryPolicy, random: RandomSource): number =>
+  backoffDelay(retry, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }, random);
 
 const IDEMPOTENT = new Set<HttpMethod>(['GET', 'PUT', 'DELETE']);
 

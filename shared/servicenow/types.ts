@@ -40,7 +40,9 @@ export interface Clock {
   now(): number;
 }
 
-export type Sleep = (ms: number) => Promise<void>;
+import type { Sleep } from '../resilience';
+
+export type { Sleep };
 
 /** What every HTTP call of this module needs; all injectable for tests. */
 export interface HttpContext {

@@ -3,6 +3,7 @@ import { SIGNATURE_HEADER, signBody, WEBHOOK_ID_HEADER } from '../../events/sign
 import { postWebhook } from '../../events/webhook-post';
 import { type AllowedHosts, checkCallbackUrl, checkOutboundUrl, type Resolver } from '../../net';
 import type { StateTable } from '../../ports';
+import { type BackoffPolicy, backoffDelay, type RandomSource, sleep } from '../../resilience';
 import { type BulkJob, getJob, jobKey, TERMINAL_STATUSES } from '../jobs';
 
 /**
@@ -26,6 +27,8 @@ export const callbackBody = (job: BulkJob): string =>
     ...(job.callbackPayload === undefined ? {} : { 'callback-payload': job.callbackPayload }),
   });
 
+const CALLBACK_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 30_000, minMs: 100 };
+
 export interface CallbackDeps {
   /** The SSRF-guarded keep-alive agent (`sharedOutboundAgent(allowedHosts)`). */
   http: Dispatcher;
@@ -39,6 +42,7 @@ export interface CallbackDeps {
   timeoutMs?: number;
   /** Backoff between attempts (tests pass a no-op). */
   sleep?: (ms: number) => Promise<void>;
+  random?: RandomSource;
 }
 
 export interface CallbackOutcome {
@@ -50,8 +54,6 @@ export interface CallbackOutcome {
 }
 
 export const DEFAULT_CALLBACK_ATTEMPTS = 3;
-
-const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface PostOutcome {
   ok: boolean;
@@ -106,7 +108,8 @@ export async function deliverJobCallback(job: BulkJob, deps: CallbackDeps): Prom
     ...(key === undefined ? {} : { [SIGNATURE_HEADER]: signBody(key, body) }),
   };
   const attempts = Math.max(1, deps.attempts ?? DEFAULT_CALLBACK_ATTEMPTS);
-  const sleep = deps.sleep ?? wait;
+  const wait = deps.sleep ?? sleep;
+  const random = deps.random ?? Math.random;
   let last: PostOutcome = { ok: false, permanent: false };
   for (let attempt = 1; attempt <= attempts; attempt++) {
     last = await post(deps, url, body, headers);
@@ -124,7 +127,7 @@ export async function deliverJobCallback(job: BulkJob, deps: CallbackDeps): Prom
         ...(last.reason === undefined ? {} : { reason: last.reason }),
       };
     }
-    await sleep(1000 * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
+    await wait(backoffDelay(attempt - 1, CALLBACK_BACKOFF, random));
   }
   return { delivered: false, attempts, ...(last.reason === undefined ? {} : { reason: last.reason }) };
 }
