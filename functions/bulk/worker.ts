@@ -39,7 +39,10 @@ import { createInstanceStore, serviceNowClientFor } from '../../shared/instances
 import { createLogger } from '../../shared/logging';
 import { sharedOutboundAgent } from '../../shared/net';
 import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
-import { awsBlobStore, awsBulkQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
+import { awsBlobStore } from '../runtime/aws-blob-store';
+import { awsStateTable } from '../runtime/aws-ports';
+import { awsBulkQueue } from '../runtime/aws-queues';
+import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, type Dependencies, getDependencies } from '../runtime/dependencies';
 import { positiveIntEnv } from '../runtime/env';
 import { routeDeadLetters, sqsRetryLater } from '../runtime/sqs';

@@ -20,7 +20,8 @@ import { createInstanceStore, type InstanceStore } from '../../shared/instances'
 import { createLogger } from '../../shared/logging';
 import { sharedOutboundAgent } from '../../shared/net';
 import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
-import { awsSecretStore, awsStateTable } from '../runtime/aws-ports';
+import { awsStateTable } from '../runtime/aws-ports';
+import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, type Dependencies, getDependencies } from '../runtime/dependencies';
 import { positiveIntEnv } from '../runtime/env';
 import { routeDeadLetters, sqsRetryLater } from '../runtime/sqs';

@@ -19,7 +19,9 @@ import {
 } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
 import type { QueueProducer } from '../../shared/ports';
-import { awsEventsQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
+import { awsStateTable } from '../runtime/aws-ports';
+import { awsEventsQueue } from '../runtime/aws-queues';
+import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
 
 /** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */

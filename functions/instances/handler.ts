@@ -15,7 +15,9 @@ import { createInstanceService, elementFromPath, oauthUrlFor, parseInstanceId } 
 import type { StateTable } from '../../shared/ports';
 import { type ApiEvent, hubIdentityOf, identityOf, response, withMiddleware } from '../middleware';
 import { API_BASE_PATH, HUB_PREFIX, ROUTES } from '../routes';
-import { awsEventsQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
+import { awsStateTable } from '../runtime/aws-ports';
+import { awsEventsQueue } from '../runtime/aws-queues';
+import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
 
 /** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */

@@ -6,19 +6,29 @@
  * string literal is still in the bundle. A variable the bundle requires and the template does not set would
  * make every invocation fail with `NAME is not set`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CloudAssembly, resourcesOfType } from './template';
 
 const REQUIRED_READ = /\brequired\(\s*env\s*,\s*'([A-Z][A-Z0-9_]*)'\s*\)/g;
 
-/** The variables the sources of one asset require (empty without a source map). */
+/** Every JavaScript module of an asset: `index.mjs` and the chunks its dynamic imports load. */
+export const modulesOfAsset = (assetDir: string): string[] =>
+  readdirSync(assetDir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => /\.m?js$/.test(name))
+    .map((name) => join(assetDir, name));
+
+/** The variables the sources of one asset require (empty without source maps). */
 export const requiredVariablesOfAsset = (assetDir: string, repoRoot: string): Set<string> => {
-  const bundleFile = ['index.mjs', 'index.js'].map((name) => join(assetDir, name)).find(existsSync);
   const required = new Set<string>();
-  if (!bundleFile || !existsSync(`${bundleFile}.map`)) return required;
-  const bundle = readFileSync(bundleFile, 'utf8');
-  const { sources = [] } = JSON.parse(readFileSync(`${bundleFile}.map`, 'utf8')) as { sources?: string[] };
+  const modules = modulesOfAsset(assetDir).filter((file) => existsSync(`${file}.map`));
+  if (modules.length === 0) return required;
+  const bundle = modules.map((file) => readFileSync(file, 'utf8')).join('\n');
+  const sources = new Set<string>();
+  for (const file of modules) {
+    const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources?: string[] };
+    for (const source of map.sources ?? []) sources.add(source);
+  }
   for (const source of sources) {
     if (source.includes('node_modules')) continue;
     const file = join(repoRoot, source.replace(/^(\.\.\/)+/, ''));

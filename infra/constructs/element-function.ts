@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { LambdaFunctionDefinition } from '../../functions/routes';
-import { BUNDLE_EXTERNAL_MODULES, BUNDLE_MAIN_FIELDS, ESM_REQUIRE_BANNER } from '../bundling';
+import { BUNDLE_ENTRY_FILE, bundleFunctionSync } from '../bundling';
 import { REPO_ROOT } from '../paths';
 
 /** Log levels shared by Powertools (`LOG_LEVEL`) and Lambda's advanced logging controls. */
@@ -26,9 +25,11 @@ export interface ElementFunctionProps {
 /**
  * A Lambda function of the element with the project's defaults, used by every capability:
  * - nodejs24.x (the latest runtime; cdk-nag AwsSolutions-L1) on arm64 (cheaper per GB-second);
- * - bundled by the LOCAL esbuild (devDependency) into a minified ESM file with a source map, never Docker,
- *   so `cdk synth` works offline on a machine without a Docker engine;
- * - the AWS SDK clients it uses bundled at the pinned versions, nothing external (infra/bundling.ts);
+ * - bundled by the LOCAL esbuild (devDependency) into minified ESM modules with source maps, never Docker,
+ *   so `cdk synth` works offline on a machine without a Docker engine: `index.mjs` plus the chunks its
+ *   dynamic imports load on first use (infra/bundling.ts; NodejsFunction cannot split code, it writes
+ *   one `--outfile`);
+ * - the AWS SDK clients it uses bundled at the pinned versions, nothing external;
  * - its own log group with a retention, JSON log format, and an explicit role that may only write to
  *   that log group (no AWSLambdaBasicExecutionRole managed policy, cdk-nag AwsSolutions-IAM4).
  *
@@ -36,7 +37,7 @@ export interface ElementFunctionProps {
  * active tracing needs `xray:Put*` on `Resource: *`. Turn it on together with Powertools Tracer.
  */
 export class ElementFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -55,11 +56,25 @@ export class ElementFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: join(REPO_ROOT, definition.entry),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+    const entry = join(REPO_ROOT, definition.entry);
+    this.function = new lambda.Function(this, 'Function', {
+      code: lambda.Code.fromAsset(REPO_ROOT, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never used: local bundling always succeeds or throws (no Docker fallback).
+          image: DockerImage.fromRegistry('dummy'),
+          // Not run either, but part of the bundling options the CDK keys its bundling folders by: without
+          // the entry every function would share (and overwrite) one folder.
+          command: ['esbuild', definition.entry],
+          local: {
+            tryBundle: (outputDir) => {
+              bundleFunctionSync(entry, outputDir);
+              return true;
+            },
+          },
+        },
+      }),
+      handler: `${BUNDLE_ENTRY_FILE.replace(/\.mjs$/, '')}.handler`,
       description: definition.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -71,26 +86,12 @@ export class ElementFunction extends Construct {
       // Lambda's advanced logging controls and Powertools read the same level, so they never disagree.
       applicationLogLevelV2: lambda.ApplicationLogLevel[props.logLevel],
       systemLogLevelV2: lambda.SystemLogLevel.INFO,
-      // SDK v3 reuses connections by default; the v2-era variable would only be noise.
-      awsSdkConnectionReuse: false,
       environment: {
         ...props.environment,
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         LOG_LEVEL: props.logLevel,
         // Stack traces in the logs point at functions/*.ts instead of the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        // Prefer the ESM build of dual packages so esbuild can tree-shake them.
-        mainFields: [...BUNDLE_MAIN_FIELDS],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        externalModules: [...BUNDLE_EXTERNAL_MODULES],
-        bundleAwsSDK: true,
       },
     });
   }

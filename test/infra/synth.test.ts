@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_BASE_PATH } from '../../functions/routes';
+import { modulesOfAsset } from '../../functions/stack-runner/required-environment';
 import { ESM_REQUIRE_BANNER } from '../../infra/bundling';
 import { REPO_ROOT } from '../../infra/paths';
 import { createStateTable, startDynalite } from '../adapters/emulators';
@@ -54,6 +55,12 @@ const bundleOfFunction = (logicalIdPrefix: string): string => {
   expect(s3Key, `asset of ${logicalIdPrefix}`).toMatch(/^[0-9a-f]{64}\.zip$/);
   return join(outdir, `asset.${s3Key?.replace(/\.zip$/, '')}`);
 };
+
+/** The code of every module of an asset: `index.mjs` and the chunks its dynamic imports load. */
+const codeOfAsset = (bundle: string): string =>
+  modulesOfAsset(bundle)
+    .map((file) => readFileSync(file, 'utf8'))
+    .join('\n');
 
 const apiGatewayEvent = (path: string) => ({
   version: '2.0',
@@ -118,7 +125,7 @@ describe('cdk synth (CLI, offline)', () => {
     );
     expect(functions.length).toBeGreaterThanOrEqual(9);
     for (const [logicalId] of functions) {
-      const code = readFileSync(join(bundleOfFunction(logicalId), 'index.mjs'), 'utf8');
+      const code = codeOfAsset(bundleOfFunction(logicalId));
       expect(code.match(EXTERNAL_SDK_IMPORT)?.[0], logicalId).toBeUndefined();
     }
   });
@@ -161,12 +168,22 @@ describe('cdk synth (CLI, offline)', () => {
   });
 
   it("leaves S3, lib-storage and SQS out of the authorizer's bundle, and bundles them where they are used", () => {
-    const authorizer = readFileSync(join(bundleOfFunction('AuthorizerFunction'), 'index.mjs'), 'utf8');
+    const authorizer = codeOfAsset(bundleOfFunction('AuthorizerFunction'));
     for (const marker of S3_AND_SQS_MARKERS) expect(authorizer, marker).not.toContain(marker);
     // The state table's client is there: the markers would show S3 or SQS code if it were bundled.
     expect(authorizer).toContain('DynamoDBClient');
-    const worker = readFileSync(join(bundleOfFunction('BulkWorkerFunction'), 'index.mjs'), 'utf8');
+    const worker = codeOfAsset(bundleOfFunction('BulkWorkerFunction'));
     for (const marker of S3_AND_SQS_MARKERS) expect(worker, marker).toContain(marker);
+  });
+
+  it("keeps the SDK out of every function's entry module: its client loads as a chunk on first use", () => {
+    for (const prefix of ['AuthorizerFunction', 'ApiHubFunction', 'BulkWorkerFunction']) {
+      const bundle = bundleOfFunction(prefix);
+      const entry = readFileSync(join(bundle, 'index.mjs'), 'utf8');
+      // The service target only the DynamoDB client's own code carries.
+      expect(entry, prefix).not.toContain('DynamoDB_20120810');
+      expect(codeOfAsset(bundle), prefix).toContain('DynamoDB_20120810');
+    }
   });
 
   it('produces a bundle that answers GET /ping when loaded like the Lambda runtime loads it', async () => {

@@ -1,0 +1,18 @@
+import type { QueueProducer } from '../../shared/ports/queue';
+import type { Env } from './aws-ports';
+
+const awsQueue = async (queueUrl: string): Promise<QueueProducer> => {
+  const [{ SQSClient }, queue] = await Promise.all([
+    import('@aws-sdk/client-sqs'),
+    import('../../shared/adapters/aws/queue-producer'),
+  ]);
+  return queue.createAwsQueueProducer({ client: new SQSClient({}), queueUrl });
+};
+
+/** SQS events queue (ELEMENT_EVENTS_QUEUE_URL); absent when the stack gives the function none. */
+export const awsEventsQueue = async (env: Env): Promise<QueueProducer | undefined> =>
+  env.ELEMENT_EVENTS_QUEUE_URL ? awsQueue(env.ELEMENT_EVENTS_QUEUE_URL) : undefined;
+
+/** SQS bulk job queue (ELEMENT_BULK_QUEUE_URL); absent when the stack gives the function none. */
+export const awsBulkQueue = async (env: Env): Promise<QueueProducer | undefined> =>
+  env.ELEMENT_BULK_QUEUE_URL ? awsQueue(env.ELEMENT_BULK_QUEUE_URL) : undefined;

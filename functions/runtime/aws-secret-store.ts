@@ -1,0 +1,16 @@
+import type { SecretStore } from '../../shared/ports/secret-store';
+import { type Env, required } from './aws-ports';
+
+/** Secrets Manager (ELEMENT_SECRET_PREFIX, optional ELEMENT_KMS_KEY_ID). */
+export const awsSecretStore = async (env: Env): Promise<SecretStore> => {
+  const namePrefix = required(env, 'ELEMENT_SECRET_PREFIX');
+  const [{ SecretsManagerClient }, secrets] = await Promise.all([
+    import('@aws-sdk/client-secrets-manager'),
+    import('../../shared/adapters/aws/secret-store'),
+  ]);
+  return secrets.createAwsSecretStore({
+    client: new SecretsManagerClient({}),
+    namePrefix,
+    ...(env.ELEMENT_KMS_KEY_ID ? { kmsKeyId: env.ELEMENT_KMS_KEY_ID } : {}),
+  });
+};
