@@ -38,6 +38,18 @@ const p = (
 
 export const SUBDOMAIN_KEY = 'servicenow.subdomain';
 
+export const MAX_CONCURRENCY_KEY = 'servicenow.max_concurrency';
+export const DEFAULT_MAX_CONCURRENCY = 4;
+export const MAX_MAX_CONCURRENCY = 32;
+
+/** The instance's request limit: its configured value when a whole number in range, else the default. */
+export const maxConcurrencyOf = (configuration: Readonly<Record<string, string | undefined>>): number => {
+  const value = Number(configuration[MAX_CONCURRENCY_KEY]);
+  return Number.isInteger(value) && value >= 1 && value <= MAX_MAX_CONCURRENCY
+    ? value
+    : DEFAULT_MAX_CONCURRENCY;
+};
+
 /** The ServiceNow instance, shared by both elements. */
 const subdomain = p(SUBDOMAIN_KEY, 'The ServiceNow Subdomain', 'string', {
   required: true,
@@ -81,6 +93,10 @@ const commonKeys: ConfigurationParameter[] = [
   p('pagination.max', 'Maximum page size', 'integer', {
     defaultValue: '200',
     description: 'Largest page a hub list call returns',
+  }),
+  p(MAX_CONCURRENCY_KEY, 'Maximum concurrent ServiceNow requests', 'integer', {
+    defaultValue: String(DEFAULT_MAX_CONCURRENCY),
+    description: `Most requests sent to ServiceNow at once for this instance (1-${MAX_MAX_CONCURRENCY}), across hub calls, bulk jobs and the events poller in every process; a 429 from ServiceNow halves it for a minute`,
   }),
   p('bulk.add_metadata', 'Bulk add metadata', 'boolean', {
     defaultValue: 'false',

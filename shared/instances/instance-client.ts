@@ -1,5 +1,7 @@
+import { maxConcurrencyOf } from '../elements/configuration-parameters';
 import { ElementError } from '../errors';
 import {
+  createLeaseGate,
   createServiceNowClient,
   type OAuthTokens,
   type ServiceNowAuth,
@@ -12,6 +14,7 @@ import type { InstanceDeps, InstanceRecord, InstanceSecret } from './types';
 
 /** Hub calls run inside a 29 s Lambda behind API Gateway's 30 s limit. */
 const HUB_TIMEOUT_MS = 20_000;
+const LEASE_MARGIN_MS = 10_000;
 
 export const reauthorizeMessage = (id: number) =>
   `ServiceNow rejected the instance's credentials; re-authorize the instance (PATCH /instances/${id} with providerData.code or new credentials)`;
@@ -133,11 +136,27 @@ const build = async (instance: InstanceRecord, deps: InstanceDeps): Promise<Serv
     throw reauthorizeError(instance.id, error.providerMessage);
   };
 
+  const timeoutMs = deps.http?.timeoutMs ?? HUB_TIMEOUT_MS;
+  const concurrency = maxConcurrencyOf(instance.configuration);
   const client = createServiceNowClient({
     baseUrl,
     allowedHosts: deps.allowedHosts,
     clock: { now: () => deps.now().getTime() },
-    timeoutMs: deps.http?.timeoutMs ?? HUB_TIMEOUT_MS,
+    timeoutMs,
+    concurrency,
+    // Local mode runs one process per data dir, where the process-wide semaphore is already exact.
+    ...(deps.mode === 'aws'
+      ? {
+          gate: createLeaseGate({
+            table: deps.stateTable,
+            key: String(instance.id),
+            limit: concurrency,
+            // Beyond the exchange's own timeout: only a dead holder's lease ever lapses.
+            leaseMs: timeoutMs + LEASE_MARGIN_MS,
+            maxWaitMs: timeoutMs,
+          }),
+        }
+      : {}),
     ...(deps.http?.maxAttempts === undefined ? {} : { maxAttempts: deps.http.maxAttempts }),
     ...(deps.http?.sleep ? { sleep: deps.http.sleep } : {}),
     auth: authOf(secret),

@@ -63,6 +63,11 @@ export interface InstanceSecret {
 
 /** What the instances domain needs; `Dependencies` from functions/runtime satisfies it. */
 export interface InstanceDeps {
+  /**
+   * 'aws': several processes serve an instance, so its ServiceNow request limit is held in the state
+   * table (leases); otherwise (local mode, one process) the process-wide semaphore alone.
+   */
+  mode?: 'aws' | 'local';
   stateTable: StateTable;
   secretStore: SecretStore;
   allowedHosts: AllowedHosts;

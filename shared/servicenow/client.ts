@@ -2,12 +2,12 @@ import { badRequest, ElementError } from '../errors';
 import { MAX_SERVICENOW_URL_BYTES } from '../input/limits';
 import type { OnTokens } from './auth';
 import { createAuthorizer } from './auth';
-import type { SemaphoreRegistry } from './concurrency';
+import type { RequestGate, SemaphoreRegistry } from './concurrency';
 import { DEFAULT_CONCURRENCY, defaultSemaphores } from './concurrency';
 import type { HttpOptions } from './context';
 import { buildHttpContext } from './context';
 import { exchange, interpret } from './http';
-import { withRetries } from './retry';
+import { parseRetryAfter, withRetries } from './retry';
 import type {
   ListResult,
   QueryValue,
@@ -24,6 +24,8 @@ export interface ServiceNowClientOptions extends HttpOptions {
   concurrency?: number;
   /** Where the per-instance semaphores live. Default: process-wide registry. */
   semaphores?: SemaphoreRegistry;
+  /** A second gate after the semaphore, across processes (createLeaseGate). Default: none. */
+  gate?: RequestGate;
   /** Called with new OAuth tokens so the caller can persist them. */
   onTokens?: OnTokens;
   /** How long before expiry an OAuth token is refreshed. Default 60 s. */
@@ -147,16 +149,20 @@ export const createServiceNowClient = (options: ServiceNowClientOptions): Servic
       try {
         const response = await withRetries(req.method, retryDeps, async () => {
           const authorization = await authorizer.authorization();
-          const result = await semaphore.run(() =>
+          const send = () =>
             exchange(ctx, {
               method: req.method,
               url,
               headers: { ...headers, authorization },
               body,
               ...(binary ? { binary: true } : {}),
-            }),
-          );
+            });
+          const { gate } = options;
+          const result = await semaphore.run(() => (gate ? gate.run(send) : send()));
           if (!result.ok) return result;
+          if (gate && result.value.status === 429) {
+            await gate.throttled(parseRetryAfter(result.value.headers['retry-after'], ctx.clock.now()));
+          }
           if (result.value.status === 401) unauthorizedWith = authorization;
           const { bytes } = result.value;
           if (bytes !== undefined) {

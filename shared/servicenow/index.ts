@@ -31,10 +31,13 @@ export {
   tablePath,
   tableQuery,
 } from './client';
+export type { RequestGate } from './concurrency';
 export { DEFAULT_CONCURRENCY, Semaphore, SemaphoreRegistry } from './concurrency';
 export type { HttpOptions } from './context';
 export { DEFAULT_TIMEOUT_MS } from './context';
 export { errorFromResponse, HTML_INSTEAD_OF_JSON, providerMessageOf, ServiceNowAuthError } from './errors';
+export type { LeaseGateOptions } from './lease-gate';
+export { createLeaseGate, leaseKey } from './lease-gate';
 export type {
   KeysetByIdOptions,
   KeysetByUpdatedOptions,
