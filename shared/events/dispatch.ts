@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { OutboundAgent } from '../net';
 import { type AllowedHosts, checkOutboundUrl, type Resolver } from '../net';
 import type { BatchResponse, QueueRecord } from '../ports';
 import { backoffDelay, type RandomSource } from '../resilience';
@@ -40,7 +40,7 @@ export interface DispatchDeps {
   loadInstance(instanceId: number): Promise<EventsTarget | undefined>;
   eventLog: EventLog;
   /** The SSRF-guarded keep-alive agent (`sharedOutboundAgent(allowedHosts)`). */
-  http: Dispatcher;
+  http: OutboundAgent;
   allowedHosts: AllowedHosts;
   resolver?: Resolver;
   now: () => Date;

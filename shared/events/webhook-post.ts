@@ -1,5 +1,4 @@
-import { type Dispatcher, request } from 'undici';
-import { OutboundUrlRefusedError } from '../net';
+import { type OutboundAgent, OutboundTimeoutError, OutboundUrlRefusedError } from '../net';
 
 /** One POST to a callback receiver: delivered, or why not (`refused`: the SSRF guard said no). */
 export type WebhookAttempt =
@@ -30,27 +29,23 @@ const errorCode = (error: unknown): string | undefined => {
  * and no body, so they are safe to log and store.
  */
 export const postWebhook = async (
-  http: Dispatcher | undefined,
+  http: OutboundAgent,
   url: URL,
   body: string,
   headers: Record<string, string>,
   timeoutMs: number,
 ): Promise<WebhookAttempt> => {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const response = await request(url, {
+    const response = await http.request({
       method: 'POST',
+      url,
       headers,
       body,
-      ...(http === undefined ? {} : { dispatcher: http }),
-      signal: controller.signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+      timeoutMs,
+      // The receiver's answer is not ours to keep; read a little so the socket can be reused.
+      maxBodyBytes: 64 * 1024,
     });
-    // The receiver's answer is not ours to keep; read a little so the socket can be reused.
-    await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-    const status = response.statusCode;
+    const status = response.status;
     if (status >= 200 && status < 300) return { ok: true, statusCode: status };
     const note = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
     return { ok: false, statusCode: status, reason: `HTTP ${status}${note}` };
@@ -58,11 +53,9 @@ export const postWebhook = async (
     const refusal = findRefusal(error);
     if (refusal) return { ok: false, refused: refusal.message, reason: refusal.message };
     const code = errorCode(error);
-    if (controller.signal.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    if (error instanceof OutboundTimeoutError && error.phase === 'timeout') {
       return { ok: false, reason: `timed out after ${timeoutMs} ms` };
     }
     return { ok: false, reason: `connection failed${code === undefined ? '' : ` (${code})`}` };
-  } finally {
-    clearTimeout(timer);
   }
 };

@@ -6,8 +6,19 @@ export {
   parseAllowedHosts,
 } from './allowed-hosts';
 export { checkCallbackUrl } from './callback-url';
-export type { GuardedLookup, OutboundAgentOptions } from './outbound-agent';
-export { createGuardedLookup, createOutboundAgent, sharedOutboundAgent } from './outbound-agent';
+export type {
+  GuardedLookup,
+  OutboundAgent,
+  OutboundAgentOptions,
+  OutboundRequest,
+  OutboundResponse,
+} from './outbound-agent';
+export {
+  createGuardedLookup,
+  createOutboundAgent,
+  OutboundTimeoutError,
+  sharedOutboundAgent,
+} from './outbound-agent';
 export type { OutboundPolicy, ResolvedAddress, Resolver } from './ssrf-guard';
 export {
   addressRange,

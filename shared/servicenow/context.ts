@@ -1,5 +1,4 @@
-import type { Dispatcher } from 'undici';
-import type { AllowedHosts } from '../net';
+import type { AllowedHosts, OutboundAgent } from '../net';
 import { parseAllowedHosts, sharedOutboundAgent } from '../net';
 import { sleep } from '../resilience';
 import { DEFAULT_RETRY } from './retry';
@@ -15,10 +14,10 @@ export const systemClock: Clock = { now: () => Date.now() };
 export interface HttpOptions {
   baseUrl: string;
   /**
-   * Dispatcher to use (tests, or a custom agent). Default: the process-wide SSRF-checking
+   * Outbound agent to use (tests, or a custom agent). Default: the process-wide SSRF-checking
    * keep-alive agent for `allowedHosts`.
    */
-  dispatcher?: Dispatcher;
+  dispatcher?: OutboundAgent;
   /** Used only to pick the shared agent when no dispatcher is given. Default: none allowed. */
   allowedHosts?: AllowedHosts;
   timeoutMs?: number;

@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { OutboundAgent } from '../net';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -47,7 +47,7 @@ export type { Sleep };
 /** What every HTTP call of this module needs; all injectable for tests. */
 export interface HttpContext {
   baseUrl: string;
-  dispatcher: Dispatcher;
+  dispatcher: OutboundAgent;
   timeoutMs: number;
   clock: Clock;
   sleep: Sleep;

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
 import type { ServiceNowClient, ServiceNowClientOptions } from '../../shared/servicenow';
@@ -238,12 +237,13 @@ describe('ServiceNow client against the simulator', () => {
 
   it('OAuth: authorization-code grant from the authorize redirect, then bearer calls', async () => {
     const redirectUri = 'http://127.0.0.1/callback';
-    const authorize = await request(
-      authorizationUrl(sim.url, { clientId: 'demo-client', redirectUri, state: 'xyz' }),
-      { dispatcher: agent },
-    );
-    await authorize.body.dump();
-    expect(authorize.statusCode).toBe(302);
+    const authorize = await agent.request({
+      method: 'GET',
+      url: new URL(authorizationUrl(sim.url, { clientId: 'demo-client', redirectUri, state: 'xyz' })),
+      headers: {},
+      timeoutMs: 5_000,
+    });
+    expect(authorize.status).toBe(302);
     const location = new URL(String(authorize.headers.location));
     expect(location.searchParams.get('state')).toBe('xyz');
     const code = location.searchParams.get('code') ?? '';

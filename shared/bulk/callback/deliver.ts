@@ -1,6 +1,6 @@
-import type { Dispatcher } from 'undici';
 import { SIGNATURE_HEADER, signBody, WEBHOOK_ID_HEADER } from '../../events/signature';
 import { postWebhook } from '../../events/webhook-post';
+import type { OutboundAgent } from '../../net';
 import { type AllowedHosts, checkCallbackUrl, checkOutboundUrl, type Resolver } from '../../net';
 import type { StateTable } from '../../ports';
 import { type BackoffPolicy, backoffDelay, type RandomSource, sleep } from '../../resilience';
@@ -31,7 +31,7 @@ const CALLBACK_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 30_000, minMs: 10
 
 export interface CallbackDeps {
   /** The SSRF-guarded keep-alive agent (`sharedOutboundAgent(allowedHosts)`). */
-  http: Dispatcher;
+  http: OutboundAgent;
   allowedHosts: AllowedHosts;
   resolver?: Resolver;
   /** The instance's `event.notification.signature.key` (from its secret), if set. */
