@@ -1,4 +1,4 @@
-import jsonata from 'jsonata';
+import type jsonata from 'jsonata';
 import { badRequest, ElementError } from '../errors';
 
 /**
@@ -23,6 +23,17 @@ export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = {
   maxExpressionLength: 4096,
 };
 
+let engine: typeof jsonata | undefined;
+
+/**
+ * Loads JSONata (a chunk of the function's bundle) the first time a transformation needs it, so the
+ * functions and calls that never evaluate an expression never load it. Await it before
+ * `checkExpression` (or parsing a transformation); `evaluateExpression` awaits it itself.
+ */
+export const loadExpressionEngine = async (): Promise<void> => {
+  engine ??= (await import('jsonata')).default;
+};
+
 const compiled = new Map<string, jsonata.Expression>();
 
 function compile(expression: string, limits: ExpressionLimits): jsonata.Expression {
@@ -30,9 +41,11 @@ function compile(expression: string, limits: ExpressionLimits): jsonata.Expressi
   const hit = compiled.get(key);
   if (hit) return hit;
   if (expression.length > limits.maxExpressionLength) throw badRequest('Expression too long');
+  if (engine === undefined)
+    throw new Error('loadExpressionEngine() must be awaited before an expression is compiled');
   let result: jsonata.Expression;
   try {
-    result = jsonata(expression, { timeout: limits.timeoutMs, stack: limits.maxDepth });
+    result = engine(expression, { timeout: limits.timeoutMs, stack: limits.maxDepth });
   } catch (error) {
     throw badRequest(`Invalid expression: ${(error as Error).message}`);
   }
@@ -52,6 +65,7 @@ export async function evaluateExpression(
   field: string,
   limits = DEFAULT_EXPRESSION_LIMITS,
 ): Promise<unknown> {
+  await loadExpressionEngine();
   const expr = compile(expression, limits);
   if ((JSON.stringify(input)?.length ?? 0) > limits.maxInputBytes) {
     throw new ElementError(422, `Computed field '${field}': input larger than ${limits.maxInputBytes} bytes`);

@@ -17,6 +17,7 @@ export {
   DEFAULT_EXPRESSION_LIMITS,
   type ExpressionLimits,
   evaluateExpression,
+  loadExpressionEngine,
 } from './computed';
 export {
   commonToVendor,

@@ -1,6 +1,7 @@
 import { badRequest, ElementError, notFound } from '../errors';
 import { ConditionFailedError } from '../ports/errors';
 import type { StateTable } from '../ports/state-table';
+import { loadExpressionEngine } from './computed';
 import { resolveTransformation } from './resolve';
 import {
   checkAgainstDefinition,
@@ -326,6 +327,7 @@ export function createTransformationService(deps: {
     },
     async createTransformation(scope, elementKey, objectName, body) {
       const name = assertObjectName(objectName);
+      await loadExpressionEngine();
       const transformation = parseTransformationBody(body);
       if (await store.getTransformation(scope, elementKey, name)) {
         throw conflict(
@@ -346,6 +348,7 @@ export function createTransformationService(deps: {
     },
     async replaceTransformation(scope, elementKey, objectName, body) {
       const name = assertObjectName(objectName);
+      await loadExpressionEngine();
       const transformation = parseTransformationBody(body);
       await mustGetTransformation(scope, elementKey, name);
       await validateTransformation(scope, elementKey, name, transformation);

@@ -8,7 +8,7 @@ import { API_BASE_PATH, HUB_PREFIX, ROUTES } from '../../functions/routes';
 import { findElement } from '../../shared/elements';
 import { buildOpenApiDocument, instanceDocument, OPERATIONS } from '../../shared/openapi';
 import { TRANSFORMATION_OPERATIONS } from '../../shared/openapi/operations-transformations';
-import { commonRecordSchema, parseTransformation } from '../../shared/transformations';
+import { commonRecordSchema, loadExpressionEngine, parseTransformation } from '../../shared/transformations';
 
 const validate = async (document: unknown) =>
   new Validator({ strict: false }).validate(structuredClone(document) as Record<string, unknown>);
@@ -32,6 +32,7 @@ describe('transformations in the OpenAPI document', () => {
         element,
         version: '1',
       });
+      await loadExpressionEngine();
       const transformation = parseTransformation({
         vendorName: 'incident',
         fields: [

@@ -7,6 +7,7 @@ import {
   commonFieldCatalog,
   DEFAULT_EXPRESSION_LIMITS,
   formatMasked,
+  loadExpressionEngine,
   parseMasked,
   parseObjectDefinition,
   parseTransformation,
@@ -16,6 +17,9 @@ import {
   toVendor,
   transformedCeqlToEncodedQuery,
 } from '../../shared/transformations';
+
+// Parsing checks computed-field expressions with JSONata, which loads on first use.
+await loadExpressionEngine();
 
 const incident: Transformation = parseTransformation({
   vendorName: 'incident',
