@@ -43,10 +43,10 @@ export interface HubConstructProps {
  * every hub call warms the same pool, so a client walking incidents -> comments -> attachments hits warm
  * containers, while N functions would each pay their own cold starts at N times the idle cost. Splitting
  * would not make the bundles smaller either: measured with `npm run bench -- bundles` (same esbuild
- * options as deployed), the hub bundle is 1.72 MB minified; by esbuild's metafile undici (537 KB), zod
- * (456 KB) and the SDK clients of its two ports (DynamoDB, Secrets Manager with @smithy: 454 KB) are 84 %
- * of it, and all hub route code (functions/hub + shared/hub) about 37 KB (2 %). A per-resource function
- * would carry the same shared dependencies and save at most those 37 KB. Revisit if one route family
+ * options as deployed), the hub's entry module and the chunks it imports statically are 625 KB minified;
+ * zod (454 KB) is 73 % of it, and all hub route code (functions/hub + shared/hub) about 43 KB (7 %); the SDK
+ * clients of its two ports sit in chunks loaded on first use. A per-resource function
+ * would carry the same shared dependencies and save at most those 43 KB. Revisit if one route family
  * ever needs different memory, timeout or concurrency.
  */
 export class HubConstruct extends Construct {
