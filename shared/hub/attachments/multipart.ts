@@ -1,4 +1,4 @@
-import busboy from 'busboy';
+import type busboy from 'busboy';
 import { badRequest, ElementError } from '../../errors';
 import { MAX_ATTACHMENT_BYTES, tooLargeMessage } from './limits';
 
@@ -30,8 +30,10 @@ interface Parts {
  * stream ("Unexpected end of form"): every file stream gets an error listener, since an `error` event
  * nobody listens to is thrown out of the event loop and ends the process.
  */
-const readParts = (body: Buffer, contentType: string, maxBytes: number | undefined): Promise<Parts> =>
-  new Promise((resolve, reject) => {
+const readParts = async (body: Buffer, contentType: string, maxBytes: number | undefined): Promise<Parts> => {
+  // Loaded by the calls that carry a multipart body, not with the function's module.
+  const { default: createParser } = await import('busboy');
+  return new Promise((resolve, reject) => {
     let settled = false;
     const fail = () => {
       if (settled) return;
@@ -40,7 +42,7 @@ const readParts = (body: Buffer, contentType: string, maxBytes: number | undefin
     };
     let parser: busboy.Busboy;
     try {
-      parser = busboy({
+      parser = createParser({
         headers: { 'content-type': contentType },
         defParamCharset: 'utf8',
         // busboy stops at fileSize bytes and flags `limit`: one byte more tells "too large" from "exactly max".
@@ -91,6 +93,7 @@ const readParts = (body: Buffer, contentType: string, maxBytes: number | undefin
       fail();
     }
   });
+};
 
 /**
  * The `file` part and the text fields of a `multipart/form-data` body (hub attachments, bulk uploads).
