@@ -1,4 +1,5 @@
 import { ElementError } from '../errors';
+import { serviceNowExchangeRecorder } from '../metrics';
 import {
   createServiceNowClient,
   type OAuthTokens,
@@ -142,6 +143,7 @@ const build = async (instance: InstanceRecord, deps: InstanceDeps): Promise<Serv
     ...(deps.http?.sleep ? { sleep: deps.http.sleep } : {}),
     auth: authOf(secret),
     onTokens,
+    onExchange: serviceNowExchangeRecorder(instance.id),
   });
   return guarded(client, onAuthFailure);
 };
