@@ -144,6 +144,14 @@ export class SnowElementStack extends Stack {
       description: 'Events DLQ: callbacks that failed every retry (alarm: Events/DeadLetterAlarm)',
       value: this.events.deadLetterQueue.queueUrl,
     });
+    new CfnOutput(this, 'EventsQueueUrl', {
+      description: 'Events queue: where npm run redrive moves the events DLQ messages back to',
+      value: this.events.queue.queueUrl,
+    });
+    new CfnOutput(this, 'BulkQueueUrl', {
+      description: 'Bulk job queue: where npm run redrive moves the bulk DLQ messages back to',
+      value: this.bulk.queue.queueUrl,
+    });
     new CfnOutput(this, 'BulkBucketName', {
       description:
         'Bulk staging bucket: job files under jobs/, presigned uploads under incoming/ (expire after 3 days)',
