@@ -7,11 +7,14 @@
  *   one keyset read per resource, one deletes read, the STATUS item);
  * - an event delivered: the dispatcher's handler on a batch of 10 queued messages to a callback receiver
  *   that answers at once (instance, signature, POST, event log).
+ * - a row exported: a bulk CSV download job of 20,000 incidents through the local worker (chunks, parts,
+ *   completion), per row.
  * Each unit's overhead is its wall time minus the ServiceNow latency it waited for (latency x requests);
  * the cost table adds the latency of the real ServiceNow back. Subject: the hub call's wall time;
  * baseline: the latency of the one ServiceNow request it makes (the ratio is 1 + overhead / latency).
  */
 import { pollInstance } from '../../../shared/events';
+import { startBulkHarness } from '../../bulk/harness';
 import { startDispatchHarness } from '../../events/dispatch-harness';
 import { configFor, startEventsHarness } from '../../events/harness';
 import { startHubHarness } from '../../hub/harness';
@@ -23,6 +26,7 @@ const HUB_CALLS = 30;
 const POLLS = 20;
 const EVENTS = 200;
 const ALWAYS = 1_000_000;
+const EXPORT_ROWS = 20_000;
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -84,12 +88,33 @@ const eventDelivery = async () => {
   }
 };
 
+const rowExport = async () => {
+  const h = await startBulkHarness({ simulator: { data: { incidents: EXPORT_ROWS } } });
+  try {
+    h.sim.faults.inject({ kind: 'latency', ms: SERVICENOW_LATENCY_MS }, { times: ALWAYS });
+    const before = h.sim.requests.length;
+    const started = performance.now();
+    const q = encodeURIComponent('select * from incidents');
+    const created = await h.call('POST', `/hubs/helpdesk/bulk/query?q=${q}`);
+    const { id } = created.json<{ id: string }>();
+    const done = await h.settle(id);
+    const ms = performance.now() - started;
+    if (done.status !== 'COMPLETED' || done.recordsCount !== EXPORT_ROWS) {
+      throw new Error(`export ended ${JSON.stringify(done)}`);
+    }
+    return { ms: ms / EXPORT_ROWS, requests: (h.sim.requests.length - before) / EXPORT_ROWS };
+  } finally {
+    await h.close();
+  }
+};
+
 export const benchCase: BenchCase = {
   name: 'operations cost: durations per hub call, idle poll and event delivered',
   async run() {
     const hub = await hubCall();
     const poll = await idlePoll();
     const delivery = await eventDelivery();
+    const exported = await rowExport();
     const overhead = (unit: { ms: number; requests: number }) =>
       unit.ms - unit.requests * SERVICENOW_LATENCY_MS;
     return {
@@ -102,6 +127,9 @@ export const benchCase: BenchCase = {
         'idle poll: ServiceNow requests': poll.requests,
         'idle poll: overhead ms': overhead(poll),
         'event delivered (batches of 10, receiver answers at once): ms per event': delivery.ms,
+        'row exported (20,000-row CSV job): wall ms per 1,000 rows': exported.ms * 1000,
+        'row exported: ServiceNow requests per 1,000 rows': exported.requests * 1000,
+        'row exported: overhead ms per 1,000 rows': overhead(exported) * 1000,
       },
       subject: { label: 'hub call wall time', value: hub.ms, unit: 'ms' },
       baseline: {
