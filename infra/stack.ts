@@ -7,6 +7,7 @@ import {
   AlarmsConstruct,
   ApiConstruct,
   BulkConstruct,
+  DashboardConstruct,
   ElementAuthorizer,
   type ElementFunction,
   type ElementLogLevel,
@@ -14,6 +15,7 @@ import {
   Foundation,
   HubConstruct,
   InstancesConstruct,
+  POLL_LAG_ALARM_SETTINGS,
   pascalCase,
   type RouteAuthorizers,
   TransformationsConstruct,
@@ -55,6 +57,7 @@ export class SnowElementStack extends Stack {
   readonly bulk: BulkConstruct;
   readonly transformations: TransformationsConstruct;
   readonly alarms: AlarmsConstruct;
+  readonly dashboard: DashboardConstruct;
 
   constructor(scope: Construct, id: string, props: SnowElementStackProps = {}) {
     super(scope, id, props);
@@ -130,6 +133,16 @@ export class SnowElementStack extends Stack {
       this.authorizer.function,
       'authorizer (API Gateway answers 500)',
     );
+    const pollLagAlarm = this.alarms.pollLagAlarm(SERVICE_NAME);
+    const apiServerErrorAlarm = this.alarms.apiServerErrorAlarm(this.api.httpApi);
+    this.dashboard = new DashboardConstruct(this, 'Operations', {
+      serviceName: SERVICE_NAME,
+      httpApi: this.api.httpApi,
+      functions: { ...this.api.functions, authorizer: this.authorizer.function, ...backgroundFunctions },
+      queues: { events: this.events, bulk: this.bulk },
+      alarms: [this.events.deadLetterAlarm, this.bulk.deadLetterAlarm, pollLagAlarm, apiServerErrorAlarm],
+      pollLagAlarmIntervals: POLL_LAG_ALARM_SETTINGS.maxIntervals,
+    });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the element API', value: this.api.baseUrl });
     new CfnOutput(this, 'OrganizationSecretArn', {
@@ -143,6 +156,14 @@ export class SnowElementStack extends Stack {
     new CfnOutput(this, 'EventsDeadLetterQueueUrl', {
       description: 'Events DLQ: callbacks that failed every retry (alarm: Events/DeadLetterAlarm)',
       value: this.events.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'EventsQueueUrl', {
+      description: 'Events queue: where npm run redrive moves the events DLQ messages back to',
+      value: this.events.queue.queueUrl,
+    });
+    new CfnOutput(this, 'BulkQueueUrl', {
+      description: 'Bulk job queue: where npm run redrive moves the bulk DLQ messages back to',
+      value: this.bulk.queue.queueUrl,
     });
     new CfnOutput(this, 'BulkBucketName', {
       description:

@@ -45,6 +45,7 @@ import { awsBulkQueue } from '../runtime/aws-queues';
 import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, type Dependencies, getDependencies } from '../runtime/dependencies';
 import { positiveIntEnv } from '../runtime/env';
+import { withMetrics } from '../runtime/metrics';
 import { routeDeadLetters, sqsRetryLater } from '../runtime/sqs';
 
 /** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
@@ -349,7 +350,7 @@ let handlerPromise: Promise<ReturnType<typeof createBulkWorkerHandler>> | undefi
  * One function, two event sources: the bulk queue, and its dead-letter queue
  * (ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN), whose messages end their jobs in ERROR.
  */
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const handler = withMetrics(async (event: SQSEvent): Promise<SQSBatchResponse> => {
   handlerPromise ??= getDependencies(AWS_PORTS).then(
     (deps) =>
       createBulkWorkerHandler(deps, {
@@ -367,4 +368,4 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     process.env.ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN,
     { live: worker, deadLetters: worker.deadLetters },
   );
-};
+});

@@ -24,6 +24,7 @@ import { awsStateTable } from '../runtime/aws-ports';
 import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, type Dependencies, getDependencies } from '../runtime/dependencies';
 import { positiveIntEnv } from '../runtime/env';
+import { withMetrics } from '../runtime/metrics';
 import { routeDeadLetters, sqsRetryLater } from '../runtime/sqs';
 
 /** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
@@ -100,7 +101,7 @@ let handlersPromise: Promise<{ deliver: QueueHandler; deadLetters: QueueHandler 
  * One function, two event sources: the events queue, and its dead-letter queue
  * (ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN), whose messages turn their log entries DEAD.
  */
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const handler = withMetrics(async (event: SQSEvent): Promise<SQSBatchResponse> => {
   handlersPromise ??= getDependencies(AWS_PORTS).then(
     (deps) => ({
       deliver: createDispatcherHandler(deps, {
@@ -120,4 +121,4 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     process.env.ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN,
     { live: deliver, deadLetters },
   );
-};
+});

@@ -18,11 +18,13 @@ import {
   serviceNowClientFor,
 } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
+import { recordInstancePoll } from '../../shared/metrics';
 import type { QueueProducer } from '../../shared/ports';
 import { awsStateTable } from '../runtime/aws-ports';
 import { awsEventsQueue } from '../runtime/aws-queues';
 import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
+import { withMetrics } from '../runtime/metrics';
 
 /** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
 const AWS_PORTS: AwsPorts = {
@@ -201,7 +203,15 @@ export const runPoller = async (deps: PollerDeps, options: PollerOptions = {}): 
         run.skipped.push(id);
         return;
       }
+      const startedAt = deps.now();
       const { summary, refreshIntervalMinutes } = await pollInstanceNow(deps, record, settings);
+      recordInstancePoll({
+        instanceId: id,
+        startedAt,
+        dueAt: entry.dueAt,
+        refreshIntervalMinutes: refreshIntervalMinutes ?? 15,
+        failed: summary.errors.length > 0,
+      });
       run.polled.push(summary);
       if (summary.errors.length > 0)
         logger.warn('Events poll had errors', { instanceId: id, errors: summary.errors });
@@ -217,7 +227,7 @@ export const runPoller = async (deps: PollerDeps, options: PollerOptions = {}): 
 };
 
 /** EventBridge scheduled rule target; the event itself carries nothing we need. */
-export const handler = async (): Promise<{ polled: number; queued: number; failed: number }> => {
+export const handler = withMetrics(async (): Promise<{ polled: number; queued: number; failed: number }> => {
   const deps = await getDependencies(AWS_PORTS);
   const run = await runPoller(deps);
   return {
@@ -225,4 +235,4 @@ export const handler = async (): Promise<{ polled: number; queued: number; faile
     queued: run.polled.reduce((sum, s) => sum + s.queued, 0),
     failed: run.polled.filter((s) => s.errors.length > 0).length,
   };
-};
+});

@@ -9,6 +9,7 @@ import { createLocalSecretStore } from '../../shared/adapters/local/secret-store
 import { createLocalStateTable } from '../../shared/adapters/local/state-table';
 import type { LocalConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logging';
+import { localMetrics } from '../../shared/metrics';
 import { createBulkWorkerHandler } from '../bulk/worker';
 import { createDeadLetterHandler, createDispatcherHandler } from '../events/dispatcher';
 import { runPoller } from '../events/poller';
@@ -17,6 +18,7 @@ import { renderBanner } from './banner';
 import { createBlobRoute } from './blob-route';
 import { type DemoSimulatorHandle, startDemoSimulator } from './demo';
 import { type LocalServerHandle, startLocalServer } from './local-server';
+import { createOperationsRoute } from './operations-route';
 import { resolvePlatformSecrets } from './platform-secrets';
 
 /** EventBridge's rate(1 minute) rule in AWS. */
@@ -155,7 +157,16 @@ export const runLocalMode = async (
         ...(simulator ? { DEMO_SERVICENOW_URL: simulator.url } : {}),
       },
       dependencies,
-      rawRoutes: [blobRoute],
+      rawRoutes: [
+        blobRoute,
+        createOperationsRoute({
+          queues: {
+            events: { queue: eventsQueue, deadLetters: eventsDeadLetters },
+            bulk: { queue: bulkQueue, deadLetters: bulkDeadLetters },
+          },
+          metrics: () => localMetrics.snapshot(),
+        }),
+      ],
     });
     origin = api.origin;
   } catch (error) {

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createLogger, type Logger } from '../../shared/logging';
 import type { RouteAuth } from '../routes';
+import { metricsMiddleware } from '../runtime/metrics';
 import { errorHandlerMiddleware } from './error-handler';
 import { identityMiddleware } from './identity';
 import { jsonBodyParserMiddleware } from './json-body-parser';
@@ -49,6 +50,7 @@ export const withMiddleware = (
   // which is what the composed function returns.
   const inner = handler as (event: ApiEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
   const wrapped = middy<ApiEvent, APIGatewayProxyStructuredResultV2>(inner)
+    .use(metricsMiddleware())
     .use(requestIdMiddleware(logger))
     .use(errorHandlerMiddleware(logger))
     .use(jsonResponseMiddleware());

@@ -1,4 +1,5 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,6 +7,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { METRICS } from '../../shared/metrics/catalog';
+import { applicationMetric } from './dashboard';
 import type { ElementFunction } from './element-function';
 
 /** What CloudWatch needs on the topic's key to publish an alarm to an SSE-KMS topic (SNS developer guide). */
@@ -15,6 +18,27 @@ export const ALARM_TOPIC_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'] as
 export const FUNCTION_ERROR_ALARM_SETTINGS = {
   period: Duration.minutes(5),
   threshold: 0,
+  evaluationPeriods: 1,
+} as const;
+
+/**
+ * The poll lag alarm: some instance started a poll more than `maxIntervals` refresh intervals after its
+ * previous one (PollLagIntervals, shared/metrics), in any 5-minute period.
+ */
+export const POLL_LAG_ALARM_SETTINGS = {
+  maxIntervals: 2,
+  period: Duration.minutes(5),
+  evaluationPeriods: 1,
+} as const;
+
+/**
+ * The API 5xx alarm: more than `percent` of the requests of a 5-minute period answered 5xx, counted only
+ * once the period has `minRequests` requests (two failures of three requests at night are not an outage).
+ */
+export const API_SERVER_ERROR_ALARM_SETTINGS = {
+  percent: 5,
+  minRequests: 20,
+  period: Duration.minutes(5),
   evaluationPeriods: 1,
 } as const;
 
@@ -89,6 +113,51 @@ export class AlarmsConstruct extends Construct {
     alarm.addAlarmAction(this.action);
     alarm.addOkAction(this.action);
     return alarm;
+  }
+
+  /**
+   * An alarm when some instance's poll lag passes twice its refresh interval: polls are failing to start
+   * (poller errors, throttling, too many instances for the poll capacity). Idle stacks publish nothing.
+   */
+  pollLagAlarm(serviceName: string): cloudwatch.Alarm {
+    const settings = POLL_LAG_ALARM_SETTINGS;
+    return this.notify(
+      new cloudwatch.Alarm(this, 'PollLagAlarm', {
+        alarmDescription: `snow-element: an instance was polled more than ${settings.maxIntervals} refresh intervals after its previous poll (README "Operating it")`,
+        metric: applicationMetric(METRICS.pollLagIntervals, serviceName, {
+          period: settings.period,
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        threshold: settings.maxIntervals,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: settings.evaluationPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /** An alarm when the API answers more than API_SERVER_ERROR_ALARM_SETTINGS.percent of requests with 5xx. */
+  apiServerErrorAlarm(httpApi: apigw.IHttpApi): cloudwatch.Alarm {
+    const settings = API_SERVER_ERROR_ALARM_SETTINGS;
+    const options = { period: settings.period, statistic: cloudwatch.Stats.SUM };
+    return this.notify(
+      new cloudwatch.Alarm(this, 'ApiServerErrorAlarm', {
+        alarmDescription: `snow-element: more than ${settings.percent} % of API requests answered 5xx (see the access log and the functions' logs)`,
+        metric: new cloudwatch.MathExpression({
+          label: 'API 5xx (% of requests)',
+          expression: `IF(requests >= ${settings.minRequests}, 100 * FILL(errors, 0) / requests, 0)`,
+          period: settings.period,
+          usingMetrics: {
+            errors: httpApi.metricServerError(options),
+            requests: httpApi.metricCount(options),
+          },
+        }),
+        threshold: settings.percent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: settings.evaluationPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
   }
 
   /**

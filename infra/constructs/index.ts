@@ -2,7 +2,9 @@ export {
   ALARM_TOPIC_KEY_ACTIONS,
   AlarmsConstruct,
   type AlarmsConstructProps,
+  API_SERVER_ERROR_ALARM_SETTINGS,
   FUNCTION_ERROR_ALARM_SETTINGS,
+  POLL_LAG_ALARM_SETTINGS,
 } from './alarms';
 export {
   ACCESS_LOG_FORMAT,
@@ -27,6 +29,12 @@ export {
   type BulkConstructProps,
   S3_NOTIFICATION_KEY_ACTIONS,
 } from './bulk';
+export {
+  applicationMetric,
+  DashboardConstruct,
+  type DashboardConstructProps,
+  type QueuePair,
+} from './dashboard';
 export {
   ElementFunction,
   type ElementFunctionProps,

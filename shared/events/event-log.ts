@@ -1,3 +1,4 @@
+import { recordEventStatus } from '../metrics';
 import { ConditionFailedError, type StateItem, type StateTable } from '../ports';
 import { eventsPartition } from './checkpoint';
 
@@ -173,6 +174,7 @@ export const createEventLog = (deps: EventLogDeps): EventLog => {
           { ...newItem(event, now, now), ...(hasBody ? { hasBody } : {}) },
           { ifNotExists: true },
         );
+        recordEventStatus('QUEUED');
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
       }
@@ -228,6 +230,9 @@ export const createEventLog = (deps: EventLogDeps): EventLog => {
                   ifVersion: existing.version ?? 0,
                   ...(remove.length > 0 ? { remove } : {}),
                 });
+          // Redeliveries of a settled message (SQS is at-least-once) are not counted again.
+          if (outcome.status === 'FAILED' || previous.status !== outcome.status)
+            recordEventStatus(outcome.status);
           return fromItem(stored);
         } catch (error) {
           if (!(error instanceof ConditionFailedError) || attempt >= WRITE_ATTEMPTS) throw error;

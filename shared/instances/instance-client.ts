@@ -1,5 +1,6 @@
 import { maxConcurrencyOf } from '../elements/configuration-parameters';
 import { ElementError } from '../errors';
+import { serviceNowExchangeRecorder } from '../metrics';
 import {
   createLeaseGate,
   createServiceNowClient,
@@ -161,6 +162,7 @@ const build = async (instance: InstanceRecord, deps: InstanceDeps): Promise<Serv
     ...(deps.http?.sleep ? { sleep: deps.http.sleep } : {}),
     auth: authOf(secret),
     onTokens,
+    onExchange: serviceNowExchangeRecorder(instance.id),
   });
   return guarded(client, onAuthFailure);
 };

@@ -30,7 +30,24 @@ export interface ServiceNowClientOptions extends HttpOptions {
   onTokens?: OnTokens;
   /** How long before expiry an OAuth token is refreshed. Default 60 s. */
   refreshSkewMs?: number;
+  /** Observes every HTTP exchange (metrics): its status, undefined when no answer came, and duration. */
+  onExchange?: (exchange: { status: number | undefined; durationMs: number }) => void;
 }
+
+/** `attempt`, reported to `observer` once it settles (never throws into the request). */
+const observed = async <T extends { ok: boolean; value?: { status: number } }>(
+  observer: ServiceNowClientOptions['onExchange'],
+  attempt: () => Promise<T>,
+): Promise<T> => {
+  if (observer === undefined) return attempt();
+  const startedAt = performance.now();
+  const result = await attempt();
+  observer({
+    status: result.ok ? result.value?.status : undefined,
+    durationMs: performance.now() - startedAt,
+  });
+  return result;
+};
 
 export interface ServiceNowClient {
   readonly baseUrl: string;
@@ -150,13 +167,15 @@ export const createServiceNowClient = (options: ServiceNowClientOptions): Servic
         const response = await withRetries(req.method, retryDeps, async () => {
           const authorization = await authorizer.authorization();
           const send = () =>
-            exchange(ctx, {
-              method: req.method,
-              url,
-              headers: { ...headers, authorization },
-              body,
-              ...(binary ? { binary: true } : {}),
-            });
+            observed(options.onExchange, () =>
+              exchange(ctx, {
+                method: req.method,
+                url,
+                headers: { ...headers, authorization },
+                body,
+                ...(binary ? { binary: true } : {}),
+              }),
+            );
           const { gate } = options;
           const result = await semaphore.run(() => (gate ? gate.run(send) : send()));
           if (!result.ok) return result;

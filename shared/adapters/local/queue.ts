@@ -55,6 +55,12 @@ export interface LocalQueue extends QueueProducer {
   close(): Promise<void>;
   /** A snapshot of the queued messages (e.g. to inspect a dead-letter queue). */
   peek(): QueuedMessage[];
+  /**
+   * Removes up to `max` messages, oldest first, and resolves with them once the removal is on disk (a
+   * redrive moves dead letters back to their source queue this way). A message its subscriber is
+   * handling right now is taken too; the subscriber's answer about it is then ignored.
+   */
+  take(max?: number): Promise<QueuedMessage[]>;
 }
 
 interface StoredMessage extends QueuedMessage {
@@ -339,6 +345,22 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
 
     peek() {
       return [...messages.values()].map(({ messageId, body, attributes, receiveCount }) => ({
+        messageId,
+        body,
+        attributes: { ...attributes },
+        receiveCount,
+      }));
+    },
+
+    async take(max = Number.POSITIVE_INFINITY) {
+      const taken = [...messages.values()].sort((a, b) => a.sentAt - b.sentAt).slice(0, max);
+      for (const message of taken) messages.delete(message.messageId);
+      if (taken.length > 0) {
+        changes++;
+        await persist();
+        notifyIfIdle();
+      }
+      return taken.map(({ messageId, body, attributes, receiveCount }) => ({
         messageId,
         body,
         attributes: { ...attributes },

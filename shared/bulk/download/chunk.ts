@@ -1,4 +1,5 @@
 import { badRequest, ElementError } from '../../errors';
+import { METRICS, recordMetric } from '../../metrics';
 import { type BlobStore, InvalidPartError, MAX_MULTIPART_PARTS, NoSuchUploadError } from '../../ports';
 import type { ServiceNowClient, SnRecord } from '../../servicenow';
 import type { Transformation } from '../../transformations';
@@ -343,6 +344,7 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
     }
     uploadId ??= (await blobStore.createMultipartUpload(key, { contentType })).uploadId;
     await blobStore.uploadPart(key, uploadId, partBase + partNumber, bytes);
+    recordMetric(METRICS.bulkBytesDownloaded, bytes.length);
   };
   let uploading: Promise<void> | undefined;
   /** Buffers to give back at the end; a part's buffer goes back as soon as its upload settles. */
@@ -439,6 +441,7 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
     if (done && nextPart === 0 && stream === undefined) {
       // The whole file fits this chunk: one put, no multipart upload to start or complete.
       await blobStore.put(key, buffer.bytes(), { contentType });
+      recordMetric(METRICS.bulkBytesDownloaded, buffer.bytes().length);
       return { cursor: committed({}), rows, done, part: undefined };
     }
     if (!done && (holdBack || buffer.length < targetOf(nextPart + 1))) {

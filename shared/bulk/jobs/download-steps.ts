@@ -1,6 +1,7 @@
 /**
  * Download jobs: one stream of chunks, or a plan and parallel streams, then the completion.
  */
+import { recordDownloadedRows } from '../../metrics';
 import { ConditionFailedError, MAX_MULTIPART_PARTS } from '../../ports';
 import type { ServiceNowClient, SnRecord } from '../../servicenow';
 import { type Transformation, toCommon } from '../../transformations';
@@ -128,7 +129,7 @@ async function runChunk(
       const status = (await getJob(deps.stateTable, job.instanceId, job.id))?.status;
       return status === 'RUNNING' || status === 'CREATED';
     },
-  });
+  }).then(recordDownloadedRows);
 }
 
 /** A download's first commit starts it: RUNNING, with its start time. */

@@ -3,6 +3,7 @@
  */
 import { Transform } from 'node:stream';
 import { isElementError } from '../../errors';
+import { recordUploadedRows } from '../../metrics';
 import { ConditionFailedError } from '../../ports';
 import { type Transformation, toVendor } from '../../transformations';
 import { createErrorReport, type ParsedRow, parseUpload, toRecord, uploadRows } from '../upload';
@@ -274,6 +275,7 @@ async function runUploadSegment(running: BulkJob, segment: number, deps: Process
   blob.body.destroy(); // a paused segment leaves the rest of the file unread
   const { key } = await report.close();
   const handled = result.written + result.failed;
+  recordUploadedRows(result.written, bytes);
   const totals = {
     recordsCount: rowsDone + handled,
     recordsFailedCount: failedBefore + result.failed,
