@@ -244,7 +244,7 @@ export const instancesHandler = async (event: ApiEvent) => {
       return eventsPage(deps, (await instances.owned(userId, id())).id, event);
     case 'GET /instances/{}/events/status': {
       const record = await instances.owned(userId, id());
-      return pollStatus(deps.stateTable, record.id);
+      return pollStatus(deps.stateTable, record.id, deps.now());
     }
     case 'GET /instances/{}/events/{}': {
       const record = await instances.owned(userId, id());

@@ -76,6 +76,11 @@ const pendingSecretName = (nonce: string) => `${PENDING_SECRET_PREFIX}${nonce}`;
 
 const signingKeys = new WeakMap<SecretStore, Promise<Buffer>>();
 
+const readSigningKey = async (secrets: SecretStore): Promise<Buffer | undefined> => {
+  const stored = await secrets.get(STATE_KEY_SECRET);
+  return stored ? Buffer.from(stored, 'base64url') : undefined;
+};
+
 /** The state-signing key, created on first use; concurrent creators converge on the stored value. */
 const signingKey = (secrets: SecretStore): Promise<Buffer> => {
   let key = signingKeys.get(secrets);
@@ -117,7 +122,10 @@ const verifyState = async (
   if (parts.length !== 4 || state === undefined || state.length > 200) throw invalid;
   const [version, nonce = '', expires = '', given = ''] = parts;
   if (version !== STATE_VERSION || !NONCE.test(nonce) || !/^\d{1,12}$/.test(expires)) throw invalid;
-  const expected = Buffer.from(signature(await signingKey(secrets), `${version}.${nonce}.${expires}`));
+  // Verifying never creates the key: without one, no state was ever issued.
+  const key = signingKeys.has(secrets) ? await signingKey(secrets) : await readSigningKey(secrets);
+  if (!key) throw invalid;
+  const expected = Buffer.from(signature(key, `${version}.${nonce}.${expires}`));
   const actual = Buffer.from(given);
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw invalid;
   if (Number(expires) <= epochSeconds(nowMs)) {
