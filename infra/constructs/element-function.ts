@@ -1,3 +1,4 @@
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,6 +8,15 @@ import { Construct } from 'constructs';
 import type { LambdaFunctionDefinition } from '../../functions/routes';
 import { BUNDLE_ENTRY_FILE, bundleFunctionSync } from '../bundling';
 import { REPO_ROOT } from '../paths';
+
+/**
+ * Copies files the function serves next to its bundle (the asset's hash covers them). A directory not
+ * built yet is skipped: the function then answers that it is missing instead of failing the synthesis.
+ */
+const copyIntoAsset = (directory: { from: string; to: string }, outputDir: string): void => {
+  const from = join(REPO_ROOT, directory.from);
+  if (existsSync(from)) cpSync(from, join(outputDir, directory.to), { recursive: true, dereference: true });
+};
 
 /** Log levels shared by Powertools (`LOG_LEVEL`) and Lambda's advanced logging controls. */
 export type ElementLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -69,6 +79,7 @@ export class ElementFunction extends Construct {
           local: {
             tryBundle: (outputDir) => {
               bundleFunctionSync(entry, outputDir);
+              if (definition.assetDirectory) copyIntoAsset(definition.assetDirectory, outputDir);
               return true;
             },
           },

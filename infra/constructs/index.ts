@@ -30,11 +30,18 @@ export {
   S3_NOTIFICATION_KEY_ACTIONS,
 } from './bulk';
 export {
+  CONSOLE_SECRET_ACTIONS,
+  ConsoleConstruct,
+  type ConsoleConstructProps,
+  consoleSecretsPattern,
+} from './console';
+export {
   applicationMetric,
   DashboardConstruct,
   type DashboardConstructProps,
   type QueuePair,
 } from './dashboard';
+
 export {
   ElementFunction,
   type ElementFunctionProps,
