@@ -1,6 +1,6 @@
 import { type AllowedHosts, allowedHostsFromEnv, DEFAULT_ALLOWED_HOSTS } from '../net/allowed-hosts';
 import { ConfigError } from './config-error';
-import { type Env, readFlag, readPort, readString } from './parse';
+import { type Env, readFlag, readPort, readPositiveInt, readString } from './parse';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
 export type ConfigLogLevel = (typeof LOG_LEVELS)[number];
@@ -21,6 +21,10 @@ export interface LocalConfig {
   demoServiceNow: boolean;
   demoServiceNowPort: number;
   logLevel: ConfigLogLevel | undefined;
+  /** Bulk queue messages handled at once (parallel Lambda invocations in AWS). */
+  bulkWorkers: number;
+  /** Events queue batches handled at once. */
+  eventsWorkers: number;
 }
 
 export const LOCAL_DEFAULTS = {
@@ -28,6 +32,8 @@ export const LOCAL_DEFAULTS = {
   host: '127.0.0.1',
   dataDir: './.element-data',
   demoServiceNowPort: 3001,
+  bulkWorkers: 4,
+  eventsWorkers: 4,
 } as const;
 
 /** A malformed ELEMENT_ALLOWED_HOSTS stops start-up with a configuration error (exit 2), not a crash. */
@@ -54,5 +60,7 @@ export const readLocalConfig = (env: Env): LocalConfig => {
     demoServiceNow: readFlag(env, 'DEMO_SERVICENOW', true),
     demoServiceNowPort: readPort(env, 'DEMO_SERVICENOW_PORT', LOCAL_DEFAULTS.demoServiceNowPort),
     logLevel: logLevel as ConfigLogLevel | undefined,
+    bulkWorkers: readPositiveInt(env, 'ELEMENT_LOCAL_BULK_WORKERS', LOCAL_DEFAULTS.bulkWorkers),
+    eventsWorkers: readPositiveInt(env, 'ELEMENT_LOCAL_EVENTS_WORKERS', LOCAL_DEFAULTS.eventsWorkers),
   };
 };

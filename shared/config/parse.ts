@@ -24,3 +24,14 @@ export const readFlag = (env: Env, name: string, fallback: boolean): boolean => 
   if (raw === undefined) return fallback;
   return !['0', 'false', 'no', 'off'].includes(raw.toLowerCase());
 };
+
+/** A whole number from 1 to `max`, e.g. how many workers drain a queue. */
+export const readPositiveInt = (env: Env, name: string, fallback: number, max = 1000): number => {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > max) {
+    throw new ConfigError(`${name} must be a whole number from 1 to ${max}`);
+  }
+  return value;
+};

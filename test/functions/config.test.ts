@@ -13,6 +13,8 @@ describe('local configuration', () => {
       demoServiceNow: true,
       demoServiceNowPort: 3001,
       logLevel: undefined,
+      bulkWorkers: 4,
+      eventsWorkers: 4,
     });
   });
 
@@ -26,6 +28,8 @@ describe('local configuration', () => {
       DEMO_SERVICENOW: '0',
       DEMO_SERVICENOW_PORT: '4001',
       LOG_LEVEL: 'debug',
+      ELEMENT_LOCAL_BULK_WORKERS: '8',
+      ELEMENT_LOCAL_EVENTS_WORKERS: '1',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -36,6 +40,8 @@ describe('local configuration', () => {
       demoServiceNow: false,
       demoServiceNowPort: 4001,
       logLevel: 'DEBUG',
+      bulkWorkers: 8,
+      eventsWorkers: 1,
     });
   });
 
@@ -51,6 +57,8 @@ describe('local configuration', () => {
     ['DEMO_SERVICENOW_PORT', '-1'],
     ['LOG_LEVEL', 'LOUD'],
     ['ELEMENT_ALLOWED_HOSTS', 'host:port:extra'],
+    ['ELEMENT_LOCAL_BULK_WORKERS', '0'],
+    ['ELEMENT_LOCAL_EVENTS_WORKERS', '4x'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => readLocalConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => readLocalConfig({ [name]: value })).toThrow(name);
