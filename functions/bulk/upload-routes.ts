@@ -11,10 +11,10 @@ import {
 } from '../../shared/bulk/api';
 import { FORMAT_CONTENT_TYPE } from '../../shared/bulk/download';
 import { newJobId } from '../../shared/bulk/jobs';
+import { readFunctionEnv } from '../../shared/config/env';
 import { badRequest, ElementError } from '../../shared/errors';
 import { catalogFor, type RecordsContext, tableMetadata } from '../../shared/hub/records';
 import { mediaTypeOf } from '../middleware/json-body-parser';
-import { positiveIntEnv } from '../runtime/env';
 import { type BulkRequest, type BulkRouteTable, headerOf } from './context';
 import { callbackUrlOf, createdView, startJob } from './start-job';
 
@@ -25,7 +25,7 @@ import { callbackUrlOf, createdView, startJob } from './start-job';
  * server's own body limit applies.
  */
 export const maxMultipartBytes = (request: BulkRequest): number =>
-  positiveIntEnv(request.env.ELEMENT_BULK_MAX_MULTIPART_BYTES) ??
+  readFunctionEnv(request.env).ELEMENT_BULK_MAX_MULTIPART_BYTES ??
   (request.deps.mode === 'aws' ? 4 * 1024 * 1024 : 1024 * 1024 * 1024);
 
 /** Seconds a presigned upload URL stays valid. */

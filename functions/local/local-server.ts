@@ -6,9 +6,10 @@ import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { createLocalSecretStore } from '../../shared/adapters/local/secret-store';
 import { createLocalStateTable } from '../../shared/adapters/local/state-table';
 import type { AuthorizerContext } from '../../shared/auth/authorizer-context';
+import { readFunctionEnv } from '../../shared/config/env';
 import { ElementError, unauthorized } from '../../shared/errors';
 import { createLogger, type Logger } from '../../shared/logging';
-import { allowedHostsFromEnv, DEFAULT_ALLOWED_HOSTS } from '../../shared/net/allowed-hosts';
+import { type AllowedHosts, DEFAULT_ALLOWED_HOSTS, parseAllowedHosts } from '../../shared/net/allowed-hosts';
 import { type AuthorizerHandler, createAuthorizerHandler } from '../authorizer/handler';
 import { type CorsOrigins, corsPreflightHeaders, corsResponseHeaders, parseCorsOrigins } from '../cors';
 import { errorResponse, toElementError } from '../middleware/error-response';
@@ -173,9 +174,10 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
   if (options.dependencies) {
     setDependencies(options.dependencies);
   } else if (dataDir) {
-    let allowedHosts: ReturnType<typeof allowedHostsFromEnv>;
+    let allowedHosts: AllowedHosts;
     try {
-      allowedHosts = allowedHostsFromEnv(process.env, DEFAULT_ALLOWED_HOSTS.local);
+      const env = readFunctionEnv(process.env);
+      allowedHosts = parseAllowedHosts(env.ELEMENT_ALLOWED_HOSTS ?? DEFAULT_ALLOWED_HOSTS.local);
     } catch (error) {
       restoreEnvironment();
       throw error;
