@@ -4,11 +4,11 @@
  * the instance in `Elements-Element-Instance-Id` on every answer, errors included, as CE does.
  */
 import { parseAuthorizationHeader } from '../../shared/auth/authorization-header';
-import { ElementError, forbidden, unauthorized } from '../../shared/errors';
+import { ElementError, forbidden, toElementError, unauthorized } from '../../shared/errors';
 import { INSTANCE_ID_HEADER } from '../../shared/hub/headers';
 import { pageTokenKey } from '../../shared/hub/page-token';
 import { createInstanceStore, type InstanceRecord, reauthorizeError } from '../../shared/instances';
-import { type ApiEvent, hubIdentityOf, isApiResponse, response, toElementError } from '../middleware';
+import { type ApiEvent, hubIdentityOf, isApiResponse, response } from '../middleware';
 import { ANY_HUB_PREFIX, API_BASE_PATH, HUB_PREFIX } from '../routes';
 import type { Dependencies } from '../runtime/dependencies';
 

@@ -7,12 +7,12 @@ import { createLocalSecretStore } from '../../shared/adapters/local/secret-store
 import { createLocalStateTable } from '../../shared/adapters/local/state-table';
 import type { AuthorizerContext } from '../../shared/auth/authorizer-context';
 import { readFunctionEnv } from '../../shared/config/env';
-import { ElementError, unauthorized } from '../../shared/errors';
+import { ElementError, toElementError, unauthorized } from '../../shared/errors';
 import { createLogger, type Logger } from '../../shared/logging';
 import { type AllowedHosts, DEFAULT_ALLOWED_HOSTS, parseAllowedHosts } from '../../shared/net/allowed-hosts';
 import { type AuthorizerHandler, createAuthorizerHandler } from '../authorizer/handler';
 import { type CorsOrigins, corsPreflightHeaders, corsResponseHeaders, parseCorsOrigins } from '../cors';
-import { errorResponse, toElementError } from '../middleware/error-response';
+import { errorResponse } from '../middleware/error-response';
 import { newRequestId } from '../middleware/request-id';
 import type { LambdaHttpHandler } from '../middleware/types';
 import {
@@ -94,7 +94,7 @@ const DEFAULT_TEST_FUNCTION: LambdaFunctionDefinition = {
   memoryMb: 256,
 };
 
-class PayloadTooLargeError extends Error {}
+class BodyTooLargeError extends Error {}
 
 const EMPTY_BODY = Buffer.alloc(0);
 
@@ -124,7 +124,7 @@ const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> => {
       chunks.push(chunk);
     });
     request.on('end', () =>
-      tooLarge ? reject(new PayloadTooLargeError()) : resolveBody(Buffer.concat(chunks)),
+      tooLarge ? reject(new BodyTooLargeError()) : resolveBody(Buffer.concat(chunks)),
     );
     request.on('error', reject);
   });
@@ -278,7 +278,7 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     try {
       body = await readBody(request, maxBodyBytes);
     } catch (error) {
-      if (error instanceof PayloadTooLargeError) {
+      if (error instanceof BodyTooLargeError) {
         return fail(response, requestId, new ElementError(413, `Request body exceeds ${maxBodyBytes} bytes`));
       }
       throw error;
