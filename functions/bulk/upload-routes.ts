@@ -12,7 +12,7 @@ import {
 import { FORMAT_CONTENT_TYPE } from '../../shared/bulk/download';
 import { newJobId } from '../../shared/bulk/jobs';
 import { readFunctionEnv } from '../../shared/config/env';
-import { badRequest, ElementError } from '../../shared/errors';
+import { ElementError, InvalidInputError, UnsupportedMediaTypeError } from '../../shared/errors';
 import { catalogFor, type RecordsContext, tableMetadata } from '../../shared/hub/records';
 import { mediaTypeOf } from '../middleware/json-body-parser';
 import { type BulkRequest, type BulkRouteTable, headerOf } from './context';
@@ -46,7 +46,7 @@ const checkTarget = async (request: BulkRequest, table: string, identifierField:
   if (identifierField !== undefined) {
     const catalog = await catalogFor(ctx, metadata, []);
     if (!catalog.has(identifierField)) {
-      throw badRequest(`Unknown identifierFieldName '${identifierField}' on ${table}`);
+      throw new InvalidInputError(`Unknown identifierFieldName '${identifierField}' on ${table}`);
     }
   }
 };
@@ -57,8 +57,7 @@ const upload = async (request: BulkRequest) => {
   const objectName = request.params.id ?? '';
   const contentType = headerOf(event, 'content-type') ?? '';
   if (mediaTypeOf(contentType) !== 'multipart/form-data') {
-    throw new ElementError(
-      415,
+    throw new UnsupportedMediaTypeError(
       'Upload the file as multipart/form-data: a "file" part and an optional "metaData" JSON field',
     );
   }

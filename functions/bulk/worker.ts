@@ -34,7 +34,7 @@ import {
   processBulkMessage,
 } from '../../shared/bulk/jobs';
 import { type Env, FUNCTION_ENV, readEnv } from '../../shared/config/env';
-import { ElementError } from '../../shared/errors';
+import { ForbiddenError, InternalError, NotFoundError } from '../../shared/errors';
 import { EVENT_KEYS, retryDelaySeconds } from '../../shared/events';
 import { createInstanceStore, serviceNowClientFor } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
@@ -191,8 +191,8 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
     clientFor: async (instanceId) => {
       const instance = await store.get(Number(instanceId));
       // ElementErrors end the job in ERROR with this (safe) message instead of retrying.
-      if (instance === undefined) throw new ElementError(404, 'The instance of this bulk job was deleted');
-      if (instance.disabled) throw new ElementError(403, `The instance ${instance.id} is disabled`);
+      if (instance === undefined) throw new NotFoundError('The instance of this bulk job was deleted');
+      if (instance.disabled) throw new ForbiddenError(`The instance ${instance.id} is disabled`);
       return serviceNowClientFor(instance, deps);
     },
   };
@@ -331,7 +331,7 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
           await failBulkJob(
             processDeps,
             message,
-            new ElementError(500, 'The bulk job stopped: its worker failed on every attempt'),
+            new InternalError('The bulk job stopped: its worker failed on every attempt'),
           );
           logger.warn('Bulk message dead-lettered; its job ends in ERROR', {
             jobId: message.jobId,

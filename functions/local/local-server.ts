@@ -7,7 +7,14 @@ import { createLocalSecretStore } from '../../shared/adapters/local/secret-store
 import { createLocalStateTable } from '../../shared/adapters/local/state-table';
 import type { AuthorizerContext } from '../../shared/auth/authorizer-context';
 import { readFunctionEnv } from '../../shared/config/env';
-import { ElementError, toElementError, unauthorized } from '../../shared/errors';
+import {
+  type ElementError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  toElementError,
+  UnauthorizedError,
+} from '../../shared/errors';
 import { createLogger, type Logger } from '../../shared/logging';
 import { type AllowedHosts, DEFAULT_ALLOWED_HOSTS, parseAllowedHosts } from '../../shared/net/allowed-hosts';
 import { type AuthorizerHandler, createAuthorizerHandler } from '../authorizer/handler';
@@ -238,7 +245,7 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     authorizer ??= createAuthorizerHandler({ routes: allRoutes, logger });
     const result = await authorizer(authorizerEventFrom(event));
     if (result.isAuthorized !== true || !result.context) {
-      return { outcome: 'deny', status: '401', message: unauthorized().message };
+      return { outcome: 'deny', status: '401', message: new UnauthorizedError().message };
     }
     if (authorizerCacheMs > 0) {
       // Expired entries go first, so the map cannot grow with every header ever seen.
@@ -279,7 +286,11 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
       body = await readBody(request, maxBodyBytes);
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
-        return fail(response, requestId, new ElementError(413, `Request body exceeds ${maxBodyBytes} bytes`));
+        return fail(
+          response,
+          requestId,
+          new PayloadTooLargeError(`Request body exceeds ${maxBodyBytes} bytes`),
+        );
       }
       throw error;
     }
@@ -289,13 +300,13 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
       ? match(method, pathname.slice(API_BASE_PATH.length))
       : ({ kind: 'notFound' } as const);
     if (matched.kind === 'notFound') {
-      return fail(response, requestId, new ElementError(404, `No route for ${method} ${pathname}`));
+      return fail(response, requestId, new NotFoundError(`No route for ${method} ${pathname}`));
     }
     if (matched.kind === 'methodNotAllowed') {
       return fail(
         response,
         requestId,
-        new ElementError(405, `Method Not Allowed - ${method} is not supported on ${pathname}`, {
+        new MethodNotAllowedError(`Method Not Allowed - ${method} is not supported on ${pathname}`, {
           headers: { Allow: matched.allow.join(', ') },
         }),
       );
@@ -307,7 +318,7 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     const event = eventFromRequest({ request, body, requestId, routeKey, pathParameters, url });
     if (route.auth === 'platform' || route.auth === 'hub') {
       // API Gateway answers 401 itself when the identity source is missing, without calling the authorizer.
-      if (!event.headers.authorization) return fail(response, requestId, unauthorized());
+      if (!event.headers.authorization) return fail(response, requestId, new UnauthorizedError());
       const context = await authorize(route.auth, event);
       (event.requestContext as { authorizer?: { lambda: AuthorizerContext } }).authorizer = {
         lambda: context,
