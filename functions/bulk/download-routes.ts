@@ -20,7 +20,14 @@ import {
   getJob,
   setConvertedFile,
 } from '../../shared/bulk/jobs';
-import { badRequest, ElementError, notFound } from '../../shared/errors';
+import {
+  ConflictError,
+  ElementError,
+  GoneError,
+  InvalidInputError,
+  NotFoundError,
+  UnavailableError,
+} from '../../shared/errors';
 import { parseMultipartFields } from '../../shared/hub/attachments/multipart';
 import { response } from '../middleware';
 import { mediaTypeOf } from '../middleware/json-body-parser';
@@ -47,7 +54,7 @@ const metaDataOf = async (request: BulkRequest): Promise<Record<string, unknown>
   const json = request.event.jsonBody;
   if (json !== undefined) {
     if (typeof json !== 'object' || json === null || Array.isArray(json))
-      throw badRequest('Body must be a JSON object');
+      throw new InvalidInputError('Body must be a JSON object');
     return parseMetaData((json as { metaData?: unknown }).metaData);
   }
   return parseMetaData((await formFields(request)).metaData);
@@ -126,10 +133,10 @@ const download = async (request: BulkRequest) => {
       body.continueFromJobId,
     );
     if (previous === undefined || previous.direction !== 'download') {
-      throw notFound(`No download job ${body.continueFromJobId.slice(0, 128)} to continue from`);
+      throw new NotFoundError(`No download job ${body.continueFromJobId.slice(0, 128)} to continue from`);
     }
     if (previous.objectName !== body.objectName || previous.status !== 'COMPLETED') {
-      throw badRequest('continueFromJobId must name a COMPLETED download of the same objectName');
+      throw new InvalidInputError('continueFromJobId must name a COMPLETED download of the same objectName');
     }
     from = previous.startedAt ?? previous.createdAt;
   }
@@ -241,7 +248,7 @@ const converting = async (request: BulkRequest, job: BulkJob, format: DownloadFo
         .queue()
         .sendBatch([bulkMessage({ jobId: job.id, instanceId: job.instanceId, kind: 'convert', format })]);
       if (failed.length > 0)
-        throw new ElementError(503, 'The conversion could not be queued; try again later');
+        throw new UnavailableError('The conversion could not be queued; try again later');
     }
   }
   const source = await request.blobStore().head(job.download?.resultKey ?? '');
@@ -268,14 +275,14 @@ const file = async (request: BulkRequest) => {
   const id = request.params.id ?? '';
   const job = await getJob(request.deps.stateTable, String(request.instance.id), id);
   if (job === undefined || job.direction !== 'download' || job.objectName !== request.params.objectName) {
-    throw notFound(
+    throw new NotFoundError(
       `No bulk download ${id.slice(0, 128)} of ${String(request.params.objectName).slice(0, 128)}`,
     );
   }
   const stored = job.download?.job.format ?? 'jsonl';
   const storedKey = job.download?.resultKey;
   if (job.status !== 'COMPLETED' || storedKey === undefined) {
-    throw new ElementError(409, `The bulk job is ${job.status}; its file is available once it is COMPLETED`);
+    throw new ConflictError(`The bulk job is ${job.status}; its file is available once it is COMPLETED`);
   }
   const format = negotiateFormat(headerOf(request.event, 'accept'), stored);
   if (format === undefined) {
@@ -305,7 +312,7 @@ const file = async (request: BulkRequest) => {
   if (url !== undefined)
     return response(302, undefined, { Location: url, 'Cache-Control': 'private, no-store', Vary: 'Accept' });
   const object = await blobs.get(key);
-  if (object === undefined) throw new ElementError(410, 'The bulk file has expired');
+  if (object === undefined) throw new GoneError('The bulk file has expired');
   const chunks: Buffer[] = [];
   for await (const chunk of object.body) chunks.push(chunk as Buffer);
   return response(200, Buffer.concat(chunks).toString('utf8'), headers);

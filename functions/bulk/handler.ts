@@ -1,4 +1,4 @@
-import { ElementError } from '../../shared/errors';
+import { NotFoundError, UnavailableError } from '../../shared/errors';
 import { serviceNowClientFor } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
 import { answerForInstance, pageTokenKeyOf, routeOf } from '../hub/instance-call';
@@ -21,14 +21,14 @@ const AWS_PORTS: AwsPorts = {
 export const BULK_ROUTES: BulkRouteTable = { ...downloadRoutes, ...uploadRoutes, ...jobRoutes };
 
 const unavailable = (what: string) =>
-  new ElementError(503, `Bulk is not available: this deployment has no bulk ${what}`);
+  new UnavailableError(`Bulk is not available: this deployment has no bulk ${what}`);
 
 /** The bulk API (User + Element): one route of BULK_ROUTES for the caller's instance (hub/instance-call.ts). */
 export const bulkHandler = async (event: ApiEvent) => {
   const deps = await getDependencies(AWS_PORTS);
   const route = routeOf(BULK_ROUTES, event);
   return answerForInstance(event, deps, (instance) => {
-    if (!route) throw new ElementError(404, 'No such route');
+    if (!route) throw new NotFoundError('No such route');
     let client: Promise<ServiceNowClient> | undefined;
     const request: BulkRequest = {
       event,

@@ -9,7 +9,7 @@ import {
   TERMINAL_STATUSES,
   updateJob,
 } from '../../shared/bulk/jobs';
-import { badRequest, ElementError, notFound } from '../../shared/errors';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../shared/errors';
 import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER } from '../../shared/hub/headers';
 import { response } from '../middleware';
 import type { BulkRequest, BulkRouteTable } from './context';
@@ -19,7 +19,7 @@ const pageSizeOf = (request: BulkRequest, fallback: number, max: number): number
   if (raw === null || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 1 || n > max)
-    throw badRequest(`pageSize must be an integer from 1 to ${max}`);
+    throw new InvalidInputError(`pageSize must be an integer from 1 to ${max}`);
   return n;
 };
 
@@ -32,7 +32,7 @@ const now = (request: BulkRequest) => () => request.deps.now().getTime();
 const ownJob = async (request: BulkRequest): Promise<BulkJob> => {
   const id = request.params.id ?? '';
   const job = await getJob(request.deps.stateTable, String(request.instance.id), id);
-  if (job === undefined) throw notFound(`No bulk job ${id.slice(0, 128)}`);
+  if (job === undefined) throw new NotFoundError(`No bulk job ${id.slice(0, 128)}`);
   const until = job.upload?.awaitingFileUntil;
   // A minute of grace: a PUT that started just before expiry may still be landing.
   if (
@@ -63,7 +63,7 @@ const status = async (request: BulkRequest) => jobView(await ownJob(request));
 const cancel = async (request: BulkRequest) => {
   const before = await ownJob(request);
   if (TERMINAL_STATUSES.has(before.status)) {
-    throw new ElementError(409, `The bulk job is already ${before.status}; there is nothing to cancel`);
+    throw new ConflictError(`The bulk job is already ${before.status}; there is nothing to cancel`);
   }
   const job = await requestCancel(
     request.deps.stateTable,
@@ -71,7 +71,7 @@ const cancel = async (request: BulkRequest) => {
     request.params.id ?? '',
     now(request),
   );
-  if (job === undefined) throw notFound('No such bulk job');
+  if (job === undefined) throw new NotFoundError('No such bulk job');
   if (job.status === 'CANCELLED' && job.startedAt === undefined) {
     if (job.upload !== undefined)
       await request
@@ -124,7 +124,7 @@ const jobs = async (request: BulkRequest) => {
 const offsetOf = (token: string | null): number => {
   if (token === null || token === '') return 0;
   const n = Number(Buffer.from(token, 'base64url').toString('utf8'));
-  if (!Number.isSafeInteger(n) || n < 0) throw badRequest('Invalid nextPage token');
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidInputError('Invalid nextPage token');
   return n;
 };
 

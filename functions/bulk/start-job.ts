@@ -1,6 +1,6 @@
 import { checkCallbackUrl } from '../../shared/bulk/callback';
 import { type BulkJob, bulkMessage, type CreateJobInput, createJob, updateJob } from '../../shared/bulk/jobs';
-import { ElementError } from '../../shared/errors';
+import { UnavailableError } from '../../shared/errors';
 import { type BulkRequest, headerOf } from './context';
 
 export const CALLBACK_HEADER = 'Elements-Async-Callback-Url';
@@ -51,7 +51,7 @@ export async function startJob(
       now(request),
       { conditional: false },
     );
-    throw new ElementError(503, 'The bulk job could not be queued; try again later');
+    throw new UnavailableError('The bulk job could not be queued; try again later');
   }
   return job;
 }

@@ -11,10 +11,10 @@ import {
 } from '../../shared/bulk/api';
 import { FORMAT_CONTENT_TYPE } from '../../shared/bulk/download';
 import { newJobId } from '../../shared/bulk/jobs';
-import { badRequest, ElementError } from '../../shared/errors';
+import { readFunctionEnv } from '../../shared/config/env';
+import { ElementError, InvalidInputError, UnsupportedMediaTypeError } from '../../shared/errors';
 import { catalogFor, type RecordsContext, tableMetadata } from '../../shared/hub/records';
 import { mediaTypeOf } from '../middleware/json-body-parser';
-import { positiveIntEnv } from '../runtime/env';
 import { type BulkRequest, type BulkRouteTable, headerOf } from './context';
 import { callbackUrlOf, createdView, startJob } from './start-job';
 
@@ -25,7 +25,7 @@ import { callbackUrlOf, createdView, startJob } from './start-job';
  * server's own body limit applies.
  */
 export const maxMultipartBytes = (request: BulkRequest): number =>
-  positiveIntEnv(request.env.ELEMENT_BULK_MAX_MULTIPART_BYTES) ??
+  readFunctionEnv(request.env).ELEMENT_BULK_MAX_MULTIPART_BYTES ??
   (request.deps.mode === 'aws' ? 4 * 1024 * 1024 : 1024 * 1024 * 1024);
 
 /** Seconds a presigned upload URL stays valid. */
@@ -46,7 +46,7 @@ const checkTarget = async (request: BulkRequest, table: string, identifierField:
   if (identifierField !== undefined) {
     const catalog = await catalogFor(ctx, metadata, []);
     if (!catalog.has(identifierField)) {
-      throw badRequest(`Unknown identifierFieldName '${identifierField}' on ${table}`);
+      throw new InvalidInputError(`Unknown identifierFieldName '${identifierField}' on ${table}`);
     }
   }
 };
@@ -57,8 +57,7 @@ const upload = async (request: BulkRequest) => {
   const objectName = request.params.id ?? '';
   const contentType = headerOf(event, 'content-type') ?? '';
   if (mediaTypeOf(contentType) !== 'multipart/form-data') {
-    throw new ElementError(
-      415,
+    throw new UnsupportedMediaTypeError(
       'Upload the file as multipart/form-data: a "file" part and an optional "metaData" JSON field',
     );
   }

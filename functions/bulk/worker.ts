@@ -33,7 +33,8 @@ import {
   type ProcessBulkDeps,
   processBulkMessage,
 } from '../../shared/bulk/jobs';
-import { ElementError } from '../../shared/errors';
+import { type Env, FUNCTION_ENV, readEnv } from '../../shared/config/env';
+import { ForbiddenError, InternalError, NotFoundError } from '../../shared/errors';
 import { EVENT_KEYS, retryDelaySeconds } from '../../shared/events';
 import { createInstanceStore, serviceNowClientFor } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
@@ -41,7 +42,6 @@ import { sharedOutboundAgent } from '../../shared/net';
 import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
 import { awsBlobStore, awsBulkQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
 import { type AwsPorts, type Dependencies, getDependencies } from '../runtime/dependencies';
-import { positiveIntEnv } from '../runtime/env';
 import { routeDeadLetters, sqsRetryLater } from '../runtime/sqs';
 
 /** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
@@ -87,12 +87,20 @@ export const BULK_RETRY_DELAY = { baseSeconds: 30, maxSeconds: 900 };
 export const DEFAULT_CHUNK_DEADLINE_MS = 600_000;
 export const DEFAULT_UPLOAD_BATCH_SIZE = 50;
 
-export const bulkWorkerOptionsFromEnv = (env: Record<string, string | undefined>): BulkWorkerOptions => {
-  const maxReceiveCount = positiveIntEnv(env.ELEMENT_BULK_MAX_RECEIVE_COUNT);
-  const chunkDeadlineMs = positiveIntEnv(env.ELEMENT_BULK_CHUNK_DEADLINE_MS);
-  const pagesPerChunk = positiveIntEnv(env.ELEMENT_BULK_PAGES_PER_CHUNK);
-  const batch = env.ELEMENT_BULK_UPLOAD_BATCH_SIZE;
-  const uploadBatchSize = batch === '0' ? 0 : positiveIntEnv(batch);
+const BULK_WORKER_ENV = FUNCTION_ENV.pick({
+  ELEMENT_BULK_MAX_RECEIVE_COUNT: true,
+  ELEMENT_BULK_CHUNK_DEADLINE_MS: true,
+  ELEMENT_BULK_PAGES_PER_CHUNK: true,
+  ELEMENT_BULK_UPLOAD_BATCH_SIZE: true,
+});
+
+export const bulkWorkerOptionsFromEnv = (env: Env): BulkWorkerOptions => {
+  const {
+    ELEMENT_BULK_MAX_RECEIVE_COUNT: maxReceiveCount,
+    ELEMENT_BULK_CHUNK_DEADLINE_MS: chunkDeadlineMs,
+    ELEMENT_BULK_PAGES_PER_CHUNK: pagesPerChunk,
+    ELEMENT_BULK_UPLOAD_BATCH_SIZE: uploadBatchSize,
+  } = readEnv(BULK_WORKER_ENV, env);
   return {
     ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }),
     ...(chunkDeadlineMs === undefined ? {} : { chunkDeadlineMs }),
@@ -183,8 +191,8 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
     clientFor: async (instanceId) => {
       const instance = await store.get(Number(instanceId));
       // ElementErrors end the job in ERROR with this (safe) message instead of retrying.
-      if (instance === undefined) throw new ElementError(404, 'The instance of this bulk job was deleted');
-      if (instance.disabled) throw new ElementError(403, `The instance ${instance.id} is disabled`);
+      if (instance === undefined) throw new NotFoundError('The instance of this bulk job was deleted');
+      if (instance.disabled) throw new ForbiddenError(`The instance ${instance.id} is disabled`);
       return serviceNowClientFor(instance, deps);
     },
   };
@@ -323,7 +331,7 @@ export const createBulkWorkerHandler = (deps: Dependencies, options: BulkWorkerO
           await failBulkJob(
             processDeps,
             message,
-            new ElementError(500, 'The bulk job stopped: its worker failed on every attempt'),
+            new InternalError('The bulk job stopped: its worker failed on every attempt'),
           );
           logger.warn('Bulk message dead-lettered; its job ends in ERROR', {
             jobId: message.jobId,

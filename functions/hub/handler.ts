@@ -1,4 +1,4 @@
-import { ElementError } from '../../shared/errors';
+import { NotFoundError } from '../../shared/errors';
 import { INSTANCE_ID_HEADER } from '../../shared/hub/headers';
 import { serviceNowClientFor } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
@@ -42,7 +42,7 @@ export const hubHandler = async (event: ApiEvent) => {
   const deps = await getDependencies(AWS_PORTS);
   const route = routeOf(HUB_ROUTES, event);
   return answerForInstance(event, deps, (instance) => {
-    if (!route) throw new ElementError(404, 'No such route');
+    if (!route) throw new NotFoundError('No such route');
     let client: Promise<ServiceNowClient> | undefined;
     const request: HubRequest = {
       event,

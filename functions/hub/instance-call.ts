@@ -4,11 +4,11 @@
  * the instance in `Elements-Element-Instance-Id` on every answer, errors included, as CE does.
  */
 import { parseAuthorizationHeader } from '../../shared/auth/authorization-header';
-import { ElementError, forbidden, unauthorized } from '../../shared/errors';
+import { ElementError, ForbiddenError, toElementError, UnauthorizedError } from '../../shared/errors';
 import { INSTANCE_ID_HEADER } from '../../shared/hub/headers';
 import { pageTokenKey } from '../../shared/hub/page-token';
 import { createInstanceStore, type InstanceRecord, reauthorizeError } from '../../shared/instances';
-import { type ApiEvent, hubIdentityOf, isApiResponse, response, toElementError } from '../middleware';
+import { type ApiEvent, hubIdentityOf, isApiResponse, response } from '../middleware';
 import { ANY_HUB_PREFIX, API_BASE_PATH, HUB_PREFIX } from '../routes';
 import type { Dependencies } from '../runtime/dependencies';
 
@@ -35,13 +35,13 @@ export const routeOf = <Route>(table: Record<string, Route>, event: ApiEvent): R
 const ownedInstance = async (event: ApiEvent, deps: Dependencies): Promise<InstanceRecord> => {
   const { userId, instanceId } = hubIdentityOf(event);
   const instance = await createInstanceStore(deps).get(instanceId);
-  if (!instance || instance.ownerUserId !== userId) throw unauthorized();
+  if (!instance || instance.ownerUserId !== userId) throw new UnauthorizedError();
   return instance;
 };
 
 const checkUsable = (instance: InstanceRecord): void => {
   if (instance.disabled) {
-    throw forbidden(
+    throw new ForbiddenError(
       `The instance ${instance.id} is disabled; enable it with PUT /instances/${instance.id}/enabled`,
     );
   }
@@ -84,6 +84,6 @@ export const answerForInstance = async (
  */
 export const pageTokenKeyOf = (event: ApiEvent): Buffer => {
   const token = parseAuthorizationHeader(event.headers?.authorization)?.element;
-  if (token === undefined) throw unauthorized();
+  if (token === undefined) throw new UnauthorizedError();
   return pageTokenKey(token);
 };

@@ -1,4 +1,4 @@
-import { notFound } from '../../shared/errors';
+import { NotFoundError } from '../../shared/errors';
 import {
   commonResourceTarget,
   createRecord,
@@ -23,7 +23,7 @@ import type { HubRequest, HubRouteTable } from './types';
 
 const param = (request: HubRequest, name: string): string => {
   const value = request.params[name];
-  if (value === undefined || value === '') throw notFound(`Missing path parameter ${name}`);
+  if (value === undefined || value === '') throw new NotFoundError(`Missing path parameter ${name}`);
   return value;
 };
 

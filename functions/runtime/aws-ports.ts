@@ -5,18 +5,13 @@
  * its client on first use (a lazy chunk of the bundle), so a call path that never needs a port never
  * evaluates its SDK.
  */
+import { type FunctionEnv, required } from '../../shared/config/env';
 import type { BlobStore } from '../../shared/ports/blob-store';
 import type { QueueProducer } from '../../shared/ports/queue';
 import type { SecretStore } from '../../shared/ports/secret-store';
 import type { StateTable } from '../../shared/ports/state-table';
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-const required = (env: Env, name: string): string => {
-  const value = env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
+type Env = FunctionEnv;
 
 /** DynamoDB (ELEMENT_STATE_TABLE). */
 export const awsStateTable = async (env: Env): Promise<StateTable> => {

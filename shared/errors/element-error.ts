@@ -1,7 +1,7 @@
 /**
- * The one error type the API speaks. Every failure that reaches a caller is an ElementError
- * (or is mapped to one by the error middleware), rendered as `{requestId, message, providerMessage?}`
- *.
+ * The base of every error a caller may see: a message written for the caller, ServiceNow's own words
+ * when it said something, and the HTTP status it is rendered with. Code throws the domain errors of
+ * domain-errors.ts, which say what happened; mapping.ts decides their status and whether to retry.
  */
 export interface ElementErrorOptions {
   /** ServiceNow's own message/detail, kept verbatim so callers can act on it. Never a secret. */

@@ -1,4 +1,4 @@
-import { ElementError } from '../errors';
+import { BadUpstreamError, ElementError, TimedOutError } from '../errors';
 
 /**
  * ServiceNow refused our credentials for good (bad password, revoked refresh token, OAuth
@@ -81,7 +81,6 @@ export const errorFromResponse = (
 };
 
 export const unreachable = (cause: unknown) =>
-  new ElementError(502, 'Could not reach ServiceNow (connection failed)', { cause });
+  new BadUpstreamError('Could not reach ServiceNow (connection failed)', { cause });
 
-export const timedOut = (cause: unknown) =>
-  new ElementError(504, 'ServiceNow did not answer in time', { cause });
+export const timedOut = (cause: unknown) => new TimedOutError('ServiceNow did not answer in time', { cause });

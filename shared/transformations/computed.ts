@@ -1,5 +1,5 @@
 import jsonata from 'jsonata';
-import { badRequest, ElementError } from '../errors';
+import { InvalidInputError, UnprocessableError } from '../errors';
 
 /**
  * Computed fields with JSONata instead of CE's `script.body` JavaScript. JSONata is a
@@ -29,12 +29,12 @@ function compile(expression: string, limits: ExpressionLimits): jsonata.Expressi
   const key = `${limits.timeoutMs}/${limits.maxDepth}/${expression}`;
   const hit = compiled.get(key);
   if (hit) return hit;
-  if (expression.length > limits.maxExpressionLength) throw badRequest('Expression too long');
+  if (expression.length > limits.maxExpressionLength) throw new InvalidInputError('Expression too long');
   let result: jsonata.Expression;
   try {
     result = jsonata(expression, { timeout: limits.timeoutMs, stack: limits.maxDepth });
   } catch (error) {
-    throw badRequest(`Invalid expression: ${(error as Error).message}`);
+    throw new InvalidInputError(`Invalid expression: ${(error as Error).message}`);
   }
   if (compiled.size < 500) compiled.set(key, result);
   return result;
@@ -54,7 +54,9 @@ export async function evaluateExpression(
 ): Promise<unknown> {
   const expr = compile(expression, limits);
   if ((JSON.stringify(input)?.length ?? 0) > limits.maxInputBytes) {
-    throw new ElementError(422, `Computed field '${field}': input larger than ${limits.maxInputBytes} bytes`);
+    throw new UnprocessableError(
+      `Computed field '${field}': input larger than ${limits.maxInputBytes} bytes`,
+    );
   }
   let value: unknown;
   try {
@@ -67,12 +69,11 @@ export async function evaluateExpression(
         : e.code === 'D1011'
           ? 'recursion too deep'
           : e.message;
-    throw new ElementError(422, `Computed field '${field}' failed: ${reason}`);
+    throw new UnprocessableError(`Computed field '${field}' failed: ${reason}`);
   }
   if (typeof value === 'function') return null;
   if ((JSON.stringify(value)?.length ?? 0) > limits.maxOutputBytes) {
-    throw new ElementError(
-      422,
+    throw new UnprocessableError(
       `Computed field '${field}': result larger than ${limits.maxOutputBytes} bytes`,
     );
   }
