@@ -25,17 +25,4 @@ export class ElementError extends Error {
   }
 }
 
-export const badRequest = (message: string, options?: ElementErrorOptions) =>
-  new ElementError(400, message, options);
-export const unauthorized = (
-  message = 'Unauthorized - An invalid element token, user secret and/or org secret provided',
-  options?: ElementErrorOptions,
-) => new ElementError(401, message, options);
-export const forbidden = (message: string, options?: ElementErrorOptions) =>
-  new ElementError(403, message, options);
-export const notFound = (message: string, options?: ElementErrorOptions) =>
-  new ElementError(404, message, options);
-export const badGateway = (message: string, options?: ElementErrorOptions) =>
-  new ElementError(502, message, options);
-
 export const isElementError = (value: unknown): value is ElementError => value instanceof ElementError;

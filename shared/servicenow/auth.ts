@@ -1,4 +1,4 @@
-import { BadUpstreamError, ElementError } from '../errors';
+import { BadUpstreamError, ThrottledError } from '../errors';
 import type { HttpOptions } from './context';
 import { buildHttpContext } from './context';
 import { providerMessageOf, ServiceNowAuthError } from './errors';
@@ -36,8 +36,7 @@ const tokenRequest = async (ctx: HttpContext, params: Record<string, string>): P
     const error =
       status === 400 || status === 401
         ? new ServiceNowAuthError('ServiceNow rejected the OAuth credentials', providerMessage)
-        : new ElementError(
-            status === 429 ? 429 : 502,
+        : new (status === 429 ? ThrottledError : BadUpstreamError)(
             `ServiceNow OAuth token endpoint failed with status ${status}`,
             providerMessage === undefined ? {} : { providerMessage },
           );
