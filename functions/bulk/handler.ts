@@ -1,8 +1,7 @@
 import { NotFoundError, UnavailableError } from '../../shared/errors';
 import { serviceNowClientFor } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
-import { answerForInstance, pageTokenKeyOf, routeOf } from '../hub/instance-call';
-import { type ApiEvent, withMiddleware } from '../middleware';
+import { type ApiEvent, instanceOf, pageTokenKeyOf, routeOf, withMiddleware } from '../middleware';
 import { awsBlobStore, awsBulkQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
 import type { BulkRequest, BulkRouteTable } from './context';
@@ -23,36 +22,35 @@ export const BULK_ROUTES: BulkRouteTable = { ...downloadRoutes, ...uploadRoutes,
 const unavailable = (what: string) =>
   new UnavailableError(`Bulk is not available: this deployment has no bulk ${what}`);
 
-/** The bulk API (User + Element): one route of BULK_ROUTES for the caller's instance (hub/instance-call.ts). */
+/** The bulk API (User + Element): one route of BULK_ROUTES for the caller's instance (functions/middleware/instance-call.ts). */
 export const bulkHandler = async (event: ApiEvent) => {
   const deps = await getDependencies(AWS_PORTS);
   const route = routeOf(BULK_ROUTES, event);
-  return answerForInstance(event, deps, (instance) => {
-    if (!route) throw new NotFoundError('No such route');
-    let client: Promise<ServiceNowClient> | undefined;
-    const request: BulkRequest = {
-      event,
-      instance,
-      deps,
-      params: { ...event.pathParameters } as Record<string, string>,
-      query: new URLSearchParams(event.rawQueryString ?? ''),
-      client: () => {
-        client ??= serviceNowClientFor(instance, deps);
-        return client;
-      },
-      blobStore: () => {
-        if (deps.blobStore === undefined) throw unavailable('bucket');
-        return deps.blobStore;
-      },
-      queue: () => {
-        if (deps.bulkQueue === undefined) throw unavailable('queue');
-        return deps.bulkQueue;
-      },
-      pageTokenKey: () => pageTokenKeyOf(event),
-      env: process.env,
-    };
-    return route(request);
-  });
+  if (!route) throw new NotFoundError('No such route');
+  const instance = instanceOf(event);
+  let client: Promise<ServiceNowClient> | undefined;
+  const request: BulkRequest = {
+    event,
+    instance,
+    deps,
+    params: { ...event.pathParameters } as Record<string, string>,
+    query: new URLSearchParams(event.rawQueryString ?? ''),
+    client: () => {
+      client ??= serviceNowClientFor(instance, deps);
+      return client;
+    },
+    blobStore: () => {
+      if (deps.blobStore === undefined) throw unavailable('bucket');
+      return deps.blobStore;
+    },
+    queue: () => {
+      if (deps.bulkQueue === undefined) throw unavailable('queue');
+      return deps.bulkQueue;
+    },
+    pageTokenKey: () => pageTokenKeyOf(event),
+    env: process.env,
+  };
+  return route(request);
 };
 
 /** Uploads arrive as multipart/form-data; `POST /bulk/query` may carry `metaData` as a form field. */
@@ -61,4 +59,8 @@ export const BULK_CONTENT_TYPES: readonly string[] = [
   'application/x-www-form-urlencoded',
 ];
 
-export const handler = withMiddleware(bulkHandler, { auth: 'hub', acceptedContentTypes: BULK_CONTENT_TYPES });
+export const handler = withMiddleware(bulkHandler, {
+  auth: 'hub',
+  acceptedContentTypes: BULK_CONTENT_TYPES,
+  instanceCall: () => getDependencies(AWS_PORTS),
+});

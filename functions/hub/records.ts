@@ -17,8 +17,7 @@ import {
 import { type ResolvedResource, resolveResource } from '../../shared/hub/resources';
 import { filtersNulls } from '../../shared/instances';
 import { findCommonResource } from '../../shared/transformations';
-import { response } from '../middleware';
-import { pageTokenKeyOf } from './instance-call';
+import { pageTokenKeyOf, response } from '../middleware';
 import type { HubRequest, HubRouteTable } from './types';
 
 const param = (request: HubRequest, name: string): string => {

@@ -1,6 +1,7 @@
 export * from './error-handler';
 export * from './error-response';
 export * from './identity';
+export * from './instance-call';
 export * from './json-body-parser';
 export * from './json-response';
 export * from './request-id';

@@ -1,16 +1,21 @@
 /**
- * What every User + Element route does around its own work (hub and bulk functions alike): find the
- * route key below the hub prefix, load the caller's instance, refuse a disabled or invalid one, and name
- * the instance in `Elements-Element-Instance-Id` on every answer, errors included, as CE does.
+ * What every User + Element route does around its own work (hub and bulk functions alike): load the
+ * caller's instance, refuse a disabled or invalid one, and name the instance in
+ * `Elements-Element-Instance-Id` on every answer, errors included, as CE does. Also the route key below
+ * the hub prefix and the page-token key of the call, which both functions use.
  */
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parseAuthorizationHeader } from '../../shared/auth/authorization-header';
 import { ElementError, ForbiddenError, toElementError, UnauthorizedError } from '../../shared/errors';
 import { INSTANCE_ID_HEADER } from '../../shared/hub/headers';
 import { pageTokenKey } from '../../shared/hub/page-token';
 import { createInstanceStore, type InstanceRecord, reauthorizeError } from '../../shared/instances';
-import { type ApiEvent, hubIdentityOf, isApiResponse, response } from '../middleware';
 import { ANY_HUB_PREFIX, API_BASE_PATH, HUB_PREFIX } from '../routes';
 import type { Dependencies } from '../runtime/dependencies';
+import { hubIdentityOf } from './identity';
+import { isApiResponse, response } from './response';
+import type { ApiEvent } from './types';
 
 /**
  * `GET /elements/api-v2/hubs/helpdesk/{objectName}` and `GET /elements/api-v2/{objectName}` -> the same
@@ -49,32 +54,54 @@ const checkUsable = (instance: InstanceRecord): void => {
 };
 
 /**
- * Runs `work` for the caller's instance and shapes its result (an ApiResponse as is, undefined -> 204,
- * anything else -> 200 JSON). The instance is re-read on every call, not only in the (cached)
- * authorizer, so delete/disable/invalid take effect at once (deleted -> 401, disabled -> 403, invalid ->
- * 401 re-authorize). A deleted (or foreign) instance is not named in the answer.
+ * Loads the caller's instance into `event.instance` before the handler runs and shapes the handler's
+ * result (an ApiResponse as is, undefined -> 204, anything else -> 200 JSON) with the instance header.
+ * The instance is re-read on every call, not only in the (cached) authorizer, so delete/disable/invalid
+ * take effect at once (deleted -> 401, disabled -> 403, invalid -> 401 re-authorize). A deleted (or
+ * foreign) instance is not named in the answer.
  */
-export const answerForInstance = async (
-  event: ApiEvent,
-  deps: Dependencies,
-  work: (instance: InstanceRecord) => Promise<unknown>,
-) => {
-  const instance = await ownedInstance(event, deps);
-  const instanceHeader = { [INSTANCE_ID_HEADER]: String(instance.id) };
-  try {
-    checkUsable(instance);
-    const result = await work(instance);
-    if (isApiResponse(result)) return { ...result, headers: { ...result.headers, ...instanceHeader } };
-    if (result === undefined) return response(204, undefined, instanceHeader);
-    return response(200, result, instanceHeader);
-  } catch (thrown) {
-    const error = toElementError(thrown);
-    throw new ElementError(error.status, error.message, {
-      ...(error.providerMessage === undefined ? {} : { providerMessage: error.providerMessage }),
-      headers: { ...error.headers, ...instanceHeader },
-      cause: thrown,
-    });
-  }
+export const instanceCallMiddleware = (
+  dependencies: () => Promise<Dependencies>,
+): MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV2> => {
+  const headerOf = (event: ApiEvent) =>
+    event.instance === undefined ? undefined : { [INSTANCE_ID_HEADER]: String(event.instance.id) };
+  return {
+    name: 'instanceCall',
+    before: async (request) => {
+      request.event.instance = await ownedInstance(request.event, await dependencies());
+      checkUsable(request.event.instance);
+    },
+    after: (request) => {
+      const header = headerOf(request.event);
+      const result: unknown = request.response;
+      if (isApiResponse(result)) {
+        request.response = {
+          ...result,
+          headers: { ...result.headers, ...header },
+        } as typeof request.response;
+      } else if (result === undefined) {
+        request.response = response(204, undefined, header) as typeof request.response;
+      } else {
+        request.response = response(200, result, header) as typeof request.response;
+      }
+    },
+    onError: (request) => {
+      const header = headerOf(request.event);
+      if (header === undefined || request.error === null) return;
+      const error = toElementError(request.error);
+      request.error = new ElementError(error.status, error.message, {
+        ...(error.providerMessage === undefined ? {} : { providerMessage: error.providerMessage }),
+        headers: { ...error.headers, ...header },
+        cause: request.error,
+      });
+    },
+  };
+};
+
+/** The caller's instance, loaded by instanceCallMiddleware. */
+export const instanceOf = (event: ApiEvent): InstanceRecord => {
+  if (event.instance === undefined) throw new UnauthorizedError();
+  return event.instance;
 };
 
 /**

@@ -2,8 +2,10 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createLogger, type Logger } from '../../shared/logging';
 import type { RouteAuth } from '../routes';
+import type { Dependencies } from '../runtime/dependencies';
 import { errorHandlerMiddleware } from './error-handler';
 import { identityMiddleware } from './identity';
+import { instanceCallMiddleware } from './instance-call';
 import { jsonBodyParserMiddleware } from './json-body-parser';
 import { jsonResponseMiddleware } from './json-response';
 import { requestIdMiddleware } from './request-id';
@@ -20,6 +22,8 @@ export interface WithMiddlewareOptions {
   /** Non-JSON media types the route accepts (see json-body-parser.ts). */
   acceptedContentTypes?: readonly string[];
   logger?: Logger;
+  /** User + Element routes (hub, bulk): load and check the caller's instance (instance-call.ts). */
+  instanceCall?: () => Promise<Dependencies>;
 }
 
 let sharedLogger: Logger | undefined;
@@ -38,7 +42,9 @@ const defaultLogger = () => {
  * 3. JSON response: shapes what the handler returns (its own failures still reach 2);
  * 4. identity: renders the authorizer's decision before body parsing, so unauthenticated callers
  *    learn nothing about payload rules;
- * 5. JSON body parser.
+ * 5. JSON body parser;
+ * 6. instance call (hub and bulk): loads the caller's instance last, and shapes the handler's result
+ *    with its header first.
  */
 export const withMiddleware = (
   handler: ApiHandler,
@@ -54,5 +60,6 @@ export const withMiddleware = (
     .use(jsonResponseMiddleware());
   if (options.auth !== undefined && options.auth !== 'none') wrapped.use(identityMiddleware(options.auth));
   wrapped.use(jsonBodyParserMiddleware({ acceptedContentTypes: options.acceptedContentTypes ?? [] }));
+  if (options.instanceCall !== undefined) wrapped.use(instanceCallMiddleware(options.instanceCall));
   return (event: APIGatewayProxyEventV2, context) => wrapped(event, context);
 };
