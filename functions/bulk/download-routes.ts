@@ -1,11 +1,13 @@
 import {
   callbackPayloadOf,
+  createdView,
   type DownloadRequest,
   parseBulkQuery,
   parseDownloadBody,
   parseMetaData,
   planDownload,
   resolveBulkObject,
+  startJob,
 } from '../../shared/bulk/api';
 import {
   type DownloadFormat,
@@ -32,8 +34,7 @@ import { parseMultipartFields } from '../../shared/hub/attachments/multipart';
 import { response } from '../middleware';
 import { mediaTypeOf } from '../middleware/json-body-parser';
 import type { BulkRequest, BulkRouteTable } from './context';
-import { headerOf } from './context';
-import { callbackUrlOf, createdView, startJob } from './start-job';
+import { callbackUrlOf, headerOf } from './context';
 
 /** Text fields of a urlencoded or multipart form (CE sends `metaData` as a form field); files are skipped. */
 const formFields = (request: BulkRequest): Promise<Record<string, string>> => {
@@ -69,7 +70,7 @@ const createDownload = async (
   const object = await resolveBulkObject(request.deps.stateTable, request.instance, objectName);
   const job = await planDownload(await request.client(), request.instance.id, object, download);
   const notificationUrl = await callbackUrlOf(request, extra.notificationUrl);
-  return startJob(request, {
+  return startJob(request.jobs, {
     direction: 'download',
     objectName,
     table: object.table,

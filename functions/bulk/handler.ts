@@ -1,10 +1,8 @@
-import { NotFoundError, UnavailableError } from '../../shared/errors';
-import { serviceNowClientFor } from '../../shared/instances';
-import type { ServiceNowClient } from '../../shared/servicenow';
-import { type ApiEvent, instanceOf, pageTokenKeyOf, routeOf, withMiddleware } from '../middleware';
+import { NotFoundError } from '../../shared/errors';
+import { type ApiEvent, instanceOf, routeOf, withMiddleware } from '../middleware';
 import { awsBlobStore, awsBulkQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
-import type { BulkRequest, BulkRouteTable } from './context';
+import { type BulkRouteTable, bulkRequestOf } from './context';
 import { downloadRoutes } from './download-routes';
 import { jobRoutes } from './job-routes';
 import { uploadRoutes } from './upload-routes';
@@ -19,38 +17,12 @@ const AWS_PORTS: AwsPorts = {
 
 export const BULK_ROUTES: BulkRouteTable = { ...downloadRoutes, ...uploadRoutes, ...jobRoutes };
 
-const unavailable = (what: string) =>
-  new UnavailableError(`Bulk is not available: this deployment has no bulk ${what}`);
-
 /** The bulk API (User + Element): one route of BULK_ROUTES for the caller's instance (functions/middleware/instance-call.ts). */
 export const bulkHandler = async (event: ApiEvent) => {
   const deps = await getDependencies(AWS_PORTS);
   const route = routeOf(BULK_ROUTES, event);
   if (!route) throw new NotFoundError('No such route');
-  const instance = instanceOf(event);
-  let client: Promise<ServiceNowClient> | undefined;
-  const request: BulkRequest = {
-    event,
-    instance,
-    deps,
-    params: { ...event.pathParameters } as Record<string, string>,
-    query: new URLSearchParams(event.rawQueryString ?? ''),
-    client: () => {
-      client ??= serviceNowClientFor(instance, deps);
-      return client;
-    },
-    blobStore: () => {
-      if (deps.blobStore === undefined) throw unavailable('bucket');
-      return deps.blobStore;
-    },
-    queue: () => {
-      if (deps.bulkQueue === undefined) throw unavailable('queue');
-      return deps.bulkQueue;
-    },
-    pageTokenKey: () => pageTokenKeyOf(event),
-    env: process.env,
-  };
-  return route(request);
+  return route(bulkRequestOf(event, instanceOf(event), deps));
 };
 
 /** Uploads arrive as multipart/form-data; `POST /bulk/query` may carry `metaData` as a form field. */

@@ -1,11 +1,13 @@
 import {
   assertLooksLike,
   callbackPayloadOf,
+  createdView,
   detectUploadFormat,
   parseBulkUploadForm,
   parseMetaData,
   parsePresignedUploadBody,
   resolveBulkObject,
+  startJob,
   tooLargeUpload,
   uploadOptionsOf,
 } from '../../shared/bulk/api';
@@ -15,8 +17,7 @@ import { readFunctionEnv } from '../../shared/config/env';
 import { ElementError, InvalidInputError, UnsupportedMediaTypeError } from '../../shared/errors';
 import { catalogFor, type RecordsContext, tableMetadata } from '../../shared/hub/records';
 import { mediaTypeOf } from '../middleware/json-body-parser';
-import { type BulkRequest, type BulkRouteTable, headerOf } from './context';
-import { callbackUrlOf, createdView, startJob } from './start-job';
+import { type BulkRequest, type BulkRouteTable, callbackUrlOf, headerOf } from './context';
 
 /**
  * Largest file a multipart `POST /bulk/{objectName}` takes (ELEMENT_BULK_MAX_MULTIPART_BYTES). In AWS
@@ -89,7 +90,7 @@ const upload = async (request: BulkRequest) => {
   const blobKey = incomingKey(request.instance.id, id);
   await blobs.put(blobKey, form.file.bytes, { contentType: FORMAT_CONTENT_TYPE[format] });
   try {
-    const job = await startJob(request, {
+    const job = await startJob(request.jobs, {
       id,
       direction: 'upload',
       objectName,
@@ -137,7 +138,7 @@ const presignedUpload = async (request: BulkRequest) => {
   }
   const expiresAt = new Date(request.deps.now().getTime() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString();
   const job = await startJob(
-    request,
+    request.jobs,
     {
       id,
       direction: 'upload',

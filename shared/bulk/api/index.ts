@@ -1,6 +1,16 @@
 /** The bulk API's request side: q parsing, request bodies, download planning, job views. */
 export { type BulkQuery, parseBulkQuery } from './bulk-query';
 export { type DownloadRequest, MAX_DOWNLOAD_PAGE_SIZE, planDownload } from './download-plan';
+export {
+  type BulkJobContext,
+  cancelJob,
+  checkedCallbackUrl,
+  createdView,
+  errorReportPage,
+  listJobPage,
+  ownJob,
+  startJob,
+} from './job-service';
 export { jobView, progressOf } from './job-view';
 export { parseJobsWhere, signJobsToken, verifyJobsToken } from './jobs-query';
 export {
