@@ -1,5 +1,6 @@
 export * from './error-handler';
 export * from './error-response';
+export * from './form-fields';
 export * from './identity';
 export * from './instance-call';
 export * from './json-body-parser';

@@ -1,6 +1,9 @@
 /** The bulk API's request side: q parsing, request bodies, download planning, job views. */
+
+export { negotiateFormat } from './accept';
 export { type BulkQuery, parseBulkQuery } from './bulk-query';
 export { type DownloadRequest, MAX_DOWNLOAD_PAGE_SIZE, planDownload } from './download-plan';
+export { continuedFrom, type DownloadFile, downloadFile } from './download-service';
 export {
   type BulkJobContext,
   cancelJob,
