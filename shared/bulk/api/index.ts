@@ -36,3 +36,11 @@ export {
   uploadOptionsOf,
 } from './requests';
 export { type BulkObject, resolveBulkObject } from './resolve-object';
+export {
+  checkUploadTarget,
+  incomingKey,
+  startPresignedUpload,
+  startStoredUpload,
+  UPLOAD_URL_TTL_SECONDS,
+  type UploadTarget,
+} from './upload-service';
