@@ -1,8 +1,7 @@
 /**
- * The bulk worker Lambda: the bulk queue (ReportBatchItemFailures, batch size 1: a download chunk or an
- * upload segment runs for up to ELEMENT_BULK_CHUNK_DEADLINE_MS) and its dead-letter queue
- * (ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN) as event sources; messages and the job loop are shared/bulk/worker.
- * Local mode subscribes `createBulkWorkerHandler(deps)` to its persisted queues, so both run the same code.
+ * The bulk worker Lambda: the bulk queue (batch size 1: a step runs up to ELEMENT_BULK_CHUNK_DEADLINE_MS)
+ * and its dead-letter queue as event sources; the job loop is shared/bulk/worker. Local mode subscribes
+ * `createBulkWorkerHandler(deps)` to its persisted queues, so both run the same code.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
