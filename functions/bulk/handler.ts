@@ -1,14 +1,11 @@
-import { ElementError } from '../../shared/errors';
-import { serviceNowClientFor } from '../../shared/instances';
-import type { ServiceNowClient } from '../../shared/servicenow';
-import { answerForInstance, pageTokenKeyOf, routeOf } from '../hub/instance-call';
-import { type ApiEvent, withMiddleware } from '../middleware';
+import { NotFoundError } from '../../shared/errors';
+import { type ApiEvent, instanceOf, routeOf, withMiddleware } from '../middleware';
 import { awsBlobStore } from '../runtime/aws-blob-store';
 import { awsStateTable } from '../runtime/aws-ports';
 import { awsBulkQueue } from '../runtime/aws-queues';
 import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
-import type { BulkRequest, BulkRouteTable } from './context';
+import { type BulkRouteTable, bulkRequestOf } from './context';
 import { downloadRoutes } from './download-routes';
 import { jobRoutes } from './job-routes';
 import { uploadRoutes } from './upload-routes';
@@ -23,39 +20,12 @@ const AWS_PORTS: AwsPorts = {
 
 export const BULK_ROUTES: BulkRouteTable = { ...downloadRoutes, ...uploadRoutes, ...jobRoutes };
 
-const unavailable = (what: string) =>
-  new ElementError(503, `Bulk is not available: this deployment has no bulk ${what}`);
-
-/** The bulk API (User + Element): one route of BULK_ROUTES for the caller's instance (hub/instance-call.ts). */
+/** The bulk API (User + Element): one route of BULK_ROUTES for the caller's instance (functions/middleware/instance-call.ts). */
 export const bulkHandler = async (event: ApiEvent) => {
   const deps = await getDependencies(AWS_PORTS);
   const route = routeOf(BULK_ROUTES, event);
-  return answerForInstance(event, deps, (instance) => {
-    if (!route) throw new ElementError(404, 'No such route');
-    let client: Promise<ServiceNowClient> | undefined;
-    const request: BulkRequest = {
-      event,
-      instance,
-      deps,
-      params: { ...event.pathParameters } as Record<string, string>,
-      query: new URLSearchParams(event.rawQueryString ?? ''),
-      client: () => {
-        client ??= serviceNowClientFor(instance, deps);
-        return client;
-      },
-      blobStore: () => {
-        if (deps.blobStore === undefined) throw unavailable('bucket');
-        return deps.blobStore;
-      },
-      queue: () => {
-        if (deps.bulkQueue === undefined) throw unavailable('queue');
-        return deps.bulkQueue;
-      },
-      pageTokenKey: () => pageTokenKeyOf(event),
-      env: process.env,
-    };
-    return route(request);
-  });
+  if (!route) throw new NotFoundError('No such route');
+  return route(bulkRequestOf(event, instanceOf(event), deps));
 };
 
 /** Uploads arrive as multipart/form-data; `POST /bulk/query` may carry `metaData` as a form field. */
@@ -64,4 +34,8 @@ export const BULK_CONTENT_TYPES: readonly string[] = [
   'application/x-www-form-urlencoded',
 ];
 
-export const handler = withMiddleware(bulkHandler, { auth: 'hub', acceptedContentTypes: BULK_CONTENT_TYPES });
+export const handler = withMiddleware(bulkHandler, {
+  auth: 'hub',
+  acceptedContentTypes: BULK_CONTENT_TYPES,
+  instanceCall: () => getDependencies(AWS_PORTS),
+});

@@ -1,22 +1,23 @@
 import {
   assertLooksLike,
   callbackPayloadOf,
+  checkUploadTarget,
+  createdView,
   detectUploadFormat,
   parseBulkUploadForm,
   parseMetaData,
   parsePresignedUploadBody,
   resolveBulkObject,
+  startPresignedUpload,
+  startStoredUpload,
   tooLargeUpload,
+  type UploadTarget,
   uploadOptionsOf,
 } from '../../shared/bulk/api';
-import { FORMAT_CONTENT_TYPE } from '../../shared/bulk/download';
-import { newJobId } from '../../shared/bulk/jobs';
-import { badRequest, ElementError } from '../../shared/errors';
-import { catalogFor, type RecordsContext, tableMetadata } from '../../shared/hub/records';
+import { readFunctionEnv } from '../../shared/config/env';
+import { UnsupportedMediaTypeError } from '../../shared/errors';
 import { mediaTypeOf } from '../middleware/json-body-parser';
-import { positiveIntEnv } from '../runtime/env';
-import { type BulkRequest, type BulkRouteTable, headerOf } from './context';
-import { callbackUrlOf, createdView, startJob } from './start-job';
+import { type BulkRequest, type BulkRouteTable, callbackUrlOf, headerOf } from './context';
 
 /**
  * Largest file a multipart `POST /bulk/{objectName}` takes (ELEMENT_BULK_MAX_MULTIPART_BYTES). In AWS
@@ -25,40 +26,43 @@ import { callbackUrlOf, createdView, startJob } from './start-job';
  * server's own body limit applies.
  */
 export const maxMultipartBytes = (request: BulkRequest): number =>
-  positiveIntEnv(request.env.ELEMENT_BULK_MAX_MULTIPART_BYTES) ??
+  readFunctionEnv(request.env).ELEMENT_BULK_MAX_MULTIPART_BYTES ??
   (request.deps.mode === 'aws' ? 4 * 1024 * 1024 : 1024 * 1024 * 1024);
 
-/** Seconds a presigned upload URL stays valid. */
-export const UPLOAD_URL_TTL_SECONDS = 900;
-
-/** Key of an uploaded file: the S3 notification of this key starts the job (functions/bulk/worker.ts). */
-export const incomingKey = (instanceId: number | string, jobId: string) => `incoming/${instanceId}/${jobId}`;
-
-/** The object must be a table ServiceNow knows, and an upsert key one of its fields: checked before any byte is stored. */
-const checkTarget = async (request: BulkRequest, table: string, identifierField: string | undefined) => {
-  const ctx: RecordsContext = {
-    client: await request.client(),
-    instanceId: request.instance.id,
-    filterNulls: false,
-    pageTokenKey: () => request.pageTokenKey(),
+/** Where the upload goes: the object, its table checked against ServiceNow before any byte is stored. */
+const targetOf = async (
+  request: BulkRequest,
+  format: UploadTarget['format'],
+  options: {
+    identifierField?: string | undefined;
+    notificationUrl?: string | undefined;
+    metaData: Record<string, unknown>;
+  },
+): Promise<UploadTarget> => {
+  const objectName = request.params.id ?? '';
+  const object = await resolveBulkObject(request.deps.stateTable, request.instance, objectName);
+  const target: UploadTarget = {
+    objectName,
+    object,
+    format,
+    ...(options.identifierField === undefined ? {} : { identifierField: options.identifierField }),
   };
-  const metadata = await tableMetadata(ctx, table);
-  if (identifierField !== undefined) {
-    const catalog = await catalogFor(ctx, metadata, []);
-    if (!catalog.has(identifierField)) {
-      throw badRequest(`Unknown identifierFieldName '${identifierField}' on ${table}`);
-    }
-  }
+  await checkUploadTarget(await request.client(), request.jobs, target, () => request.pageTokenKey());
+  const notificationUrl = await callbackUrlOf(request, options.notificationUrl);
+  const callbackPayload = callbackPayloadOf(options.metaData);
+  return {
+    ...target,
+    ...(notificationUrl === undefined ? {} : { notificationUrl }),
+    ...(callbackPayload === undefined ? {} : { callbackPayload }),
+  };
 };
 
 /** `POST /bulk/{objectName}`: multipart `file` (CSV, JSON array, JSON lines) + `metaData`. */
 const upload = async (request: BulkRequest) => {
   const { event } = request;
-  const objectName = request.params.id ?? '';
   const contentType = headerOf(event, 'content-type') ?? '';
   if (mediaTypeOf(contentType) !== 'multipart/form-data') {
-    throw new ElementError(
-      415,
+    throw new UnsupportedMediaTypeError(
       'Upload the file as multipart/form-data: a "file" part and an optional "metaData" JSON field',
     );
   }
@@ -76,87 +80,24 @@ const upload = async (request: BulkRequest) => {
   const metaData = parseMetaData(form.fields.metaData);
   const options = uploadOptionsOf(metaData);
   const format = assertLooksLike(form.file.bytes, detectUploadFormat(options.format, form.file));
-  const object = await resolveBulkObject(request.deps.stateTable, request.instance, objectName);
-  await checkTarget(
-    request,
-    object.table,
-    object.transformation === undefined ? options.identifierField : undefined,
-  );
-  const notificationUrl = await callbackUrlOf(request);
-  const callbackPayload = callbackPayloadOf(metaData);
-  const blobs = request.blobStore();
-  request.queue(); // 503 before storing anything when the stack has no queue
-  const id = newJobId();
-  const blobKey = incomingKey(request.instance.id, id);
-  await blobs.put(blobKey, form.file.bytes, { contentType: FORMAT_CONTENT_TYPE[format] });
-  try {
-    const job = await startJob(request, {
-      id,
-      direction: 'upload',
-      objectName,
-      table: object.table,
-      upload: {
-        blobKey,
-        format,
-        ...(options.identifierField === undefined ? {} : { identifierField: options.identifierField }),
-        ...(object.transformation === undefined ? {} : { transformation: object.transformation }),
-      },
-      ...(notificationUrl === undefined ? {} : { notificationUrl }),
-      ...(callbackPayload === undefined ? {} : { callbackPayload }),
-    });
-    return createdView(job);
-  } catch (error) {
-    await blobs.delete(blobKey).catch(() => undefined);
-    throw error;
-  }
+  const target = await targetOf(request, format, { identifierField: options.identifierField, metaData });
+  return createdView(await startStoredUpload(request.jobs, target, form.file.bytes));
 };
 
 /**
  * `POST /bulk/{objectName}/uploads`: for files beyond the API's payload limit. Creates the job and
  * answers a presigned S3 PUT URL for `incoming/<instanceId>/<jobId>`; the bucket's notification of
- * that key queues the job (functions/bulk/worker.ts). Local mode has no presigned URLs: 501, use the
- * multipart route (no gateway limit there).
+ * that key queues the job. Local mode has no presigned URLs: 501, use the multipart route (no gateway
+ * limit there).
  */
 const presignedUpload = async (request: BulkRequest) => {
-  const objectName = request.params.id ?? '';
   const body = parsePresignedUploadBody(request.event.jsonBody ?? {});
-  const object = await resolveBulkObject(request.deps.stateTable, request.instance, objectName);
-  const identifierField = body.identifierFieldName;
-  await checkTarget(request, object.table, object.transformation === undefined ? identifierField : undefined);
-  const notificationUrl = await callbackUrlOf(request, body.notificationUrl);
-  const callbackPayload = callbackPayloadOf(body.metaData ?? {});
-  const id = newJobId();
-  const blobKey = incomingKey(request.instance.id, id);
-  const contentType = FORMAT_CONTENT_TYPE[body.uploadFormat];
-  // Presign first: without a URL no job is created (nobody could ever start it).
-  const url = await request.blobStore().presignPutUrl(blobKey, UPLOAD_URL_TTL_SECONDS, { contentType });
-  if (url === undefined) {
-    throw new ElementError(
-      501,
-      `Presigned uploads need S3 (AWS mode); in local mode send the file to POST /bulk/${objectName} as multipart/form-data`,
-    );
-  }
-  const expiresAt = new Date(request.deps.now().getTime() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString();
-  const job = await startJob(
-    request,
-    {
-      id,
-      direction: 'upload',
-      objectName,
-      table: object.table,
-      upload: {
-        blobKey,
-        format: body.uploadFormat,
-        awaitingFileUntil: expiresAt,
-        ...(identifierField === undefined ? {} : { identifierField }),
-        ...(object.transformation === undefined ? {} : { transformation: object.transformation }),
-      },
-      ...(notificationUrl === undefined ? {} : { notificationUrl }),
-      ...(callbackPayload === undefined ? {} : { callbackPayload }),
-    },
-    // The S3 notification of the key queues it; queueing now would find no file.
-    { queue: false },
-  );
+  const target = await targetOf(request, body.uploadFormat, {
+    identifierField: body.identifierFieldName,
+    notificationUrl: body.notificationUrl,
+    metaData: body.metaData ?? {},
+  });
+  const { job, url, contentType, expiresAt } = await startPresignedUpload(request.jobs, target);
   return {
     ...createdView(job),
     uploadUrl: url,

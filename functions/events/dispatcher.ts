@@ -9,6 +9,7 @@
  * `grantConsumeMessages`); the queue URL is `ELEMENT_EVENTS_QUEUE_URL` or derived from the record's ARN.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type Env, FUNCTION_ENV, readEnv } from '../../shared/config/env';
 import {
   createEventLog,
   type DispatchLogger,
@@ -23,7 +24,6 @@ import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports'
 import { awsStateTable } from '../runtime/aws-ports';
 import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, type Dependencies, getDependencies } from '../runtime/dependencies';
-import { positiveIntEnv } from '../runtime/env';
 import { withMetrics } from '../runtime/metrics';
 import { routeDeadLetters, sqsRetryLater } from '../runtime/sqs';
 
@@ -53,9 +53,14 @@ export interface DispatcherOptions {
   retryLater?: (record: QueueRecord, delaySeconds: number) => Promise<void>;
 }
 
-export const dispatcherOptionsFromEnv = (env: Record<string, string | undefined>): DispatcherOptions => {
-  const maxReceiveCount = positiveIntEnv(env.ELEMENT_EVENTS_MAX_RECEIVE_COUNT);
-  const timeoutMs = positiveIntEnv(env.ELEMENT_EVENTS_CALLBACK_TIMEOUT_MS);
+const DISPATCHER_ENV = FUNCTION_ENV.pick({
+  ELEMENT_EVENTS_MAX_RECEIVE_COUNT: true,
+  ELEMENT_EVENTS_CALLBACK_TIMEOUT_MS: true,
+});
+
+export const dispatcherOptionsFromEnv = (env: Env): DispatcherOptions => {
+  const { ELEMENT_EVENTS_MAX_RECEIVE_COUNT: maxReceiveCount, ELEMENT_EVENTS_CALLBACK_TIMEOUT_MS: timeoutMs } =
+    readEnv(DISPATCHER_ENV, env);
   return {
     ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),

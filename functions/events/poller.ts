@@ -1,4 +1,11 @@
-import { ElementError } from '../../shared/errors';
+import {
+  ConflictError,
+  ElementError,
+  ForbiddenError,
+  TimedOutError,
+  UnauthorizedError,
+  UnavailableError,
+} from '../../shared/errors';
 import {
   createEventLog,
   type EventMessage,
@@ -108,8 +115,7 @@ const withBudget = <T>(work: Promise<T>, ms: number, instanceId: number): Promis
     timer = setTimeout(
       () =>
         reject(
-          new ElementError(
-            504,
+          new TimedOutError(
             `Polling instance ${instanceId} exceeded its ${Math.round(ms / 1000)} s budget; it resumes from its checkpoints next time`,
           ),
         ),
@@ -130,18 +136,15 @@ export const pollInstanceNow = async (
   options: Pick<PollerOptions, 'instanceBudgetMs'> = {},
 ): Promise<{ summary: InstancePollSummary; refreshIntervalMinutes?: number }> => {
   if (!record.eventsEnabled) {
-    throw new ElementError(
-      409,
-      `Events are not enabled on instance ${record.id} (event.notification.enabled)`,
-    );
+    throw new ConflictError(`Events are not enabled on instance ${record.id} (event.notification.enabled)`);
   }
   const queue = deps.eventsQueue;
-  if (!queue) throw new ElementError(503, 'This deployment has no events queue (ELEMENT_EVENTS_QUEUE_URL)');
+  if (!queue) throw new UnavailableError('This deployment has no events queue (ELEMENT_EVENTS_QUEUE_URL)');
   const now = deps.now();
   let refreshIntervalMinutes: number | undefined;
   try {
-    if (record.disabled) throw new ElementError(403, `Instance ${record.id} is disabled`);
-    if (!record.valid) throw new ElementError(401, reauthorizeMessage(record.id));
+    if (record.disabled) throw new ForbiddenError(`Instance ${record.id} is disabled`);
+    if (!record.valid) throw new UnauthorizedError(reauthorizeMessage(record.id));
     const secret = await createInstanceStore(deps).loadSecret(record);
     // The stored configuration is read at every poll: a PATCH of event.* keys applies to the next one.
     const config = parseEventsConfig(fullConfiguration(record, secret));

@@ -1,4 +1,4 @@
-import { ElementError, notFound } from '../../shared/errors';
+import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../shared/errors';
 import {
   attachmentQuery,
   attachmentView,
@@ -65,7 +65,7 @@ const ownedAttachment = async (request: HubRequest, t: Target): Promise<SnRecord
   const attachmentId = assertRecordId(request.params.attachmentId, 'attachment');
   const [, attachment] = await Promise.all([t.exists, getAttachment(t.client, attachmentId)]);
   if (text(attachment, 'table_name') !== t.table || text(attachment, 'table_sys_id') !== t.id) {
-    throw notFound(`No attachment ${attachmentId} on ${t.table} ${t.id}`);
+    throw new NotFoundError(`No attachment ${attachmentId} on ${t.table} ${t.id}`);
   }
   return attachment;
 };
@@ -122,11 +122,11 @@ const download = async (request: HubRequest) => {
   const attachment = await ownedAttachment(request, t);
   const declared = Number(text(attachment, 'size_bytes'));
   if (Number.isFinite(declared) && declared > MAX_ATTACHMENT_BYTES) {
-    throw new ElementError(413, tooLargeMessage('download', declared));
+    throw new PayloadTooLargeError(tooLargeMessage('download', declared));
   }
   const content = await downloadAttachment(t.client, text(attachment, 'sys_id'));
   if (content.bytes.length > MAX_ATTACHMENT_BYTES) {
-    throw new ElementError(413, tooLargeMessage('download', content.bytes.length));
+    throw new PayloadTooLargeError(tooLargeMessage('download', content.bytes.length));
   }
   return response(200, content.bytes, {
     'Content-Type': text(attachment, 'content_type') || content.contentType || 'application/octet-stream',
@@ -143,13 +143,15 @@ const upload = async (request: HubRequest) => {
   const { event } = request;
   const contentType = event.headers?.['content-type'] ?? '';
   if (mediaTypeOf(contentType) !== 'multipart/form-data') {
-    throw new ElementError(415, 'Upload attachments as multipart/form-data with the file in a "file" part');
+    throw new UnsupportedMediaTypeError(
+      'Upload attachments as multipart/form-data with the file in a "file" part',
+    );
   }
   const raw = event.body ?? '';
   // Base64 inflates by 4/3: an event body far above the limit is refused before decoding it.
   const encodedLength = event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw);
   if (encodedLength > MAX_ATTACHMENT_BYTES + 64 * 1024)
-    throw new ElementError(413, tooLargeMessage('upload'));
+    throw new PayloadTooLargeError(tooLargeMessage('upload'));
   const body = Buffer.from(raw, event.isBase64Encoded ? 'base64' : 'utf8');
   const file = await parseMultipartFile(body, contentType);
   const t = await target(request);

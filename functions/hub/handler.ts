@@ -1,13 +1,12 @@
-import { ElementError } from '../../shared/errors';
+import { NotFoundError } from '../../shared/errors';
 import { INSTANCE_ID_HEADER } from '../../shared/hub/headers';
 import { serviceNowClientFor } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
-import { type ApiEvent, withMiddleware } from '../middleware';
+import { type ApiEvent, instanceOf, routeOf, withMiddleware } from '../middleware';
 import { awsStateTable } from '../runtime/aws-ports';
 import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
 import { ATTACHMENT_UPLOAD_CONTENT_TYPES, attachmentsRoutes } from './attachments';
-import { answerForInstance, routeOf } from './instance-call';
 import { journalRoutes } from './journal';
 import { metadataRoutes } from './metadata';
 import { recordsRoutes } from './records';
@@ -38,31 +37,31 @@ export const HUB_ROUTES: HubRouteTable = {
 
 const queryOf = (event: ApiEvent): URLSearchParams => new URLSearchParams(event.rawQueryString ?? '');
 
-/** The hub API (User + Element): one route of HUB_ROUTES for the caller's instance (instance-call.ts). */
+/** The hub API (User + Element): one route of HUB_ROUTES for the caller's instance (functions/middleware/instance-call.ts). */
 export const hubHandler = async (event: ApiEvent) => {
   const deps = await getDependencies(AWS_PORTS);
   const route = routeOf(HUB_ROUTES, event);
-  return answerForInstance(event, deps, (instance) => {
-    if (!route) throw new ElementError(404, 'No such route');
-    let client: Promise<ServiceNowClient> | undefined;
-    const request: HubRequest = {
-      event,
-      userId: instance.ownerUserId,
-      instance,
-      client: () => {
-        client ??= serviceNowClientFor(instance, deps);
-        return client;
-      },
-      deps,
-      params: { ...event.pathParameters } as Record<string, string>,
-      query: queryOf(event),
-    };
-    return route(request);
-  });
+  if (!route) throw new NotFoundError('No such route');
+  const instance = instanceOf(event);
+  let client: Promise<ServiceNowClient> | undefined;
+  const request: HubRequest = {
+    event,
+    userId: instance.ownerUserId,
+    instance,
+    client: () => {
+      client ??= serviceNowClientFor(instance, deps);
+      return client;
+    },
+    deps,
+    params: { ...event.pathParameters } as Record<string, string>,
+    query: queryOf(event),
+  };
+  return route(request);
 };
 
 // Attachment uploads arrive as multipart/form-data; the upload route parses them itself (busboy).
 export const handler = withMiddleware(hubHandler, {
   auth: 'hub',
   acceptedContentTypes: ATTACHMENT_UPLOAD_CONTENT_TYPES,
+  instanceCall: () => getDependencies(AWS_PORTS),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badRequest, notFound } from '../../shared/errors';
+import { InvalidInputError, NotFoundError } from '../../shared/errors';
 import { RETURNED_COUNT_HEADER } from '../../shared/hub/headers';
 import {
   appendJournal,
@@ -54,7 +54,7 @@ const target = async (request: HubRequest, element: JournalElement) => {
   // Writing a field the table does not have is silently ignored by ServiceNow.
   const field = metadata.fields.find((f) => f.vendorPath === element && /^journal/.test(f.vendorNativeType));
   if (field === undefined)
-    throw notFound(`${objectName} has no ${element === 'comments' ? 'comments' : 'work notes'}`);
+    throw new NotFoundError(`${objectName} has no ${element === 'comments' ? 'comments' : 'work notes'}`);
   return { client, id, table: resolved.table, filter: resolved.filter, label: field.label };
 };
 
@@ -88,7 +88,7 @@ const append = (element: JournalElement) => async (request: HubRequest) => {
   const schema = element === 'comments' ? commentBodySchema : workNoteBodySchema;
   const parsed = schema.safeParse(request.event.jsonBody);
   if (!parsed.success) {
-    throw badRequest(`Body must be {"${element}": "<non-empty text>"} (or {"value": "<text>"})`);
+    throw new InvalidInputError(`Body must be {"${element}": "<non-empty text>"} (or {"value": "<text>"})`);
   }
   const value = 'value' in parsed.data ? parsed.data.value : (Object.values(parsed.data)[0] ?? '');
   const t = await target(request, element);

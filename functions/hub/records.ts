@@ -1,4 +1,4 @@
-import { notFound } from '../../shared/errors';
+import { NotFoundError } from '../../shared/errors';
 import {
   commonResourceTarget,
   createRecord,
@@ -17,13 +17,12 @@ import {
 import { type ResolvedResource, resolveResource } from '../../shared/hub/resources';
 import { filtersNulls } from '../../shared/instances';
 import { findCommonResource } from '../../shared/transformations';
-import { response } from '../middleware';
-import { pageTokenKeyOf } from './instance-call';
+import { pageTokenKeyOf, response } from '../middleware';
 import type { HubRequest, HubRouteTable } from './types';
 
 const param = (request: HubRequest, name: string): string => {
   const value = request.params[name];
-  if (value === undefined || value === '') throw notFound(`Missing path parameter ${name}`);
+  if (value === undefined || value === '') throw new NotFoundError(`Missing path parameter ${name}`);
   return value;
 };
 

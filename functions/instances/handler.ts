@@ -7,7 +7,7 @@ import {
   elementView,
   findElement,
 } from '../../shared/elements';
-import { ElementError } from '../../shared/errors';
+import { InternalError, InvalidInputError, NotFoundError, PayloadTooLargeError } from '../../shared/errors';
 import { getEvent, listEvents, pollStatus, redeliverEvent } from '../../shared/events/event-admin';
 import { createEventLog } from '../../shared/events/event-log';
 import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER } from '../../shared/hub/headers';
@@ -107,7 +107,7 @@ const documentFor = async (element: ElementDefinition, serverUrl: string | undef
 const callbackUrlOf = (event: ApiEvent, mode: string): string => {
   const origin = serverUrlOf(event, mode);
   if (origin === undefined)
-    throw new ElementError(400, 'The request names no usable host for the callback URL');
+    throw new InvalidInputError('The request names no usable host for the callback URL');
   return `${origin}${API_BASE_PATH}${CONSOLE_OAUTH_CALLBACK_PATH}`;
 };
 
@@ -130,7 +130,7 @@ const eventsPage = async (
 export const instancesHandler = async (event: ApiEvent) => {
   const { userId } = identityOf(event);
   if (event.body !== undefined && Buffer.byteLength(event.body) > MAX_INSTANCE_BODY_BYTES) {
-    throw new ElementError(413, `Request body exceeds ${MAX_INSTANCE_BODY_BYTES} bytes`);
+    throw new PayloadTooLargeError(`Request body exceeds ${MAX_INSTANCE_BODY_BYTES} bytes`);
   }
   const deps = await getDependencies(AWS_PORTS);
   const instances = createInstanceService(deps);
@@ -141,15 +141,14 @@ export const instancesHandler = async (event: ApiEvent) => {
   const configItem = async (instanceId: number) => {
     const key = param(event, 'configId') ?? '';
     const item = (await instances.configuration(userId, instanceId)).find((entry) => entry.key === key);
-    if (item === undefined)
-      throw new ElementError(404, `No configuration ${JSON.stringify(key.slice(0, 100))}`);
+    if (item === undefined) throw new NotFoundError(`No configuration ${JSON.stringify(key.slice(0, 100))}`);
     return item;
   };
   const docsOf = async (instanceId: number) => {
     // owned(): another user's instance is a 404, like a missing one.
     const record = await instances.owned(userId, instanceId);
     const element = findElement(record.elementKey);
-    if (!element) throw new ElementError(500, `Instance ${record.id} refers to an unknown element`);
+    if (!element) throw new InternalError(`Instance ${record.id} refers to an unknown element`);
     const serverUrl = serverUrlOf(event, deps.mode);
     const [{ openapi, document }, { documentedCommonResources }] = await Promise.all([
       documentFor(element, serverUrl),
@@ -263,7 +262,7 @@ export const instancesHandler = async (event: ApiEvent) => {
       return response(202, redelivered);
     }
     default:
-      throw new ElementError(404, 'No such route');
+      throw new NotFoundError('No such route');
   }
 };
 

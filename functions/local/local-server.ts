@@ -6,12 +6,20 @@ import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { createLocalSecretStore } from '../../shared/adapters/local/secret-store';
 import { createLocalStateTable } from '../../shared/adapters/local/state-table';
 import type { AuthorizerContext } from '../../shared/auth/authorizer-context';
-import { ElementError, unauthorized } from '../../shared/errors';
+import { readFunctionEnv } from '../../shared/config/env';
+import {
+  type ElementError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  toElementError,
+  UnauthorizedError,
+} from '../../shared/errors';
 import { createLogger, type Logger } from '../../shared/logging';
-import { allowedHostsFromEnv, DEFAULT_ALLOWED_HOSTS } from '../../shared/net/allowed-hosts';
+import { type AllowedHosts, DEFAULT_ALLOWED_HOSTS, parseAllowedHosts } from '../../shared/net/allowed-hosts';
 import { type AuthorizerHandler, createAuthorizerHandler } from '../authorizer/handler';
 import { type CorsOrigins, corsPreflightHeaders, corsResponseHeaders, parseCorsOrigins } from '../cors';
-import { errorResponse, toElementError } from '../middleware/error-response';
+import { errorResponse } from '../middleware/error-response';
 import { newRequestId } from '../middleware/request-id';
 import type { LambdaHttpHandler } from '../middleware/types';
 import {
@@ -93,7 +101,7 @@ const DEFAULT_TEST_FUNCTION: LambdaFunctionDefinition = {
   memoryMb: 256,
 };
 
-class PayloadTooLargeError extends Error {}
+class BodyTooLargeError extends Error {}
 
 const EMPTY_BODY = Buffer.alloc(0);
 
@@ -123,7 +131,7 @@ const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> => {
       chunks.push(chunk);
     });
     request.on('end', () =>
-      tooLarge ? reject(new PayloadTooLargeError()) : resolveBody(Buffer.concat(chunks)),
+      tooLarge ? reject(new BodyTooLargeError()) : resolveBody(Buffer.concat(chunks)),
     );
     request.on('error', reject);
   });
@@ -173,9 +181,10 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
   if (options.dependencies) {
     setDependencies(options.dependencies);
   } else if (dataDir) {
-    let allowedHosts: ReturnType<typeof allowedHostsFromEnv>;
+    let allowedHosts: AllowedHosts;
     try {
-      allowedHosts = allowedHostsFromEnv(process.env, DEFAULT_ALLOWED_HOSTS.local);
+      const env = readFunctionEnv(process.env);
+      allowedHosts = parseAllowedHosts(env.ELEMENT_ALLOWED_HOSTS ?? DEFAULT_ALLOWED_HOSTS.local);
     } catch (error) {
       restoreEnvironment();
       throw error;
@@ -236,7 +245,7 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     authorizer ??= createAuthorizerHandler({ routes: allRoutes, logger });
     const result = await authorizer(authorizerEventFrom(event));
     if (result.isAuthorized !== true || !result.context) {
-      return { outcome: 'deny', status: '401', message: unauthorized().message };
+      return { outcome: 'deny', status: '401', message: new UnauthorizedError().message };
     }
     if (authorizerCacheMs > 0) {
       // Expired entries go first, so the map cannot grow with every header ever seen.
@@ -276,8 +285,12 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     try {
       body = await readBody(request, maxBodyBytes);
     } catch (error) {
-      if (error instanceof PayloadTooLargeError) {
-        return fail(response, requestId, new ElementError(413, `Request body exceeds ${maxBodyBytes} bytes`));
+      if (error instanceof BodyTooLargeError) {
+        return fail(
+          response,
+          requestId,
+          new PayloadTooLargeError(`Request body exceeds ${maxBodyBytes} bytes`),
+        );
       }
       throw error;
     }
@@ -287,13 +300,13 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
       ? match(method, pathname.slice(API_BASE_PATH.length))
       : ({ kind: 'notFound' } as const);
     if (matched.kind === 'notFound') {
-      return fail(response, requestId, new ElementError(404, `No route for ${method} ${pathname}`));
+      return fail(response, requestId, new NotFoundError(`No route for ${method} ${pathname}`));
     }
     if (matched.kind === 'methodNotAllowed') {
       return fail(
         response,
         requestId,
-        new ElementError(405, `Method Not Allowed - ${method} is not supported on ${pathname}`, {
+        new MethodNotAllowedError(`Method Not Allowed - ${method} is not supported on ${pathname}`, {
           headers: { Allow: matched.allow.join(', ') },
         }),
       );
@@ -305,7 +318,7 @@ export const startLocalServer = async (options: LocalServerOptions = {}): Promis
     const event = eventFromRequest({ request, body, requestId, routeKey, pathParameters, url });
     if (route.auth === 'platform' || route.auth === 'hub') {
       // API Gateway answers 401 itself when the identity source is missing, without calling the authorizer.
-      if (!event.headers.authorization) return fail(response, requestId, unauthorized());
+      if (!event.headers.authorization) return fail(response, requestId, new UnauthorizedError());
       const context = await authorize(route.auth, event);
       (event.requestContext as { authorizer?: { lambda: AuthorizerContext } }).authorizer = {
         lambda: context,

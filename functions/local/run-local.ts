@@ -95,6 +95,7 @@ export const runLocalMode = async (
     persistPath: join(dataDir, LOCAL_EVENTS_QUEUE_FILE),
     maxReceiveCount: EVENTS_MAX_RECEIVE_COUNT,
     deadLetterQueue: eventsDeadLetters,
+    concurrency: config.eventsWorkers,
   });
   // Bulk jobs: API -> persisted queue -> worker, as SQS + Lambda do in AWS; files under <dataDir>/blobs.
   const bulkDeadLetters = createLocalQueue({
@@ -109,6 +110,8 @@ export const runLocalMode = async (
     maxReceiveCount: BULK_MAX_RECEIVE_COUNT,
     deadLetterQueue: bulkDeadLetters,
     batchSize: 1,
+    // Partitions of an export and queued jobs run side by side, as parallel Lambda invocations do.
+    concurrency: config.bulkWorkers,
   });
   // Presigned URLs served by this server (known once it listens), as S3 serves its own: bulk files
   // download by redirect and large uploads go straight to the blob store, in both modes alike.
@@ -186,7 +189,8 @@ export const runLocalMode = async (
   const bulkWorker = createBulkWorkerHandler(dependencies, {
     maxReceiveCount: BULK_MAX_RECEIVE_COUNT,
     chunkDeadlineMs: BULK_CHUNK_DEADLINE_MS,
-    // One process per data directory: a claim left by an earlier process is a dead worker's.
+    // One process per data directory, its queue workers sharing one worker id: a claim written under
+    // another id is a dead process's.
     soleWorker: true,
   });
   bulkQueue.subscribe(bulkWorker);

@@ -1,7 +1,8 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { toElementError } from '../../shared/errors';
 import type { Logger } from '../../shared/logging';
-import { errorResponse, toElementError } from './error-response';
+import { errorResponse } from './error-response';
 import { requestIdOf } from './request-id';
 import type { ApiEvent } from './types';
 

@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type AuthKind, fromAuthorizerContext, type Identity } from '../../shared/auth/authorizer-context';
-import { ElementError, unauthorized } from '../../shared/errors';
+import { ElementError, UnauthorizedError } from '../../shared/errors';
 import type { ApiEvent } from './types';
 
 /** Where API Gateway (and local mode) put a simple-response authorizer's context in a payload 2.0 event. */
@@ -20,10 +20,10 @@ export const identityMiddleware = (
   name: 'identity',
   before: (request) => {
     const decision = fromAuthorizerContext(authorizerContextOf(request.event));
-    if (!decision) throw unauthorized();
+    if (!decision) throw new UnauthorizedError();
     if (decision.outcome === 'deny') throw new ElementError(decision.status, decision.message);
-    if (!(typeof kinds === 'string' ? [kinds] : kinds).includes(decision.kind)) throw unauthorized();
-    if (decision.kind === 'hub' && decision.instanceId === undefined) throw unauthorized();
+    if (!(typeof kinds === 'string' ? [kinds] : kinds).includes(decision.kind)) throw new UnauthorizedError();
+    if (decision.kind === 'hub' && decision.instanceId === undefined) throw new UnauthorizedError();
     request.event.identity =
       decision.instanceId === undefined
         ? { userId: decision.userId }
@@ -33,13 +33,13 @@ export const identityMiddleware = (
 
 /** The caller's identity on a route with auth 'platform' or 'hub'; a 401 if the route forgot its auth option. */
 export const identityOf = (event: ApiEvent): Identity => {
-  if (!event.identity) throw unauthorized();
+  if (!event.identity) throw new UnauthorizedError();
   return event.identity;
 };
 
 /** A hub call's identity, instance included. */
 export const hubIdentityOf = (event: ApiEvent): Required<Identity> => {
   const identity = identityOf(event);
-  if (identity.instanceId === undefined) throw unauthorized();
+  if (identity.instanceId === undefined) throw new UnauthorizedError();
   return { userId: identity.userId, instanceId: identity.instanceId };
 };

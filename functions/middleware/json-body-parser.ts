@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ElementError } from '../../shared/errors';
+import { UnsupportedMediaTypeError } from '../../shared/errors';
 import { parseUntrustedJson } from '../../shared/input';
 import type { ApiEvent } from './types';
 
@@ -37,8 +37,7 @@ export const jsonBodyParserMiddleware = (
       const mediaType = mediaTypeOf(event.headers?.['content-type']);
       if (mediaType !== undefined && !isJsonMediaType(mediaType)) {
         if (accepted.has(mediaType)) return;
-        throw new ElementError(
-          415,
+        throw new UnsupportedMediaTypeError(
           `Unsupported Media Type - the server cannot handle Content-Type ${mediaType.slice(0, 100)}; send application/json`,
         );
       }

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Identity } from '../../shared/auth/authorizer-context';
+import type { InstanceRecord } from '../../shared/instances';
 
 export type { Identity };
 
@@ -9,8 +10,13 @@ export type { Identity };
  * `body` stays the raw string exactly as API Gateway delivered it.
  * `identity` is set by the identity middleware on routes with auth 'platform' or 'hub' (the user whose
  * secret matched; for hub calls also the instance of the element token); absent on public routes.
+ * `instance` is the caller's instance record, set by the instance-call middleware (hub and bulk).
  */
-export type ApiEvent = APIGatewayProxyEventV2 & { jsonBody?: unknown; identity?: Identity };
+export type ApiEvent = APIGatewayProxyEventV2 & {
+  jsonBody?: unknown;
+  identity?: Identity;
+  instance?: InstanceRecord;
+};
 
 /** An explicit response. `body` may be a string (sent as is), a Buffer (sent base64) or any JSON value. */
 export interface ApiResponse {

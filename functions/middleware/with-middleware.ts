@@ -2,9 +2,11 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createLogger, type Logger } from '../../shared/logging';
 import type { RouteAuth } from '../routes';
+import type { Dependencies } from '../runtime/dependencies';
 import { metricsMiddleware } from '../runtime/metrics';
 import { errorHandlerMiddleware } from './error-handler';
 import { identityMiddleware } from './identity';
+import { instanceCallMiddleware } from './instance-call';
 import { jsonBodyParserMiddleware } from './json-body-parser';
 import { jsonResponseMiddleware } from './json-response';
 import { requestIdMiddleware } from './request-id';
@@ -21,6 +23,8 @@ export interface WithMiddlewareOptions {
   /** Non-JSON media types the route accepts (see json-body-parser.ts). */
   acceptedContentTypes?: readonly string[];
   logger?: Logger;
+  /** User + Element routes (hub, bulk): load and check the caller's instance (instance-call.ts). */
+  instanceCall?: () => Promise<Dependencies>;
 }
 
 let sharedLogger: Logger | undefined;
@@ -39,7 +43,9 @@ const defaultLogger = () => {
  * 3. JSON response: shapes what the handler returns (its own failures still reach 2);
  * 4. identity: renders the authorizer's decision before body parsing, so unauthenticated callers
  *    learn nothing about payload rules;
- * 5. JSON body parser.
+ * 5. JSON body parser;
+ * 6. instance call (hub and bulk): loads the caller's instance last, and shapes the handler's result
+ *    with its header first.
  */
 export const withMiddleware = (
   handler: ApiHandler,
@@ -56,5 +62,6 @@ export const withMiddleware = (
     .use(jsonResponseMiddleware());
   if (options.auth !== undefined && options.auth !== 'none') wrapped.use(identityMiddleware(options.auth));
   wrapped.use(jsonBodyParserMiddleware({ acceptedContentTypes: options.acceptedContentTypes ?? [] }));
+  if (options.instanceCall !== undefined) wrapped.use(instanceCallMiddleware(options.instanceCall));
   return (event: APIGatewayProxyEventV2, context) => wrapped(event, context);
 };

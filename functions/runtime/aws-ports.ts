@@ -6,15 +6,10 @@
  * start never evaluates an SDK. One module per port because esbuild makes a chunk of every dynamic
  * import in the modules a function imports, used or not: the authorizer's asset holds no S3 or SQS code.
  */
+import { type FunctionEnv, required } from '../../shared/config/env';
 import type { StateTable } from '../../shared/ports/state-table';
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
-export const required = (env: Env, name: string): string => {
-  const value = env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
+export type Env = FunctionEnv;
 
 /** DynamoDB (ELEMENT_STATE_TABLE). */
 export const awsStateTable = async (env: Env): Promise<StateTable> => {

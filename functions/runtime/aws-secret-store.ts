@@ -1,5 +1,6 @@
+import { required } from '../../shared/config/env';
 import type { SecretStore } from '../../shared/ports/secret-store';
-import { type Env, required } from './aws-ports';
+import type { Env } from './aws-ports';
 
 /** Secrets Manager (ELEMENT_SECRET_PREFIX, optional ELEMENT_KMS_KEY_ID). */
 export const awsSecretStore = async (env: Env): Promise<SecretStore> => {

@@ -5,11 +5,8 @@
  * and tests). Handlers call `getDependencies(THEIR_PORTS)`; tests can replace the set with
  * `setDependencies()`.
  */
-import {
-  type AllowedHosts,
-  allowedHostsFromEnv,
-  DEFAULT_ALLOWED_HOSTS,
-} from '../../shared/net/allowed-hosts';
+import { type Env, type FunctionEnv, readFunctionEnv } from '../../shared/config/env';
+import { type AllowedHosts, DEFAULT_ALLOWED_HOSTS, parseAllowedHosts } from '../../shared/net/allowed-hosts';
 import type { BlobStore } from '../../shared/ports/blob-store';
 import type { QueueProducer } from '../../shared/ports/queue';
 import type { SecretStore } from '../../shared/ports/secret-store';
@@ -36,8 +33,6 @@ export interface Dependencies {
   bulkQueue?: QueueProducer;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /** The ports a function may need; which ones it builds in AWS mode is its own choice. */
 export type PortName = 'stateTable' | 'secretStore' | 'eventsQueue' | 'blobStore' | 'bulkQueue';
 
@@ -46,7 +41,7 @@ export type PortName = 'stateTable' | 'secretStore' | 'eventsQueue' | 'blobStore
  * point passes only its own: esbuild then bundles only those adapters and SDK clients, and the function
  * reads only their environment variables.
  */
-export type AwsPorts = { [K in PortName]?: (env: Env) => Promise<Dependencies[K]> };
+export type AwsPorts = { [K in PortName]?: (env: FunctionEnv) => Promise<Dependencies[K]> };
 
 let current: Promise<Dependencies> | undefined;
 
@@ -64,7 +59,7 @@ const notBuilt = <T extends object>(name: PortName): T =>
     },
   });
 
-async function awsDependencies(env: Env, ports: AwsPorts): Promise<Dependencies> {
+async function awsDependencies(env: FunctionEnv, ports: AwsPorts): Promise<Dependencies> {
   const [stateTable, secretStore, eventsQueue, blobStore, bulkQueue] = await Promise.all([
     ports.stateTable?.(env),
     ports.secretStore?.(env),
@@ -76,7 +71,7 @@ async function awsDependencies(env: Env, ports: AwsPorts): Promise<Dependencies>
     mode: 'aws',
     stateTable: stateTable ?? notBuilt<StateTable>('stateTable'),
     secretStore: secretStore ?? notBuilt<SecretStore>('secretStore'),
-    allowedHosts: allowedHostsFromEnv(env, DEFAULT_ALLOWED_HOSTS.deployed),
+    allowedHosts: parseAllowedHosts(env.ELEMENT_ALLOWED_HOSTS ?? DEFAULT_ALLOWED_HOSTS.deployed),
     now: () => new Date(),
     ...(eventsQueue ? { eventsQueue } : {}),
     ...(blobStore ? { blobStore } : {}),
@@ -89,7 +84,7 @@ export const LOCAL_EVENTS_QUEUE_FILE = 'events-queue.json';
 /** File name of the local bulk job queue under ELEMENT_DATA_DIR (the bulk worker subscribes to it). */
 export const LOCAL_BULK_QUEUE_FILE = 'bulk-queue.json';
 
-async function localDependencies(env: Env): Promise<Dependencies> {
+async function localDependencies(env: FunctionEnv): Promise<Dependencies> {
   const [table, secrets, queue, blobs, path] = await Promise.all([
     import('../../shared/adapters/local/state-table'),
     import('../../shared/adapters/local/secret-store'),
@@ -102,7 +97,7 @@ async function localDependencies(env: Env): Promise<Dependencies> {
     mode: 'local',
     stateTable: table.createLocalStateTable({ dataDir }),
     secretStore: secrets.createLocalSecretStore({ dataDir }),
-    allowedHosts: allowedHostsFromEnv(env, DEFAULT_ALLOWED_HOSTS.local),
+    allowedHosts: parseAllowedHosts(env.ELEMENT_ALLOWED_HOSTS ?? DEFAULT_ALLOWED_HOSTS.local),
     now: () => new Date(),
     eventsQueue: queue.createLocalQueue({
       name: 'element-events',
@@ -121,12 +116,14 @@ async function localDependencies(env: Env): Promise<Dependencies> {
  * otherwise every local adapter. A set installed with setDependencies() wins in either mode.
  */
 export function getDependencies(awsPorts: AwsPorts = {}, env: Env = process.env): Promise<Dependencies> {
-  current ??= (env.ELEMENT_MODE === 'aws' ? awsDependencies(env, awsPorts) : localDependencies(env)).catch(
-    (error: unknown) => {
-      current = undefined; // a failed start-up is retried by the next invocation
-      throw error;
-    },
-  );
+  current ??= (async () => {
+    // A malformed variable fails every invocation with its name rather than running on a default.
+    const typed = readFunctionEnv(env);
+    return typed.ELEMENT_MODE === 'aws' ? awsDependencies(typed, awsPorts) : localDependencies(typed);
+  })().catch((error: unknown) => {
+    current = undefined; // a failed start-up is retried by the next invocation
+    throw error;
+  });
   return current;
 }
 

@@ -1,8 +1,40 @@
 /**
- * What the SQS-driven functions (events dispatcher, bulk worker) share: backing off a failed message
- * through ChangeMessageVisibility, and taking a queue and its dead-letter queue as two event sources.
+ * What the SQS-driven functions (events dispatcher, poll worker, bulk worker) share: the one partial-batch
+ * loop, backing off a failed message through ChangeMessageVisibility, and taking a queue and its
+ * dead-letter queue as two event sources.
  */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSRecord } from 'aws-lambda';
 import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
+import { Semaphore } from '../../shared/resilience';
+
+export interface RecordLoopOptions {
+  /** Records handled at once; default all of them. */
+  concurrency?: number;
+}
+
+/**
+ * The one SQS partial-batch loop (Powertools BatchProcessor): every record goes through `handleRecord`,
+ * at most `concurrency` at once. A record whose handler throws is listed in `batchItemFailures` so the
+ * queue hands it out again; the others are deleted. A batch in which every record failed is answered
+ * the same way (not thrown), so the queue's own retry count keeps counting per message.
+ */
+export const processRecords = async (
+  records: readonly QueueRecord[],
+  handleRecord: (record: QueueRecord) => Promise<unknown>,
+  options: RecordLoopOptions = {},
+): Promise<BatchResponse> => {
+  if (records.length === 0) return { batchItemFailures: [] };
+  const lanes = new Semaphore(Math.max(1, Math.floor(options.concurrency ?? records.length) || 1));
+  // A processor holds the state of one batch: one per call, so overlapping batches never share it.
+  const processor = new BatchProcessor(EventType.SQS);
+  return processPartialResponse(
+    { Records: records as unknown as SQSRecord[] },
+    (record: SQSRecord) => lanes.run(() => handleRecord(record as unknown as QueueRecord)),
+    processor,
+    { throwOnFullBatchFailure: false },
+  );
+};
 
 type QueueHandler = (event: QueueEvent) => Promise<BatchResponse>;
 

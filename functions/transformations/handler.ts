@@ -1,5 +1,5 @@
 import { findElement } from '../../shared/elements';
-import { ElementError, notFound } from '../../shared/errors';
+import { InvalidInputError, NotFoundError, PayloadTooLargeError } from '../../shared/errors';
 import { createInstanceService, parseInstanceId } from '../../shared/instances';
 import { createTransformationService, instanceScope, type Scope } from '../../shared/transformations';
 import { type ApiEvent, identityOf, response, withMiddleware } from '../middleware';
@@ -43,7 +43,7 @@ const scopeOf = async (
   if (path.startsWith('/accounts/')) {
     const accountId = param(event, 'accountId');
     if (accountId !== undefined && accountId !== userId)
-      throw notFound(`No account '${accountId.slice(0, 64)}'`);
+      throw new NotFoundError(`No account '${accountId.slice(0, 64)}'`);
     return { scope: { level: 'account', accountId: userId } };
   }
   const instance = await owned(userId, parseInstanceId(param(event, 'id')));
@@ -55,16 +55,16 @@ const elementKeyOf = (event: ApiEvent, fromInstance: string | undefined): string
   if (fromInstance !== undefined) return fromInstance;
   const keyOrId = param(event, 'keyOrId');
   const element = findElement(keyOrId);
-  if (!element) throw notFound(`No element '${String(keyOrId).slice(0, 64)}'`);
+  if (!element) throw new NotFoundError(`No element '${String(keyOrId).slice(0, 64)}'`);
   if (!element.transformationsEnabled)
-    throw new ElementError(400, `Element ${element.key} has no transformations`);
+    throw new InvalidInputError(`Element ${element.key} has no transformations`);
   return element.key;
 };
 
 export const transformationsHandler = async (event: ApiEvent) => {
   const { userId } = identityOf(event);
   if (event.body !== undefined && Buffer.byteLength(event.body) > MAX_TRANSFORMATION_BODY_BYTES) {
-    throw new ElementError(413, `Request body exceeds ${MAX_TRANSFORMATION_BODY_BYTES} bytes`);
+    throw new PayloadTooLargeError(`Request body exceeds ${MAX_TRANSFORMATION_BODY_BYTES} bytes`);
   }
   const deps = await getDependencies(AWS_PORTS);
   const instances = createInstanceService(deps);
@@ -110,7 +110,7 @@ export const transformationsHandler = async (event: ApiEvent) => {
       await service.deleteTransformation(scope, elementKeyOf(event, instanceElement), objectName);
       return response(200);
     default:
-      throw new ElementError(404, 'No such route');
+      throw new NotFoundError('No such route');
   }
 };
 

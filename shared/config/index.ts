@@ -1,4 +1,4 @@
 export * from './config-error';
+export * from './env';
 export * from './local-config';
-export * from './parse';
 export * from './version';

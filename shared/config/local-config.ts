@@ -1,8 +1,6 @@
-import { type AllowedHosts, allowedHostsFromEnv, DEFAULT_ALLOWED_HOSTS } from '../net/allowed-hosts';
-import { ConfigError } from './config-error';
-import { type Env, readFlag, readPort, readString } from './parse';
+import { type AllowedHosts, DEFAULT_ALLOWED_HOSTS, parseAllowedHosts } from '../net/allowed-hosts';
+import { type Env, LOCAL_ENV, type LOG_LEVELS, readEnv } from './env';
 
-const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
 export type ConfigLogLevel = (typeof LOG_LEVELS)[number];
 
 /** Everything `npm start` reads from its environment (README "Local mode"). */
@@ -21,6 +19,10 @@ export interface LocalConfig {
   demoServiceNow: boolean;
   demoServiceNowPort: number;
   logLevel: ConfigLogLevel | undefined;
+  /** Bulk queue messages handled at once (parallel Lambda invocations in AWS). */
+  bulkWorkers: number;
+  /** Events queue batches handled at once. */
+  eventsWorkers: number;
 }
 
 export const LOCAL_DEFAULTS = {
@@ -28,31 +30,27 @@ export const LOCAL_DEFAULTS = {
   host: '127.0.0.1',
   dataDir: './.element-data',
   demoServiceNowPort: 3001,
+  bulkWorkers: 4,
+  eventsWorkers: 4,
 } as const;
 
-/** A malformed ELEMENT_ALLOWED_HOSTS stops start-up with a configuration error (exit 2), not a crash. */
-const readLocalAllowedHosts = (env: Env): AllowedHosts => {
-  try {
-    return allowedHostsFromEnv(env, DEFAULT_ALLOWED_HOSTS.local);
-  } catch (error) {
-    throw new ConfigError(error instanceof Error ? error.message : 'ELEMENT_ALLOWED_HOSTS is invalid');
-  }
-};
-
+/**
+ * Reads and checks every variable local mode and its handlers use, so a malformed one stops start-up
+ * (exit 2) with its name instead of failing later inside a handler.
+ */
 export const readLocalConfig = (env: Env): LocalConfig => {
-  const logLevel = readString(env, 'LOG_LEVEL')?.toUpperCase();
-  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  }
+  const local = readEnv(LOCAL_ENV, env);
   return {
-    port: readPort(env, 'PORT', LOCAL_DEFAULTS.port),
-    host: readString(env, 'HOST') ?? LOCAL_DEFAULTS.host,
-    dataDir: readString(env, 'ELEMENT_DATA_DIR') ?? LOCAL_DEFAULTS.dataDir,
-    organizationSecret: readString(env, 'ELEMENT_ORGANIZATION_SECRET'),
-    userSecret: readString(env, 'ELEMENT_USER_SECRET'),
-    allowedHosts: readLocalAllowedHosts(env),
-    demoServiceNow: readFlag(env, 'DEMO_SERVICENOW', true),
-    demoServiceNowPort: readPort(env, 'DEMO_SERVICENOW_PORT', LOCAL_DEFAULTS.demoServiceNowPort),
-    logLevel: logLevel as ConfigLogLevel | undefined,
+    port: local.PORT ?? LOCAL_DEFAULTS.port,
+    host: local.HOST ?? LOCAL_DEFAULTS.host,
+    dataDir: local.ELEMENT_DATA_DIR ?? LOCAL_DEFAULTS.dataDir,
+    organizationSecret: local.ELEMENT_ORGANIZATION_SECRET,
+    userSecret: local.ELEMENT_USER_SECRET,
+    allowedHosts: parseAllowedHosts(local.ELEMENT_ALLOWED_HOSTS ?? DEFAULT_ALLOWED_HOSTS.local),
+    demoServiceNow: local.DEMO_SERVICENOW ?? true,
+    demoServiceNowPort: local.DEMO_SERVICENOW_PORT ?? LOCAL_DEFAULTS.demoServiceNowPort,
+    logLevel: local.LOG_LEVEL,
+    bulkWorkers: local.ELEMENT_LOCAL_BULK_WORKERS ?? LOCAL_DEFAULTS.bulkWorkers,
+    eventsWorkers: local.ELEMENT_LOCAL_EVENTS_WORKERS ?? LOCAL_DEFAULTS.eventsWorkers,
   };
 };

@@ -1,7 +1,7 @@
 /**
- * The one error type the API speaks. Every failure that reaches a caller is an ElementError
- * (or is mapped to one by the error middleware), rendered as `{requestId, message, providerMessage?}`
- *.
+ * The base of every error a caller may see: a message written for the caller, ServiceNow's own words
+ * when it said something, and the HTTP status it is rendered with. Code throws the domain errors of
+ * domain-errors.ts, which say what happened; mapping.ts decides their status and whether to retry.
  */
 export interface ElementErrorOptions {
   /** ServiceNow's own message/detail, kept verbatim so callers can act on it. Never a secret. */
@@ -24,18 +24,5 @@ export class ElementError extends Error {
     this.headers = options.headers ?? {};
   }
 }
-
-export const badRequest = (message: string, options?: ElementErrorOptions) =>
-  new ElementError(400, message, options);
-export const unauthorized = (
-  message = 'Unauthorized - An invalid element token, user secret and/or org secret provided',
-  options?: ElementErrorOptions,
-) => new ElementError(401, message, options);
-export const forbidden = (message: string, options?: ElementErrorOptions) =>
-  new ElementError(403, message, options);
-export const notFound = (message: string, options?: ElementErrorOptions) =>
-  new ElementError(404, message, options);
-export const badGateway = (message: string, options?: ElementErrorOptions) =>
-  new ElementError(502, message, options);
 
 export const isElementError = (value: unknown): value is ElementError => value instanceof ElementError;

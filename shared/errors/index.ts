@@ -1,1 +1,3 @@
+export * from './domain-errors';
 export * from './element-error';
+export * from './mapping';

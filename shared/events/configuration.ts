@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badRequest } from '../errors';
+import { InvalidInputError } from '../errors';
 import { resolveResource } from '../hub/resources';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../input';
 import type { SnRecord } from '../servicenow';
@@ -138,7 +138,7 @@ const resourceSchema = z.looseObject({
 
 type ResourceInput = z.infer<typeof resourceSchema>;
 
-const keyError = (key: string, message: string) => badRequest(`Invalid ${key}: ${message}`);
+const keyError = (key: string, message: string) => new InvalidInputError(`Invalid ${key}: ${message}`);
 
 /** Resource and date-template `where` of a CE poller url (see the module comment for what is refused). */
 const parseUrl = (url: string, where: string): { resource: string } => {
@@ -271,7 +271,7 @@ export const parseEventsConfig = (configuration: Record<string, unknown>): Event
       throw keyError(EVENT_KEYS.callbackUrl, 'must be an http(s) URL');
     }
   } else if (enabled) {
-    throw badRequest(`${EVENT_KEYS.callbackUrl} is required when ${EVENT_KEYS.enabled} is true`);
+    throw new InvalidInputError(`${EVENT_KEYS.callbackUrl} is required when ${EVENT_KEYS.enabled} is true`);
   }
 
   const raw = configuration[EVENT_KEYS.pollerConfiguration];

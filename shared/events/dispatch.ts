@@ -2,10 +2,9 @@ import type { OutboundAgent } from '../net';
 import { type AllowedHosts, checkOutboundUrl, type Resolver } from '../net';
 import type { BatchResponse, QueueRecord } from '../ports';
 import { backoffDelay, type RandomSource } from '../resilience';
+import { findRefusal, postWebhook, type WebhookAttempt, webhookHeaders } from '../webhooks';
 import { parseEventsConfig } from './configuration';
 import type { EventLog, EventLogEntry } from './event-log';
-import { SIGNATURE_HEADER, signBody, WEBHOOK_ID_HEADER } from './signature';
-import { findRefusal, postWebhook, type WebhookAttempt } from './webhook-post';
 
 /**
  * The dispatcher: POSTs each queued callback body to the instance's callback URL
@@ -212,13 +211,7 @@ export const deliverRecord = async (record: QueueRecord, deps: DispatchDeps): Pr
     return drop(`callback URL refused: ${refusal?.message ?? 'invalid URL'}`);
   }
 
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    [WEBHOOK_ID_HEADER]: parsed.eventId,
-    ...(config.signatureKey === undefined
-      ? {}
-      : { [SIGNATURE_HEADER]: signBody(config.signatureKey, record.body) }),
-  };
+  const headers = webhookHeaders(parsed.eventId, record.body, config.signatureKey);
   const attempt = await post(deps, url, record.body, headers);
   if (attempt.ok) {
     await deps.eventLog.recordAttempt({ ...base, status: 'DELIVERED', statusCode: attempt.statusCode });

@@ -1,4 +1,4 @@
-import { ElementError } from '../errors';
+import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '../errors';
 import type { QueueProducer, StateTable } from '../ports';
 import { eventsPartition } from './checkpoint';
 import { toEventDate } from './dates';
@@ -87,7 +87,7 @@ interface PageCursor {
   c: string;
 }
 
-const badCursor = () => new ElementError(400, 'Invalid nextPage cursor; start again without it');
+const badCursor = () => new InvalidInputError('Invalid nextPage cursor; start again without it');
 
 const encodeCursor = (cursor: PageCursor): string =>
   Buffer.from(JSON.stringify(cursor)).toString('base64url');
@@ -143,7 +143,7 @@ const parseStatus = (raw: string | undefined): EventStatus | undefined => {
   const upper = raw.toUpperCase();
   const status = (upper === 'NOTIFIED' ? 'DELIVERED' : upper) as EventStatus;
   if (!EVENT_STATUSES.includes(status)) {
-    throw new ElementError(400, `status must be one of ${EVENT_STATUSES.join(', ')} (or NOTIFIED)`);
+    throw new InvalidInputError(`status must be one of ${EVENT_STATUSES.join(', ')} (or NOTIFIED)`);
   }
   return status;
 };
@@ -152,7 +152,7 @@ const parsePageSize = (raw: string | undefined): number => {
   if (raw === undefined || raw === '') return DEFAULT_EVENTS_PAGE_SIZE;
   const size = Number(raw);
   if (!Number.isInteger(size) || size < 1 || size > MAX_EVENTS_PAGE_SIZE) {
-    throw new ElementError(400, `pageSize must be an integer from 1 to ${MAX_EVENTS_PAGE_SIZE}`);
+    throw new InvalidInputError(`pageSize must be an integer from 1 to ${MAX_EVENTS_PAGE_SIZE}`);
   }
   return size;
 };
@@ -189,7 +189,7 @@ export const listEvents = async (
 
 export const getEvent = async (log: EventLog, instanceId: number, eventId: string): Promise<EventView> => {
   const entry = await log.get(instanceId, eventId);
-  if (!entry) throw new ElementError(404, `No event ${eventId} on instance ${instanceId}`);
+  if (!entry) throw new NotFoundError(`No event ${eventId} on instance ${instanceId}`);
   return eventView(entry);
 };
 
@@ -204,19 +204,17 @@ export const redeliverEvent = async (
   instanceId: number,
   eventId: string,
 ): Promise<{ eventId: string; status: 'QUEUED' }> => {
-  if (!queue) throw new ElementError(503, 'This deployment has no events queue (ELEMENT_EVENTS_QUEUE_URL)');
+  if (!queue) throw new UnavailableError('This deployment has no events queue (ELEMENT_EVENTS_QUEUE_URL)');
   const result = await log.requeue(instanceId, eventId);
   switch (result.kind) {
     case 'not-found':
-      throw new ElementError(404, `No event ${eventId} on instance ${instanceId}`);
+      throw new NotFoundError(`No event ${eventId} on instance ${instanceId}`);
     case 'busy':
-      throw new ElementError(
-        409,
+      throw new ConflictError(
         `Event ${eventId} is ${result.entry.status}: its message is still on the queue and will be retried; only DELIVERED or DEAD events can be redelivered`,
       );
     case 'no-body':
-      throw new ElementError(
-        409,
+      throw new ConflictError(
         `Event ${eventId} has no stored body (larger than 64 KiB), so it cannot be redelivered from the log; redrive the dead-letter queue instead`,
       );
   }
@@ -225,14 +223,14 @@ export const redeliverEvent = async (
     message = JSON.parse(result.body) as EventMessage;
   } catch {
     await result.restore();
-    throw new ElementError(409, `Event ${eventId} has an unreadable stored body`);
+    throw new ConflictError(`Event ${eventId} has an unreadable stored body`);
   }
   const sent = await queue
     .sendBatch([{ id: 'redeliver', ...toOutgoing(message) }])
     .catch((error: unknown) => ({ failed: [{ error }] }));
   if (sent.failed.length > 0) {
     await result.restore();
-    throw new ElementError(503, `The events queue did not accept event ${eventId}; try again`);
+    throw new UnavailableError(`The events queue did not accept event ${eventId}; try again`);
   }
   return { eventId, status: 'QUEUED' };
 };

@@ -97,4 +97,3 @@ export {
 } from './poll';
 export { scanUpdated } from './scan';
 export { DEFAULT_SEND_RETRY, type SendRetryPolicy, SQS_BATCH_SIZE, sendWithRetry } from './send';
-export { SIGNATURE_HEADER, signBody, verifySignature, WEBHOOK_ID_HEADER } from './signature';

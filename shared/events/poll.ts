@@ -1,4 +1,4 @@
-import { ElementError } from '../errors';
+import { ElementError, NotFoundError } from '../errors';
 import type { QueueProducer, StateTable } from '../ports';
 import type { ServiceNowClient, SnRecord } from '../servicenow';
 import {
@@ -148,8 +148,7 @@ const readSince = (checkpoint: Checkpoint, overlapSeconds: number): string =>
  */
 export const pollResource = async (deps: PollDeps, resource: ResourcePoll): Promise<StreamResult> => {
   if (resource.commonOnly) {
-    throw new ElementError(
-      404,
+    throw new NotFoundError(
       `${resourceOf(resource)} is not a resource, table or common resource of instance ${deps.instance.id}`,
     );
   }

@@ -1,4 +1,4 @@
-import { ElementError } from '../errors';
+import { BadUpstreamError } from '../errors';
 import type { ServiceNowClient, SnRecord, UpdatedCursor } from '../servicenow';
 import { updatedFirstQuery, updatedNextQuery } from '../servicenow';
 import { fieldValue } from './record-fields';
@@ -30,7 +30,7 @@ const keyOf = (record: SnRecord): UpdatedCursor => {
   const updatedOn = fieldValue(record, 'sys_updated_on');
   const sysId = fieldValue(record, 'sys_id');
   if (updatedOn === undefined || sysId === undefined) {
-    throw new ElementError(502, 'ServiceNow returned a row without sys_updated_on or sys_id; cannot poll it');
+    throw new BadUpstreamError('ServiceNow returned a row without sys_updated_on or sys_id; cannot poll it');
   }
   return { updatedOn, sysId };
 };
@@ -72,8 +72,7 @@ export async function* scanUpdated(
       (next.updatedOn < cursor.updatedOn ||
         (next.updatedOn === cursor.updatedOn && next.sysId <= cursor.sysId))
     ) {
-      throw new ElementError(
-        502,
+      throw new BadUpstreamError(
         'ServiceNow paging did not advance (the cursor repeated); stopping to avoid a loop',
       );
     }

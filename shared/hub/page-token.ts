@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { badRequest } from '../errors';
+import { InvalidInputError } from '../errors';
 
 /**
  * `nextPage` tokens: opaque to callers, tamper-proof, and
@@ -114,7 +114,7 @@ export const signPageToken = (key: Buffer, scope: PageTokenScope, cursor: PageCu
 };
 
 export const invalidPageToken = () =>
-  badRequest(
+  new InvalidInputError(
     'Invalid nextPage token: it was altered, or issued for another query, table or instance; send the query again without nextPage',
   );
 

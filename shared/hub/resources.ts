@@ -1,4 +1,4 @@
-import { notFound } from '../errors';
+import { NotFoundError } from '../errors';
 
 /**
  * A hub resource resolved to the ServiceNow table that holds it.
@@ -38,7 +38,7 @@ export const resolveResource = (objectName: string): ResolvedResource => {
   const mapped = Object.hasOwn(RESOURCES, objectName) ? RESOURCES[objectName] : undefined;
   if (mapped) return { ...mapped, resource: objectName };
   if (!TABLE_NAME.test(objectName)) {
-    throw notFound(`No such resource or table: ${JSON.stringify(objectName.slice(0, 100))}`);
+    throw new NotFoundError(`No such resource or table: ${JSON.stringify(objectName.slice(0, 100))}`);
   }
   return { table: objectName };
 };

@@ -1,4 +1,4 @@
-import { badRequest, ElementError } from '../errors';
+import { InvalidInputError, PayloadTooLargeError } from '../errors';
 import { MAX_JSON_BODY_BYTES, MAX_JSON_DEPTH } from './limits';
 
 const QUOTE = 0x22;
@@ -51,15 +51,15 @@ export const parseUntrustedJson = (
   const maxBytes = options.maxBytes ?? MAX_JSON_BODY_BYTES;
   // A UTF-16 unit is 1 to 3 UTF-8 bytes: the exact count is needed only in between.
   if (text.length > maxBytes || (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes)) {
-    throw new ElementError(413, `${what} is larger than ${maxBytes} bytes`);
+    throw new PayloadTooLargeError(`${what} is larger than ${maxBytes} bytes`);
   }
   const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
   if (jsonNestsDeeperThan(text, maxDepth)) {
-    throw badRequest(`${what} nests arrays and objects deeper than ${maxDepth} levels`);
+    throw new InvalidInputError(`${what} nests arrays and objects deeper than ${maxDepth} levels`);
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw badRequest(`Malformed JSON in ${what}`);
+    throw new InvalidInputError(`Malformed JSON in ${what}`);
   }
 };

@@ -1,5 +1,5 @@
 import { SUBDOMAIN_KEY } from '../elements';
-import { ElementError, isElementError } from '../errors';
+import { InvalidInputError, isElementError } from '../errors';
 import { type AllowedHosts, checkOutboundUrl, type Resolver } from '../net';
 import { serviceNowBaseUrl } from '../servicenow';
 
@@ -19,7 +19,7 @@ export const checkedBaseUrl = async (
     await checkOutboundUrl(baseUrl, { allowedHosts, ...(resolver ? { resolver } : {}) });
   } catch (error) {
     if (isElementError(error) && error.status === 400) {
-      throw new ElementError(400, `Invalid ${SUBDOMAIN_KEY}: ${error.message}`);
+      throw new InvalidInputError(`Invalid ${SUBDOMAIN_KEY}: ${error.message}`);
     }
     throw error;
   }

@@ -1,5 +1,5 @@
 import { BASE_URL_KEY, type ElementDefinition, parameterOf } from '../elements';
-import { badRequest } from '../errors';
+import { InvalidInputError } from '../errors';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../input';
 import type { ConfigurationInput } from './request-body';
 
@@ -111,7 +111,7 @@ export const normalizeConfiguration = (
     ...(readOnly.length ? [`read-only configuration keys: ${readOnly.join(', ')}`] : []),
     ...(wrong.length ? [`wrong value types: ${wrong.join(', ')}`] : []),
   ];
-  if (problems.length > 0) throw badRequest(`Invalid configuration: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new InvalidInputError(`Invalid configuration: ${problems.join('; ')}`);
   return out;
 };
 

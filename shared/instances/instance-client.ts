@@ -1,5 +1,5 @@
 import { maxConcurrencyOf } from '../elements/configuration-parameters';
-import { ElementError } from '../errors';
+import { UnauthorizedError } from '../errors';
 import { serviceNowExchangeRecorder } from '../metrics';
 import {
   createLeaseGate,
@@ -22,7 +22,7 @@ export const reauthorizeMessage = (id: number) =>
 
 /** The 401 a hub call gets for an instance whose credentials failed for good. */
 export const reauthorizeError = (id: number, providerMessage?: string) =>
-  new ElementError(401, reauthorizeMessage(id), providerMessage === undefined ? {} : { providerMessage });
+  new UnauthorizedError(reauthorizeMessage(id), providerMessage === undefined ? {} : { providerMessage });
 
 interface CachedClient {
   key: string;
@@ -112,7 +112,7 @@ export const serviceNowClientFor = (
 const build = async (instance: InstanceRecord, deps: InstanceDeps): Promise<ServiceNowClient> => {
   const store = createInstanceStore(deps);
   const secret = await store.loadSecret(instance);
-  if (!secret) throw new ElementError(401, reauthorizeMessage(instance.id));
+  if (!secret) throw new UnauthorizedError(reauthorizeMessage(instance.id));
   const baseUrl = serviceNowBaseUrl(instance.configuration['servicenow.subdomain'] ?? '', deps.allowedHosts);
 
   const onTokens = async (tokens: OAuthTokens) => {

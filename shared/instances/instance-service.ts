@@ -1,6 +1,6 @@
 import { invalidateToken } from '../auth/token-index';
 import { type ElementDefinition, findElement, parameterOf } from '../elements';
-import { badRequest, ElementError, notFound } from '../errors';
+import { ConflictError, InternalError, InvalidInputError, NotFoundError } from '../errors';
 import { EVENT_KEYS, type EventsConfig, parseEventsConfig } from '../events/configuration';
 import { forgetEvents, markDue } from '../events/schedule';
 import { checkCallbackUrl } from '../net';
@@ -25,7 +25,7 @@ const echo = (value: string) => (SAFE_ECHO.test(value) ? ` ${value}` : '');
 /** Unknown key or id in a path (`/elements/{keyOrId}/...`) is a missing resource. */
 export const elementFromPath = (keyOrId: string | undefined): ElementDefinition => {
   const element = findElement(keyOrId);
-  if (!element) throw notFound(`No element with key or id${echo(keyOrId ?? '')}`);
+  if (!element) throw new NotFoundError(`No element with key or id${echo(keyOrId ?? '')}`);
   return element;
 };
 
@@ -39,18 +39,19 @@ const elementOf = (body: InstanceBody, pathKey: string | undefined): ElementDefi
   if (pathKey !== undefined) {
     const element = elementFromPath(pathKey);
     if (bodyRef !== undefined && findElement(bodyRef)?.key !== element.key) {
-      throw badRequest('element in the body does not match the element in the path');
+      throw new InvalidInputError('element in the body does not match the element in the path');
     }
     return element;
   }
   if (bodyRef === undefined) return undefined;
   const element = findElement(bodyRef);
   if (!element)
-    throw badRequest(`Unknown element${echo(String(bodyRef))}; use servicenow or servicenowoauth`);
+    throw new InvalidInputError(`Unknown element${echo(String(bodyRef))}; use servicenow or servicenowoauth`);
   return element;
 };
 
-const missingError = (missing: string[]) => badRequest(`Missing required keys: ${missing.join(', ')}`);
+const missingError = (missing: string[]) =>
+  new InvalidInputError(`Missing required keys: ${missing.join(', ')}`);
 
 const missingKeys = (
   grant: Grant,
@@ -145,7 +146,7 @@ const configurationItems = (record: InstanceRecord): ConfigurationItem[] => {
 export const parseInstanceId = (value: string | undefined): number => {
   const id = Number(value);
   if (!value || !/^\d{1,12}$/.test(value) || !Number.isSafeInteger(id) || id < 1) {
-    throw notFound('No instance with that id');
+    throw new NotFoundError('No instance with that id');
   }
   return id;
 };
@@ -156,7 +157,7 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
 
   const owned = async (userId: string, id: number): Promise<InstanceRecord> => {
     const record = await store.get(id);
-    if (!record || record.ownerUserId !== userId) throw notFound(`No instance with id ${id}`);
+    if (!record || record.ownerUserId !== userId) throw new NotFoundError(`No instance with id ${id}`);
     return record;
   };
 
@@ -164,7 +165,7 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
     const record = await owned(userId, id);
     const secret = await store.loadSecret(record);
     if (!secret)
-      throw new ElementError(500, `The credentials of instance ${id} are missing; delete and re-create it`);
+      throw new InternalError(`The credentials of instance ${id} are missing; delete and re-create it`);
     return { record, secret };
   };
 
@@ -186,7 +187,7 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
       return await store.save(record);
     } catch (error) {
       if (error instanceof ConditionFailedError) {
-        throw new ElementError(409, 'The instance was changed by another request; retry');
+        throw new ConflictError('The instance was changed by another request; retry');
       }
       throw error;
     }
@@ -202,7 +203,7 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
     const name = sanitizedName(body.name);
     if (!element) throw missingError(['element.key', ...(name ? [] : ['name'])]);
     if (codeToCome && element.authentication.type !== 'oauth2') {
-      throw badRequest(`Element ${element.key} does not use OAuth; use servicenowoauth`);
+      throw new InvalidInputError(`Element ${element.key} does not use OAuth; use servicenowoauth`);
     }
     const configuration = withDefaults(element, nonNull(normalizeConfiguration(element, body.configuration)));
     const code = body.providerData?.code;
@@ -278,10 +279,10 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
       const body = parseInstanceBody(rawBody);
       const { record, secret } = await ownedWithSecret(userId, id);
       const element = findElement(record.elementKey);
-      if (!element) throw new ElementError(500, `Instance ${id} refers to an unknown element`);
+      if (!element) throw new InternalError(`Instance ${id} refers to an unknown element`);
       const bodyRef = body.element?.key ?? body.element?.id;
       if (bodyRef !== undefined && findElement(bodyRef)?.key !== element.key) {
-        throw badRequest('The element of an instance cannot be changed');
+        throw new InvalidInputError('The element of an instance cannot be changed');
       }
       const changes = normalizeConfiguration(element, body.configuration);
       const { 'base.url': _baseUrl, ...current } = fullConfiguration(record, secret);
@@ -388,10 +389,10 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
       const record = await owned(userId, id);
       const element = findElement(record.elementKey);
       if (!element || (configId !== 'base.url' && !parameterOf(element, configId))) {
-        throw notFound(`No configuration${echo(configId)} for instance ${id}`);
+        throw new NotFoundError(`No configuration${echo(configId)} for instance ${id}`);
       }
       if (typeof rawBody !== 'object' || rawBody === null || !('propertyValue' in rawBody)) {
-        throw badRequest('Missing required keys: propertyValue');
+        throw new InvalidInputError('Missing required keys: propertyValue');
       }
       const propertyValue = (rawBody as { propertyValue: unknown }).propertyValue;
       const updated = await service.update(

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { findElement } from '../elements';
-import { badRequest, isElementError } from '../errors';
+import { InvalidInputError, isElementError } from '../errors';
 import { ConditionFailedError } from '../ports/errors';
 import type { SecretStore } from '../ports/secret-store';
 import { epochSeconds, type StateItem } from '../ports/state-table';
@@ -175,24 +175,24 @@ export const startConnect = async (deps: ConnectDeps, input: StartConnectInput):
   if (input.instanceId !== undefined) {
     const record = await deps.instances.owned(input.userId, input.instanceId);
     if (findElement(record.elementKey)?.authentication.type !== 'oauth2') {
-      throw badRequest(
+      throw new InvalidInputError(
         `Instance ${record.id} does not use OAuth; only servicenowoauth instances can connect`,
       );
     }
     const secret = await createInstanceStore(deps).loadSecret(record);
     if (secret?.auth.type !== 'oauth' || secret.auth.clientId === '') {
-      throw badRequest(`Instance ${record.id} has no OAuth client id to authorize with`);
+      throw new InvalidInputError(`Instance ${record.id} has no OAuth client id to authorize with`);
     }
     clientId = secret.auth.clientId;
     baseUrl = await checkedBaseUrl(record.configuration['servicenow.subdomain'] ?? '', deps.allowedHosts);
   } else {
     const body = input.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw badRequest('Request body must be a JSON object');
+      throw new InvalidInputError('Request body must be a JSON object');
     }
     const given = body as Record<string, unknown>;
     if (given.providerData !== undefined) {
-      throw badRequest('providerData is set by the connect flow; leave it out');
+      throw new InvalidInputError('providerData is set by the connect flow; leave it out');
     }
     const configuration = given.configuration;
     pendingBody = {

@@ -1,5 +1,5 @@
 import type { ElementDefinition } from '../elements';
-import { badRequest } from '../errors';
+import { InvalidInputError } from '../errors';
 import type { AllowedHosts } from '../net';
 import { authorizationUrl, serviceNowBaseUrl } from '../servicenow';
 
@@ -17,10 +17,11 @@ export const oauthUrlFor = (
   allowedHosts: AllowedHosts,
 ): { element: string; oauthUrl: string } => {
   if (element.authentication.type !== 'oauth2') {
-    throw badRequest(`Element ${element.key} does not use OAuth; use servicenowoauth`);
+    throw new InvalidInputError(`Element ${element.key} does not use OAuth; use servicenowoauth`);
   }
   const missing = REQUIRED.filter((key) => (query[key] ?? '').trim() === '');
-  if (missing.length > 0) throw badRequest(`Missing required query parameters: ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new InvalidInputError(`Missing required query parameters: ${missing.join(', ')}`);
   const callbackUrl = (query.callbackUrl ?? '').trim();
   let parsed: URL | undefined;
   try {
@@ -29,7 +30,7 @@ export const oauthUrlFor = (
     parsed = undefined;
   }
   if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
-    throw badRequest('Invalid callbackUrl: expected an http(s) URL');
+    throw new InvalidInputError('Invalid callbackUrl: expected an http(s) URL');
   }
   const baseUrl = serviceNowBaseUrl(query['servicenow.subdomain'] ?? '', allowedHosts);
   const state = (query.state ?? '').trim() || element.key;

@@ -1,5 +1,5 @@
 import type { ElementDefinition } from '../elements';
-import { ElementError, isElementError } from '../errors';
+import { type ElementError, InvalidInputError, isElementError } from '../errors';
 import {
   clientCredentialsGrant,
   createServiceNowClient,
@@ -45,7 +45,7 @@ export const httpOptionsFor = (baseUrl: string, deps: InstanceDeps): HttpOptions
 const value = (configuration: Record<string, string>, key: string): string => configuration[key] ?? '';
 
 const rejected = (what: string, error: ElementError): ElementError =>
-  new ElementError(400, `ServiceNow rejected the ${what}`, {
+  new InvalidInputError(`ServiceNow rejected the ${what}`, {
     ...(error.providerMessage === undefined ? {} : { providerMessage: error.providerMessage }),
     cause: error,
   });
@@ -54,8 +54,7 @@ const rejected = (what: string, error: ElementError): ElementError =>
 const explain = (error: unknown, what: string): unknown => {
   if (error instanceof ServiceNowAuthError) return rejected(what, error);
   if (isElementError(error) && error.status === 403) {
-    return new ElementError(
-      400,
+    return new InvalidInputError(
       'ServiceNow accepted the credentials but denied reading sys_user; verify the user has the required roles',
       error.providerMessage === undefined ? {} : { providerMessage: error.providerMessage },
     );
@@ -153,8 +152,7 @@ export const provision = async (input: ProvisionInput, deps: InstanceDeps): Prom
           previous.clientSecret !== client.clientSecret ||
           previous.redirectUri !== redirectUri
         ) {
-          throw new ElementError(
-            400,
+          throw new InvalidInputError(
             'providerData.code is required to authorize this instance (authorization_code grant); get one from GET /elements/servicenowoauth/oauth/url',
           );
         }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badRequest } from '../errors';
+import { InvalidInputError } from '../errors';
 
 /** Limits that keep one instance item far below DynamoDB's 400 KB (and names readable). */
 export const MAX_NAME_LENGTH = 200;
@@ -45,7 +45,7 @@ const describePath = (path: readonly PropertyKey[]) => path.map(String).join('.'
  */
 export const parseInstanceBody = (body: unknown): InstanceBody => {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw badRequest('Request body must be a JSON object');
+    throw new InvalidInputError('Request body must be a JSON object');
   }
   const result = instanceBodySchema.safeParse(body);
   if (!result.success) {
@@ -54,7 +54,7 @@ export const parseInstanceBody = (body: unknown): InstanceBody => {
       const what = issue.code === 'invalid_type' ? `expected ${issue.expected}` : issue.message;
       return where === '' ? what : `${where}: ${what}`;
     });
-    throw badRequest(`Invalid request body: ${[...new Set(problems)].join('; ')}`);
+    throw new InvalidInputError(`Invalid request body: ${[...new Set(problems)].join('; ')}`);
   }
   return result.data;
 };

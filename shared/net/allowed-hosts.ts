@@ -1,4 +1,4 @@
-import { ElementError } from '../errors';
+import { InternalError } from '../errors';
 
 /**
  * Hosts exempt from the SSRF guard (and allowed over plain http). Configured by
@@ -55,7 +55,7 @@ const parseEntry = (raw: string): Entry => {
 };
 
 const invalid = (raw: string) =>
-  new ElementError(500, `ELEMENT_ALLOWED_HOSTS contains an invalid entry: "${raw.trim()}"`);
+  new InternalError(`ELEMENT_ALLOWED_HOSTS contains an invalid entry: "${raw.trim()}"`);
 
 export const parseAllowedHosts = (value: string | undefined): AllowedHosts => {
   const entries = (value ?? '')

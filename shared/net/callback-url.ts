@@ -1,4 +1,4 @@
-import { badRequest } from '../errors';
+import { InvalidInputError } from '../errors';
 import { MAX_CALLBACK_URL_LENGTH } from '../input/limits';
 import { checkOutboundUrl, type OutboundPolicy, OutboundUrlRefusedError } from './ssrf-guard';
 
@@ -14,12 +14,12 @@ export async function checkCallbackUrl(
   label = 'Callback URL refused',
 ): Promise<string> {
   if (url.length > MAX_CALLBACK_URL_LENGTH) {
-    throw badRequest(`${label}: longer than ${MAX_CALLBACK_URL_LENGTH} characters`);
+    throw new InvalidInputError(`${label}: longer than ${MAX_CALLBACK_URL_LENGTH} characters`);
   }
   try {
     return (await checkOutboundUrl(url, policy)).toString();
   } catch (error) {
-    if (error instanceof OutboundUrlRefusedError) throw badRequest(`${label}: ${error.message}`);
+    if (error instanceof OutboundUrlRefusedError) throw new InvalidInputError(`${label}: ${error.message}`);
     throw error;
   }
 }

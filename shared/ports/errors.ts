@@ -1,4 +1,4 @@
-import { ElementError } from '../errors';
+import { InvalidInputError } from '../errors';
 
 /**
  * A conditional write (`ifNotExists`, `ifVersion`, `ifExists`) did not hold. Callers catch this to
@@ -15,9 +15,9 @@ export class ConditionFailedError extends Error {
  * A paging cursor that this store did not produce (or that was tampered with). It usually comes from
  * a caller's page token, so it is a 400 for the API.
  */
-export class InvalidCursorError extends ElementError {
+export class InvalidCursorError extends InvalidInputError {
   constructor(options?: { cause?: unknown }) {
-    super(400, 'Invalid page token', options);
+    super('Invalid page token', options);
     this.name = 'InvalidCursorError';
   }
 }

@@ -1,4 +1,4 @@
-import { badRequest, ElementError } from '../errors';
+import { BadUpstreamError, InvalidInputError } from '../errors';
 import type { ServiceNowClient } from './client';
 import { hasNextLink } from './client';
 import type { ListResult, SnRecord } from './types';
@@ -14,7 +14,7 @@ const ATTACHMENT_ID = /^[A-Za-z0-9]{1,64}$/;
 
 const attachmentPath = (sysId: string, suffix = ''): string => {
   if (!ATTACHMENT_ID.test(sysId))
-    throw badRequest(`Invalid attachment id: ${JSON.stringify(sysId.slice(0, 100))}`);
+    throw new InvalidInputError(`Invalid attachment id: ${JSON.stringify(sysId.slice(0, 100))}`);
   return `${ATTACHMENT_PATH}/${sysId}${suffix}`;
 };
 
@@ -24,7 +24,7 @@ const resultOf = (body: unknown): unknown =>
     : undefined;
 
 const unexpected = (what: string) =>
-  new ElementError(502, `ServiceNow returned an unexpected attachment response (${what})`);
+  new BadUpstreamError(`ServiceNow returned an unexpected attachment response (${what})`);
 
 export interface AttachmentListParams {
   /** Encoded query on sys_attachment fields, e.g. `table_name=incident^table_sys_id=<id>`. */

@@ -1,4 +1,4 @@
-import { ElementError } from '../errors';
+import { BadUpstreamError, ThrottledError } from '../errors';
 import type { HttpOptions } from './context';
 import { buildHttpContext } from './context';
 import { providerMessageOf, ServiceNowAuthError } from './errors';
@@ -36,8 +36,7 @@ const tokenRequest = async (ctx: HttpContext, params: Record<string, string>): P
     const error =
       status === 400 || status === 401
         ? new ServiceNowAuthError('ServiceNow rejected the OAuth credentials', providerMessage)
-        : new ElementError(
-            status === 429 ? 429 : 502,
+        : new (status === 429 ? ThrottledError : BadUpstreamError)(
             `ServiceNow OAuth token endpoint failed with status ${status}`,
             providerMessage === undefined ? {} : { providerMessage },
           );
@@ -53,11 +52,11 @@ const tokenRequest = async (ctx: HttpContext, params: Record<string, string>): P
   try {
     json = JSON.parse(raw.text) as Record<string, unknown>;
   } catch {
-    throw new ElementError(502, 'ServiceNow OAuth token endpoint returned a response that is not valid JSON');
+    throw new BadUpstreamError('ServiceNow OAuth token endpoint returned a response that is not valid JSON');
   }
   const accessToken = json.access_token;
   if (typeof accessToken !== 'string' || accessToken === '') {
-    throw new ElementError(502, 'ServiceNow OAuth token endpoint returned no access token');
+    throw new BadUpstreamError('ServiceNow OAuth token endpoint returned no access token');
   }
   const expiresIn = Number(json.expires_in ?? 1800);
   const tokens: OAuthTokens = {

@@ -1,4 +1,4 @@
-import { badRequest } from '../errors';
+import { InvalidInputError } from '../errors';
 import type { AllowedHosts } from '../net';
 import { normalizeHost } from '../net';
 
@@ -7,7 +7,7 @@ const FIELD = 'servicenow.subdomain';
 const SUBDOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 
-const refuse = (why: string) => badRequest(`Invalid ${FIELD}: ${why}`);
+const refuse = (why: string) => new InvalidInputError(`Invalid ${FIELD}: ${why}`);
 
 /**
  * The instance base URL (`https://host[:port]`, no trailing slash) from CE's

@@ -1,4 +1,4 @@
-import { badRequest, ElementError } from '../errors';
+import { BadUpstreamError, InvalidInputError } from '../errors';
 import { MAX_SERVICENOW_URL_BYTES } from '../input/limits';
 import type { OnTokens } from './auth';
 import { createAuthorizer } from './auth';
@@ -70,9 +70,11 @@ const TABLE_NAME = /^[A-Za-z0-9_]+$/;
 const SYS_ID = /^[A-Za-z0-9_.-]+$/;
 
 export const tablePath = (table: string, sysId?: string): string => {
-  if (!TABLE_NAME.test(table)) throw badRequest(`Invalid ServiceNow table name: ${JSON.stringify(table)}`);
+  if (!TABLE_NAME.test(table))
+    throw new InvalidInputError(`Invalid ServiceNow table name: ${JSON.stringify(table)}`);
   if (sysId === undefined) return `/api/now/table/${table}`;
-  if (!SYS_ID.test(sysId)) throw badRequest(`Invalid ServiceNow record id: ${JSON.stringify(sysId)}`);
+  if (!SYS_ID.test(sysId))
+    throw new InvalidInputError(`Invalid ServiceNow record id: ${JSON.stringify(sysId)}`);
   return `/api/now/table/${table}/${sysId}`;
 };
 
@@ -89,7 +91,8 @@ export const tableQuery = (params: TableParams = {}): Record<string, QueryValue>
 
 /** Path and query string of a request, encoded as sent. */
 const pathAndQuery = (path: string, query: Record<string, QueryValue> = {}): string => {
-  if (!path.startsWith('/') || path.startsWith('//')) throw badRequest('ServiceNow path must start with "/"');
+  if (!path.startsWith('/') || path.startsWith('//'))
+    throw new InvalidInputError('ServiceNow path must start with "/"');
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined) search.set(key, String(value));
@@ -106,7 +109,7 @@ const pathAndQuery = (path: string, query: Record<string, QueryValue> = {}): str
 export const assertFitsServiceNowUrl = (path: string, query?: Record<string, QueryValue>): string => {
   const target = pathAndQuery(path, query);
   if (target.length > MAX_SERVICENOW_URL_BYTES) {
-    throw badRequest(
+    throw new InvalidInputError(
       `The query is too long for ServiceNow: its request URL would be ${target.length} bytes, over the ` +
         `${MAX_SERVICENOW_URL_BYTES}-byte limit (ServiceNow repeats the query in its response headers). ` +
         'Use fewer conditions (IN (...) instead of a chain of ORs), fewer fields, or split the query.',
@@ -127,7 +130,7 @@ const resultOf = (body: unknown): unknown =>
 const recordOf = (body: unknown): SnRecord => {
   const result = resultOf(body);
   if (typeof result !== 'object' || result === null || Array.isArray(result)) {
-    throw new ElementError(502, 'ServiceNow returned an unexpected response (no record in "result")');
+    throw new BadUpstreamError('ServiceNow returned an unexpected response (no record in "result")');
   }
   return result as SnRecord;
 };
@@ -214,7 +217,7 @@ export const createServiceNowClient = (options: ServiceNowClientOptions): Servic
     const response = await request({ method: 'GET', path: tablePath(table), query: tableQuery(params) });
     const result = resultOf(response.body);
     if (!Array.isArray(result)) {
-      throw new ElementError(502, 'ServiceNow returned an unexpected response (no list in "result")');
+      throw new BadUpstreamError('ServiceNow returned an unexpected response (no list in "result")');
     }
     const total = response.headers['x-total-count'];
     return {
@@ -251,7 +254,7 @@ export const createServiceNowClient = (options: ServiceNowClientOptions): Servic
     },
     count: async (table, query) => {
       if (!TABLE_NAME.test(table))
-        throw badRequest(`Invalid ServiceNow table name: ${JSON.stringify(table)}`);
+        throw new InvalidInputError(`Invalid ServiceNow table name: ${JSON.stringify(table)}`);
       const response = await request({
         method: 'GET',
         path: `/api/now/stats/${table}`,
@@ -260,7 +263,7 @@ export const createServiceNowClient = (options: ServiceNowClientOptions): Servic
       const result = resultOf(response.body) as { stats?: { count?: unknown } } | undefined;
       const count = Number(result?.stats?.count);
       if (!Number.isFinite(count)) {
-        throw new ElementError(502, 'ServiceNow returned an unexpected response (no count in "stats")');
+        throw new BadUpstreamError('ServiceNow returned an unexpected response (no count in "stats")');
       }
       return count;
     },

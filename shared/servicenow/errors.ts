@@ -1,10 +1,10 @@
-import { ElementError } from '../errors';
+import { BadUpstreamError, ServiceNowRefusedError, TimedOutError } from '../errors';
 
 /**
  * ServiceNow refused our credentials for good (bad password, revoked refresh token, OAuth
  * client misconfigured). Distinct type so the instances capability can mark an instance invalid.
  */
-export class ServiceNowAuthError extends ElementError {
+export class ServiceNowAuthError extends ServiceNowRefusedError {
   constructor(message: string, providerMessage?: string) {
     super(401, message, providerMessage === undefined ? {} : { providerMessage });
     this.name = 'ServiceNowAuthError';
@@ -34,54 +34,52 @@ export const providerMessageOf = (body: unknown): string | undefined => {
   return undefined;
 };
 
-const MESSAGES: Record<number, [number, string]> = {
-  400: [400, 'ServiceNow rejected the request as invalid'],
-  401: [401, 'ServiceNow rejected the credentials'],
-  403: [403, 'ServiceNow denied access to the resource'],
-  404: [404, 'ServiceNow did not find the requested resource'],
-  405: [405, 'ServiceNow does not allow this method on the resource'],
-  406: [406, 'ServiceNow cannot produce the requested content type'],
-  409: [409, 'ServiceNow reported a conflict'],
-  415: [415, 'ServiceNow does not accept the content type'],
-  429: [429, 'ServiceNow rate limit exceeded'],
-  500: [502, 'ServiceNow reported a server error'],
-  502: [502, 'ServiceNow reported a bad gateway'],
-  503: [502, 'ServiceNow is unavailable'],
-  504: [504, 'ServiceNow timed out'],
+const MESSAGES: Record<number, string> = {
+  400: 'ServiceNow rejected the request as invalid',
+  401: 'ServiceNow rejected the credentials',
+  403: 'ServiceNow denied access to the resource',
+  404: 'ServiceNow did not find the requested resource',
+  405: 'ServiceNow does not allow this method on the resource',
+  406: 'ServiceNow cannot produce the requested content type',
+  409: 'ServiceNow reported a conflict',
+  415: 'ServiceNow does not accept the content type',
+  429: 'ServiceNow rate limit exceeded',
+  500: 'ServiceNow reported a server error',
+  502: 'ServiceNow reported a bad gateway',
+  503: 'ServiceNow is unavailable',
+  504: 'ServiceNow timed out',
 };
 
 /**
- * Maps a ServiceNow error response to our error model: client errors keep their
- * status, provider failures become 502 ("Provider server error"), 504 stays a timeout.
- * The provider's text goes to providerMessage; credentials never appear (ServiceNow does not echo them).
+ * A ServiceNow error response as a ServiceNowRefusedError (its status for the caller comes from
+ * shared/errors/mapping.ts). The provider's text goes to providerMessage; credentials never appear
+ * (ServiceNow does not echo them).
  */
 export const errorFromResponse = (
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
-): ElementError => {
+): ServiceNowRefusedError => {
   const providerMessage = providerMessageOf(body);
-  const mapped = MESSAGES[status];
-  const [ourStatus, message] =
-    mapped ??
+  const message =
+    MESSAGES[status] ??
     (status >= 500
-      ? [502, `ServiceNow failed with status ${status}`]
+      ? `ServiceNow failed with status ${status}`
       : status >= 400
-        ? [status, `ServiceNow rejected the request with status ${status}`]
-        : [502, `ServiceNow answered with unexpected status ${status}`]);
+        ? `ServiceNow rejected the request with status ${status}`
+        : `ServiceNow answered with unexpected status ${status}`);
   const outHeaders: Record<string, string> = {};
   const retryAfter = headers['retry-after'];
-  if (ourStatus === 429 && retryAfter !== undefined) outHeaders['Retry-After'] = retryAfter;
+  if (status === 429 && retryAfter !== undefined) outHeaders['Retry-After'] = retryAfter;
   const options = {
     ...(providerMessage === undefined ? {} : { providerMessage }),
     ...(Object.keys(outHeaders).length === 0 ? {} : { headers: outHeaders }),
   };
-  if (ourStatus === 401) return new ServiceNowAuthError(message, providerMessage);
-  return new ElementError(ourStatus, message, options);
+  if (status === 401) return new ServiceNowAuthError(message, providerMessage);
+  return new ServiceNowRefusedError(status, message, options);
 };
 
 export const unreachable = (cause: unknown) =>
-  new ElementError(502, 'Could not reach ServiceNow (connection failed)', { cause });
+  new BadUpstreamError('Could not reach ServiceNow (connection failed)', { cause });
 
-export const timedOut = (cause: unknown) =>
-  new ElementError(504, 'ServiceNow did not answer in time', { cause });
+export const timedOut = (cause: unknown) => new TimedOutError('ServiceNow did not answer in time', { cause });

@@ -1,5 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { ElementError } from '../errors';
+import { BadUpstreamError } from '../errors';
 import { type OutboundResponse, OutboundTimeoutError, OutboundUrlRefusedError } from '../net';
 import { errorFromResponse, HTML_INSTEAD_OF_JSON, timedOut, unreachable } from './errors';
 import type { AttemptResult } from './retry';
@@ -154,8 +154,7 @@ export const interpret = (
       return {
         ok: false,
         failure: { kind: 'emptyAccepted' },
-        error: new ElementError(
-          502,
+        error: new BadUpstreamError(
           'ServiceNow accepted the request without answering (202, session queue overflow)',
         ),
       };
@@ -168,7 +167,7 @@ export const interpret = (
       return {
         ok: false,
         failure: { kind: 'fatal' },
-        error: new ElementError(502, 'ServiceNow returned a response that is not valid JSON'),
+        error: new BadUpstreamError('ServiceNow returned a response that is not valid JSON'),
       };
     }
     return { ok: true, value: { status, headers: raw.headers, body: parsed.value } };
@@ -177,8 +176,7 @@ export const interpret = (
     return {
       ok: false,
       failure: { kind: 'fatal' },
-      error: new ElementError(
-        502,
+      error: new BadUpstreamError(
         `ServiceNow answered with a redirect (${status}), which is not followed; check the instance URL`,
       ),
     };
@@ -194,4 +192,4 @@ export const interpret = (
   };
 };
 
-const htmlError = () => new ElementError(502, HTML_INSTEAD_OF_JSON);
+const htmlError = () => new BadUpstreamError(HTML_INSTEAD_OF_JSON);

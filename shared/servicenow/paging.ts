@@ -1,4 +1,4 @@
-import { badRequest, ElementError } from '../errors';
+import { BadUpstreamError, InvalidInputError } from '../errors';
 import type { ServiceNowClient } from './client';
 import type { ListResult, QueryValue, SnRecord } from './types';
 
@@ -48,7 +48,7 @@ const assertFilter = (query: string | undefined): string => {
   const q = (query ?? '').trim().replace(/^\^+|\^+$/g, '');
   // An `^NQ` inside the filter would split our groups; an ORDERBY would fight our order.
   if (/\^NQ|(^|\^)ORDERBY/.test(q)) {
-    throw badRequest('A keyset-paged query must not contain ^NQ or ORDERBY');
+    throw new InvalidInputError('A keyset-paged query must not contain ^NQ or ORDERBY');
   }
   return q;
 };
@@ -89,7 +89,7 @@ const text = (record: SnRecord, field: string): string => {
   ) {
     return (value as { value: string }).value;
   }
-  throw new ElementError(502, `ServiceNow returned a row without ${field}; cannot page by it`);
+  throw new BadUpstreamError(`ServiceNow returned a row without ${field}; cannot page by it`);
 };
 
 const compare = (a: UpdatedCursor, b: UpdatedCursor): number =>
@@ -104,7 +104,7 @@ const compare = (a: UpdatedCursor, b: UpdatedCursor): number =>
           : 0;
 
 const stuck = () =>
-  new ElementError(502, 'ServiceNow paging did not advance (the cursor repeated); stopping to avoid a loop');
+  new BadUpstreamError('ServiceNow paging did not advance (the cursor repeated); stopping to avoid a loop');
 
 /**
  * Reads one keyset query, stepping with sysparm_offset while ServiceNow answers an EMPTY page that
@@ -121,7 +121,8 @@ const readWindow = async (
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   // display_value=true would turn the key fields into user-time-zone display strings (A.6, A.7),
   // which cannot be fed back into the query; 'all' keeps the raw value beside the display value.
-  if (options.displayValue === true) throw badRequest('Keyset paging needs displayValue false or "all"');
+  if (options.displayValue === true)
+    throw new InvalidInputError('Keyset paging needs displayValue false or "all"');
   for (let offset = 0; ; offset += pageSize) {
     const page: ListResult = await client.list(table, {
       query,
@@ -143,7 +144,8 @@ export async function* keysetByUpdated(
   table: string,
   options: KeysetByUpdatedOptions,
 ): AsyncGenerator<KeysetPage<UpdatedCursor>> {
-  if (!DATE_TIME.test(options.since)) throw badRequest('since must be formatted yyyy-MM-dd HH:mm:ss');
+  if (!DATE_TIME.test(options.since))
+    throw new InvalidInputError('since must be formatted yyyy-MM-dd HH:mm:ss');
   const filter = assertFilter(options.query);
   let cursor = options.after;
   for (;;) {
@@ -201,9 +203,9 @@ export const offsetPage = async (
   options: OffsetPageOptions,
 ): Promise<ListResult> => {
   if (!Number.isInteger(options.page) || options.page < 1)
-    throw badRequest('page must be a positive integer');
+    throw new InvalidInputError('page must be a positive integer');
   if (!Number.isInteger(options.pageSize) || options.pageSize < 1) {
-    throw badRequest('pageSize must be a positive integer');
+    throw new InvalidInputError('pageSize must be a positive integer');
   }
   const base = (options.query ?? '').trim().replace(/^\^+|\^+$/g, '');
   const query = /(^|\^)ORDERBY/.test(base) ? base : and(base, 'ORDERBYsys_id');

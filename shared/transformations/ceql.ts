@@ -1,4 +1,4 @@
-import { badRequest } from '../errors';
+import { InvalidInputError } from '../errors';
 import type { Expression, OrderTerm } from '../hub/ceql';
 import {
   type FieldCatalog,
@@ -18,12 +18,15 @@ import type { Transformation } from './schema';
  */
 function vendorField(transformation: Transformation, common: string): string {
   const field = transformation.fields.find((f) => f.path === common);
-  if (!field) throw badRequest(`Unknown field '${common}' for ${transformation.vendorName} transformation`);
+  if (!field)
+    throw new InvalidInputError(`Unknown field '${common}' for ${transformation.vendorName} transformation`);
   if (field.vendorPath === undefined || !isDotted(field.vendorPath)) {
-    throw badRequest(`Field '${common}' cannot be used in a query (computed or not a plain vendor field)`);
+    throw new InvalidInputError(
+      `Field '${common}' cannot be used in a query (computed or not a plain vendor field)`,
+    );
   }
   if (field.configuration?.some((c) => c.type === 'remove' && (c.properties?.fromVendor ?? true))) {
-    throw badRequest(`Field '${common}' is removed and cannot be queried`);
+    throw new InvalidInputError(`Field '${common}' is removed and cannot be queried`);
   }
   return field.vendorPath.replace(/^\$\./, '');
 }

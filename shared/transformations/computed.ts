@@ -1,5 +1,5 @@
 import type jsonata from 'jsonata';
-import { badRequest, ElementError } from '../errors';
+import { InvalidInputError, UnprocessableError } from '../errors';
 
 /**
  * Computed fields with JSONata instead of CE's `script.body` JavaScript. JSONata is a
@@ -40,14 +40,14 @@ function compile(expression: string, limits: ExpressionLimits): jsonata.Expressi
   const key = `${limits.timeoutMs}/${limits.maxDepth}/${expression}`;
   const hit = compiled.get(key);
   if (hit) return hit;
-  if (expression.length > limits.maxExpressionLength) throw badRequest('Expression too long');
+  if (expression.length > limits.maxExpressionLength) throw new InvalidInputError('Expression too long');
   if (engine === undefined)
     throw new Error('loadExpressionEngine() must be awaited before an expression is compiled');
   let result: jsonata.Expression;
   try {
     result = engine(expression, { timeout: limits.timeoutMs, stack: limits.maxDepth });
   } catch (error) {
-    throw badRequest(`Invalid expression: ${(error as Error).message}`);
+    throw new InvalidInputError(`Invalid expression: ${(error as Error).message}`);
   }
   if (compiled.size < 500) compiled.set(key, result);
   return result;
@@ -68,7 +68,9 @@ export async function evaluateExpression(
   await loadExpressionEngine();
   const expr = compile(expression, limits);
   if ((JSON.stringify(input)?.length ?? 0) > limits.maxInputBytes) {
-    throw new ElementError(422, `Computed field '${field}': input larger than ${limits.maxInputBytes} bytes`);
+    throw new UnprocessableError(
+      `Computed field '${field}': input larger than ${limits.maxInputBytes} bytes`,
+    );
   }
   let value: unknown;
   try {
@@ -81,12 +83,11 @@ export async function evaluateExpression(
         : e.code === 'D1011'
           ? 'recursion too deep'
           : e.message;
-    throw new ElementError(422, `Computed field '${field}' failed: ${reason}`);
+    throw new UnprocessableError(`Computed field '${field}' failed: ${reason}`);
   }
   if (typeof value === 'function') return null;
   if ((JSON.stringify(value)?.length ?? 0) > limits.maxOutputBytes) {
-    throw new ElementError(
-      422,
+    throw new UnprocessableError(
       `Computed field '${field}': result larger than ${limits.maxOutputBytes} bytes`,
     );
   }

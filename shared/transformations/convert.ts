@@ -1,4 +1,4 @@
-import { badRequest } from '../errors';
+import { InvalidInputError } from '../errors';
 import type { CommonFieldType } from './schema';
 
 /**
@@ -135,7 +135,7 @@ export function commonToVendor(
   const vendorType = field.vendorType ?? 'string';
   if (isEmpty(value)) return vendorType === 'string' || vendorType === 'date' ? '' : null;
   const fail = (): never => {
-    throw badRequest(
+    throw new InvalidInputError(
       `Field '${field.path}' expects a ${field.type}, got ${JSON.stringify(value)?.slice(0, 100)}`,
     );
   };

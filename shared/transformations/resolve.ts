@@ -1,4 +1,4 @@
-import { badRequest } from '../errors';
+import { InvalidInputError } from '../errors';
 import type { ObjectConfiguration, Transformation, TransformationField } from './schema';
 
 export interface TransformationLevels {
@@ -43,7 +43,7 @@ function resolveAt(chain: (Transformation | undefined)[], index: number): Transf
 
 function merge(base: Transformation, top: Transformation): Transformation {
   if (base.vendorName !== top.vendorName) {
-    throw badRequest(
+    throw new InvalidInputError(
       `Transformation inherits from vendorName '${base.vendorName}' but maps '${top.vendorName}'`,
     );
   }

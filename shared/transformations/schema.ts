@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badRequest } from '../errors';
+import { InvalidInputError } from '../errors';
 import { checkExpression } from './computed';
 import { parsePath } from './paths';
 
@@ -137,7 +137,7 @@ function describe(error: z.ZodError): string {
 
 function parseWith<T>(schema: z.ZodType<T>, what: string, input: unknown): T {
   const result = schema.safeParse(input);
-  if (!result.success) throw badRequest(`Invalid ${what}: ${describe(result.error)}`);
+  if (!result.success) throw new InvalidInputError(`Invalid ${what}: ${describe(result.error)}`);
   return result.data;
 }
 
@@ -158,12 +158,12 @@ export function checkAgainstDefinition(definition: ObjectDefinition, transformat
   transformation.fields.forEach((field, index) => {
     const type = types.get(field.path);
     if (type === undefined) {
-      throw badRequest(
+      throw new InvalidInputError(
         `Invalid transformation: fields[${index}].path: '${field.path}' is not in the object definition`,
       );
     }
     if (type !== field.type) {
-      throw badRequest(
+      throw new InvalidInputError(
         `Invalid transformation: fields[${index}].type: '${field.type}' but the definition says '${type}'`,
       );
     }

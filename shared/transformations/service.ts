@@ -1,4 +1,4 @@
-import { badRequest, ElementError, notFound } from '../errors';
+import { ConflictError, ElementError, InvalidInputError, NotFoundError } from '../errors';
 import { ConditionFailedError } from '../ports/errors';
 import type { StateTable } from '../ports/state-table';
 import { loadExpressionEngine } from './computed';
@@ -34,7 +34,7 @@ import {
  * - rename moves the definitions and transformations of that name at every level.
  */
 
-const conflict = (message: string) => new ElementError(409, message);
+const conflict = (message: string) => new ConflictError(message);
 
 /** Attributes a GET answers with; a client may send a GET body back, so they are dropped, not refused. */
 const VIEW_KEYS = ['level', 'objectName', 'startDate', 'updatedDate', 'elementKey'];
@@ -106,14 +106,17 @@ export function createTransformationService(deps: {
 
   const mustGetDefinition = async (scope: Scope, name: string) => {
     const found = await store.getDefinition(scope, name);
-    if (!found) throw notFound(`No object definition '${name}' at the level of ${describeScope(scope)}`);
+    if (!found)
+      throw new NotFoundError(`No object definition '${name}' at the level of ${describeScope(scope)}`);
     return found;
   };
 
   const mustGetTransformation = async (scope: Scope, elementKey: string, name: string) => {
     const found = await store.getTransformation(scope, elementKey, name);
     if (!found) {
-      throw notFound(`No transformation '${name}' for ${elementKey} at the level of ${describeScope(scope)}`);
+      throw new NotFoundError(
+        `No transformation '${name}' for ${elementKey} at the level of ${describeScope(scope)}`,
+      );
     }
     return found;
   };
@@ -171,7 +174,7 @@ export function createTransformationService(deps: {
   ) => {
     const definition = await visibleDefinition(scope, name);
     if (!definition) {
-      throw badRequest(
+      throw new InvalidInputError(
         `No object definition '${name}' is visible from ${describeScope(scope)}; create it first (POST .../objects/${name}/definitions)`,
       );
     }
@@ -221,7 +224,7 @@ export function createTransformationService(deps: {
         Array.isArray(body) ||
         Object.keys(body).length === 0
       ) {
-        throw badRequest(
+        throw new InvalidInputError(
           'Expected an object { "<objectName>": { "fields": [...] } } with at least one entry',
         );
       }
@@ -230,7 +233,7 @@ export function createTransformationService(deps: {
         try {
           return [name, parseDefinitionBody(definition)] as const;
         } catch (error) {
-          if (error instanceof ElementError) throw badRequest(`${name}: ${error.message}`);
+          if (error instanceof ElementError) throw new InvalidInputError(`${name}: ${error.message}`);
           throw error;
         }
       });
@@ -275,7 +278,8 @@ export function createTransformationService(deps: {
     async rename(scope, objectName, body) {
       const name = assertObjectName(objectName);
       const target = (body as { objectName?: unknown } | undefined)?.objectName;
-      if (typeof target !== 'string') throw badRequest('Expected a body { "objectName": "<new name>" }');
+      if (typeof target !== 'string')
+        throw new InvalidInputError('Expected a body { "objectName": "<new name>" }');
       const newName = assertObjectName(target);
       await mustGetDefinition(scope, name);
       if (newName === name) return mustGetDefinition(scope, name);

@@ -1,4 +1,4 @@
-import { badRequest } from '../errors';
+import { InvalidInputError } from '../errors';
 import { ConditionFailedError } from '../ports/errors';
 import type { StateItem, StateTable, StateValue } from '../ports/state-table';
 import { resolveTransformation } from './resolve';
@@ -69,7 +69,7 @@ export const OBJECT_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 export function assertObjectName(name: string | undefined): string {
   if (name === undefined || !OBJECT_NAME.test(name)) {
-    throw badRequest(
+    throw new InvalidInputError(
       `Invalid object name '${String(name).slice(0, 80)}': a letter, then up to 63 letters, digits or '_'`,
     );
   }

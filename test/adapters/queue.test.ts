@@ -249,6 +249,45 @@ describe('local queue consumer', () => {
     expect(started).toBe(1);
   });
 
+  it('runs up to `concurrency` batches at once and no more, then drains every message', async () => {
+    const queue = createLocalQueue({ name: 'workers', batchSize: 1, concurrency: 3 });
+    let active = 0;
+    let peak = 0;
+    const handled: string[] = [];
+    queue.subscribe(async (event) => {
+      active++;
+      peak = Math.max(peak, active);
+      await sleep(20);
+      handled.push(...bodies(event));
+      active--;
+    });
+    const sent = Array.from({ length: 10 }, (_, i) => ({ id: `m${i}`, body: `m${i}` }));
+    await queue.sendBatch(sent);
+    await queue.drain();
+    expect(peak).toBe(3);
+    expect(handled.sort()).toEqual(sent.map((m) => m.body).sort());
+    expect(queue.peek()).toEqual([]);
+    await queue.close();
+  });
+
+  it('waits for every running batch on close', async () => {
+    const queue = createLocalQueue({ name: 'close-many', batchSize: 1, concurrency: 4 });
+    let finished = 0;
+    queue.subscribe(async () => {
+      await sleep(40);
+      finished++;
+    });
+    await queue.sendBatch(['a', 'b', 'c', 'd', 'e'].map((body) => ({ id: body, body })));
+    await sleep(10);
+    await queue.close();
+    expect(finished).toBe(4);
+    expect(queue.peek().map((m) => m.body)).toEqual(['e']);
+  });
+
+  it('refuses a concurrency that is not a positive integer', () => {
+    expect(() => createLocalQueue({ name: 'bad', concurrency: 0 })).toThrow('concurrency');
+  });
+
   it('keeps queued messages across a restart when persisted', async () => {
     const temp = await makeTempDir('queue');
     try {

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { negotiateFormat } from '../../functions/bulk/download-routes';
+import { negotiateFormat } from '../../shared/bulk/api';
 import { type BulkHarness, startBulkHarness } from './harness';
 
 const INCIDENTS = 250;

@@ -2,8 +2,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bulkMessage, createJob, updateJob } from '../../shared/bulk/jobs';
-import { signBody } from '../../shared/events';
 import type { BlobStore, StateTable } from '../../shared/ports';
+import { signBody } from '../../shared/webhooks';
 import { basicBody, hubAuth } from '../instances/harness';
 import { type BulkHarness, startBulkHarness, uploadForm } from './harness';
 

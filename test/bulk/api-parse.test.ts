@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { messagesOf } from '../../functions/bulk/worker';
 import { detectUploadFormat, parseBulkQuery, parseDownloadBody, parseJobsWhere } from '../../shared/bulk/api';
+import { messagesOf } from '../../shared/bulk/worker';
 
 describe('parseBulkQuery (q of POST /bulk/query)', () => {
   it('reads select *, the object name, where and order by', () => {

@@ -4,7 +4,7 @@
  * real worker handler. The worker's ports can be wrapped to inject crashes.
  */
 
-import { type BulkWorkerOptions, createBulkWorkerHandler } from '../../functions/bulk/worker';
+import { type BulkWorkerHandlerOptions, createBulkWorkerHandler } from '../../functions/bulk/worker';
 import { type LocalServerHandle, startLocalServer } from '../../functions/local';
 import type { Dependencies } from '../../functions/runtime/dependencies';
 import {
@@ -44,7 +44,7 @@ export interface JobStatus {
 export interface BulkHarnessOptions {
   simulator?: SimulatorOptions;
   env?: Record<string, string>;
-  worker?: BulkWorkerOptions & {
+  worker?: BulkWorkerHandlerOptions & {
     wrapStateTable?: (table: StateTable) => StateTable;
     wrapBlobStore?: (blobs: BlobStore) => BlobStore;
   };

@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queueUrlFromArn } from '../../functions/runtime/sqs';
 import type { EventMessage } from '../../shared/events';
-import { deliverRecords, eventsPartition, retryDelaySeconds, verifySignature } from '../../shared/events';
+import { deliverRecords, eventsPartition, retryDelaySeconds } from '../../shared/events';
 import { sharedOutboundAgent } from '../../shared/net';
 import type { QueueRecord } from '../../shared/ports';
+import { verifySignature } from '../../shared/webhooks';
 import {
   type DispatchHarness,
   MAX_RECEIVES,

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signBody, verifySignature } from '../../shared/events';
+import { signBody, verifySignature } from '../../shared/webhooks';
 
 describe('callback signature (Elements-Webhook-Signature)', () => {
   const body = JSON.stringify({ message: { eventId: 'e-1', events: [] } });

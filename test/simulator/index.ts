@@ -48,6 +48,8 @@ export interface SimulatorOptions {
   costDelayMicrosPerUnit?: number;
   /** Newest request-log entries kept in `requests` (default 10,000). */
   requestLogLimit?: number;
+  /** Requests served at once, the rest queued (default: no limit). */
+  maxConcurrentRequests?: number;
 }
 
 export interface SimulatorHandle {
@@ -105,6 +107,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     linkHeaderOnSinglePage: options.linkHeaderOnSinglePage ?? true,
     costDelayMicrosPerUnit: options.costDelayMicrosPerUnit ?? 0,
     requestLogLimit: options.requestLogLimit ?? 10_000,
+    ...(options.maxConcurrentRequests === undefined
+      ? {}
+      : { maxConcurrentRequests: options.maxConcurrentRequests }),
   });
   const { url, port } = await server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   return { url, port, db, clock, faults, requests: server.requests, close: () => server.close() };

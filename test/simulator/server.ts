@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Semaphore } from '../../shared/resilience';
 import type { AuthKind, AuthService } from './auth';
 import {
   envelope,
@@ -56,6 +57,8 @@ export interface SimServerOptions {
   costDelayMicrosPerUnit: number;
   /** The request log keeps the newest entries only. */
   requestLogLimit?: number;
+  /** Requests served at once; later ones wait their turn, as on an instance with few worker threads. */
+  maxConcurrentRequests?: number;
 }
 
 export interface SimServer {
@@ -266,8 +269,10 @@ export function createSimServer(options: SimServerOptions): SimServer {
     else res.end();
   };
 
+  const slots =
+    options.maxConcurrentRequests === undefined ? undefined : new Semaphore(options.maxConcurrentRequests);
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    (slots === undefined ? handle(req, res) : slots.run(() => handle(req, res))).catch((error: unknown) => {
       if (res.headersSent) {
         res.destroy();
         return;

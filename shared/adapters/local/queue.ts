@@ -4,6 +4,7 @@ import {
   assertValidOutgoing,
   type BatchResponse,
   messageSize,
+  type OutgoingMessage,
   type QueueHandler,
   type QueueProducer,
   type QueueRecord,
@@ -19,7 +20,9 @@ import { type Clock, systemClock } from './clock';
  *   (like an SQS redrive policy: it moves on the receive after the last allowed one);
  * - the handler gets `{Records}` shaped like an SQS event and answers like a Lambda with
  *   ReportBatchItemFailures: listed ids are retried, the rest deleted; a throw (or an unknown
- *   itemIdentifier, as Lambda treats it) retries the whole batch.
+ *   itemIdentifier, as Lambda treats it) retries the whole batch;
+ * - up to `concurrency` batches are handled at once, as an event source mapping's maxConcurrency
+ *   lets that many Lambda invocations run.
  * With `persistPath`, messages are saved atomically and reloaded, so queued work survives a restart
  * (in-flight messages come back visible): `sendBatch` resolves only once its messages are on disk
  * (fsync'd file, rename, fsync'd directory), as an SQS send returns only once the message is stored;
@@ -35,6 +38,8 @@ export interface LocalQueueOptions {
   maxMessageBytes?: number;
   /** Records per handler call (default 10). */
   batchSize?: number;
+  /** Handler calls running at once (default 1). */
+  concurrency?: number;
   persistPath?: string;
   clock?: Clock;
 }
@@ -47,11 +52,11 @@ export interface QueuedMessage {
 }
 
 export interface LocalQueue extends QueueProducer {
-  /** Start delivering to `handler` (one batch at a time). */
+  /** Start delivering to `handler` (up to `concurrency` batches at a time). */
   subscribe(handler: QueueHandler): void;
   /** Resolve once no message is waiting, delayed or in flight. */
   drain(): Promise<void>;
-  /** Stop delivering, wait for the running batch, persist. Messages stay queued. */
+  /** Stop delivering, wait for the running batches, persist. Messages stay queued. */
   close(): Promise<void>;
   /** A snapshot of the queued messages (e.g. to inspect a dead-letter queue). */
   peek(): QueuedMessage[];
@@ -71,106 +76,298 @@ interface StoredMessage extends QueuedMessage {
   receiptHandle?: string;
 }
 
-export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
-  const clock = options.clock ?? systemClock;
-  const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
-  const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
-  const batchSize = options.batchSize ?? 10;
-  const arn = `arn:aws:sqs:local:000000000000:${options.name}`;
-  // Like an SQS redrive policy, maxReceiveCount needs somewhere to put the messages it gives up on.
-  if ((options.maxReceiveCount === undefined) !== (options.deadLetterQueue === undefined)) {
-    throw new TypeError('maxReceiveCount and deadLetterQueue go together');
-  }
-  const messages = new Map<string, StoredMessage>();
-  let handler: QueueHandler | undefined;
-  let running: Promise<void> | undefined;
-  let timer: unknown;
-  let timerAt = Number.POSITIVE_INFINITY;
-  let closed = false;
-  let idleWaiters: (() => void)[] = [];
-  let persistTimer: unknown;
-  // Group commit: one snapshot write covers every change made before it started.
-  let changes = 0;
-  let savedChanges = 0;
-  let saving: Promise<void> | undefined;
+/**
+ * The snapshot file of a persisted queue. Group commit: one write covers every change counted before it
+ * started, so a burst of sends costs one fsync'd write, not one each.
+ */
+class QueueSnapshot {
+  private changes = 0;
+  private savedChanges = 0;
+  private saving: Promise<void> | undefined;
+  private timer: unknown;
 
-  if (options.persistPath) {
-    removeOrphanTemps(options.persistPath);
+  constructor(
+    private readonly path: string | undefined,
+    private readonly clock: Clock,
+    private readonly contents: () => StoredMessage[],
+  ) {}
+
+  /** The messages saved by an earlier process; whatever was in flight then is visible again now. */
+  load(): StoredMessage[] {
+    if (!this.path) return [];
+    removeOrphanTemps(this.path);
+    let saved: StoredMessage[];
     try {
-      const saved = JSON.parse(readFileSync(options.persistPath, 'utf8')) as StoredMessage[];
-      for (const message of saved) {
-        // Whatever was in flight died with the previous process: make it visible again. Delays stay.
-        if (message.receiptHandle !== undefined) message.visibleAt = clock.now();
-        delete message.receiptHandle;
-        messages.set(message.messageId, message);
-      }
+      saved = JSON.parse(readFileSync(this.path, 'utf8')) as StoredMessage[];
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (isNotFound(error)) return [];
+      throw error;
     }
+    for (const message of saved) {
+      // Whatever was in flight died with the previous process: make it visible again. Delays stay.
+      if (message.receiptHandle !== undefined) message.visibleAt = this.clock.now();
+      delete message.receiptHandle;
+    }
+    return saved;
   }
 
-  const persistSoon = () => {
-    changes++;
-    if (!options.persistPath || persistTimer !== undefined) return;
-    persistTimer = clock.setTimeout(() => {
-      persistTimer = undefined;
+  /** Counts a change and saves it within 50 ms, in the background. */
+  saveSoon(): void {
+    this.changes++;
+    if (!this.path || this.timer !== undefined) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
       // Best effort in the background; close() writes again and reports a failure.
-      persist().catch(() => undefined);
+      this.save().catch(() => undefined);
     }, 50);
-  };
-  /** Resolves once every change made before the call is on disk. */
-  const persist = async (): Promise<void> => {
-    const path = options.persistPath;
+  }
+
+  /** Counts a change and resolves once it (and every change before it) is on disk. */
+  async saveNow(): Promise<void> {
+    this.changes++;
+    await this.save();
+  }
+
+  stopTimer(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async save(): Promise<void> {
+    const path = this.path;
     if (!path) return;
-    const wanted = changes;
-    while (savedChanges < wanted) {
-      if (saving) {
-        await saving.catch(() => undefined);
+    const wanted = this.changes;
+    while (this.savedChanges < wanted) {
+      if (this.saving) {
+        await this.saving.catch(() => undefined);
         continue;
       }
-      const covers = changes;
-      const snapshot = JSON.stringify([...messages.values()]);
-      saving = writeFileAtomic(path, snapshot).then(
+      const covers = this.changes;
+      const snapshot = JSON.stringify(this.contents());
+      this.saving = writeFileAtomic(path, snapshot).then(
         () => {
-          savedChanges = Math.max(savedChanges, covers);
-          saving = undefined;
+          this.savedChanges = Math.max(this.savedChanges, covers);
+          this.saving = undefined;
         },
         (error: unknown) => {
-          saving = undefined;
+          this.saving = undefined;
           throw error;
         },
       );
-      await saving;
+      await this.saving;
     }
-  };
+  }
+}
 
-  const notifyIfIdle = () => {
-    if (messages.size === 0 && !running) {
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const resolve of waiters) resolve();
+class LocalSqsQueue implements LocalQueue {
+  private readonly clock: Clock;
+  private readonly visibilityTimeoutMs: number;
+  private readonly maxMessageBytes: number;
+  private readonly batchSize: number;
+  private readonly concurrency: number;
+  private readonly arn: string;
+  private readonly messages = new Map<string, StoredMessage>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly snapshot: QueueSnapshot;
+  private handler: QueueHandler | undefined;
+  private timer: unknown;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: LocalQueueOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
+    this.maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
+    this.batchSize = options.batchSize ?? 10;
+    this.concurrency = options.concurrency ?? 1;
+    if (!Number.isSafeInteger(this.concurrency) || this.concurrency < 1) {
+      throw new TypeError('concurrency must be a positive integer');
     }
-  };
+    this.arn = `arn:aws:sqs:local:000000000000:${options.name}`;
+    // Like an SQS redrive policy, maxReceiveCount needs somewhere to put the messages it gives up on.
+    if ((options.maxReceiveCount === undefined) !== (options.deadLetterQueue === undefined)) {
+      throw new TypeError('maxReceiveCount and deadLetterQueue go together');
+    }
+    this.snapshot = new QueueSnapshot(options.persistPath, this.clock, () => [...this.messages.values()]);
+    for (const message of this.snapshot.load()) this.messages.set(message.messageId, message);
+  }
 
-  const wakeAt = (at: number) => {
-    if (closed || !handler || at >= timerAt) return;
-    if (timer !== undefined) clock.clearTimeout(timer);
-    timerAt = at;
-    timer = clock.setTimeout(
-      () => {
-        timer = undefined;
-        timerAt = Number.POSITIVE_INFINITY;
-        pump();
-      },
-      Math.max(0, at - clock.now()),
-    );
-  };
+  async sendBatch(outgoing: OutgoingMessage[]): Promise<{ failed: SendFailure[] }> {
+    assertValidOutgoing(outgoing);
+    // Sending after close() is a shutdown-ordering bug; failing loudly beats losing the messages.
+    if (this.closed) throw new Error(`Queue ${this.options.name} is closed`);
+    const failed: SendFailure[] = [];
+    const accepted: { id: string; stored: StoredMessage }[] = [];
+    const now = this.clock.now();
+    for (const message of outgoing) {
+      if (messageSize(message) > this.maxMessageBytes) {
+        failed.push({
+          id: message.id,
+          code: 'InvalidParameterValue',
+          message: `Message must be shorter than ${this.maxMessageBytes} bytes.`,
+        });
+        continue;
+      }
+      const stored = this.store(message, now);
+      accepted.push({ id: message.id, stored });
+    }
+    if (accepted.length > 0) {
+      try {
+        await this.snapshot.saveNow();
+      } catch (error) {
+        // Not on disk, so not sent: the caller retries these (a poller keeps its checkpoint).
+        for (const { id, stored } of accepted) {
+          this.messages.delete(stored.messageId);
+          failed.push({
+            id,
+            code: 'InternalError',
+            message: `Could not store the message: ${String(error)}`,
+          });
+        }
+        this.notifyIfIdle();
+        return { failed };
+      }
+    }
+    for (const { stored } of accepted) if (stored.visibleAt > now) this.wakeAt(stored.visibleAt);
+    queueMicrotask(() => this.pump());
+    return { failed };
+  }
 
-  const moveToDeadLetter = async (message: StoredMessage) => {
-    messages.delete(message.messageId);
+  subscribe(handler: QueueHandler): void {
+    if (this.handler) throw new Error(`Queue ${this.options.name} already has a subscriber`);
+    this.handler = handler;
+    queueMicrotask(() => this.pump());
+  }
+
+  drain(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.snapshot.stopTimer();
+    await Promise.all(this.running);
+    await this.snapshot.saveNow();
+  }
+
+  peek(): QueuedMessage[] {
+    return [...this.messages.values()].map(({ messageId, body, attributes, receiveCount }) => ({
+      messageId,
+      body,
+      attributes: { ...attributes },
+      receiveCount,
+    }));
+  }
+
+  async take(max = Number.POSITIVE_INFINITY): Promise<QueuedMessage[]> {
+    const taken = [...this.messages.values()].sort((a, b) => a.sentAt - b.sentAt).slice(0, max);
+    for (const message of taken) this.messages.delete(message.messageId);
+    if (taken.length > 0) {
+      await this.snapshot.saveNow();
+      this.notifyIfIdle();
+    }
+    return taken.map(({ messageId, body, attributes, receiveCount }) => ({
+      messageId,
+      body,
+      attributes: { ...attributes },
+      receiveCount,
+    }));
+  }
+
+  private store(message: OutgoingMessage, now: number): StoredMessage {
+    const stored: StoredMessage = {
+      messageId: randomUUID(),
+      body: message.body,
+      attributes: { ...message.attributes },
+      md5OfBody: createHash('md5').update(message.body).digest('hex'),
+      receiveCount: 0,
+      sentAt: now,
+      visibleAt: now + (message.delaySeconds ?? 0) * 1000,
+    };
+    this.messages.set(stored.messageId, stored);
+    return stored;
+  }
+
+  /** Starts handler calls while a worker is free and a message is visible. */
+  private pump(): void {
+    while (!this.closed && this.handler && this.running.size < this.concurrency) {
+      const batch = this.receive();
+      if (batch.length === 0) break;
+      this.snapshot.saveSoon();
+      const delivery = this.deliver(this.handler, batch).finally(() => {
+        this.running.delete(delivery);
+        this.snapshot.saveSoon();
+        this.notifyIfIdle();
+        queueMicrotask(() => this.pump());
+      });
+      this.running.add(delivery);
+    }
+    this.notifyIfIdle();
+  }
+
+  /** Makes up to `batchSize` visible messages invisible for the visibility timeout and returns them. */
+  private receive(): StoredMessage[] {
+    const now = this.clock.now();
+    const batch: StoredMessage[] = [];
+    let nextVisible = Number.POSITIVE_INFINITY;
+    for (const message of this.messages.values()) {
+      if (message.visibleAt > now) {
+        nextVisible = Math.min(nextVisible, message.visibleAt);
+        continue;
+      }
+      if (batch.length === this.batchSize) break;
+      const max = this.options.maxReceiveCount;
+      if (max !== undefined && message.receiveCount >= max) {
+        void this.moveToDeadLetter(message);
+        continue;
+      }
+      message.receiveCount++;
+      message.firstReceivedAt ??= now;
+      message.visibleAt = now + this.visibilityTimeoutMs;
+      message.receiptHandle = randomUUID();
+      batch.push(message);
+    }
+    if (nextVisible !== Number.POSITIVE_INFINITY) this.wakeAt(nextVisible);
+    return batch;
+  }
+
+  private async deliver(handler: QueueHandler, batch: StoredMessage[]): Promise<void> {
+    const handles = new Map(batch.map((m) => [m.messageId, m.receiptHandle]));
+    try {
+      this.settle(batch, handles, await handler({ Records: batch.map((m) => this.toRecord(m)) }));
+    } catch {
+      // Whole batch fails: its messages reappear when their visibility timeout ends.
+    }
+  }
+
+  /** Deletes the batch's messages the handler did not list as failed (Lambda's partial batch response). */
+  private settle(batch: StoredMessage[], handles: Map<string, string | undefined>, response: unknown): void {
+    const failures = (response as BatchResponse | undefined)?.batchItemFailures ?? [];
+    const ids = new Set(batch.map((m) => m.messageId));
+    // Lambda treats a missing or unknown itemIdentifier as a failure of the whole batch.
+    if (failures.some((f) => !f.itemIdentifier || !ids.has(f.itemIdentifier))) return;
+    const retry = new Set(failures.map((f) => f.itemIdentifier));
+    for (const message of batch) {
+      const current = this.messages.get(message.messageId);
+      // Delete only if nobody re-received it meanwhile (the receipt handle still matches).
+      if (
+        !retry.has(message.messageId) &&
+        current &&
+        current.receiptHandle === handles.get(message.messageId)
+      ) {
+        this.messages.delete(message.messageId);
+      }
+    }
+  }
+
+  private async moveToDeadLetter(message: StoredMessage): Promise<void> {
+    this.messages.delete(message.messageId);
     let moved = false;
     try {
-      const result = await options.deadLetterQueue?.sendBatch([
+      const result = await this.options.deadLetterQueue?.sendBatch([
         { id: 'dead', body: message.body, attributes: message.attributes },
       ]);
       moved = result !== undefined && result.failed.length === 0;
@@ -179,193 +376,60 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
     }
     // If the dead-letter queue refuses it, keep the message rather than lose it.
     if (!moved) {
-      messages.set(message.messageId, { ...message, visibleAt: clock.now() + visibilityTimeoutMs });
-      wakeAt(clock.now() + visibilityTimeoutMs);
+      const visibleAt = this.clock.now() + this.visibilityTimeoutMs;
+      this.messages.set(message.messageId, { ...message, visibleAt });
+      this.wakeAt(visibleAt);
     }
-  };
-
-  const receive = (): StoredMessage[] => {
-    const now = clock.now();
-    const batch: StoredMessage[] = [];
-    let nextVisible = Number.POSITIVE_INFINITY;
-    for (const message of messages.values()) {
-      if (message.visibleAt > now) {
-        nextVisible = Math.min(nextVisible, message.visibleAt);
-        continue;
-      }
-      if (batch.length === batchSize) break;
-      if (options.maxReceiveCount !== undefined && message.receiveCount >= options.maxReceiveCount) {
-        void moveToDeadLetter(message);
-        continue;
-      }
-      message.receiveCount++;
-      message.firstReceivedAt ??= now;
-      message.visibleAt = now + visibilityTimeoutMs;
-      message.receiptHandle = randomUUID();
-      batch.push(message);
-    }
-    if (nextVisible !== Number.POSITIVE_INFINITY) wakeAt(nextVisible);
-    return batch;
-  };
-
-  const toRecord = (message: StoredMessage): QueueRecord => ({
-    messageId: message.messageId,
-    receiptHandle: message.receiptHandle ?? '',
-    body: message.body,
-    attributes: {
-      ApproximateReceiveCount: String(message.receiveCount),
-      SentTimestamp: String(message.sentAt),
-      SenderId: 'local',
-      ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? message.sentAt),
-    },
-    messageAttributes: Object.fromEntries(
-      Object.entries(message.attributes).map(([k, v]) => [k, { stringValue: v, dataType: 'String' }]),
-    ),
-    md5OfBody: message.md5OfBody,
-    eventSource: 'aws:sqs',
-    eventSourceARN: arn,
-    awsRegion: 'local',
-  });
-
-  const settle = (batch: StoredMessage[], handles: Map<string, string | undefined>, response: unknown) => {
-    const failures = (response as BatchResponse | undefined)?.batchItemFailures ?? [];
-    const ids = new Set(batch.map((m) => m.messageId));
-    // Lambda treats a missing or unknown itemIdentifier as a failure of the whole batch.
-    if (failures.some((f) => !f.itemIdentifier || !ids.has(f.itemIdentifier))) return;
-    const retry = new Set(failures.map((f) => f.itemIdentifier));
-    for (const message of batch) {
-      const current = messages.get(message.messageId);
-      // Delete only if nobody re-received it meanwhile (the receipt handle still matches).
-      if (
-        !retry.has(message.messageId) &&
-        current &&
-        current.receiptHandle === handles.get(message.messageId)
-      ) {
-        messages.delete(message.messageId);
-      }
-    }
-  };
-
-  function pump(): void {
-    if (closed || !handler || running) return;
-    const batch = receive();
-    if (batch.length === 0) {
-      notifyIfIdle();
-      return;
-    }
-    persistSoon();
-    const current = handler;
-    const handles = new Map(batch.map((m) => [m.messageId, m.receiptHandle]));
-    running = (async () => {
-      try {
-        settle(batch, handles, await current({ Records: batch.map(toRecord) }));
-      } catch {
-        // Whole batch fails: its messages reappear when their visibility timeout ends.
-      }
-    })().finally(() => {
-      running = undefined;
-      persistSoon();
-      notifyIfIdle();
-      queueMicrotask(pump);
-    });
   }
 
-  return {
-    async sendBatch(outgoing) {
-      assertValidOutgoing(outgoing);
-      // Sending after close() is a shutdown-ordering bug; failing loudly beats losing the messages.
-      if (closed) throw new Error(`Queue ${options.name} is closed`);
-      const failed: SendFailure[] = [];
-      const accepted: { id: string; stored: StoredMessage }[] = [];
-      const now = clock.now();
-      for (const message of outgoing) {
-        if (messageSize(message) > maxMessageBytes) {
-          failed.push({
-            id: message.id,
-            code: 'InvalidParameterValue',
-            message: `Message must be shorter than ${maxMessageBytes} bytes.`,
-          });
-          continue;
-        }
-        const stored: StoredMessage = {
-          messageId: randomUUID(),
-          body: message.body,
-          attributes: { ...message.attributes },
-          md5OfBody: createHash('md5').update(message.body).digest('hex'),
-          receiveCount: 0,
-          sentAt: now,
-          visibleAt: now + (message.delaySeconds ?? 0) * 1000,
-        };
-        messages.set(stored.messageId, stored);
-        accepted.push({ id: message.id, stored });
-      }
-      if (accepted.length > 0) {
-        changes++;
-        try {
-          await persist();
-        } catch (error) {
-          // Not on disk, so not sent: the caller retries these (a poller keeps its checkpoint).
-          for (const { id, stored } of accepted) {
-            messages.delete(stored.messageId);
-            failed.push({
-              id,
-              code: 'InternalError',
-              message: `Could not store the message: ${String(error)}`,
-            });
-          }
-          notifyIfIdle();
-          return { failed };
-        }
-      }
-      for (const { stored } of accepted) if (stored.visibleAt > now) wakeAt(stored.visibleAt);
-      queueMicrotask(pump);
-      return { failed };
-    },
+  private toRecord(message: StoredMessage): QueueRecord {
+    return {
+      messageId: message.messageId,
+      receiptHandle: message.receiptHandle ?? '',
+      body: message.body,
+      attributes: {
+        ApproximateReceiveCount: String(message.receiveCount),
+        SentTimestamp: String(message.sentAt),
+        SenderId: 'local',
+        ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? message.sentAt),
+      },
+      messageAttributes: Object.fromEntries(
+        Object.entries(message.attributes).map(([k, v]) => [k, { stringValue: v, dataType: 'String' }]),
+      ),
+      md5OfBody: message.md5OfBody,
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.arn,
+      awsRegion: 'local',
+    };
+  }
 
-    subscribe(next) {
-      if (handler) throw new Error(`Queue ${options.name} already has a subscriber`);
-      handler = next;
-      queueMicrotask(pump);
-    },
+  /** Pumps again at `at` (a delayed or in-flight message becoming visible), unless a sooner wake is set. */
+  private wakeAt(at: number): void {
+    if (this.closed || !this.handler || at >= this.timerAt) return;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.pump();
+      },
+      Math.max(0, at - this.clock.now()),
+    );
+  }
 
-    drain() {
-      if (messages.size === 0 && !running) return Promise.resolve();
-      return new Promise<void>((resolve) => idleWaiters.push(resolve));
-    },
+  private isIdle(): boolean {
+    return this.messages.size === 0 && this.running.size === 0;
+  }
 
-    async close() {
-      closed = true;
-      if (timer !== undefined) clock.clearTimeout(timer);
-      if (persistTimer !== undefined) clock.clearTimeout(persistTimer);
-      persistTimer = undefined;
-      await running;
-      changes++;
-      await persist();
-    },
+  private notifyIfIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
 
-    peek() {
-      return [...messages.values()].map(({ messageId, body, attributes, receiveCount }) => ({
-        messageId,
-        body,
-        attributes: { ...attributes },
-        receiveCount,
-      }));
-    },
-
-    async take(max = Number.POSITIVE_INFINITY) {
-      const taken = [...messages.values()].sort((a, b) => a.sentAt - b.sentAt).slice(0, max);
-      for (const message of taken) messages.delete(message.messageId);
-      if (taken.length > 0) {
-        changes++;
-        await persist();
-        notifyIfIdle();
-      }
-      return taken.map(({ messageId, body, attributes, receiveCount }) => ({
-        messageId,
-        body,
-        attributes: { ...attributes },
-        receiveCount,
-      }));
-    },
-  };
+export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
+  return new LocalSqsQueue(options);
 }

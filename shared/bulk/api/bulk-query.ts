@@ -1,4 +1,4 @@
-import { badRequest } from '../../errors';
+import { InvalidInputError } from '../../errors';
 
 /**
  * CE's `POST /bulk/query?q=select * from incidents where ... [order by ...]`. CE's
@@ -47,7 +47,7 @@ const topLevelKeyword = (
       if (match) return { index: i, end: i + match[0].length };
     }
   }
-  if (quote !== undefined) throw badRequest('q has an unterminated quoted string');
+  if (quote !== undefined) throw new InvalidInputError('q has an unterminated quoted string');
   return undefined;
 };
 
@@ -57,20 +57,20 @@ const ORDER_BY = /^order\s+by(?:\s+|$)/i;
 
 export function parseBulkQuery(q: string | null | undefined): BulkQuery {
   const text = (q ?? '').trim();
-  if (text === '') throw badRequest('q is required, e.g. q=select * from incidents');
-  if (text.length > MAX_Q_LENGTH) throw badRequest(`q is longer than ${MAX_Q_LENGTH} characters`);
+  if (text === '') throw new InvalidInputError('q is required, e.g. q=select * from incidents');
+  if (text.length > MAX_Q_LENGTH) throw new InvalidInputError(`q is longer than ${MAX_Q_LENGTH} characters`);
   const select = /^select\s+/i.exec(text);
-  if (!select) throw badRequest('q must start with "select", e.g. select * from incidents');
+  if (!select) throw new InvalidInputError('q must start with "select", e.g. select * from incidents');
   const from = topLevelKeyword(text, FROM, select[0].length);
-  if (!from) throw badRequest('q has no "from <objectName>"');
+  if (!from) throw new InvalidInputError('q has no "from <objectName>"');
   const list = text.slice(select[0].length, from.index).trim();
   let selectFields: string[] | undefined;
   if (list !== '*') {
     const fields = list.split(',').map((field) => field.trim());
     for (const field of fields) {
-      if (field === '*') throw badRequest('q: "*" cannot be combined with field names');
+      if (field === '*') throw new InvalidInputError('q: "*" cannot be combined with field names');
       if (!FIELD.test(field))
-        throw badRequest(`q: invalid field name ${JSON.stringify(field.slice(0, 100))}`);
+        throw new InvalidInputError(`q: invalid field name ${JSON.stringify(field.slice(0, 100))}`);
     }
     selectFields = [...new Set(fields)];
   }
@@ -78,24 +78,24 @@ export function parseBulkQuery(q: string | null | undefined): BulkQuery {
   const name = /^([^\s]+)(?:\s+|$)/.exec(rest);
   const objectName = name?.[1] ?? '';
   if (!OBJECT.test(objectName)) {
-    throw badRequest(`q: invalid object name ${JSON.stringify(objectName.slice(0, 100))}`);
+    throw new InvalidInputError(`q: invalid object name ${JSON.stringify(objectName.slice(0, 100))}`);
   }
   const tail = rest.slice(name?.[0].length ?? 0);
   const where = topLevelKeyword(tail, WHERE);
   const order = topLevelKeyword(tail, ORDER_BY);
   if (tail.trim() !== '' && where?.index !== 0 && order?.index !== 0) {
-    throw badRequest(
+    throw new InvalidInputError(
       `q: expected "where" or "order by" after the object name, found ${JSON.stringify(tail.trim().slice(0, 50))}`,
     );
   }
   if (where !== undefined && order !== undefined && order.index < where.index) {
-    throw badRequest('q: "where" must come before "order by"');
+    throw new InvalidInputError('q: "where" must come before "order by"');
   }
   const whereText =
     where === undefined ? undefined : tail.slice(where.end, order?.index ?? tail.length).trim();
   const orderText = order === undefined ? undefined : tail.slice(order.end).trim();
-  if (whereText === '') throw badRequest('q: "where" needs a condition');
-  if (orderText === '') throw badRequest('q: "order by" needs at least one field');
+  if (whereText === '') throw new InvalidInputError('q: "where" needs a condition');
+  if (orderText === '') throw new InvalidInputError('q: "order by" needs at least one field');
   return {
     ...(selectFields === undefined ? {} : { selectFields }),
     objectName,

@@ -1,4 +1,4 @@
-import { badRequest } from '../../errors';
+import { InvalidInputError } from '../../errors';
 import {
   type FieldCatalog,
   formatServiceNowDateTime,
@@ -36,7 +36,7 @@ export const MAX_DOWNLOAD_PAGE_SIZE = 10_000;
 const instant = (text: string, name: string): string => {
   const parsed = parseIsoInstant(text.trim());
   if (parsed === undefined)
-    throw badRequest(
+    throw new InvalidInputError(
       `${name} must be an ISO 8601 date or date-time, got ${JSON.stringify(text.slice(0, 50))}`,
     );
   return formatServiceNowDateTime(parsed.seconds);
@@ -44,7 +44,7 @@ const instant = (text: string, name: string): string => {
 
 const checkField = (catalog: FieldCatalog, field: string, what: string) => {
   if (!/^[a-z0-9_]+(?:\.[a-z0-9_]+)*$/.test(field) || !catalog.has(field)) {
-    throw badRequest(`Unknown field '${field.slice(0, 100)}' in ${what} on ${catalog.table}`);
+    throw new InvalidInputError(`Unknown field '${field.slice(0, 100)}' in ${what} on ${catalog.table}`);
   }
 };
 
@@ -133,26 +133,28 @@ export async function planDownload(
   const orderBy = terms.length === 0 ? undefined : orderTermsToEncoded(terms, catalog);
   const limit = request.limit;
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1))
-    throw badRequest('limit must be a positive integer');
+    throw new InvalidInputError('limit must be a positive integer');
   const pageSize = request.pageSize;
   if (
     pageSize !== undefined &&
     (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > MAX_DOWNLOAD_PAGE_SIZE)
   ) {
-    throw badRequest(`pageSize must be an integer from 1 to ${MAX_DOWNLOAD_PAGE_SIZE}`);
+    throw new InvalidInputError(`pageSize must be an integer from 1 to ${MAX_DOWNLOAD_PAGE_SIZE}`);
   }
   const partitions = request.partitions;
   if (
     partitions !== undefined &&
     (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_DOWNLOAD_PARTITIONS)
   ) {
-    throw badRequest(`partitions must be an integer from 1 to ${MAX_DOWNLOAD_PARTITIONS}`);
+    throw new InvalidInputError(`partitions must be an integer from 1 to ${MAX_DOWNLOAD_PARTITIONS}`);
   }
   if (partitions !== undefined && partitions > 1) {
     if (orderBy !== undefined) {
-      throw badRequest('partitions read in sys_id order and cannot follow an order by; drop one of them');
+      throw new InvalidInputError(
+        'partitions read in sys_id order and cannot follow an order by; drop one of them',
+      );
     }
-    if (limit !== undefined) throw badRequest('partitions cannot be combined with limit');
+    if (limit !== undefined) throw new InvalidInputError('partitions cannot be combined with limit');
   }
   const encodedQuery = andEveryGroup(andEveryGroup(filter, window), object.filter);
   assertDownloadFits(object.table, encodedQuery, orderBy, selectFields);

@@ -1,6 +1,19 @@
 /** The bulk API's request side: q parsing, request bodies, download planning, job views. */
+
+export { negotiateFormat } from './accept';
 export { type BulkQuery, parseBulkQuery } from './bulk-query';
 export { type DownloadRequest, MAX_DOWNLOAD_PAGE_SIZE, planDownload } from './download-plan';
+export { continuedFrom, type DownloadFile, downloadFile } from './download-service';
+export {
+  type BulkJobContext,
+  cancelJob,
+  checkedCallbackUrl,
+  createdView,
+  errorReportPage,
+  listJobPage,
+  ownJob,
+  startJob,
+} from './job-service';
 export { jobView, progressOf } from './job-view';
 export { parseJobsWhere, signJobsToken, verifyJobsToken } from './jobs-query';
 export {
@@ -23,3 +36,11 @@ export {
   uploadOptionsOf,
 } from './requests';
 export { type BulkObject, resolveBulkObject } from './resolve-object';
+export {
+  checkUploadTarget,
+  incomingKey,
+  startPresignedUpload,
+  startStoredUpload,
+  UPLOAD_URL_TTL_SECONDS,
+  type UploadTarget,
+} from './upload-service';

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { badRequest } from '../../errors';
+import { InvalidInputError } from '../../errors';
 import { type Expression, parseWhere } from '../../hub/ceql';
 import type { BulkDirection, BulkJobStatus, ListJobsOptions } from '../jobs';
 
@@ -75,7 +75,7 @@ const factOf = (job: JobFacts, field: JobField): string | number => {
 const fieldOf = (name: string): JobField => {
   const field = Object.hasOwn(FIELDS, name) ? FIELDS[name] : undefined;
   if (field === undefined) {
-    throw badRequest(
+    throw new InvalidInputError(
       `GET /bulk/jobs: unknown field '${name.slice(0, 100)}'; use object_name, job_status, job_direction, record_count, error_count or created_date`,
     );
   }
@@ -87,19 +87,19 @@ const valueFor = (field: JobField, value: string | number | boolean): string | n
   const text = String(value);
   if (NUMERIC.has(field)) {
     const n = Number(text);
-    if (!Number.isFinite(n)) throw badRequest(`GET /bulk/jobs: ${field} compares with numbers`);
+    if (!Number.isFinite(n)) throw new InvalidInputError(`GET /bulk/jobs: ${field} compares with numbers`);
     return n;
   }
   if (field === 'job_status') {
     const status = text.toUpperCase() as BulkJobStatus;
     if (!STATUSES.includes(status))
-      throw badRequest(`GET /bulk/jobs: job_status must be one of ${STATUSES.join(', ')}`);
+      throw new InvalidInputError(`GET /bulk/jobs: job_status must be one of ${STATUSES.join(', ')}`);
     return status;
   }
   if (field === 'job_direction') {
     const direction = text.toUpperCase();
     if (direction !== 'DOWNLOAD' && direction !== 'UPLOAD')
-      throw badRequest('GET /bulk/jobs: job_direction must be DOWNLOAD or UPLOAD');
+      throw new InvalidInputError('GET /bulk/jobs: job_direction must be DOWNLOAD or UPLOAD');
     return direction;
   }
   return text;
@@ -203,11 +203,11 @@ export const signJobsToken = (key: Buffer, scope: string, cursor: string): strin
 export const verifyJobsToken = (key: Buffer, scope: string, token: string): string => {
   const [payload, signature] = token.split('.');
   if (payload === undefined || signature === undefined || token.length > 2048)
-    throw badRequest('Invalid nextPage token');
+    throw new InvalidInputError('Invalid nextPage token');
   const cursor = Buffer.from(payload, 'base64url').toString('utf8');
   const expected = Buffer.from(mac(key, scope, cursor));
   const given = Buffer.from(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given))
-    throw badRequest('Invalid nextPage token');
+    throw new InvalidInputError('Invalid nextPage token');
   return cursor;
 };

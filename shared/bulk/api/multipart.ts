@@ -1,4 +1,4 @@
-import { badRequest, ElementError } from '../../errors';
+import { InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../errors';
 import { parseMultipartForm } from '../../hub/attachments/multipart';
 import { jsonShape, type UploadFormat, uploadFormat } from '../upload';
 
@@ -9,8 +9,7 @@ export interface BulkUploadForm {
 }
 
 export const tooLargeUpload = (maxBytes: number, presigned: boolean) =>
-  new ElementError(
-    413,
+  new PayloadTooLargeError(
     `Bulk upload file exceeds the ${maxBytes} byte limit of a multipart upload` +
       (presigned ? '; upload larger files with POST /bulk/{objectName}/uploads (presigned URL)' : ''),
   );
@@ -59,28 +58,29 @@ export function detectUploadFormat(
  * content has: JSON declared either way is what its first character says (jsonShape).
  */
 export function assertLooksLike(bytes: Buffer, declared: UploadFormat): UploadFormat {
-  if (bytes.length === 0) throw badRequest('The uploaded file is empty');
+  if (bytes.length === 0) throw new InvalidInputError('The uploaded file is empty');
   const head = bytes.subarray(0, 64 * 1024);
   if (head.includes(0))
-    throw new ElementError(415, `The uploaded file is binary, not ${declared.toUpperCase()} text`);
+    throw new UnsupportedMediaTypeError(`The uploaded file is binary, not ${declared.toUpperCase()} text`);
   let text: string;
   try {
     // A multi-byte character cut at the 64 KB boundary is fine: stream mode keeps the tail pending.
     text = new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
   } catch {
-    throw new ElementError(415, 'The uploaded file is not UTF-8 text');
+    throw new UnsupportedMediaTypeError('The uploaded file is not UTF-8 text');
   }
   const start = text.replace(/^\ufeff/, '').trimStart();
-  if (start === '') throw badRequest('The uploaded file is empty');
+  if (start === '') throw new InvalidInputError('The uploaded file is empty');
   const format = jsonShape(declared, start);
   if (format !== 'csv' && !start.startsWith('[') && !start.startsWith('{')) {
-    throw new ElementError(
-      415,
+    throw new UnsupportedMediaTypeError(
       'A JSON upload must be an array of objects ([{...}, ...]) or one JSON object per line',
     );
   }
   if (format === 'csv' && (start.startsWith('{') || start.startsWith('['))) {
-    throw new ElementError(415, 'The file looks like JSON, not CSV; set metaData.format to json or jsonl');
+    throw new UnsupportedMediaTypeError(
+      'The file looks like JSON, not CSV; set metaData.format to json or jsonl',
+    );
   }
   return format;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badRequest } from '../../errors';
+import { InvalidInputError } from '../../errors';
 import { parseUntrustedJson } from '../../input';
 import { type DownloadFormat, MAX_DOWNLOAD_PARTITIONS, parseDownloadFormat } from '../download';
 import { type UploadFormat, uploadFormat } from '../upload';
@@ -53,11 +53,11 @@ export function parseDownloadBody(
   body: unknown,
 ): DownloadBody & { downloadFormat: DownloadFormat; fields?: string[] } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw badRequest('Send a JSON object: {"objectName": "incidents", "format": "text/csv", ...}');
+    throw new InvalidInputError('Send a JSON object: {"objectName": "incidents", "format": "text/csv", ...}');
   }
   const parsed = downloadBodySchema.safeParse(body);
   if (!parsed.success) {
-    throw badRequest(
+    throw new InvalidInputError(
       `Invalid bulk download request: ${parsed.error.issues.slice(0, 5).map(describeIssue).join('; ')}`,
     );
   }
@@ -81,7 +81,7 @@ export function parseMetaData(raw: unknown): Record<string, unknown> {
   let value: unknown = raw;
   if (typeof raw === 'string') value = parseUntrustedJson(raw, 'metaData');
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw badRequest('metaData must be a JSON object');
+    throw new InvalidInputError('metaData must be a JSON object');
   return value as Record<string, unknown>;
 }
 
@@ -90,7 +90,9 @@ export function callbackPayloadOf(metaData: Record<string, unknown>): unknown {
   const payload = metaData['callback-payload'] ?? metaData.callbackPayload;
   if (payload === undefined) return undefined;
   if (Buffer.byteLength(JSON.stringify(payload)) > MAX_CALLBACK_PAYLOAD_BYTES) {
-    throw badRequest(`metaData callback-payload is larger than ${MAX_CALLBACK_PAYLOAD_BYTES} bytes`);
+    throw new InvalidInputError(
+      `metaData callback-payload is larger than ${MAX_CALLBACK_PAYLOAD_BYTES} bytes`,
+    );
   }
   return payload;
 }
@@ -104,13 +106,13 @@ export interface UploadOptions {
 export function uploadOptionsOf(metaData: Record<string, unknown>): UploadOptions {
   const format = metaData.format;
   if (format !== undefined && typeof format !== 'string')
-    throw badRequest('metaData.format must be a string');
+    throw new InvalidInputError('metaData.format must be a string');
   const identifier = metaData.identifierFieldName ?? metaData.identifierField;
   if (
     identifier !== undefined &&
     (typeof identifier !== 'string' || !/^[A-Za-z0-9_]{1,80}$/.test(identifier))
   ) {
-    throw badRequest('metaData.identifierFieldName must be a field name (letters, digits, _)');
+    throw new InvalidInputError('metaData.identifierFieldName must be a field name (letters, digits, _)');
   }
   return {
     ...(format === undefined ? {} : { format: uploadFormat(format) }),
@@ -133,11 +135,13 @@ export const presignedUploadBodySchema = z
 
 export function parsePresignedUploadBody(body: unknown) {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw badRequest('Send a JSON object: {"format": "text/csv", "identifierFieldName"?: "number"}');
+    throw new InvalidInputError(
+      'Send a JSON object: {"format": "text/csv", "identifierFieldName"?: "number"}',
+    );
   }
   const parsed = presignedUploadBodySchema.safeParse(body);
   if (!parsed.success) {
-    throw badRequest(
+    throw new InvalidInputError(
       `Invalid bulk upload request: ${parsed.error.issues.slice(0, 5).map(describeIssue).join('; ')}`,
     );
   }

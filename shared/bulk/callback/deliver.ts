@@ -1,9 +1,8 @@
-import { SIGNATURE_HEADER, signBody, WEBHOOK_ID_HEADER } from '../../events/signature';
-import { postWebhook } from '../../events/webhook-post';
 import type { OutboundAgent } from '../../net';
 import { type AllowedHosts, checkCallbackUrl, checkOutboundUrl, type Resolver } from '../../net';
 import type { StateTable } from '../../ports';
-import { type BackoffPolicy, backoffDelay, type RandomSource, sleep } from '../../resilience';
+import type { BackoffPolicy, RandomSource } from '../../resilience';
+import { postWebhookWithRetry, webhookHeaders } from '../../webhooks';
 import { type BulkJob, getJob, jobKey, TERMINAL_STATUSES } from '../jobs';
 
 /**
@@ -55,30 +54,6 @@ export interface CallbackOutcome {
 
 export const DEFAULT_CALLBACK_ATTEMPTS = 3;
 
-interface PostOutcome {
-  ok: boolean;
-  statusCode?: number;
-  reason?: string;
-  /** The SSRF guard refused the address: it stays refused, so no retry. */
-  permanent: boolean;
-}
-
-const post = async (
-  deps: CallbackDeps,
-  url: URL,
-  body: string,
-  headers: Record<string, string>,
-): Promise<PostOutcome> => {
-  const attempt = await postWebhook(deps.http, url, body, headers, deps.timeoutMs ?? 10_000);
-  if (attempt.ok) return { ok: true, statusCode: attempt.statusCode, permanent: false };
-  return {
-    ok: false,
-    reason: attempt.reason,
-    permanent: attempt.refused !== undefined,
-    ...(attempt.statusCode === undefined ? {} : { statusCode: attempt.statusCode }),
-  };
-};
-
 /**
  * POSTs the job summary to its callback URL, signed with `Elements-Webhook-Signature` when the
  * instance has a signature key (bulk callbacks use the same key). A few attempts with
@@ -102,34 +77,25 @@ export async function deliverJobCallback(job: BulkJob, deps: CallbackDeps): Prom
   } catch {
     key = undefined; // an unreadable secret must not stop the notification; it goes unsigned
   }
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    [WEBHOOK_ID_HEADER]: `bulk-${job.id}`,
-    ...(key === undefined ? {} : { [SIGNATURE_HEADER]: signBody(key, body) }),
+  const { attempt, attempts } = await postWebhookWithRetry(
+    deps.http,
+    url,
+    body,
+    webhookHeaders(`bulk-${job.id}`, body, key),
+    {
+      attempts: deps.attempts ?? DEFAULT_CALLBACK_ATTEMPTS,
+      timeoutMs: deps.timeoutMs ?? 10_000,
+      backoff: CALLBACK_BACKOFF,
+      ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
+      ...(deps.random === undefined ? {} : { random: deps.random }),
+    },
+  );
+  return {
+    delivered: attempt.ok,
+    attempts,
+    ...(attempt.statusCode === undefined ? {} : { statusCode: attempt.statusCode }),
+    ...(attempt.ok ? {} : { reason: attempt.reason }),
   };
-  const attempts = Math.max(1, deps.attempts ?? DEFAULT_CALLBACK_ATTEMPTS);
-  const wait = deps.sleep ?? sleep;
-  const random = deps.random ?? Math.random;
-  let last: PostOutcome = { ok: false, permanent: false };
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    last = await post(deps, url, body, headers);
-    if (last.ok)
-      return {
-        delivered: true,
-        attempts: attempt,
-        ...(last.statusCode === undefined ? {} : { statusCode: last.statusCode }),
-      };
-    if (last.permanent || attempt === attempts) {
-      return {
-        delivered: false,
-        attempts: attempt,
-        ...(last.statusCode === undefined ? {} : { statusCode: last.statusCode }),
-        ...(last.reason === undefined ? {} : { reason: last.reason }),
-      };
-    }
-    await wait(backoffDelay(attempt - 1, CALLBACK_BACKOFF, random));
-  }
-  return { delivered: false, attempts, ...(last.reason === undefined ? {} : { reason: last.reason }) };
 }
 
 export interface NotifyJobDeps extends CallbackDeps {

@@ -1,4 +1,10 @@
-import { badRequest, ElementError } from '../../errors';
+import {
+  BadUpstreamError,
+  ConflictError,
+  InternalError,
+  InvalidInputError,
+  PayloadTooLargeError,
+} from '../../errors';
 import { METRICS, recordMetric } from '../../metrics';
 import { type BlobStore, InvalidPartError, MAX_MULTIPART_PARTS, NoSuchUploadError } from '../../ports';
 import type { ServiceNowClient, SnRecord } from '../../servicenow';
@@ -149,7 +155,7 @@ export interface DownloadChunkResult {
 const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 const jobPrefix = (jobId: string): string => {
-  if (!JOB_ID.test(jobId)) throw badRequest('Invalid bulk job id');
+  if (!JOB_ID.test(jobId)) throw new InvalidInputError('Invalid bulk job id');
   return `jobs/${jobId}`;
 };
 
@@ -165,7 +171,7 @@ export const carryPrefix = (jobId: string): string => `${jobPrefix(jobId)}/carry
 const sysIdOf = (row: SnRecord): string => {
   const value = row.sys_id;
   if (typeof value === 'string' && value !== '') return value;
-  throw new ElementError(502, 'ServiceNow returned a row without sys_id; cannot page by it');
+  throw new BadUpstreamError('ServiceNow returned a row without sys_id; cannot page by it');
 };
 
 interface Position {
@@ -242,7 +248,7 @@ const readBatch = async (
       position.afterSysId !== undefined &&
       (afterSysId ?? '') <= position.afterSysId
     ) {
-      throw new ElementError(502, 'ServiceNow paging did not advance (the cursor repeated); stopping');
+      throw new BadUpstreamError('ServiceNow paging did not advance (the cursor repeated); stopping');
     }
     batch = {
       rows,
@@ -264,7 +270,7 @@ const readCarry = async (
   const key = carryKey(job.id, (cursor.chunks ?? 0) - 1, stream?.index);
   const object = await blobStore.get(key);
   if (object === undefined || object.size !== cursor.carry) {
-    throw new ElementError(500, `The carried bytes of bulk job ${job.id} are missing`);
+    throw new InternalError(`The carried bytes of bulk job ${job.id} are missing`);
   }
   for await (const bytes of object.body) into.append(bytes as Buffer);
 };
@@ -284,10 +290,11 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
   const now = options.now ?? Date.now;
   const mapRows = options.mapRows ?? (async (rows: SnRecord[]) => rows);
   if (maxPages !== Number.POSITIVE_INFINITY && (!Number.isInteger(maxPages) || maxPages < 1)) {
-    throw badRequest('maxPages must be a positive integer');
+    throw new InvalidInputError('maxPages must be a positive integer');
   }
   const pageSize = job.pageSize ?? DEFAULT_DOWNLOAD_PAGE_SIZE;
-  if (!Number.isInteger(pageSize) || pageSize < 1) throw badRequest('pageSize must be a positive integer');
+  if (!Number.isInteger(pageSize) || pageSize < 1)
+    throw new InvalidInputError('pageSize must be a positive integer');
   const limit = job.limit ?? Number.POSITIVE_INFINITY;
   const key = resultKey(job.id, job.format);
   const contentType = FORMAT_CONTENT_TYPE[job.format];
@@ -337,8 +344,7 @@ export async function runDownloadChunk(options: RunDownloadChunkOptions): Promis
   /** Uploads `bytes` as this stream's part `partNumber` (starting the multipart upload first if needed). */
   const upload = async (bytes: Uint8Array, partNumber: number) => {
     if (partNumber > partLimit) {
-      throw new ElementError(
-        413,
+      throw new PayloadTooLargeError(
         'The bulk result exceeds the largest file S3 can assemble; narrow the query or use fewer partitions',
       );
     }
@@ -491,14 +497,13 @@ export async function completeDownload(
   try {
     const parts = (await blobStore.listParts(key, uploadId)).filter((p) => wanted(p.partNumber));
     if (parts.length !== expected) {
-      throw new ElementError(500, `${expected - parts.length} part(s) of bulk job ${job.id} are missing`);
+      throw new InternalError(`${expected - parts.length} part(s) of bulk job ${job.id} are missing`);
     }
     await blobStore.completeMultipartUpload(key, uploadId, parts);
   } catch (error) {
     if (error instanceof InvalidPartError) {
       // Only a partitioned job can get here: a stream came out under S3's least part size.
-      throw new ElementError(
-        409,
+      throw new ConflictError(
         'A partition of this download came out smaller than S3 accepts (rows deleted while it ran?); run it again with fewer partitions',
       );
     }

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
-import { ElementError } from '../../errors';
+import { GoneError, InternalError, PayloadTooLargeError } from '../../errors';
 import { type BlobStore, MAX_MULTIPART_PARTS } from '../../ports';
 import type { SnRecord } from '../../servicenow';
 import { partTargetBytes, resultKey } from './chunk';
@@ -82,7 +82,7 @@ class ObjectWriter {
 
   private async upload(): Promise<void> {
     if (this.parts + 1 > MAX_MULTIPART_PARTS) {
-      throw new ElementError(413, 'The converted file exceeds the largest file S3 can assemble');
+      throw new PayloadTooLargeError('The converted file exceeds the largest file S3 can assemble');
     }
     this.uploadId ??= (
       await this.blobStore.createMultipartUpload(this.key, { contentType: this.contentType })
@@ -114,7 +114,7 @@ export async function convertDownload(
   if (from === to) throw new TypeError('Nothing to convert');
   const now = options.now ?? Date.now;
   const source = await blobStore.get(resultKey(jobId, from));
-  if (source === undefined) throw new ElementError(410, 'The bulk file has expired');
+  if (source === undefined) throw new GoneError('The bulk file has expired');
   const key = resultKey(jobId, to);
   const writer = new ObjectWriter(blobStore, key, FORMAT_CONTENT_TYPE[to]);
   const rows = from === 'csv' ? csvRows(source.body) : jsonRows(source.body);
@@ -144,8 +144,7 @@ export async function convertDownload(
       if (count % 1000 === 0) {
         await writer.flushIfFull();
         if (options.deadline !== undefined && now() >= options.deadline) {
-          throw new ElementError(
-            413,
+          throw new PayloadTooLargeError(
             `The file is too large to convert in one run; download it as ${FORMAT_CONTENT_TYPE[from]}`,
           );
         }
@@ -161,7 +160,7 @@ export async function convertDownload(
     source.body.destroy();
     await writer.abort().catch(() => undefined);
     if (error instanceof SyntaxError || (error as { code?: string }).code?.startsWith('CSV_')) {
-      throw new ElementError(500, `The bulk file could not be read as ${FORMAT_CONTENT_TYPE[from]}`);
+      throw new InternalError(`The bulk file could not be read as ${FORMAT_CONTENT_TYPE[from]}`);
     }
     throw error;
   }

@@ -1,4 +1,4 @@
-import { badRequest } from '../../errors';
+import { InvalidInputError } from '../../errors';
 import type { SnRecord } from '../../servicenow';
 
 /**
@@ -32,7 +32,7 @@ export function parseDownloadFormat(value: string): DownloadFormat {
     case 'json':
       return 'json';
     default:
-      throw badRequest(
+      throw new InvalidInputError(
         `Unsupported bulk format ${JSON.stringify(value)}; use text/csv, application/jsonl or application/json`,
       );
   }

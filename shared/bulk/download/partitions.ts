@@ -1,4 +1,4 @@
-import { badRequest } from '../../errors';
+import { InvalidInputError } from '../../errors';
 import type { ServiceNowClient, SnRecord } from '../../servicenow';
 import type { DownloadJob } from './chunk';
 import { columnsFor, writePage } from './format';
@@ -41,7 +41,7 @@ export interface PlanPartitionsOptions {
 export async function planPartitions(options: PlanPartitionsOptions): Promise<PartitionPlan> {
   const { client, job, requested, total } = options;
   if (!Number.isInteger(requested) || requested < 1 || requested > MAX_DOWNLOAD_PARTITIONS) {
-    throw badRequest(`partitions must be an integer from 1 to ${MAX_DOWNLOAD_PARTITIONS}`);
+    throw new InvalidInputError(`partitions must be an integer from 1 to ${MAX_DOWNLOAD_PARTITIONS}`);
   }
   const query = keysetQuery(job.encodedQuery, undefined);
   const fields = job.readFields ?? job.fields;

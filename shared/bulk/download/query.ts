@@ -1,4 +1,4 @@
-import { badRequest } from '../../errors';
+import { InvalidInputError } from '../../errors';
 
 /** An optional sys_id range of one parallel partition: `from` inclusive, `to` exclusive. */
 export interface SysIdRange {
@@ -9,7 +9,7 @@ export interface SysIdRange {
 const SYS_ID = /^[A-Za-z0-9_.-]+$/;
 
 const bound = (value: string | undefined, name: string) => {
-  if (value !== undefined && !SYS_ID.test(value)) throw badRequest(`Invalid ${name} sys_id bound`);
+  if (value !== undefined && !SYS_ID.test(value)) throw new InvalidInputError(`Invalid ${name} sys_id bound`);
   return value;
 };
 
@@ -26,7 +26,8 @@ export function keysetQuery(filter: string, afterSysId: string | undefined, rang
     .trim()
     .replace(/\^EQ$/, '')
     .replace(/^\^+|\^+$/g, '');
-  if (/(^|\^)ORDERBY/.test(trimmed)) throw badRequest('A bulk download query must not contain ORDERBY');
+  if (/(^|\^)ORDERBY/.test(trimmed))
+    throw new InvalidInputError('A bulk download query must not contain ORDERBY');
   const keys = [
     bound(afterSysId, 'cursor') === undefined ? '' : `sys_id>${afterSysId}`,
     bound(range.from, 'partition') === undefined ? '' : `sys_id>=${range.from}`,

@@ -2,7 +2,7 @@
  * A completed download in another format (the `convert` message): the worker streams the job's file into
  * the wanted format once, and every later request for it is a plain download of the converted object.
  */
-import { isElementError } from '../../errors';
+import { isElementError, isRetryable } from '../../errors';
 import { ConditionFailedError } from '../../ports';
 import { convertDownload, type DownloadFormat } from '../download';
 import { type BulkJob, type ConvertedFile, getJob, updateJob } from './job';
@@ -65,7 +65,7 @@ export async function convertStep(message: BulkMessage, job: BulkJob, deps: Proc
     file = { status: 'READY', requestedAt, key };
   } catch (error) {
     // Infrastructure failures are retried by the queue; a file that cannot be converted is reported.
-    if (!isElementError(error)) throw error;
+    if (isRetryable(error) || !isElementError(error)) throw error;
     file = { status: 'ERROR', requestedAt, error: safeMessage(error), statusCode: error.status };
   }
   await setConvertedFile(deps, job, format, file);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ElementError } from '../../errors';
+import { ConflictError, InvalidInputError } from '../../errors';
 import { ConditionFailedError, type StateItem, type StateTable } from '../../ports';
 import type { Transformation } from '../../transformations';
 import type { DownloadCursor, DownloadFormat, DownloadJob, SysIdRange } from '../download';
@@ -140,7 +140,7 @@ export async function createJob(
   now: () => number,
 ): Promise<BulkJob> {
   const id = input.id ?? newJobId();
-  if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw new ElementError(400, 'Invalid bulk job id');
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw new InvalidInputError('Invalid bulk job id');
   if ((input.direction === 'download') !== (input.download !== undefined)) {
     throw new TypeError('A download job needs `download` and an upload job needs `upload`');
   }
@@ -273,5 +273,5 @@ export async function requestCancel(
       if (!(error instanceof ConditionFailedError)) throw error;
     }
   }
-  throw new ElementError(409, 'The bulk job is changing too fast to cancel; try again');
+  throw new ConflictError('The bulk job is changing too fast to cancel; try again');
 }

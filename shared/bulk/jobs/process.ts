@@ -2,7 +2,7 @@
  * The bulk worker's entry: one queue message, one step of a job (download-steps.ts, upload-steps.ts;
  * what they share is in worker-context.ts).
  */
-import { isElementError } from '../../errors';
+import { isRetryable } from '../../errors';
 import { convertStep } from './convert-step';
 import { complete, downloadChunk } from './download-steps';
 import { getJob, TERMINAL_STATUSES } from './job';
@@ -23,7 +23,7 @@ export {
 /**
  * The queue worker. Resolves when the message may be deleted; throws when it should be redelivered
  * (infrastructure failures: state table, blob store, queue). ServiceNow failures that survived the
- * client's own retries (ElementError) end the job in ERROR instead.
+ * client's own retries (domain errors: isRetryable is false) end the job in ERROR instead.
  */
 export async function processBulkMessage(message: BulkMessage, deps: ProcessBulkDeps): Promise<void> {
   const job = await getJob(deps.stateTable, message.instanceId, message.jobId);
@@ -37,7 +37,7 @@ export async function processBulkMessage(message: BulkMessage, deps: ProcessBulk
     else if (message.kind === 'complete') await complete(job, deps);
     else await upload(message, job, deps);
   } catch (error) {
-    if (!isElementError(error)) throw error;
+    if (isRetryable(error)) throw error;
     await failBulkJob(deps, message, error);
   }
 }

@@ -3,7 +3,7 @@
  * ending a job (error, cancel) with its leftovers dropped.
  */
 import { randomUUID } from 'node:crypto';
-import { ElementError, isElementError } from '../../errors';
+import { isElementError, TimedOutError } from '../../errors';
 import { toServiceNowDateTime } from '../../events/dates';
 import type { BlobStore, QueueProducer, StateTable } from '../../ports';
 import type { ServiceNowClient } from '../../servicenow';
@@ -193,8 +193,7 @@ export async function endStalledJob(
   await failBulkJob(
     deps,
     message,
-    new ElementError(
-      504,
+    new TimedOutError(
       `The bulk job made no progress for ${minutes} minutes: its worker failed on every attempt`,
     ),
   );

@@ -1,4 +1,4 @@
-import { ElementError } from '../../errors';
+import { InvalidInputError } from '../../errors';
 import type { ServiceNowClient } from '../../servicenow';
 import { providerMessageOf, tablePath } from '../../servicenow';
 
@@ -105,6 +105,6 @@ export const writeBatch = async (
 export const assertBatchSize = (size: number): void => {
   // Items run one after another inside a 30 s quota: keep batches small.
   if (!Number.isInteger(size) || size < 1 || size > 200) {
-    throw new ElementError(400, 'Batch size must be an integer from 1 to 200');
+    throw new InvalidInputError('Batch size must be an integer from 1 to 200');
   }
 };

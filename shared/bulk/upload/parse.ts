@@ -1,6 +1,11 @@
 import { Readable, Transform } from 'node:stream';
 import { parse as csvParse } from 'csv-parse';
-import { ElementError } from '../../errors';
+import {
+  ElementError,
+  InvalidInputError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from '../../errors';
 
 /**
  * Streaming parsers for bulk upload files. Every format yields one `ParsedRow` per data record so a
@@ -91,8 +96,7 @@ export const uploadFormat = (value: string | undefined): UploadFormat => {
   const key = (value ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   const format = FORMATS[key];
   if (format === undefined) {
-    throw new ElementError(
-      415,
+    throw new UnsupportedMediaTypeError(
       `Unsupported bulk upload format ${JSON.stringify(value ?? '')}: use csv (text/csv), json (application/json, an array of objects) or jsonl (application/jsonl, one object per line)`,
     );
   }
@@ -105,7 +109,7 @@ export const assertUploadSize = (size: number, maxBytes = DEFAULT_MAX_UPLOAD_BYT
 };
 
 const tooLarge = (maxBytes: number) =>
-  new ElementError(413, `Bulk upload file is larger than the limit of ${maxBytes} bytes`);
+  new PayloadTooLargeError(`Bulk upload file is larger than the limit of ${maxBytes} bytes`);
 
 /** Counts bytes and fails the stream with 413 past the limit. */
 const byteLimit = (maxBytes: number) => {
@@ -209,7 +213,7 @@ async function* parseCsv(input: Readable, maxRecordBytes: number): AsyncGenerato
       if (header === undefined) {
         header = row.map((name) => name.trim());
         if (header.some((name) => name === '') || new Set(header).size !== header.length) {
-          throw new ElementError(400, 'CSV header row must name every column once');
+          throw new InvalidInputError('CSV header row must name every column once');
         }
         continue;
       }
@@ -227,7 +231,7 @@ async function* parseCsv(input: Readable, maxRecordBytes: number): AsyncGenerato
   } catch (error) {
     if (error instanceof ElementError) throw error;
     // Broken quoting desynchronises everything after it, so it cannot be a per-row error.
-    throw new ElementError(400, `Malformed CSV after data row ${rowNumber}: ${(error as Error).message}`, {
+    throw new InvalidInputError(`Malformed CSV after data row ${rowNumber}: ${(error as Error).message}`, {
       cause: error,
     });
   }
@@ -300,7 +304,7 @@ async function* parseJsonArray(input: Readable, maxRecordBytes: number): AsyncGe
     rowNumber++;
     yield parseJsonRecord(rowNumber, text);
   };
-  const notArray = () => new ElementError(400, 'JSON upload must be an array of objects (or use jsonl)');
+  const notArray = () => new InvalidInputError('JSON upload must be an array of objects (or use jsonl)');
   for await (const chunk of input as AsyncIterable<Buffer>) {
     const text = decoder.decode(chunk, { stream: true });
     let start = 0;
@@ -308,7 +312,7 @@ async function* parseJsonArray(input: Readable, maxRecordBytes: number): AsyncGe
     for (let i = 0; i < text.length; i++) {
       const c = text[i];
       if (ended) {
-        if (!/\s/.test(c ?? '')) throw new ElementError(400, 'Unexpected content after the JSON array');
+        if (!/\s/.test(c ?? '')) throw new InvalidInputError('Unexpected content after the JSON array');
         continue;
       }
       if (!started) {
@@ -344,5 +348,5 @@ async function* parseJsonArray(input: Readable, maxRecordBytes: number): AsyncGe
     yield* rows;
   }
   if (!started) throw notArray();
-  if (!ended) throw new ElementError(400, `JSON upload ends inside the array (after record ${rowNumber})`);
+  if (!ended) throw new InvalidInputError(`JSON upload ends inside the array (after record ${rowNumber})`);
 }

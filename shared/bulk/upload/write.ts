@@ -1,4 +1,4 @@
-import { ElementError, isElementError } from '../../errors';
+import { InvalidInputError, isElementError } from '../../errors';
 import type { ServiceNowClient } from '../../servicenow';
 import { assertBatchSize, type BatchItemOutcome, type BatchWrite, writeBatch } from './batch';
 import type { ParsedRow } from './parse';
@@ -97,7 +97,7 @@ export const identifierQuery = (field: string, value: string): string => {
 export const uploadRows = async (options: UploadRowsOptions): Promise<UploadResult> => {
   const { client, table, identifierField, signal } = options;
   if (identifierField !== undefined && !FIELD_NAME.test(identifierField)) {
-    throw new ElementError(400, `Invalid identifier field name ${JSON.stringify(identifierField)}`);
+    throw new InvalidInputError(`Invalid identifier field name ${JSON.stringify(identifierField)}`);
   }
   if (options.batchSize !== undefined) assertBatchSize(options.batchSize);
   const batchSize = options.batchSize ?? 1;

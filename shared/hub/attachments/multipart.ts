@@ -1,5 +1,5 @@
 import type busboy from 'busboy';
-import { badRequest, ElementError } from '../../errors';
+import { type ElementError, InvalidInputError, PayloadTooLargeError } from '../../errors';
 import { MAX_ATTACHMENT_BYTES, tooLargeMessage } from './limits';
 
 export interface UploadedFile {
@@ -38,7 +38,9 @@ const readParts = async (body: Buffer, contentType: string, maxBytes: number | u
     const fail = () => {
       if (settled) return;
       settled = true;
-      reject(badRequest('Malformed multipart/form-data body (truncated or not matching its boundary)'));
+      reject(
+        new InvalidInputError('Malformed multipart/form-data body (truncated or not matching its boundary)'),
+      );
     };
     let parser: busboy.Busboy;
     try {
@@ -49,7 +51,7 @@ const readParts = async (body: Buffer, contentType: string, maxBytes: number | u
         limits: { fileSize: (maxBytes ?? 0) + 1, files: 5, fields: 50, parts: 60, fieldSize: 64 * 1024 },
       });
     } catch {
-      reject(badRequest('Body must be multipart/form-data with a boundary'));
+      reject(new InvalidInputError('Body must be multipart/form-data with a boundary'));
       return;
     }
     const parts: Parts = { fields: {}, oversized: false };
@@ -109,7 +111,8 @@ export const parseMultipartForm = async (
 ): Promise<MultipartForm> => {
   const parts = await readParts(body, contentType, maxBytes);
   if (parts.oversized) throw tooLarge();
-  if (parts.file === undefined) throw badRequest(`multipart/form-data body has no "${FILE_FIELD}" file part`);
+  if (parts.file === undefined)
+    throw new InvalidInputError(`multipart/form-data body has no "${FILE_FIELD}" file part`);
   return { file: parts.file, fields: parts.fields };
 };
 
@@ -130,6 +133,6 @@ export const parseMultipartFile = async (
       body,
       contentType,
       maxBytes,
-      () => new ElementError(413, tooLargeMessage('upload')),
+      () => new PayloadTooLargeError(tooLargeMessage('upload')),
     )
   ).file;

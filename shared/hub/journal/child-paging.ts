@@ -1,5 +1,5 @@
 import { parseAuthorizationHeader } from '../../auth/authorization-header';
-import { badRequest, unauthorized } from '../../errors';
+import { InvalidInputError, UnauthorizedError } from '../../errors';
 import { NEXT_PAGE_TOKEN_HEADER } from '../headers';
 import { type PageTokenScope, pageTokenKey, signPageToken, verifyPageToken } from '../page-token';
 import { type ListParams, parseListParams } from '../records/list-params';
@@ -32,14 +32,14 @@ export const childPaging = (input: ChildPagingInput): ChildPaging => {
   const keyOf = () => {
     if (key) return key;
     const token = parseAuthorizationHeader(input.authorization)?.element;
-    if (token === undefined) throw unauthorized();
+    if (token === undefined) throw new UnauthorizedError();
     key = pageTokenKey(token);
     return key;
   };
   let offset = (params.page - 1) * params.pageSize;
   if (params.nextPage !== undefined) {
     const cursor = verifyPageToken(keyOf(), input.scope, params.nextPage);
-    if (cursor.kind !== 'offset') throw badRequest('Invalid nextPage token for this list');
+    if (cursor.kind !== 'offset') throw new InvalidInputError('Invalid nextPage token for this list');
     offset = cursor.offset;
   }
   return {

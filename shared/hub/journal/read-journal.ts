@@ -1,4 +1,4 @@
-import { badRequest } from '../../errors';
+import { InvalidInputError } from '../../errors';
 import type { ServiceNowClient, SnRecord } from '../../servicenow';
 import { type RecordRef, readRecord } from './read-record';
 import { splitJournalText } from './split-journal-text';
@@ -49,8 +49,10 @@ export const readJournal = async (
   options: ReadJournalOptions,
 ): Promise<JournalPage> => {
   const { element, offset, limit } = options;
-  if (!Number.isInteger(offset) || offset < 0) throw badRequest('offset must be a non-negative integer');
-  if (!Number.isInteger(limit) || limit < 1) throw badRequest('pageSize must be a positive integer');
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new InvalidInputError('offset must be a non-negative integer');
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InvalidInputError('pageSize must be a positive integer');
   // No `name=<table>` condition: sys_ids are unique across tables, the column name is unverified (C.6),
   // and a record read through a parent table (`task`) carries its own class name there.
   const journalQuery = `element_id=${options.id}^element=${element}^ORDERBYDESCsys_created_on^ORDERBYDESCsys_id`;

@@ -1,4 +1,4 @@
-import { notFound } from '../../errors';
+import { NotFoundError } from '../../errors';
 import type { ServiceNowClient, SnRecord, TableParams } from '../../servicenow';
 
 export interface RecordRef {
@@ -20,6 +20,6 @@ export const readRecord = async (
   const query = [`sys_id=${ref.id}`, ref.filter ?? ''].filter((p) => p !== '').join('^');
   const { records } = await client.list(ref.table, { ...params, query, limit: 1, noCount: true });
   const record = records[0];
-  if (record === undefined) throw notFound(`No ${ref.table} record with id ${ref.id}`);
+  if (record === undefined) throw new NotFoundError(`No ${ref.table} record with id ${ref.id}`);
   return record;
 };

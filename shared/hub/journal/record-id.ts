@@ -1,4 +1,4 @@
-import { notFound } from '../../errors';
+import { NotFoundError } from '../../errors';
 
 /**
  * A record id goes into encoded queries (`element_id=<id>`, `table_sys_id=<id>`), so it must not carry
@@ -9,7 +9,7 @@ const RECORD_ID = /^[A-Za-z0-9]{1,64}$/;
 
 export const assertRecordId = (id: string | undefined, what = 'record'): string => {
   if (id === undefined || !RECORD_ID.test(id)) {
-    throw notFound(`No such ${what}: ${JSON.stringify((id ?? '').slice(0, 100))}`);
+    throw new NotFoundError(`No such ${what}: ${JSON.stringify((id ?? '').slice(0, 100))}`);
   }
   return id;
 };

@@ -1,4 +1,4 @@
-import { ElementError, notFound } from '../../errors';
+import { BadUpstreamError, NotFoundError } from '../../errors';
 import { idQuery, type ServiceNowClient, type SnRecord } from '../../servicenow';
 import { type MetadataCache, sharedMetadataCache } from './cache';
 import type { Choice, FieldMetadata, HubFieldType, TableMetadata } from './types';
@@ -159,11 +159,11 @@ interface LoadContext {
 const load = async (ctx: LoadContext, table: string, depth: number): Promise<TableMetadata> => {
   const { client, pageSize } = ctx;
   if (depth > MAX_DEPTH)
-    throw new ElementError(502, `The table hierarchy of ${table} is deeper than ${MAX_DEPTH}`);
+    throw new BadUpstreamError(`The table hierarchy of ${table} is deeper than ${MAX_DEPTH}`);
   const row = await readTableRow(client, table);
   if (row === undefined) {
     // A table that exists but whose sys_db_object row is hidden by ACL looks the same (C.7).
-    throw notFound(
+    throw new NotFoundError(
       `No such object: ${table} (unknown table, or not readable with this instance's credentials)`,
     );
   }
@@ -230,7 +230,8 @@ export const loadTableMetadata = (
   cache: MetadataCache = sharedMetadataCache,
   options: MetadataOptions = {},
 ): Promise<TableMetadata> => {
-  if (!TABLE_NAME.test(table)) return Promise.reject(notFound(`No such object: ${JSON.stringify(table)}`));
+  if (!TABLE_NAME.test(table))
+    return Promise.reject(new NotFoundError(`No such object: ${JSON.stringify(table)}`));
   const ctx = {
     client,
     cache,

@@ -1,4 +1,4 @@
-import { ElementError } from '../../errors';
+import { ElementError, InvalidInputError, NotFoundError } from '../../errors';
 import type { Expression, FieldCatalog } from '../ceql';
 import {
   fieldCatalogFor,
@@ -22,7 +22,7 @@ export const tableMetadata = async (ctx: RecordsContext, table: string): Promise
     return await loadTableMetadata(ctx.client, table, undefined, metadataScope(ctx.instanceId, ctx.client));
   } catch (error) {
     if (error instanceof ElementError && error.status === 404) {
-      throw new ElementError(404, error.message, {
+      throw new NotFoundError(error.message, {
         providerMessage: error.providerMessage ?? `Invalid table ${table}`,
         cause: error,
       });
@@ -77,7 +77,7 @@ export const checkedFields = (fields: readonly string[] | undefined, catalog: Fi
   if (fields === undefined) return undefined;
   for (const field of fields) {
     if (!SAFE_FIELD.test(field) || !catalog.has(field)) {
-      throw new ElementError(400, `Unknown field '${field.slice(0, 100)}' in fields on ${catalog.table}`);
+      throw new InvalidInputError(`Unknown field '${field.slice(0, 100)}' in fields on ${catalog.table}`);
     }
   }
   return fields.includes('sys_id') ? [...fields] : ['sys_id', ...fields];

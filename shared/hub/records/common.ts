@@ -1,4 +1,4 @@
-import { badRequest } from '../../errors';
+import { InvalidInputError } from '../../errors';
 import { withoutNulls } from '../../instances/null-filter';
 import {
   type CommonResource,
@@ -60,7 +60,7 @@ export function recordsMapping(common: CommonResource, filterNulls: boolean): Re
             vendor.add(name);
             continue;
           }
-          throw badRequest(`Unknown field '${name.slice(0, 100)}' in fields on ${common.name}`);
+          throw new InvalidInputError(`Unknown field '${name.slice(0, 100)}' in fields on ${common.name}`);
         }
         for (const field of matching) {
           if (field.vendorPath === undefined || !isDotted(field.vendorPath)) return undefined;

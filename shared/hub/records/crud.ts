@@ -1,4 +1,4 @@
-import { badRequest, notFound } from '../../errors';
+import { InvalidInputError, NotFoundError } from '../../errors';
 import type { SnRecord, TableParams } from '../../servicenow';
 import type { ResolvedResource } from '../resources';
 import { catalogFor, checkedFields, tableMetadata } from './catalog';
@@ -12,12 +12,12 @@ import { toHubRecord } from './shape';
 const RECORD_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 const checkedId = (id: string): string => {
-  if (!RECORD_ID.test(id)) throw notFound(`No such record: ${JSON.stringify(id.slice(0, 100))}`);
+  if (!RECORD_ID.test(id)) throw new NotFoundError(`No such record: ${JSON.stringify(id.slice(0, 100))}`);
   return id;
 };
 
 const noRecord = (resource: ResolvedResource, id: string) =>
-  notFound(`No ${resource.resource ?? resource.table} record with id ${id}`, {
+  new NotFoundError(`No ${resource.resource ?? resource.table} record with id ${id}`, {
     providerMessage: "No Record found: Record doesn't exist or ACL restricts the record retrieval",
   });
 
@@ -28,7 +28,7 @@ const noRecord = (resource: ResolvedResource, id: string) =>
  */
 const recordBody = (body: unknown): SnRecord => {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw badRequest('The request body must be a JSON object of record fields');
+    throw new InvalidInputError('The request body must be a JSON object of record fields');
   }
   const { id: _ignored, ...fields } = body as Record<string, unknown>;
   return fields;

@@ -1,4 +1,4 @@
-import { badRequest } from '../../errors';
+import { InvalidInputError } from '../../errors';
 
 /** CE's list parameters, parsed and range-checked. */
 export interface ListParams {
@@ -25,10 +25,10 @@ export const DEFAULT_PAGE_SIZE = 200;
 export const MAX_PAGE_SIZE = 5000;
 
 const positiveInteger = (name: string, text: string, max?: number): number => {
-  if (!/^\d{1,10}$/.test(text.trim())) throw badRequest(`${name} must be a positive integer`);
+  if (!/^\d{1,10}$/.test(text.trim())) throw new InvalidInputError(`${name} must be a positive integer`);
   const value = Number(text.trim());
-  if (value < 1) throw badRequest(`${name} must be a positive integer`);
-  if (max !== undefined && value > max) throw badRequest(`${name} must be at most ${max}`);
+  if (value < 1) throw new InvalidInputError(`${name} must be a positive integer`);
+  if (max !== undefined && value > max) throw new InvalidInputError(`${name} must be at most ${max}`);
   return value;
 };
 
@@ -36,7 +36,7 @@ export const parseDisplayValues = (text: string | null): DisplayValues | undefin
   if (text === null || text === '' || text === 'false') return undefined;
   if (text === 'true') return true;
   if (text === 'all') return 'all';
-  throw badRequest('displayValues must be true, all or false');
+  throw new InvalidInputError('displayValues must be true, all or false');
 };
 
 /** `fields=a, b,c` -> ['a', 'b', 'c'] (validation against metadata happens later). */
@@ -47,7 +47,7 @@ export const parseFields = (text: string | null): string[] | undefined => {
 
 const single = (query: URLSearchParams, name: string): string | null => {
   const values = query.getAll(name);
-  if (values.length > 1) throw badRequest(`${name} may be given only once`);
+  if (values.length > 1) throw new InvalidInputError(`${name} may be given only once`);
   return values[0] ?? null;
 };
 
@@ -60,7 +60,7 @@ export const parseListParams = (query: URLSearchParams): ListParams => {
   const fields = parseFields(single(query, 'fields'));
   const total = single(query, 'returnTotalCount');
   if (total !== null && total !== 'true' && total !== 'false')
-    throw badRequest('returnTotalCount must be true or false');
+    throw new InvalidInputError('returnTotalCount must be true or false');
   const displayValues = parseDisplayValues(single(query, 'displayValues'));
   return {
     pageSize: pageSize === null ? DEFAULT_PAGE_SIZE : positiveInteger('pageSize', pageSize, MAX_PAGE_SIZE),

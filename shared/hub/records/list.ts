@@ -1,4 +1,4 @@
-import { ElementError } from '../../errors';
+import { BadUpstreamError } from '../../errors';
 import type { ListResult, SnRecord, TableParams } from '../../servicenow';
 import { type OrderTerm, orderTermsToEncoded, parseOrderBy, parseWhere, toEncodedQuery } from '../ceql';
 import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER, TOTAL_COUNT_HEADER } from '../headers';
@@ -108,7 +108,7 @@ const rawText = (record: SnRecord, field: string): string => {
   const inner =
     typeof value === 'object' && value !== null ? (value as { value?: unknown }).value : undefined;
   if (typeof inner === 'string') return inner;
-  throw new ElementError(502, `ServiceNow returned a row without ${field}; cannot page by it`);
+  throw new BadUpstreamError(`ServiceNow returned a row without ${field}; cannot page by it`);
 };
 
 /** The rows after (value, sys_id) in `time` mode, inside every group of the filter. */
@@ -129,7 +129,7 @@ const nextAfter = (p: Plan, last: SnRecord): PageCursor => {
   if (p.mode !== 'time' || p.timeField === undefined) return { kind: 'keyset', after, skip: 0 };
   const value = rawText(last, p.timeField.name);
   if (!DATE_TIME.test(value)) {
-    throw new ElementError(502, `ServiceNow returned ${p.timeField.name} in an unexpected format`);
+    throw new BadUpstreamError(`ServiceNow returned ${p.timeField.name} in an unexpected format`);
   }
   return { kind: 'keyset', after, value, skip: 0 };
 };

@@ -1,4 +1,4 @@
-import { ElementError } from '../../errors';
+import { BadUpstreamError } from '../../errors';
 import { withoutNulls } from '../../instances';
 import type { SnRecord } from '../../servicenow';
 
@@ -28,7 +28,7 @@ export const sysIdOf = (record: SnRecord): string => {
     const value = (raw as { value?: unknown }).value;
     if (typeof value === 'string' && value !== '') return value;
   }
-  throw new ElementError(502, 'ServiceNow returned a record without sys_id');
+  throw new BadUpstreamError('ServiceNow returned a record without sys_id');
 };
 
 /** One field of a row as the hub returns it (`undefined`: left out). */

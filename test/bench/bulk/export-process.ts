@@ -11,6 +11,7 @@
  * - `raw`: the yardstick, a tight keyset loop (`sys_id>X^ORDERBYsys_id`, research A.8) with the same
  *   page size and fields that reads each page's JSON and throws it away.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,15 +45,24 @@ const cpuMsSince = (start: NodeJS.CpuUsage) => {
 async function engine(): Promise<ExportReport> {
   const dataDir = await mkdtemp(join(tmpdir(), 'snow-element-bench-export-'));
   const stateTable = createLocalStateTable({ dataDir });
-  const blobStore = createLocalBlobStore({ dataDir });
-  // Partitioned: a stream per message, all handled at once (parallel Lambda invocations in AWS).
-  const parallel = options.partitions ?? 1;
-  const queue = createLocalQueue({ name: 'bulk', visibilityTimeoutMs: 120_000, batchSize: parallel });
+  const blobStore = createLocalBlobStore({
+    dataDir,
+    ...(options.minPartBytes === undefined ? {} : { minPartBytes: options.minPartBytes }),
+  });
+  // One message per handler call, `workers` calls at once: local mode's bulk queue, or parallel Lambda
+  // invocations in AWS.
+  const queue = createLocalQueue({
+    name: 'bulk',
+    visibilityTimeoutMs: 120_000,
+    batchSize: 1,
+    concurrency: options.workers ?? options.partitions ?? 1,
+  });
   try {
     const client = createServiceNowClient({
       baseUrl: options.url,
       auth: { type: 'basic', username: 'admin', password: 'admin' },
       allowedHosts: parseAllowedHosts('127.0.0.1'),
+      ...(options.serviceNowConcurrency === undefined ? {} : { concurrency: options.serviceNowConcurrency }),
     });
     const deps: ProcessBulkDeps = {
       stateTable,
@@ -69,20 +79,18 @@ async function engine(): Promise<ExportReport> {
     let failure: unknown;
     queue.subscribe(async (event) => {
       const failed: { itemIdentifier: string }[] = [];
-      await Promise.all(
-        event.Records.map(async (record) => {
-          try {
-            const message = JSON.parse(record.body) as BulkMessage;
-            const started = performance.now();
-            await processBulkMessage(message, deps);
-            if (message.kind === 'complete') completeMs += performance.now() - started;
-            steps += 1;
-          } catch (error) {
-            failure ??= error;
-            failed.push({ itemIdentifier: record.messageId });
-          }
-        }),
-      );
+      for (const record of event.Records) {
+        try {
+          const message = JSON.parse(record.body) as BulkMessage;
+          const started = performance.now();
+          await processBulkMessage(message, deps);
+          if (message.kind === 'complete') completeMs += performance.now() - started;
+          steps += 1;
+        } catch (error) {
+          failure ??= error;
+          failed.push({ itemIdentifier: record.messageId });
+        }
+      }
       return { batchItemFailures: failed };
     });
     const job = await createJob(
@@ -124,9 +132,11 @@ async function engine(): Promise<ExportReport> {
     if (result === undefined) throw new Error('result file missing');
     let lines = 0;
     let bytes = 0;
+    const hash = createHash('sha256');
     for await (const chunk of result.body) {
       const buffer = chunk as Buffer;
       bytes += buffer.length;
+      hash.update(buffer);
       for (let at = buffer.indexOf(10); at !== -1; at = buffer.indexOf(10, at + 1)) lines += 1;
     }
     if (done.recordsCount !== options.expectedRows || lines !== options.expectedRows + 1) {
@@ -143,6 +153,7 @@ async function engine(): Promise<ExportReport> {
       steps,
       completeMs,
       streams: done.download?.partitions?.length ?? 1,
+      sha256: hash.digest('hex'),
       node: process.version,
     };
   } finally {

@@ -5,6 +5,8 @@ export interface SimulatorProcessOptions {
   incidents: number;
   /** Simulator cost model: artificial delay per database work unit, in microseconds. */
   costDelayMicrosPerUnit?: number;
+  /** Requests the simulator serves at once, the rest wait (default: no limit). */
+  maxConcurrentRequests?: number;
 }
 
 export type SimulatorRequest =
@@ -31,11 +33,17 @@ export interface ExportProcessOptions {
   expectedRows: number;
   fields: readonly string[];
   pageSize: number;
-  /**
-   * Engine: the job's `partitions`; that many queue messages are handled at once, as that many Lambda
-   * invocations would run them. Absent: one stream, one message at a time.
-   */
+  /** Engine: the job's `partitions`. Absent: one stream. */
   partitions?: number;
+  /**
+   * Engine: queue messages handled at once (the local queue's `concurrency`, as local mode's
+   * ELEMENT_LOCAL_BULK_WORKERS sets it). Default: `partitions`, or 1.
+   */
+  workers?: number;
+  /** Requests the ServiceNow client sends at once (the instance's cap; default the client's, 4). */
+  serviceNowConcurrency?: number;
+  /** Engine: the local blob store's least multipart part size (default S3's 5 MiB). */
+  minPartBytes?: number;
 }
 
 export interface ExportReport {
@@ -53,6 +61,8 @@ export interface ExportReport {
   completeMs?: number;
   /** Engine: streams the job ran (its plan may take fewer than `partitions`). */
   streams?: number;
+  /** Engine: SHA-256 of the result file, hex. */
+  sha256?: string;
   /** process.version of the export process (BENCH_NODE chooses the binary, see children.ts). */
   node: string;
 }

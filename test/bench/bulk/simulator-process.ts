@@ -23,6 +23,9 @@ const sim = await startSimulator({
   costDelayMicrosPerUnit: options.costDelayMicrosPerUnit ?? 0,
   // Nobody reads the request log here; keep it small so it does not grow the simulator's heap.
   requestLogLimit: 100,
+  ...(options.maxConcurrentRequests === undefined
+    ? {}
+    : { maxConcurrentRequests: options.maxConcurrentRequests }),
 });
 seedData(sim.db, {
   seed: options.seed,

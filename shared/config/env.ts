@@ -1,0 +1,122 @@
+/**
+ * The one reader of the environment: every variable a function or local mode uses, with its type. A
+ * malformed value stops start-up with a ConfigError naming the variable (never its value, which may be a
+ * secret), instead of silently falling back to a default.
+ */
+import { z } from 'zod';
+import { parseAllowedHosts } from '../net/allowed-hosts';
+import { ConfigError } from './config-error';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** An unset or blank variable counts as absent, the way shells and .env files usually mean it. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    schema.optional(),
+  );
+
+const text = optional(z.string().trim());
+const integer = (min: number, max: number, what: string) =>
+  optional(
+    z
+      .string()
+      .trim()
+      .regex(/^\d+$/, `must be ${what}`)
+      .transform(Number)
+      .refine((n) => n >= min && n <= max, `must be ${what}`),
+  );
+const positiveInt = integer(1, Number.MAX_SAFE_INTEGER, 'a whole number greater than 0');
+const port = integer(0, 65_535, 'a port number between 0 and 65535');
+
+/** `0`, `false`, `no`, `off` switch a flag off; anything else set switches it on. */
+const flag = optional(
+  z.string().transform((raw) => !['0', 'false', 'no', 'off'].includes(raw.trim().toLowerCase())),
+);
+
+/** Blank is meaningful here (an explicitly empty allow-list), so it is not read as unset. */
+const allowedHosts = z
+  .string()
+  .optional()
+  .superRefine((value, ctx) => {
+    try {
+      parseAllowedHosts(value);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : 'is invalid';
+      ctx.addIssue({ code: 'custom', message: message.replace(/^ELEMENT_ALLOWED_HOSTS /, '') });
+    }
+  });
+
+/** What the deployed functions read; local mode reads the same plus LOCAL_ENV's own variables. */
+export const FUNCTION_ENV = z.object({
+  /** `aws` (set by the stack): AWS adapters; anything else: the local file-backed ones. */
+  ELEMENT_MODE: text,
+  ELEMENT_DATA_DIR: text,
+  ELEMENT_ALLOWED_HOSTS: allowedHosts,
+  ELEMENT_CORS_ORIGINS: text,
+  ELEMENT_STATE_TABLE: text,
+  ELEMENT_SECRET_PREFIX: text,
+  ELEMENT_KMS_KEY_ID: text,
+  ELEMENT_ORGANIZATION_SECRET_ARN: text,
+  ELEMENT_USER_SECRET_ARN: text,
+  ELEMENT_EVENTS_QUEUE_URL: text,
+  ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN: text,
+  ELEMENT_EVENTS_MAX_RECEIVE_COUNT: positiveInt,
+  ELEMENT_EVENTS_CALLBACK_TIMEOUT_MS: positiveInt,
+  ELEMENT_BULK_BUCKET: text,
+  ELEMENT_BULK_QUEUE_URL: text,
+  ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN: text,
+  ELEMENT_BULK_MAX_RECEIVE_COUNT: positiveInt,
+  ELEMENT_BULK_CHUNK_DEADLINE_MS: positiveInt,
+  ELEMENT_BULK_PAGES_PER_CHUNK: positiveInt,
+  /** 0 writes rows one at a time. */
+  ELEMENT_BULK_UPLOAD_BATCH_SIZE: integer(0, Number.MAX_SAFE_INTEGER, 'a whole number (0 or more)'),
+  ELEMENT_BULK_MAX_MULTIPART_BYTES: positiveInt,
+});
+
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
+
+/** `npm start` and `npm run start:stack` (README "Configuration"). */
+export const LOCAL_ENV = FUNCTION_ENV.extend({
+  PORT: port,
+  HOST: text,
+  ELEMENT_ORGANIZATION_SECRET: text,
+  ELEMENT_USER_SECRET: text,
+  DEMO_SERVICENOW: flag,
+  DEMO_SERVICENOW_PORT: port,
+  /** Messages of each queue handled at once (parallel Lambda invocations in AWS). */
+  ELEMENT_LOCAL_BULK_WORKERS: integer(1, 1000, 'a whole number from 1 to 1000'),
+  ELEMENT_LOCAL_EVENTS_WORKERS: integer(1, 1000, 'a whole number from 1 to 1000'),
+  LOG_LEVEL: optional(
+    z
+      .string()
+      .trim()
+      .transform((level) => level.toUpperCase())
+      .pipe(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })),
+  ),
+});
+
+export type FunctionEnv = z.infer<typeof FUNCTION_ENV>;
+export type LocalEnv = z.infer<typeof LOCAL_ENV>;
+
+/** Parses `env` against `schema`; every malformed variable is named in one ConfigError. */
+export const readEnv = <S extends z.ZodType>(schema: S, env: Env): z.infer<S> => {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => `${issue.path.map(String).join('.')} ${issue.message}`).join('; '),
+  );
+};
+
+/** The functions' environment, typed; throws a ConfigError naming each malformed variable. */
+export const readFunctionEnv = (env: Env): FunctionEnv => readEnv(FUNCTION_ENV, env);
+
+/** A variable this function cannot run without (the stack sets it); its absence names it. */
+export const required = <K extends keyof FunctionEnv>(
+  env: FunctionEnv,
+  name: K,
+): NonNullable<FunctionEnv[K]> => {
+  const value = env[name];
+  if (value === undefined) throw new ConfigError(`${name} is not set`);
+  return value as NonNullable<FunctionEnv[K]>;
+};

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { processRecords } from '../../functions/runtime/sqs';
+import type { QueueRecord } from '../../shared/ports';
+
+const record = (messageId: string): QueueRecord => ({
+  messageId,
+  receiptHandle: `rh-${messageId}`,
+  body: JSON.stringify({ id: messageId }),
+  attributes: {
+    ApproximateReceiveCount: '1',
+    SentTimestamp: '0',
+    SenderId: 'test',
+    ApproximateFirstReceiveTimestamp: '0',
+  },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:test',
+  awsRegion: 'eu-west-1',
+});
+
+describe('processRecords (the SQS partial-batch loop)', () => {
+  it('lists exactly the records whose handler threw', async () => {
+    const records = ['a', 'b', 'c', 'd'].map(record);
+    const result = await processRecords(records, async (r) => {
+      if (r.messageId === 'b' || r.messageId === 'd') throw new Error('retry me');
+    });
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'b' }, { itemIdentifier: 'd' }]);
+  });
+
+  it('answers a batch that failed entirely instead of throwing', async () => {
+    const result = await processRecords([record('x'), record('y')], async () => {
+      throw new Error('down');
+    });
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['x', 'y']);
+  });
+
+  it('runs at most `concurrency` handlers at once, and every record once', async () => {
+    let running = 0;
+    let peak = 0;
+    const seen: string[] = [];
+    const records = Array.from({ length: 12 }, (_, i) => record(`m${i}`));
+    const result = await processRecords(
+      records,
+      async (r) => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        seen.push(r.messageId);
+        running--;
+      },
+      { concurrency: 3 },
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    expect(peak).toBe(3);
+    expect(seen.sort()).toEqual(records.map((r) => r.messageId).sort());
+  });
+
+  it('answers an empty batch with no failures', async () => {
+    expect(await processRecords([], async () => undefined)).toEqual({ batchItemFailures: [] });
+  });
+});
