@@ -1,8 +1,8 @@
-import { NotFoundError, UnavailableError } from '../../shared/errors';
+import { UnavailableError } from '../../shared/errors';
 import { serviceNowClientFor } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
-import { answerForInstance, pageTokenKeyOf, routeOf } from '../hub/instance-call';
-import { type ApiEvent, withMiddleware } from '../middleware';
+import { answerForInstance, pageTokenKeyOf } from '../hub/instance-call';
+import { type ApiEvent, routeFor, withMiddleware } from '../middleware';
 import { awsBlobStore, awsBulkQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
 import type { BulkRequest, BulkRouteTable } from './context';
@@ -26,9 +26,8 @@ const unavailable = (what: string) =>
 /** The bulk API (User + Element): one route of BULK_ROUTES for the caller's instance (hub/instance-call.ts). */
 export const bulkHandler = async (event: ApiEvent) => {
   const deps = await getDependencies(AWS_PORTS);
-  const route = routeOf(BULK_ROUTES, event);
   return answerForInstance(event, deps, (instance) => {
-    if (!route) throw new NotFoundError('No such route');
+    const route = routeFor(BULK_ROUTES, event);
     let client: Promise<ServiceNowClient> | undefined;
     const request: BulkRequest = {
       event,

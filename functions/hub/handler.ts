@@ -1,12 +1,11 @@
-import { NotFoundError } from '../../shared/errors';
 import { INSTANCE_ID_HEADER } from '../../shared/hub/headers';
 import { serviceNowClientFor } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
-import { type ApiEvent, withMiddleware } from '../middleware';
+import { type ApiEvent, routeFor, withMiddleware } from '../middleware';
 import { awsSecretStore, awsStateTable } from '../runtime/aws-ports';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
 import { ATTACHMENT_UPLOAD_CONTENT_TYPES, attachmentsRoutes } from './attachments';
-import { answerForInstance, routeOf } from './instance-call';
+import { answerForInstance } from './instance-call';
 import { journalRoutes } from './journal';
 import { metadataRoutes } from './metadata';
 import { recordsRoutes } from './records';
@@ -40,9 +39,8 @@ const queryOf = (event: ApiEvent): URLSearchParams => new URLSearchParams(event.
 /** The hub API (User + Element): one route of HUB_ROUTES for the caller's instance (instance-call.ts). */
 export const hubHandler = async (event: ApiEvent) => {
   const deps = await getDependencies(AWS_PORTS);
-  const route = routeOf(HUB_ROUTES, event);
   return answerForInstance(event, deps, (instance) => {
-    if (!route) throw new NotFoundError('No such route');
+    const route = routeFor(HUB_ROUTES, event);
     let client: Promise<ServiceNowClient> | undefined;
     const request: HubRequest = {
       event,

@@ -19,6 +19,8 @@ export interface WithMiddlewareOptions {
   auth?: RouteAuth | readonly Exclude<RouteAuth, 'none'>[];
   /** Non-JSON media types the route accepts (see json-body-parser.ts). */
   acceptedContentTypes?: readonly string[];
+  /** Largest JSON body the function takes (default MAX_JSON_BODY_BYTES of shared/input): 413 beyond. */
+  maxBodyBytes?: number;
   logger?: Logger;
 }
 
@@ -53,6 +55,11 @@ export const withMiddleware = (
     .use(errorHandlerMiddleware(logger))
     .use(jsonResponseMiddleware());
   if (options.auth !== undefined && options.auth !== 'none') wrapped.use(identityMiddleware(options.auth));
-  wrapped.use(jsonBodyParserMiddleware({ acceptedContentTypes: options.acceptedContentTypes ?? [] }));
+  wrapped.use(
+    jsonBodyParserMiddleware({
+      acceptedContentTypes: options.acceptedContentTypes ?? [],
+      ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    }),
+  );
   return (event: APIGatewayProxyEventV2, context) => wrapped(event, context);
 };
