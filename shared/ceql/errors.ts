@@ -1,4 +1,4 @@
-import { ElementError } from '../../errors';
+import { ElementError } from '../errors';
 
 /**
  * A `where` or `orderBy` the hub refuses. Always a 400; the

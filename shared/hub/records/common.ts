@@ -1,3 +1,4 @@
+import type { Expression, OrderTerm } from '../../ceql';
 import { InvalidInputError } from '../../errors';
 import { withoutNulls } from '../../instances/null-filter';
 import {
@@ -9,7 +10,6 @@ import {
   toCommon,
   toVendor,
 } from '../../transformations';
-import type { Expression, OrderTerm } from '../ceql';
 import type { ResolvedResource } from '../resources';
 
 /**
