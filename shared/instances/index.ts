@@ -31,7 +31,6 @@ export {
   tokenKey,
 } from './instance-store';
 export { fullConfiguration, type InstanceView, instanceView } from './instance-view';
-export { filtersNulls, withoutNulls } from './null-filter';
 export { oauthUrlFor } from './oauth-url';
 export { type ProvisionInput, provision } from './provisioning';
 export { instanceBodySchema, parseInstanceBody } from './request-body';

@@ -1,6 +1,5 @@
 import type { Expression, OrderTerm } from '../../ceql';
 import { InvalidInputError } from '../../errors';
-import { withoutNulls } from '../../instances/null-filter';
 import {
   type CommonResource,
   isDotted,
@@ -10,6 +9,7 @@ import {
   toCommon,
   toVendor,
 } from '../../transformations';
+import { withoutNulls } from '../null-filter';
 import type { ResolvedResource } from '../resources';
 
 /**
