@@ -89,11 +89,3 @@ export const createAuthorizerHandler = (options: AuthorizerOptions = {}): Author
     return { isAuthorized: true, context: toAuthorizerContext(decision) };
   };
 };
-
-let defaultHandler: AuthorizerHandler | undefined;
-
-/** The Lambda entry (AUTHORIZER_FUNCTION in functions/routes.ts). */
-export const handler: AuthorizerHandler = (event) => {
-  defaultHandler ??= createAuthorizerHandler();
-  return defaultHandler(event);
-};

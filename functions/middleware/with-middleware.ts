@@ -1,3 +1,4 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createLogger, type Logger } from '../../shared/logging';
@@ -35,6 +36,7 @@ const defaultLogger = () => {
  * `export const handler = withMiddleware(async (event) => ({ ... }), { auth: 'platform' })`.
  *
  * Order matters. `before` hooks run top to bottom, `after`/`onError` bottom to top:
+ * 0. Lambda context: function name, request id and cold start on every log line (Powertools);
  * 1. request id: assigned first, stamped on the final response last (errors included);
  * 2. error handler: catches everything below, including auth and parse failures;
  * 3. JSON response: shapes what the handler returns (its own failures still reach 2);
@@ -51,6 +53,7 @@ export const withMiddleware = (
   // which is what the composed function returns.
   const inner = handler as (event: ApiEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
   const wrapped = middy<ApiEvent, APIGatewayProxyStructuredResultV2>(inner)
+    .use(injectLambdaContext(logger))
     .use(requestIdMiddleware(logger))
     .use(errorHandlerMiddleware(logger))
     .use(jsonResponseMiddleware());
