@@ -8,6 +8,7 @@ import { ATTACHMENT_UPLOAD_CONTENT_TYPES, attachmentsRoutes } from './attachment
 import { answerForInstance } from './instance-call';
 import { journalRoutes } from './journal';
 import { metadataRoutes } from './metadata';
+import { pingRoutes } from './ping';
 import { recordsRoutes } from './records';
 import type { HubRequest, HubRouteTable } from './types';
 
@@ -15,15 +16,6 @@ import type { HubRequest, HubRouteTable } from './types';
 const AWS_PORTS: AwsPorts = { stateTable: awsStateTable, secretStore: awsSecretStore };
 
 export { INSTANCE_ID_HEADER };
-
-/** `GET /hubs/helpdesk/ping`: a real round trip, the cheapest read every user may make. */
-const pingRoutes: HubRouteTable = {
-  'GET /ping': async (request) => {
-    const client = await request.client();
-    await client.list('sys_user', { limit: 1, fields: ['sys_id'], noCount: true });
-    return { dateTime: request.deps.now().toISOString(), endpoint: request.instance.elementKey, valid: true };
-  },
-};
 
 /** Every hub route, keyed `METHOD /path` below the hub prefix (functions/hub/types.ts). */
 export const HUB_ROUTES: HubRouteTable = {
