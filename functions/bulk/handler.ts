@@ -1,5 +1,4 @@
-import { NotFoundError } from '../../shared/errors';
-import { type ApiEvent, instanceOf, routeOf, withMiddleware } from '../middleware';
+import { type ApiEvent, instanceOf, routeFor, withMiddleware } from '../middleware';
 import { awsBlobStore } from '../runtime/aws-blob-store';
 import { awsStateTable } from '../runtime/aws-ports';
 import { awsBulkQueue } from '../runtime/aws-queues';
@@ -23,9 +22,7 @@ export const BULK_ROUTES: BulkRouteTable = { ...downloadRoutes, ...uploadRoutes,
 /** The bulk API (User + Element): one route of BULK_ROUTES for the caller's instance (functions/middleware/instance-call.ts). */
 export const bulkHandler = async (event: ApiEvent) => {
   const deps = await getDependencies(AWS_PORTS);
-  const route = routeOf(BULK_ROUTES, event);
-  if (!route) throw new NotFoundError('No such route');
-  return route(bulkRequestOf(event, instanceOf(event), deps));
+  return routeFor(BULK_ROUTES, event)(bulkRequestOf(event, instanceOf(event), deps));
 };
 
 /** Uploads arrive as multipart/form-data; `POST /bulk/query` may carry `metaData` as a form field. */

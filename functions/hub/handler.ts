@@ -1,14 +1,14 @@
-import { NotFoundError } from '../../shared/errors';
 import { INSTANCE_ID_HEADER } from '../../shared/hub/headers';
 import { serviceNowClientFor } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
-import { type ApiEvent, instanceOf, routeOf, withMiddleware } from '../middleware';
+import { type ApiEvent, instanceOf, routeFor, withMiddleware } from '../middleware';
 import { awsStateTable } from '../runtime/aws-ports';
 import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
 import { ATTACHMENT_UPLOAD_CONTENT_TYPES, attachmentsRoutes } from './attachments';
 import { journalRoutes } from './journal';
 import { metadataRoutes } from './metadata';
+import { pingRoutes } from './ping';
 import { recordsRoutes } from './records';
 import type { HubRequest, HubRouteTable } from './types';
 
@@ -16,15 +16,6 @@ import type { HubRequest, HubRouteTable } from './types';
 const AWS_PORTS: AwsPorts = { stateTable: awsStateTable, secretStore: awsSecretStore };
 
 export { INSTANCE_ID_HEADER };
-
-/** `GET /hubs/helpdesk/ping`: a real round trip, the cheapest read every user may make. */
-const pingRoutes: HubRouteTable = {
-  'GET /ping': async (request) => {
-    const client = await request.client();
-    await client.list('sys_user', { limit: 1, fields: ['sys_id'], noCount: true });
-    return { dateTime: request.deps.now().toISOString(), endpoint: request.instance.elementKey, valid: true };
-  },
-};
 
 /** Every hub route, keyed `METHOD /path` below the hub prefix (functions/hub/types.ts). */
 export const HUB_ROUTES: HubRouteTable = {
@@ -40,8 +31,7 @@ const queryOf = (event: ApiEvent): URLSearchParams => new URLSearchParams(event.
 /** The hub API (User + Element): one route of HUB_ROUTES for the caller's instance (functions/middleware/instance-call.ts). */
 export const hubHandler = async (event: ApiEvent) => {
   const deps = await getDependencies(AWS_PORTS);
-  const route = routeOf(HUB_ROUTES, event);
-  if (!route) throw new NotFoundError('No such route');
+  const route = routeFor(HUB_ROUTES, event);
   const instance = instanceOf(event);
   let client: Promise<ServiceNowClient> | undefined;
   const request: HubRequest = {

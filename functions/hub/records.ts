@@ -1,4 +1,5 @@
 import { NotFoundError } from '../../shared/errors';
+import { filtersNulls } from '../../shared/hub/null-filter';
 import {
   commonResourceTarget,
   createRecord,
@@ -15,7 +16,6 @@ import {
   updateRecord,
 } from '../../shared/hub/records';
 import { type ResolvedResource, resolveResource } from '../../shared/hub/resources';
-import { filtersNulls } from '../../shared/instances';
 import { findCommonResource } from '../../shared/transformations';
 import { pageTokenKeyOf, response } from '../middleware';
 import type { HubRequest, HubRouteTable } from './types';

@@ -17,7 +17,7 @@ import {
 } from '../../shared/errors';
 import { createLogger, type Logger } from '../../shared/logging';
 import { type AllowedHosts, DEFAULT_ALLOWED_HOSTS, parseAllowedHosts } from '../../shared/net/allowed-hosts';
-import { type AuthorizerHandler, createAuthorizerHandler } from '../authorizer/handler';
+import { type AuthorizerHandler, createAuthorizerHandler } from '../authorizer/authorize';
 import { type CorsOrigins, corsPreflightHeaders, corsResponseHeaders, parseCorsOrigins } from '../cors';
 import { errorResponse } from '../middleware/error-response';
 import { newRequestId } from '../middleware/request-id';

@@ -140,7 +140,6 @@ export const runLocalMode = async (
   });
   const logger = createLogger({ serviceName: 'events-poller' });
   const scheduler = createLocalScheduler({
-    onTrigger: async () => undefined,
     onError: (name, error) => logger.error('Scheduled task failed', { task: name, error }),
   });
   const closeEvents = async () => {

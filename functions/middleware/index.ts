@@ -7,5 +7,6 @@ export * from './json-body-parser';
 export * from './json-response';
 export * from './request-id';
 export * from './response';
+export * from './router';
 export * from './types';
 export * from './with-middleware';

@@ -1,8 +1,8 @@
 /**
  * What every User + Element route does around its own work (hub and bulk functions alike): load the
  * caller's instance, refuse a disabled or invalid one, and name the instance in
- * `Elements-Element-Instance-Id` on every answer, errors included, as CE does. Also the route key below
- * the hub prefix and the page-token key of the call, which both functions use.
+ * `Elements-Element-Instance-Id` on every answer, errors included, as CE does. Also the page-token key of
+ * the call, which both functions use.
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -11,31 +11,10 @@ import { ElementError, ForbiddenError, toElementError, UnauthorizedError } from 
 import { INSTANCE_ID_HEADER } from '../../shared/hub/headers';
 import { pageTokenKey } from '../../shared/hub/page-token';
 import { createInstanceStore, type InstanceRecord, reauthorizeError } from '../../shared/instances';
-import { ANY_HUB_PREFIX, API_BASE_PATH, HUB_PREFIX } from '../routes';
 import type { Dependencies } from '../runtime/dependencies';
 import { hubIdentityOf } from './identity';
 import { isApiResponse, response } from './response';
 import type { ApiEvent } from './types';
-
-/**
- * `GET /elements/api-v2/hubs/helpdesk/{objectName}` and `GET /elements/api-v2/{objectName}` -> the same
- * key `GET /{objectName}` (functions/routes.ts lists each hub route twice).
- */
-export const hubRouteKey = (routeKey: string): string => {
-  const space = routeKey.indexOf(' ');
-  const method = routeKey.slice(0, space);
-  let path = routeKey.slice(space + 1);
-  if (path.startsWith(API_BASE_PATH)) path = path.slice(API_BASE_PATH.length);
-  if (path.startsWith(`${HUB_PREFIX}/`)) path = path.slice(HUB_PREFIX.length);
-  else if (path.startsWith(`${ANY_HUB_PREFIX}/`)) path = path.slice(ANY_HUB_PREFIX.length);
-  return `${method} ${path}`;
-};
-
-/** The route of `table` for this event, or undefined. */
-export const routeOf = <Route>(table: Record<string, Route>, event: ApiEvent): Route | undefined => {
-  const key = hubRouteKey(event.routeKey ?? '');
-  return Object.hasOwn(table, key) ? table[key] : undefined;
-};
 
 const ownedInstance = async (event: ApiEvent, deps: Dependencies): Promise<InstanceRecord> => {
   const { userId, instanceId } = hubIdentityOf(event);

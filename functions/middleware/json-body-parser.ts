@@ -10,6 +10,8 @@ export interface JsonBodyParserOptions {
    * left in `event.body` untouched for the handler.
    */
   acceptedContentTypes?: readonly string[];
+  /** Largest JSON body; default MAX_JSON_BODY_BYTES (shared/input/limits.ts). */
+  maxBodyBytes?: number;
 }
 
 /** `application/json` and structured-syntax suffixes such as `application/merge-patch+json`. */
@@ -42,7 +44,11 @@ export const jsonBodyParserMiddleware = (
         );
       }
       const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-      event.jsonBody = parseUntrustedJson(text, 'request body');
+      event.jsonBody = parseUntrustedJson(
+        text,
+        'request body',
+        options.maxBodyBytes === undefined ? {} : { maxBytes: options.maxBodyBytes },
+      );
     },
   };
 };

@@ -1,3 +1,4 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createLogger, type Logger } from '../../shared/logging';
@@ -22,6 +23,8 @@ export interface WithMiddlewareOptions {
   auth?: RouteAuth | readonly Exclude<RouteAuth, 'none'>[];
   /** Non-JSON media types the route accepts (see json-body-parser.ts). */
   acceptedContentTypes?: readonly string[];
+  /** Largest JSON body the function takes (default MAX_JSON_BODY_BYTES of shared/input): 413 beyond. */
+  maxBodyBytes?: number;
   logger?: Logger;
   /** User + Element routes (hub, bulk): load and check the caller's instance (instance-call.ts). */
   instanceCall?: () => Promise<Dependencies>;
@@ -38,6 +41,7 @@ const defaultLogger = () => {
  * `export const handler = withMiddleware(async (event) => ({ ... }), { auth: 'platform' })`.
  *
  * Order matters. `before` hooks run top to bottom, `after`/`onError` bottom to top:
+ * 0. Lambda context: function name, request id and cold start on every log line (Powertools);
  * 1. request id: assigned first, stamped on the final response last (errors included);
  * 2. error handler: catches everything below, including auth and parse failures;
  * 3. JSON response: shapes what the handler returns (its own failures still reach 2);
@@ -56,12 +60,18 @@ export const withMiddleware = (
   // which is what the composed function returns.
   const inner = handler as (event: ApiEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
   const wrapped = middy<ApiEvent, APIGatewayProxyStructuredResultV2>(inner)
+    .use(injectLambdaContext(logger))
     .use(metricsMiddleware())
     .use(requestIdMiddleware(logger))
     .use(errorHandlerMiddleware(logger))
     .use(jsonResponseMiddleware());
   if (options.auth !== undefined && options.auth !== 'none') wrapped.use(identityMiddleware(options.auth));
-  wrapped.use(jsonBodyParserMiddleware({ acceptedContentTypes: options.acceptedContentTypes ?? [] }));
+  wrapped.use(
+    jsonBodyParserMiddleware({
+      acceptedContentTypes: options.acceptedContentTypes ?? [],
+      ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    }),
+  );
   if (options.instanceCall !== undefined) wrapped.use(instanceCallMiddleware(options.instanceCall));
   return (event: APIGatewayProxyEventV2, context) => wrapped(event, context);
 };

@@ -42,11 +42,9 @@ export interface HubConstructProps {
  * than one per resource group: cold starts. Lambda keeps a warm pool per function; one function means
  * every hub call warms the same pool, so a client walking incidents -> comments -> attachments hits warm
  * containers, while N functions would each pay their own cold starts at N times the idle cost. Splitting
- * would not make the bundles smaller either: measured with `npm run bench -- bundles` (same esbuild
- * options as deployed), the hub's entry module and the chunks it imports statically are 625 KB minified;
- * zod (454 KB) is 73 % of it, and all hub route code (functions/hub + shared/hub) about 43 KB (7 %); the SDK
- * clients of its two ports sit in chunks loaded on first use. A per-resource function
- * would carry the same shared dependencies and save at most those 43 KB. Revisit if one route family
+ * would not make the bundles smaller either (`npm run bench -- bundles` shows the sizes): the shared
+ * dependencies (HTTP client, zod, the SDK clients of its two ports) are most of the bundle and the hub
+ * route code a small part, which a per-resource function would still carry. Revisit if one route family
  * ever needs different memory, timeout or concurrency.
  */
 export class HubConstruct extends Construct {

@@ -1,6 +1,6 @@
 import { parseAuthorizationHeader } from './authorization-header';
 import { type AuthKind, type IdentityDecision, UNAUTHORIZED_MESSAGE } from './authorizer-context';
-import type { PlatformSecretsProvider } from './platform-secrets';
+import type { PlatformSecretsProvider } from './platform-secret-values';
 import { hashElementToken, type TokenLookup } from './token-index';
 import { matchUser } from './verify-platform-credentials';
 

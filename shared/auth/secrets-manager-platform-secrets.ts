@@ -4,7 +4,7 @@ import {
   type PlatformSecretsProvider,
   PlatformSecretsUnavailableError,
   platformSecretsFrom,
-} from './platform-secrets';
+} from './platform-secret-values';
 
 export interface SecretsManagerPlatformSecretsOptions {
   organizationSecretArn: string;

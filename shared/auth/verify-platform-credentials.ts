@@ -1,6 +1,6 @@
 import type { AuthorizationCredentials } from './authorization-header';
 import { secretsEqual } from './authorization-header';
-import type { PlatformSecrets } from './platform-secrets';
+import type { PlatformSecrets } from './platform-secret-values';
 
 /**
  * The user whose secret the header carries, or undefined. Compares the provided secret with EVERY

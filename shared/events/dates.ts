@@ -5,8 +5,6 @@
  */
 const SN_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
-export const isServiceNowDateTime = (text: string): boolean => SN_DATE_TIME.test(text);
-
 /** `yyyy-MM-dd HH:mm:ss` (UTC) for an instant; sub-second precision is truncated. */
 export const toServiceNowDateTime = (at: Date | number): string =>
   new Date(typeof at === 'number' ? at : at.getTime()).toISOString().slice(0, 19).replace('T', ' ');

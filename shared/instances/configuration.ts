@@ -139,20 +139,3 @@ export const withDefaults = (
   }
   return { ...out, ...values };
 };
-
-/** Splits a full configuration into what may go to the state table and what only the secret store may hold. */
-export const splitSecrets = (
-  element: ElementDefinition,
-  configuration: Record<string, string>,
-): { plain: Record<string, string>; secret: Record<string, string> } => {
-  const plain: Record<string, string> = {};
-  const secret: Record<string, string> = {};
-  for (const [key, value] of Object.entries(configuration)) {
-    if (parameterOf(element, key)?.secret) secret[key] = value;
-    else plain[key] = value;
-  }
-  return { plain, secret };
-};
-
-export const isSecretKey = (element: ElementDefinition, key: string): boolean =>
-  parameterOf(element, key)?.secret === true;

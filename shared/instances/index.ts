@@ -31,7 +31,6 @@ export {
   tokenKey,
 } from './instance-store';
 export { fullConfiguration, type InstanceView, instanceView } from './instance-view';
-export { filtersNulls, withoutNulls } from './null-filter';
 export {
   type CallbackQuery,
   CONNECT_TTL_MS,

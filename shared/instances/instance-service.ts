@@ -151,53 +151,192 @@ export const parseInstanceId = (value: string | undefined): number => {
   return id;
 };
 
-export const createInstanceService = (deps: InstanceDeps): InstanceService => {
-  const store = createInstanceStore(deps);
-  const nowIso = () => deps.now().toISOString();
+interface Reconfiguration {
+  element: ElementDefinition;
+  configuration: Record<string, string>;
+  current: Record<string, string>;
+  name: string | undefined;
+  code: string | undefined;
+  grant: Grant;
+  previousGrant: Grant;
+}
 
-  const owned = async (userId: string, id: number): Promise<InstanceRecord> => {
-    const record = await store.get(id);
+/** The instances domain, one named step per part of a request. */
+class InstanceServiceImpl implements InstanceService {
+  readonly #deps: InstanceDeps;
+  readonly #store: ReturnType<typeof createInstanceStore>;
+
+  constructor(deps: InstanceDeps) {
+    this.#deps = deps;
+    this.#store = createInstanceStore(deps);
+  }
+
+  async owned(userId: string, id: number): Promise<InstanceRecord> {
+    const record = await this.#store.get(id);
     if (!record || record.ownerUserId !== userId) throw new NotFoundError(`No instance with id ${id}`);
     return record;
-  };
+  }
 
-  const ownedWithSecret = async (userId: string, id: number) => {
-    const record = await owned(userId, id);
-    const secret = await store.loadSecret(record);
-    if (!secret)
-      throw new InternalError(`The credentials of instance ${id} are missing; delete and re-create it`);
-    return { record, secret };
-  };
-
-  /**
-   * The events callback URL checked like every outbound URL when it is set or changed (not on every
-   * unrelated update: DNS may fail for a while), before anything is provisioned or stored.
-   */
-  const checkEventsCallback = async (events: EventsConfig, previous?: string) => {
-    if (events.callbackUrl === undefined || events.callbackUrl === previous?.trim()) return;
-    await checkCallbackUrl(
-      events.callbackUrl,
-      { allowedHosts: deps.allowedHosts },
-      `Invalid ${EVENT_KEYS.callbackUrl}`,
+  async checkConnect(rawBody: unknown, pathElement?: string): Promise<{ baseUrl: string; clientId: string }> {
+    const { configuration, events } = this.#prepareNew(rawBody, pathElement, true);
+    await this.#checkEventsCallback(events);
+    const baseUrl = await checkedBaseUrl(
+      configuration['servicenow.subdomain'] ?? '',
+      this.#deps.allowedHosts,
     );
-  };
+    return { baseUrl, clientId: configuration['oauth.api.key'] ?? '' };
+  }
 
-  const save = async (record: InstanceRecord): Promise<InstanceRecord> => {
-    try {
-      return await store.save(record);
-    } catch (error) {
-      if (error instanceof ConditionFailedError) {
-        throw new ConflictError('The instance was changed by another request; retry');
-      }
-      throw error;
+  async create(userId: string, rawBody: unknown, pathElement?: string): Promise<InstanceView> {
+    const { body, element, name, configuration, code, grant, events } = this.#prepareNew(
+      rawBody,
+      pathElement,
+    );
+    await this.#checkEventsCallback(events);
+
+    const { baseUrl, credentials } = await provision(
+      { element, grant, configuration, ...(code ? { code } : {}) },
+      this.#deps,
+    );
+
+    // Verified: now write (secret, instance, token index), nothing before this point.
+    const id = await this.#store.nextId();
+    const token = newElementToken();
+    const now = this.#nowIso();
+    const record: InstanceRecord = {
+      id,
+      name: name ?? '',
+      elementKey: element.key,
+      ownerUserId: userId,
+      tags: sanitizeTags(body.tags ?? []),
+      configuration: tableConfiguration(element, configuration, baseUrl),
+      secretName: instanceSecretName(id),
+      valid: true,
+      disabled: false,
+      eventsEnabled: events.enabled,
+      ...(events.enabled ? { eventsEnabledAt: now } : {}),
+      createdDate: now,
+      updatedDate: now,
+    };
+    await this.#store.saveSecret(record, secretFor(element, token, credentials, configuration));
+    const created = await this.#store.create(record);
+    await this.#store.putToken(token, { instanceId: id, ownerUserId: userId });
+    // Due at once: the first poll sets every checkpoint at the enabled-at moment.
+    if (events.enabled) await markDue(this.#deps.stateTable, id, new Date(now));
+    return instanceView(created, { token });
+  }
+
+  async list(userId: string, filter: { tags?: string[] } = {}): Promise<InstanceView[]> {
+    const records = await this.#store.listByOwner(userId);
+    const wanted = filter.tags?.filter((tag) => tag !== '') ?? [];
+    return records
+      .filter((record) => wanted.length === 0 || wanted.some((tag) => record.tags.includes(tag)))
+      .map((record) => instanceView(record));
+  }
+
+  async get(userId: string, id: number): Promise<InstanceView> {
+    const { record, secret } = await this.#ownedWithSecret(userId, id);
+    return instanceView(record, { token: secret.token });
+  }
+
+  async update(
+    userId: string,
+    id: number,
+    rawBody: unknown,
+    mode: 'replace' | 'merge',
+  ): Promise<InstanceView> {
+    const body = parseInstanceBody(rawBody);
+    const { record, secret } = await this.#ownedWithSecret(userId, id);
+    const change = this.#reconfigure(record, secret, body, mode);
+    const missing = [
+      ...(change.name ? [] : ['name']),
+      ...missingKeys(change.grant, change.configuration, change.code, secret.auth),
+    ];
+    if (missing.length > 0) throw missingError(missing);
+    const events = eventsOf(change.configuration);
+    await this.#checkEventsCallback(events, change.current[EVENT_KEYS.callbackUrl]);
+
+    const { element, configuration, code, grant } = change;
+    const credentialChanged = element.configuration.some(
+      (parameter) => parameter.credential && change.current[parameter.key] !== configuration[parameter.key],
+    );
+    const reprovision =
+      mode === 'replace' || credentialChanged || code !== undefined || grant !== change.previousGrant;
+    let credentials = secret.auth;
+    let baseUrl = serviceNowBaseUrl(configuration['servicenow.subdomain'] ?? '', this.#deps.allowedHosts);
+    if (reprovision) {
+      ({ baseUrl, credentials } = await provision(
+        { element, grant, configuration, ...(code ? { code } : {}), previous: secret.auth },
+        this.#deps,
+      ));
     }
-  };
+    const next = this.#nextRecord(record, { ...change, events, body, mode, baseUrl, reprovision });
+    await this.#store.saveSecret(record, secretFor(element, secret.token, credentials, configuration));
+    const saved = await this.#save(next);
+    forgetInstanceClient(id);
+    await this.#rescheduleEvents(record, next, saved);
+    return instanceView(saved);
+  }
+
+  async remove(userId: string, id: number): Promise<void> {
+    const record = await this.owned(userId, id);
+    const secret = await this.#store.loadSecret(record);
+    // Token first: from here on the element token answers 401, even if a later step fails.
+    if (secret) {
+      await this.#store.deleteToken(secret.token);
+      invalidateToken(elementTokenHash(secret.token));
+    }
+    await this.#store.deleteSecret(record);
+    await this.#store.delete(id);
+    forgetInstanceClient(id);
+    await forgetEvents(this.#deps.stateTable, id, { status: true });
+    await forgetInstanceTransformations(this.#deps.stateTable, record);
+  }
+
+  async setEnabled(userId: string, id: number, enabled: boolean): Promise<InstanceView> {
+    const record = await this.owned(userId, id);
+    return instanceView(await this.#save({ ...record, disabled: !enabled, updatedDate: this.#nowIso() }));
+  }
+
+  async configuration(userId: string, id: number): Promise<ConfigurationItem[]> {
+    return configurationItems(await this.owned(userId, id));
+  }
+
+  async updateConfiguration(
+    userId: string,
+    id: number,
+    configId: string,
+    rawBody: unknown,
+  ): Promise<ConfigurationItem> {
+    const record = await this.owned(userId, id);
+    const element = findElement(record.elementKey);
+    if (!element || (configId !== 'base.url' && !parameterOf(element, configId))) {
+      throw new NotFoundError(`No configuration${echo(configId)} for instance ${id}`);
+    }
+    if (typeof rawBody !== 'object' || rawBody === null || !('propertyValue' in rawBody)) {
+      throw new InvalidInputError('Missing required keys: propertyValue');
+    }
+    const propertyValue = (rawBody as { propertyValue: unknown }).propertyValue;
+    const updated = await this.update(userId, id, { configuration: { [configId]: propertyValue } }, 'merge');
+    const configuration = Object.fromEntries(
+      Object.entries(updated.configuration).filter((entry): entry is [string, string] => entry[1] !== null),
+    );
+    const items = configurationItems({ ...record, configuration });
+    return (
+      items.find((item) => item.key === configId) ?? {
+        id: configId,
+        key: configId,
+        name: configId,
+        propertyValue: '',
+      }
+    );
+  }
 
   /**
    * Everything create checks before it calls ServiceNow. `codeToCome`: an authorization-code instance
    * whose code the OAuth connect flow will bring, so the grant is that one and the code is not required.
    */
-  const prepareNew = (rawBody: unknown, pathElement: string | undefined, codeToCome = false) => {
+  #prepareNew(rawBody: unknown, pathElement: string | undefined, codeToCome = false) {
     const body = parseInstanceBody(rawBody);
     const element = elementOf(body, pathElement);
     const name = sanitizedName(body.name);
@@ -214,206 +353,131 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
     ];
     if (missing.length > 0) throw missingError(missing);
     return { body, element, name, configuration, code, grant, events: eventsOf(configuration) };
-  };
+  }
 
-  const service: InstanceService = {
-    owned,
+  #nowIso(): string {
+    return this.#deps.now().toISOString();
+  }
 
-    async checkConnect(rawBody, pathElement) {
-      const { configuration, events } = prepareNew(rawBody, pathElement, true);
-      await checkEventsCallback(events);
-      const baseUrl = await checkedBaseUrl(configuration['servicenow.subdomain'] ?? '', deps.allowedHosts);
-      return { baseUrl, clientId: configuration['oauth.api.key'] ?? '' };
-    },
+  async #ownedWithSecret(userId: string, id: number) {
+    const record = await this.owned(userId, id);
+    const secret = await this.#store.loadSecret(record);
+    if (!secret)
+      throw new InternalError(`The credentials of instance ${id} are missing; delete and re-create it`);
+    return { record, secret };
+  }
 
-    async create(userId, rawBody, pathElement) {
-      const { body, element, name, configuration, code, grant, events } = prepareNew(rawBody, pathElement);
-      await checkEventsCallback(events);
+  /**
+   * The events callback URL checked like every outbound URL when it is set or changed (not on every
+   * unrelated update: DNS may fail for a while), before anything is provisioned or stored.
+   */
+  async #checkEventsCallback(events: EventsConfig, previous?: string): Promise<void> {
+    if (events.callbackUrl === undefined || events.callbackUrl === previous?.trim()) return;
+    await checkCallbackUrl(
+      events.callbackUrl,
+      { allowedHosts: this.#deps.allowedHosts },
+      `Invalid ${EVENT_KEYS.callbackUrl}`,
+    );
+  }
 
-      const { baseUrl, credentials } = await provision(
-        { element, grant, configuration, ...(code ? { code } : {}) },
-        deps,
+  async #save(record: InstanceRecord): Promise<InstanceRecord> {
+    try {
+      return await this.#store.save(record);
+    } catch (error) {
+      if (error instanceof ConditionFailedError) {
+        throw new ConflictError('The instance was changed by another request; retry');
+      }
+      throw error;
+    }
+  }
+
+  /** The configuration, name and grant an update asks for, checked against the instance's element. */
+  #reconfigure(
+    record: InstanceRecord,
+    secret: InstanceSecret,
+    body: InstanceBody,
+    mode: 'replace' | 'merge',
+  ): Reconfiguration {
+    const element = findElement(record.elementKey);
+    if (!element) throw new InternalError(`Instance ${record.id} refers to an unknown element`);
+    const bodyRef = body.element?.key ?? body.element?.id;
+    if (bodyRef !== undefined && findElement(bodyRef)?.key !== element.key) {
+      throw new InvalidInputError('The element of an instance cannot be changed');
+    }
+    const changes = normalizeConfiguration(element, body.configuration);
+    const { 'base.url': _baseUrl, ...current } = fullConfiguration(record, secret);
+    let configuration: Record<string, string>;
+    if (mode === 'merge') {
+      configuration = mergeConfiguration(current, changes);
+    } else {
+      // Full replace: non-secret keys not given go back to their defaults; secrets not given are kept
+      // (responses mask them, so a client echoing a GET cannot send them back).
+      const keptSecrets = Object.fromEntries(
+        Object.entries(current).filter(([key]) => parameterOf(element, key)?.secret),
       );
+      configuration = mergeConfiguration(withDefaults(element, keptSecrets), changes);
+    }
+    const name = mode === 'replace' || body.name !== undefined ? sanitizedName(body.name) : record.name;
+    const code = body.providerData?.code;
+    const previousGrant: Grant = secret.auth.type === 'basic' ? 'basic' : secret.auth.grant;
+    const grant = grantFor(element, configuration, code, previousGrant);
+    return { element, configuration, current, name, code, grant, previousGrant };
+  }
 
-      // Verified: now write (secret, instance, token index), nothing before this point.
-      const id = await store.nextId();
-      const token = newElementToken();
-      const now = nowIso();
-      const record: InstanceRecord = {
-        id,
-        name: name ?? '',
-        elementKey: element.key,
-        ownerUserId: userId,
-        tags: sanitizeTags(body.tags ?? []),
-        configuration: tableConfiguration(element, configuration, baseUrl),
-        secretName: instanceSecretName(id),
-        valid: true,
-        disabled: false,
-        eventsEnabled: events.enabled,
-        ...(events.enabled ? { eventsEnabledAt: now } : {}),
-        createdDate: now,
-        updatedDate: now,
-      };
-      await store.saveSecret(record, secretFor(element, token, credentials, configuration));
-      const created = await store.create(record);
-      await store.putToken(token, { instanceId: id, ownerUserId: userId });
-      // Due at once: the first poll sets every checkpoint at the enabled-at moment.
-      if (events.enabled) await markDue(deps.stateTable, id, new Date(now));
-      return instanceView(created, { token });
+  /** The record an update stores. */
+  #nextRecord(
+    record: InstanceRecord,
+    change: Reconfiguration & {
+      events: EventsConfig;
+      body: InstanceBody;
+      mode: 'replace' | 'merge';
+      baseUrl: string;
+      reprovision: boolean;
     },
+  ): InstanceRecord {
+    const { body, mode, baseUrl } = change;
+    const { invalidReason: _reason, eventsEnabledAt: previousEnabledAt, ...rest } = record;
+    const updatedDate = this.#nowIso();
+    // Kept while events stay on (the checkpoints already started there); a fresh moment when they turn on.
+    const eventsEnabledAt = change.events.enabled
+      ? record.eventsEnabled
+        ? (previousEnabledAt ?? record.updatedDate)
+        : updatedDate
+      : undefined;
+    return {
+      ...rest,
+      name: change.name ?? record.name,
+      tags: body.tags !== undefined ? sanitizeTags(body.tags) : mode === 'replace' ? [] : record.tags,
+      configuration: tableConfiguration(change.element, change.configuration, baseUrl),
+      eventsEnabled: change.events.enabled,
+      ...(eventsEnabledAt === undefined ? {} : { eventsEnabledAt }),
+      updatedDate,
+      ...(change.reprovision
+        ? { valid: true }
+        : record.invalidReason === undefined
+          ? {}
+          : { invalidReason: record.invalidReason }),
+    };
+  }
 
-    async list(userId, filter = {}) {
-      const records = await store.listByOwner(userId);
-      const wanted = filter.tags?.filter((tag) => tag !== '') ?? [];
-      return records
-        .filter((record) => wanted.length === 0 || wanted.some((tag) => record.tags.includes(tag)))
-        .map((record) => instanceView(record));
-    },
+  /** Polling follows the events switch; a new interval applies from now rather than after the old one. */
+  async #rescheduleEvents(
+    before: InstanceRecord,
+    next: InstanceRecord,
+    saved: InstanceRecord,
+  ): Promise<void> {
+    const { stateTable } = this.#deps;
+    const at = new Date(next.updatedDate);
+    if (next.eventsEnabled && !before.eventsEnabled) await markDue(stateTable, before.id, at);
+    else if (!next.eventsEnabled && before.eventsEnabled) await forgetEvents(stateTable, before.id);
+    else if (
+      next.eventsEnabled &&
+      before.configuration['event.poller.refresh_interval'] !==
+        saved.configuration['event.poller.refresh_interval']
+    ) {
+      await markDue(stateTable, before.id, at);
+    }
+  }
+}
 
-    async get(userId, id) {
-      const { record, secret } = await ownedWithSecret(userId, id);
-      return instanceView(record, { token: secret.token });
-    },
-
-    async update(userId, id, rawBody, mode) {
-      const body = parseInstanceBody(rawBody);
-      const { record, secret } = await ownedWithSecret(userId, id);
-      const element = findElement(record.elementKey);
-      if (!element) throw new InternalError(`Instance ${id} refers to an unknown element`);
-      const bodyRef = body.element?.key ?? body.element?.id;
-      if (bodyRef !== undefined && findElement(bodyRef)?.key !== element.key) {
-        throw new InvalidInputError('The element of an instance cannot be changed');
-      }
-      const changes = normalizeConfiguration(element, body.configuration);
-      const { 'base.url': _baseUrl, ...current } = fullConfiguration(record, secret);
-      let configuration: Record<string, string>;
-      if (mode === 'merge') {
-        configuration = mergeConfiguration(current, changes);
-      } else {
-        // Full replace: non-secret keys not given go back to their defaults; secrets not given are kept
-        // (responses mask them, so a client echoing a GET cannot send them back).
-        const keptSecrets = Object.fromEntries(
-          Object.entries(current).filter(([key]) => parameterOf(element, key)?.secret),
-        );
-        configuration = mergeConfiguration(withDefaults(element, keptSecrets), changes);
-      }
-      const name = mode === 'replace' || body.name !== undefined ? sanitizedName(body.name) : record.name;
-      const code = body.providerData?.code;
-      const previousGrant: Grant = secret.auth.type === 'basic' ? 'basic' : secret.auth.grant;
-      const grant = grantFor(element, configuration, code, previousGrant);
-      const missing = [...(name ? [] : ['name']), ...missingKeys(grant, configuration, code, secret.auth)];
-      if (missing.length > 0) throw missingError(missing);
-      const events = eventsOf(configuration);
-      await checkEventsCallback(events, current[EVENT_KEYS.callbackUrl]);
-
-      const credentialChanged = element.configuration.some(
-        (parameter) => parameter.credential && current[parameter.key] !== configuration[parameter.key],
-      );
-      const reprovision =
-        mode === 'replace' || credentialChanged || code !== undefined || grant !== previousGrant;
-      let credentials = secret.auth;
-      let baseUrl = serviceNowBaseUrl(configuration['servicenow.subdomain'] ?? '', deps.allowedHosts);
-      if (reprovision) {
-        ({ baseUrl, credentials } = await provision(
-          { element, grant, configuration, ...(code ? { code } : {}), previous: secret.auth },
-          deps,
-        ));
-      }
-      const { invalidReason: _reason, eventsEnabledAt: previousEnabledAt, ...rest } = record;
-      const updatedDate = nowIso();
-      const wasEnabled = record.eventsEnabled;
-      // Kept while events stay on (the checkpoints already started there); a fresh moment when they turn on.
-      const eventsEnabledAt = events.enabled
-        ? wasEnabled
-          ? (previousEnabledAt ?? record.updatedDate)
-          : updatedDate
-        : undefined;
-      const next: InstanceRecord = {
-        ...rest,
-        name: name ?? record.name,
-        tags: body.tags !== undefined ? sanitizeTags(body.tags) : mode === 'replace' ? [] : record.tags,
-        configuration: tableConfiguration(element, configuration, baseUrl),
-        eventsEnabled: events.enabled,
-        ...(eventsEnabledAt === undefined ? {} : { eventsEnabledAt }),
-        updatedDate,
-        ...(reprovision
-          ? { valid: true }
-          : record.invalidReason === undefined
-            ? {}
-            : { invalidReason: record.invalidReason }),
-      };
-      await store.saveSecret(record, secretFor(element, secret.token, credentials, configuration));
-      const saved = await save(next);
-      forgetInstanceClient(id);
-      if (events.enabled && !wasEnabled) {
-        await markDue(deps.stateTable, id, new Date(updatedDate));
-      } else if (!events.enabled && wasEnabled) {
-        await forgetEvents(deps.stateTable, id);
-      } else if (
-        events.enabled &&
-        record.configuration['event.poller.refresh_interval'] !==
-          saved.configuration['event.poller.refresh_interval']
-      ) {
-        // A new interval applies from now on rather than after the old (maybe a day long) one.
-        await markDue(deps.stateTable, id, new Date(updatedDate));
-      }
-      return instanceView(saved);
-    },
-
-    async remove(userId, id) {
-      const record = await owned(userId, id);
-      const secret = await store.loadSecret(record);
-      // Token first: from here on the element token answers 401, even if a later step fails.
-      if (secret) {
-        await store.deleteToken(secret.token);
-        invalidateToken(elementTokenHash(secret.token));
-      }
-      await store.deleteSecret(record);
-      await store.delete(id);
-      forgetInstanceClient(id);
-      await forgetEvents(deps.stateTable, id, { status: true });
-      await forgetInstanceTransformations(deps.stateTable, record);
-    },
-
-    async setEnabled(userId, id, enabled) {
-      const record = await owned(userId, id);
-      const saved = await save({ ...record, disabled: !enabled, updatedDate: nowIso() });
-      return instanceView(saved);
-    },
-
-    async configuration(userId, id) {
-      return configurationItems(await owned(userId, id));
-    },
-
-    async updateConfiguration(userId, id, configId, rawBody) {
-      const record = await owned(userId, id);
-      const element = findElement(record.elementKey);
-      if (!element || (configId !== 'base.url' && !parameterOf(element, configId))) {
-        throw new NotFoundError(`No configuration${echo(configId)} for instance ${id}`);
-      }
-      if (typeof rawBody !== 'object' || rawBody === null || !('propertyValue' in rawBody)) {
-        throw new InvalidInputError('Missing required keys: propertyValue');
-      }
-      const propertyValue = (rawBody as { propertyValue: unknown }).propertyValue;
-      const updated = await service.update(
-        userId,
-        id,
-        { configuration: { [configId]: propertyValue } },
-        'merge',
-      );
-      const configuration = Object.fromEntries(
-        Object.entries(updated.configuration).filter((entry): entry is [string, string] => entry[1] !== null),
-      );
-      const items = configurationItems({ ...record, configuration });
-      return (
-        items.find((item) => item.key === configId) ?? {
-          id: configId,
-          key: configId,
-          name: configId,
-          propertyValue: '',
-        }
-      );
-    },
-  };
-  return service;
-};
+export const createInstanceService = (deps: InstanceDeps): InstanceService => new InstanceServiceImpl(deps);

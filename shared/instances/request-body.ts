@@ -58,5 +58,3 @@ export const parseInstanceBody = (body: unknown): InstanceBody => {
   }
   return result.data;
 };
-
-export const configurationValueSchema = configurationValue;

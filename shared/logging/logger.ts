@@ -3,6 +3,10 @@ import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { redactingReplacer } from './redact';
 
 export interface CreateLoggerOptions {
+  /**
+   * The `service` key when `POWERTOOLS_SERVICE_NAME` is unset (local mode, tests); the variable the
+   * stack sets for each function always wins. Default `snow-element`.
+   */
   serviceName?: string;
   /** Defaults to `LOG_LEVEL` / `POWERTOOLS_LOG_LEVEL`, then INFO. */
   logLevel?: LogLevel;
@@ -14,7 +18,8 @@ export interface CreateLoggerOptions {
  */
 export const createLogger = (options: CreateLoggerOptions = {}): Logger =>
   new Logger({
-    serviceName: options.serviceName ?? 'snow-element',
+    // Powertools reads POWERTOOLS_SERVICE_NAME itself when no name is passed.
+    ...(process.env.POWERTOOLS_SERVICE_NAME ? {} : { serviceName: options.serviceName ?? 'snow-element' }),
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     jsonReplacerFn: redactingReplacer,
   });

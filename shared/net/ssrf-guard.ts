@@ -1,7 +1,7 @@
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { ElementError } from '../errors';
+import { InvalidInputError } from '../errors';
 import type { AllowedHosts } from './allowed-hosts';
 import { normalizeHost } from './allowed-hosts';
 
@@ -13,10 +13,10 @@ import { normalizeHost } from './allowed-hosts';
  * Status 400 because a refused target is normally a bad `servicenow.subdomain`; callers that hit
  * it at request time (DNS changed since configuration) may map it to something else.
  */
-export class OutboundUrlRefusedError extends ElementError {
+export class OutboundUrlRefusedError extends InvalidInputError {
   readonly reason: string;
   constructor(message: string, reason: string) {
-    super(400, message);
+    super(message);
     this.name = 'OutboundUrlRefusedError';
     this.reason = reason;
   }

@@ -1,6 +1,5 @@
 export * from './blob-store';
 export * from './errors';
 export * from './queue';
-export * from './scheduler';
 export * from './secret-store';
 export * from './state-table';

@@ -1,5 +1,4 @@
-import { InvalidInputError } from '../errors';
-import type { Expression, OrderTerm } from '../hub/ceql';
+import type { Expression, OrderTerm } from '../ceql';
 import {
   type FieldCatalog,
   orderTermsToEncoded,
@@ -7,7 +6,8 @@ import {
   parseWhere,
   type TranslateOptions,
   toEncodedQuery,
-} from '../hub/ceql';
+} from '../ceql';
+import { InvalidInputError } from '../errors';
 import { isDotted } from './paths';
 import type { Transformation } from './schema';
 

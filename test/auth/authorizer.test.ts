@@ -1,5 +1,7 @@
+import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAuthorizerHandler, handler } from '../../functions/authorizer/handler';
+import { createAuthorizerHandler } from '../../functions/authorizer/authorize';
+import { handler } from '../../functions/authorizer/handler';
 import { type ApiEvent, withMiddleware } from '../../functions/middleware';
 import { setDependencies } from '../../functions/runtime/dependencies';
 import { clearTokenCache, UNAUTHORIZED_MESSAGE } from '../../shared/auth';
@@ -94,6 +96,7 @@ describe('authorizer handler', () => {
     expect(result.context).toMatchObject({ outcome: 'deny', status: '401' });
     const unknown = await handler(
       authorizerEvent({ routePath: '/not-a-route', authorization: `User ${ALICE}, Organization ${ORG}` }),
+      {} as Context,
     );
     expect(unknown.context).toMatchObject({ outcome: 'deny', status: '401' });
   });

@@ -17,7 +17,7 @@ import {
   resultKey,
   runDownloadChunk,
 } from '../../shared/bulk/download';
-import { ceqlToEncodedQuery } from '../../shared/hub/ceql';
+import { ceqlToEncodedQuery } from '../../shared/ceql';
 import { fieldCatalogFor, loadTableMetadata, MetadataCache } from '../../shared/hub/metadata';
 import type { BlobStore } from '../../shared/ports/blob-store';
 import type { ServiceNowClient } from '../../shared/servicenow';

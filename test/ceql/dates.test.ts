@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertSafeValue } from '../../shared/hub/ceql/values';
+import { assertSafeValue } from '../../shared/ceql/values';
 import { formatServiceNowDateTime, parseIsoInstant } from './helpers/ceql';
 
 const utc = (text: string) => {

@@ -59,3 +59,29 @@ describe('logger redaction', () => {
     expect(redactText('User not found for Organization acme')).toBe('User not found for Organization acme');
   });
 });
+
+describe('logger service name', () => {
+  it('takes the service name from POWERTOOLS_SERVICE_NAME over the one passed in code', async () => {
+    const previous = process.env.POWERTOOLS_SERVICE_NAME;
+    process.env.POWERTOOLS_SERVICE_NAME = 'from-the-stack';
+    try {
+      const logger = createLogger({ serviceName: 'from-code' });
+      const output = await captureOutput(() => logger.info('hello'));
+      expect(JSON.parse(output.trim()).service).toBe('from-the-stack');
+    } finally {
+      if (previous === undefined) delete process.env.POWERTOOLS_SERVICE_NAME;
+      else process.env.POWERTOOLS_SERVICE_NAME = previous;
+    }
+  });
+
+  it('falls back to the name passed in code when the variable is unset (local mode)', async () => {
+    const previous = process.env.POWERTOOLS_SERVICE_NAME;
+    delete process.env.POWERTOOLS_SERVICE_NAME;
+    try {
+      const output = await captureOutput(() => createLogger({ serviceName: 'local-part' }).info('hello'));
+      expect(JSON.parse(output.trim()).service).toBe('local-part');
+    } finally {
+      if (previous !== undefined) process.env.POWERTOOLS_SERVICE_NAME = previous;
+    }
+  });
+});

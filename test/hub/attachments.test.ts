@@ -195,7 +195,7 @@ describe('incident attachments', () => {
     const before = h.sim.requests.length;
     const big = await upload(path, randomBytes(MAX_ATTACHMENT_BYTES + 1));
     expect(big.status, big.text).toBe(413);
-    expect((big.json() as { message: string }).message).toMatch(/bulk/);
+    expect((big.json() as { message: string }).message).toMatch(/attach larger files in ServiceNow directly/);
     expect(h.sim.requests.slice(before).filter((r) => r.method === 'POST')).toEqual([]);
     expect((await upload(path, randomBytes(MAX_ATTACHMENT_BYTES))).status).toBe(200);
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ceqlToEncodedQuery } from '../../shared/hub/ceql';
+import { ceqlToEncodedQuery } from '../../shared/ceql';
 import {
   fieldCatalogFor,
   listTables,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { findElement } from '../../shared/elements';
+import { withoutNulls } from '../../shared/hub/null-filter';
 import {
   grantFor,
   normalizeConfiguration,
   oauthUrlFor,
   sanitizeTags,
   sanitizeText,
-  withoutNulls,
 } from '../../shared/instances';
 import { parseAllowedHosts } from '../../shared/net';
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAuthorizerHandler } from '../../functions/authorizer/handler';
+import { createAuthorizerHandler } from '../../functions/authorizer/authorize';
 import { type LocalServerHandle, startLocalServer } from '../../functions/local';
 import { type ApiEvent, withMiddleware } from '../../functions/middleware';
 import { getDependencies } from '../../functions/runtime/dependencies';

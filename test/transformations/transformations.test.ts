@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fieldCatalog } from '../../shared/ceql';
 import { ElementError } from '../../shared/errors';
-import { fieldCatalog } from '../../shared/hub/ceql';
 import {
   checkAgainstDefinition,
   commonFieldCatalog,

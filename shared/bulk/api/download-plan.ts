@@ -1,4 +1,3 @@
-import { InvalidInputError } from '../../errors';
 import {
   type FieldCatalog,
   formatServiceNowDateTime,
@@ -7,7 +6,8 @@ import {
   parseOrderBy,
   parseWhere,
   toEncodedQuery,
-} from '../../hub/ceql';
+} from '../../ceql';
+import { InvalidInputError } from '../../errors';
 import { andEveryGroup, catalogFor, fieldsOf, type RecordsContext, tableMetadata } from '../../hub/records';
 import { assertFitsServiceNowUrl, type ServiceNowClient, tablePath, tableQuery } from '../../servicenow';
 import { mapCeqlToVendor, mapOrderByToVendor } from '../../transformations';

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { type Expression, parseWhere } from '../../ceql';
 import { InvalidInputError } from '../../errors';
-import { type Expression, parseWhere } from '../../hub/ceql';
 import type { BulkDirection, BulkJobStatus, ListJobsOptions } from '../jobs';
 
 const STATUSES: readonly BulkJobStatus[] = [

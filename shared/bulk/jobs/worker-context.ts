@@ -44,7 +44,7 @@ export interface ProcessBulkDeps {
   /**
    * A download chunk ends at its first part boundary after this long (default 1 minute): the work a
    * crash repeats, traded against what no read-ahead overlaps once per chunk (its first page, its last
-   * part's upload, the commit), measured at 2-3% of an export's time with 100-page chunks on loopback.
+   * part's upload, the commit), a small share of an export's time (`npm run bench` measures it).
    */
   chunkMs?: number;
   /** Download: look at the job for a cancel request at most this often while a chunk reads (default 1 s). */

@@ -1,4 +1,4 @@
-import { type FieldCatalog, fieldCatalog } from '../ceql';
+import { type FieldCatalog, fieldCatalog } from '../../ceql';
 
 /**
  * The columns of `sys_attachment` a CEQL `where`/`orderBy` on attachments may name (its

@@ -5,8 +5,7 @@
  * (API Gateway's HTTP API itself allows 10 MB), and binary bodies travel base64-encoded in the
  * payload 2.0 event and result (+33 %): 4 MiB of file is 5.6 MB on the wire, leaving room for the
  * multipart framing and headers. Anything larger would be cut off by AWS with an unhelpful 413/502,
- * so the hub refuses it itself with 413 and a message pointing at the bulk path (presigned S3 URLs,
- * a later issue), which is how larger files are meant to move. Local mode enforces the same limit
+ * so the hub refuses it itself with 413 and a message saying so. Local mode enforces the same limit
  * so both modes behave alike.
  */
 export const MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024;
@@ -14,4 +13,4 @@ export const MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024;
 export const tooLargeMessage = (what: 'upload' | 'download', size?: number): string =>
   `Attachment ${what} exceeds the hub's ${MAX_ATTACHMENT_BYTES} byte limit` +
   (size === undefined ? '' : ` (${size} bytes)`) +
-  ' (API Gateway/Lambda payload limits); larger files go through the bulk API with presigned S3 URLs';
+  ' (API Gateway/Lambda payload limits); attach larger files in ServiceNow directly';

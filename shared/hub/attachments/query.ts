@@ -1,4 +1,4 @@
-import { orderByToEncoded, parseWhere, toEncodedQuery } from '../ceql';
+import { orderByToEncoded, parseWhere, toEncodedQuery } from '../../ceql';
 import { attachmentCatalog } from './catalog';
 
 export interface AttachmentQuery {

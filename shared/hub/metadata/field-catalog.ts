@@ -1,5 +1,5 @@
+import type { FieldCatalog, FieldType } from '../../ceql';
 import type { ServiceNowClient } from '../../servicenow';
-import type { FieldCatalog, FieldType } from '../ceql';
 import type { MetadataCache } from './cache';
 import { loadTableMetadata, type MetadataOptions } from './load-table-metadata';
 import type { FieldMetadata, TableMetadata } from './types';

@@ -1,5 +1,5 @@
+import type { Expression, FieldCatalog } from '../../ceql';
 import { ElementError, InvalidInputError, NotFoundError } from '../../errors';
-import type { Expression, FieldCatalog } from '../ceql';
 import {
   fieldCatalogFor,
   loadRelatedMetadata,

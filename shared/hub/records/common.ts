@@ -1,5 +1,5 @@
+import type { Expression, OrderTerm } from '../../ceql';
 import { InvalidInputError } from '../../errors';
-import { withoutNulls } from '../../instances/null-filter';
 import {
   type CommonResource,
   isDotted,
@@ -9,7 +9,7 @@ import {
   toCommon,
   toVendor,
 } from '../../transformations';
-import type { Expression, OrderTerm } from '../ceql';
+import { withoutNulls } from '../null-filter';
 import type { ResolvedResource } from '../resources';
 
 /**

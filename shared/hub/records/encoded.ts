@@ -7,7 +7,7 @@ export const and = (...parts: (string | undefined)[]): string =>
 /**
  * ANDs `condition` into EVERY `^NQ` group of `query`: `a^NQb` AND c is `a^c^NQb^c` (an `^NQ` starts a new
  * top-level OR group, B.1, so appending once would constrain only the last group and widen the result).
- * Safe to split on `^NQ`: CEQL values never carry `^` (shared/hub/ceql refuses them).
+ * Safe to split on `^NQ`: CEQL values never carry `^` (shared/ceql refuses them).
  */
 export const andEveryGroup = (query: string, condition: string | undefined): string => {
   if (condition === undefined || condition === '') return query;

@@ -1,6 +1,6 @@
+import { type OrderTerm, orderTermsToEncoded, parseOrderBy, parseWhere, toEncodedQuery } from '../../ceql';
 import { BadUpstreamError } from '../../errors';
 import type { ListResult, SnRecord, TableParams } from '../../servicenow';
-import { type OrderTerm, orderTermsToEncoded, parseOrderBy, parseWhere, toEncodedQuery } from '../ceql';
 import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER, TOTAL_COUNT_HEADER } from '../headers';
 import { rowsWithinBytes } from '../page-bytes';
 import {

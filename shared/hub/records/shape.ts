@@ -1,6 +1,6 @@
 import { BadUpstreamError } from '../../errors';
-import { withoutNulls } from '../../instances';
 import type { SnRecord } from '../../servicenow';
+import { withoutNulls } from '../null-filter';
 
 /**
  * A ServiceNow row as the hub returns it:

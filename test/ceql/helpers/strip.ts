@@ -1,4 +1,4 @@
-import type { Expression, Literal } from '../../../shared/hub/ceql';
+import type { Expression, Literal } from '../../../shared/ceql';
 
 /** The AST without source positions, for comparing parses of different texts. */
 export type Bare = unknown;

@@ -1,14 +1,14 @@
-import { ElementError } from '../../errors';
+import { InvalidInputError } from '../errors';
 
 /**
  * A `where` or `orderBy` the hub refuses. Always a 400; the
  * message names the 0-based position in the text the caller sent, so it can be fixed without guessing.
  */
-export class CeqlError extends ElementError {
+export class CeqlError extends InvalidInputError {
   readonly position: number | undefined;
 
   constructor(message: string, position?: number) {
-    super(400, message);
+    super(message);
     this.name = 'CeqlError';
     this.position = position;
   }

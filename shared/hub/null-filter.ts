@@ -1,6 +1,6 @@
 /**
  * `filter.response.nulls` (default true): hub responses drop fields whose value is null.
- * Read by the hub; lives here because it is instance configuration.
+ * An instance configuration key, read only by the hub.
  */
 export const filtersNulls = (configuration: Record<string, string>): boolean =>
   configuration['filter.response.nulls'] !== 'false';
