@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ElementError } from '../errors';
+import { UnavailableError } from '../errors';
 import { ConditionFailedError, type StateItem, type StateKey, type StateTable } from '../ports';
 import { backoffDelay, type RandomSource, sleep as realSleep } from '../resilience';
 import type { RequestGate } from './concurrency';
@@ -116,7 +116,7 @@ export const createLeaseGate = (options: LeaseGateOptions): RequestGate & { inFl
         await sleep(random() * 5);
       }
     }
-    throw new ElementError(503, 'ServiceNow request slots of this instance are too contended; try again');
+    throw new UnavailableError('ServiceNow request slots of this instance are too contended; try again');
   };
 
   const acquire = async (): Promise<string> => {
@@ -135,8 +135,7 @@ export const createLeaseGate = (options: LeaseGateOptions): RequestGate & { inFl
       if (acquired) return id;
       const t = now();
       if (t >= deadline) {
-        throw new ElementError(
-          503,
+        throw new UnavailableError(
           `ServiceNow is busy: this instance already has ${limit} requests in flight (servicenow.max_concurrency) or is throttled after a 429; try again`,
         );
       }
