@@ -16,6 +16,7 @@ import { createInstanceStore, instanceSecretName } from './instance-store';
 import { fullConfiguration, type InstanceView, instanceView, storedConfiguration } from './instance-view';
 import { provision } from './provisioning';
 import { type InstanceBody, parseInstanceBody } from './request-body';
+import type { ConfigurationItem } from './response-schemas';
 import { sanitizeTags, sanitizeText } from './sanitize';
 import type { InstanceCredentials, InstanceDeps, InstanceRecord, InstanceSecret } from './types';
 
@@ -119,13 +120,7 @@ export interface InstanceService {
   owned(userId: string, id: number): Promise<InstanceRecord>;
 }
 
-/** `GET /instances/{id}/configuration` items. The config id is the key itself: stable, readable. */
-export interface ConfigurationItem {
-  id: string;
-  key: string;
-  name: string;
-  propertyValue: string;
-}
+export type { ConfigurationItem };
 
 const configurationItems = (record: InstanceRecord): ConfigurationItem[] => {
   const element = findElement(record.elementKey);

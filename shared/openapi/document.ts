@@ -65,12 +65,17 @@ const operationOf = (route: DocumentedRoute, options: DocumentOptions): Operatio
   const described = describeOperation(route.method, route.path, route.auth, options.hubPrefix);
   const hub = route.auth === 'hub';
   const status = described.status ?? '200';
+  const schema = described.response;
   const success: ResponseObject = {
     description: described.summary,
     headers: successHeaders(hub, described.paged === true),
-    ...(described.response === undefined
+    ...(schema === undefined
       ? {}
-      : { content: { [described.responseMediaType ?? 'application/json']: { schema: described.response } } }),
+      : {
+          content: Object.fromEntries(
+            (described.responseMediaTypes ?? ['application/json']).map((type) => [type, { schema }]),
+          ),
+        }),
   };
   const parameters = [
     ...pathParametersOf(route.path),
@@ -83,7 +88,7 @@ const operationOf = (route: DocumentedRoute, options: DocumentOptions): Operatio
     tags: [described.tag],
     ...(parameters.length === 0 ? {} : { parameters }),
     ...(described.requestBody === undefined ? {} : { requestBody: described.requestBody }),
-    responses: { [status]: success, ...errorResponseRefs() },
+    responses: { [status]: success, ...described.otherResponses, ...errorResponseRefs() },
     security: route.auth === 'none' ? [] : [{ [SECURITY_SCHEMES[route.auth]]: [] }],
     'x-element-auth': route.auth,
   };

@@ -119,6 +119,8 @@ describe('OpenAPI document', () => {
       '429',
       '500',
       '502',
+      '503',
+      '504',
     ]);
     for (const route of ROUTES) {
       const operation = operationOf(basic, route.method, route.path);
