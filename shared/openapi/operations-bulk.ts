@@ -83,7 +83,7 @@ export const BULK_OPERATIONS: Record<string, OperationDescription> = {
     tag: 'bulk',
     summary: 'Start an upload of a large file through a presigned S3 PUT URL',
     description:
-      'Creates the job (CREATED) and answers {id, status, instanceId, uploadUrl, method: "PUT", headers, expiresAt}. PUT the file to uploadUrl with exactly those headers before expiresAt (15 minutes); the job starts when the object lands (S3 notification -> bulk queue). A job whose URL expired without a file becomes ABORTED. Local mode has no presigned URLs: 501, use POST /bulk/{objectName}.',
+      'Creates the job (CREATED) and answers {id, status, instanceId, uploadUrl, method: "PUT", headers, expiresAt}. PUT the file to uploadUrl with exactly those headers before expiresAt (15 minutes); the job starts when the object lands (S3 notification -> bulk queue). A job whose URL expired without a file becomes ABORTED. The URL points to S3 in AWS and to the local server in local mode; a deployment whose file store cannot presign answers 501 (send the file to POST /bulk/{objectName} instead).',
     requestBody: jsonBody(schemaRef('BulkPresignedUploadBody')),
     response: schemaRef('BulkPresignedUpload'),
     otherResponses: { '501': errorRef('501') },

@@ -270,8 +270,8 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
     tag: 'hub',
     summary: 'Download an attachment (content type kept)',
     description: `Files above ${MAX_ATTACHMENT_BYTES} bytes are refused with 413 for now (Lambda's 6 MB response limit, base64 included); a presigned S3 download comes with bulk.`,
-    response: { type: 'string', contentMediaType: 'application/octet-stream' },
-    responseMediaTypes: ['application/octet-stream'],
+    response: { type: 'string', description: "The file's bytes, with its own content type" },
+    responseMediaTypes: ['*/*'],
   },
   'DELETE /{objectName}/{id}/attachments/{attachmentId}': {
     tag: 'hub',
