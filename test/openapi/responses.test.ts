@@ -279,15 +279,17 @@ describe('real responses match the OpenAPI document', () => {
   });
 
   it('bulk: query, download in two formats, upload with errors, jobs, cancel', async () => {
+    const completed = (jobId: string) =>
+      expect
+        .poll(async () => (await hub('GET', `/bulk/${jobId}/status`)).json<{ status: string }>().status, {
+          timeout: 20_000,
+          interval: 100,
+        })
+        .toBe('COMPLETED');
     const query = await hub('POST', `/bulk/query?q=${encodeURIComponent('select * from incidents')}`);
     expect(query.status, query.text).toBe(200);
     const jobId = query.json<{ id: string }>().id;
-    await expect
-      .poll(async () => (await hub('GET', `/bulk/${jobId}/status`)).json<{ status: string }>().status, {
-        timeout: 20_000,
-        interval: 100,
-      })
-      .toBe('COMPLETED');
+    await completed(jobId);
     // The job's own format is a redirect to the file; another one is converted first (202 until ready).
     expect((await hub('GET', `/bulk/${jobId}/incidents`, { headers: { Accept: '*/*' } })).status).toBe(302);
     const converting = await hub('GET', `/bulk/${jobId}/incidents`, { headers: { Accept: 'text/csv' } });
@@ -300,22 +302,21 @@ describe('real responses match the OpenAPI document', () => {
     });
     expect(download.status, download.text).toBe(200);
     expect((await hub('POST', '/bulk/download', { json: { objectName: 'incidents' } })).status).toBe(400);
+    // One good row and one that is not JSON: the job completes with one row error.
     const form = new FormData();
     form.append(
       'file',
-      new Blob(['short_description,urgency\nfirst,2\nsecond,banana\n'], { type: 'text/csv' }),
-      'rows.csv',
+      new Blob(['{"short_description":"first"}\nnot json\n'], { type: 'application/jsonl' }),
+      'rows.jsonl',
     );
+    form.append('metaData', JSON.stringify({ format: 'jsonl' }));
     const upload = await hub('POST', '/bulk/incidents', { form });
     expect(upload.status, upload.text).toBe(200);
     const uploadId = upload.json<{ id: string }>().id;
-    await expect
-      .poll(async () => (await hub('GET', `/bulk/${uploadId}/status`)).json<{ status: string }>().status, {
-        timeout: 20_000,
-        interval: 100,
-      })
-      .toBe('COMPLETED');
-    expect((await hub('GET', `/bulk/${uploadId}/errors`)).status).toBe(200);
+    await completed(uploadId);
+    const rowErrors = await hub('GET', `/bulk/${uploadId}/errors`);
+    expect(rowErrors.status).toBe(200);
+    expect(rowErrors.json<unknown[]>()).toHaveLength(1);
     expect((await hub('GET', '/bulk/jobs?pageSize=2')).status).toBe(200);
     expect((await hub('GET', "/bulk/jobs?where=job_status='COMPLETED'")).status).toBe(200);
     expect((await hub('PUT', `/bulk/${download.json<{ id: string }>().id}/cancel`)).status).toBeLessThan(500);
