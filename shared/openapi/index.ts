@@ -14,25 +14,7 @@
  *    returns `z.infer` of it so the code and the document cannot drift apart.
  * test/openapi/responses.test.ts then checks real answers of the route against the document.
  */
-export {
-  buildOpenApiDocument,
-  cachedElementDocument,
-  type DocumentedCommonResource,
-  type DocumentOptions,
-  type InstanceSummary,
-  instanceDocument,
-  operationIdOf,
-  SECURITY_SCHEMES,
-} from './document';
-export { describeOperation, OPERATIONS } from './operations';
-export { LIST_PARAMETERS, QUERY_PARAMETERS } from './parameters';
-export { ERROR_RESPONSES, ERROR_STATUSES, type ErrorStatus, REQUEST_ID_HEADER } from './responses';
-export { componentSchemas, elementConfigurationSchema, requestSchemaOf } from './schemas';
-export type {
-  DocumentedRoute,
-  JsonSchema,
-  OpenApiDocument,
-  OperationDescription,
-  OperationObject,
-  RouteAuthKind,
-} from './types';
+export { buildOpenApiDocument, cachedElementDocument, instanceDocument, SECURITY_SCHEMES } from './document';
+export { OPERATIONS } from './operations';
+export { ERROR_STATUSES } from './responses';
+export type { OpenApiDocument, OperationObject } from './types';

@@ -8,7 +8,7 @@ import { schemaRef } from './schemas';
 import type { HeaderObject, Reference, ResponseObject } from './types';
 
 /** Every response carries it (functions/middleware/request-id.ts). */
-export const REQUEST_ID_HEADER = 'Elements-Request-Id';
+const REQUEST_ID_HEADER = 'Elements-Request-Id';
 
 /** `components.headers`, keyed by header name. */
 export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
@@ -42,7 +42,7 @@ export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
   Location: { description: 'URL of the created record', schema: { type: 'string' } },
 };
 
-export const headerRef = (name: string): Reference => ({ $ref: `#/components/headers/${name}` });
+const headerRef = (name: string): Reference => ({ $ref: `#/components/headers/${name}` });
 
 /** Headers of every successful response of a route of the given kind. */
 export const successHeaders = (hub: boolean, paged: boolean): Record<string, Reference> => ({
@@ -62,7 +62,7 @@ export const successHeaders = (hub: boolean, paged: boolean): Record<string, Ref
  * 413 (payload over the API Gateway / Lambda limit, infra/constructs/hub.ts), 503 (a queue missing or
  * refusing) and 504 (a timeout, which any route can meet).
  */
-export const ERROR_RESPONSES = {
+const ERROR_RESPONSES = {
   '400': [
     'BadRequest',
     'Bad Request: a malformed body, an invalid CEQL where, an unknown field or a bad nextPage token',
@@ -97,7 +97,7 @@ export const ERROR_RESPONSES = {
 } as const satisfies Record<string, readonly [string, string]>;
 
 /** Errors only some routes answer; an operation lists them in `otherResponses` with `errorRef`. */
-export const ROUTE_ERROR_RESPONSES = {
+const ROUTE_ERROR_RESPONSES = {
   '406': ['NotAcceptable', 'Not Acceptable: the Accept header names no format this route produces'],
   '410': ['Gone', 'Gone: the file has expired'],
   '422': [
@@ -107,15 +107,14 @@ export const ROUTE_ERROR_RESPONSES = {
   '501': ['NotImplemented', 'Not Implemented: this deployment mode does not offer the route'],
 } as const satisfies Record<string, readonly [string, string]>;
 
-export type RouteErrorStatus = keyof typeof ROUTE_ERROR_RESPONSES;
+type RouteErrorStatus = keyof typeof ROUTE_ERROR_RESPONSES;
 
 /** A reference to the error component of a route-specific status. */
 export const errorRef = (status: RouteErrorStatus): Reference => ({
   $ref: `#/components/responses/${ROUTE_ERROR_RESPONSES[status][0]}`,
 });
 
-export type ErrorStatus = keyof typeof ERROR_RESPONSES;
-export const ERROR_STATUSES = Object.keys(ERROR_RESPONSES) as ErrorStatus[];
+export const ERROR_STATUSES = Object.keys(ERROR_RESPONSES) as (keyof typeof ERROR_RESPONSES)[];
 
 /** `components.responses`: one per error status, each the Error body with Elements-Request-Id. */
 export const errorResponseComponents = (): Record<string, ResponseObject> =>

@@ -132,7 +132,7 @@ const JSON_SCHEMAS = {
   },
 } satisfies Record<string, JsonSchema>;
 
-export type ComponentName =
+type ComponentName =
   | keyof typeof RESPONSE_SCHEMAS
   | keyof typeof REQUEST_SCHEMAS
   | keyof typeof JSON_SCHEMAS
@@ -188,10 +188,6 @@ const componentsOf = (
   return Object.fromEntries(Object.entries(converted.schemas).map(([id, schema]) => [id, tidy(schema)]));
 };
 
-/** One zod schema as an inline JSON Schema for a request body. */
-export const requestSchemaOf = (schema: z.ZodType): JsonSchema =>
-  tidy(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', override }) as JsonSchema);
-
 const jsonTypeOf: Record<ParameterType, JsonSchema> = {
   string: { type: 'string' },
   url: { type: 'string', format: 'uri' },
@@ -204,7 +200,7 @@ const jsonTypeOf: Record<ParameterType, JsonSchema> = {
  * The configuration keys of one element (shared/elements/configuration-parameters.ts) as a schema, for
  * the element's own document: names, descriptions, defaults and the keys POST /instances requires.
  */
-export const elementConfigurationSchema = (element: ElementDefinition): JsonSchema => ({
+const elementConfigurationSchema = (element: ElementDefinition): JsonSchema => ({
   type: 'object',
   description: `Configuration of a ${element.name} instance`,
   required: element.configuration.filter((parameter) => parameter.required).map((parameter) => parameter.key),

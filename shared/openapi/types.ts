@@ -5,7 +5,7 @@
  */
 export type JsonSchema = Record<string, unknown>;
 
-export type RouteAuthKind = 'none' | 'platform' | 'hub';
+type RouteAuthKind = 'none' | 'platform' | 'hub';
 
 /** What the generator needs of a route (functions/routes.ts RouteDefinition fits it); no Lambda types. */
 export interface DocumentedRoute {
@@ -95,7 +95,7 @@ export interface OpenApiDocument {
 }
 
 /** Statuses a route may answer besides its success and the error table every operation has. */
-export type ExtraStatus = '202' | '302' | '406' | '410' | '422' | '501';
+type ExtraStatus = '202' | '302' | '406' | '410' | '422' | '501';
 
 /** What the document says about one route beyond its method, path and auth. */
 export interface OperationDescription {
