@@ -186,7 +186,7 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
     summary: 'Search records (CEQL where, paging)',
     query: LIST_PARAMETERS,
     paged: true,
-    response: arrayOf('Record'),
+    response: schemaRef('RecordList'),
     otherResponses: transformed,
   },
   'POST /{objectName}': {

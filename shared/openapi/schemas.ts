@@ -18,8 +18,19 @@ import {
 } from '../events/admin-schemas';
 import { attachmentSchema } from '../hub/attachments/schemas';
 import { commentBodySchema, journalEntrySchema, workNoteBodySchema } from '../hub/journal/schemas';
-import { objectListSchema, objectMetadataSchema } from '../hub/metadata/schemas';
-import { deletedSchema, hubRecordSchema, pongSchema, recordInputSchema } from '../hub/records/schemas';
+import {
+  objectEntrySchema,
+  objectListSchema,
+  objectMetadataSchema,
+  objectNamesSchema,
+} from '../hub/metadata/schemas';
+import {
+  deletedSchema,
+  hubRecordSchema,
+  pongSchema,
+  recordInputSchema,
+  recordListSchema,
+} from '../hub/records/schemas';
 import { instanceBodySchema } from '../instances/request-body';
 import {
   configurationItemSchema,
@@ -61,7 +72,10 @@ const RESPONSE_SCHEMAS = {
   ConfigurationItem: configurationItemSchema,
   OAuthUrl: oauthUrlSchema,
   Record: hubRecordSchema,
+  RecordList: recordListSchema,
   Deleted: deletedSchema,
+  ObjectNames: objectNamesSchema,
+  ObjectEntry: objectEntrySchema,
   ObjectList: objectListSchema,
   ObjectMetadata: objectMetadataSchema,
   JournalEntry: journalEntrySchema,

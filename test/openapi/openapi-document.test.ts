@@ -277,3 +277,23 @@ describe('request body of POST /instances', () => {
     );
   });
 });
+
+describe('journal bodies', () => {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  ajv.addSchema({ $id: 'https://snow-element.local/doc', components: basic.components });
+  const validateAt = (name: string) =>
+    ajv.compile({ $ref: `https://snow-element.local/doc#/components/schemas/${name}` });
+
+  it('document both spellings the handler takes: {comments}/{work_notes} or {value}, nothing else', () => {
+    const comment = validateAt('CommentInput');
+    expect(comment({ comments: 'text' })).toBe(true);
+    expect(comment({ value: 'text' })).toBe(true);
+    expect(comment({ comments: 'text', value: 'text' })).toBe(false);
+    expect(comment({ work_notes: 'text' })).toBe(false);
+    expect(comment({})).toBe(false);
+    const workNote = validateAt('WorkNoteInput');
+    expect(workNote({ work_notes: 'text' })).toBe(true);
+    expect(workNote({ value: 'text' })).toBe(true);
+    expect(workNote({ comments: 'text' })).toBe(false);
+  });
+});

@@ -46,5 +46,8 @@ export const objectEntrySchema = z.object({
   source: z.enum(['hub', 'vendor']).describe('hub: a mapped resource (incidents); vendor: a raw table'),
 });
 
+/** `GET /objects` by default: the names. */
+export const objectNamesSchema = z.array(z.string());
+
 /** `GET /objects`: names by default, entries with `Elements-Version: Helium`. */
-export const objectListSchema = z.union([z.array(z.string()), z.array(objectEntrySchema)]);
+export const objectListSchema = z.union([objectNamesSchema, z.array(objectEntrySchema)]);

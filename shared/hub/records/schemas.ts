@@ -14,6 +14,9 @@ export const hubRecordSchema = z
       'Fields whose value is null are left out while the instance has filter.response.nulls=true.',
   );
 
+/** A page of a list. */
+export const recordListSchema = z.array(hubRecordSchema);
+
 /** POST, PUT and PATCH bodies. */
 export const recordInputSchema = z
   .record(z.string(), z.unknown())
