@@ -53,17 +53,24 @@ export const BULK_OPERATIONS: Record<string, OperationDescription> = {
     summary: 'The file of a COMPLETED download',
     description:
       "Any job in any format, by Accept: text/csv, application/json (JSON lines; the job's own array for a job created as application/json), application/jsonl, application/json; format=array, or */* (the job's own format). A format other than the job's is converted once by the worker: 202 with Retry-After until it is ready. The answer is a 302 to a presigned URL valid for 5 minutes (S3 in AWS, the local server in local mode). 406 for an Accept naming no format, 409 while the job is not COMPLETED.",
-    response: { type: 'string' },
+    // CSV text, JSON lines, or a JSON array (application/json; format=array): no one JSON Schema type.
+    response: { description: 'The file in the asked format' },
     responseMediaTypes: ['text/csv', 'application/json', 'application/jsonl'],
     otherResponses: {
       '202': {
         description: 'The file is being converted to the asked format: ask again after Retry-After seconds',
-        headers: { 'Retry-After': { $ref: '#/components/headers/Retry-After' } },
+        headers: {
+          'Elements-Request-Id': { $ref: '#/components/headers/Elements-Request-Id' },
+          'Retry-After': { $ref: '#/components/headers/Retry-After' },
+        },
         content: { 'application/json': { schema: schemaRef('BulkConverting') } },
       },
       '302': {
         description: 'The file: a presigned URL valid for 5 minutes (when the blob store can presign)',
-        headers: { Location: { $ref: '#/components/headers/Location' } },
+        headers: {
+          'Elements-Request-Id': { $ref: '#/components/headers/Elements-Request-Id' },
+          Location: { $ref: '#/components/headers/Location' },
+        },
       },
       '406': errorRef('406'),
       '410': errorRef('410'),
