@@ -71,7 +71,15 @@ export const createResponseValidator = (document: OpenApiDocument): ResponseVali
     const method = response.method.toLowerCase() as 'get';
     const where = `${response.method} ${response.path} -> ${response.status}`;
     const template = templates.find((t) => t.pattern.test(response.path) && document.paths[t.path]?.[method]);
-    if (!template) return [`${where}: no documented operation`];
+    if (!template) {
+      // A documented path asked with another verb: 405 with the error body (no operation to list it on).
+      const pathKnown = templates.some((t) => t.pattern.test(response.path));
+      if (!pathKnown || response.status !== 405) return [`${where}: no documented operation`];
+      const validate = validatorAt('/components/schemas/Error');
+      return validate(JSON.parse(response.text))
+        ? []
+        : [`${where}: body does not match Error: ${ajv.errorsText(validate.errors)}`];
+    }
     const operation = document.paths[template.path]?.[method];
     seen.add(`${response.method} ${template.path} ${response.status}`);
     const problems: string[] = [];

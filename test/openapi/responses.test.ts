@@ -54,12 +54,18 @@ describe('real responses match the OpenAPI document', () => {
   const call = async (
     method: string,
     path: string,
-    options: { auth?: string | null; json?: unknown; form?: FormData; headers?: Record<string, string> } = {},
+    options: {
+      auth?: string | null;
+      json?: unknown;
+      form?: FormData;
+      raw?: string;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<Answer> => {
     const headers: Record<string, string> = { ...options.headers };
     const auth = options.auth === undefined ? platform : options.auth;
     if (auth !== null) headers.Authorization = auth;
-    let body: string | FormData | undefined = options.form;
+    let body: string | FormData | undefined = options.form ?? options.raw;
     if (options.json !== undefined) {
       body = JSON.stringify(options.json);
       headers['Content-Type'] = 'application/json';
@@ -136,6 +142,13 @@ describe('real responses match the OpenAPI document', () => {
     expect((await call('GET', '/elements/servicenow/docs')).status).toBe(200);
     expect((await call('GET', '/elements/salesforce')).status).toBe(404);
     expect((await call('GET', '/elements', { auth: null })).status).toBe(401);
+    expect((await call('DELETE', '/elements')).status).toBe(405);
+    const textBody = await call('POST', '/instances', {
+      headers: { 'Content-Type': 'text/plain' },
+      raw: 'name=x',
+    });
+    expect(textBody.status).toBe(415);
+    expect((await call('POST', '/instances', { json: { name: 'x'.repeat(100_000) } })).status).toBe(413);
 
     const configuration = {
       username: 'admin',
