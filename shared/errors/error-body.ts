@@ -16,5 +16,3 @@ export const errorBodySchema = z
       .describe("ServiceNow's own error message and detail, when the failure came from ServiceNow"),
   })
   .describe('Every error response: the request id (also in Elements-Request-Id) and a message.');
-
-export type ErrorBody = z.infer<typeof errorBodySchema>;

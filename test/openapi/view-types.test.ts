@@ -16,8 +16,6 @@ import type {
 import type { EventView, PollStatusView, redeliverEvent } from '../../shared/events/event-admin';
 import type { InstancePollSummary } from '../../shared/events/poll';
 import type { objectEntrySchema } from '../../shared/hub/metadata/schemas';
-import type { oauthUrlFor } from '../../shared/instances';
-import type { oauthUrlSchema } from '../../shared/instances/response-schemas';
 import type {
   storedDefinitionSchema,
   storedTransformationSchema,
@@ -39,9 +37,8 @@ describe('view types and response schemas', () => {
     expectTypeOf<StoredTransformation>().toEqualTypeOf<z.infer<typeof storedTransformationSchema>>();
   });
 
-  it('hub objects, new bulk jobs, OAuth URLs', () => {
+  it('hub objects and new bulk jobs', () => {
     expectTypeOf<ObjectEntry>().toEqualTypeOf<z.infer<typeof objectEntrySchema>>();
     expectTypeOf<ReturnType<typeof createdView>>().toEqualTypeOf<z.infer<typeof bulkJobCreatedSchema>>();
-    expectTypeOf<ReturnType<typeof oauthUrlFor>>().toEqualTypeOf<z.infer<typeof oauthUrlSchema>>();
   });
 });

@@ -7,7 +7,7 @@ import { z } from 'zod';
  */
 
 /** Largest comment accepted; ServiceNow journal values are long text, this only bounds abuse. */
-export const MAX_JOURNAL_VALUE_LENGTH = 1_000_000;
+const MAX_JOURNAL_VALUE_LENGTH = 1_000_000;
 
 const text = z
   .string()
