@@ -33,6 +33,12 @@ const document = buildOpenApiDocument({
 });
 const validator = createResponseValidator(document);
 
+/**
+ * Routes this walk cannot reach, `METHOD /elements/api-v2/path` (hub routes without the hub prefix) to
+ * why; every other route of the route table must be called below.
+ */
+const NOT_WALKED: Record<string, string> = {};
+
 interface Answer {
   status: number;
   headers: Headers;
@@ -419,7 +425,7 @@ describe('real responses match the OpenAPI document', () => {
         .replace(`${API_BASE_PATH}/hubs/{hub}/`, `${API_BASE_PATH}/`);
     const walked = new Set([...validator.seen].map((entry) => bare(entry.split(' ').slice(0, 2).join(' '))));
     const notWalked = ROUTES.map((route) => bare(`${route.method} ${API_BASE_PATH}${route.path}`)).filter(
-      (route) => !walked.has(route),
+      (route) => !walked.has(route) && NOT_WALKED[route] === undefined,
     );
     expect(notWalked, 'add these routes to the flows above').toEqual([]);
   });
