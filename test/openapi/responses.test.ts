@@ -285,7 +285,7 @@ describe('real responses match the OpenAPI document', () => {
         { timeout: 10_000, interval: 100 },
       )
       .toBeDefined();
-    const eventId = events[0]?.id ?? '';
+    const eventId = events.find((event) => event.deliveryStatus === 'DELIVERED')?.id ?? '';
     expect((await call('GET', `/instances/${instanceId}/events/${eventId}`)).status).toBe(200);
     expect((await call('GET', `/instances/${instanceId}/events/nope`)).status).toBe(404);
     expect((await call('GET', `/instances/${instanceId}/events?status=bogus`)).status).toBe(400);
