@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../../shared/errors';
 import { RETURNED_COUNT_HEADER } from '../../shared/hub/headers';
 import {
@@ -8,36 +7,11 @@ import {
   type JournalElement,
   readJournal,
 } from '../../shared/hub/journal';
+import { commentBodySchema, workNoteBodySchema } from '../../shared/hub/journal/schemas';
 import { loadTableMetadata, metadataScope } from '../../shared/hub/metadata';
 import { resolveResource } from '../../shared/hub/resources';
 import { response } from '../middleware';
 import type { HubRequest, HubRouteTable } from './types';
-
-/** Largest comment accepted; ServiceNow journal values are long text, this only bounds abuse. */
-export const MAX_JOURNAL_VALUE_LENGTH = 1_000_000;
-
-const text = z
-  .string()
-  .max(MAX_JOURNAL_VALUE_LENGTH)
-  .refine((value) => value.trim() !== '', 'must not be blank');
-
-/** CE's bodies: `{"comments": "..."}` / `{"work_notes": "..."}`; `{"value": "..."}` also taken. */
-export const commentBodySchema = z.union([
-  z.object({ comments: text }).strict(),
-  z.object({ value: text }).strict(),
-]);
-export const workNoteBodySchema = z.union([
-  z.object({ work_notes: text }).strict(),
-  z.object({ value: text }).strict(),
-]);
-
-export const journalEntrySchema = z.object({
-  id: z.string().nullable(),
-  value: z.string(),
-  createdOn: z.string(),
-  createdBy: z.string(),
-  element: z.enum(['comments', 'work_notes']),
-});
 
 /** The record and journal field a route addresses, after checking the table really has that field. */
 const target = async (request: HubRequest, element: JournalElement) => {

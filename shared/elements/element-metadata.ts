@@ -2,6 +2,7 @@ import { DEFAULT_POLLER_CONFIGURATION, DEFAULT_REFRESH_INTERVAL_MINUTES } from '
 import { HUB_RESOURCES } from '../hub/resources';
 import type { ElementDefinition } from './catalog';
 import type { ConfigurationParameter, ParameterType } from './configuration-parameters';
+import type { ElementConfigurationItem, ElementMetadataView } from './schemas';
 
 /** CE's console field types for configuration keys. */
 const CE_TYPES: Record<ParameterType, string> = {
@@ -23,7 +24,7 @@ const defaultValueOf = (parameter: ConfigurationParameter): string | undefined =
  * (`key`, `name`, `type`, `defaultValue`, `required`, `hideFromConsole`, `internal`...), with ours
  * (`secret`, `description`) beside.
  */
-export const elementConfigurationView = (element: ElementDefinition) =>
+export const elementConfigurationView = (element: ElementDefinition): ElementConfigurationItem[] =>
   element.configuration.map((parameter, index) => {
     const defaultValue = defaultValueOf(parameter);
     return {
@@ -47,7 +48,7 @@ export const elementConfigurationView = (element: ElementDefinition) =>
  * events (polling, with the default poller configuration and interval), bulk, transformations and the
  * named hub resources.
  */
-export const elementMetadataView = (element: ElementDefinition) => ({
+export const elementMetadataView = (element: ElementDefinition): ElementMetadataView => ({
   id: element.id,
   key: element.key,
   name: element.name,

@@ -1,7 +1,8 @@
 import type { ElementDefinition } from './catalog';
+import type { ElementView } from './schemas';
 
 /** `GET /elements/{keyOrId}`: the element as CE describes it. */
-export const elementView = (element: ElementDefinition) => ({
+export const elementView = (element: ElementDefinition): ElementView => ({
   id: element.id,
   key: element.key,
   name: element.name,

@@ -16,6 +16,7 @@ import { createInstanceStore, instanceSecretName } from './instance-store';
 import { fullConfiguration, type InstanceView, instanceView, storedConfiguration } from './instance-view';
 import { provision } from './provisioning';
 import { type InstanceBody, parseInstanceBody } from './request-body';
+import type { ConfigurationItem } from './response-schemas';
 import { sanitizeTags, sanitizeText } from './sanitize';
 import type { InstanceCredentials, InstanceDeps, InstanceRecord, InstanceSecret } from './types';
 
@@ -125,13 +126,7 @@ export interface InstanceService {
   checkConnect(body: unknown, pathElement?: string): Promise<{ baseUrl: string; clientId: string }>;
 }
 
-/** `GET /instances/{id}/configuration` items. The config id is the key itself: stable, readable. */
-export interface ConfigurationItem {
-  id: string;
-  key: string;
-  name: string;
-  propertyValue: string;
-}
+export type { ConfigurationItem };
 
 const configurationItems = (record: InstanceRecord): ConfigurationItem[] => {
   const element = findElement(record.elementKey);

@@ -1,5 +1,6 @@
 import { elementView, findElement, parameterOf } from '../elements';
 import { MASK } from './configuration';
+import type { InstanceView } from './response-schemas';
 import type { InstanceRecord, InstanceSecret } from './types';
 
 /**
@@ -61,7 +62,7 @@ const unsetKeysOf = (element: ReturnType<typeof findElement>): Record<string, nu
  * in, unset event keys `null`, the whole element, and CE's user fields (a user here has an id only,
  * which doubles as its first name; the e-mail and last name are empty).
  */
-export const instanceView = (record: InstanceRecord, options: InstanceViewOptions = {}) => {
+export const instanceView = (record: InstanceRecord, options: InstanceViewOptions = {}): InstanceView => {
   const element = findElement(record.elementKey);
   return {
     id: record.id,
@@ -87,4 +88,4 @@ export const instanceView = (record: InstanceRecord, options: InstanceViewOption
   };
 };
 
-export type InstanceView = ReturnType<typeof instanceView>;
+export type { InstanceView };

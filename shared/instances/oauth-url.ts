@@ -2,6 +2,7 @@ import type { ElementDefinition } from '../elements';
 import { InvalidInputError } from '../errors';
 import type { AllowedHosts } from '../net';
 import { authorizationUrl, serviceNowBaseUrl } from '../servicenow';
+import type { OAuthUrlView } from './response-schemas';
 
 const REQUIRED = ['apiKey', 'apiSecret', 'callbackUrl', 'servicenow.subdomain'] as const;
 
@@ -15,7 +16,7 @@ export const oauthUrlFor = (
   element: ElementDefinition,
   query: Readonly<Record<string, string | undefined>>,
   allowedHosts: AllowedHosts,
-): { element: string; oauthUrl: string } => {
+): OAuthUrlView => {
   if (element.authentication.type !== 'oauth2') {
     throw new InvalidInputError(`Element ${element.key} does not use OAuth; use servicenowoauth`);
   }

@@ -19,6 +19,9 @@ const configurationValue = z.union([
  * The body of POST/PUT/PATCH `/instances`. Unknown top-level fields are ignored
  * (CE clients send e.g. `id` in PATCH bodies); configuration keys are checked against the element.
  */
+/** One configuration value as a body may give it (string, number, boolean or null). */
+export const configurationValueSchema = configurationValue;
+
 export const instanceBodySchema = z.object({
   element: z
     .object({

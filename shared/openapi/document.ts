@@ -1,4 +1,5 @@
 import type { ElementDefinition } from '../elements';
+import type { DocumentedCommonResource } from '../transformations/documentation';
 import { describeOperation } from './operations';
 import {
   LIST_PARAMETERS,
@@ -18,7 +19,7 @@ import type {
   ResponseObject,
 } from './types';
 
-export interface DocumentOptions {
+interface DocumentOptions {
   /** Every route of the API (functions/routes.ts ROUTES). */
   routes: readonly DocumentedRoute[];
   /** `/elements/api-v2`: prefixed to every path. */
@@ -53,7 +54,7 @@ const securitySchemes = {
 };
 
 /** `getHubsHelpdeskObjectNameIdAttachments`: unique per method and path. */
-export const operationIdOf = (method: string, path: string): string => {
+const operationIdOf = (method: string, path: string): string => {
   const words = path
     .split(/[/{}\-_.]+/)
     .filter((word) => word !== '')
@@ -65,12 +66,17 @@ const operationOf = (route: DocumentedRoute, options: DocumentOptions): Operatio
   const described = describeOperation(route.method, route.path, route.auth, options.hubPrefix);
   const hub = route.auth === 'hub';
   const status = described.status ?? '200';
+  const schema = described.response;
   const success: ResponseObject = {
     description: described.summary,
     headers: successHeaders(hub, described.paged === true),
-    ...(described.response === undefined
+    ...(schema === undefined
       ? {}
-      : { content: { [described.responseMediaType ?? 'application/json']: { schema: described.response } } }),
+      : {
+          content: Object.fromEntries(
+            (described.responseMediaTypes ?? ['application/json']).map((type) => [type, { schema }]),
+          ),
+        }),
   };
   const parameters = [
     ...pathParametersOf(route.path),
@@ -83,7 +89,7 @@ const operationOf = (route: DocumentedRoute, options: DocumentOptions): Operatio
     tags: [described.tag],
     ...(parameters.length === 0 ? {} : { parameters }),
     ...(described.requestBody === undefined ? {} : { requestBody: described.requestBody }),
-    responses: { [status]: success, ...errorResponseRefs() },
+    responses: { [status]: success, ...described.otherResponses, ...errorResponseRefs() },
     security: route.auth === 'none' ? [] : [{ [SECURITY_SCHEMES[route.auth]]: [] }],
     'x-element-auth': route.auth,
   };
@@ -161,19 +167,9 @@ export const buildOpenApiDocument = (options: DocumentOptions): OpenApiDocument 
   };
 };
 
-export interface InstanceSummary {
+interface InstanceSummary {
   id: number;
   name: string;
-}
-
-/** A common resource of the instance with `addToDocumentation` ("Add to API Docs"). */
-export interface DocumentedCommonResource {
-  /** The hub resource name. */
-  name: string;
-  /** Its ServiceNow table. */
-  vendorName: string;
-  /** JSON schema of one common record (shared/transformations commonRecordSchema). */
-  schema: JsonSchema;
 }
 
 /** `Common_myTickets`-style component name (schema names allow letters, digits, `_`). */

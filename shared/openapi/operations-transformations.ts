@@ -1,65 +1,16 @@
-import { objectDefinitionSchema, transformationSchema } from '../transformations/schema';
-import type { OperationDescription } from './operations';
-import { requestSchemaOf } from './schemas';
-import type { JsonSchema, RequestBodyObject } from './types';
+import { jsonBody, schemaRef } from './schemas';
+import type { OperationDescription } from './types';
 
 /**
- * The object definition and transformation routes (rules in shared/transformations/service.ts), keyed `METHOD /path` exactly as in functions/routes.ts.
+ * The object definition and transformation routes (rules in shared/transformations/service.ts), keyed
+ * `METHOD /path` exactly as in functions/routes.ts; bodies are the zod schemas of shared/transformations.
  */
-
-const json = (schema: JsonSchema, description?: string): RequestBodyObject => ({
-  required: true,
-  ...(description === undefined ? {} : { description }),
-  content: { 'application/json': { schema } },
-});
-
-const LEVEL: JsonSchema = { type: 'string', enum: ['organization', 'account', 'instance'] };
-const TIMESTAMPS: Record<string, JsonSchema> = {
-  startDate: { type: 'string', format: 'date-time', description: 'When it was created' },
-  updatedDate: { type: 'string', format: 'date-time' },
-};
-
-const definitionBody = requestSchemaOf(objectDefinitionSchema);
-const transformationBody = requestSchemaOf(transformationSchema);
-
-const definition: JsonSchema = {
-  type: 'object',
-  required: ['level', 'objectName', 'fields'],
-  properties: {
-    level: LEVEL,
-    objectName: { type: 'string' },
-    fields: (definitionBody.properties as Record<string, JsonSchema> | undefined)?.fields ?? {
-      type: 'array',
-    },
-    ...TIMESTAMPS,
-  },
-};
-const definitionMap: JsonSchema = {
-  type: 'object',
-  description: 'Keyed by object name',
-  additionalProperties: definition,
-};
-
-const transformation: JsonSchema = {
-  allOf: [
-    transformationBody,
-    {
-      type: 'object',
-      required: ['level', 'objectName', 'elementKey', 'vendorName', 'fields'],
-      properties: {
-        level: LEVEL,
-        objectName: { type: 'string' },
-        elementKey: { type: 'string' },
-        ...TIMESTAMPS,
-      },
-    },
-  ],
-};
-const transformationMap: JsonSchema = {
-  type: 'object',
-  description: 'Keyed by object name',
-  additionalProperties: transformation,
-};
+const definitionBody = schemaRef('DefinitionBody');
+const transformationBody = schemaRef('TransformationBody');
+const definition = schemaRef('Definition');
+const definitionMap = schemaRef('DefinitionMap');
+const transformation = schemaRef('Transformation');
+const transformationMap = schemaRef('TransformationMap');
 
 const DEFINITION_RULES =
   'Fields: `path` (dot notation for nesting) and `type` (string, number, boolean, date). Create on an existing name -> 409; invalid body -> 400 naming the first problem.';
@@ -93,14 +44,14 @@ const definitionOperations = (level: Level): Record<string, OperationDescription
       tag: 'transformations',
       summary: `Define a common resource at the level of ${at}`,
       description: DEFINITION_RULES,
-      requestBody: json(definitionBody),
+      requestBody: jsonBody(definitionBody),
       response: definition,
     },
     [`PUT ${base}/{objectName}/definitions`]: {
       tag: 'transformations',
       summary: `Replace an object definition of ${at}`,
       description: `${DEFINITION_RULES} Missing -> 404; fields a transformation using it maps can not be dropped or retyped (409).`,
-      requestBody: json(definitionBody),
+      requestBody: jsonBody(definitionBody),
       response: definition,
     },
     [`DELETE ${base}/{objectName}/definitions`]: {
@@ -130,14 +81,14 @@ const transformationOperations = (level: Level): Record<string, OperationDescrip
       tag: 'transformations',
       summary: `Map a common resource at the level of ${at}`,
       description: `${TRANSFORMATION_RULES} Existing -> 409.`,
-      requestBody: json(transformationBody),
+      requestBody: jsonBody(transformationBody),
       response: transformation,
     },
     [`PUT ${base}/{objectName}`]: {
       tag: 'transformations',
       summary: `Replace a transformation of ${at}`,
       description: `${TRANSFORMATION_RULES} Missing -> 404.`,
-      requestBody: json(transformationBody),
+      requestBody: jsonBody(transformationBody),
       response: transformation,
     },
     [`DELETE ${base}/{objectName}`]: {
@@ -153,7 +104,7 @@ export const TRANSFORMATION_OPERATIONS: Record<string, OperationDescription> = {
     tag: 'transformations',
     summary: 'Define several common resources of the organization at once',
     description: `Body \`{ "<objectName>": { "fields": [...] } }\`; all are checked before any is stored (one taken -> 409). ${DEFINITION_RULES}`,
-    requestBody: json({ type: 'object', additionalProperties: definitionBody }),
+    requestBody: jsonBody({ type: 'object', additionalProperties: definitionBody }),
     response: definitionMap,
   },
   'PATCH /organizations/objects/{objectName}': {
@@ -161,11 +112,7 @@ export const TRANSFORMATION_OPERATIONS: Record<string, OperationDescription> = {
     summary: 'Rename a common resource',
     description:
       'Body `{ "objectName": "<new name>" }`: moves the definitions and transformations of that name at every level; a new name already in use -> 409.',
-    requestBody: json({
-      type: 'object',
-      required: ['objectName'],
-      properties: { objectName: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' } },
-    }),
+    requestBody: jsonBody(schemaRef('RenameBody')),
     response: definition,
   },
   ...definitionOperations('accounts'),

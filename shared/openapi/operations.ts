@@ -2,37 +2,14 @@ import { MAX_ATTACHMENT_BYTES } from '../hub/attachments/limits';
 import { BULK_OPERATIONS } from './operations-bulk';
 import { TRANSFORMATION_OPERATIONS } from './operations-transformations';
 import { LIST_PARAMETERS, READ_PARAMETERS } from './parameters';
-import { schemaRef } from './schemas';
-import type { JsonSchema, RequestBodyObject } from './types';
+import { errorRef } from './responses';
+import { arrayOf, jsonBody, schemaRef } from './schemas';
+import type { JsonSchema, OperationDescription } from './types';
 
-/** What the document says about one route beyond its method, path and auth. */
-export interface OperationDescription {
-  summary: string;
-  description?: string;
-  tag: 'ping' | 'elements' | 'instances' | 'events' | 'hub' | 'transformations' | 'bulk' | 'console';
-  /** Status of the success answer (default 200). */
-  status?: '200' | '201' | '202' | '204';
-  /** Body schema of the success answer; undefined = no body. */
-  response?: JsonSchema;
-  /** Media type of the success body (default application/json). */
-  responseMediaType?: string;
-  requestBody?: RequestBodyObject;
-  /** Names of components.parameters (query). */
-  query?: readonly string[];
-  /** Whether the success answer carries the paging headers. */
-  paged?: boolean;
-}
-
-const json = (schema: JsonSchema, description?: string): RequestBodyObject => ({
-  required: true,
-  ...(description === undefined ? {} : { description }),
-  content: { 'application/json': { schema } },
-});
-
-const instanceBody = (description: string) => json(schemaRef('InstanceBody'), description);
+const instanceBody = (description: string) => jsonBody(schemaRef('InstanceBody'), description);
 
 /** POST bodies that create an instance: the zod schema, with the element's configuration keys spelled out. */
-const createInstanceBody = json(
+const createInstanceBody = jsonBody(
   {
     allOf: [
       schemaRef('InstanceBody'),
@@ -42,7 +19,8 @@ const createInstanceBody = json(
   'The element (key or id), a name, tags and the configuration; ServiceNow is called to check the credentials before anything is stored',
 );
 
-const arrayOf = (name: string): JsonSchema => ({ type: 'array', items: schemaRef(name) });
+/** Hub record routes may map a common resource whose computed fields can fail. */
+const transformed = { '422': errorRef('422') } as const;
 
 /**
  * Keyed by `METHOD /path` as in functions/routes.ts, hub routes WITHOUT the `/hubs/helpdesk` prefix
@@ -67,7 +45,7 @@ const ConnectStarted: JsonSchema = {
 const consoleFile = (method: string): OperationDescription => ({
   tag: 'console',
   summary: `${method} a file of the web console (index.html, assets)`,
-  responseMediaType: 'text/html',
+  responseMediaTypes: ['text/html'],
   ...(method === 'GET' ? { response: { type: 'string' } } : {}),
 });
 
@@ -173,7 +151,7 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
   'PATCH /instances/{id}/configuration/{configId}': {
     tag: 'instances',
     summary: 'Change one configuration value',
-    requestBody: json(schemaRef('ConfigurationPatch')),
+    requestBody: jsonBody(schemaRef('ConfigurationPatch')),
     response: schemaRef('ConfigurationItem'),
   },
   'GET /instances/{id}/docs': {
@@ -189,18 +167,18 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
   'GET /elements/{keyOrId}/metadata': {
     tag: 'elements',
     summary: 'What the element supports: events (polling, default poller configuration), bulk, resources',
-    response: { type: 'object' },
+    response: schemaRef('ElementMetadata'),
   },
   'GET /elements/{keyOrId}/configuration': {
     tag: 'elements',
     summary: 'The configuration keys an instance takes, with types and defaults',
-    response: { type: 'array', items: { type: 'object' } },
+    response: arrayOf('ElementConfigurationItem'),
   },
   // Events: polling on demand and the per-instance event log.
   'POST /instances/{id}/events/poll': {
     tag: 'events',
     summary: 'Poll the instance now and return what was queued (409 while events are disabled)',
-    response: { type: 'object' },
+    response: schemaRef('PollSummary'),
   },
   'GET /instances/{id}/events': {
     tag: 'events',
@@ -208,24 +186,25 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
       'Event log, newest first: CE event objects (id, eventDate, status, providerData) with the delivery',
     description:
       'An array; `deliveryStatus` is QUEUED, DELIVERED, FAILED or DEAD (CE `status`: NOTIFIED when delivered, else DISPATCHED). Query `status` filters on deliveryStatus (NOTIFIED = DELIVERED), `pageSize` (1-200, default 50); the next page is `nextPage=<Elements-Next-Page-Token>`.',
-    response: { type: 'array', items: { type: 'object' } },
+    response: arrayOf('Event'),
+    query: ['status', 'eventsPageSize', 'nextPage'],
     paged: true,
   },
   'GET /instances/{id}/events/status': {
     tag: 'events',
     summary: "The poller's last run for the instance: time, errors per resource, deletes readability",
-    response: { type: 'object' },
+    response: schemaRef('PollStatus'),
   },
   'GET /instances/{id}/events/{eventId}': {
     tag: 'events',
     summary: 'One event of the log',
-    response: { type: 'object' },
+    response: schemaRef('Event'),
   },
   'POST /instances/{id}/events/{eventId}/redeliver': {
     tag: 'events',
     status: '202',
     summary: 'Queue a DELIVERED or DEAD event again (same body and Elements-Webhook-Id)',
-    response: { type: 'object' },
+    response: schemaRef('Redelivered'),
   },
   // Hub; keys without the /hubs/helpdesk prefix.
   'GET /hubs/helpdesk/ping': {
@@ -236,7 +215,9 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
   'GET /objects': {
     tag: 'hub',
     summary: 'List the tables (objects) the instance can read',
-    response: schemaRef('ObjectNames'),
+    description:
+      'Names (hub resources first, then readable tables); with `Elements-Version: Helium`, {name, vendorName, source} objects.',
+    response: schemaRef('ObjectList'),
   },
   'GET /objects/{objectName}/docs': {
     tag: 'hub',
@@ -254,32 +235,37 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
     query: LIST_PARAMETERS,
     paged: true,
     response: schemaRef('RecordList'),
+    otherResponses: transformed,
   },
   'POST /{objectName}': {
     tag: 'hub',
     summary: 'Create a record',
-    requestBody: json(schemaRef('RecordInput')),
+    requestBody: jsonBody(schemaRef('RecordInput')),
     response: schemaRef('Record'),
+    otherResponses: transformed,
   },
   'GET /{objectName}/{id}': {
     tag: 'hub',
     summary: 'Get a record',
     query: READ_PARAMETERS,
     response: schemaRef('Record'),
+    otherResponses: transformed,
   },
   'PUT /{objectName}/{id}': {
     tag: 'hub',
     summary: 'Replace a record',
-    requestBody: json(schemaRef('RecordInput')),
+    requestBody: jsonBody(schemaRef('RecordInput')),
     response: schemaRef('Record'),
+    otherResponses: transformed,
   },
   'PATCH /{objectName}/{id}': {
     tag: 'hub',
     summary: 'Update fields of a record',
-    requestBody: json(schemaRef('RecordInput')),
+    requestBody: jsonBody(schemaRef('RecordInput')),
     response: schemaRef('Record'),
+    otherResponses: transformed,
   },
-  'DELETE /{objectName}/{id}': { tag: 'hub', summary: 'Delete a record' },
+  'DELETE /{objectName}/{id}': { tag: 'hub', summary: 'Delete a record', response: schemaRef('Deleted') },
   'GET /{objectName}/{id}/comments': {
     tag: 'hub',
     summary: 'Additional comments of a record, one entry per journal item',
@@ -290,7 +276,7 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
   'POST /{objectName}/{id}/comments': {
     tag: 'hub',
     summary: 'Append an additional comment',
-    requestBody: json(schemaRef('CommentInput')),
+    requestBody: jsonBody(schemaRef('CommentInput')),
     response: schemaRef('JournalEntry'),
   },
   'GET /{objectName}/{id}/work-notes': {
@@ -303,7 +289,7 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
   'POST /{objectName}/{id}/work-notes': {
     tag: 'hub',
     summary: 'Append a work note',
-    requestBody: json(schemaRef('WorkNoteInput')),
+    requestBody: jsonBody(schemaRef('WorkNoteInput')),
     response: schemaRef('JournalEntry'),
   },
   'GET /{objectName}/{id}/attachments': {
@@ -332,10 +318,14 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
     tag: 'hub',
     summary: 'Download an attachment (content type kept)',
     description: `Files above ${MAX_ATTACHMENT_BYTES} bytes are refused with 413 for now (Lambda's 6 MB response limit, base64 included); a presigned S3 download comes with bulk.`,
-    response: { type: 'string', contentMediaType: 'application/octet-stream' },
-    responseMediaType: 'application/octet-stream',
+    response: { type: 'string', description: "The file's bytes, with its own content type" },
+    responseMediaTypes: ['*/*'],
   },
-  'DELETE /{objectName}/{id}/attachments/{attachmentId}': { tag: 'hub', summary: 'Delete an attachment' },
+  'DELETE /{objectName}/{id}/attachments/{attachmentId}': {
+    tag: 'hub',
+    summary: 'Delete an attachment',
+    response: schemaRef('Deleted'),
+  },
 };
 
 /** Routes on "the current instance" (the Element token's) and the `/instances/{id}` route each answers as. */

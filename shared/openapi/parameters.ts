@@ -51,6 +51,18 @@ export const QUERY_PARAMETERS: Record<string, ParameterObject> = {
     description: 'true: add the Elements-Total-Count header (one extra aggregate call to ServiceNow)',
     schema: { type: 'boolean', default: false },
   },
+  status: {
+    name: 'status',
+    in: 'query',
+    description: 'Only events of this delivery status: QUEUED, DELIVERED (or NOTIFIED), FAILED, DEAD',
+    schema: { type: 'string', enum: ['QUEUED', 'DELIVERED', 'NOTIFIED', 'FAILED', 'DEAD'] },
+  },
+  eventsPageSize: {
+    name: 'pageSize',
+    in: 'query',
+    description: 'Events per page; default 50, maximum 200',
+    schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+  },
   displayValues: {
     name: 'displayValues',
     in: 'query',

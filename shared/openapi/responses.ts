@@ -8,7 +8,7 @@ import { schemaRef } from './schemas';
 import type { HeaderObject, Reference, ResponseObject } from './types';
 
 /** Every response carries it (functions/middleware/request-id.ts). */
-export const REQUEST_ID_HEADER = 'Elements-Request-Id';
+const REQUEST_ID_HEADER = 'Elements-Request-Id';
 
 /** `components.headers`, keyed by header name. */
 export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
@@ -42,7 +42,7 @@ export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
   Location: { description: 'URL of the created record', schema: { type: 'string' } },
 };
 
-export const headerRef = (name: string): Reference => ({ $ref: `#/components/headers/${name}` });
+const headerRef = (name: string): Reference => ({ $ref: `#/components/headers/${name}` });
 
 /** Headers of every successful response of a route of the given kind. */
 export const successHeaders = (hub: boolean, paged: boolean): Record<string, Reference> => ({
@@ -59,9 +59,10 @@ export const successHeaders = (hub: boolean, paged: boolean): Record<string, Ref
 
 /**
  * The error statuses every operation may answer, CE's table plus
- * 413 (payload over the API Gateway / Lambda limit, infra/constructs/hub.ts).
+ * 413 (payload over the API Gateway / Lambda limit, infra/constructs/hub.ts), 503 (a queue missing or
+ * refusing) and 504 (a timeout, which any route can meet).
  */
-export const ERROR_RESPONSES = {
+const ERROR_RESPONSES = {
   '400': [
     'BadRequest',
     'Bad Request: a malformed body, an invalid CEQL where, an unknown field or a bad nextPage token',
@@ -88,25 +89,49 @@ export const ERROR_RESPONSES = {
     'ProviderError',
     'Provider server error: ServiceNow failed, answered HTML (e.g. a hibernating instance) or could not be reached',
   ],
+  '503': [
+    'ServiceUnavailable',
+    'Service Unavailable: a queue this route needs is missing or refused the message; try again later',
+  ],
+  '504': ['Timeout', 'Gateway Timeout: ServiceNow or the element did not answer in time'],
 } as const satisfies Record<string, readonly [string, string]>;
 
-export type ErrorStatus = keyof typeof ERROR_RESPONSES;
-export const ERROR_STATUSES = Object.keys(ERROR_RESPONSES) as ErrorStatus[];
+/** Errors only some routes answer; an operation lists them in `otherResponses` with `errorRef`. */
+const ROUTE_ERROR_RESPONSES = {
+  '406': ['NotAcceptable', 'Not Acceptable: the Accept header names no format this route produces'],
+  '410': ['Gone', 'Gone: the file has expired'],
+  '422': [
+    'UnprocessableEntity',
+    'Unprocessable Entity: a computed field (JSONata expression) of a transformation failed or hit its limits',
+  ],
+  '501': ['NotImplemented', 'Not Implemented: this deployment mode does not offer the route'],
+} as const satisfies Record<string, readonly [string, string]>;
+
+type RouteErrorStatus = keyof typeof ROUTE_ERROR_RESPONSES;
+
+/** A reference to the error component of a route-specific status. */
+export const errorRef = (status: RouteErrorStatus): Reference => ({
+  $ref: `#/components/responses/${ROUTE_ERROR_RESPONSES[status][0]}`,
+});
+
+export const ERROR_STATUSES = Object.keys(ERROR_RESPONSES) as (keyof typeof ERROR_RESPONSES)[];
 
 /** `components.responses`: one per error status, each the Error body with Elements-Request-Id. */
 export const errorResponseComponents = (): Record<string, ResponseObject> =>
   Object.fromEntries(
-    Object.values(ERROR_RESPONSES).map(([name, description]) => [
-      name,
-      {
-        description,
-        headers: {
-          [REQUEST_ID_HEADER]: headerRef(REQUEST_ID_HEADER),
-          ...(name === 'TooManyRequests' ? { 'Retry-After': headerRef('Retry-After') } : {}),
+    [...Object.values(ERROR_RESPONSES), ...Object.values(ROUTE_ERROR_RESPONSES)].map(
+      ([name, description]) => [
+        name,
+        {
+          description,
+          headers: {
+            [REQUEST_ID_HEADER]: headerRef(REQUEST_ID_HEADER),
+            ...(name === 'TooManyRequests' ? { 'Retry-After': headerRef('Retry-After') } : {}),
+          },
+          content: { 'application/json': { schema: schemaRef('Error') } },
         },
-        content: { 'application/json': { schema: schemaRef('Error') } },
-      },
-    ]),
+      ],
+    ),
   );
 
 /** `responses` entries referencing the error components, for one operation. */

@@ -5,7 +5,7 @@
  */
 export type JsonSchema = Record<string, unknown>;
 
-export type RouteAuthKind = 'none' | 'platform' | 'hub';
+type RouteAuthKind = 'none' | 'platform' | 'hub';
 
 /** What the generator needs of a route (functions/routes.ts RouteDefinition fits it); no Lambda types. */
 export interface DocumentedRoute {
@@ -92,4 +92,27 @@ export interface OpenApiDocument {
     headers: Record<string, HeaderObject>;
     securitySchemes: Record<string, { type: 'apiKey'; in: 'header'; name: string; description: string }>;
   };
+}
+
+/** Statuses a route may answer besides its success and the error table every operation has. */
+type ExtraStatus = '202' | '302' | '406' | '410' | '422' | '501';
+
+/** What the document says about one route beyond its method, path and auth. */
+export interface OperationDescription {
+  summary: string;
+  description?: string;
+  tag: 'ping' | 'elements' | 'instances' | 'events' | 'hub' | 'transformations' | 'bulk' | 'console';
+  /** Status of the success answer (default 200). */
+  status?: '200' | '201' | '202' | '204';
+  /** Body schema of the success answer; undefined = no body. */
+  response?: JsonSchema;
+  /** Media types of the success body (default application/json). */
+  responseMediaTypes?: readonly string[];
+  requestBody?: RequestBodyObject;
+  /** Names of components.parameters (query). */
+  query?: readonly string[];
+  /** Whether the success answer carries the paging headers. */
+  paged?: boolean;
+  /** Other answers of this route (a redirect, a 202 while working, route-specific errors). */
+  otherResponses?: Partial<Record<ExtraStatus, ResponseObject | Reference>>;
 }

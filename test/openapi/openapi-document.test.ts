@@ -119,6 +119,8 @@ describe('OpenAPI document', () => {
       '429',
       '500',
       '502',
+      '503',
+      '504',
     ]);
     for (const route of ROUTES) {
       const operation = operationOf(basic, route.method, route.path);
@@ -201,9 +203,8 @@ describe('OpenAPI document', () => {
     ).toMatch(/413/);
     const download = operationOf(basic, 'GET', '/{objectName}/{id}/attachments/{attachmentId}/file');
     expect(download).toBeDefined();
-    expect(Object.keys((download!.responses['200'] as { content: object }).content)).toEqual([
-      'application/octet-stream',
-    ]);
+    // The attachment's own content type, whatever it is.
+    expect(Object.keys((download!.responses['200'] as { content: object }).content)).toEqual(['*/*']);
   });
 
   it('names the instance in info and servers of an instance document, without its token', () => {
@@ -274,5 +275,25 @@ describe('request body of POST /instances', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('journal bodies', () => {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  ajv.addSchema({ $id: 'https://snow-element.local/doc', components: basic.components });
+  const validateAt = (name: string) =>
+    ajv.compile({ $ref: `https://snow-element.local/doc#/components/schemas/${name}` });
+
+  it('document both spellings the handler takes: {comments}/{work_notes} or {value}, nothing else', () => {
+    const comment = validateAt('CommentInput');
+    expect(comment({ comments: 'text' })).toBe(true);
+    expect(comment({ value: 'text' })).toBe(true);
+    expect(comment({ comments: 'text', value: 'text' })).toBe(false);
+    expect(comment({ work_notes: 'text' })).toBe(false);
+    expect(comment({})).toBe(false);
+    const workNote = validateAt('WorkNoteInput');
+    expect(workNote({ work_notes: 'text' })).toBe(true);
+    expect(workNote({ value: 'text' })).toBe(true);
+    expect(workNote({ comments: 'text' })).toBe(false);
   });
 });

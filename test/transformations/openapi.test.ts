@@ -23,40 +23,36 @@ describe('transformations in the OpenAPI document', () => {
 
   it('stays valid with the operations merged and a documented common resource', async () => {
     const element = findElement('servicenow')!;
-    Object.assign(OPERATIONS, TRANSFORMATION_OPERATIONS); // what the lead's merge does
-    try {
-      const base = buildOpenApiDocument({
-        routes: ROUTES,
-        basePath: API_BASE_PATH,
-        hubPrefix: HUB_PREFIX,
-        element,
-        version: '1',
-      });
-      await loadExpressionEngine();
-      const transformation = parseTransformation({
-        vendorName: 'incident',
-        fields: [
-          { path: 'title', type: 'string', vendorPath: 'short_description' },
-          { path: 'when', type: 'date', vendorPath: 'opened_at' },
-          { path: 'a.b', type: 'number', vendorPath: 'priority' },
-          { path: 'label', type: 'string', expression: 'number' },
-        ],
-      });
-      const doc = instanceDocument(
-        base,
-        { id: 1, name: 'x' },
-        undefined,
-        [{ name: 'cases', vendorName: 'incident', schema: commonRecordSchema(transformation) }],
-        { basePath: API_BASE_PATH, hubPrefix: HUB_PREFIX },
-      );
-      const result = await validate(doc);
-      expect(result.errors ?? []).toEqual([]);
-      expect(result.valid).toBe(true);
-      const post = doc.paths[`${API_BASE_PATH}/organizations/objects/{objectName}/definitions`]?.post;
-      expect(post?.tags).toEqual(['transformations']);
-      expect(doc.paths[`${API_BASE_PATH}${HUB_PREFIX}/cases/{id}`]?.patch?.requestBody).toBeDefined();
-    } finally {
-      for (const key of Object.keys(TRANSFORMATION_OPERATIONS)) delete OPERATIONS[key];
-    }
+    for (const key of Object.keys(TRANSFORMATION_OPERATIONS)) expect(OPERATIONS[key]).toBeDefined();
+    const base = buildOpenApiDocument({
+      routes: ROUTES,
+      basePath: API_BASE_PATH,
+      hubPrefix: HUB_PREFIX,
+      element,
+      version: '1',
+    });
+    await loadExpressionEngine();
+    const transformation = parseTransformation({
+      vendorName: 'incident',
+      fields: [
+        { path: 'title', type: 'string', vendorPath: 'short_description' },
+        { path: 'when', type: 'date', vendorPath: 'opened_at' },
+        { path: 'a.b', type: 'number', vendorPath: 'priority' },
+        { path: 'label', type: 'string', expression: 'number' },
+      ],
+    });
+    const doc = instanceDocument(
+      base,
+      { id: 1, name: 'x' },
+      undefined,
+      [{ name: 'cases', vendorName: 'incident', schema: commonRecordSchema(transformation) }],
+      { basePath: API_BASE_PATH, hubPrefix: HUB_PREFIX },
+    );
+    const result = await validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    const post = doc.paths[`${API_BASE_PATH}/organizations/objects/{objectName}/definitions`]?.post;
+    expect(post?.tags).toEqual(['transformations']);
+    expect(doc.paths[`${API_BASE_PATH}${HUB_PREFIX}/cases/{id}`]?.patch?.requestBody).toBeDefined();
   });
 });

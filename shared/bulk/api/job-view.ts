@@ -1,4 +1,5 @@
 import type { BulkJob } from '../jobs';
+import type { BulkJobView } from './response-schemas';
 
 const FILE_FORMAT = { csv: 'CSV', json: 'JSON', jsonl: 'JSONL' } as const;
 
@@ -40,7 +41,7 @@ const jobCriteriaOf = (job: BulkJob) => {
   };
 };
 
-export const jobView = (job: BulkJob) => {
+export const jobView = (job: BulkJob): BulkJobView => {
   const format = job.download?.job.format ?? job.upload?.format;
   const direction = job.direction === 'download' ? 'DOWNLOAD' : 'UPLOAD';
   const metaData = job.callbackPayload === undefined ? {} : { 'callback-payload': job.callbackPayload };

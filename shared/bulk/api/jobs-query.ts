@@ -2,16 +2,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type Expression, parseWhere } from '../../ceql';
 import { InvalidInputError } from '../../errors';
 import type { BulkDirection, BulkJobStatus, ListJobsOptions } from '../jobs';
+import { bulkJobStatusSchema } from './response-schemas';
 
-const STATUSES: readonly BulkJobStatus[] = [
-  'CREATED',
-  'RUNNING',
-  'COMPLETED',
-  'CANCELLED',
-  'CANCELLATION_PENDING',
-  'ABORTED',
-  'ERROR',
-];
+const STATUSES: readonly BulkJobStatus[] = bulkJobStatusSchema.options;
 
 type JobFilter = Pick<ListJobsOptions, 'status' | 'direction' | 'objectName'>;
 

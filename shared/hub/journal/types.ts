@@ -1,20 +1,11 @@
-/** The two journal fields the hub exposes. */
-export type JournalElement = 'comments' | 'work_notes';
+import type { z } from 'zod';
+import type { journalElementSchema, journalEntrySchema } from './schemas';
 
-/** One journal entry, as `GET /{objectName}/{id}/comments|work-notes` returns it. */
-export interface JournalEntry {
-  /**
-   * sys_journal_field sys_id; null when the entry was recovered from the record's display text
-   * (journal table hidden by ACL), which carries no id.
-   */
-  id: string | null;
-  value: string;
-  /** ISO 8601 (UTC); see `splitJournalText` for the display-text case. */
-  createdOn: string;
-  /** sys_journal_field `sys_created_by` (user name); the display name in the display-text case. */
-  createdBy: string;
-  element: JournalElement;
-}
+/** The two journal fields the hub exposes. */
+export type JournalElement = z.infer<typeof journalElementSchema>;
+
+/** One journal entry, as `GET /{objectName}/{id}/comments|work-notes` returns it (schemas.ts). */
+export type JournalEntry = z.infer<typeof journalEntrySchema>;
 
 export interface JournalPage {
   entries: JournalEntry[];

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+/**
+ * The body of every error response (functions/middleware/error-response.ts writes it). Kept out of
+ * `shared/errors/index.ts` so entry points importing the errors do not load zod.
+ */
+export const errorBodySchema = z
+  .object({
+    requestId: z
+      .string()
+      .describe('Id of the request, 24 hex characters; the same value as the Elements-Request-Id header'),
+    message: z.string().describe('What went wrong, for a human'),
+    providerMessage: z
+      .string()
+      .optional()
+      .describe("ServiceNow's own error message and detail, when the failure came from ServiceNow"),
+  })
+  .describe('Every error response: the request id (also in Elements-Request-Id) and a message.');
