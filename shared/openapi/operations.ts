@@ -70,7 +70,17 @@ const CORE_OPERATIONS: Record<string, OperationDescription> = {
       'OAuth redirect URI: completes the instance and redirects to the console (no auth: the signed state)',
     description:
       'Query: code, state (or error). Answers 302 to the console, on failure to #/connect-error?reason=',
-    status: '200',
+    otherResponses: {
+      '302': {
+        description:
+          'To the console: #/instances/{id}?connected=1 when the instance is complete, else ' +
+          '#/connect-error?reason=&message= (no secret, never cached)',
+        headers: {
+          'Elements-Request-Id': { $ref: '#/components/headers/Elements-Request-Id' },
+          Location: { $ref: '#/components/headers/Location' },
+        },
+      },
+    },
   },
   'GET /console': consoleFile('GET'),
   'HEAD /console': consoleFile('HEAD'),

@@ -37,7 +37,14 @@ const validator = createResponseValidator(document);
  * Routes this walk cannot reach, `METHOD /elements/api-v2/path` (hub routes without the hub prefix) to
  * why; every other route of the route table must be called below.
  */
-const NOT_WALKED: Record<string, string> = {};
+const CONSOLE_FILES =
+  'static files of the web console, not JSON: test/console/static-files.test.ts checks them';
+const NOT_WALKED: Record<string, string> = {
+  'GET /elements/api-v2/console': CONSOLE_FILES,
+  'HEAD /elements/api-v2/console': CONSOLE_FILES,
+  'GET /elements/api-v2/console/{proxy+}': CONSOLE_FILES,
+  'HEAD /elements/api-v2/console/{proxy+}': CONSOLE_FILES,
+};
 
 interface Answer {
   status: number;
@@ -170,6 +177,24 @@ describe('real responses match the OpenAPI document', () => {
     expect(created.status, created.text).toBe(200);
     ({ id: instanceId, token } = created.json<{ id: number; token: string }>());
     expect((await call('POST', '/instances', { json: { name: 5 } })).status).toBe(400);
+    const connect = await call('POST', '/instances/oauth/connect', {
+      json: {
+        element: { key: 'servicenowoauth' },
+        name: 'connected',
+        configuration: {
+          'oauth.api.key': 'client',
+          'oauth.api.secret': 'secret',
+          'servicenow.subdomain': sim,
+        },
+      },
+    });
+    expect(connect.status, connect.text).toBe(200);
+    expect((await call('POST', '/instances/oauth/connect', { json: { name: 5 } })).status).toBe(400);
+    // A Basic instance has no OAuth client to authorize with.
+    expect((await call('POST', `/instances/${instanceId}/oauth/connect`)).status).toBe(400);
+    const refused = await call('GET', '/console/oauth/callback?code=x&state=forged', { auth: null });
+    expect(refused.status).toBe(302);
+    expect(refused.headers.get('location')).toMatch(/#\/connect-error\?reason=invalid_state/);
     expect((await call('POST', '/elements/servicenow/instances', { json: { name: 'x' } })).status).toBe(400);
     expect((await call('GET', '/instances?tags[]=docs')).status).toBe(200);
     expect((await call('GET', `/instances/${instanceId}`)).status).toBe(200);
