@@ -8,22 +8,14 @@ import {
   findElement,
 } from '../../shared/elements';
 import { ElementError } from '../../shared/errors';
-import { getEvent, listEvents, pollStatus, redeliverEvent } from '../../shared/events/event-admin';
-import { createEventLog } from '../../shared/events/event-log';
-import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER } from '../../shared/hub/headers';
 import { createInstanceService, elementFromPath, oauthUrlFor, parseInstanceId } from '../../shared/instances';
-import type { StateTable } from '../../shared/ports';
 import { type ApiEvent, hubIdentityOf, identityOf, response, withMiddleware } from '../middleware';
 import { API_BASE_PATH, HUB_PREFIX, ROUTES } from '../routes';
-import { awsEventsQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
+import { awsSecretStore, awsStateTable } from '../runtime/aws-ports';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
 
 /** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
-const AWS_PORTS: AwsPorts = {
-  stateTable: awsStateTable,
-  secretStore: awsSecretStore,
-  eventsQueue: awsEventsQueue,
-};
+const AWS_PORTS: AwsPorts = { stateTable: awsStateTable, secretStore: awsSecretStore };
 
 /**
  * One Lambda for the platform API of elements and instances. Thin: parse the route, call the instances
@@ -40,7 +32,7 @@ const routeOf = (event: ApiEvent): string => {
   return `${method} ${below.replace(/\{[^}]+\}/g, '{}')}`;
 };
 
-/** Path parameters carry the names of functions/routes.ts (`{keyOrId}`, `{id}`, `{configId}`, `{eventId}`). */
+/** Path parameters carry the names of functions/routes.ts (`{keyOrId}`, `{id}`, `{configId}`). */
 const param = (event: ApiEvent, name: string): string | undefined => event.pathParameters?.[name];
 
 /** `?tags[]=a&tags[]=b` (CE style) or `?tags=a`; read from the raw query so repeats survive. */
@@ -83,22 +75,6 @@ const documentFor = async (element: ElementDefinition, serverUrl: string | undef
       serverUrl,
     ),
   };
-};
-
-const eventLogOf = (deps: { stateTable: StateTable; now: () => Date }) =>
-  createEventLog({ stateTable: deps.stateTable, now: deps.now });
-
-/** CE's event list: the events as an array, paged by Elements-Next-Page-Token (passed back as nextPage). */
-const eventsPage = async (
-  deps: { stateTable: StateTable; now: () => Date },
-  instanceId: number,
-  event: ApiEvent,
-) => {
-  const page = await listEvents(eventLogOf(deps), instanceId, queryOf(event));
-  return response(200, page.events, {
-    [RETURNED_COUNT_HEADER]: String(page.events.length),
-    ...(page.nextPage === undefined ? {} : { [NEXT_PAGE_TOKEN_HEADER]: page.nextPage }),
-  });
 };
 
 export const instancesHandler = async (event: ApiEvent) => {
@@ -187,45 +163,10 @@ export const instancesHandler = async (event: ApiEvent) => {
       return instances.updateConfiguration(userId, current(), param(event, 'configId') ?? '', event.jsonBody);
     case 'GET /instances/docs':
       return docsOf(current());
-    case 'GET /instances/events':
-      return eventsPage(deps, (await instances.owned(userId, current())).id, event);
-    case 'GET /instances/events/{}':
-      return getEvent(
-        eventLogOf(deps),
-        (await instances.owned(userId, current())).id,
-        param(event, 'eventId') ?? '',
-      );
     case 'GET /elements/{}/docs':
       return (await documentFor(elementFromPath(keyOrId()), serverUrlOf(event, deps.mode))).document;
     case 'GET /instances/{}/docs':
       return docsOf(id());
-    case 'POST /instances/{}/events/poll': {
-      // owned(): another user's instance is a 404, like a missing one.
-      const record = await instances.owned(userId, id());
-      const { pollInstanceNow } = await import('../events/poller');
-      // Inside the API's 29 s: a longer poll stops and resumes from its checkpoints next time.
-      return (await pollInstanceNow(deps, record, { instanceBudgetMs: 25_000 })).summary;
-    }
-    case 'GET /instances/{}/events':
-      return eventsPage(deps, (await instances.owned(userId, id())).id, event);
-    case 'GET /instances/{}/events/status': {
-      const record = await instances.owned(userId, id());
-      return pollStatus(deps.stateTable, record.id);
-    }
-    case 'GET /instances/{}/events/{}': {
-      const record = await instances.owned(userId, id());
-      return getEvent(eventLogOf(deps), record.id, param(event, 'eventId') ?? '');
-    }
-    case 'POST /instances/{}/events/{}/redeliver': {
-      const record = await instances.owned(userId, id());
-      const redelivered = await redeliverEvent(
-        eventLogOf(deps),
-        deps.eventsQueue,
-        record.id,
-        param(event, 'eventId') ?? '',
-      );
-      return response(202, redelivered);
-    }
     default:
       throw new ElementError(404, 'No such route');
   }

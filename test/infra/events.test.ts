@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dispatcherOptionsFromEnv } from '../../functions/events/dispatcher';
+import { dispatcherOptionsFromEnv } from '../../functions/events/handlers';
 import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
 import { EVENTS_QUEUE_SETTINGS, EventsConstruct } from '../../infra/constructs';
 import {
