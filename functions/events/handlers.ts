@@ -8,12 +8,13 @@ import {
   DEFAULT_DISPATCH_CONCURRENCY,
   type DispatchLogger,
   deliverOrRetry,
+  type PollerDeps,
   type PollerOptions,
   parsePollRequest,
   pollClaimed,
   recordDeadLetter,
 } from '../../shared/events';
-import { eventsInstanceAccess, eventsTargetLoader } from '../../shared/instances';
+import { eventsTargetLoader } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
 import { sharedOutboundAgent } from '../../shared/net';
 import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
@@ -76,9 +77,8 @@ export interface PollWorkerOptions extends Pick<PollerOptions, 'instanceBudgetMs
  * checkpoints; ServiceNow failures are the poll's own result (STATUS item) and the instance is
  * rescheduled as usual.
  */
-export const createPollWorkerHandler = (deps: Dependencies, options: PollWorkerOptions = {}) => {
+export const createPollWorkerHandler = (poller: PollerDeps, options: PollWorkerOptions = {}) => {
   const { logger = createLogger(), concurrency, ...pollOptions } = options;
-  const poller = { ...deps, instances: eventsInstanceAccess(deps) };
   const pollOne = async (record: QueueRecord) => {
     const request = parsePollRequest(record.body);
     if (request === undefined) {

@@ -3,6 +3,7 @@
  * the instance of each message and queues its callback messages on the events queue
  * (ELEMENT_EVENTS_QUEUE_URL). How many run at once is the event source's maximum concurrency (infra).
  */
+import { eventsInstanceAccess } from '../../shared/instances';
 import { awsEventsQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
 import { getDependencies } from '../runtime/dependencies';
 import { queueFunction } from '../runtime/sqs';
@@ -14,5 +15,5 @@ export const handler = queueFunction(async (logger) => {
     secretStore: awsSecretStore,
     eventsQueue: awsEventsQueue,
   });
-  return createPollWorkerHandler(deps, { logger });
+  return createPollWorkerHandler({ ...deps, instances: eventsInstanceAccess(deps) }, { logger });
 });

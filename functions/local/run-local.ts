@@ -9,6 +9,7 @@ import { createLocalSecretStore } from '../../shared/adapters/local/secret-store
 import { createLocalStateTable } from '../../shared/adapters/local/state-table';
 import type { LocalConfig } from '../../shared/config';
 import { scheduleDuePolls } from '../../shared/events';
+import { eventsInstanceAccess } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
 import { createBulkWorkerHandler } from '../bulk/worker';
 import {
@@ -189,7 +190,8 @@ export const runLocalMode = async (
     await stateTable.close();
     throw error;
   }
-  pollQueue.subscribe(createPollWorkerHandler(dependencies, { concurrency: pollWorkers }));
+  const poller = { ...dependencies, instances: eventsInstanceAccess(dependencies) };
+  pollQueue.subscribe(createPollWorkerHandler(poller, { concurrency: pollWorkers }));
   eventsQueue.subscribe(createDispatcherHandler(dependencies, { maxReceiveCount: EVENTS_MAX_RECEIVE_COUNT }));
   // Dead letters are recorded where the API sees them (event log DEAD, bulk job ERROR), as in AWS.
   eventsDeadLetters.subscribe(createDeadLetterHandler(dependencies));
