@@ -13,26 +13,28 @@ import {
   redeliverEvent,
 } from '../../shared/events';
 import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER } from '../../shared/hub/headers';
-import { createInstanceService, eventsInstanceAccess, parseInstanceId } from '../../shared/instances';
+import {
+  createInstanceService,
+  eventsInstanceAccess,
+  type InstanceRecord,
+  parseInstanceId,
+} from '../../shared/instances';
 import { type ApiEvent, hubIdentityOf, identityOf, response, withMiddleware } from '../middleware';
 import { API_BASE_PATH } from '../routes';
 import { awsEventsQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
 import { type Dependencies, getDependencies } from '../runtime/dependencies';
 
-type Route = (deps: Dependencies, event: ApiEvent, instanceId: () => Promise<number>) => Promise<unknown>;
+type Route = (deps: Dependencies, event: ApiEvent, record: InstanceRecord) => Promise<unknown>;
 
 const eventId = (event: ApiEvent) => event.pathParameters?.eventId ?? '';
 
-const list: Route = async (deps, event, instanceId) => {
+const list: Route = async (deps, event, { id }) => {
   const query = Object.fromEntries(new URLSearchParams(event.rawQueryString ?? '').entries());
-  const page = await listEvents(createEventLog(deps), await instanceId(), query);
-  return response(200, page.events, {
-    [RETURNED_COUNT_HEADER]: String(page.events.length),
-    ...(page.nextPage === undefined ? {} : { [NEXT_PAGE_TOKEN_HEADER]: page.nextPage }),
-  });
+  const { events, nextPage } = await listEvents(createEventLog(deps), id, query);
+  const next = nextPage === undefined ? {} : { [NEXT_PAGE_TOKEN_HEADER]: nextPage };
+  return response(200, events, { [RETURNED_COUNT_HEADER]: String(events.length), ...next });
 };
-const get: Route = async (deps, event, instanceId) =>
-  getEvent(createEventLog(deps), await instanceId(), eventId(event));
+const get: Route = async (deps, event, { id }) => getEvent(createEventLog(deps), id, eventId(event));
 
 /** Keyed by route (functions/routes.ts) below the base path. */
 const ROUTES: Record<string, Route> = {
@@ -40,43 +42,26 @@ const ROUTES: Record<string, Route> = {
   'GET /instances/events/{eventId}': get,
   'GET /instances/{id}/events': list,
   'GET /instances/{id}/events/{eventId}': get,
-  'GET /instances/{id}/events/status': async (deps, _event, instanceId) =>
-    pollStatus(deps.stateTable, await instanceId()),
-  'POST /instances/{id}/events/{eventId}/redeliver': async (deps, event, instanceId) =>
-    response(
-      202,
-      await redeliverEvent(createEventLog(deps), deps.eventsQueue, await instanceId(), eventId(event)),
-    ),
-  'POST /instances/{id}/events/poll': async (deps, event) => {
-    const record = await createInstanceService(deps).owned(
-      identityOf(event).userId,
-      parseInstanceId(event.pathParameters?.id),
-    );
+  'GET /instances/{id}/events/status': async (deps, _event, { id }) => pollStatus(deps.stateTable, id),
+  'POST /instances/{id}/events/{eventId}/redeliver': async (deps, event, { id }) =>
+    response(202, await redeliverEvent(createEventLog(deps), deps.eventsQueue, id, eventId(event))),
+  // Inside the API's 29 s: a longer poll stops and resumes from its checkpoints next time.
+  'POST /instances/{id}/events/poll': async (deps, _event, record) => {
     const poller = { ...deps, instances: eventsInstanceAccess(deps) };
-    // Inside the API's 29 s: a longer poll stops and resumes from its checkpoints next time.
     return (await pollInstanceNow(poller, record, { instanceBudgetMs: 25_000 })).summary;
   },
 };
 
+const PORTS = { stateTable: awsStateTable, secretStore: awsSecretStore, eventsQueue: awsEventsQueue };
+
 export const eventsAdminHandler = async (event: ApiEvent) => {
   const route = ROUTES[(event.routeKey ?? '').replace(` ${API_BASE_PATH}/`, ' /')];
   if (route === undefined) throw new ElementError(404, 'No such route');
-  const deps = await getDependencies({
-    stateTable: awsStateTable,
-    secretStore: awsSecretStore,
-    eventsQueue: awsEventsQueue,
-  });
-  const { userId } = identityOf(event);
+  const deps = await getDependencies(PORTS);
   const path = event.pathParameters?.id;
   // owned(): another user's instance is a 404, like a missing one; without {id}, the Element token's.
-  const instanceId = async () =>
-    (
-      await createInstanceService(deps).owned(
-        userId,
-        path === undefined ? hubIdentityOf(event).instanceId : parseInstanceId(path),
-      )
-    ).id;
-  return route(deps, event, instanceId);
+  const id = path === undefined ? hubIdentityOf(event).instanceId : parseInstanceId(path);
+  return route(deps, event, await createInstanceService(deps).owned(identityOf(event).userId, id));
 };
 
 export const handler = withMiddleware(eventsAdminHandler, { auth: ['platform', 'hub'] });
