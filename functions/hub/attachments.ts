@@ -9,8 +9,8 @@ import {
 } from '../../shared/hub/attachments';
 import { RETURNED_COUNT_HEADER, TOTAL_COUNT_HEADER } from '../../shared/hub/headers';
 import { assertRecordId, childPaging, readRecord } from '../../shared/hub/journal';
-import { resolveResource } from '../../shared/hub/resources';
 import { filtersNulls } from '../../shared/instances/null-filter';
+import { resolveResource } from '../../shared/resources';
 import {
   deleteAttachment,
   downloadAttachment,

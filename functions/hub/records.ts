@@ -14,8 +14,8 @@ import {
   recordsMapping,
   updateRecord,
 } from '../../shared/hub/records';
-import { type ResolvedResource, resolveResource } from '../../shared/hub/resources';
 import { filtersNulls } from '../../shared/instances';
+import { type ResolvedResource, resolveResource } from '../../shared/resources';
 import { findCommonResource } from '../../shared/transformations';
 import { response } from '../middleware';
 import { pageTokenKeyOf } from './instance-call';
