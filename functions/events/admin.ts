@@ -31,8 +31,9 @@ const eventId = (event: ApiEvent) => event.pathParameters?.eventId ?? '';
 const list: Route = async (deps, event, { id }) => {
   const query = Object.fromEntries(new URLSearchParams(event.rawQueryString ?? '').entries());
   const { events, nextPage } = await listEvents(createEventLog(deps), id, query);
-  const next = nextPage === undefined ? {} : { [NEXT_PAGE_TOKEN_HEADER]: nextPage };
-  return response(200, events, { [RETURNED_COUNT_HEADER]: String(events.length), ...next });
+  const headers: Record<string, string> = { [RETURNED_COUNT_HEADER]: String(events.length) };
+  if (nextPage !== undefined) headers[NEXT_PAGE_TOKEN_HEADER] = nextPage;
+  return response(200, events, headers);
 };
 const get: Route = async (deps, event, { id }) => getEvent(createEventLog(deps), id, eventId(event));
 
