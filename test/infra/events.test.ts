@@ -273,12 +273,14 @@ describe('events construct: poll fan-out', () => {
   it('lets the poll worker poll instances (credentials read and refreshed), consume the poll queue and send events', () => {
     const { queue } = ids();
     const { pollQueue, worker } = pollIds();
+    const [logs, ...instanceData] = instanceDataStatementsOf(
+      logicalId(element.stack, element.stack.events.pollWorker.logGroup),
+      ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+    );
     expect(statementsOfRole(element.template, worker)).toEqual([
-      ...instanceDataStatementsOf(logicalId(element.stack, element.stack.events.pollWorker.logGroup), [
-        'secretsmanager:GetSecretValue',
-        'secretsmanager:PutSecretValue',
-      ]),
+      logs,
       consumeStatement('PollQueueConsume', pollQueue),
+      ...instanceData,
       { Sid: 'EventsQueueSend', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arnOf(queue) },
     ]);
     expect(variablesOf(worker)).toMatchObject({ ELEMENT_EVENTS_QUEUE_URL: { Ref: queue } });
