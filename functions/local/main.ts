@@ -3,6 +3,7 @@
  * Configuration comes from the environment (shared/config/local-config.ts).
  */
 import { ConfigError, readLocalConfig } from '../../shared/config';
+import { positiveIntEnv } from '../runtime/env';
 import { runLocalMode } from './run-local';
 
 /** After a stop signal, give open requests this long before exiting anyway. */
@@ -21,7 +22,8 @@ const main = async () => {
   }
 
   // Handlers go in before anything starts: a signal during start-up still shuts down cleanly.
-  const local = runLocalMode(config);
+  const pollWorkers = positiveIntEnv(process.env.ELEMENT_EVENTS_POLL_WORKERS);
+  const local = runLocalMode(config, pollWorkers === undefined ? {} : { pollWorkers });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {

@@ -8,6 +8,7 @@ import { ConfigError, readLocalConfig } from '../../shared/config';
 import { renderBanner } from '../local/banner';
 import { type DemoSimulatorHandle, startDemoSimulator } from '../local/demo';
 import { API_BASE_PATH } from '../routes';
+import { positiveIntEnv } from '../runtime/env';
 import { lambdaNode } from './node-runtime';
 import { describeFinding, startStack } from './stack';
 import { synthesizeStack } from './synthesize';
@@ -55,6 +56,7 @@ const main = async () => {
   let simulator: DemoSimulatorHandle | undefined;
   if (config.demoServiceNow) simulator = await startDemoSimulator(config.demoServiceNowPort, config.host);
   const dataDir = resolve(config.dataDir);
+  const queueConcurrency = positiveIntEnv(process.env.STACK_QUEUE_CONCURRENCY);
   const stack = await startStack({
     assemblyDir: assembly.dir,
     nodePath: node.path,
@@ -64,6 +66,8 @@ const main = async () => {
     host: config.host,
     dataDir,
     scheduleSpeedup: speedup,
+    // STACK_QUEUE_CONCURRENCY: workers per queue (e.g. the events poll workers); default 2.
+    ...(queueConcurrency === undefined ? {} : { queueConcurrency }),
     secretValues: {
       ...(config.organizationSecret ? { ELEMENT_ORGANIZATION_SECRET: config.organizationSecret } : {}),
       ...(config.userSecret ? { ELEMENT_USER_SECRET: config.userSecret } : {}),
