@@ -4,7 +4,7 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { scheduleDuePolls } from '../../shared/events';
+import { scheduleDuePolls } from '../../shared/events/poller';
 import { createLogger } from '../../shared/logging';
 import { awsPollQueue, awsStateTable } from '../runtime/aws-ports';
 import { getDependencies } from '../runtime/dependencies';
