@@ -17,6 +17,7 @@ import {
 } from '../../shared/events';
 import { markDue, scheduleKey } from '../../shared/events/schedule';
 import type { QueueProducer, StateTable } from '../../shared/ports';
+import { queueRecord } from '../helpers/queue-record';
 import { type EventsHarness, eventsOf, insert, startEventsHarness, tick } from './harness';
 
 const SILENT = { info: () => {}, warn: () => {}, error: () => {} };
@@ -61,6 +62,14 @@ const access = (): EventsInstanceAccess => ({
   }),
 });
 
+/** A poll queue that keeps the bodies it is sent. */
+const capturing = (sent: string[]): QueueProducer => ({
+  sendBatch: async (messages) => {
+    sent.push(...messages.map((m) => m.body));
+    return { failed: [] };
+  },
+});
+
 const poller = (stateTable: StateTable = h.stateTable): PollerDeps => ({
   stateTable,
   now: () => h.sim.clock.now(),
@@ -89,13 +98,7 @@ describe('events poll fan-out', () => {
     await markDue(h.stateTable, 1, h.enabledAt);
     await markDue(h.stateTable, 99, h.enabledAt);
     const sent: string[] = [];
-    const capture: QueueProducer = {
-      sendBatch: async (messages) => {
-        sent.push(...messages.map((m) => m.body));
-        return { failed: [] };
-      },
-    };
-    await scheduleDuePolls({ ...poller(), pollQueue: capture });
+    await scheduleDuePolls({ ...poller(), pollQueue: capturing(sent) });
     const [first, disabled] = sent.map((body) => JSON.parse(body));
     expect((await pollClaimed(poller(), first)).kind).toBe('polled');
     // SQS delivered it again: the schedule moved on, so nothing is polled.
@@ -135,31 +138,8 @@ describe('events poll fan-out', () => {
     };
     const worker = createPollWorkerHandler(poller(flaky), { logger: SILENT });
     const sent: string[] = [];
-    await scheduleDuePolls({
-      ...poller(),
-      pollQueue: {
-        sendBatch: async (messages) => {
-          sent.push(...messages.map((m) => m.body));
-          return { failed: [] };
-        },
-      },
-    });
-    const record = (receive: number) => ({
-      messageId: 'poll-7',
-      receiptHandle: `r${receive}`,
-      body: sent[0] ?? '',
-      attributes: {
-        ApproximateReceiveCount: String(receive),
-        SentTimestamp: '0',
-        SenderId: 'test',
-        ApproximateFirstReceiveTimestamp: '0',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:poll',
-      awsRegion: 'eu-west-1',
-    });
+    await scheduleDuePolls({ ...poller(), pollQueue: capturing(sent) });
+    const record = (receive: number) => queueRecord('poll-7', sent[0] ?? '', { receiveCount: receive });
     const firstTry = await worker({ Records: [record(1)] });
     // The poll itself records ServiceNow-side trouble in STATUS; a failed checkpoint write is such trouble
     // or a thrown error: either way nothing moved past what was queued.
@@ -171,15 +151,7 @@ describe('events poll fan-out', () => {
       // The instance was rescheduled after the failed poll; a later run picks the incidents up.
       h.sim.clock.advance(5 * 60_000);
       const again: string[] = [];
-      await scheduleDuePolls({
-        ...poller(),
-        pollQueue: {
-          sendBatch: async (messages) => {
-            again.push(...messages.map((m) => m.body));
-            return { failed: [] };
-          },
-        },
-      });
+      await scheduleDuePolls({ ...poller(), pollQueue: capturing(again) });
       expect(again).toHaveLength(1);
       expect((await pollClaimed(poller(), JSON.parse(again[0] ?? '{}'))).kind).toBe('polled');
     }
