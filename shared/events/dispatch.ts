@@ -47,8 +47,6 @@ export interface DispatchDeps {
   timeoutMs?: number;
   /** The queue's redrive maxReceiveCount; the receive that reaches it is the last attempt. */
   maxReceiveCount?: number;
-  /** Deliveries in flight per batch; default 5. */
-  concurrency?: number;
   logger?: DispatchLogger;
   /**
    * Backoff: makes a failed message visible again after `delaySeconds` (SQS ChangeMessageVisibility).
@@ -82,6 +80,7 @@ export const retryDelaySeconds = (
   );
 
 export const DEFAULT_DISPATCH_TIMEOUT_MS = 10_000;
+/** Deliveries in flight per batch (the dispatcher's SQS batch loop). */
 export const DEFAULT_DISPATCH_CONCURRENCY = 5;
 
 export type DeliveryResult =
