@@ -49,6 +49,12 @@ export const LAMBDA_FUNCTIONS = {
     timeoutSeconds: 29,
     memoryMb: 512,
   },
+  events: {
+    entry: 'functions/events/admin.ts',
+    description: 'Events admin API: poll now, event log, poll status, redeliver (User + Organization auth)',
+    timeoutSeconds: 29,
+    memoryMb: 512,
+  },
   transformations: {
     entry: 'functions/transformations/handler.ts',
     description: 'Platform API: object definitions and transformations (User + Organization auth)',
@@ -92,6 +98,9 @@ const platform = (
   path: string,
   functionName: FunctionName = 'instances',
 ): RouteDefinition => ({ method, path, functionName, auth: 'platform' });
+
+/** The events admin API. */
+const events = (method: HttpMethod, path: string) => platform(method, path, 'events');
 
 /** Object definitions and transformations at one level. */
 const transformations = (method: HttpMethod, path: string) => platform(method, path, 'transformations');
@@ -160,8 +169,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   currentInstance('GET', '/instances/configuration/{configId}'),
   currentInstance('PATCH', '/instances/configuration/{configId}'),
   currentInstance('GET', '/instances/docs'),
-  currentInstance('GET', '/instances/events'),
-  currentInstance('GET', '/instances/events/{eventId}'),
+  { method: 'GET', path: '/instances/events', functionName: 'events', auth: 'hub' },
+  { method: 'GET', path: '/instances/events/{eventId}', functionName: 'events', auth: 'hub' },
   platform('GET', '/elements/{keyOrId}/docs'),
   platform('GET', '/instances/{id}/docs'),
   // OAuth connect: a signed state and a pending configuration; the hosted callback completes the instance.
@@ -174,12 +183,12 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: `${CONSOLE_PATH}/{proxy+}`, functionName: 'console', auth: 'none' },
   { method: 'HEAD', path: `${CONSOLE_PATH}/{proxy+}`, functionName: 'console', auth: 'none' },
   // Events: poll an instance now and return what was queued.
-  platform('POST', '/instances/{id}/events/poll'),
+  events('POST', '/instances/{id}/events/poll'),
   // Event log (shared/events/event-admin.ts): deliveries, redelivery, the poller's last status.
-  platform('GET', '/instances/{id}/events'),
-  platform('GET', '/instances/{id}/events/status'),
-  platform('GET', '/instances/{id}/events/{eventId}'),
-  platform('POST', '/instances/{id}/events/{eventId}/redeliver'),
+  events('GET', '/instances/{id}/events'),
+  events('GET', '/instances/{id}/events/status'),
+  events('GET', '/instances/{id}/events/{eventId}'),
+  events('POST', '/instances/{id}/events/{eventId}/redeliver'),
   // Hub. `/hubs/helpdesk/x` and `/x` are the same route, except `/ping`: the bare
   // `/ping` stays the public liveness probe, the hub ping is `/hubs/helpdesk/ping`.
   { method: 'GET', path: '/hubs/helpdesk/ping', functionName: 'hub', auth: 'hub' },
@@ -263,16 +272,22 @@ export const ROUTES: readonly RouteDefinition[] = [
 ];
 
 /**
- * Functions no route invokes: the events capability's scheduled poller and SQS dispatcher
- * (infra/constructs/events.ts builds them; local mode runs the same handlers on a timer and its queue).
+ * Functions no route invokes: the events capability's poll schedule, poll worker and SQS dispatcher
+ * (infra/constructs/events.ts builds them; local mode runs the same handlers on a timer and its queues).
  */
 export const BACKGROUND_FUNCTIONS = {
   eventsPoller: {
     entry: 'functions/events/poller.ts',
-    description: 'Events poller (every minute): polls due instances and queues callback messages',
-    // A run polls up to 200 due instances, 4 at a time, each within a 120 s budget; what is left stays
-    // due for the next run, so 5 minutes is room, not a requirement.
-    timeoutSeconds: 300,
+    description: 'Events poll schedule (every minute): claims due instances, one poll message each',
+    // Claims (16 conditional writes in flight) and SendMessageBatch calls for up to 10,000 due instances.
+    timeoutSeconds: 120,
+    memoryMb: 256,
+  },
+  eventsPollWorker: {
+    entry: 'functions/events/poll-worker.ts',
+    description: 'Events poll worker (SQS): polls one instance per message and queues callback messages',
+    // A batch of up to 5 instances polled at once, each within its 120 s budget.
+    timeoutSeconds: 180,
     memoryMb: 512,
   },
   eventsDispatcher: {

@@ -94,7 +94,7 @@ export class SnowElementStack extends Stack {
     });
     this.events = new EventsConstruct(this, 'Events', {
       foundation: this.foundation,
-      instancesFunction: this.api.functions.instances,
+      adminFunction: this.api.functions.events,
       serviceName: SERVICE_NAME,
       environment: this.foundation.functionEnvironment,
       logLevel,
@@ -126,9 +126,11 @@ export class SnowElementStack extends Stack {
       ...(props.alarmEmail ? { email: props.alarmEmail } : {}),
     });
     this.alarms.notify(this.events.deadLetterAlarm);
+    this.alarms.notify(this.events.pollDeadLetterAlarm);
     this.alarms.notify(this.bulk.deadLetterAlarm);
     const backgroundFunctions: Record<BackgroundFunctionName, ElementFunction> = {
       eventsPoller: this.events.poller,
+      eventsPollWorker: this.events.pollWorker,
       eventsDispatcher: this.events.dispatcher,
       bulkWorker: this.bulk.worker,
     };

@@ -10,7 +10,7 @@ import {
 import { RETURNED_COUNT_HEADER, TOTAL_COUNT_HEADER } from '../../shared/hub/headers';
 import { assertRecordId, childPaging, readRecord } from '../../shared/hub/journal';
 import { filtersNulls } from '../../shared/hub/null-filter';
-import { resolveResource } from '../../shared/hub/resources';
+import { resolveResource } from '../../shared/resources';
 import {
   deleteAttachment,
   downloadAttachment,

@@ -9,7 +9,7 @@ import {
 } from '../../shared/hub/journal';
 import { commentBodySchema, workNoteBodySchema } from '../../shared/hub/journal/schemas';
 import { loadTableMetadata, metadataScope } from '../../shared/hub/metadata';
-import { resolveResource } from '../../shared/hub/resources';
+import { resolveResource } from '../../shared/resources';
 import { response } from '../middleware';
 import type { HubRequest, HubRouteTable } from './types';
 

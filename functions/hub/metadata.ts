@@ -1,5 +1,5 @@
 import { listTables, loadTableMetadata, metadataScope, TABLE_NAME } from '../../shared/hub/metadata';
-import { HUB_RESOURCES, resolveResource } from '../../shared/hub/resources';
+import { HUB_RESOURCES, resolveResource } from '../../shared/resources';
 import type { HubRequest, HubRouteTable } from './types';
 
 /** `Elements-Version: Helium` selects CE's v2 `/objects` form. */

@@ -15,7 +15,7 @@ import {
   recordsMapping,
   updateRecord,
 } from '../../shared/hub/records';
-import { type ResolvedResource, resolveResource } from '../../shared/hub/resources';
+import { type ResolvedResource, resolveResource } from '../../shared/resources';
 import { findCommonResource } from '../../shared/transformations';
 import { pageTokenKeyOf, response } from '../middleware';
 import type { HubRequest, HubRouteTable } from './types';

@@ -5,21 +5,15 @@
 import { createInstanceService } from '../../shared/instances';
 import { type ApiEvent, identityOf, type LambdaHttpHandler, routeFor, withMiddleware } from '../middleware';
 import { awsStateTable } from '../runtime/aws-ports';
-import { awsEventsQueue } from '../runtime/aws-queues';
 import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
 import { CALLBACK_ROUTE_KEY, connectRoutes, oauthCallback } from './connect-routes';
 import type { PlatformRouteTable } from './context';
 import { docsRoutes } from './docs-routes';
-import { eventAdminRoutes } from './event-admin-routes';
 import { instanceRoutes } from './routes';
 
 /** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
-const AWS_PORTS: AwsPorts = {
-  stateTable: awsStateTable,
-  secretStore: awsSecretStore,
-  eventsQueue: awsEventsQueue,
-};
+const AWS_PORTS: AwsPorts = { stateTable: awsStateTable, secretStore: awsSecretStore };
 
 /** Instance bodies are small; anything larger is refused before it reaches validation. */
 export const MAX_INSTANCE_BODY_BYTES = 64 * 1024;
@@ -28,7 +22,6 @@ export const INSTANCE_FUNCTION_ROUTES: PlatformRouteTable = {
   ...instanceRoutes,
   ...docsRoutes,
   ...connectRoutes,
-  ...eventAdminRoutes,
 };
 
 export const instancesHandler = async (event: ApiEvent) => {

@@ -8,13 +8,23 @@ import { createLocalScheduler } from '../../shared/adapters/local/scheduler';
 import { createLocalSecretStore } from '../../shared/adapters/local/secret-store';
 import { createLocalStateTable } from '../../shared/adapters/local/state-table';
 import type { LocalConfig } from '../../shared/config';
+import { scheduleDuePolls } from '../../shared/events';
+import { eventsInstanceAccess } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
 import { localMetrics } from '../../shared/metrics';
 import { createBulkWorkerHandler } from '../bulk/worker';
-import { createDeadLetterHandler, createDispatcherHandler } from '../events/dispatcher';
-import { runPoller } from '../events/poller';
+import {
+  createDeadLetterHandler,
+  createDispatcherHandler,
+  createPollWorkerHandler,
+} from '../events/handlers';
 import { API_BASE_PATH, CONSOLE_OAUTH_CALLBACK_PATH } from '../routes';
-import { type Dependencies, LOCAL_BULK_QUEUE_FILE, LOCAL_EVENTS_QUEUE_FILE } from '../runtime/dependencies';
+import {
+  type Dependencies,
+  LOCAL_BULK_QUEUE_FILE,
+  LOCAL_EVENTS_QUEUE_FILE,
+  LOCAL_POLL_QUEUE_FILE,
+} from '../runtime/dependencies';
 import { renderBanner } from './banner';
 import { createBlobRoute } from './blob-route';
 import { consoleCallbackUrls, type DemoSimulatorHandle, startDemoSimulator } from './demo';
@@ -34,6 +44,9 @@ const BULK_MAX_RECEIVE_COUNT = 5;
  */
 const BULK_VISIBILITY_TIMEOUT_MS = 5 * 60_000;
 const BULK_CHUNK_DEADLINE_MS = 2 * 60_000;
+/** Instances polled at once by default (the poll workers of AWS mode). */
+/** Longer than a poll may run (its 120 s budget), as in AWS, so a running poll is not handed out twice. */
+const POLL_VISIBILITY_TIMEOUT_MS = 5 * 60_000;
 /** A dead letter its consumer keeps (an event body too large for the log) comes back this rarely. */
 const DEAD_LETTER_VISIBILITY_TIMEOUT_MS = 60 * 60_000;
 
@@ -52,6 +65,8 @@ export interface LocalModeHandle {
 export interface LocalModeOptions {
   /** How often the events poller runs (default EVENTS_POLL_INTERVAL_MS; tests shorten it). */
   eventsPollIntervalMs?: number;
+  /** Instances polled at once (default: the configuration's pollWorkers). */
+  pollWorkers?: number;
 }
 
 export const runLocalMode = async (
@@ -97,6 +112,15 @@ export const runLocalMode = async (
     deadLetterQueue: eventsDeadLetters,
     concurrency: config.eventsWorkers,
   });
+  // Poll fan-out: schedule -> persisted poll queue -> poll workers, as in AWS. No DLQ: a message that
+  // keeps failing comes back until it works or its claim goes stale (then it is skipped).
+  const pollWorkers = Math.max(1, options.pollWorkers ?? config.pollWorkers);
+  const pollQueue = createLocalQueue({
+    name: 'element-events-poll',
+    persistPath: join(dataDir, LOCAL_POLL_QUEUE_FILE),
+    visibilityTimeoutMs: POLL_VISIBILITY_TIMEOUT_MS,
+    batchSize: pollWorkers,
+  });
   // Bulk jobs: API -> persisted queue -> worker, as SQS + Lambda do in AWS; files under <dataDir>/blobs.
   const bulkDeadLetters = createLocalQueue({
     name: 'element-bulk-dlq',
@@ -127,6 +151,7 @@ export const runLocalMode = async (
     eventsQueue,
     blobStore,
     bulkQueue,
+    pollQueue,
   };
   // Local mode's S3 event notification: a presigned upload landing under incoming/ starts its job.
   const blobRoute = createBlobRoute({
@@ -144,6 +169,7 @@ export const runLocalMode = async (
   });
   const closeEvents = async () => {
     await scheduler.stop();
+    await pollQueue.close();
     await eventsQueue.close();
     await eventsDeadLetters.close();
     await bulkQueue.close();
@@ -182,6 +208,8 @@ export const runLocalMode = async (
     await stateTable.close();
     throw error;
   }
+  const poller = { ...dependencies, instances: eventsInstanceAccess(dependencies) };
+  pollQueue.subscribe(createPollWorkerHandler(poller, { concurrency: pollWorkers }));
   eventsQueue.subscribe(createDispatcherHandler(dependencies, { maxReceiveCount: EVENTS_MAX_RECEIVE_COUNT }));
   // Dead letters are recorded where the API sees them (event log DEAD, bulk job ERROR), as in AWS.
   eventsDeadLetters.subscribe(createDeadLetterHandler(dependencies));
@@ -195,7 +223,7 @@ export const runLocalMode = async (
   bulkQueue.subscribe(bulkWorker);
   bulkDeadLetters.subscribe(bulkWorker.deadLetters);
   scheduler.every('events-poller', options.eventsPollIntervalMs ?? EVENTS_POLL_INTERVAL_MS, async () => {
-    await runPoller(dependencies);
+    await scheduleDuePolls({ ...dependencies, pollQueue });
   });
 
   const banner = renderBanner({ apiUrl: api.url, dataDir, secrets, ...(simulator ? { simulator } : {}) });

@@ -31,10 +31,15 @@ export interface Dependencies {
   blobStore?: BlobStore;
   /** Bulk job messages: SQS (ELEMENT_BULK_QUEUE_URL) in AWS, a persisted local queue in local mode. */
   bulkQueue?: QueueProducer;
+  /**
+   * One message per instance to poll: SQS (ELEMENT_EVENTS_POLL_QUEUE_URL) in AWS, a persisted local queue
+   * in local mode. Absent when the stack has no poll queue.
+   */
+  pollQueue?: QueueProducer;
 }
 
 /** The ports a function may need; which ones it builds in AWS mode is its own choice. */
-export type PortName = 'stateTable' | 'secretStore' | 'eventsQueue' | 'blobStore' | 'bulkQueue';
+export type PortName = 'stateTable' | 'secretStore' | 'eventsQueue' | 'blobStore' | 'bulkQueue' | 'pollQueue';
 
 /**
  * The AWS adapters a function uses, one factory per port (functions/runtime/aws-ports.ts). Each entry
@@ -60,12 +65,13 @@ const notBuilt = <T extends object>(name: PortName): T =>
   });
 
 async function awsDependencies(env: FunctionEnv, ports: AwsPorts): Promise<Dependencies> {
-  const [stateTable, secretStore, eventsQueue, blobStore, bulkQueue] = await Promise.all([
+  const [stateTable, secretStore, eventsQueue, blobStore, bulkQueue, pollQueue] = await Promise.all([
     ports.stateTable?.(env),
     ports.secretStore?.(env),
     ports.eventsQueue?.(env),
     ports.blobStore?.(env),
     ports.bulkQueue?.(env),
+    ports.pollQueue?.(env),
   ]);
   return {
     mode: 'aws',
@@ -76,6 +82,7 @@ async function awsDependencies(env: FunctionEnv, ports: AwsPorts): Promise<Depen
     ...(eventsQueue ? { eventsQueue } : {}),
     ...(blobStore ? { blobStore } : {}),
     ...(bulkQueue ? { bulkQueue } : {}),
+    ...(pollQueue ? { pollQueue } : {}),
   };
 }
 
@@ -83,6 +90,8 @@ async function awsDependencies(env: FunctionEnv, ports: AwsPorts): Promise<Depen
 export const LOCAL_EVENTS_QUEUE_FILE = 'events-queue.json';
 /** File name of the local bulk job queue under ELEMENT_DATA_DIR (the bulk worker subscribes to it). */
 export const LOCAL_BULK_QUEUE_FILE = 'bulk-queue.json';
+/** File name of the local poll queue under ELEMENT_DATA_DIR (the poll worker subscribes to it). */
+export const LOCAL_POLL_QUEUE_FILE = 'poll-queue.json';
 
 async function localDependencies(env: FunctionEnv): Promise<Dependencies> {
   const [table, secrets, queue, blobs, path] = await Promise.all([
@@ -107,6 +116,10 @@ async function localDependencies(env: FunctionEnv): Promise<Dependencies> {
     bulkQueue: queue.createLocalQueue({
       name: 'element-bulk',
       persistPath: path.join(dataDir, LOCAL_BULK_QUEUE_FILE),
+    }),
+    pollQueue: queue.createLocalQueue({
+      name: 'element-events-poll',
+      persistPath: path.join(dataDir, LOCAL_POLL_QUEUE_FILE),
     }),
   };
 }

@@ -4,9 +4,13 @@
  * dead-letter queue as two event sources.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { SQSRecord } from 'aws-lambda';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createLogger, type Logger } from '../../shared/logging';
 import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
 import { Semaphore } from '../../shared/resilience';
+import { metricsMiddleware } from './metrics';
 
 export interface RecordLoopOptions {
   /** Records handled at once; default all of them. */
@@ -86,4 +90,28 @@ export const sqsRetryLater = (queueUrl: string | undefined) => {
     });
     await (await change)(url, record.receiptHandle, delaySeconds);
   };
+};
+
+type SqsHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+
+/**
+ * A queue-driven entry point: middy with Powertools' Lambda context on the log lines, and the batch
+ * handler built on the first invocation (a failed start is retried by the next one).
+ */
+export const queueFunction = (
+  build: (logger: Logger) => Promise<(event: QueueEvent) => Promise<BatchResponse>>,
+): SqsHandler => {
+  const logger = createLogger();
+  let built: Promise<(event: QueueEvent) => Promise<BatchResponse>> | undefined;
+  const wrapped = middy(async (event: SQSEvent) => {
+    built ??= build(logger).catch((error: unknown) => {
+      built = undefined;
+      throw error;
+    });
+    return (await built)(event as unknown as QueueEvent);
+  })
+    .use(injectLambdaContext(logger))
+    .use(metricsMiddleware());
+  // Local callers (tests, tools) may pass no context.
+  return (event, context) => wrapped(event, context ?? ({} as Context));
 };

@@ -5,6 +5,7 @@
 import { join, resolve } from 'node:path';
 import { REPO_ROOT } from '../../infra/paths';
 import { ConfigError, readLocalConfig } from '../../shared/config';
+import { LOCAL_ENV, readEnv } from '../../shared/config/env';
 import { renderBanner } from '../local/banner';
 import { consoleCallbackUrls, type DemoSimulatorHandle, startDemoSimulator } from '../local/demo';
 import { API_BASE_PATH, CONSOLE_OAUTH_CALLBACK_PATH } from '../routes';
@@ -59,6 +60,7 @@ const main = async () => {
     simulator = await startDemoSimulator(config.demoServiceNowPort, config.host, demoRedirectUris);
   }
   const dataDir = resolve(config.dataDir);
+  const queueConcurrency = readEnv(LOCAL_ENV, process.env).STACK_QUEUE_CONCURRENCY;
   const stack = await startStack({
     assemblyDir: assembly.dir,
     nodePath: node.path,
@@ -68,6 +70,8 @@ const main = async () => {
     host: config.host,
     dataDir,
     scheduleSpeedup: speedup,
+    // STACK_QUEUE_CONCURRENCY: workers per queue (e.g. the events poll workers); default 2.
+    ...(queueConcurrency === undefined ? {} : { queueConcurrency }),
     secretValues: {
       ...(config.organizationSecret ? { ELEMENT_ORGANIZATION_SECRET: config.organizationSecret } : {}),
       ...(config.userSecret ? { ELEMENT_USER_SECRET: config.userSecret } : {}),

@@ -91,6 +91,8 @@ export interface StackRunnerOptions {
   onAccessLog?(line: string): void;
   onFinding?(finding: Finding): void;
   maxEnvironmentsPerFunction?: number;
+  /** Invocations at once per SQS event source: its MaximumConcurrency, at most this (default 2). */
+  queueConcurrency?: number;
 }
 
 export interface RunningStack {
@@ -537,7 +539,7 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
             reportBatchItemFailures: listOf(properties.FunctionResponseTypes).includes(
               'ReportBatchItemFailures',
             ),
-            concurrency: Math.min(2, maximum),
+            concurrency: Math.min(options.queueConcurrency ?? 2, maximum),
             region: REGION,
           },
           sqsClient,

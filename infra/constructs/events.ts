@@ -7,9 +7,9 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
-import { ElementFunction, type ElementLogLevel } from './element-function';
+import { ElementFunction, type ElementFunctionProps, type ElementLogLevel } from './element-function';
 import type { Foundation } from './foundation';
-import { grantInstanceData } from './instances';
+import { grantInstanceData, grantStateTableData } from './instances';
 import { deadLetterAlarm, QUEUE_CONSUME_ACTIONS, QUEUE_SEND_ACTIONS } from './queue-actions';
 
 /**
@@ -36,9 +36,31 @@ export const EVENTS_QUEUE_SETTINGS = {
   retention: Duration.days(4),
 } as const;
 
+/**
+ * The poll queue: one message per due instance, sent by the schedule and consumed by the poll workers.
+ */
+export const POLL_QUEUE_SETTINGS = {
+  /** Receives before a poll message is parked: its instance is made due again when its lease ends. */
+  maxReceiveCount: 5,
+  /** Instances per poll-worker invocation, polled at once. */
+  batchSize: 5,
+  /**
+   * Poll workers at once: the fan-out. 50 x 5 instances in flight; at about 1 s per instance of three
+   * resources, some 15,000 instances a minute, well above 10,000 on a 5-minute refresh.
+   */
+  maxConcurrency: 50,
+  visibilityTimeoutFactor: 6,
+  dlqRetention: Duration.days(14),
+  /** A poll message older than its instance's lease is stale anyway (the lease made it due again). */
+  retention: Duration.hours(1),
+} as const;
+
 /** Instance secret calls of the events functions (shared/adapters/aws/secret-store.ts). */
 export const EVENTS_SECRET_ACTIONS = {
-  /** Reads the ServiceNow credentials and writes refreshed OAuth tokens back; never creates or deletes. */
+  /**
+   * Poll worker and the admin API's poll now: read the ServiceNow credentials and write refreshed OAuth
+   * tokens back; never create or delete.
+   */
   poller: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
   /** Reads the signature key (event.notification.signature.key lives in the instance secret). */
   dispatcher: ['secretsmanager:GetSecretValue'],
@@ -46,8 +68,8 @@ export const EVENTS_SECRET_ACTIONS = {
 
 export interface EventsConstructProps {
   foundation: Foundation;
-  /** Serves POST /instances/{id}/events/poll, which queues like the poller does. */
-  instancesFunction: ElementFunction;
+  /** The events admin API (poll now, event log, redeliver), which queues like the poll worker does. */
+  adminFunction: ElementFunction;
   serviceName: string;
   /** Shared variables (foundation) every function receives. */
   environment: Record<string, string>;
@@ -56,8 +78,9 @@ export interface EventsConstructProps {
 }
 
 /**
- * The "events" capability: EventBridge rule (every minute) -> poller -> SQS events queue -> dispatcher
- * -> signed callback POSTs; messages that keep failing park in a DLQ, and an alarm fires as soon as one is
+ * The "events" capability: EventBridge rule (every minute) -> poll schedule -> SQS poll queue (one
+ * message per due instance) -> poll workers (bounded concurrency) -> SQS events queue -> dispatcher ->
+ * signed callback POSTs; messages that keep failing park in a DLQ, and an alarm fires as soon as one is
  * there.
  *
  * - Queue and DLQ are encrypted with the stack's customer-managed key (the functions already hold
@@ -75,6 +98,10 @@ export class EventsConstruct extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly poller: ElementFunction;
+  readonly pollQueue: sqs.Queue;
+  readonly pollDeadLetterQueue: sqs.Queue;
+  readonly pollWorker: ElementFunction;
+  readonly pollDeadLetterAlarm: cloudwatch.Alarm;
   readonly dispatcher: ElementFunction;
   readonly schedule: events.Rule;
   readonly deadLetterAlarm: cloudwatch.Alarm;
@@ -127,19 +154,36 @@ export class EventsConstruct extends Construct {
       'snow-element: event callbacks failed every retry and are parked in the events DLQ (see the dispatcher log)',
     );
 
-    // Poller: the due-time index (gsi1 Query), claims and checkpoints (conditional writes), instance
-    // credentials (refreshed OAuth tokens written back), and the queue it fills.
-    grantInstanceData(this.poller, foundation, EVENTS_SECRET_ACTIONS.poller);
-    this.grantSend(this.poller);
+    // Poll fan-out: the schedule reads the due-time index (gsi1 Query) and claims instances (conditional
+    // writes), no secrets, and sends to the poll queue; the workers poll (checkpoints, instance
+    // credentials with refreshed OAuth tokens written back) and fill the events queue.
+    const poll = this.createPollFanOut(foundation, functionProps);
+    this.pollQueue = poll.queue;
+    this.pollDeadLetterQueue = poll.deadLetterQueue;
+    this.pollWorker = poll.worker;
+    this.pollDeadLetterAlarm = poll.alarm;
+    grantStateTableData(this.poller, foundation);
+    this.poller.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PollQueueSend',
+        actions: [...QUEUE_SEND_ACTIONS],
+        resources: [this.pollQueue.queueArn],
+      }),
+    );
+    this.poller.function.addEnvironment('ELEMENT_EVENTS_POLL_QUEUE_URL', this.pollQueue.queueUrl);
+    grantInstanceData(this.pollWorker, foundation, EVENTS_SECRET_ACTIONS.poller);
+    this.grantSend(this.pollWorker);
     this.schedule = new events.Rule(this, 'PollSchedule', {
-      description: 'snow-element: runs the events poller every minute',
+      description: 'snow-element: runs the events poll schedule every minute',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       // No retries: the next run is a minute away and picks up whatever is still due.
       targets: [new targets.LambdaFunction(this.poller.function, { retryAttempts: 0 })],
     });
 
-    // POST /instances/{id}/events/poll polls one instance now and queues like the poller.
-    this.grantSend(props.instancesFunction);
+    // The admin API polls one instance now (POST /instances/{id}/events/poll) and redelivers: it queues
+    // like the poll worker, reads and writes the event log and the instance credentials.
+    grantInstanceData(props.adminFunction, foundation, EVENTS_SECRET_ACTIONS.poller);
+    this.grantSend(props.adminFunction);
 
     // Dispatcher: instance record and event log items, the signature key, and the queue it consumes.
     grantInstanceData(this.dispatcher, foundation, EVENTS_SECRET_ACTIONS.dispatcher);
@@ -185,6 +229,53 @@ export class EventsConstruct extends Construct {
       'ELEMENT_EVENTS_MAX_RECEIVE_COUNT',
       String(settings.maxReceiveCount),
     );
+  }
+
+  /** The poll queue, its DLQ (with its alarm) and the poll worker consuming it. */
+  private createPollFanOut(foundation: Foundation, functionProps: Omit<ElementFunctionProps, 'definition'>) {
+    const settings = POLL_QUEUE_SETTINGS;
+    const scope = new Construct(this, 'Poll');
+    const worker = new ElementFunction(scope, 'WorkerFunction', {
+      ...functionProps,
+      definition: BACKGROUND_FUNCTIONS.eventsPollWorker,
+    });
+    const deadLetterQueue = new sqs.Queue(scope, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: foundation.key,
+      enforceSSL: true,
+      retentionPeriod: settings.dlqRetention,
+    });
+    const queue = new sqs.Queue(scope, 'Queue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: foundation.key,
+      enforceSSL: true,
+      retentionPeriod: settings.retention,
+      visibilityTimeout: Duration.seconds(
+        BACKGROUND_FUNCTIONS.eventsPollWorker.timeoutSeconds * settings.visibilityTimeoutFactor,
+      ),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
+    });
+    const alarm = deadLetterAlarm(
+      scope,
+      deadLetterQueue,
+      'snow-element: poll messages failed every retry (see the poll worker log); their instances are polled again when their lease ends',
+    );
+    worker.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PollQueueConsume',
+        actions: [...QUEUE_CONSUME_ACTIONS],
+        resources: [queue.queueArn],
+      }),
+    );
+    const mapping = worker.function.addEventSourceMapping('PollQueueSource', {
+      eventSourceArn: queue.queueArn,
+      batchSize: settings.batchSize,
+      reportBatchItemFailures: true,
+      maxConcurrency: settings.maxConcurrency,
+    });
+    const policy = worker.role.node.tryFindChild('DefaultPolicy');
+    if (policy) mapping.node.addDependency(policy);
+    return { queue, deadLetterQueue, worker, alarm };
   }
 
   /** sqs:SendMessage on the events queue and its URL (the key grant comes with grantInstanceData). */

@@ -52,6 +52,7 @@ export {
   EVENTS_SECRET_ACTIONS,
   EventsConstruct,
   type EventsConstructProps,
+  POLL_QUEUE_SETTINGS,
 } from './events';
 export { Foundation, type FoundationProps } from './foundation';
 export { HUB_PAYLOAD_LIMITS, HubConstruct, type HubConstructProps } from './hub';

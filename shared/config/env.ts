@@ -60,6 +60,7 @@ export const FUNCTION_ENV = z.object({
   ELEMENT_ORGANIZATION_SECRET_ARN: text,
   ELEMENT_USER_SECRET_ARN: text,
   ELEMENT_EVENTS_QUEUE_URL: text,
+  ELEMENT_EVENTS_POLL_QUEUE_URL: text,
   ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN: text,
   ELEMENT_EVENTS_MAX_RECEIVE_COUNT: positiveInt,
   ELEMENT_EVENTS_CALLBACK_TIMEOUT_MS: positiveInt,
@@ -87,6 +88,9 @@ export const LOCAL_ENV = FUNCTION_ENV.extend({
   /** Messages of each queue handled at once (parallel Lambda invocations in AWS). */
   ELEMENT_LOCAL_BULK_WORKERS: integer(1, 1000, 'a whole number from 1 to 1000'),
   ELEMENT_LOCAL_EVENTS_WORKERS: integer(1, 1000, 'a whole number from 1 to 1000'),
+  ELEMENT_LOCAL_POLL_WORKERS: integer(1, 1000, 'a whole number from 1 to 1000'),
+  /** `npm run start:stack`: invocations of each queue's function at once. */
+  STACK_QUEUE_CONCURRENCY: integer(1, 1000, 'a whole number from 1 to 1000'),
   LOG_LEVEL: optional(
     z
       .string()

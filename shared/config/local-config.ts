@@ -23,6 +23,8 @@ export interface LocalConfig {
   bulkWorkers: number;
   /** Events queue batches handled at once. */
   eventsWorkers: number;
+  /** Instances polled at once (the poll queue's workers). */
+  pollWorkers: number;
 }
 
 export const LOCAL_DEFAULTS = {
@@ -32,6 +34,7 @@ export const LOCAL_DEFAULTS = {
   demoServiceNowPort: 3001,
   bulkWorkers: 4,
   eventsWorkers: 4,
+  pollWorkers: 4,
 } as const;
 
 /**
@@ -52,5 +55,6 @@ export const readLocalConfig = (env: Env): LocalConfig => {
     logLevel: local.LOG_LEVEL,
     bulkWorkers: local.ELEMENT_LOCAL_BULK_WORKERS ?? LOCAL_DEFAULTS.bulkWorkers,
     eventsWorkers: local.ELEMENT_LOCAL_EVENTS_WORKERS ?? LOCAL_DEFAULTS.eventsWorkers,
+    pollWorkers: local.ELEMENT_LOCAL_POLL_WORKERS ?? LOCAL_DEFAULTS.pollWorkers,
   };
 };

@@ -1,5 +1,5 @@
 import { DEFAULT_POLLER_CONFIGURATION, DEFAULT_REFRESH_INTERVAL_MINUTES } from '../events/configuration';
-import { HUB_RESOURCES } from '../hub/resources';
+import { HUB_RESOURCES } from '../resources';
 import type { ElementDefinition } from './catalog';
 import type { ConfigurationParameter, ParameterType } from './configuration-parameters';
 import type { ElementConfigurationItem, ElementMetadataView } from './schemas';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../errors';
-import { resolveResource } from '../hub/resources';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../input';
+import { resolveResource } from '../resources';
 import type { SnRecord } from '../servicenow';
 
 /**

@@ -1,6 +1,6 @@
 import type { OutboundAgent } from '../net';
 import { type AllowedHosts, checkOutboundUrl, type Resolver } from '../net';
-import type { BatchResponse, QueueRecord } from '../ports';
+import type { QueueRecord } from '../ports';
 import { backoffDelay, type RandomSource } from '../resilience';
 import { findRefusal, postWebhook, type WebhookAttempt, webhookHeaders } from '../webhooks';
 import { parseEventsConfig } from './configuration';
@@ -47,12 +47,10 @@ export interface DispatchDeps {
   timeoutMs?: number;
   /** The queue's redrive maxReceiveCount; the receive that reaches it is the last attempt. */
   maxReceiveCount?: number;
-  /** Deliveries in flight per batch; default 5. */
-  concurrency?: number;
   logger?: DispatchLogger;
   /**
    * Backoff: makes a failed message visible again after `delaySeconds` (SQS ChangeMessageVisibility).
-   * Without it (local queue) the queue's fixed visibility timeout applies. Errors are ignored: the
+   * Without it (local queue) the queue's fixed visibility timeout applies. Errors are logged: the
    * message then simply comes back after the default timeout.
    */
   retryLater?: (record: QueueRecord, delaySeconds: number) => Promise<void>;
@@ -82,6 +80,7 @@ export const retryDelaySeconds = (
   );
 
 export const DEFAULT_DISPATCH_TIMEOUT_MS = 10_000;
+/** Deliveries in flight per batch (the dispatcher's SQS batch loop). */
 export const DEFAULT_DISPATCH_CONCURRENCY = 5;
 
 export type DeliveryResult =
@@ -241,7 +240,13 @@ export const deliverRecord = async (record: QueueRecord, deps: DispatchDeps): Pr
   );
   if (!dead && deps.retryLater) {
     const delay = retryDelaySeconds(Number.isFinite(receiveCount) ? receiveCount : 1, deps.retryDelay);
-    await deps.retryLater(record, delay).catch(() => undefined);
+    // A failed visibility change leaves the message to the queue's own visibility timeout.
+    await deps.retryLater(record, delay).catch((error: unknown) =>
+      deps.logger?.warn('Could not delay the retry of an event message', {
+        ...fields({ delaySeconds: delay }),
+        error: error instanceof Error ? error.name : 'Error',
+      }),
+    );
   }
   return {
     kind: 'failed',
@@ -251,33 +256,26 @@ export const deliverRecord = async (record: QueueRecord, deps: DispatchDeps): Pr
   };
 };
 
+/** Thrown for a record the queue must hand out again (a failed, not dead, delivery). */
+export class DeliveryRetryError extends Error {
+  override name = 'DeliveryRetryError';
+}
+
 /**
- * Delivers a batch with at most `concurrency` POSTs in flight and lists the messages to retry. A record
- * whose handling throws (e.g. the state table is down) is retried too, never the whole batch.
+ * One record of a batch (the SQS batch loop calls this per record): resolves when the queue may delete
+ * the message, throws when it must come back. A record whose handling throws (e.g. the state table is
+ * down) comes back too; only that record, never the whole batch.
  */
-export const deliverRecords = async (
-  records: readonly QueueRecord[],
-  deps: DispatchDeps,
-): Promise<BatchResponse> => {
-  const failures: { itemIdentifier: string }[] = [];
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < records.length; index = next++) {
-      const record = records[index] as QueueRecord;
-      let retry: boolean;
-      try {
-        retry = (await deliverRecord(record, deps)).kind === 'failed';
-      } catch (error) {
-        deps.logger?.warn('Event message handling failed; will retry', {
-          messageId: record.messageId,
-          error: (error as Error).name,
-        });
-        retry = true;
-      }
-      if (retry) failures.push({ itemIdentifier: record.messageId });
-    }
-  };
-  const workers = Math.max(1, Math.min(deps.concurrency ?? DEFAULT_DISPATCH_CONCURRENCY, records.length));
-  await Promise.all(Array.from({ length: workers }, worker));
-  return { batchItemFailures: failures };
+export const deliverOrRetry = async (record: QueueRecord, deps: DispatchDeps): Promise<void> => {
+  let result: DeliveryResult;
+  try {
+    result = await deliverRecord(record, deps);
+  } catch (error) {
+    deps.logger?.warn('Event message handling failed; will retry', {
+      messageId: record.messageId,
+      error: (error as Error).name,
+    });
+    throw error;
+  }
+  if (result.kind === 'failed') throw new DeliveryRetryError(result.reason);
 };

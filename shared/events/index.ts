@@ -28,17 +28,18 @@ export {
   type ResourcePoll,
 } from './configuration';
 export { toEventDate, toServiceNowDateTime } from './dates';
-export { type DeadLetterDeps, recordDeadLetters } from './dead-letters';
+export { type DeadLetterDeps, KeepDeadLetterError, recordDeadLetter } from './dead-letters';
 export { advanceWindow, rowKey } from './dedup';
 export {
   DEFAULT_DISPATCH_CONCURRENCY,
   DEFAULT_DISPATCH_TIMEOUT_MS,
   DEFAULT_RETRY_DELAY,
   type DeliveryResult,
+  DeliveryRetryError,
   type DispatchDeps,
   type DispatchLogger,
+  deliverOrRetry,
   deliverRecord,
-  deliverRecords,
   type EventsTarget,
   type RetryDelayPolicy,
   retryDelaySeconds,
@@ -95,5 +96,23 @@ export {
   QueueSendError,
   type StreamResult,
 } from './poll';
+export {
+  claimDueInstances,
+  type EventsInstance,
+  type EventsInstanceAccess,
+  failedSummary,
+  POLLER_DEFAULTS,
+  type PollerDeps,
+  type PollerOptions,
+  type PollerRun,
+  type PollOutcome,
+  type PollRequest,
+  parsePollRequest,
+  pollClaimed,
+  pollInstanceNow,
+  pollRequestBody,
+  runPoller,
+  scheduleDuePolls,
+} from './poller';
 export { scanUpdated } from './scan';
 export { DEFAULT_SEND_RETRY, type SendRetryPolicy, SQS_BATCH_SIZE, sendWithRetry } from './send';

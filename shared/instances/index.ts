@@ -6,6 +6,7 @@
 export { checkedBaseUrl, tableBaseUrl } from './base-url';
 export { MASK, mergeConfiguration, normalizeConfiguration, withDefaults } from './configuration';
 export { elementTokenHash, newElementToken } from './element-token';
+export { eventsInstanceAccess, eventsTargetLoader } from './events-access';
 export { type Grant, grantFor, requiredKeysFor } from './grants';
 export {
   forgetInstanceClient,

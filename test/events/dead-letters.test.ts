@@ -6,7 +6,8 @@
 
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDeadLetterHandler, handler } from '../../functions/events/dispatcher';
+import { handler } from '../../functions/events/dispatcher';
+import { createDeadLetterHandler } from '../../functions/events/handlers';
 import { type Dependencies, setDependencies } from '../../functions/runtime/dependencies';
 import { createLocalQueue } from '../../shared/adapters/local';
 import { redeliverEvent, toOutgoing } from '../../shared/events';
@@ -134,7 +135,7 @@ describe('dead letters', () => {
       awsRegion: 'local',
     };
     await h.queue.close(); // deliver by hand, as one Lambda invocation
-    const { createDispatcherHandler } = await import('../../functions/events/dispatcher');
+    const { createDispatcherHandler } = await import('../../functions/events/handlers');
     const dispatch = createDispatcherHandler(deps(), {
       maxReceiveCount: MAX_RECEIVES,
       timeoutMs: 5_000,

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDispatcherHandler } from '../../functions/events/dispatcher';
+import { createDispatcherHandler } from '../../functions/events/handlers';
 import type { Dependencies } from '../../functions/runtime/dependencies';
 import {
   createLocalQueue,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { queueUrlFromArn } from '../../functions/runtime/sqs';
+import { processRecords, queueUrlFromArn } from '../../functions/runtime/sqs';
 import type { EventMessage } from '../../shared/events';
-import { deliverRecords, eventsPartition, retryDelaySeconds } from '../../shared/events';
+import { type DispatchDeps, deliverOrRetry, eventsPartition, retryDelaySeconds } from '../../shared/events';
 import { sharedOutboundAgent } from '../../shared/net';
 import type { QueueRecord } from '../../shared/ports';
 import { verifySignature } from '../../shared/webhooks';
@@ -274,6 +274,10 @@ describe('dispatcher SSRF guard', () => {
     expect(log?.lastError).toMatch(/non-public address/);
   });
 });
+
+/** A batch through the dispatcher's SQS loop. */
+const deliverRecords = (records: QueueRecord[], deps: DispatchDeps) =>
+  processRecords(records, (record) => deliverOrRetry(record, deps));
 
 const recordFor = (message: EventMessage, receiveCount: number, sentAt: number): QueueRecord => ({
   messageId: `r-${message.message.eventId}-${receiveCount}`,

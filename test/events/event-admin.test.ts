@@ -3,7 +3,7 @@
  * visibility, redrive to a DLQ after 3 receives) drained by the real dispatcher + a webhook receiver.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDispatcherHandler } from '../../functions/events/dispatcher';
+import { createDispatcherHandler } from '../../functions/events/handlers';
 import { createLocalQueue, type LocalQueue } from '../../shared/adapters/local';
 import { createEventLog, type DispatchLogger, type EventLog } from '../../shared/events';
 import type { OutgoingMessage } from '../../shared/ports';

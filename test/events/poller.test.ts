@@ -4,15 +4,31 @@
  * through real HTTP. The simulator runs on a frozen clock that the element shares (deps.now).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { pollInstanceNow, runPoller } from '../../functions/events/poller';
 import { createLocalQueue, type LocalQueue } from '../../shared/adapters/local';
-import type { EventMessage } from '../../shared/events';
+import {
+  type EventMessage,
+  type EventsInstance,
+  type PollerOptions,
+  pollInstanceNow as pollNow,
+  runPoller as runBoth,
+} from '../../shared/events';
 import { checkpointKey, DELETES_STREAM } from '../../shared/events/checkpoint';
 import { POLL_DUE, scheduleKey } from '../../shared/events/schedule';
-import { createInstanceStore, forgetInstanceClient } from '../../shared/instances';
-import type { QueryInput, StateTable } from '../../shared/ports';
+import {
+  createInstanceStore,
+  eventsInstanceAccess,
+  forgetInstanceClient,
+  type InstanceDeps,
+} from '../../shared/instances';
+import type { QueryInput, QueueProducer, StateTable } from '../../shared/ports';
 import { aliceAuth, basicBody, bobAuth, type Harness, startHarness } from '../instances/harness';
 import { startSimulator } from '../simulator';
+
+type TestDeps = InstanceDeps & { eventsQueue?: QueueProducer };
+const withInstances = (deps: TestDeps) => ({ ...deps, instances: eventsInstanceAccess(deps) });
+const runPoller = (deps: TestDeps, options?: PollerOptions & { concurrency?: number }) =>
+  runBoth(withInstances(deps), options);
+const pollInstanceNow = (deps: TestDeps, record: EventsInstance) => pollNow(withInstances(deps), record);
 
 const T0 = new Date('2027-03-02T10:00:00Z');
 // Allow-listed (the harness allows 127.0.0.1), so it passes the SSRF check at save; nothing listens.

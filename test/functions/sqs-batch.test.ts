@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { processRecords } from '../../functions/runtime/sqs';
-import type { QueueRecord } from '../../shared/ports';
+import { queueRecord } from '../helpers/queue-record';
 
-const record = (messageId: string): QueueRecord => ({
-  messageId,
-  receiptHandle: `rh-${messageId}`,
-  body: JSON.stringify({ id: messageId }),
-  attributes: {
-    ApproximateReceiveCount: '1',
-    SentTimestamp: '0',
-    SenderId: 'test',
-    ApproximateFirstReceiveTimestamp: '0',
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:test',
-  awsRegion: 'eu-west-1',
-});
+const record = (messageId: string) => queueRecord(messageId, JSON.stringify({ id: messageId }));
 
 describe('processRecords (the SQS partial-batch loop)', () => {
   it('lists exactly the records whose handler threw', async () => {

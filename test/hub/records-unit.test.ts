@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ElementError } from '../../shared/errors';
 import { andEveryGroup, parseListParams, toHubRecord, toHubRecords } from '../../shared/hub/records';
-import { resolveResource } from '../../shared/hub/resources';
+import { resolveResource } from '../../shared/resources';
 
 const status = (fn: () => unknown): number | undefined => {
   try {

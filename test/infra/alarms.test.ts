@@ -88,6 +88,7 @@ describe('alarm topic', () => {
   it('receives an errors alarm of every background function and of the authorizer', () => {
     const functions = {
       eventsPoller: element.stack.events.poller,
+      eventsPollWorker: element.stack.events.pollWorker,
       eventsDispatcher: element.stack.events.dispatcher,
       bulkWorker: element.stack.bulk.worker,
       authorizer: element.stack.authorizer.function,

@@ -94,17 +94,7 @@ describe('instances construct grants (and what instances and hub share)', () => 
     const { stack } = element;
     return [
       ...instanceDataStatements(stack, logicalId(stack, stack.api.functions[name].logGroup), secretActions),
-      // POST /instances/{id}/events/poll queues like the poller (test/infra/events.test.ts).
-      ...(name === 'instances'
-        ? [
-            {
-              Sid: 'EventsQueueSend',
-              Effect: 'Allow',
-              Action: 'sqs:SendMessage',
-              Resource: arnOf(logicalId(stack, stack.events.queue)),
-            },
-          ]
-        : []),
+      // The events admin API queues events from its own function (test/infra/events.test.ts).
     ];
   };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { dispatcherOptionsFromEnv } from '../../functions/events/dispatcher';
+import { dispatcherOptionsFromEnv } from '../../functions/events/handlers';
 import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
-import { EVENTS_QUEUE_SETTINGS, EventsConstruct } from '../../infra/constructs';
+import { EVENTS_QUEUE_SETTINGS, EventsConstruct, POLL_QUEUE_SETTINGS } from '../../infra/constructs';
 import {
   arnOf,
   expectDeadLetterAlarm,
@@ -203,11 +203,94 @@ describe('events construct: dispatcher', () => {
   });
 });
 
-describe('events construct: poller', () => {
-  it('may read and write instance data and credentials, and only send to the events queue', () => {
-    const { queue, poller } = ids();
+describe('events construct: poll fan-out', () => {
+  const pollIds = () => {
+    const { stack } = element;
+    return {
+      pollQueue: logicalId(stack, stack.events.pollQueue),
+      pollDlq: logicalId(stack, stack.events.pollDeadLetterQueue),
+      worker: logicalId(stack, stack.events.pollWorker.function),
+      admin: logicalId(stack, stack.api.functions.events.function),
+    };
+  };
+
+  it('lets the schedule read and claim in the state table (no secrets) and only send to the poll queue', () => {
+    const { poller } = ids();
+    const { pollQueue } = pollIds();
+    const [logs, table, , key] = instanceDataStatementsOf(
+      logicalId(element.stack, element.stack.events.poller.logGroup),
+      [],
+    );
     expect(statementsOfRole(element.template, poller)).toEqual([
-      ...instanceDataStatementsOf(logicalId(element.stack, element.stack.events.poller.logGroup), [
+      logs,
+      table,
+      key,
+      { Sid: 'PollQueueSend', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arnOf(pollQueue) },
+    ]);
+    expect(variablesOf(poller)).toMatchObject({ ELEMENT_EVENTS_POLL_QUEUE_URL: { Ref: pollQueue } });
+    expect(variablesOf(poller).ELEMENT_EVENTS_QUEUE_URL).toBeUndefined();
+    expect(variablesOf(poller).ELEMENT_SECRET_PREFIX).toBeUndefined();
+  });
+
+  it('builds the poll worker from BACKGROUND_FUNCTIONS, fed by the poll queue in batches with bounded concurrency', () => {
+    const { pollQueue, worker } = pollIds();
+    expect(resource('AWS::Lambda::Function', worker)?.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Timeout: BACKGROUND_FUNCTIONS.eventsPollWorker.timeoutSeconds,
+      MemorySize: BACKGROUND_FUNCTIONS.eventsPollWorker.memoryMb,
+    });
+    const mappings = Object.values(element.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+      (mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(arnOf(pollQueue)),
+    );
+    expect(mappings.map((m) => m.Properties)).toEqual([
+      {
+        EventSourceArn: arnOf(pollQueue),
+        FunctionName: { Ref: worker },
+        BatchSize: POLL_QUEUE_SETTINGS.batchSize,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: POLL_QUEUE_SETTINGS.maxConcurrency },
+      },
+    ]);
+  });
+
+  it('encrypts the poll queue and its DLQ, redrives to the DLQ, hides a message 6x the worker timeout, alarms', () => {
+    const { pollQueue, pollDlq, worker } = pollIds();
+    const { key } = ids();
+    for (const id of [pollQueue, pollDlq]) {
+      expect(resource('AWS::SQS::Queue', id)?.Properties.KmsMasterKeyId).toEqual(arnOf(key));
+      expect(queuePolicyOf(id)[0]?.Properties.PolicyDocument.Statement).toEqual([tlsOnlyPolicy(id)]);
+    }
+    const { Properties } = resource('AWS::SQS::Queue', pollQueue) ?? {};
+    expect(Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: arnOf(pollDlq),
+      maxReceiveCount: POLL_QUEUE_SETTINGS.maxReceiveCount,
+    });
+    const timeout = resource('AWS::Lambda::Function', worker)?.Properties.Timeout as number;
+    expect(Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+    expectDeadLetterAlarm(element.template, pollDlq);
+  });
+
+  it('lets the poll worker poll instances (credentials read and refreshed), consume the poll queue and send events', () => {
+    const { queue } = ids();
+    const { pollQueue, worker } = pollIds();
+    const [logs, ...instanceData] = instanceDataStatementsOf(
+      logicalId(element.stack, element.stack.events.pollWorker.logGroup),
+      ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+    );
+    expect(statementsOfRole(element.template, worker)).toEqual([
+      logs,
+      consumeStatement('PollQueueConsume', pollQueue),
+      ...instanceData,
+      { Sid: 'EventsQueueSend', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arnOf(queue) },
+    ]);
+    expect(variablesOf(worker)).toMatchObject({ ELEMENT_EVENTS_QUEUE_URL: { Ref: queue } });
+  });
+
+  it('gives the events admin function instance data and the events queue, and nothing else', () => {
+    const { queue } = ids();
+    const { admin } = pollIds();
+    expect(statementsOfRole(element.template, admin)).toEqual([
+      ...instanceDataStatementsOf(logicalId(element.stack, element.stack.api.functions.events.logGroup), [
         'secretsmanager:GetSecretValue',
         'secretsmanager:PutSecretValue',
       ]),
@@ -215,28 +298,18 @@ describe('events construct: poller', () => {
     ]);
   });
 
-  it('learns the queue URL, table, secret prefix and key', () => {
-    const { queue, poller, key, table } = ids();
-    expect(variablesOf(poller)).toMatchObject({
-      ELEMENT_MODE: 'aws',
-      ELEMENT_EVENTS_QUEUE_URL: { Ref: queue },
-      ELEMENT_STATE_TABLE: { Ref: table },
-      ELEMENT_SECRET_PREFIX: 'snow-element/SnowElement/',
-      ELEMENT_KMS_KEY_ID: arnOf(key),
-    });
-    expect(variablesOf(poller).ELEMENT_EVENTS_MAX_RECEIVE_COUNT).toBeUndefined();
-  });
-
-  it('lets nobody but the poller and the instances function send to the queue', () => {
-    const { queue, poller } = ids();
-    const instances = logicalId(element.stack, element.stack.api.functions.instances.function);
+  it('lets nobody but the poll worker and the events admin function send to the events queue', () => {
+    const { queue } = ids();
+    const { worker, admin } = pollIds();
     const senders = Object.keys(element.template.findResources('AWS::Lambda::Function')).filter((id) =>
       statementsOfRole(element.template, id).some((statement) => {
         const text = JSON.stringify(statement);
         return text.includes('sqs:SendMessage') && text.includes(`"${queue}"`);
       }),
     );
-    expect(senders.sort()).toEqual([instances, poller].sort());
-    expect(variablesOf(instances).ELEMENT_EVENTS_QUEUE_URL).toEqual({ Ref: queue });
+    expect(senders.sort()).toEqual([worker, admin].sort());
+    expect(variablesOf(admin).ELEMENT_EVENTS_QUEUE_URL).toEqual({ Ref: queue });
+    const instances = logicalId(element.stack, element.stack.api.functions.instances.function);
+    expect(variablesOf(instances).ELEMENT_EVENTS_QUEUE_URL).toBeUndefined();
   });
 });

@@ -91,13 +91,14 @@ describe('hub construct', () => {
     const hubRoutes = ROUTES.filter((route) => route.functionName === 'hub');
     expect(hubRoutes.every((route) => route.auth === 'hub')).toBe(true);
     // Bulk routes are hub routes too, served by the bulk function (test/infra/bulk.test.ts), and so are
-    // the routes on "the current instance" of the token, served by the instances function.
+    // the routes on "the current instance" of the token, served by the instances and events functions.
     expect(
       ROUTES.filter((route) => route.auth === 'hub').every(
         (route) =>
           route.functionName === 'hub' ||
           route.functionName === 'bulk' ||
-          (route.functionName === 'instances' && route.path.startsWith('/instances')),
+          ((route.functionName === 'instances' || route.functionName === 'events') &&
+            route.path.startsWith('/instances')),
       ),
     ).toBe(true);
     // Each hub path exists with /hubs/helpdesk, with any hub name and without (the hub ping not bare).

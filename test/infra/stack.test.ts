@@ -213,9 +213,10 @@ describe('route authorization seam', () => {
 
 describe('functions', () => {
   it('creates one function per entry of LAMBDA_FUNCTIONS, on nodejs24.x arm64 with its timeout and memory', () => {
-    // ... plus the authorizer (test/infra/auth.test.ts), the events poller and dispatcher (events.test.ts), the
-    // bulk worker and CDK's deploy-time handler of the bulk bucket's notifications (bulk.test.ts).
-    element.template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length + 1 + 2 + 2);
+    // ... plus the authorizer (test/infra/auth.test.ts), the events poll schedule, poll worker and dispatcher
+    // (events.test.ts), the bulk worker and CDK's deploy-time handler of the bulk bucket's notifications
+    // (bulk.test.ts).
+    element.template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length + 1 + 3 + 2);
     for (const name of FUNCTION_NAMES) {
       const definition = LAMBDA_FUNCTIONS[name];
       expect(
@@ -234,7 +235,7 @@ describe('functions', () => {
     const { foundation } = element.stack;
     // Functions that use instance secrets also learn where and with which key (auth.test.ts, hub.test.ts,
     // bulk.test.ts); the transformations function builds no secret store (transformations.test.ts).
-    const secretWriters: readonly FunctionName[] = ['instances', 'hub', 'bulk'];
+    const secretWriters: readonly FunctionName[] = ['instances', 'hub', 'bulk', 'events'];
     for (const name of FUNCTION_NAMES) {
       const fn = element.template.findResources('AWS::Lambda::Function')[logicalIdOfFunction(name)];
       expect(fn?.Properties.Environment.Variables).toEqual({
@@ -258,7 +259,7 @@ describe('functions', () => {
             }
           : {}),
         // POST /instances/{id}/events/poll queues events (test/infra/events.test.ts).
-        ...(name === 'instances'
+        ...(name === 'events'
           ? {
               ELEMENT_EVENTS_QUEUE_URL: ref(
                 element.stack.getLogicalId(element.stack.events.queue.node.defaultChild as CfnElement),
@@ -302,7 +303,7 @@ describe('functions', () => {
       expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
     }
     // The others get the grants of their constructs, asserted in auth, hub, bulk and transformations tests.
-    const withCapability: readonly FunctionName[] = ['instances', 'hub', 'bulk', 'transformations'];
+    const withCapability: readonly FunctionName[] = ['instances', 'hub', 'bulk', 'transformations', 'events'];
     for (const name of FUNCTION_NAMES.filter((fn) => !withCapability.includes(fn))) {
       const fn = element.template.findResources('AWS::Lambda::Function')[logicalIdOfFunction(name)];
       const roleId = fn?.Properties.Role['Fn::GetAtt'][0];

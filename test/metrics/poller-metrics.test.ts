@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { runPoller } from '../../functions/events/poller';
 import { createLocalQueue, type LocalQueue } from '../../shared/adapters/local';
+import { runPoller } from '../../shared/events/poller';
+import { eventsInstanceAccess } from '../../shared/instances';
 import { localMetrics } from '../../shared/metrics';
 import { aliceAuth, basicBody, type Harness, startHarness } from '../instances/harness';
 
@@ -35,11 +36,11 @@ it('records each scheduled poll’s lag, and the ServiceNow requests it made, fo
   });
   expect(res.status, res.text).toBe(200);
   const id = String((res.json() as { id: number }).id);
-  await runPoller(h.deps);
+  await runPoller({ ...h.deps, instances: eventsInstanceAccess(h.deps) });
   localMetrics.reset();
 
   h.sim.clock.advance(20 * MINUTE); // due 15 minutes after the first poll: 5 minutes late
-  const run = await runPoller(h.deps);
+  const run = await runPoller({ ...h.deps, instances: eventsInstanceAccess(h.deps) });
   expect(run.polled.map((summary) => String(summary.instanceId))).toEqual([id]);
 
   const instance = localMetrics.snapshot().instances[id];

@@ -1,5 +1,5 @@
-import { resolveResource } from '../../hub/resources';
 import type { StateTable } from '../../ports';
+import { resolveResource } from '../../resources';
 import type { Transformation } from '../../transformations';
 import { findCommonResource, type InstanceRef } from '../../transformations/store';
 

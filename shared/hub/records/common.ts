@@ -1,5 +1,6 @@
 import type { Expression, OrderTerm } from '../../ceql';
 import { InvalidInputError } from '../../errors';
+import type { ResolvedResource } from '../../resources';
 import {
   type CommonResource,
   isDotted,
@@ -10,7 +11,6 @@ import {
   toVendor,
 } from '../../transformations';
 import { withoutNulls } from '../null-filter';
-import type { ResolvedResource } from '../resources';
 
 /**
  * How a records operation reads and writes a common resource (a transformation turns a

@@ -1,6 +1,6 @@
 import { InvalidInputError, NotFoundError } from '../../errors';
+import type { ResolvedResource } from '../../resources';
 import type { SnRecord, TableParams } from '../../servicenow';
-import type { ResolvedResource } from '../resources';
 import { catalogFor, checkedFields, tableMetadata } from './catalog';
 import type { RecordsMapping } from './common';
 import type { RecordsContext, RecordsResponse } from './context';

@@ -1,5 +1,6 @@
 import { type OrderTerm, orderTermsToEncoded, parseOrderBy, parseWhere, toEncodedQuery } from '../../ceql';
 import { BadUpstreamError } from '../../errors';
+import type { ResolvedResource } from '../../resources';
 import type { ListResult, SnRecord, TableParams } from '../../servicenow';
 import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER, TOTAL_COUNT_HEADER } from '../headers';
 import { rowsWithinBytes } from '../page-bytes';
@@ -10,7 +11,6 @@ import {
   signPageToken,
   verifyPageToken,
 } from '../page-token';
-import type { ResolvedResource } from '../resources';
 import { catalogFor, checkedFields, fieldsOf, tableMetadata } from './catalog';
 import type { RecordsMapping } from './common';
 import type { RecordsContext, RecordsResponse } from './context';
