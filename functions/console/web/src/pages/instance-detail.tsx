@@ -1,0 +1,381 @@
+import { useState } from 'preact/hooks';
+import {
+  call,
+  type EventEntry,
+  type Instance,
+  type PollStatus,
+  platformAuthorization,
+  type Secrets,
+} from '../api';
+import { Badge, Field, formatDate, formatDuration, Status } from '../components';
+import { useAction, useLoad } from '../hooks';
+import { navigate } from '../router';
+import { connectWithOAuth } from './instances';
+
+interface ConfigurationItem {
+  key: string;
+  name: string;
+  propertyValue: string;
+}
+
+export const InstanceDetailPage = ({
+  secrets,
+  id,
+  query,
+}: {
+  secrets: Secrets;
+  id: number;
+  query: URLSearchParams;
+}) => {
+  const auth = platformAuthorization(secrets);
+  const instance = useLoad(() => call<Instance>(auth, `/instances/${id}`), [auth, id]);
+  const configuration = useLoad(
+    () => call<ConfigurationItem[]>(auth, `/instances/${id}/configuration`),
+    [auth, id],
+  );
+  const action = useAction();
+  const data = instance.data;
+
+  const act = (work: () => Promise<string>) =>
+    action.run(async () => {
+      const note = await work();
+      await Promise.all([instance.reload(), configuration.reload()]);
+      return note;
+    });
+
+  return (
+    <>
+      <p>
+        <a href="#/instances">← Instances</a>
+      </p>
+      {query.get('connected') === '1' && (
+        <p role="status" class="success">
+          Connected: ServiceNow authorized this instance.
+        </p>
+      )}
+      <Status error={instance.error} />
+      {data && (
+        <>
+          <h1>
+            {data.name} <span class="muted">#{data.id}</span>
+          </h1>
+          <p class="state">
+            {data.valid ? <Badge tone="ok">valid</Badge> : <Badge tone="bad">invalid</Badge>}{' '}
+            {data.disabled ? <Badge tone="muted">disabled</Badge> : <Badge tone="ok">enabled</Badge>}{' '}
+            <span>element {data.element.key}</span>
+            {data.invalidReason && <span class="error"> — {data.invalidReason}</span>}
+          </p>
+          <div class="actions">
+            {data.disabled ? (
+              <button
+                type="button"
+                disabled={action.busy}
+                onClick={() =>
+                  act(async () => {
+                    await call(auth, `/instances/${id}/enabled`, { method: 'PUT' });
+                    return 'Enabled';
+                  })
+                }
+              >
+                Enable
+              </button>
+            ) : (
+              <button
+                type="button"
+                class="secondary"
+                disabled={action.busy}
+                onClick={() =>
+                  act(async () => {
+                    await call(auth, `/instances/${id}/enabled`, { method: 'DELETE' });
+                    return 'Disabled: hub calls with its token answer 403';
+                  })
+                }
+              >
+                Disable
+              </button>
+            )}
+            {data.element.key === 'servicenowoauth' && (
+              <button
+                type="button"
+                disabled={action.busy}
+                onClick={() =>
+                  action.run(async () => {
+                    await connectWithOAuth(auth, `/instances/${id}/oauth/connect`, {});
+                    return 'Opening ServiceNow…';
+                  })
+                }
+              >
+                Re-authorize with OAuth
+              </button>
+            )}
+            <button
+              type="button"
+              class="danger"
+              disabled={action.busy}
+              onClick={() => {
+                if (!window.confirm(`Delete instance ${data.name}? Its token stops working.`)) return;
+                void action.run(async () => {
+                  await call(auth, `/instances/${id}`, { method: 'DELETE' });
+                  navigate('#/instances');
+                  return 'Deleted';
+                });
+              }}
+            >
+              Delete
+            </button>
+          </div>
+          <Status error={action.error} note={action.note} />
+          <TagsForm
+            tags={data.tags ?? []}
+            onSave={(tags) =>
+              act(async () => {
+                await call(auth, `/instances/${id}`, { method: 'PATCH', json: { tags } });
+                return 'Tags saved';
+              })
+            }
+          />
+          <EventsSection auth={auth} instance={data} onChanged={() => instance.reload()} />
+          <section aria-labelledby="configuration-title">
+            <h2 id="configuration-title">Configuration</h2>
+            <p class="hint">Secret values are never sent back; they show as ********.</p>
+            <Status error={configuration.error} />
+            <div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Key</th>
+                    <th scope="col">Value</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {(configuration.data ?? []).map((item) => (
+                    <tr key={item.key}>
+                      <th scope="row" title={item.name}>
+                        <code>{item.key}</code>
+                      </th>
+                      <td>
+                        <code>{String(item.propertyValue)}</code>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+        </>
+      )}
+    </>
+  );
+};
+
+const TagsForm = ({ tags, onSave }: { tags: string[]; onSave: (tags: string[]) => void }) => {
+  const [text, setText] = useState(tags.join(', '));
+  return (
+    <form
+      class="inline"
+      onSubmit={(event) => {
+        event.preventDefault();
+        onSave(
+          text
+            .split(',')
+            .map((tag) => tag.trim())
+            .filter(Boolean),
+        );
+      }}
+    >
+      <Field label="Tags" hint="comma-separated">
+        <input name="tags" value={text} onInput={(e) => setText(e.currentTarget.value)} />
+      </Field>
+      <button type="submit" class="secondary">
+        Save tags
+      </button>
+    </form>
+  );
+};
+
+const EventsSection = ({
+  auth,
+  instance,
+  onChanged,
+}: {
+  auth: string;
+  instance: Instance;
+  onChanged: () => Promise<void>;
+}) => {
+  const id = instance.id;
+  const [selected, setSelected] = useState<EventEntry>();
+  const status = useLoad(() => call<PollStatus>(auth, `/instances/${id}/events/status`), [auth, id], 5_000);
+  const log = useLoad(
+    () => call<EventEntry[]>(auth, `/instances/${id}/events?pageSize=50`),
+    [auth, id],
+    instance.eventsEnabled ? 2_000 : undefined,
+  );
+  const action = useAction();
+  const [callbackUrl, setCallbackUrl] = useState(
+    instance.configuration['event.notification.callback.url'] ?? '',
+  );
+  const [interval, setInterval_] = useState(instance.configuration['event.poller.refresh_interval'] ?? '15');
+  const lastPoll = status.data?.lastPollAt;
+
+  return (
+    <section aria-labelledby="events-title">
+      <h2 id="events-title">Events</h2>
+      <dl class="facts">
+        <dt>Events</dt>
+        <dd>{instance.eventsEnabled ? 'enabled' : 'disabled'}</dd>
+        <dt>Last poll</dt>
+        <dd>{formatDate(lastPoll)}</dd>
+        <dt>Lag</dt>
+        <dd data-testid="lag">{lastPoll ? formatDuration(Date.now() - Date.parse(lastPoll)) : '—'}</dd>
+      </dl>
+      {(status.data?.errors ?? []).length > 0 && (
+        <ul class="error">
+          {status.data?.errors.map((e) => (
+            <li key={e.stream}>
+              {e.stream}: {e.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      <form
+        class="inline"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void action.run(async () => {
+            await call(auth, `/instances/${id}`, {
+              method: 'PATCH',
+              json: {
+                configuration: {
+                  'event.notification.enabled': callbackUrl !== '',
+                  'event.notification.callback.url': callbackUrl,
+                  'event.poller.refresh_interval': Number(interval),
+                },
+              },
+            });
+            await onChanged();
+            return callbackUrl ? 'Events enabled' : 'Events disabled';
+          });
+        }}
+      >
+        <Field label="Callback URL" hint="empty turns events off">
+          <input
+            name="callbackUrl"
+            type="url"
+            value={callbackUrl}
+            onInput={(e) => setCallbackUrl(e.currentTarget.value)}
+          />
+        </Field>
+        <Field label="Poll every (minutes)">
+          <input
+            name="interval"
+            type="number"
+            min="1"
+            value={interval}
+            onInput={(e) => setInterval_(e.currentTarget.value)}
+          />
+        </Field>
+        <button type="submit" class="secondary" disabled={action.busy}>
+          Save events settings
+        </button>
+      </form>
+      <div class="actions">
+        <button
+          type="button"
+          disabled={action.busy || !instance.eventsEnabled}
+          onClick={() =>
+            action.run(async () => {
+              const queued = await call<unknown>(auth, `/instances/${id}/events/poll`, { method: 'POST' });
+              await Promise.all([status.reload(), log.reload()]);
+              const count = Array.isArray(queued) ? queued.length : undefined;
+              return count === undefined ? 'Polled' : `Polled: ${count} queued`;
+            })
+          }
+        >
+          Poll now
+        </button>
+        <button type="button" class="secondary" onClick={() => void log.reload()}>
+          Refresh the log
+        </button>
+      </div>
+      <Status error={action.error ?? log.error} note={action.note} />
+      <div class="table-wrap">
+        <table aria-label="Event log">
+          <thead>
+            <tr>
+              <th scope="col">Date</th>
+              <th scope="col">Object</th>
+              <th scope="col">Events</th>
+              <th scope="col">Delivery</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(log.data ?? []).length === 0 && (
+              <tr>
+                <td colSpan={6}>No event yet.</td>
+              </tr>
+            )}
+            {(log.data ?? []).map((entry) => (
+              <tr key={entry.id} data-event={entry.id} data-delivery={entry.deliveryStatus}>
+                <td>{formatDate(entry.eventDate)}</td>
+                <td>{entry.objectType}</td>
+                <td>{entry.eventCount}</td>
+                <td>
+                  <Badge
+                    tone={
+                      entry.deliveryStatus === 'DELIVERED'
+                        ? 'ok'
+                        : entry.deliveryStatus === 'QUEUED'
+                          ? 'muted'
+                          : 'bad'
+                    }
+                  >
+                    {entry.deliveryStatus}
+                  </Badge>
+                  {entry.lastError && <span class="hint"> {entry.lastError}</span>}
+                </td>
+                <td>{entry.attempts}</td>
+                <td class="actions">
+                  <button type="button" class="secondary" onClick={() => setSelected(entry)}>
+                    Payload
+                  </button>
+                  <button
+                    type="button"
+                    disabled={action.busy || entry.deliveryStatus === 'QUEUED'}
+                    onClick={() =>
+                      action.run(async () => {
+                        await call(
+                          auth,
+                          `/instances/${id}/events/${encodeURIComponent(entry.id)}/redeliver`,
+                          {
+                            method: 'POST',
+                          },
+                        );
+                        await log.reload();
+                        return `Event ${entry.id} queued again`;
+                      })
+                    }
+                  >
+                    Redeliver
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {selected && (
+        <section aria-labelledby="payload-title" class="card">
+          <h3 id="payload-title">Event {selected.id}</h3>
+          <pre>
+            {JSON.stringify({ ...selected, providerData: JSON.parse(selected.providerData) }, null, 2)}
+          </pre>
+          <button type="button" class="secondary" onClick={() => setSelected(undefined)}>
+            Close
+          </button>
+        </section>
+      )}
+    </section>
+  );
+};
