@@ -49,6 +49,8 @@ export interface LocalModeHandle {
 export interface LocalModeOptions {
   /** How often the events poller runs (default EVENTS_POLL_INTERVAL_MS; tests shorten it). */
   eventsPollIntervalMs?: number;
+  /** Pages a download chunk reads before it commits (default: by time, as in AWS; tests shorten it). */
+  bulkPagesPerChunk?: number;
 }
 
 export const runLocalMode = async (
@@ -169,6 +171,7 @@ export const runLocalMode = async (
   const bulkWorker = createBulkWorkerHandler(dependencies, {
     maxReceiveCount: BULK_MAX_RECEIVE_COUNT,
     chunkDeadlineMs: BULK_CHUNK_DEADLINE_MS,
+    ...(options.bulkPagesPerChunk === undefined ? {} : { pagesPerChunk: options.bulkPagesPerChunk }),
     // One process per data directory: a claim left by an earlier process is a dead worker's.
     soleWorker: true,
   });

@@ -1,4 +1,5 @@
-import type { ComponentChildren } from 'preact';
+import { type ComponentChildren, cloneElement, type VNode } from 'preact';
+import { useId } from 'preact/hooks';
 
 /** The outcome of the last action: an alert for a failure, a polite status for a success. */
 export const Status = ({ error, note }: { error?: string | undefined; note?: string | undefined }) => (
@@ -14,22 +15,26 @@ export const Status = ({ error, note }: { error?: string | undefined; note?: str
   </>
 );
 
-export const Field = ({
-  label,
-  hint,
-  children,
-}: {
-  label: string;
-  hint?: string;
-  children: ComponentChildren;
-}) => (
-  // biome-ignore lint/a11y/noLabelWithoutControl: the control is the child.
-  <label class="field">
-    <span class="label">{label}</span>
-    {children}
-    {hint && <span class="hint">{hint}</span>}
-  </label>
-);
+/**
+ * A labelled control: the label names it by id (so its name is the label alone, even for a select),
+ * and the hint is tied to it with aria-describedby.
+ */
+export const Field = ({ label, hint, children }: { label: string; hint?: string; children: VNode }) => {
+  const id = useId();
+  return (
+    <div class="field">
+      <label for={id} class="label">
+        {label}
+      </label>
+      {cloneElement(children, { id, ...(hint ? { 'aria-describedby': `${id}-hint` } : {}) })}
+      {hint && (
+        <span class="hint" id={`${id}-hint`}>
+          {hint}
+        </span>
+      )}
+    </div>
+  );
+};
 
 export const formatDate = (iso: string | undefined): string => (iso ? new Date(iso).toLocaleString() : '—');
 

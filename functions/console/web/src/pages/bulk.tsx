@@ -17,7 +17,7 @@ import { navigate } from '../router';
 
 const FORMATS = [
   { accept: 'text/csv', label: 'CSV', extension: 'csv' },
-  { accept: 'application/json', label: 'JSON lines', extension: 'jsonl' },
+  { accept: 'application/jsonl', label: 'JSON lines', extension: 'jsonl' },
   { accept: 'application/json; format=array', label: 'JSON array', extension: 'json' },
 ] as const;
 
