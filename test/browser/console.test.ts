@@ -34,8 +34,23 @@ let dataDir: { dir: string; cleanup(): Promise<void> };
 /** The page's console and uncaught errors, saved next to the screenshots. */
 const consoleLines: string[] = [];
 /** CSP violations the page reported (collected by an init script, outside the page's CSP). */
-const violations = () =>
-  page.evaluate(() => (window as unknown as { __violations: string[] }).__violations ?? []);
+const violations = () => page.evaluate(() => (globalThis as unknown as PageGlobals).__violations ?? []);
+
+/** The page's globals this file uses inside the browser (it compiles without the DOM types). */
+interface PageGlobals {
+  __violations: string[];
+  document: {
+    cookie: string;
+    addEventListener(
+      type: 'securitypolicyviolation',
+      listener: (event: { effectiveDirective: string; blockedURI: string }) => void,
+    ): void;
+  };
+  location: { href: string };
+  sessionStorage: Record<string, string>;
+  localStorage: Record<string, string>;
+  DataTransfer: new () => { items: { add(file: File): void } };
+}
 
 const startHookReceiver = async () => {
   const received: string[] = [];
@@ -81,9 +96,10 @@ beforeAll(async () => {
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   await context.addInitScript(() => {
+    const page = globalThis as unknown as PageGlobals;
     const list: string[] = [];
-    (window as unknown as { __violations: string[] }).__violations = list;
-    document.addEventListener('securitypolicyviolation', (event) => {
+    page.__violations = list;
+    page.document.addEventListener('securitypolicyviolation', (event) => {
       list.push(`${event.effectiveDirective} ${event.blockedURI}`);
     });
   });
@@ -121,12 +137,15 @@ describe('the web console', () => {
     await page.getByLabel('Organization secret', { exact: true }).fill(ORG_SECRET);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Instances', level: 1 }).waitFor();
-    const storage = await page.evaluate(() => ({
-      session: Object.values(sessionStorage),
-      local: Object.keys(localStorage).length,
-      cookie: document.cookie,
-      url: location.href,
-    }));
+    const storage = await page.evaluate(() => {
+      const { sessionStorage, localStorage, document, location } = globalThis as unknown as PageGlobals;
+      return {
+        session: Object.values(sessionStorage),
+        local: Object.keys(localStorage).length,
+        cookie: document.cookie,
+        url: location.href,
+      };
+    });
     expect(storage.session.sort()).toEqual([USER_SECRET, ORG_SECRET].sort());
     expect(storage.local).toBe(0);
     expect(storage.cookie).toBe('');
@@ -237,6 +256,7 @@ describe('the web console', () => {
     const csv = 'short_description,urgency\nfrom the console 1,1\nbad\nfrom the console 2,2\n';
     // A drop as the browser makes it: a DataTransfer holding the file, dispatched on the drop zone.
     const dataTransfer = await page.evaluateHandle((text) => {
+      const { DataTransfer } = globalThis as unknown as PageGlobals;
       const transfer = new DataTransfer();
       transfer.items.add(new File([text], 'incidents.csv', { type: 'text/csv' }));
       return transfer;
