@@ -5,7 +5,7 @@
  */
 export const API_BASE_PATH = '/elements/api-v2';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** How a route authenticates. */
 export type RouteAuth = 'none' | 'platform' | 'hub';
@@ -17,6 +17,11 @@ export interface LambdaFunctionDefinition {
   /** Seconds; API Gateway's HTTP API caps integrations at 30 s. */
   timeoutSeconds: number;
   memoryMb: number;
+  /**
+   * A directory (relative to the repository root) copied into the function's asset under `to`, beside
+   * the bundle: files the function serves. Missing directories are skipped.
+   */
+  assetDirectory?: { from: string; to: string };
 }
 
 export const LAMBDA_FUNCTIONS = {
@@ -49,6 +54,13 @@ export const LAMBDA_FUNCTIONS = {
     description: 'Platform API: object definitions and transformations (User + Organization auth)',
     timeoutSeconds: 29,
     memoryMb: 512,
+  },
+  console: {
+    entry: 'functions/console/handler.ts',
+    description: 'Web console: the static files of the browser app (no auth; they hold no data)',
+    timeoutSeconds: 5,
+    memoryMb: 256,
+    assetDirectory: { from: 'functions/console/web/dist', to: 'console' },
   },
 } as const satisfies Record<string, LambdaFunctionDefinition>;
 
@@ -85,6 +97,11 @@ const platform = (
 const transformations = (method: HttpMethod, path: string) => platform(method, path, 'transformations');
 
 export const HUB_PREFIX = '/hubs/helpdesk';
+
+/** The web console, below API_BASE_PATH: one origin with the API, so no CORS. */
+export const CONSOLE_PATH = '/console';
+/** The redirect URI of the console's OAuth connect flow (register it on the ServiceNow OAuth application). */
+export const CONSOLE_OAUTH_CALLBACK_PATH = `${CONSOLE_PATH}/oauth/callback`;
 
 /** Any hub segment: Cloud Elements ignored it (`/hubs/crm/incidents` is `/hubs/helpdesk/incidents`). */
 export const ANY_HUB_PREFIX = '/hubs/{hub}';
@@ -147,6 +164,15 @@ export const ROUTES: readonly RouteDefinition[] = [
   currentInstance('GET', '/instances/events/{eventId}'),
   platform('GET', '/elements/{keyOrId}/docs'),
   platform('GET', '/instances/{id}/docs'),
+  // OAuth connect: a signed state and a pending configuration; the hosted callback completes the instance.
+  platform('POST', '/instances/oauth/connect'),
+  platform('POST', '/instances/{id}/oauth/connect'),
+  { method: 'GET', path: CONSOLE_OAUTH_CALLBACK_PATH, functionName: 'instances', auth: 'none' },
+  // The web console's files (the literal callback route above wins over {proxy+}).
+  { method: 'GET', path: CONSOLE_PATH, functionName: 'console', auth: 'none' },
+  { method: 'HEAD', path: CONSOLE_PATH, functionName: 'console', auth: 'none' },
+  { method: 'GET', path: `${CONSOLE_PATH}/{proxy+}`, functionName: 'console', auth: 'none' },
+  { method: 'HEAD', path: `${CONSOLE_PATH}/{proxy+}`, functionName: 'console', auth: 'none' },
   // Events: poll an instance now and return what was queued.
   platform('POST', '/instances/{id}/events/poll'),
   // Event log (shared/events/event-admin.ts): deliveries, redelivery, the poller's last status.

@@ -7,6 +7,7 @@ import {
   AlarmsConstruct,
   ApiConstruct,
   BulkConstruct,
+  ConsoleConstruct,
   ElementAuthorizer,
   type ElementFunction,
   type ElementLogLevel,
@@ -55,6 +56,7 @@ export class SnowElementStack extends Stack {
   readonly bulk: BulkConstruct;
   readonly transformations: TransformationsConstruct;
   readonly alarms: AlarmsConstruct;
+  readonly console: ConsoleConstruct;
 
   constructor(scope: Construct, id: string, props: SnowElementStackProps = {}) {
     super(scope, id, props);
@@ -108,6 +110,11 @@ export class SnowElementStack extends Stack {
       foundation: this.foundation,
       transformationsFunction: this.api.functions.transformations,
     });
+    this.console = new ConsoleConstruct(this, 'Console', {
+      consoleFunction: this.api.functions.console,
+      instancesFunction: this.api.functions.instances,
+      apiBaseUrl: this.api.baseUrl,
+    });
 
     // Every DLQ alarm and the errors of every function nobody waits on (a failed API call is answered
     // to its caller; a failed poll, delivery, bulk chunk or authorizer is not).
@@ -156,6 +163,14 @@ export class SnowElementStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', {
       description: 'SNS topic of every alarm (DLQ messages, function errors); subscribe to it',
       value: this.alarms.topic.topicArn,
+    });
+    new CfnOutput(this, 'ConsoleUrl', {
+      description: 'The web console (sign in with the user and organization secrets)',
+      value: this.console.consoleUrl,
+    });
+    new CfnOutput(this, 'OAuthCallbackUrl', {
+      description: "Redirect URI to register on the ServiceNow OAuth application for the console's Connect",
+      value: this.console.oauthCallbackUrl,
     });
     new CfnOutput(this, 'StateTableName', {
       description: 'DynamoDB state table',

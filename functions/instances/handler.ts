@@ -11,10 +11,26 @@ import { ElementError } from '../../shared/errors';
 import { getEvent, listEvents, pollStatus, redeliverEvent } from '../../shared/events/event-admin';
 import { createEventLog } from '../../shared/events/event-log';
 import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER } from '../../shared/hub/headers';
-import { createInstanceService, elementFromPath, oauthUrlFor, parseInstanceId } from '../../shared/instances';
+import {
+  ConnectError,
+  completeConnect,
+  createInstanceService,
+  elementFromPath,
+  oauthUrlFor,
+  parseInstanceId,
+  startConnect,
+} from '../../shared/instances';
+import { createLogger } from '../../shared/logging';
 import type { StateTable } from '../../shared/ports';
-import { type ApiEvent, hubIdentityOf, identityOf, response, withMiddleware } from '../middleware';
-import { API_BASE_PATH, HUB_PREFIX, ROUTES } from '../routes';
+import {
+  type ApiEvent,
+  hubIdentityOf,
+  identityOf,
+  type LambdaHttpHandler,
+  response,
+  withMiddleware,
+} from '../middleware';
+import { API_BASE_PATH, CONSOLE_OAUTH_CALLBACK_PATH, CONSOLE_PATH, HUB_PREFIX, ROUTES } from '../routes';
 import { awsEventsQueue, awsSecretStore, awsStateTable } from '../runtime/aws-ports';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
 
@@ -83,6 +99,14 @@ const documentFor = async (element: ElementDefinition, serverUrl: string | undef
       serverUrl,
     ),
   };
+};
+
+/** Where ServiceNow sends the browser back: our hosted callback, on the origin the caller reached us at. */
+const callbackUrlOf = (event: ApiEvent, mode: string): string => {
+  const origin = serverUrlOf(event, mode);
+  if (origin === undefined)
+    throw new ElementError(400, 'The request names no usable host for the callback URL');
+  return `${origin}${API_BASE_PATH}${CONSOLE_OAUTH_CALLBACK_PATH}`;
 };
 
 const eventLogOf = (deps: { stateTable: StateTable; now: () => Date }) =>
@@ -199,6 +223,16 @@ export const instancesHandler = async (event: ApiEvent) => {
       return (await documentFor(elementFromPath(keyOrId()), serverUrlOf(event, deps.mode))).document;
     case 'GET /instances/{}/docs':
       return docsOf(id());
+    case 'POST /instances/oauth/connect':
+      return startConnect(
+        { ...deps, instances },
+        { userId, body: event.jsonBody, callbackUrl: callbackUrlOf(event, deps.mode) },
+      );
+    case 'POST /instances/{}/oauth/connect':
+      return startConnect(
+        { ...deps, instances },
+        { userId, instanceId: id(), callbackUrl: callbackUrlOf(event, deps.mode) },
+      );
     case 'POST /instances/{}/events/poll': {
       // owned(): another user's instance is a 404, like a missing one.
       const record = await instances.owned(userId, id());
@@ -210,7 +244,7 @@ export const instancesHandler = async (event: ApiEvent) => {
       return eventsPage(deps, (await instances.owned(userId, id())).id, event);
     case 'GET /instances/{}/events/status': {
       const record = await instances.owned(userId, id());
-      return pollStatus(deps.stateTable, record.id);
+      return pollStatus(deps.stateTable, record.id, deps.now());
     }
     case 'GET /instances/{}/events/{}': {
       const record = await instances.owned(userId, id());
@@ -231,4 +265,45 @@ export const instancesHandler = async (event: ApiEvent) => {
   }
 };
 
-export const handler = withMiddleware(instancesHandler, { auth: ['platform', 'hub'] });
+const CONSOLE_URL = `${API_BASE_PATH}${CONSOLE_PATH}/`;
+
+/** Never cached, never sent on as a Referer: the callback URL carries the authorization code. */
+const REDIRECT_HEADERS = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
+
+const callbackLogger = createLogger({ serviceName: 'oauth-callback' });
+
+/**
+ * `GET /console/oauth/callback?code=&state=`: no authorizer, the signed state is the credential. Completes
+ * the instance and sends the browser back to the console, to the instance on success, else to a page
+ * naming the reason (never a secret, never ServiceNow's own words).
+ */
+export const oauthCallbackHandler = async (event: ApiEvent) => {
+  const query = new URLSearchParams(event.rawQueryString ?? '');
+  const value = (name: string) => query.get(name) ?? undefined;
+  let location: string;
+  try {
+    const deps = await getDependencies(AWS_PORTS);
+    const { instance } = await completeConnect(
+      { ...deps, instances: createInstanceService(deps) },
+      { code: value('code'), state: value('state'), error: value('error') },
+    );
+    location = `${CONSOLE_URL}#/instances/${instance.id}?connected=1`;
+  } catch (error) {
+    const failure =
+      error instanceof ConnectError
+        ? { reason: error.reason, message: error.message }
+        : { reason: 'internal', message: 'The connection could not be completed; try again' };
+    if (!(error instanceof ConnectError)) callbackLogger.error('OAuth callback failed', { error });
+    else callbackLogger.info('OAuth callback refused', { reason: error.reason });
+    location = `${CONSOLE_URL}#/connect-error?${new URLSearchParams(failure).toString()}`;
+  }
+  return response(302, undefined, { ...REDIRECT_HEADERS, Location: location });
+};
+
+const platformHandler = withMiddleware(instancesHandler, { auth: ['platform', 'hub'] });
+const callbackHandler = withMiddleware(oauthCallbackHandler);
+const CALLBACK_ROUTE_KEY = `GET ${API_BASE_PATH}${CONSOLE_OAUTH_CALLBACK_PATH}`;
+
+/** The callback is this function's one public route; API Gateway's routeKey says which route matched. */
+export const handler: LambdaHttpHandler = (event, context) =>
+  event.routeKey === CALLBACK_ROUTE_KEY ? callbackHandler(event, context) : platformHandler(event, context);

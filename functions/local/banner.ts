@@ -1,3 +1,4 @@
+import { CONSOLE_OAUTH_CALLBACK_PATH, CONSOLE_PATH } from '../routes';
 import type { ResolvedPlatformSecrets } from './platform-secrets';
 
 export interface BannerInput {
@@ -97,6 +98,9 @@ export const renderBanner = (input: BannerInput): string => {
   const lines = [
     `${READY_LINE} ${input.apiUrl}`,
     `  data dir: ${input.dataDir}`,
+    '',
+    `Web console: ${input.apiUrl}${CONSOLE_PATH}/   (sign in with the two secrets below)`,
+    `  OAuth redirect URI to register on a ServiceNow OAuth application: ${input.apiUrl}${CONSOLE_OAUTH_CALLBACK_PATH}`,
     '',
     'Local platform credentials (LOCAL SECRETS, shown deliberately; keep them to yourself):',
     describeSecret('Organization secret', 'ELEMENT_ORGANIZATION_SECRET', input.secrets.organization),

@@ -12,10 +12,11 @@ import { createLogger } from '../../shared/logging';
 import { createBulkWorkerHandler } from '../bulk/worker';
 import { createDeadLetterHandler, createDispatcherHandler } from '../events/dispatcher';
 import { runPoller } from '../events/poller';
+import { API_BASE_PATH, CONSOLE_OAUTH_CALLBACK_PATH } from '../routes';
 import { type Dependencies, LOCAL_BULK_QUEUE_FILE, LOCAL_EVENTS_QUEUE_FILE } from '../runtime/dependencies';
 import { renderBanner } from './banner';
 import { createBlobRoute } from './blob-route';
-import { type DemoSimulatorHandle, startDemoSimulator } from './demo';
+import { consoleCallbackUrls, type DemoSimulatorHandle, startDemoSimulator } from './demo';
 import { type LocalServerHandle, startLocalServer } from './local-server';
 import { resolvePlatformSecrets } from './platform-secrets';
 
@@ -72,9 +73,11 @@ export const runLocalMode = async (
   });
 
   let simulator: DemoSimulatorHandle | undefined;
+  // The demo OAuth client accepts the console's callback (added once the API listens).
+  const demoRedirectUris: string[] = [];
   try {
     simulator = config.demoServiceNow
-      ? await startDemoSimulator(config.demoServiceNowPort, config.host)
+      ? await startDemoSimulator(config.demoServiceNowPort, config.host, demoRedirectUris)
       : undefined;
   } catch (error) {
     await stateTable.close();
@@ -160,6 +163,9 @@ export const runLocalMode = async (
       rawRoutes: [blobRoute],
     });
     origin = api.origin;
+    demoRedirectUris.push(
+      ...consoleCallbackUrls(api.origin, `${API_BASE_PATH}${CONSOLE_OAUTH_CALLBACK_PATH}`),
+    );
   } catch (error) {
     await Promise.allSettled([simulator?.close(), closeEvents()]);
     await stateTable.close();

@@ -6,8 +6,8 @@ import { join, resolve } from 'node:path';
 import { REPO_ROOT } from '../../infra/paths';
 import { ConfigError, readLocalConfig } from '../../shared/config';
 import { renderBanner } from '../local/banner';
-import { type DemoSimulatorHandle, startDemoSimulator } from '../local/demo';
-import { API_BASE_PATH } from '../routes';
+import { consoleCallbackUrls, type DemoSimulatorHandle, startDemoSimulator } from '../local/demo';
+import { API_BASE_PATH, CONSOLE_OAUTH_CALLBACK_PATH } from '../routes';
 import { lambdaNode } from './node-runtime';
 import { describeFinding, startStack } from './stack';
 import { synthesizeStack } from './synthesize';
@@ -53,7 +53,11 @@ const main = async () => {
   out(`  cloud assembly: ${assembly.dir}${assembly.fresh ? '' : ' (unchanged sources: reused)'}`);
 
   let simulator: DemoSimulatorHandle | undefined;
-  if (config.demoServiceNow) simulator = await startDemoSimulator(config.demoServiceNowPort, config.host);
+  // The demo OAuth client accepts the console's callback (added once the API listens).
+  const demoRedirectUris: string[] = [];
+  if (config.demoServiceNow) {
+    simulator = await startDemoSimulator(config.demoServiceNowPort, config.host, demoRedirectUris);
+  }
   const dataDir = resolve(config.dataDir);
   const stack = await startStack({
     assemblyDir: assembly.dir,
@@ -75,6 +79,10 @@ const main = async () => {
     await simulator?.close();
     throw error;
   });
+
+  demoRedirectUris.push(
+    ...consoleCallbackUrls(stack.origin, `${API_BASE_PATH}${CONSOLE_OAUTH_CALLBACK_PATH}`),
+  );
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

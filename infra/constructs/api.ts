@@ -70,6 +70,13 @@ export const DEFAULT_THROTTLE: apigw.ThrottleSettings = { rateLimit: 100, burstL
 export const PUBLIC_ROUTE_JUSTIFICATIONS: Readonly<Record<string, string>> = {
   'GET /ping':
     'liveness probe for load balancers and uptime checks; returns status and version only, reads no state and calls nothing downstream.',
+  'GET /console':
+    'the web console page: static files of the browser app, no data; the app sends the secrets the user types to the protected routes.',
+  'HEAD /console': 'HEAD of the web console page (static files, no data).',
+  'GET /console/{proxy+}': 'the web console assets (static scripts, styles, images; no data).',
+  'HEAD /console/{proxy+}': 'HEAD of the web console assets (static files, no data).',
+  'GET /console/oauth/callback':
+    "ServiceNow's OAuth redirect target: the browser arrives without our headers; the HMAC-signed, expiring, single-use state is the credential, bound to a pending record of the user who started the connection.",
 };
 
 const publicRouteJustification = (route: RouteDefinition): string => {

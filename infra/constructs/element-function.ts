@@ -2,12 +2,32 @@ import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { LambdaFunctionDefinition } from '../../functions/routes';
 import { BUNDLE_EXTERNAL_MODULES, BUNDLE_MAIN_FIELDS, ESM_REQUIRE_BANNER } from '../bundling';
 import { REPO_ROOT } from '../paths';
+
+/**
+ * Copies files the function serves next to its bundle (the asset's hash covers them). A directory not
+ * built yet is skipped: the function then answers that it is missing instead of failing the synthesis.
+ */
+const copyIntoAsset = (directory: { from: string; to: string }): ICommandHooks => ({
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (_inputDir, outputDir) => [
+    [
+      'node -e',
+      JSON.stringify(
+        'const fs=require("node:fs");const [from,to]=process.argv.slice(1);' +
+          'if(fs.existsSync(from))fs.cpSync(from,to,{recursive:true,dereference:true});',
+      ),
+      JSON.stringify(join(REPO_ROOT, directory.from)),
+      JSON.stringify(join(outputDir, directory.to)),
+    ].join(' '),
+  ],
+});
 
 /** Log levels shared by Powertools (`LOG_LEVEL`) and Lambda's advanced logging controls. */
 export type ElementLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -91,6 +111,7 @@ export class ElementFunction extends Construct {
         sourcesContent: false,
         externalModules: [...BUNDLE_EXTERNAL_MODULES],
         bundleAwsSDK: true,
+        ...(definition.assetDirectory ? { commandHooks: copyIntoAsset(definition.assetDirectory) } : {}),
       },
     });
   }

@@ -28,6 +28,12 @@ export {
   S3_NOTIFICATION_KEY_ACTIONS,
 } from './bulk';
 export {
+  CONSOLE_SECRET_ACTIONS,
+  ConsoleConstruct,
+  type ConsoleConstructProps,
+  consoleSecretsPattern,
+} from './console';
+export {
   ElementFunction,
   type ElementFunctionProps,
   type ElementLogLevel,

@@ -245,20 +245,42 @@ export interface PollStatusView {
   queued?: number;
   errors: { stream: string; message: string; status?: number }[];
   deletes?: { readable: boolean; note?: string };
+  /** Per followed resource, ISO 8601 UTC: changes up to here are queued. */
+  checkpoints: { stream: string; checkpoint: string }[];
+  /** Now minus the oldest checkpoint, in seconds: how far behind the events are. Absent before a poll. */
+  lagSeconds?: number;
 }
 
-export const pollStatus = async (stateTable: StateTable, instanceId: number): Promise<PollStatusView> => {
+export const pollStatus = async (
+  stateTable: StateTable,
+  instanceId: number,
+  now: Date = new Date(),
+): Promise<PollStatusView> => {
   const partition = eventsPartition(instanceId);
-  const [status, deletes] = await Promise.all([
+  const [status, deletes, checkpointPage] = await Promise.all([
     stateTable.get({ pk: partition, sk: 'STATUS' }),
     stateTable.get({ pk: partition, sk: 'DELETES' }),
+    stateTable.query({ pk: partition, sk: { beginsWith: 'CHECKPOINT#' } }),
   ]);
+  const checkpoints = checkpointPage.items
+    .filter((item) => typeof item.updatedOn === 'string')
+    .map((item) => ({
+      stream: item.sk.slice('CHECKPOINT#'.length),
+      checkpoint: toEventDate(String(item.updatedOn)),
+    }));
+  const oldest = Math.min(
+    ...checkpoints.map((entry) => Date.parse(entry.checkpoint)).filter(Number.isFinite),
+  );
   const errors = Array.isArray(status?.errors) ? (status.errors as Record<string, unknown>[]) : [];
   return {
     instanceId,
     // Stored in ServiceNow's form (it is compared with record timestamps); the API speaks ISO 8601 like the log.
     ...(typeof status?.lastPollAt === 'string' ? { lastPollAt: toEventDate(status.lastPollAt) } : {}),
     ...(typeof status?.queued === 'number' ? { queued: status.queued } : {}),
+    checkpoints,
+    ...(Number.isFinite(oldest)
+      ? { lagSeconds: Math.max(0, Math.round((now.getTime() - oldest) / 1000)) }
+      : {}),
     errors: errors.map((e) => ({
       stream: String(e.stream ?? ''),
       message: String(e.message ?? ''),

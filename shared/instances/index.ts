@@ -32,6 +32,18 @@ export {
 } from './instance-store';
 export { fullConfiguration, type InstanceView, instanceView } from './instance-view';
 export { filtersNulls, withoutNulls } from './null-filter';
+export {
+  type CallbackQuery,
+  CONNECT_TTL_MS,
+  ConnectError,
+  type ConnectFailure,
+  type ConnectStarted,
+  completeConnect,
+  PENDING_PARTITION,
+  PENDING_SECRET_PREFIX,
+  STATE_KEY_SECRET,
+  startConnect,
+} from './oauth-connect';
 export { oauthUrlFor } from './oauth-url';
 export { type ProvisionInput, provision } from './provisioning';
 export { instanceBodySchema, parseInstanceBody } from './request-body';

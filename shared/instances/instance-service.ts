@@ -7,7 +7,7 @@ import { checkCallbackUrl } from '../net';
 import { ConditionFailedError } from '../ports/errors';
 import { serviceNowBaseUrl } from '../servicenow';
 import { forgetInstanceTransformations } from '../transformations/store';
-import { tableBaseUrl } from './base-url';
+import { checkedBaseUrl, tableBaseUrl } from './base-url';
 import { mergeConfiguration, normalizeConfiguration, withDefaults } from './configuration';
 import { elementTokenHash, newElementToken } from './element-token';
 import { type Grant, grantFor, requiredKeysFor } from './grants';
@@ -117,6 +117,11 @@ export interface InstanceService {
   ): Promise<ConfigurationItem>;
   /** An instance of the user, or a 404 (another user's instance is indistinguishable from a missing one). */
   owned(userId: string, id: number): Promise<InstanceRecord>;
+  /**
+   * Checks an authorization-code instance body as create would (the code excepted: it comes later),
+   * the base URL against SSRF included; returns where to send the browser to authorize.
+   */
+  checkConnect(body: unknown, pathElement?: string): Promise<{ baseUrl: string; clientId: string }>;
 }
 
 /** `GET /instances/{id}/configuration` items. The config id is the key itself: stable, readable. */
@@ -187,23 +192,41 @@ export const createInstanceService = (deps: InstanceDeps): InstanceService => {
     }
   };
 
+  /**
+   * Everything create checks before it calls ServiceNow. `codeToCome`: an authorization-code instance
+   * whose code the OAuth connect flow will bring, so the grant is that one and the code is not required.
+   */
+  const prepareNew = (rawBody: unknown, pathElement: string | undefined, codeToCome = false) => {
+    const body = parseInstanceBody(rawBody);
+    const element = elementOf(body, pathElement);
+    const name = sanitizedName(body.name);
+    if (!element) throw missingError(['element.key', ...(name ? [] : ['name'])]);
+    if (codeToCome && element.authentication.type !== 'oauth2') {
+      throw badRequest(`Element ${element.key} does not use OAuth; use servicenowoauth`);
+    }
+    const configuration = withDefaults(element, nonNull(normalizeConfiguration(element, body.configuration)));
+    const code = body.providerData?.code;
+    const grant: Grant = codeToCome ? 'authorization_code' : grantFor(element, configuration, code);
+    const missing = [
+      ...(name ? [] : ['name']),
+      ...missingKeys(grant, configuration, codeToCome ? 'from the connect flow' : code),
+    ];
+    if (missing.length > 0) throw missingError(missing);
+    return { body, element, name, configuration, code, grant, events: eventsOf(configuration) };
+  };
+
   const service: InstanceService = {
     owned,
 
+    async checkConnect(rawBody, pathElement) {
+      const { configuration, events } = prepareNew(rawBody, pathElement, true);
+      await checkEventsCallback(events);
+      const baseUrl = await checkedBaseUrl(configuration['servicenow.subdomain'] ?? '', deps.allowedHosts);
+      return { baseUrl, clientId: configuration['oauth.api.key'] ?? '' };
+    },
+
     async create(userId, rawBody, pathElement) {
-      const body = parseInstanceBody(rawBody);
-      const element = elementOf(body, pathElement);
-      const name = sanitizedName(body.name);
-      if (!element) throw missingError(['element.key', ...(name ? [] : ['name'])]);
-      const configuration = withDefaults(
-        element,
-        nonNull(normalizeConfiguration(element, body.configuration)),
-      );
-      const code = body.providerData?.code;
-      const grant = grantFor(element, configuration, code);
-      const missing = [...(name ? [] : ['name']), ...missingKeys(grant, configuration, code)];
-      if (missing.length > 0) throw missingError(missing);
-      const events = eventsOf(configuration);
+      const { body, element, name, configuration, code, grant, events } = prepareNew(rawBody, pathElement);
       await checkEventsCallback(events);
 
       const { baseUrl, credentials } = await provision(

@@ -145,6 +145,10 @@ export const buildOpenApiDocument = (options: DocumentOptions): OpenApiDocument 
         description:
           'Common resources: object definitions and field mappings per level (User + Organization)',
       },
+      {
+        name: 'console',
+        description: 'The web console (static files, no auth) and its OAuth connect flow',
+      },
     ],
     paths,
     components: {

@@ -9,7 +9,7 @@ import type { JsonSchema, RequestBodyObject } from './types';
 export interface OperationDescription {
   summary: string;
   description?: string;
-  tag: 'ping' | 'elements' | 'instances' | 'events' | 'hub' | 'transformations' | 'bulk';
+  tag: 'ping' | 'elements' | 'instances' | 'events' | 'hub' | 'transformations' | 'bulk' | 'console';
   /** Status of the success answer (default 200). */
   status?: '200' | '201' | '202' | '204';
   /** Body schema of the success answer; undefined = no body. */
@@ -49,7 +49,55 @@ const arrayOf = (name: string): JsonSchema => ({ type: 'array', items: schemaRef
  * (both spellings are the same route). A route missing here still appears in the document with a
  * generic description, so the document can never lose a route.
  */
+/** The answer of both OAuth connect starts (shared/instances/oauth-connect.ts). */
+const ConnectStarted: JsonSchema = {
+  type: 'object',
+  required: ['authorizeUrl', 'state', 'expiresAt', 'callbackUrl'],
+  properties: {
+    authorizeUrl: { type: 'string', description: "ServiceNow's /oauth_auth.do URL to send the browser to" },
+    state: { type: 'string', description: 'Signed, single use, valid 10 minutes' },
+    expiresAt: { type: 'string', format: 'date-time' },
+    callbackUrl: {
+      type: 'string',
+      description: 'The redirect URI to register on the ServiceNow OAuth application',
+    },
+  },
+};
+
+const consoleFile = (method: string): OperationDescription => ({
+  tag: 'console',
+  summary: `${method} a file of the web console (index.html, assets)`,
+  responseMediaType: 'text/html',
+  ...(method === 'GET' ? { response: { type: 'string' } } : {}),
+});
+
 const CORE_OPERATIONS: Record<string, OperationDescription> = {
+  'POST /instances/oauth/connect': {
+    tag: 'console',
+    summary: 'Start connecting a new OAuth (authorization code) instance in the browser',
+    description:
+      'Body: the POST /instances body without providerData.code. Checked as create would check it; kept ' +
+      'server-side (the client secret in the secret store) until the callback completes the instance.',
+    requestBody: createInstanceBody,
+    response: ConnectStarted,
+  },
+  'POST /instances/{id}/oauth/connect': {
+    tag: 'console',
+    summary: 'Start re-authorizing an OAuth instance in the browser (its stored client credentials)',
+    response: ConnectStarted,
+  },
+  'GET /console/oauth/callback': {
+    tag: 'console',
+    summary:
+      'OAuth redirect URI: completes the instance and redirects to the console (no auth: the signed state)',
+    description:
+      'Query: code, state (or error). Answers 302 to the console, on failure to #/connect-error?reason=',
+    status: '200',
+  },
+  'GET /console': consoleFile('GET'),
+  'HEAD /console': consoleFile('HEAD'),
+  'GET /console/{proxy+}': consoleFile('GET'),
+  'HEAD /console/{proxy+}': consoleFile('HEAD'),
   'GET /ping': {
     tag: 'ping',
     summary: 'Liveness of the API (no authentication)',

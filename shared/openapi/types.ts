@@ -9,7 +9,7 @@ export type RouteAuthKind = 'none' | 'platform' | 'hub';
 
 /** What the generator needs of a route (functions/routes.ts RouteDefinition fits it); no Lambda types. */
 export interface DocumentedRoute {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Below the base path, API Gateway syntax: `/instances/{id}`. */
   path: string;
   auth: RouteAuthKind;
@@ -61,7 +61,7 @@ export interface OperationObject {
   'x-element-auth': RouteAuthKind;
 }
 
-export type PathItem = Partial<Record<'get' | 'post' | 'put' | 'patch' | 'delete', OperationObject>>;
+export type PathItem = Partial<Record<'get' | 'head' | 'post' | 'put' | 'patch' | 'delete', OperationObject>>;
 
 export interface ServerObject {
   url: string;

@@ -339,10 +339,16 @@ describe('event log admin API', () => {
     const ok = (await call('GET', `/instances/${instanceId}/events/status`)).json();
     expect(ok).toMatchObject({ instanceId, errors: [], deletes: { readable: true } });
     expect(typeof ok.lastPollAt).toBe('string');
+    // How far behind: now minus the oldest checkpoint of the followed resources.
+    const { checkpoints, lagSeconds } = ok as { checkpoints: { checkpoint: string }[]; lagSeconds: number };
+    expect(checkpoints.length).toBeGreaterThan(0);
+    for (const entry of checkpoints)
+      expect(entry.checkpoint).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    expect(lagSeconds).toBeGreaterThanOrEqual(0);
 
     const broken = await createInstance({ username: 'ops', password: 'ops' });
     const never = (await call('GET', `/instances/${broken}/events/status`)).json();
-    expect(never).toEqual({ instanceId: broken, errors: [] });
+    expect(never).toEqual({ instanceId: broken, errors: [], checkpoints: [] });
     (simUsers[1] as SimUser).password = 'rotated';
     expect((await call('POST', `/instances/${broken}/events/poll`)).status).toBe(200);
     const status = (await call('GET', `/instances/${broken}/events/status`)).json();

@@ -341,7 +341,7 @@ const build = (route: RouteDefinition, r: FuzzRequest, world: FuzzWorld): Built 
   if (r.contentType !== undefined) contentType = r.contentType;
   if (contentType !== undefined && body !== undefined) headers['Content-Type'] = contentType;
   const method = r.method;
-  const sendsBody = body !== undefined && method !== 'GET';
+  const sendsBody = body !== undefined && method !== 'GET' && method !== 'HEAD';
   return {
     path: `${path}${query === '' ? '' : `?${query}`}`,
     init: { method, headers, redirect: 'manual', ...(sendsBody ? { body } : {}) },

@@ -63,6 +63,11 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acks.map((ack) => `${ack.id} ${ack.path}`).sort()).toEqual(
       [
         'AwsSolutions-APIG4 SnowElementStack/Api/HttpApi/GET--elements--api-v2--ping',
+        ...['GET--elements--api-v2--console', 'HEAD--elements--api-v2--console']
+          .flatMap((route) => [route, `${route}--{proxy+}`])
+          .map((route) => `AwsSolutions-APIG4 SnowElementStack/Api/HttpApi/${route}`),
+        'AwsSolutions-APIG4 SnowElementStack/Api/HttpApi/GET--elements--api-v2--console--oauth--callback',
+        `AwsSolutions-IAM5[Resource::${INSTANCE_SECRETS_AS_NAG_SEES.replace('/instances/*', '/console/*')}] SnowElementStack/Api/InstancesFunction/Role`,
         `AwsSolutions-IAM5[Resource::${INSTANCE_SECRETS_AS_NAG_SEES}] SnowElementStack/Api/InstancesFunction/Role`,
         `AwsSolutions-IAM5[Resource::${INSTANCE_SECRETS_AS_NAG_SEES}] SnowElementStack/Api/HubFunction/Role`,
         `AwsSolutions-IAM5[Resource::${INSTANCE_SECRETS_AS_NAG_SEES}] SnowElementStack/Events/PollerFunction/Role`,

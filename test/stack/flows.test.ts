@@ -7,9 +7,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_BASE_PATH } from '../../functions/routes';
+import { API_BASE_PATH, CONSOLE_OAUTH_CALLBACK_PATH } from '../../functions/routes';
 import { resourcesOfType } from '../../functions/stack-runner/template';
 import { type SimulatorHandle, startSimulator } from '../simulator';
+import { DEFAULT_OAUTH_CLIENTS } from '../simulator/auth';
 import {
   type CallResult,
   call,
@@ -25,6 +26,8 @@ let under: StackUnderTest;
 let callbacks: Server;
 let callbackUrl: string;
 const received: { path: string; body: string; headers: Record<string, unknown> }[] = [];
+/** The demo OAuth client's redirect URIs; the console callback joins once the stack listens. */
+const redirectUris = [...(DEFAULT_OAUTH_CLIENTS[0]?.redirectUris ?? [])];
 let token = '';
 let instanceId = 0;
 
@@ -55,7 +58,10 @@ const settle = async (jobId: string) => {
 };
 
 beforeAll(async () => {
-  sim = await startSimulator({ data: { incidents: 120, problems: 5, changes: 5, users: 10, groups: 3 } });
+  sim = await startSimulator({
+    data: { incidents: 120, problems: 5, changes: 5, users: 10, groups: 3 },
+    oauthClients: DEFAULT_OAUTH_CLIENTS.map((client) => ({ ...client, redirectUris })),
+  });
   callbacks = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -71,6 +77,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => callbacks.listen(0, '127.0.0.1', resolve));
   callbackUrl = `http://127.0.0.1:${(callbacks.address() as AddressInfo).port}`;
   under = await startStackForTests();
+  redirectUris.push(`${under.api}${CONSOLE_OAUTH_CALLBACK_PATH}`);
 }, 180_000);
 
 afterAll(async () => {
@@ -152,6 +159,55 @@ describe('the synthesized stack on the stack runner', () => {
       auth: hubAuth(oauthToken),
     });
     expect(incidents.status, incidents.text).toBe(200);
+  });
+
+  it('connects an OAuth instance through the console callback, and serves the console', async () => {
+    const started = await platform('/instances/oauth/connect', {
+      method: 'POST',
+      json: {
+        element: { key: 'servicenowoauth' },
+        name: 'connected',
+        configuration: {
+          'oauth.api.key': 'demo-client',
+          'oauth.api.secret': 'demo-secret',
+          'servicenow.subdomain': sim.url,
+        },
+      },
+    });
+    expect(started.status, started.text).toBe(200);
+    const { authorizeUrl, callbackUrl: redirectUri } = started.json<{
+      authorizeUrl: string;
+      callbackUrl: string;
+    }>();
+    expect(redirectUri).toBe(`${under.api}${CONSOLE_OAUTH_CALLBACK_PATH}`);
+    expect(started.text).not.toContain('demo-secret');
+    const authorized = await fetch(authorizeUrl, { redirect: 'manual' });
+    const callback = authorized.headers.get('location') ?? '';
+    expect(callback.startsWith(redirectUri)).toBe(true);
+    const completed = await fetch(callback, { redirect: 'manual' });
+    expect(completed.status).toBe(302);
+    const location = completed.headers.get('location') ?? '';
+    expect(location).toMatch(new RegExp(`^${API_BASE_PATH}/console/#/instances/\\d+\\?connected=1$`));
+    const id = location.match(/instances\/(\d+)/)?.[1];
+    const instance = await platform(`/instances/${id}`);
+    expect(instance.json()).toMatchObject({ valid: true, name: 'connected' });
+    const incidents = await call(`${under.api}/hubs/helpdesk/incidents?pageSize=1`, {
+      auth: hubAuth(instance.json<{ token: string }>().token),
+    });
+    expect(incidents.status, incidents.text).toBe(200);
+    const replay = await fetch(callback, { redirect: 'manual' });
+    expect(replay.headers.get('location')).toContain('reason=already_used');
+
+    const redirect = await fetch(`${under.api}/console`, { redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get('location')).toBe(`${API_BASE_PATH}/console/`);
+    // 200 once the browser app is built into the asset (npm run build:console), else a 404 saying so.
+    const page = await call(`${under.api}/console/`);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    if (page.status === 200) expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    else expect(page).toMatchObject({ status: 404, text: expect.stringContaining('npm run build:console') });
+    expect((await call(`${under.api}/console/..%2f..%2fpackage.json`)).status).toBe(404);
   });
 
   it('serves hub CRUD, paging, comments and attachments', async () => {
