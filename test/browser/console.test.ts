@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalModeHandle, runLocalMode } from '../../functions/local/run-local';
+import { API_BASE_PATH, CONSOLE_OAUTH_CALLBACK_PATH } from '../../functions/routes';
 import { readLocalConfig } from '../../shared/config';
 import { makeTempDir } from '../adapters/temp-dir';
 import { type SimulatorHandle, startSimulator } from '../simulator';
+import { DEFAULT_OAUTH_CLIENTS } from '../simulator/auth';
 import { launchChromium } from './chromium';
-import { type ConsoleServer, startConsoleServer } from './console-server';
 
 /**
  * The web console in headless Chromium against local mode (the `npm start` entry point, as a child
@@ -25,7 +26,8 @@ const INCIDENTS = 15_000;
 
 let sim: SimulatorHandle;
 let local: LocalModeHandle;
-let site: ConsoleServer;
+/** Where local mode serves the console. */
+let consoleUrl: string;
 let hooks: { server: Server; url: string; received: string[] };
 let browser: Browser;
 let context: BrowserContext;
@@ -75,8 +77,11 @@ const shot = async (name: string) => {
 beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   dataDir = await makeTempDir('console');
+  // The demo OAuth client also accepts our hosted callback, added once local mode listens.
+  const redirectUris = [...(DEFAULT_OAUTH_CLIENTS[0]?.redirectUris ?? [])];
   sim = await startSimulator({
     seed: 7,
+    oauthClients: DEFAULT_OAUTH_CLIENTS.map((client) => ({ ...client, redirectUris })),
     data: { incidents: INCIDENTS, problems: 5, changes: 5, users: 5, groups: 2, companies: 2 },
   });
   hooks = await startHookReceiver();
@@ -92,7 +97,8 @@ beforeAll(async () => {
     // One page per download chunk: a job commits its progress at every 5 MiB part.
     { bulkPagesPerChunk: 1 },
   );
-  site = await startConsoleServer(local.api.url);
+  redirectUris.push(`${local.api.origin}${API_BASE_PATH}${CONSOLE_OAUTH_CALLBACK_PATH}`);
+  consoleUrl = `${local.api.url}/console/`;
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   await context.addInitScript(() => {
@@ -112,7 +118,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await writeFile(join(ARTIFACTS, 'console.log'), consoleLines.join('\n'));
   await browser?.close();
-  await site?.close();
   await local?.close();
   hooks?.server.close();
   await sim?.close();
@@ -125,7 +130,7 @@ const POLL = { timeout: 15_000, interval: 100 };
 
 describe('the web console', () => {
   it('refuses a wrong secret with a clear message, then signs in and keeps the secrets in sessionStorage only', async () => {
-    await page.goto(site.consoleUrl);
+    await page.goto(consoleUrl);
     await page.getByLabel('User secret', { exact: true }).fill(USER_SECRET);
     await page.getByLabel('Organization secret', { exact: true }).fill('c'.repeat(64));
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -172,6 +177,46 @@ describe('the web console', () => {
     expect(await listed.textContent()).toMatch(/demo basic.*servicenow.*valid.*enabled.*demo, console/);
     await shot('instances');
   });
+
+  it("connects an OAuth instance through ServiceNow's authorize page and the hosted callback, and re-authorizes it", async () => {
+    const form = page.locator('form[data-form="oauth"]');
+    await form.getByLabel('Name', { exact: true }).fill('demo oauth');
+    await form.getByLabel('ServiceNow URL', { exact: true }).fill(sim.url);
+    await form.getByLabel('OAuth client id', { exact: true }).fill('demo-client');
+    await form.getByLabel('OAuth client secret', { exact: true }).fill('demo-secret');
+    await form.getByRole('button', { name: 'Connect with OAuth' }).click();
+
+    // ServiceNow's consent page: the client secret never travels in a URL.
+    await page.getByRole('button', { name: 'Allow' }).waitFor();
+    expect(page.url().startsWith(sim.url)).toBe(true);
+    expect(page.url()).not.toContain('demo-secret');
+    await shot('oauth-consent');
+    await page.getByRole('button', { name: 'Allow' }).click();
+
+    await page.waitForURL(/#\/instances\/\d+\?connected=1$/);
+    await page.getByText('Connected: ServiceNow authorized this instance.').waitFor();
+    await page.getByRole('heading', { name: /demo oauth/, level: 1 }).waitFor();
+    await expect
+      .poll(() => page.locator('.state').textContent(), POLL)
+      .toMatch(/valid.*enabled.*servicenowoauth/);
+    const secret = page.locator('tr', { has: page.locator('code', { hasText: /^oauth\.api\.secret$/ }) });
+    await expect.poll(() => secret.locator('td').textContent(), POLL).toBe('********');
+    const id = /#\/instances\/(\d+)/.exec(page.url())?.[1];
+
+    // Re-authorize: refused once (a clear page, nothing changed), then allowed.
+    await page.getByRole('button', { name: 'Re-authorize with OAuth' }).click();
+    await page.getByRole('button', { name: 'Deny' }).click();
+    await page.waitForURL(/#\/connect-error\?/);
+    await expect.poll(() => page.getByRole('alert').textContent(), POLL).toMatch(/\w/);
+    await shot('connect-error');
+    await page.goto(`${consoleUrl}#/instances/${id}`);
+    await page.getByRole('button', { name: 'Re-authorize with OAuth' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(new RegExp(`#/instances/${id}\\?connected=1$`));
+    await expect.poll(() => page.locator('.state').textContent(), POLL).toMatch(/valid/);
+    await page.getByRole('link', { name: 'Instances' }).first().click();
+    await expect.poll(() => row('tr[data-instance]').count(), POLL).toBe(2);
+  }, 60_000);
 
   it('shows a delivered event in the log after "Poll now", with its payload, and redelivers it', async () => {
     await page.getByRole('link', { name: 'demo basic' }).click();

@@ -21,7 +21,7 @@ const ConnectError = ({ route }: { route: Route }) => (
   <section aria-labelledby="connect-error-title">
     <h1 id="connect-error-title">Connecting ServiceNow failed</h1>
     <p role="alert" class="error">
-      {route.query.get('reason') ?? 'The authorization did not complete.'}
+      {route.query.get('message') ?? route.query.get('reason') ?? 'The authorization did not complete.'}
     </p>
     <p>
       <a href="#/instances">Back to the instances</a> and try again.
