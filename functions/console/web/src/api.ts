@@ -128,6 +128,10 @@ export interface PollStatus {
   instanceId: number;
   lastPollAt?: string;
   queued?: number;
+  /** Per followed resource: changes up to here are queued. */
+  checkpoints?: { stream: string; checkpoint: string }[];
+  /** Now minus the oldest checkpoint, in seconds. */
+  lagSeconds?: number;
   errors: { stream: string; message: string; status?: number }[];
 }
 

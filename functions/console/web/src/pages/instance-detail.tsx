@@ -134,7 +134,13 @@ export const InstanceDetailPage = ({
               })
             }
           />
-          <EventsSection auth={auth} instance={data} onChanged={() => instance.reload()} />
+          <EventsSection
+            auth={auth}
+            instance={data}
+            onChanged={async () => {
+              await Promise.all([instance.reload(), configuration.reload()]);
+            }}
+          />
           <section aria-labelledby="configuration-title">
             <h2 id="configuration-title">Configuration</h2>
             <p class="hint">Secret values are never sent back; they show as ********.</p>
@@ -226,8 +232,22 @@ const EventsSection = ({
         <dt>Last poll</dt>
         <dd>{formatDate(lastPoll)}</dd>
         <dt>Lag</dt>
-        <dd data-testid="lag">{lastPoll ? formatDuration(Date.now() - Date.parse(lastPoll)) : '—'}</dd>
+        <dd data-testid="lag">
+          {status.data?.lagSeconds === undefined ? '—' : formatDuration(status.data.lagSeconds * 1000)}
+        </dd>
       </dl>
+      {(status.data?.checkpoints ?? []).length > 0 && (
+        <details>
+          <summary>Checkpoints per resource</summary>
+          <ul>
+            {status.data?.checkpoints?.map((entry) => (
+              <li key={entry.stream}>
+                {entry.stream}: {formatDate(entry.checkpoint)}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
       {(status.data?.errors ?? []).length > 0 && (
         <ul class="error">
           {status.data?.errors.map((e) => (
