@@ -124,7 +124,7 @@ afterAll(async () => {
   await dataDir?.cleanup();
 });
 
-const row = (selector: string) => page.locator(selector);
+const row = (selector: string, options?: { hasText: string }) => page.locator(selector, options);
 /** How long the page may take to show what a step expects (a queue to drain, a job to end). */
 const POLL = { timeout: 15_000, interval: 100 };
 
@@ -372,9 +372,14 @@ describe('the web console', () => {
     expect(blocked.filter((v) => v.startsWith('script-src'))).toEqual([]);
   }, 90_000);
 
-  it('works at a phone width: the navigation and the tables stay usable', async () => {
-    await page.setViewportSize({ width: 390, height: 844 });
+  it('lists both instances with their state and last poll, and works at a phone width', async () => {
     await page.getByRole('link', { name: 'Instances' }).first().click();
+    const basic = row('tr[data-instance]', { hasText: 'demo basic' });
+    await expect.poll(() => basic.textContent(), POLL).toMatch(/valid.*enabled.*on\d/);
+    expect(await basic.textContent()).not.toContain('—');
+    await shot('instances-overview');
+
+    await page.setViewportSize({ width: 390, height: 844 });
     await row('tr[data-instance]').first().waitFor();
     // Evaluated in the page (this file has no DOM types): how far the page is wider than the screen.
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
