@@ -50,3 +50,69 @@ export const formatDuration = (ms: number): string => {
 export const Badge = ({ tone, children }: { tone: 'ok' | 'bad' | 'muted'; children: ComponentChildren }) => (
   <span class={`badge ${tone}`}>{children}</span>
 );
+
+/** A text-like input in a Field, its value held by the caller. */
+export const TextInput = ({
+  label,
+  hint,
+  value,
+  onValue,
+  type = 'text',
+  ...input
+}: {
+  label: string;
+  hint?: string;
+  value: string;
+  onValue: (value: string) => void;
+  name: string;
+  type?: 'text' | 'password' | 'url' | 'number';
+  required?: boolean;
+  autocomplete?: string;
+  min?: string;
+}) => (
+  <Field label={label} {...(hint === undefined ? {} : { hint })}>
+    <input
+      {...input}
+      // One element for every text-like type; Preact types each `type` separately.
+      type={type as 'text'}
+      value={value}
+      onInput={(e) => onValue(e.currentTarget.value)}
+    />
+  </Field>
+);
+
+/** A scrollable table with column headers, and one row saying `empty` when there are no rows. */
+export const Table = ({
+  columns,
+  empty,
+  label,
+  rows,
+}: {
+  columns: string[];
+  empty?: string;
+  label?: string;
+  rows: ComponentChildren[];
+}) => (
+  <div class="table-wrap">
+    <table aria-label={label}>
+      <thead>
+        <tr>
+          {columns.map((column) => (
+            <th key={column} scope="col">
+              {column}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.length === 0 && empty !== undefined ? (
+          <tr>
+            <td colSpan={columns.length}>{empty}</td>
+          </tr>
+        ) : (
+          rows
+        )}
+      </tbody>
+    </table>
+  </div>
+);

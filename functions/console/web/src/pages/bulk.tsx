@@ -11,7 +11,7 @@ import {
   type Secrets,
   TERMINAL_JOB_STATUSES,
 } from '../api';
-import { Field, formatDate, Status } from '../components';
+import { Field, formatDate, Status, Table, TextInput } from '../components';
 import { useAction, useLoad } from '../hooks';
 import { navigate } from '../router';
 
@@ -138,84 +138,65 @@ const BulkForInstance = ({ auth }: { auth: string }) => {
       <Status error={action.error ?? jobs.error ?? objects.error} note={action.note} />
       <section aria-labelledby="jobs-title">
         <h2 id="jobs-title">Jobs</h2>
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Created</th>
-                <th scope="col">Object</th>
-                <th scope="col">Direction</th>
-                <th scope="col">Status</th>
-                <th scope="col">Progress</th>
-                <th scope="col">Records</th>
-                <th scope="col">Failed</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(jobs.data ?? []).length === 0 && (
-                <tr>
-                  <td colSpan={8}>No job yet.</td>
-                </tr>
-              )}
-              {(jobs.data ?? []).map((job) => (
-                <tr key={job.id} data-job={job.id} data-status={job.status}>
-                  <td>{formatDate(job.createdDate)}</td>
-                  <td>{job.objectName}</td>
-                  <td>{job.direction.toLowerCase()}</td>
-                  <td>
-                    {job.status}
-                    {job.statusMessage && <span class="hint"> {job.statusMessage}</span>}
-                  </td>
-                  <td>
-                    <progress max={100} value={job.progress} aria-label={`Progress of job ${job.id}`}>
-                      {job.progress}%
-                    </progress>{' '}
-                    <span class="hint">{job.progress}%</span>
-                  </td>
-                  <td data-testid="records">{job.recordsCount}</td>
-                  <td>{job.recordsFailedCount}</td>
-                  <td class="actions">
-                    {job.direction === 'DOWNLOAD' &&
-                      job.status === 'COMPLETED' &&
-                      FORMATS.map((format) => (
-                        <button
-                          key={format.accept}
-                          type="button"
-                          class="secondary"
-                          disabled={action.busy}
-                          onClick={() => action.run(() => downloadFile(auth, job, format))}
-                        >
-                          {format.label}
-                        </button>
-                      ))}
-                    {job.direction === 'UPLOAD' && job.recordsFailedCount > 0 && (
-                      <button type="button" class="secondary" onClick={() => setErrorsOf(job)}>
-                        Errors
-                      </button>
-                    )}
-                    {!TERMINAL_JOB_STATUSES.has(job.status) && (
-                      <button
-                        type="button"
-                        class="danger"
-                        disabled={action.busy}
-                        onClick={() =>
-                          action.run(async () => {
-                            await call(auth, `/bulk/${job.id}/cancel`, { method: 'PUT' });
-                            await jobs.reload();
-                            return `Cancel requested for job ${job.id}`;
-                          })
-                        }
-                      >
-                        Cancel
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          columns={['Created', 'Object', 'Direction', 'Status', 'Progress', 'Records', 'Failed', 'Actions']}
+          empty="No job yet."
+          rows={(jobs.data ?? []).map((job) => (
+            <tr key={job.id} data-job={job.id} data-status={job.status}>
+              <td>{formatDate(job.createdDate)}</td>
+              <td>{job.objectName}</td>
+              <td>{job.direction.toLowerCase()}</td>
+              <td>
+                {job.status}
+                {job.statusMessage && <span class="hint"> {job.statusMessage}</span>}
+              </td>
+              <td>
+                <progress max={100} value={job.progress} aria-label={`Progress of job ${job.id}`}>
+                  {job.progress}%
+                </progress>{' '}
+                <span class="hint">{job.progress}%</span>
+              </td>
+              <td data-testid="records">{job.recordsCount}</td>
+              <td>{job.recordsFailedCount}</td>
+              <td class="actions">
+                {job.direction === 'DOWNLOAD' &&
+                  job.status === 'COMPLETED' &&
+                  FORMATS.map((format) => (
+                    <button
+                      key={format.accept}
+                      type="button"
+                      class="secondary"
+                      disabled={action.busy}
+                      onClick={() => action.run(() => downloadFile(auth, job, format))}
+                    >
+                      {format.label}
+                    </button>
+                  ))}
+                {job.direction === 'UPLOAD' && job.recordsFailedCount > 0 && (
+                  <button type="button" class="secondary" onClick={() => setErrorsOf(job)}>
+                    Errors
+                  </button>
+                )}
+                {!TERMINAL_JOB_STATUSES.has(job.status) && (
+                  <button
+                    type="button"
+                    class="danger"
+                    disabled={action.busy}
+                    onClick={() =>
+                      action.run(async () => {
+                        await call(auth, `/bulk/${job.id}/cancel`, { method: 'PUT' });
+                        await jobs.reload();
+                        return `Cancel requested for job ${job.id}`;
+                      })
+                    }
+                  >
+                    Cancel
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        />
       </section>
       {errorsOf && <ErrorTable auth={auth} job={errorsOf} onClose={() => setErrorsOf(undefined)} />}
     </>
@@ -281,12 +262,20 @@ const DownloadForm = ({
         }}
       >
         <ObjectPicker objects={objects} value={objectName} onChange={setObjectName} />
-        <Field label="Filter (CEQL)" hint="for example: priority = '1' and active = true">
-          <input name="where" value={where} onInput={(e) => setWhere(e.currentTarget.value)} />
-        </Field>
-        <Field label="Fields" hint="comma-separated; empty for all">
-          <input name="fields" value={fields} onInput={(e) => setFields(e.currentTarget.value)} />
-        </Field>
+        <TextInput
+          label="Filter (CEQL)"
+          hint="for example: priority = '1' and active = true"
+          name="where"
+          value={where}
+          onValue={setWhere}
+        />
+        <TextInput
+          label="Fields"
+          hint="comma-separated; empty for all"
+          name="fields"
+          value={fields}
+          onValue={setFields}
+        />
         <Field label="Format">
           <select name="format" value={format} onChange={(e) => setFormat(e.currentTarget.value)}>
             <option value="text/csv">CSV</option>
@@ -358,9 +347,13 @@ const UploadForm = ({
             {file ? `Selected: ${file.name} (${file.size} bytes)` : 'No file selected'}
           </p>
         </fieldset>
-        <Field label="Identifier field" hint="optional: upsert on this field (for example number)">
-          <input name="identifier" value={identifier} onInput={(e) => setIdentifier(e.currentTarget.value)} />
-        </Field>
+        <TextInput
+          label="Identifier field"
+          hint="optional: upsert on this field (for example number)"
+          name="identifier"
+          value={identifier}
+          onValue={setIdentifier}
+        />
         <button type="submit" disabled={busy || !file}>
           Upload
         </button>
@@ -375,28 +368,18 @@ const ErrorTable = ({ auth, job, onClose }: { auth: string; job: BulkJobView; on
     <section class="card" aria-labelledby="errors-title">
       <h2 id="errors-title">Rows job {job.id} could not write</h2>
       <Status error={errors.error} />
-      <div class="table-wrap">
-        <table aria-label="Row errors">
-          <thead>
-            <tr>
-              <th scope="col">Row</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Status</th>
-              <th scope="col">ServiceNow said</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(errors.data ?? []).map((row) => (
-              <tr key={row.rowNumber} data-row={row.rowNumber}>
-                <td>{row.rowNumber}</td>
-                <td>{row.reason}</td>
-                <td>{row.status ?? ''}</td>
-                <td>{row.providerMessage ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        columns={['Row', 'Reason', 'Status', 'ServiceNow said']}
+        label="Row errors"
+        rows={(errors.data ?? []).map((row) => (
+          <tr key={row.rowNumber} data-row={row.rowNumber}>
+            <td>{row.rowNumber}</td>
+            <td>{row.reason}</td>
+            <td>{row.status ?? ''}</td>
+            <td>{row.providerMessage ?? ''}</td>
+          </tr>
+        ))}
+      />
       <button type="button" class="secondary" onClick={onClose}>
         Close
       </button>

@@ -7,7 +7,7 @@ import {
   platformAuthorization,
   type Secrets,
 } from '../api';
-import { Badge, Field, formatDate, formatDuration, Status } from '../components';
+import { Badge, formatDate, formatDuration, Status, Table, TextInput } from '../components';
 import { useAction, useLoad } from '../hooks';
 import { navigate } from '../router';
 import { connectWithOAuth } from './instances';
@@ -145,28 +145,19 @@ export const InstanceDetailPage = ({
             <h2 id="configuration-title">Configuration</h2>
             <p class="hint">Secret values are never sent back; they show as ********.</p>
             <Status error={configuration.error} />
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Key</th>
-                    <th scope="col">Value</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {(configuration.data ?? []).map((item) => (
-                    <tr key={item.key}>
-                      <th scope="row" title={item.name}>
-                        <code>{item.key}</code>
-                      </th>
-                      <td>
-                        <code>{String(item.propertyValue)}</code>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table
+              columns={['Key', 'Value']}
+              rows={(configuration.data ?? []).map((item) => (
+                <tr key={item.key}>
+                  <th scope="row" title={item.name}>
+                    <code>{item.key}</code>
+                  </th>
+                  <td>
+                    <code>{String(item.propertyValue)}</code>
+                  </td>
+                </tr>
+              ))}
+            />
           </section>
         </>
       )}
@@ -189,9 +180,7 @@ const TagsForm = ({ tags, onSave }: { tags: string[]; onSave: (tags: string[]) =
         );
       }}
     >
-      <Field label="Tags" hint="comma-separated">
-        <input name="tags" value={text} onInput={(e) => setText(e.currentTarget.value)} />
-      </Field>
+      <TextInput label="Tags" hint="comma-separated" name="tags" value={text} onValue={setText} />
       <button type="submit" class="secondary">
         Save tags
       </button>
@@ -277,23 +266,22 @@ const EventsSection = ({
           });
         }}
       >
-        <Field label="Callback URL" hint="empty turns events off">
-          <input
-            name="callbackUrl"
-            type="url"
-            value={callbackUrl}
-            onInput={(e) => setCallbackUrl(e.currentTarget.value)}
-          />
-        </Field>
-        <Field label="Poll every (minutes)">
-          <input
-            name="interval"
-            type="number"
-            min="1"
-            value={interval}
-            onInput={(e) => setInterval_(e.currentTarget.value)}
-          />
-        </Field>
+        <TextInput
+          label="Callback URL"
+          hint="empty turns events off"
+          name="callbackUrl"
+          type="url"
+          value={callbackUrl}
+          onValue={setCallbackUrl}
+        />
+        <TextInput
+          label="Poll every (minutes)"
+          name="interval"
+          type="number"
+          min="1"
+          value={interval}
+          onValue={setInterval_}
+        />
         <button type="submit" class="secondary" disabled={action.busy}>
           Save events settings
         </button>
@@ -318,73 +306,53 @@ const EventsSection = ({
         </button>
       </div>
       <Status error={action.error ?? log.error} note={action.note} />
-      <div class="table-wrap">
-        <table aria-label="Event log">
-          <thead>
-            <tr>
-              <th scope="col">Date</th>
-              <th scope="col">Object</th>
-              <th scope="col">Events</th>
-              <th scope="col">Delivery</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(log.data ?? []).length === 0 && (
-              <tr>
-                <td colSpan={6}>No event yet.</td>
-              </tr>
-            )}
-            {(log.data ?? []).map((entry) => (
-              <tr key={entry.id} data-event={entry.id} data-delivery={entry.deliveryStatus}>
-                <td>{formatDate(entry.eventDate)}</td>
-                <td>{entry.objectType}</td>
-                <td>{entry.eventCount}</td>
-                <td>
-                  <Badge
-                    tone={
-                      entry.deliveryStatus === 'DELIVERED'
-                        ? 'ok'
-                        : entry.deliveryStatus === 'QUEUED'
-                          ? 'muted'
-                          : 'bad'
-                    }
-                  >
-                    {entry.deliveryStatus}
-                  </Badge>
-                  {entry.lastError && <span class="hint"> {entry.lastError}</span>}
-                </td>
-                <td>{entry.attempts}</td>
-                <td class="actions">
-                  <button type="button" class="secondary" onClick={() => setSelected(entry)}>
-                    Payload
-                  </button>
-                  <button
-                    type="button"
-                    disabled={action.busy || entry.deliveryStatus === 'QUEUED'}
-                    onClick={() =>
-                      action.run(async () => {
-                        await call(
-                          auth,
-                          `/instances/${id}/events/${encodeURIComponent(entry.id)}/redeliver`,
-                          {
-                            method: 'POST',
-                          },
-                        );
-                        await log.reload();
-                        return `Event ${entry.id} queued again`;
-                      })
-                    }
-                  >
-                    Redeliver
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        columns={['Date', 'Object', 'Events', 'Delivery', 'Attempts', 'Actions']}
+        empty="No event yet."
+        label="Event log"
+        rows={(log.data ?? []).map((entry) => (
+          <tr key={entry.id} data-event={entry.id} data-delivery={entry.deliveryStatus}>
+            <td>{formatDate(entry.eventDate)}</td>
+            <td>{entry.objectType}</td>
+            <td>{entry.eventCount}</td>
+            <td>
+              <Badge
+                tone={
+                  entry.deliveryStatus === 'DELIVERED'
+                    ? 'ok'
+                    : entry.deliveryStatus === 'QUEUED'
+                      ? 'muted'
+                      : 'bad'
+                }
+              >
+                {entry.deliveryStatus}
+              </Badge>
+              {entry.lastError && <span class="hint"> {entry.lastError}</span>}
+            </td>
+            <td>{entry.attempts}</td>
+            <td class="actions">
+              <button type="button" class="secondary" onClick={() => setSelected(entry)}>
+                Payload
+              </button>
+              <button
+                type="button"
+                disabled={action.busy || entry.deliveryStatus === 'QUEUED'}
+                onClick={() =>
+                  action.run(async () => {
+                    await call(auth, `/instances/${id}/events/${encodeURIComponent(entry.id)}/redeliver`, {
+                      method: 'POST',
+                    });
+                    await log.reload();
+                    return `Event ${entry.id} queued again`;
+                  })
+                }
+              >
+                Redeliver
+              </button>
+            </td>
+          </tr>
+        ))}
+      />
       {selected && (
         <section aria-labelledby="payload-title" class="card">
           <h3 id="payload-title">Event {selected.id}</h3>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { call, type Instance, type PollStatus, platformAuthorization, type Secrets } from '../api';
-import { Badge, Field, formatDate, Status } from '../components';
+import { Badge, formatDate, Status, Table, TextInput } from '../components';
 import { useAction, useLoad } from '../hooks';
 import { navigate } from '../router';
 
@@ -41,41 +41,28 @@ export const InstancesPage = ({ secrets }: { secrets: Secrets }) => {
         <Status error={list.error} />
         {list.data && list.data.length === 0 && <p>No instance yet: connect one below.</p>}
         {list.data && list.data.length > 0 && (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Element</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Events</th>
-                  <th scope="col">Last poll</th>
-                  <th scope="col">Tags</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.map(({ instance, poll }) => (
-                  <tr key={instance.id} data-instance={instance.id}>
-                    <td>
-                      <a href={`#/instances/${instance.id}`}>{instance.name}</a>
-                    </td>
-                    <td>{instance.element.key}</td>
-                    <td>
-                      {instance.valid ? <Badge tone="ok">valid</Badge> : <Badge tone="bad">invalid</Badge>}{' '}
-                      {instance.disabled ? (
-                        <Badge tone="muted">disabled</Badge>
-                      ) : (
-                        <Badge tone="ok">enabled</Badge>
-                      )}
-                    </td>
-                    <td>{instance.eventsEnabled ? 'on' : 'off'}</td>
-                    <td>{formatDate(poll?.lastPollAt)}</td>
-                    <td>{(instance.tags ?? []).join(', ')}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            columns={['Name', 'Element', 'State', 'Events', 'Last poll', 'Tags']}
+            rows={list.data.map(({ instance, poll }) => (
+              <tr key={instance.id} data-instance={instance.id}>
+                <td>
+                  <a href={`#/instances/${instance.id}`}>{instance.name}</a>
+                </td>
+                <td>{instance.element.key}</td>
+                <td>
+                  {instance.valid ? <Badge tone="ok">valid</Badge> : <Badge tone="bad">invalid</Badge>}{' '}
+                  {instance.disabled ? (
+                    <Badge tone="muted">disabled</Badge>
+                  ) : (
+                    <Badge tone="ok">enabled</Badge>
+                  )}
+                </td>
+                <td>{instance.eventsEnabled ? 'on' : 'off'}</td>
+                <td>{formatDate(poll?.lastPollAt)}</td>
+                <td>{(instance.tags ?? []).join(', ')}</td>
+              </tr>
+            ))}
+          />
         )}
       </section>
       <div class="columns">
@@ -113,34 +100,34 @@ const CreateBasic = ({ auth, onCreated }: { auth: string; onCreated: (instance: 
     <section class="card" aria-labelledby="basic-title">
       <h2 id="basic-title">Create a Basic instance</h2>
       <form onSubmit={submit} data-form="basic">
-        <Field label="Name">
-          <input name="name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        </Field>
-        <Field label="ServiceNow URL" hint="https://<instance>.service-now.com or the demo simulator's URL">
-          <input name="url" type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
-        </Field>
-        <Field label="Username">
-          <input
-            name="username"
-            autocomplete="off"
-            required
-            value={username}
-            onInput={(e) => setUsername(e.currentTarget.value)}
-          />
-        </Field>
-        <Field label="Password">
-          <input
-            name="password"
-            type="password"
-            autocomplete="new-password"
-            required
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-        </Field>
-        <Field label="Tags" hint="comma-separated">
-          <input name="tags" value={tags} onInput={(e) => setTags(e.currentTarget.value)} />
-        </Field>
+        <TextInput label="Name" name="name" required value={name} onValue={setName} />
+        <TextInput
+          label="ServiceNow URL"
+          hint="https://<instance>.service-now.com or the demo simulator's URL"
+          name="url"
+          type="url"
+          required
+          value={url}
+          onValue={setUrl}
+        />
+        <TextInput
+          label="Username"
+          name="username"
+          autocomplete="off"
+          required
+          value={username}
+          onValue={setUsername}
+        />
+        <TextInput
+          label="Password"
+          name="password"
+          type="password"
+          autocomplete="new-password"
+          required
+          value={password}
+          onValue={setPassword}
+        />
+        <TextInput label="Tags" hint="comma-separated" name="tags" value={tags} onValue={setTags} />
         <button type="submit" disabled={action.busy}>
           {action.busy ? 'Checking the credentials…' : 'Create'}
         </button>
@@ -181,34 +168,26 @@ const ConnectOAuth = ({ auth }: { auth: string }) => {
         secret is kept on the server, never in a URL.
       </p>
       <form onSubmit={submit} data-form="oauth">
-        <Field label="Name">
-          <input name="name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        </Field>
-        <Field label="ServiceNow URL">
-          <input name="url" type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} />
-        </Field>
-        <Field label="OAuth client id">
-          <input
-            name="clientId"
-            autocomplete="off"
-            required
-            value={clientId}
-            onInput={(e) => setClientId(e.currentTarget.value)}
-          />
-        </Field>
-        <Field label="OAuth client secret">
-          <input
-            name="clientSecret"
-            type="password"
-            autocomplete="off"
-            required
-            value={clientSecret}
-            onInput={(e) => setClientSecret(e.currentTarget.value)}
-          />
-        </Field>
-        <Field label="Tags" hint="comma-separated">
-          <input name="tags" value={tags} onInput={(e) => setTags(e.currentTarget.value)} />
-        </Field>
+        <TextInput label="Name" name="name" required value={name} onValue={setName} />
+        <TextInput label="ServiceNow URL" name="url" type="url" required value={url} onValue={setUrl} />
+        <TextInput
+          label="OAuth client id"
+          name="clientId"
+          autocomplete="off"
+          required
+          value={clientId}
+          onValue={setClientId}
+        />
+        <TextInput
+          label="OAuth client secret"
+          name="clientSecret"
+          type="password"
+          autocomplete="off"
+          required
+          value={clientSecret}
+          onValue={setClientSecret}
+        />
+        <TextInput label="Tags" hint="comma-separated" name="tags" value={tags} onValue={setTags} />
         <button type="submit" disabled={action.busy}>
           Connect with OAuth
         </button>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call, describeError, platformAuthorization, type Secrets, saveSecrets } from '../api';
-import { Field, Status } from '../components';
+import { Status, TextInput } from '../components';
 
 /**
  * Sign-in with the user and organization secrets: checked with one platform call before they are kept
@@ -40,26 +40,24 @@ export const SignInPage = ({ onSignedIn }: { onSignedIn: (secrets: Secrets) => v
         <code>Authorization</code> header.
       </p>
       <form onSubmit={submit}>
-        <Field label="User secret">
-          <input
-            name="user"
-            type="password"
-            autocomplete="off"
-            required
-            value={user}
-            onInput={(e) => setUser(e.currentTarget.value)}
-          />
-        </Field>
-        <Field label="Organization secret">
-          <input
-            name="organization"
-            type="password"
-            autocomplete="off"
-            required
-            value={organization}
-            onInput={(e) => setOrganization(e.currentTarget.value)}
-          />
-        </Field>
+        <TextInput
+          label="User secret"
+          name="user"
+          type="password"
+          autocomplete="off"
+          required
+          value={user}
+          onValue={setUser}
+        />
+        <TextInput
+          label="Organization secret"
+          name="organization"
+          type="password"
+          autocomplete="off"
+          required
+          value={organization}
+          onValue={setOrganization}
+        />
         <button type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { call, platformAuthorization, type Secrets } from '../api';
-import { Field, Status } from '../components';
+import { Field, Status, TextInput } from '../components';
 import { useAction, useLoad } from '../hooks';
 
 const EXAMPLE_DEFINITION = JSON.stringify(
@@ -146,9 +146,7 @@ const Editor = ({
         void submit('POST');
       }}
     >
-      <Field label="Object name">
-        <input name="name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
-      </Field>
+      <TextInput label="Object name" name="name" value={name} onValue={setName} />
       <Field label={`The ${kind} (JSON)`}>
         <textarea
           name="body"
