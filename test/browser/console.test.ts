@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -75,6 +76,9 @@ const shot = async (name: string) => {
 };
 
 beforeAll(async () => {
+  if (!existsSync(join(import.meta.dirname, '../../functions/console/web/dist/index.html'))) {
+    throw new Error('The console is not built: run npm run build:console (npm test runs it first)');
+  }
   await mkdir(ARTIFACTS, { recursive: true });
   dataDir = await makeTempDir('console');
   // The demo OAuth client also accepts our hosted callback, added once local mode listens.
