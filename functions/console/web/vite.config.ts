@@ -18,5 +18,7 @@ export default defineConfig({
     // The API reference's renderer alone is over the default 500 kB warning.
     chunkSizeWarningLimit: 2_000,
     sourcemap: false,
+    // The timing report is about the bundler, not the app: keep `npm ci` and `npm test` output quiet.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
 });
