@@ -294,6 +294,9 @@ export const startFrontDoor = async (options: FrontDoorOptions) => {
       url,
       now: new Date(exchange.started),
     });
+    // API Gateway tells the integration how the client connected; this door serves plain HTTP.
+    event.headers['x-forwarded-proto'] = 'http';
+    event.headers['x-forwarded-port'] = String(request.socket.localPort ?? '');
     Object.assign(event.requestContext, {
       accountId: options.accountId,
       apiId: options.apiId,

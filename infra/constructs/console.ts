@@ -3,24 +3,17 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { CONSOLE_OAUTH_CALLBACK_PATH, CONSOLE_PATH } from '../../functions/routes';
 import type { ElementFunction } from './element-function';
-import { elementSecretPrefix } from './instances';
+import { elementSecretPrefix, INSTANCE_SECRET_ACTIONS } from './instances';
 
 /** The part of the secret namespace the console's OAuth connect flow owns (state key, pending bodies). */
 export const consoleSecretsPattern = (stackName: string) => `${elementSecretPrefix(stackName)}console/*`;
 
 /**
  * What the instances function does with console secrets (shared/instances/oauth-connect.ts through the
- * AWS secret store): creates the state-signing key once and one secret per started connection, reads
- * them, deletes a pending one when its connection completes or expires.
+ * AWS secret store): the calls it makes on instance secrets, since the same adapter creates the
+ * state-signing key once and one secret per started connection, reads them and deletes the pending ones.
  */
-export const CONSOLE_SECRET_ACTIONS = [
-  'secretsmanager:CreateSecret',
-  'secretsmanager:TagResource',
-  'secretsmanager:PutSecretValue',
-  'secretsmanager:GetSecretValue',
-  'secretsmanager:DeleteSecret',
-  'secretsmanager:RestoreSecret',
-] as const;
+export const CONSOLE_SECRET_ACTIONS = INSTANCE_SECRET_ACTIONS.instances;
 
 export interface ConsoleConstructProps {
   /** Serves the console's files (functions/console/handler.ts); its asset carries the build output. */
