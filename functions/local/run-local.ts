@@ -67,6 +67,8 @@ export interface LocalModeOptions {
   eventsPollIntervalMs?: number;
   /** Instances polled at once (default: the configuration's pollWorkers). */
   pollWorkers?: number;
+  /** Pages a download chunk reads before it commits (default: by time, as in AWS; tests shorten it). */
+  bulkPagesPerChunk?: number;
 }
 
 export const runLocalMode = async (
@@ -216,6 +218,7 @@ export const runLocalMode = async (
   const bulkWorker = createBulkWorkerHandler(dependencies, {
     maxReceiveCount: BULK_MAX_RECEIVE_COUNT,
     chunkDeadlineMs: BULK_CHUNK_DEADLINE_MS,
+    ...(options.bulkPagesPerChunk === undefined ? {} : { pagesPerChunk: options.bulkPagesPerChunk }),
     // One process per data directory, its queue workers sharing one worker id: a claim written under
     // another id is a dead process's.
     soleWorker: true,
