@@ -17,6 +17,7 @@ describe('local configuration', () => {
       logLevel: undefined,
       bulkWorkers: 4,
       eventsWorkers: 4,
+      pollWorkers: 4,
     });
   });
 

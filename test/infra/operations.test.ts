@@ -115,8 +115,9 @@ describe('operations alarms', () => {
 
   it('notifies the alarm topic from every alarm of the stack, in ALARM and back to OK', () => {
     const alarms = Object.values(element.template.findResources('AWS::CloudWatch::Alarm'));
-    // Two DLQs, three background functions, the authorizer, poll lag, API 5xx.
-    expect(alarms).toHaveLength(8);
+    // Three DLQs (events, poll, bulk), four background functions (poller, poll worker, dispatcher, bulk
+    // worker), the authorizer, poll lag, API 5xx.
+    expect(alarms).toHaveLength(10);
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({ AlarmActions: [topicRef()], OKActions: [topicRef()] });
     }
