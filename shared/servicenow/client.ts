@@ -207,7 +207,7 @@ export const createServiceNowClient = (options: ServiceNowClientOptions): Servic
     }
   };
 
-  /** Research A.8: some instances return empty `{}` rows; skip them (without building a key array per row). */
+  /** Some instances return empty `{}` rows; skip them (without building a key array per row). */
   const hasAnyField = (row: object): boolean => {
     for (const key in row) if (Object.hasOwn(row, key)) return true;
     return false;

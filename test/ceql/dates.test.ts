@@ -7,7 +7,7 @@ const utc = (text: string) => {
   return instant && formatServiceNowDateTime(instant.seconds);
 };
 
-describe('ISO 8601 -> ServiceNow UTC (research A.7)', () => {
+describe('ISO 8601 -> ServiceNow UTC', () => {
   it.each([
     ['2024-05-01', '2024-05-01 00:00:00'],
     ['2024-05-01T10:00', '2024-05-01 10:00:00'],

@@ -372,7 +372,7 @@ describe('no injection: a value can never add conditions, groups, ORDERBY or scr
     );
   });
 
-  it('the known attack from research B.4 is refused', () => {
+  it('the known caret-injection attack is refused', () => {
     expect(translate("short_description = 'avalue^NQanyfieldANYTHING'")).toBeUndefined();
     expect(translate("short_description = 'javascript:gs.getUserID()'")).toBeUndefined();
   });

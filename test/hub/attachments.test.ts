@@ -49,7 +49,7 @@ describe('incident attachments', () => {
       table_sys_id: id,
     });
     expect(created.id).toBe(created.sys_id);
-    // ServiceNow got the raw file with its own Content-Type (research C.1).
+    // ServiceNow got the raw file with its own Content-Type.
     expect(h.sim.requests.at(-1)).toMatchObject({ method: 'POST', path: '/api/now/attachment/file' });
 
     const listed = await h.call('GET', `${HUB}/incidents/${id}/attachments?returnTotalCount=true`);

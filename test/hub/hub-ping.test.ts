@@ -123,7 +123,7 @@ describe('GET /hubs/helpdesk/ping', () => {
   it('marks the instance invalid when refresh fails for good, and recovers with a new code', async () => {
     const created = await createAuthCodeInstance();
     expect((await ping(created.token)).status).toBe(200);
-    h.sim.clock.advance(101 * DAY); // past the 100-day refresh-token lifetime (research C.5)
+    h.sim.clock.advance(101 * DAY); // past the 100-day refresh-token lifetime
     const failed = await ping(created.token);
     expect(failed.status).toBe(401);
     expect((failed.json() as { message: string }).message).toMatch(

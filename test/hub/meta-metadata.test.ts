@@ -116,7 +116,7 @@ describe('loadTableMetadata', () => {
 });
 
 describe('loadTableMetadata under ACLs', () => {
-  it('reads every dictionary page even when ACLs make pages short or empty (research A.8)', async () => {
+  it('reads every dictionary page even when ACLs make pages short or empty', async () => {
     const full = await loadTableMetadata(client, 'incident', new MetadataCache());
     const faults = sim.faults as FaultSource;
     faults.setAcl({ hideFraction: 0.6, tables: ['sys_dictionary'] });

@@ -8,7 +8,7 @@ let problems: string[];
 
 beforeAll(async () => {
   h = await startHubHarness({ data: false });
-  // Every row shares one sys_updated_on second (bulk imports do this; research A.8).
+  // Every row shares one sys_updated_on second (bulk imports do this).
   h.sim.clock.set(new Date('2026-03-01T10:00:00Z'));
   h.sim.clock.freeze();
   ids = [];

@@ -34,7 +34,7 @@ const collect = async <T>(iterable: AsyncIterable<T>): Promise<T[]> => {
   return out;
 };
 
-describe('paging query shapes (research A.8)', () => {
+describe('paging query shapes', () => {
   it('builds the first and next keyset queries with the filter in both groups', () => {
     expect(updatedFirstQuery('2024-01-01 00:00:00')).toBe(
       'sys_updated_on>=2024-01-01 00:00:00^ORDERBYsys_updated_on^ORDERBYsys_id',

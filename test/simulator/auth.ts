@@ -1,6 +1,6 @@
 /**
  * Credentials of the simulated instance: Basic users, OAuth registry entries and the tokens issued by
- * `/oauth_token.do` (research servicenow-and-peers.md C.5). Token lifetimes follow the simulator clock
+ * `/oauth_token.do`. Token lifetimes follow the simulator clock
  * so tests expire tokens by advancing it.
  */
 import { randomBytes } from 'node:crypto';
@@ -83,7 +83,7 @@ export class AuthService {
     return this.clock.now().getTime();
   }
 
-  /** Reads `Authorization`; cookies are never consulted (no session, research C.8). */
+  /** Reads `Authorization`; cookies are never consulted (no session). */
   authenticate(header: string | undefined): Authentication {
     if (!header) return { kind: 'none', userName: undefined };
     const space = header.indexOf(' ');

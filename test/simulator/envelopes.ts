@@ -1,6 +1,6 @@
 /**
- * ServiceNow error envelopes, verbatim where a real body was observed (research servicenow-and-peers.md
- * A.4, C.8). Shape: `{"error":{"message":"…","detail":"…"|null},"status":"failure"}`.
+ * ServiceNow error envelopes, verbatim where a real body was observed on an
+ * instance (unknown table, ACL denial, transaction quota, rate limit). Shape: `{"error":{"message":"…","detail":"…"|null},"status":"failure"}`.
  */
 
 export interface ErrorEnvelope {
@@ -25,7 +25,7 @@ export const notAuthenticated = (): SimError =>
 export const noRecordFound = (): SimError =>
   envelope(404, 'No Record found', "Record doesn't exist or ACL restricts the record retrieval");
 
-/** A.4: unknown table; detail `null` is one of the two observed variants (research F). */
+/** A.4: unknown table; detail `null` is one of the two observed variants. */
 export const invalidTable = (table: string): SimError => envelope(400, `Invalid table ${table}`, null);
 
 /** A.4 / pysnow#100: sysparm_limit <= 0 (or not an integer). */
@@ -36,7 +36,7 @@ export const invalidLimit = (): SimError =>
 export const rateLimitExceeded = (): SimError =>
   envelope(429, 'Rate limit exceeded', 'Rate limit of 100 requests per hour for Table API exceeded');
 
-/** A.4 / sndml3#38: 60 s transaction quota; status 500 is inferred (research F). */
+/** A.4 / sndml3#38: 60 s transaction quota; status 500 is inferred. */
 export const transactionCancelled = (): SimError =>
   envelope(
     500,

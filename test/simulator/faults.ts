@@ -1,6 +1,6 @@
 /**
  * Fault injection for tests: queued faults, random faults from a seeded PRNG, and an ACL mode that hides
- * rows after `sysparm_limit` was applied (research servicenow-and-peers.md A.8, C.6, C.8).
+ * rows after `sysparm_limit` was applied.
  */
 
 export type Fault =
@@ -26,7 +26,7 @@ export interface AclOptions {
   hideFraction: number;
   /** Tables the ACL applies to (default: every table). */
   tables?: string[];
-  /** `sys_journal_field` denied entirely: lists answer 200 `{"result":[]}` (research C.6). */
+  /** `sys_journal_field` denied entirely: lists answer 200 `{"result":[]}`. */
   journalDenied?: boolean;
 }
 
@@ -35,7 +35,7 @@ export interface FaultInjector {
   inject(fault: Fault, options?: { times?: number; match?: FaultMatcher }): void;
   /** Random faults with a probability in [0,1] (deterministic PRNG from the simulator seed). */
   rate(fault: Fault, probability: number, options?: { match?: FaultMatcher }): void;
-  /** Rows hidden AFTER limit -> short pages with a next link (research A.8). */
+  /** Rows hidden AFTER limit -> short pages with a next link. */
   setAcl(options: AclOptions | undefined): void;
   clear(): void;
 }

@@ -1,5 +1,5 @@
 /**
- * ServiceNow simulator: an in-process HTTP server faithful to research servicenow-and-peers.md
+ * ServiceNow simulator: an in-process HTTP server faithful to ServiceNow's documented behaviour
  * (Table, Attachment, Aggregate, Batch APIs, OAuth, error envelopes, faults, cost model).
  */
 import { AuthService, DEFAULT_OAUTH_CLIENTS, DEFAULT_USERS, type OAuthClient, type SimUser } from './auth';
@@ -38,11 +38,11 @@ export interface SimulatorOptions {
   users?: SimUser[];
   /** Default [{demo-client/demo-secret, redirect http://127.0.0.1/callback, clientCredentialsUser 'admin'}]. */
   oauthClients?: OAuthClient[];
-  /** Default 1800 (research C.5). */
+  /** Default 1800. */
   accessTokenTtlSeconds?: number;
-  /** Unknown field in a query -> no rows instead of ignoring the condition (research B.5). */
+  /** Unknown field in a query -> no rows instead of ignoring the condition. */
   strictQueries?: boolean;
-  /** Emit `Link` when everything fits on one page (research F: reports conflict). Default true. */
+  /** Emit `Link` when everything fits on one page. Default true. */
   linkHeaderOnSinglePage?: boolean;
   /** Artificial delay per database cost unit, in microseconds (default 0). */
   costDelayMicrosPerUnit?: number;

@@ -1,6 +1,6 @@
 /**
  * The simulator's HTTP layer on node:http: reads the request, applies injected faults, authenticates,
- * routes to the API handlers and applies the cost model's delay (research servicenow-and-peers.md A, C).
+ * routes to the API handlers and applies the cost model's delay.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,7 +42,7 @@ export interface RequestLogEntry {
   /** 0 when the connection was reset by a fault. */
   status: number;
   authorization: AuthKind;
-  /** The request carried a Cookie header (research C.8: integrations should send none). */
+  /** The request carried a Cookie header. */
   cookie: boolean;
   /** Database work units spent (cost model); absent when no query ran. */
   cost?: number;

@@ -40,7 +40,7 @@ const NUMBER_TYPES = new Set([
 ]);
 const DATE_TIME_TYPES = new Set(['glide_date_time', 'due_date', 'glide_time', 'glide_duration', 'timer']);
 
-/** Research C.7 (Camel's mapping): numbers, booleans and dates get their JSON types, the rest is text. */
+/** Numbers, booleans and dates get their JSON types, the rest is text. */
 export const hubTypeOf = (internalType: string): HubFieldType => {
   if (NUMBER_TYPES.has(internalType)) return 'number';
   if (internalType === 'boolean') return 'boolean';

@@ -8,7 +8,7 @@
  *   the queue with their committed cursors, each uploading parts of the result file's multipart
  *   upload, until the `complete` message completes it in the local blob store. Timed from the first
  *   message to COMPLETED.
- * - `raw`: the yardstick, a tight keyset loop (`sys_id>X^ORDERBYsys_id`, research A.8) with the same
+ * - `raw`: the yardstick, a tight keyset loop (`sys_id>X^ORDERBYsys_id`) with the same
  *   page size and fields that reads each page's JSON and throws it away.
  */
 import { createHash } from 'node:crypto';

@@ -5,7 +5,7 @@
  * (SimulatorProcessOptions); it talks over the IPC channel (SimulatorRequest / SimulatorReply).
  *
  * Rows are seeded without journal entries (`journalFraction: 0`): journal fields read "" without
- * display values (research A.6), so the export never sees them, and skipping them halves the seeding
+ * display values, so the export never sees them, and skipping them halves the seeding
  * time of 1,000,000 incidents (about 10 s instead of 23 s on the 2-core bench machine).
  */
 import { seedData } from '../../simulator/data/generator';

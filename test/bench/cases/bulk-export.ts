@@ -1,5 +1,5 @@
 /**
- * Bulk export (issue 6): 1,000,000 simulator incidents exported to CSV by the real worker path (download
+ * Bulk export: 1,000,000 simulator incidents exported to CSV by the real worker path (download
  * job -> chunk messages on a local queue -> processBulkMessage -> runDownloadChunk uploading parts of one
  * multipart upload per job -> completeDownload), against a tight raw keyset loop reading the same pages
  * (same page size, same fields, `sys_id>X^ORDERBYsys_id`, JSON read and discarded). Target: rows/s >= 0.9x.

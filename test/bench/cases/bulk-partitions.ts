@@ -1,5 +1,5 @@
 /**
- * Bulk export in parallel partitions (issue 6's optional sys_id ranges): 400,000 simulator incidents to CSV
+ * Bulk export in parallel partitions: 400,000 simulator incidents to CSV
  * with `partitions: 4` against the same job read as one stream, both through the worker path
  * (export-process.ts, engine mode). A partitioned job's stream messages are handled at the same time, as
  * parallel Lambda invocations run them in AWS. Every simulator request waits 20 ms first, a stand-in for

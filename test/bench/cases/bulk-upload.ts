@@ -1,5 +1,5 @@
 /**
- * Bulk upload (issue 6): 20,000 CSV rows written to `incident` by the real engine (parseUpload ->
+ * Bulk upload: 20,000 CSV rows written to `incident` by the real engine (parseUpload ->
  * uploadRows: bounded concurrency, Batch API for plain inserts, the client's 429/Retry-After handling)
  * against sequential single POSTs (a plain fetch loop, one POST per row, each awaited) that honour
  * Retry-After the same way. Target: rows/s >= 8x.
@@ -8,8 +8,7 @@
  * - every request waits LATENCY_MS first: a realistic small round trip (client in the same region as
  *   the instance), without which a loopback request costs ~0.1 ms and the comparison would only
  *   measure CPU, not the requests saved;
- * - RATE_LIMIT_P of requests answer 429 with `Retry-After: 1` (research C.8: ServiceNow rate limits
- *   count requests and say in whole seconds when to come back). A Batch API request is one request.
+ * - RATE_LIMIT_P of requests answer 429 with `Retry-After: 1`. A Batch API request is one request.
  *
  * The sequential baseline is measured on its first BASELINE_ROWS rows only: at a few milliseconds per
  * row plus a 1 s wait per 429, all 20,000 would take minutes; rows/s is what is compared. A second
@@ -31,7 +30,7 @@ const TABLE_API_ROWS = 4_000;
 const LATENCY_MS = 3;
 const RATE_LIMIT_P = 0.005;
 const RETRY_AFTER_SECONDS = 1;
-/** Rows per Batch API request: small enough for ServiceNow's per-batch time quota (research C.3). */
+/** Rows per Batch API request: small enough for ServiceNow's per-batch time quota. */
 const BATCH_SIZE = 50;
 const AUTHORIZATION = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
 

@@ -1,6 +1,6 @@
 /**
  * The simulator's raw keyset serving rate: rows/s reading 100,000 incidents 1,000 rows per page with
- * `sys_id>X^ORDERBYsys_id` (research A.8). This is the yardstick later bulk and hub cases divide by.
+ * `sys_id>X^ORDERBYsys_id`. This is the yardstick later bulk and hub cases divide by.
  * Baseline: the same table read with `sysparm_offset` paging, which a real instance (and the simulator's
  * cost model) makes slower the deeper it goes.
  */

@@ -5,7 +5,7 @@ import type { Expression, FieldCatalog, Literal } from './ceql';
  * The meaning the hub promises for a CEQL `where`, written directly over records (a specification, not
  * a translation): empty means NULL; `=`/`IN` on numbers compare numerically, on dates as instants, on
  * booleans as true/false, else as exact text; `!=`, `NOT IN`, `NOT LIKE` are the complements (so they
- * match empty fields, as ServiceNow does, research B.2); `<`.. never match empty fields; LIKE is
+ * match empty fields, as ServiceNow does); `<`.. never match empty fields; LIKE is
  * case-insensitive with `%` at the ends, and without `%` is `=`.
  */
 export function evaluate(

@@ -63,7 +63,7 @@ function priorityOf(impact: string, urgency: string): string {
 
 /**
  * Timestamps over the past `spanDays`, in order, in bursts: many consecutive records share one second
- * (research A.9 — ties on sys_updated_on are what keyset paging must survive). Each burst's formatted
+ * (ties on sys_updated_on are what keyset paging must survive). Each burst's formatted
  * string is shared by its records.
  */
 function* timeline(random: Random, count: number, end: number, spanDays: number): Generator<string> {

@@ -3,7 +3,7 @@ import type { ChoiceDef, FieldDef, FieldType, TableDef } from '../store/types';
 /**
  * Table definitions of the simulator: the task hierarchy (task -> incident, problem, change_request),
  * users, groups, roles, companies, journal/audit/attachment tables and the metadata tables whose rows
- * are generated from these definitions (research C.6, C.7). Values mirror a stock instance.
+ * are generated from these definitions. Values mirror a stock instance.
  */
 
 const f = (name: string, label: string, type: FieldType, extra: Partial<FieldDef> = {}): FieldDef => ({
@@ -25,7 +25,7 @@ const choice = (
     ...extra,
   });
 
-/** Every root table starts with these (sys_id is column 0; research A.9). */
+/** Every root table starts with these (sys_id is column 0). */
 const SYS_FIELDS: FieldDef[] = [
   f('sys_id', 'Sys ID', 'GUID', { readOnly: true }),
   f('sys_created_on', 'Created', 'glide_date_time', { readOnly: true }),
@@ -308,7 +308,7 @@ const coreCompany = root({
   ],
 });
 
-/** One row per comment / work note (research C.6). Deletes of these are not audited. */
+/** One row per comment / work note. Deletes of these are not audited. */
 const sysJournalField = root({
   name: 'sys_journal_field',
   label: 'Journal Entry',
@@ -334,7 +334,7 @@ const sysAuditDelete = root({
   ],
 });
 
-/** Attachment metadata; the bytes are kept by the HTTP layer (research C.1). */
+/** Attachment metadata; the bytes are kept by the HTTP layer. */
 const sysAttachment = root({
   name: 'sys_attachment',
   label: 'Attachment',

@@ -7,7 +7,7 @@ import type { SimDatabaseStore, SimRecord } from '../store/types';
 
 /**
  * The simulator is the yardstick of the benchmarks, so its cost model is specified here: an ordered
- * keyset read costs ~ the page, a deep offset ~ the offset, an unindexed LIKE ~ the table (research A.8).
+ * keyset read costs ~ the page, a deep offset ~ the offset, an unindexed LIKE ~ the table.
  * Assertions are on QueryResult.cost (work units), never on wall time.
  */
 

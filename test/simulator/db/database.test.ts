@@ -14,7 +14,7 @@ beforeEach(() => {
 const all = (table: string, query = '') => db.query(table, { query, limit: 1000, offset: 0 }).rows;
 
 describe('database writes', () => {
-  it('fills sys fields, a 32-hex sys_id and the next number on insert (research A.5, A.9)', () => {
+  it('fills sys fields, a 32-hex sys_id and the next number on insert', () => {
     const a = db.insert('incident', { short_description: 'First' }, ctx);
     const b = db.insert('incident', { short_description: 'Second' }, ctx);
     expect(a.sys_id).toMatch(/^[0-9a-f]{32}$/);
@@ -57,7 +57,7 @@ describe('database writes', () => {
     expect(() => db.insert('no_such_table', {}, ctx)).toThrow(SimDatabaseError);
   });
 
-  it('drops invalid choice values silently (research A.5) and coerces booleans', () => {
+  it('drops invalid choice values silently and coerces booleans', () => {
     const rec = db.insert('incident', { state: '42', impact: '1', active: '0' }, ctx);
     expect(rec.state).toBe('1');
     expect(rec.impact).toBe('1');
@@ -177,7 +177,7 @@ describe('schema and display values', () => {
     expect(db.descendants('task')).toEqual(['task', 'incident', 'problem', 'change_request']);
   });
 
-  it('generates sys_db_object rows with super_class pointing at the parent row (research C.7)', () => {
+  it('generates sys_db_object rows with super_class pointing at the parent row', () => {
     const [incident] = all('sys_db_object', 'name=incident');
     const [task] = all('sys_db_object', 'name=task');
     expect(incident?.super_class).toBe(task?.sys_id);

@@ -97,7 +97,7 @@ describe('query planner', () => {
               label,
             ).toEqual(want.rows.map((r) => r.sys_id));
           } else {
-            // Without ORDER BY the order is the chosen index's (unspecified, research A.8): same count, all matching.
+            // Without ORDER BY the order is the chosen index's (unspecified): same count, all matching.
             const matching = new Set(
               naive.query('incident', { query: q, limit: 1000, offset: 0 }).rows.map((r) => r.sys_id),
             );

@@ -77,7 +77,7 @@ beforeEach(() => {
 });
 
 describe('encoded query evaluation', () => {
-  it('applies ^ as AND, ^OR to its neighbours and ^NQ as OR of groups (research B.1)', () => {
+  it('applies ^ as AND, ^OR to its neighbours and ^NQ as OR of groups', () => {
     expect(find('state=1^ORstate=2^priority=2^ORDERBYnumber')).toEqual(['INC0010002']);
     expect(find('state=1^NQstate=6^ORstate=7^ORDERBYnumber')).toEqual([
       'INC0010001',
@@ -157,7 +157,7 @@ describe('encoded query evaluation', () => {
     ]);
   });
 
-  it('evaluates whitelisted javascript: values with the set clock and the querying user (research B.3)', () => {
+  it('evaluates whitelisted javascript: values with the set clock and the querying user', () => {
     expect(find(`caller_id=javascript:gs.getUserID()`)).toEqual([]);
     expect(
       db.query('incident', {
@@ -191,7 +191,7 @@ describe('encoded query evaluation', () => {
     expect(find('opened_at<javascript:gs.daysAgo(1)')).toEqual([]);
   });
 
-  it('ignores unknown fields, operators and scripts by default and returns nothing in strict mode (research B.5)', () => {
+  it('ignores unknown fields, operators and scripts by default and returns nothing in strict mode', () => {
     expect(find('nonexistent=1^state=1')).toEqual(['INC0010001']);
     expect(find('stateFOO=1^state=1')).toEqual(['INC0010001']);
     expect(find('opened_at>javascript:gs.eval("x")^state=1')).toEqual(['INC0010001']);

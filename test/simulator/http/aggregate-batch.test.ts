@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimulatorHandle, startSimulator } from '../index';
 import { api, createIncidents } from './helpers';
 
-describe('simulator Aggregate API (research C.2)', () => {
+describe('simulator Aggregate API', () => {
   let sim: SimulatorHandle;
 
   beforeAll(async () => {
@@ -35,7 +35,7 @@ describe('simulator Aggregate API (research C.2)', () => {
   });
 });
 
-describe('simulator Batch API (research C.3)', () => {
+describe('simulator Batch API', () => {
   let sim: SimulatorHandle;
 
   beforeAll(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimulatorHandle, startSimulator } from '../index';
 import { ADMIN_BASIC, api, createIncidents, type ListBody, type OneBody } from './helpers';
 
-describe('simulator Attachment API (research C.1)', () => {
+describe('simulator Attachment API', () => {
   let sim: SimulatorHandle;
   let incidentId: string;
 

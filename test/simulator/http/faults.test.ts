@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type SimulatorHandle, startSimulator } from '../index';
 import { ADMIN_BASIC, api, createIncidents, type ListBody, links } from './helpers';
 
-describe('simulator fault injection (research A.4, C.8)', () => {
+describe('simulator fault injection', () => {
   let sim: SimulatorHandle;
   let ids: string[];
 

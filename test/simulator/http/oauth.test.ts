@@ -14,7 +14,7 @@ interface TokenBody {
 
 const CLIENT = { client_id: 'demo-client', client_secret: 'demo-secret' };
 
-describe('simulator OAuth (research C.5)', () => {
+describe('simulator OAuth', () => {
   let sim: SimulatorHandle;
 
   beforeAll(async () => {

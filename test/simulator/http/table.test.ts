@@ -12,7 +12,7 @@ describe('simulator Table API', () => {
   });
   afterAll(() => sim.close());
 
-  describe('paging (research A.3, A.8)', () => {
+  describe('paging', () => {
     it('answers a page with X-Total-Count and first/prev/next/last links repeating every parameter', async () => {
       const res = await api<ListBody>(
         sim,
@@ -120,7 +120,7 @@ describe('simulator Table API', () => {
     });
   });
 
-  describe('errors (research A.4)', () => {
+  describe('errors', () => {
     it('rejects an unknown table with 400 and a null detail', async () => {
       const res = await api(sim, '/api/now/table/u_no_such_table');
       expect(res.status).toBe(400);
@@ -153,7 +153,7 @@ describe('simulator Table API', () => {
     });
   });
 
-  describe('writes (research A.1, A.5)', () => {
+  describe('writes', () => {
     it('creates with 201 and a Location, reads, updates with PUT and PATCH, deletes with 204', async () => {
       const created = await api<OneBody>(sim, '/api/now/v2/table/incident', {
         method: 'POST',
@@ -301,7 +301,7 @@ describe('simulator Table API', () => {
   });
 });
 
-describe('simulator Table API field shapes (research A.6)', () => {
+describe('simulator Table API field shapes', () => {
   let sim: SimulatorHandle;
   let incidentId: string;
   let userId: string;
@@ -402,7 +402,7 @@ describe('simulator Table API options and metadata', () => {
     expect(Object.keys(links(paged.headers.get('link')))).toEqual(['first', 'next', 'last']);
   });
 
-  it('ignores an unknown query field by default and returns no rows in strict mode (research B.5)', async () => {
+  it('ignores an unknown query field by default and returns no rows in strict mode', async () => {
     const query = 'sysparm_query=u_typo%3Dx';
     expect((await api<ListBody>(sim, `/api/now/table/incident?${query}`)).body.result).toHaveLength(3);
     expect((await api<ListBody>(strict, `/api/now/table/incident?${query}`)).body.result).toHaveLength(0);

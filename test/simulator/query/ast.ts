@@ -1,5 +1,5 @@
 /**
- * Encoded query AST (research B.1): a query is an OR of groups (`^NQ`), a group is an AND of items
+ * Encoded query AST: a query is an OR of groups (`^NQ`), a group is an AND of items
  * (`^`), an item is an OR of conditions (`^OR` binds tighter than `^`).
  */
 
@@ -34,7 +34,7 @@ export type Operator = (typeof OPERATORS)[number];
 export interface Condition {
   /** Field as written, possibly dot-walked (`caller_id.email`). */
   field: string;
-  /** undefined when no known operator followed the field name (an invalid condition, research B.7 item 4). */
+  /** undefined when no known operator followed the field name (an invalid condition). */
   operator: Operator | undefined;
   /** Raw text after the operator (to the next `^`); '' for unary operators. */
   value: string;

@@ -16,7 +16,7 @@ export interface QuerySchema {
   descendants(table: string): string[] | undefined;
 }
 
-/** How values of a field compare (research B.2: strings lexically, numbers numerically). */
+/** How values of a field compare. */
 export type ValueKind = 'number' | 'boolean' | 'datetime' | 'date' | 'reference' | 'choice' | 'string';
 
 export function valueKind(def: FieldDef): ValueKind {
@@ -64,7 +64,7 @@ export interface CompiledOrder {
 }
 
 export interface CompiledQuery {
-  /** Strict mode met an invalid condition: the query returns no rows (research B.5). */
+  /** Strict mode met an invalid condition: the query returns no rows. */
   none: boolean;
   /** OR-ed groups; empty means every row. */
   groups: CompiledGroup[];
@@ -98,7 +98,7 @@ function resolveField(schema: QuerySchema, table: string, field: string): Resolv
       getter = (row) => row[index] ?? '';
       column = index;
     } else {
-      // Dot-walk: follow the reference of the previous step (research B.1, C.7).
+      // Dot-walk: follow the reference of the previous step.
       const previous = getter!;
       const target = currentTable;
       const index = col.index;
@@ -183,7 +183,7 @@ function compileCondition(
     const v = resolveValue(condition.value, options);
     return v === undefined ? undefined : normalize(kind, v, side);
   };
-  // Reference fields match LIKE/STARTSWITH/ENDSWITH against the display value (research B.1, B.7 item 5).
+  // Reference fields match LIKE/STARTSWITH/ENDSWITH against the display value.
   const reference = resolved.def.reference;
   const text: Getter =
     kind === 'reference' && reference
@@ -214,7 +214,7 @@ function compileCondition(
       return make([v], v === '' ? (row) => raw(row) === '' : (row) => equals(kind, raw(row), v));
     }
     case '!=': {
-      // `!=` also matches empty values (research B.2, booleans documented; applied to every type).
+      // `!=` also matches empty values (documented for booleans; applied to every type).
       const v = one('exact');
       if (v === undefined) return undefined;
       return make([v], v === '' ? (row) => raw(row) !== '' : (row) => !equals(kind, raw(row), v));
@@ -234,7 +234,7 @@ function compileCondition(
     case 'ENDSWITH': {
       const v = one('exact');
       if (v === undefined) return undefined;
-      // Text matching is case-insensitive (research B.1, database collation).
+      // Text matching is case-insensitive (the database collation).
       const needle = v.toLowerCase();
       const has = (row: Row): boolean => {
         const hay = text(row).toLowerCase();
@@ -295,7 +295,7 @@ function compileCondition(
     }
     case 'ON':
     case 'NOTON': {
-      // `label@start@end` (research B.2); a bare label is accepted for Today/Yesterday/Tomorrow.
+      // `label@start@end`; a bare label is accepted for Today/Yesterday/Tomorrow.
       const parts = condition.value.split('@');
       let range: [string, string] | undefined;
       if (parts.length >= 3) {
@@ -384,7 +384,7 @@ export function compileQuery(
           ignored.push(`${condition.field}${condition.operator ?? ''}${condition.value}`);
         }
       }
-      // Invalid conditions are dropped, widening the result (research B.5).
+      // Invalid conditions are dropped, widening the result.
       if (any.length > 0) all.push({ any });
     }
     groups.push({ all });

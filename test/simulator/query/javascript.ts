@@ -1,6 +1,6 @@
 import { formatDateTime, parseDateTime } from '../store/clock';
 
-/** What a `javascript:` value may read: the injectable clock and the querying user (research B.3). */
+/** What a `javascript:` value may read: the injectable clock and the querying user. */
 export interface ScriptContext {
   now: Date;
   userSysId?: string;
@@ -13,8 +13,8 @@ function startOfDay(ms: number): number {
 }
 
 /**
- * Evaluates the whitelisted `javascript:gs.*()` expressions of research B.3 (UTC, since the integration
- * user's time zone is UTC, A.7). Returns undefined for anything else: such a condition is invalid.
+ * Evaluates the whitelisted `javascript:gs.*()` expressions ServiceNow allows in encoded queries (UTC, since
+ * the integration user's time zone is UTC). Returns undefined for anything else: such a condition is invalid.
  */
 export function evaluateScript(expression: string, context: ScriptContext): string | undefined {
   const m = /^\s*gs\.(\w+)\(\s*(.*?)\s*\)\s*;?\s*$/.exec(expression);

@@ -5,7 +5,7 @@ const FIELD_CHAR = /[a-z0-9_.]/;
 const SYMBOLIC = /!=|>=|<=|=|>|</;
 
 /**
- * Parses an encoded query (research B.1). No escaping exists (B.4): `^` always separates. Parsing never
+ * Parses an encoded query. No escaping exists (B.4): `^` always separates. Parsing never
  * fails; conditions it cannot understand come back with `operator: undefined` and are judged against the
  * schema later (ignored, or no rows in strict mode).
  */
@@ -51,7 +51,7 @@ export function parseEncodedQuery(query: string): ParsedQuery {
   return { groups, orderBy };
 }
 
-/** `field operator value`; an unknown operator token becomes part of the field name (research B.7 item 4). */
+/** `field operator value`; an unknown operator token becomes part of the field name. */
 export function parseCondition(text: string): Condition {
   let end = 0;
   while (end < text.length && FIELD_CHAR.test(text[end]!)) end++;

@@ -2,7 +2,7 @@ import { type Bound, KEY_MAX, type Row, type SortedIndex } from '../store/sorted
 import type { CompiledCondition, CompiledGroup, CompiledQuery } from './compile';
 
 /**
- * Query planner and executor with a cost model like an indexed database (foundation issue, research A.8):
+ * Query planner and executor with a cost model like an indexed database:
  * every index entry or candidate row the executor touches costs one unit, and each index seek costs
  * log2(size) units (a B-tree descent).
  *
@@ -14,7 +14,7 @@ import type { CompiledCondition, CompiledGroup, CompiledQuery } from './compile'
  *   total comes from the index positions at seek cost; otherwise the whole range is evaluated, so asking
  *   for a count of a filtered query costs a full evaluation — as COUNT(*) would.
  * - Without ORDER BY, rows come in the order of the cheapest access path (unspecified, as on the
- *   platform: research A.8), so offset paging without ORDER BY is as fragile here as on an instance.
+ *   platform), so offset paging without ORDER BY is as fragile here as on an instance.
  */
 
 export interface PlanTarget {

@@ -1,5 +1,5 @@
 /**
- * Aggregate (Stats) API: `GET /api/now/stats/{table}` (research servicenow-and-peers.md C.2).
+ * Aggregate (Stats) API: `GET /api/now/stats/{table}`.
  * Counts and sum/avg/min/max come back as strings; group-by answers an array of groups.
  */
 import { invalidTable, methodNotSupported } from '../envelopes';

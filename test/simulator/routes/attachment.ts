@@ -1,5 +1,5 @@
 /**
- * Attachment API (research servicenow-and-peers.md C.1). Metadata rows live in the database's
+ * Attachment API. Metadata rows live in the database's
  * `sys_attachment` table; the bytes live in the server's map.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Batch API: `POST /api/now/v1/batch` (research servicenow-and-peers.md C.3). Items run sequentially
+ * Batch API: `POST /api/now/v1/batch`. Items run sequentially
  * through the same router as the batch caller; bodies travel base64-encoded; the batch itself answers
  * 200 even when items fail.
  */

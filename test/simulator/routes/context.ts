@@ -3,7 +3,7 @@ import type { FaultSource } from '../faults';
 import type { SimDatabase } from '../store/types';
 
 export interface SimRequest {
-  /** After `X-http-method-override` (research A.1). */
+  /** After `X-http-method-override`. */
   method: string;
   path: string;
   query: URLSearchParams;
@@ -25,7 +25,7 @@ export interface Principal {
 
 export interface RouteContext {
   db: SimDatabase;
-  /** http://127.0.0.1:<port>, used for absolute links (research A.3 `Link`, A.6 reference links). */
+  /** http://127.0.0.1:<port>, used for absolute links (the `Link` header, reference links). */
   baseUrl: string;
   principal: Principal;
   faults: FaultSource;
@@ -35,7 +35,7 @@ export interface RouteContext {
   attachments: Map<string, Buffer>;
   /** Work units spent by database queries for this request (cost model). */
   cost: { units: number };
-  /** Runs another request as the same principal (Batch API, research C.3). */
+  /** Runs another request as the same principal (Batch API). */
   dispatch(req: SimRequest): Promise<SimResponse>;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `POST /oauth_token.do` and `GET /oauth_auth.do` (research servicenow-and-peers.md C.5).
+ * `POST /oauth_token.do` and `GET /oauth_auth.do`.
  * Token requests must be form-encoded; grants: password, refresh_token, authorization_code,
  * client_credentials. The authorize step shows browsers a consent page and answers other clients at once.
  */

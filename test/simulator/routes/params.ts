@@ -1,4 +1,4 @@
-/** Query-parameter parsing shared by the Table, Attachment and Aggregate routes (research A.2). */
+/** Query-parameter parsing shared by the Table, Attachment and Aggregate routes. */
 import type { DisplayMode } from './shape';
 
 /** `sysparm_limit`: positive integer; undefined when absent; 'invalid' -> the A.4 400 body. */

@@ -1,6 +1,6 @@
 /**
- * Turns stored records (all strings, references as sys_ids) into Table API JSON per the shape matrix of
- * research servicenow-and-peers.md A.6: `sysparm_display_value` false/true/all x
+ * Turns stored records (all strings, references as sys_ids) into Table API JSON per the Table API's shape
+ * matrix: `sysparm_display_value` false/true/all x
  * `sysparm_exclude_reference_link`, dot-walked `sysparm_fields` keys (`caller_id.email`), journal fields.
  */
 import type { FieldDef, SimDatabase, SimRecord } from '../store/types';
@@ -134,7 +134,7 @@ export class RecordShaper {
     return this.db.displayValue(table, record, def.name);
   }
 
-  /** Newest first, as the UI and `sysparm_display_value=true` show it (research A.6, C.6). */
+  /** Newest first, as the UI and `sysparm_display_value=true` show it. */
   private journalText(table: string, record: SimRecord, field: string, cost: { units: number }): string {
     const id = record.sys_id ?? '';
     if (!id || !this.db.table('sys_journal_field')) return '';

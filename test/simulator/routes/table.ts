@@ -1,5 +1,5 @@
 /**
- * Table API: `/api/now[/v1|/v2]/table/{table}[/{sys_id}]` (research servicenow-and-peers.md A.1-A.6, A.8).
+ * Table API: `/api/now[/v1|/v2]/table/{table}[/{sys_id}]`.
  */
 import {
   envelope,
@@ -123,7 +123,7 @@ function list(
 /**
  * A.3: `<absolute url>;rel="first",<…>;rel="prev",<…>;rel="next",<…>;rel="last"` — no space before
  * `;rel`, every original parameter repeated with sysparm_offset/sysparm_limit rewritten. Without a count
- * (sysparm_no_count) `last` cannot be known and `next` follows a full page (research F).
+ * (sysparm_no_count) `last` cannot be known and `next` follows a full page.
  */
 export function linkHeader(
   ctx: RouteContext,

@@ -2,7 +2,7 @@ import type { SimClock } from './types';
 
 /**
  * A clock that follows wall time from a settable instant. Tests freeze it so that many writes share
- * one second (research A.9: timestamps have 1-second resolution and ties are common).
+ * one second.
  */
 export function createClock(start?: Date): SimClock {
   let base = start?.getTime() ?? Date.now();
@@ -35,7 +35,7 @@ const TWO = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
 let cachedDay = Number.NaN;
 let cachedDate = '';
 
-/** `yyyy-MM-dd HH:mm:ss` in UTC, the stored and display_value=false format (research A.7). */
+/** `yyyy-MM-dd HH:mm:ss` in UTC, the stored and display_value=false format. */
 export function formatDateTime(at: Date | number): string {
   const ms = typeof at === 'number' ? at : at.getTime();
   // Generators format millions of instants: cache the date part of the last day seen.

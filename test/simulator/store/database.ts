@@ -22,7 +22,7 @@ import type {
 
 export interface DatabaseOptions {
   clock?: SimClock;
-  /** Unknown fields in queries return no rows (glide.invalid_query.returns_no_rows, research B.5). */
+  /** Unknown fields in queries return no rows (glide.invalid_query.returns_no_rows). */
   strictQueries?: boolean;
   /** Table definitions (default: SIM_TABLES, the simulator's full schema). */
   tables?: TableDef[];
@@ -49,7 +49,7 @@ export const DEFAULT_HASH_INDEXES: Record<string, string[]> = {
   sys_choice: ['name'],
 };
 
-/** Fields callers never write (research A.5); sys_id only on insert. */
+/** Fields callers never write; sys_id only on insert. */
 const SYSTEM_FIELDS = new Set([
   'sys_id',
   'sys_created_on',
@@ -255,7 +255,7 @@ export function createDatabase(options: DatabaseOptions = {}): SimDatabaseStore 
     return v;
   };
 
-  /** Coerces a caller-supplied value; undefined means "drop it" (invalid choice, research A.5). */
+  /** Coerces a caller-supplied value; undefined means "drop it" (invalid choice). */
   const coerce = (def: FieldDef, value: unknown): string | undefined => {
     const text = value === null || value === undefined ? '' : String(value);
     if (def.type === 'boolean') {
@@ -346,7 +346,7 @@ export function createDatabase(options: DatabaseOptions = {}): SimDatabaseStore 
     return users && row ? displayOfRow(users, row) || userName : userName;
   };
 
-  /** ServiceNow's concatenated journal history, newest first (research A.6, C.6). */
+  /** ServiceNow's concatenated journal history, newest first. */
   const journalDisplay = (def: FieldDef, sysId: string): string => {
     const journal = states.get('sys_journal_field');
     if (!journal || !sysId) return '';
@@ -457,7 +457,7 @@ export function createDatabase(options: DatabaseOptions = {}): SimDatabaseStore 
       const journal: [string, string][] = [];
       for (const [name, value] of Object.entries(values)) {
         const at = s.columns.get(name);
-        if (at === undefined) continue; // unknown body fields are ignored (research A.5, F)
+        if (at === undefined) continue; // unknown body fields are ignored
         const def = s.fields[at]!;
         if (name === 'sys_id') {
           if (value) accepted.sys_id = String(value);
@@ -595,7 +595,7 @@ export function createDatabase(options: DatabaseOptions = {}): SimDatabaseStore 
     },
   };
 
-  // Metadata tables describe every table, generated from the definitions (research C.7).
+  // Metadata tables describe every table, generated from the definitions.
   for (const [table, rows] of metadataRows(defs, (name) => db.fields(name))) {
     if (!states.has(table)) continue;
     for (const values of rows) db.load(table, values);

@@ -27,7 +27,7 @@ const DEFAULT_MAX_LENGTH: Partial<Record<FieldType, number>> = {
 const bool = (b: boolean | undefined): string => (b ? 'true' : 'false');
 
 /**
- * Rows of sys_db_object, sys_dictionary and sys_choice describing the given tables (research C.7):
+ * Rows of sys_db_object, sys_dictionary and sys_choice describing the given tables:
  * one sys_db_object row per table with super_class -> the parent's sys_db_object sys_id; one
  * sys_dictionary row per own column plus the collection row (element ""); sys_choice per choice value.
  */

@@ -4,7 +4,7 @@
  * updating 10,000 rows of a 1,000,000-row table never shifts a million-entry array.
  *
  * The key of a row is (row[column], row[0]) where row[0] is its sys_id, so keys are unique and ties on
- * a timestamp are ordered by sys_id — exactly the (sys_updated_on, sys_id) keyset order of research A.8.
+ * a timestamp are ordered by sys_id — exactly the (sys_updated_on, sys_id) keyset order the client pages by.
  * For the sys_id index itself column is 0 and the key is (sys_id, sys_id).
  */
 

@@ -1,7 +1,7 @@
 /**
  * Contract between the simulator's database (store/, query/, data/) and its HTTP layer (server, routes/).
  * The database holds ServiceNow-shaped records in memory: every stored value is a string, exactly as
- * the Table API returns it with sysparm_display_value=false (research servicenow-and-peers.md A.6);
+ * the Table API returns it with sysparm_display_value=false;
  * reference fields store the target sys_id; empty is "".
  */
 
