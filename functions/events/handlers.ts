@@ -4,6 +4,7 @@
  * both run the same code.
  */
 
+import * as z from 'zod/mini';
 import { type Env, FUNCTION_ENV, readEnv } from '../../shared/config/env';
 import {
   createEventLog,
@@ -30,7 +31,7 @@ export interface DispatcherOptions {
   retryLater?: (record: QueueRecord, delaySeconds: number) => Promise<void>;
 }
 
-const DISPATCHER_ENV = FUNCTION_ENV.pick({
+const DISPATCHER_ENV = z.pick(FUNCTION_ENV, {
   ELEMENT_EVENTS_MAX_RECEIVE_COUNT: true,
   ELEMENT_EVENTS_CALLBACK_TIMEOUT_MS: true,
 });

@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { type Env, FUNCTION_ENV, readEnv } from '../../config/env';
 import { ForbiddenError, NotFoundError } from '../../errors';
 import { EVENT_KEYS } from '../../events';
@@ -35,7 +36,7 @@ export interface BulkWorkerOptions {
   retryLater?: (record: QueueRecord, delaySeconds: number) => Promise<void>;
 }
 
-const BULK_WORKER_ENV = FUNCTION_ENV.pick({
+const BULK_WORKER_ENV = z.pick(FUNCTION_ENV, {
   ELEMENT_BULK_MAX_RECEIVE_COUNT: true,
   ELEMENT_BULK_CHUNK_DEADLINE_MS: true,
   ELEMENT_BULK_PAGES_PER_CHUNK: true,
