@@ -17,6 +17,7 @@ import { API_BASE_PATH } from '../../functions/routes';
 import { readFunctionEnv } from '../../shared/config/env';
 import { createLogger } from '../../shared/logging';
 import { makeTempDir } from '../adapters/temp-dir';
+import { consoleIndexEvent } from './console-event';
 
 const INDEX =
   '<!doctype html><title>console</title><script type="module" src="./assets/app-3f9a1c.js"></script>';
@@ -173,16 +174,7 @@ describe('console CSP', () => {
   });
 
   it('takes the bulk origin from ELEMENT_CONSOLE_BULK_ORIGIN, an https origin and nothing wider', async () => {
-    const path = consolePath('/');
-    const event = {
-      version: '2.0',
-      routeKey: `GET ${API_BASE_PATH}/console`,
-      rawPath: path,
-      rawQueryString: '',
-      headers: {},
-      requestContext: { http: { method: 'GET', path }, requestId: 'r1', domainName: 'example.com' },
-      isBase64Encoded: false,
-    } as unknown as Parameters<typeof consoleHandler>[0];
+    const event = consoleIndexEvent() as unknown as Parameters<typeof consoleHandler>[0];
     vi.stubEnv('ELEMENT_CONSOLE_DIR', join(temp.dir, 'dist'));
     try {
       vi.stubEnv('ELEMENT_CONSOLE_BULK_ORIGIN', BULK_ORIGIN);

@@ -12,6 +12,7 @@ import { CONSOLE_SECRET_ACTIONS, ConsoleConstruct, ElementFunction } from '../..
 import { BULK_CORS_EXPOSED_HEADERS } from '../../infra/constructs/bulk';
 import { REPO_ROOT } from '../../infra/paths';
 import { AWS_BLOB_STORE_CLIENT_CONFIG, createAwsBlobStore } from '../../shared/adapters/aws/blob-store';
+import { consoleIndexEvent } from '../console/console-event';
 import {
   arnOf,
   logicalId,
@@ -201,16 +202,7 @@ describe('console function asset', () => {
     expect(readFileSync(join(assetDir, 'console', 'assets', 'app-1.js'), 'utf8')).toBe('export {};');
 
     // The bundle, loaded as Lambda loads it, finds the files next to itself.
-    const path = `${API_BASE_PATH}/console/`;
-    const event = {
-      version: '2.0',
-      routeKey: `GET ${API_BASE_PATH}/console`,
-      rawPath: path,
-      rawQueryString: '',
-      headers: {},
-      requestContext: { http: { method: 'GET', path }, requestId: 'r1', domainName: 'example.com' },
-      isBase64Encoded: false,
-    };
+    const event = consoleIndexEvent();
     const script = `
       const { handler } = await import(${JSON.stringify(pathToFileURL(join(assetDir, 'index.mjs')).href)});
       const result = await handler(${JSON.stringify(event)}, { awsRequestId: 'r1', getRemainingTimeInMillis: () => 5000 });
