@@ -104,6 +104,7 @@ export class SnowElementStack extends Stack {
       foundation: this.foundation,
       bulkFunction: this.api.functions.bulk,
       corsOrigins,
+      consoleOrigin: this.api.httpApi.apiEndpoint,
       serviceName: SERVICE_NAME,
       environment: this.foundation.functionEnvironment,
       logLevel,
@@ -117,6 +118,7 @@ export class SnowElementStack extends Stack {
       consoleFunction: this.api.functions.console,
       instancesFunction: this.api.functions.instances,
       apiBaseUrl: this.api.baseUrl,
+      bulkDownloadOrigin: this.bulk.downloadOrigin,
     });
 
     // Every DLQ alarm and the errors of every function nobody waits on (a failed API call is answered

@@ -1,10 +1,11 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFunctionEnv } from '../../shared/config/env';
 import { type ApiEvent, response, withMiddleware } from '../middleware';
 import { API_BASE_PATH, CONSOLE_PATH } from '../routes';
 import {
-  CONSOLE_SECURITY_HEADERS,
   consoleDirectoryCandidates,
+  consoleSecurityHeaders,
   findConsoleDirectory,
   readConsoleFile,
 } from './static-files';
@@ -20,8 +21,14 @@ const MODULE_DIRECTORY = dirname(fileURLToPath(import.meta.url));
 const consoleDirectory = () =>
   findConsoleDirectory(consoleDirectoryCandidates(MODULE_DIRECTORY, process.env.ELEMENT_CONSOLE_DIR));
 
+/** The security headers, with the bulk bucket's origin (set by the stack) allowed for fetch. */
+const securityHeaders = () => {
+  const bulkOrigin = readFunctionEnv(process.env).ELEMENT_CONSOLE_BULK_ORIGIN;
+  return consoleSecurityHeaders(bulkOrigin === undefined ? [] : [bulkOrigin]);
+};
+
 const notFound = (message: string) =>
-  response(404, { message }, { ...CONSOLE_SECURITY_HEADERS, 'Cache-Control': 'no-store' });
+  response(404, { message }, { ...securityHeaders(), 'Cache-Control': 'no-store' });
 
 export const consoleHandler = async (event: ApiEvent) => {
   const head = event.requestContext.http.method === 'HEAD';
@@ -29,7 +36,7 @@ export const consoleHandler = async (event: ApiEvent) => {
   const consoleRoot = `${API_BASE_PATH}${CONSOLE_PATH}`;
   if (rawPath === consoleRoot) {
     return response(302, undefined, {
-      ...CONSOLE_SECURITY_HEADERS,
+      ...securityHeaders(),
       Location: `${consoleRoot}/`,
       'Cache-Control': 'no-cache',
     });
@@ -42,7 +49,7 @@ export const consoleHandler = async (event: ApiEvent) => {
   const file = await readConsoleFile(directory, requested === '' ? 'index.html' : requested);
   if (!file) return notFound('No such console file');
   const headers = {
-    ...CONSOLE_SECURITY_HEADERS,
+    ...securityHeaders(),
     'Content-Type': file.contentType,
     'Cache-Control': file.cacheControl,
   };

@@ -9,32 +9,38 @@ import { extname, join, sep } from 'node:path';
  */
 
 /**
- * No inline or foreign script, nothing fetched from anywhere but this origin, no framing, no plugins.
- * Styles may be inline: UI libraries set `style` attributes, which cannot run code.
+ * No inline or foreign script, nothing fetched from anywhere but this origin and `connectOrigins`, no
+ * framing, no plugins. Styles may be inline: UI libraries set `style` attributes, which cannot run code.
+ * `connectOrigins` holds the bulk bucket's origin in AWS, where a bulk file answers a 302 to a presigned
+ * URL that fetch follows.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'self'",
-].join('; ');
+export const contentSecurityPolicy = (connectOrigins: readonly string[] = []): string =>
+  [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    ["connect-src 'self'", ...connectOrigins].join(' '),
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+  ].join('; ');
+
+/** The policy with nothing but this origin to connect to (local mode serves bulk files itself). */
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 /** Headers of every console answer, files and errors alike. */
-export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+export const consoleSecurityHeaders = (connectOrigins: readonly string[] = []): Record<string, string> => ({
+  'Content-Security-Policy': contentSecurityPolicy(connectOrigins),
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
-};
+});
 
 /** Hashed build assets never change under their name; everything else is revalidated on each load. */
 export const IMMUTABLE_CACHE = 'public, max-age=31536000, immutable';

@@ -121,12 +121,52 @@ export const BULK_QUEUE_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'] as 
 /** What S3 needs on the queue key to deliver the `incoming/` notifications (AWS S3 user guide). */
 export const S3_NOTIFICATION_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'] as const;
 
+/** What a browser reads of a bulk file besides the CORS-safelisted headers. */
+export const BULK_CORS_EXPOSED_HEADERS = ['Content-Disposition', 'Content-Length', 'ETag'] as const;
+
+/**
+ * The staging bucket's CORS rules. A browser app following the API's 302 fetches the file from S3 (and
+ * PUTs presigned uploads): the API's CORS origins may do both. The console only downloads (its uploads go
+ * through the API), so its origin gets GET and HEAD; its fetch sends no header S3 must allow.
+ */
+export const bulkCorsRules = (
+  corsOrigins: CorsOrigins | undefined,
+  consoleOrigin?: string,
+): s3.CorsRule[] => [
+  ...(corsOrigins === undefined || corsOrigins.kind === 'none'
+    ? []
+    : [
+        {
+          allowedOrigins: corsOrigins.kind === 'any' ? ['*'] : [...corsOrigins.origins],
+          allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.HEAD, s3.HttpMethods.PUT],
+          allowedHeaders: ['Content-Type'],
+          exposedHeaders: [...BULK_CORS_EXPOSED_HEADERS],
+          maxAge: CORS_MAX_AGE_SECONDS,
+        },
+      ]),
+  ...(consoleOrigin === undefined
+    ? []
+    : [
+        {
+          allowedOrigins: [consoleOrigin],
+          allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+          exposedHeaders: [...BULK_CORS_EXPOSED_HEADERS],
+          maxAge: CORS_MAX_AGE_SECONDS,
+        },
+      ]),
+];
+
 export interface BulkConstructProps {
   foundation: Foundation;
   /** The bulk API function (functions/bulk/handler.ts, every /bulk route). */
   bulkFunction: ElementFunction;
   /** Browser origins that may fetch files from presigned URLs (the API's CORS origins); default none. */
   corsOrigins?: CorsOrigins;
+  /**
+   * The web console's origin (the API's own, `https://{api-id}.execute-api.{region}.amazonaws.com`): the
+   * console downloads bulk files with fetch, which follows the file route's 302 to the presigned URL.
+   */
+  consoleOrigin?: string;
   serviceName: string;
   /** Shared variables (foundation) every function receives. */
   environment: Record<string, string>;
@@ -165,6 +205,11 @@ export interface BulkConstructProps {
  */
 export class BulkConstruct extends Construct {
   readonly bucket: s3.Bucket;
+  /**
+   * Where presigned URLs point: `https://<bucket>.s3.<region>.<url suffix>`, the regional virtual-hosted
+   * form the S3 presigner produces for this bucket (its generated name has no dots).
+   */
+  readonly downloadOrigin: string;
   readonly accessLogBucket: s3.Bucket;
   readonly queueKey: kms.Key;
   readonly queue: sqs.Queue;
@@ -196,6 +241,7 @@ export class BulkConstruct extends Construct {
         'would log every log delivery, and a third bucket would only move the same finding there.',
     });
 
+    const corsRules = bulkCorsRules(props.corsOrigins, props.consoleOrigin);
     this.bucket = new s3.Bucket(this, 'StagingBucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: foundation.key,
@@ -214,21 +260,11 @@ export class BulkConstruct extends Construct {
         },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
-      // A browser app following the API's 302 fetches the file from S3 (and PUTs presigned uploads).
-      ...(props.corsOrigins === undefined || props.corsOrigins.kind === 'none'
-        ? {}
-        : {
-            cors: [
-              {
-                allowedOrigins: props.corsOrigins.kind === 'any' ? ['*'] : [...props.corsOrigins.origins],
-                allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.HEAD, s3.HttpMethods.PUT],
-                allowedHeaders: ['Content-Type'],
-                exposedHeaders: ['Content-Disposition', 'Content-Length', 'ETag'],
-                maxAge: CORS_MAX_AGE_SECONDS,
-              },
-            ],
-          }),
+      ...(corsRules.length === 0 ? {} : { cors: corsRules }),
     });
+
+    const stack = Stack.of(this);
+    this.downloadOrigin = `https://${this.bucket.bucketName}.s3.${stack.region}.${stack.urlSuffix}`;
 
     this.queueKey = new kms.Key(this, 'QueueKey', {
       description: 'snow-element: encrypts the bulk job queue and its DLQ (S3 may use it to notify uploads)',

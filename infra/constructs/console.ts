@@ -22,6 +22,8 @@ export interface ConsoleConstructProps {
   instancesFunction: ElementFunction;
   /** `https://{api-id}.execute-api.{region}.amazonaws.com/elements/api-v2` */
   apiBaseUrl: string;
+  /** The bulk bucket's origin (BulkConstruct.downloadOrigin): the console's CSP lets fetch reach it. */
+  bulkDownloadOrigin: string;
 }
 
 /**
@@ -63,6 +65,9 @@ export class ConsoleConstruct extends Construct {
         'client secret included) under console/oauth-pending/<random>, so the names are unknown at deploy ' +
         `time. The wildcard is confined to the ${pattern} prefix in this account and region.`,
     });
+
+    // Bulk files answer a 302 to a presigned URL on the bulk bucket, which the console's fetch follows.
+    props.consoleFunction.function.addEnvironment('ELEMENT_CONSOLE_BULK_ORIGIN', props.bulkDownloadOrigin);
 
     this.consoleUrl = `${props.apiBaseUrl}${CONSOLE_PATH}/`;
     this.oauthCallbackUrl = `${props.apiBaseUrl}${CONSOLE_OAUTH_CALLBACK_PATH}`;

@@ -50,6 +50,21 @@ const allowedHosts = z.optional(z.string()).check(
   }),
 );
 
+/**
+ * `https://host[:port]` and nothing more (no wildcard, path, query or credentials): one origin a CSP may
+ * name. Lowercase, as browsers serialize an origin.
+ */
+const HTTPS_ORIGIN = /^https:\/\/[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
+const httpsOrigin = optional(
+  z
+    .string()
+    .trim()
+    .refine(
+      (value) => HTTPS_ORIGIN.test(value) && URL.canParse(value) && new URL(value).origin === value,
+      'must be one https origin such as https://host.example.com',
+    ),
+);
+
 /** What the deployed functions read; local mode reads the same plus LOCAL_ENV's own variables. */
 export const FUNCTION_ENV = z.object({
   /** `aws` (set by the stack): AWS adapters; anything else: the local file-backed ones. */
@@ -76,6 +91,11 @@ export const FUNCTION_ENV = z.object({
   /** 0 writes rows one at a time. */
   ELEMENT_BULK_UPLOAD_BATCH_SIZE: integer(0, Number.MAX_SAFE_INTEGER, 'a whole number (0 or more)'),
   ELEMENT_BULK_MAX_MULTIPART_BYTES: positiveInt,
+  /**
+   * The bulk bucket's origin (set by the stack on the console function): the console's CSP lets fetch
+   * follow the bulk file route's 302 to a presigned URL there. Unset (local mode): same origin only.
+   */
+  ELEMENT_CONSOLE_BULK_ORIGIN: httpsOrigin,
 });
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;

@@ -1,18 +1,23 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { consoleHandler } from '../../functions/console/handler';
 import {
   CONTENT_SECURITY_POLICY,
   consoleDirectoryCandidates,
+  consoleSecurityHeaders,
+  contentSecurityPolicy,
   findConsoleDirectory,
   IMMUTABLE_CACHE,
   safeRelativePath,
 } from '../../functions/console/static-files';
 import { type LocalServerHandle, startLocalServer } from '../../functions/local';
 import { API_BASE_PATH } from '../../functions/routes';
+import { readFunctionEnv } from '../../shared/config/env';
 import { createLogger } from '../../shared/logging';
 import { makeTempDir } from '../adapters/temp-dir';
+import { consoleIndexEvent } from './console-event';
 
 const INDEX =
   '<!doctype html><title>console</title><script type="module" src="./assets/app-3f9a1c.js"></script>';
@@ -149,5 +154,50 @@ describe('console static files', () => {
       join(temp.dir, 'dist'),
     );
     expect(findConsoleDirectory([join(temp.dir, 'missing')])).toBeUndefined();
+  });
+});
+
+describe('console CSP', () => {
+  const BULK_ORIGIN = 'https://snowelement-bulkstagingbucket-abc.s3.eu-west-3.amazonaws.com';
+  const directives = (policy: string) => policy.split('; ');
+
+  it('adds the given origins to connect-src only, every other directive unchanged', () => {
+    expect(contentSecurityPolicy()).toBe(CONTENT_SECURITY_POLICY);
+    const policy = contentSecurityPolicy([BULK_ORIGIN]);
+    expect(directives(policy)).toContain(`connect-src 'self' ${BULK_ORIGIN}`);
+    expect(directives(policy).filter((directive) => directive.includes(BULK_ORIGIN))).toHaveLength(1);
+    expect(directives(policy).filter((directive) => !directive.startsWith('connect-src'))).toEqual(
+      directives(CONTENT_SECURITY_POLICY).filter((directive) => !directive.startsWith('connect-src')),
+    );
+    expect(consoleSecurityHeaders([BULK_ORIGIN])['Content-Security-Policy']).toBe(policy);
+    expect(consoleSecurityHeaders()['Content-Security-Policy']).toBe(CONTENT_SECURITY_POLICY);
+  });
+
+  it('takes the bulk origin from ELEMENT_CONSOLE_BULK_ORIGIN, an https origin and nothing wider', async () => {
+    const event = consoleIndexEvent() as unknown as Parameters<typeof consoleHandler>[0];
+    vi.stubEnv('ELEMENT_CONSOLE_DIR', join(temp.dir, 'dist'));
+    try {
+      vi.stubEnv('ELEMENT_CONSOLE_BULK_ORIGIN', BULK_ORIGIN);
+      const answer = await consoleHandler(event);
+      expect(answer.statusCode).toBe(200);
+      expect(answer.headers?.['Content-Security-Policy']).toBe(contentSecurityPolicy([BULK_ORIGIN]));
+
+      vi.stubEnv('ELEMENT_CONSOLE_BULK_ORIGIN', '');
+      expect((await consoleHandler(event)).headers?.['Content-Security-Policy']).toBe(
+        CONTENT_SECURITY_POLICY,
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    for (const wide of [
+      'https://*.amazonaws.com',
+      'http://b.s3.eu-west-3.amazonaws.com',
+      `${BULK_ORIGIN}/`,
+      'https:',
+    ]) {
+      expect(() => readFunctionEnv({ ELEMENT_CONSOLE_BULK_ORIGIN: wide }), wide).toThrow(
+        /ELEMENT_CONSOLE_BULK_ORIGIN/,
+      );
+    }
   });
 });

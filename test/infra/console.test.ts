@@ -3,12 +3,16 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { S3Client } from '@aws-sdk/client-s3';
 import { App, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { API_BASE_PATH, LAMBDA_FUNCTIONS, ROUTES } from '../../functions/routes';
 import { CONSOLE_SECRET_ACTIONS, ConsoleConstruct, ElementFunction } from '../../infra/constructs';
+import { BULK_CORS_EXPOSED_HEADERS } from '../../infra/constructs/bulk';
 import { REPO_ROOT } from '../../infra/paths';
+import { AWS_BLOB_STORE_CLIENT_CONFIG, createAwsBlobStore } from '../../shared/adapters/aws/blob-store';
+import { consoleIndexEvent } from '../console/console-event';
 import {
   arnOf,
   logicalId,
@@ -87,6 +91,85 @@ describe('console construct', () => {
   });
 });
 
+/** A template value resolved as CloudFormation would, from `refs` (Ref, `id.Attribute` and Fn::Join only). */
+const resolveValue = (value: unknown, refs: Record<string, string>): string => {
+  if (typeof value === 'string') return value;
+  const node = value as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]] };
+  const name = node.Ref ?? node['Fn::GetAtt']?.join('.');
+  if (name !== undefined) {
+    const resolved = refs[name];
+    if (resolved === undefined) throw new Error(`No value for ${name}`);
+    return resolved;
+  }
+  if (node['Fn::Join']) {
+    const [separator, parts] = node['Fn::Join'];
+    return parts.map((part) => resolveValue(part, refs)).join(separator);
+  }
+  throw new Error(`Cannot resolve ${JSON.stringify(value)}`);
+};
+
+describe('console bulk downloads', () => {
+  const BUCKET = 'snowelement-bulkstagingbucket0a1b2c3d-1a2b3c4d5e6f';
+  const API_ID = 'a1b2c3d4e5';
+
+  it('lets the console fetch follow a bulk 302: its CSP names exactly the origin the presigner signs for, the bucket allows its origin', async () => {
+    const { stack, template } = element;
+    const bucketId = logicalId(stack, stack.bulk.bucket);
+    const apiId = logicalId(stack, stack.api.httpApi);
+    const variables = template.findResources('AWS::Lambda::Function')[
+      logicalId(stack, stack.api.functions.console.function)
+    ]?.Properties.Environment.Variables as Record<string, unknown>;
+
+    for (const region of ['eu-west-3', 'us-east-1']) {
+      const refs = {
+        [bucketId]: BUCKET,
+        [apiId]: API_ID,
+        // What CloudFormation documents for AWS::ApiGatewayV2::Api ApiEndpoint.
+        [`${apiId}.ApiEndpoint`]: `https://${API_ID}.execute-api.${region}.amazonaws.com`,
+        'AWS::Region': region,
+        'AWS::URLSuffix': 'amazonaws.com',
+      };
+      const client = new S3Client({
+        ...AWS_BLOB_STORE_CLIENT_CONFIG,
+        region,
+        credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'example' },
+      });
+      const presigned = await createAwsBlobStore({ client, bucket: BUCKET }).presignGetUrl(
+        'jobs/j1/result',
+        60,
+      );
+      client.destroy();
+      expect(presigned).toMatch(/^https:/);
+      expect(resolveValue(variables.ELEMENT_CONSOLE_BULK_ORIGIN, refs), region).toBe(
+        new URL(presigned ?? '').origin,
+      );
+      expect(resolveValue(variables.ELEMENT_CONSOLE_BULK_ORIGIN, refs)).toBe(
+        `https://${BUCKET}.s3.${region}.amazonaws.com`,
+      );
+
+      // The bucket's CORS lets the console's own origin (the API's) GET the file and read it.
+      const bucket = template.findResources('AWS::S3::Bucket')[bucketId];
+      const rules = bucket?.Properties.CorsConfiguration.CorsRules as {
+        AllowedOrigins: unknown[];
+        AllowedMethods: string[];
+        ExposedHeaders?: string[];
+        AllowedHeaders?: string[];
+      }[];
+      const consoleUrl = resolveValue(template.findOutputs('ConsoleUrl').ConsoleUrl?.Value, refs);
+      const consoleOrigin = new URL(consoleUrl).origin;
+      expect(consoleOrigin).toBe(`https://${API_ID}.execute-api.${region}.amazonaws.com`);
+      const consoleRules = rules.filter((rule) =>
+        rule.AllowedOrigins.some((origin) => resolveValue(origin, refs) === consoleOrigin),
+      );
+      expect(consoleRules).toHaveLength(1);
+      expect(consoleRules[0]?.AllowedOrigins).toHaveLength(1);
+      expect(consoleRules[0]?.AllowedMethods.sort()).toEqual(['GET', 'HEAD']);
+      expect(consoleRules[0]?.AllowedHeaders).toBeUndefined();
+      expect(consoleRules[0]?.ExposedHeaders).toEqual([...BULK_CORS_EXPOSED_HEADERS]);
+    }
+  });
+});
+
 describe('console function asset', () => {
   const outdir = testOutdir('console-asset');
   const fixture = join(outdir, 'fixture-dist');
@@ -119,16 +202,7 @@ describe('console function asset', () => {
     expect(readFileSync(join(assetDir, 'console', 'assets', 'app-1.js'), 'utf8')).toBe('export {};');
 
     // The bundle, loaded as Lambda loads it, finds the files next to itself.
-    const path = `${API_BASE_PATH}/console/`;
-    const event = {
-      version: '2.0',
-      routeKey: `GET ${API_BASE_PATH}/console`,
-      rawPath: path,
-      rawQueryString: '',
-      headers: {},
-      requestContext: { http: { method: 'GET', path }, requestId: 'r1', domainName: 'example.com' },
-      isBase64Encoded: false,
-    };
+    const event = consoleIndexEvent();
     const script = `
       const { handler } = await import(${JSON.stringify(pathToFileURL(join(assetDir, 'index.mjs')).href)});
       const result = await handler(${JSON.stringify(event)}, { awsRequestId: 'r1', getRemainingTimeInMillis: () => 5000 });

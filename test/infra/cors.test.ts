@@ -1,3 +1,4 @@
+import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORS_EXPOSED_HEADERS } from '../../functions/cors';
@@ -27,16 +28,28 @@ afterAll(() => {
 });
 
 describe('CORS in the stack', () => {
-  it('configures none by default: no CorsConfiguration, no bucket CORS', () => {
+  it('configures none by default: no API CorsConfiguration, bucket CORS for the console alone', () => {
     const { template } = none;
     const apis = template.findResources('AWS::ApiGatewayV2::Api');
     for (const api of Object.values(apis)) {
       expect((api as { Properties: Record<string, unknown> }).Properties.CorsConfiguration).toBeUndefined();
     }
-    for (const bucket of Object.values(template.findResources('AWS::S3::Bucket'))) {
-      expect(
-        (bucket as { Properties: Record<string, unknown> }).Properties.CorsConfiguration,
-      ).toBeUndefined();
+    // The console (the API's own origin) downloads bulk files; no other origin, no PUT.
+    const stagingId = none.stack.getLogicalId(none.stack.bulk.bucket.node.defaultChild as CfnElement);
+    for (const [id, bucket] of Object.entries(template.findResources('AWS::S3::Bucket'))) {
+      const cors = (bucket as { Properties: Record<string, unknown> }).Properties.CorsConfiguration;
+      if (id !== stagingId) {
+        expect(cors).toBeUndefined();
+        continue;
+      }
+      expect(cors).toEqual({
+        CorsRules: [
+          expect.objectContaining({
+            AllowedOrigins: [{ 'Fn::GetAtt': [expect.any(String), 'ApiEndpoint'] }],
+            AllowedMethods: ['GET', 'HEAD'],
+          }),
+        ],
+      });
     }
   });
 
@@ -59,6 +72,7 @@ describe('CORS in the stack', () => {
             AllowedOrigins: ['https://app.example.com', 'http://localhost:5173'],
             AllowedMethods: Match.arrayWith(['GET', 'PUT']),
           }),
+          Match.objectLike({ AllowedMethods: ['GET', 'HEAD'] }),
         ],
       },
     });

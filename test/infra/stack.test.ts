@@ -258,6 +258,10 @@ describe('functions', () => {
               ),
             }
           : {}),
+        // The console's CSP lets fetch reach the bulk bucket (test/infra/console.test.ts).
+        ...(name === 'console'
+          ? { ELEMENT_CONSOLE_BULK_ORIGIN: expect.objectContaining({ 'Fn::Join': expect.any(Array) }) }
+          : {}),
         // POST /instances/{id}/events/poll queues events (test/infra/events.test.ts).
         ...(name === 'events'
           ? {
