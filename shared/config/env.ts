@@ -56,13 +56,13 @@ const allowedHosts = z.optional(z.string()).check(
  */
 const HTTPS_ORIGIN = /^https:\/\/[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/;
 const httpsOrigin = optional(
-  z
-    .string()
-    .trim()
-    .refine(
-      (value) => HTTPS_ORIGIN.test(value) && URL.canParse(value) && new URL(value).origin === value,
+  z.string().check(
+    z.trim(),
+    z.refine(
+      (value: string) => HTTPS_ORIGIN.test(value) && URL.canParse(value) && new URL(value).origin === value,
       'must be one https origin such as https://host.example.com',
     ),
+  ),
 );
 
 /** What the deployed functions read; local mode reads the same plus LOCAL_ENV's own variables. */
