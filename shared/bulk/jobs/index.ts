@@ -22,8 +22,9 @@ export {
   TERMINAL_STATUSES,
   updateJob,
 } from './job';
-export type { BulkMessage, ProcessBulkDeps } from './process';
+export { processBulkMessage } from './process';
 export {
+  type BulkMessage,
   bulkMessage,
   ClaimedByLiveWorkerError,
   DEFAULT_STALE_UPLOAD_MS,
@@ -31,5 +32,5 @@ export {
   endStalledJob,
   errorReportKey,
   failBulkJob,
-  processBulkMessage,
-} from './process';
+  type ProcessBulkDeps,
+} from './worker-context';

@@ -9,17 +9,6 @@ import { getJob, TERMINAL_STATUSES } from './job';
 import { upload } from './upload-steps';
 import { type BulkMessage, failBulkJob, finishCancel, type ProcessBulkDeps } from './worker-context';
 
-export type { BulkMessage, ProcessBulkDeps } from './worker-context';
-export {
-  bulkMessage,
-  ClaimedByLiveWorkerError,
-  DEFAULT_STALE_UPLOAD_MS,
-  DEFAULT_STALLED_JOB_MS,
-  endStalledJob,
-  errorReportKey,
-  failBulkJob,
-} from './worker-context';
-
 /**
  * The queue worker. Resolves when the message may be deleted; throws when it should be redelivered
  * (infrastructure failures: state table, blob store, queue). ServiceNow failures that survived the
