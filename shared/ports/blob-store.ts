@@ -132,6 +132,10 @@ export function assertValidBlobKey(key: string): void {
 
 export const MAX_LIST_LIMIT = 1000;
 
+/** Objects a list page holds at most: the caller's limit, never more than MAX_LIST_LIMIT (S3's MaxKeys). */
+export const listLimit = (options: { limit?: number }): number =>
+  Math.min(options.limit ?? MAX_LIST_LIMIT, MAX_LIST_LIMIT);
+
 /** S3 answers a bad part number with a 400 (InvalidArgument); both adapters refuse it before any I/O. */
 export function assertValidPartNumber(partNumber: number): void {
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_MULTIPART_PARTS) {

@@ -67,3 +67,13 @@ export function removeOrphanTemps(path: string, options: { wholeDirectory?: bool
 
 export const isNotFound = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ENOENT';
+
+/** What `operation` gives, or undefined when it failed because the path does not exist. */
+export async function ifFound<T>(operation: Promise<T>): Promise<T | undefined> {
+  try {
+    return await operation;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
