@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LOCAL_BLOB_PATH, type LocalBlobUrls } from '../../shared/adapters/local/blob-urls';
 import type { BlobStore } from '../../shared/ports/blob-store';
 import type { RawRoute } from './local-server';
+import { writeJson } from './write-result';
 
 export interface BlobRouteOptions {
   blobStore: BlobStore;
@@ -9,15 +10,6 @@ export interface BlobRouteOptions {
   /** Called after a presigned PUT stored its object (local mode's S3 event notification). */
   onUploaded?(key: string): Promise<void>;
 }
-
-const answer = (response: ServerResponse, status: number, message: string) => {
-  const body = JSON.stringify({ message });
-  response.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  response.end(body);
-};
 
 /**
  * Serves local mode's presigned blob URLs like S3 serves its own: GET streams the object, PUT streams the
@@ -30,17 +22,19 @@ export const createBlobRoute = (options: BlobRouteOptions): RawRoute => ({
     const method = request.method === 'PUT' ? 'PUT' : request.method === 'GET' ? 'GET' : undefined;
     if (method === undefined) {
       request.resume();
-      return answer(response, 405, 'Presigned blob URLs take GET or PUT');
+      return writeJson(response, 405, { message: 'Presigned blob URLs take GET or PUT' });
     }
     const contentType = method === 'PUT' ? (request.headers['content-type'] ?? '') : undefined;
     const key = options.urls.verify(method, url.pathname, url.searchParams, contentType);
     if (key === undefined) {
       request.resume();
-      return answer(response, 403, 'The URL signature is invalid or has expired');
+      return writeJson(response, 403, { message: 'The URL signature is invalid or has expired' });
     }
     if (method === 'GET') {
       const object = await options.blobStore.get(key);
-      if (object === undefined) return answer(response, 404, 'The object does not exist (expired?)');
+      if (object === undefined) {
+        return writeJson(response, 404, { message: 'The object does not exist (expired?)' });
+      }
       response.writeHead(200, {
         'Content-Type': object.contentType ?? 'application/octet-stream',
         'Content-Length': object.contentLength,

@@ -3,6 +3,7 @@ import type { LocalQueue } from '../../shared/adapters/local/queue';
 import type { MetricsSnapshot } from '../../shared/metrics';
 import { type RedriveResult, redriveLocal } from '../redrive/redrive';
 import type { RawRoute } from './local-server';
+import { writeJson } from './write-result';
 
 /** Local mode's operations endpoints (not part of the API, not deployed): metrics and redrive. */
 export const LOCAL_OPERATIONS_PATH = '/local-ops';
@@ -30,15 +31,6 @@ export interface LocalOperationsView extends MetricsSnapshot {
   queues: Record<string, LocalQueueDepth>;
 }
 
-const answer = (response: ServerResponse, status: number, body: unknown) => {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-  });
-  response.end(text);
-};
-
 const isLoopback = (address: string | undefined) =>
   address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 
@@ -53,7 +45,7 @@ export const createOperationsRoute = (options: OperationsRouteOptions): RawRoute
   async handle(request: IncomingMessage, response: ServerResponse, url: URL) {
     request.resume();
     if (!isLoopback(request.socket.remoteAddress)) {
-      return answer(response, 403, { message: 'Local operations answer loopback callers only' });
+      return writeJson(response, 403, { message: 'Local operations answer loopback callers only' });
     }
     const path = url.pathname.slice(LOCAL_OPERATIONS_PATH.length);
     if (path === '/metrics' && request.method === 'GET') {
@@ -63,27 +55,27 @@ export const createOperationsRoute = (options: OperationsRouteOptions): RawRoute
           { messages: pair.queue.peek().length, deadLetters: pair.deadLetters.peek().length },
         ]),
       );
-      return answer(response, 200, { ...options.metrics(), queues } satisfies LocalOperationsView);
+      return writeJson(response, 200, { ...options.metrics(), queues } satisfies LocalOperationsView);
     }
     if (path === '/redrive' && request.method === 'POST') {
       const name = url.searchParams.get('queue') ?? '';
       const pair = options.queues[name];
       if (pair === undefined) {
-        return answer(response, 400, {
+        return writeJson(response, 400, {
           message: `Unknown queue "${name}"; one of: ${Object.keys(options.queues).join(', ')}`,
         });
       }
       const maxText = url.searchParams.get('max');
       const max = maxText === null ? undefined : Number(maxText);
       if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
-        return answer(response, 400, { message: 'max must be a positive integer' });
+        return writeJson(response, 400, { message: 'max must be a positive integer' });
       }
       const result: RedriveResult = await redriveLocal(pair.deadLetters, pair.queue, {
         dryRun: url.searchParams.get('dryRun') === 'true',
         ...(max === undefined ? {} : { max }),
       });
-      return answer(response, 200, { queue: name, ...result });
+      return writeJson(response, 200, { queue: name, ...result });
     }
-    return answer(response, 404, { message: `No local operation ${request.method} ${url.pathname}` });
+    return writeJson(response, 404, { message: `No local operation ${request.method} ${url.pathname}` });
   },
 });

@@ -42,3 +42,11 @@ export const writeResult = (response: ServerResponse, result: unknown): void => 
   response.writeHead(structured.statusCode ?? 200);
   response.end(body);
 };
+
+/** A JSON body with its status: how local mode's own routes (presigned blob URLs, operations) answer. */
+export const writeJson = (response: ServerResponse, statusCode: number, body: unknown): void =>
+  writeResult(response, {
+    statusCode,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
