@@ -125,8 +125,8 @@ const blobInfo = (
 };
 
 /**
- * The BlobStore port on S3. Port methods are bound own properties, like the plain objects the port had
- * before: callers wrap a store by spreading it (`{ ...store, uploadPart }`).
+ * The BlobStore port on S3. Port methods are bound own properties (arrow functions), so a store can be
+ * wrapped by spreading it (`{ ...store, uploadPart }`) or its methods passed around alone.
  */
 export class AwsBlobStore implements BlobStore {
   readonly minPartBytes = MIN_MULTIPART_PART_BYTES;

@@ -68,7 +68,7 @@ const encodeSegment = (segment: string) => {
 /**
  * The file tree of the local blob store under `<dataDir>/blobs/` and the moves that keep it consistent:
  * paths of a key, temp files, replacing and removing whole objects at once, reading what an object is.
- * The layout itself is described on LocalBlobStoreOptions.
+ * The layout itself is described on LocalBlobStore.
  */
 export class BlobFiles {
   readonly root: string;

@@ -27,24 +27,6 @@ import type { LocalBlobUrls } from './blob-urls';
 import { LocalMultipartUploads } from './multipart-uploads';
 import { compareUtf8 } from './state-table';
 
-/**
- * Blobs under `<dataDir>/blobs/`. S3 lets `a` and `a/b` both be objects, which a plain file tree
- * cannot, so each key segment is percent-encoded and prefixed: directories are `d.<seg>`, object
- * data `f.<seg>` and its metadata `m.<seg>` (JSON). Writes stream to `.tmp/`, are fsync'd and renamed
- * into place (the directory fsync'd with the metadata), so a reader never sees a partial object and an
- * acknowledged write survives a crash of the machine. Presigned URLs come from `urls` (served by the local
- * server, functions/local/blob-route.ts); without it they are undefined.
- *
- * Every data file (objects, parts, segments) is encrypted at rest with the data directory's key
- * (`secret.key`, shared with the secret store): AES-256-GCM in 64 KiB chunks (blob-crypto.ts), so
- * objects stream in and out and ranges decrypt only the chunks they touch.
- *
- * Multipart uploads are staged in `.uploads/<uploadId>/`. Completing one does not copy a byte: the
- * chosen part files are hard-linked, in order, into a "segmented object", a directory standing where
- * the data file would (`f.<seg>/000001`, `000002`, ... plus `index.json` with the segment sizes),
- * built in `.tmp/` and renamed into place. Every read path (get with ranges, head, list) treats it
- * exactly like one file of the summed size.
- */
 export interface LocalBlobStoreOptions {
   dataDir: string;
   /**
@@ -62,8 +44,25 @@ export interface LocalBlobStoreOptions {
 }
 
 /**
- * The BlobStore port on local files. Port methods are bound own properties, like the plain objects the
- * port had before: callers wrap a store by spreading it (`{ ...store, uploadPart }`).
+ * Blobs under `<dataDir>/blobs/`. S3 lets `a` and `a/b` both be objects, which a plain file tree
+ * cannot, so each key segment is percent-encoded and prefixed: directories are `d.<seg>`, object
+ * data `f.<seg>` and its metadata `m.<seg>` (JSON). Writes stream to `.tmp/`, are fsync'd and renamed
+ * into place (the directory fsync'd with the metadata), so a reader never sees a partial object and an
+ * acknowledged write survives a crash of the machine. Presigned URLs come from `urls` (served by the local
+ * server, functions/local/blob-route.ts); without it they are undefined.
+ *
+ * Every data file (objects, parts, segments) is encrypted at rest with the data directory's key
+ * (`secret.key`, shared with the secret store): AES-256-GCM in 64 KiB chunks (blob-crypto.ts), so
+ * objects stream in and out and ranges decrypt only the chunks they touch.
+ *
+ * Multipart uploads are staged in `.uploads/<uploadId>/`. Completing one does not copy a byte: the
+ * chosen part files are hard-linked, in order, into a "segmented object", a directory standing where
+ * the data file would (`f.<seg>/000001`, `000002`, ... plus `index.json` with the segment sizes),
+ * built in `.tmp/` and renamed into place. Every read path (get with ranges, head, list) treats it
+ * exactly like one file of the summed size.
+ *
+ * Port methods are bound own properties (arrow functions), so a store can be wrapped by spreading it
+ * (`{ ...store, uploadPart }`) or its methods passed around alone.
  */
 export class LocalBlobStore implements BlobStore {
   readonly minPartBytes: number;
@@ -73,8 +72,9 @@ export class LocalBlobStore implements BlobStore {
 
   constructor(options: LocalBlobStoreOptions) {
     const minPartBytes = options.minPartBytes ?? MIN_MULTIPART_PART_BYTES;
-    if (!Number.isInteger(minPartBytes) || minPartBytes < 0)
+    if (!Number.isInteger(minPartBytes) || minPartBytes < 0) {
       throw new RangeError('minPartBytes must be >= 0');
+    }
     this.minPartBytes = minPartBytes;
     this.#files = new BlobFiles(options.dataDir);
     this.#uploads = new LocalMultipartUploads(this.#files, minPartBytes, options.now ?? Date.now);

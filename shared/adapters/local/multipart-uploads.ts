@@ -94,32 +94,20 @@ export class LocalMultipartUploads {
     // or abort removes the folder).
     const etag = randomBytes(16).toString('hex');
     const name = partFileName(partNumber);
-    const dataTemp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
-    const pointerTemp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
     try {
-      // 'wx' without mkdir: an upload aborted meanwhile stays gone (ENOENT) instead of coming back.
-      await writeFile(dataTemp, encryptBuffer(await this.#files.dataKey(), body), {
-        flag: 'wx',
-        mode: 0o600,
-      });
-      await fsyncPath(dataTemp);
-      await rename(dataTemp, join(dir, `${name}.${etag}`));
+      await placeNewFile(dir, `${name}.${etag}`, encryptBuffer(await this.#files.dataKey(), body));
       const previous = await this.#latestEtag(dir, partNumber);
-      await writeFile(pointerTemp, etag, { flag: 'wx', mode: 0o600 });
-      await fsyncPath(pointerTemp);
-      await rename(pointerTemp, join(dir, `${name}.etag`));
+      await placeNewFile(dir, `${name}.etag`, etag);
       await fsyncPath(dir);
       if (previous !== undefined) await rm(join(dir, `${name}.${previous}`), { force: true });
     } catch (error) {
-      await rm(dataTemp, { force: true });
-      await rm(pointerTemp, { force: true });
       if (isNotFound(error)) throw new NoSuchUploadError({ cause: error });
       throw error;
     }
     return { partNumber, etag: `"${etag}"` };
   }
 
-  /** Builds the segmented object in `.tmp/`, renames it over `dataPath`, writes its meta, drops the upload. */
+  /** Builds the segmented object in `.tmp/`, renames it over `paths.data`, writes its meta, drops the upload. */
   async complete(
     key: string,
     uploadId: string,
@@ -259,5 +247,22 @@ export class LocalMultipartUploads {
           await rm(dir, { recursive: true, force: true });
       }),
     );
+  }
+}
+
+/**
+ * Writes `data` to a temp file in the upload folder, fsyncs it and renames it to `name`, so `name` is
+ * never half written. 'wx' without mkdir: an upload aborted meanwhile stays gone (ENOENT) instead of
+ * coming back.
+ */
+async function placeNewFile(dir: string, name: string, data: string | Uint8Array): Promise<void> {
+  const temp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
+  try {
+    await writeFile(temp, data, { flag: 'wx', mode: 0o600 });
+    await fsyncPath(temp);
+    await rename(temp, join(dir, name));
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
   }
 }
