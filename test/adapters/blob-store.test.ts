@@ -358,6 +358,44 @@ describe('S3 blob store', () => {
   });
 });
 
+describe('both adapters', () => {
+  it('can be wrapped by spreading and have their methods called apart from the store', async () => {
+    const temp = await makeTempDir('blobs-spread');
+    try {
+      const stores = [
+        createAwsBlobStore({ client: s3, bucket: await newBucket() }),
+        createLocalBlobStore({ dataDir: temp.dir, minPartBytes: 1 }),
+      ];
+      for (const store of stores) {
+        const uploaded: number[] = [];
+        // How callers decorate a store: every port method survives the spread, bound to the store.
+        const wrapped: BlobStore = {
+          ...store,
+          uploadPart: async (key, uploadId, partNumber, body) => {
+            uploaded.push(partNumber);
+            return store.uploadPart(key, uploadId, partNumber, body);
+          },
+        };
+        const { createMultipartUpload, completeMultipartUpload, put, head } = wrapped;
+        const { uploadId } = await createMultipartUpload('spread/obj');
+        const part = await wrapped.uploadPart('spread/obj', uploadId, 1, Buffer.from('spread'));
+        await completeMultipartUpload('spread/obj', uploadId, [part]);
+        await put('spread/plain', 'plain');
+        expect(uploaded).toEqual([1]);
+        expect((await head('spread/obj'))?.size).toBe(6);
+        expect((await readAll((await wrapped.get('spread/plain'))!.body)).toString()).toBe('plain');
+        expect((await wrapped.list('spread/')).items.map((item) => item.key)).toEqual([
+          'spread/obj',
+          'spread/plain',
+        ]);
+        expect(wrapped.minPartBytes).toBe(store.minPartBytes);
+      }
+    } finally {
+      await temp.cleanup();
+    }
+  });
+});
+
 describe('local blob store', () => {
   const withStore = async (
     run: (store: BlobStore, blobsDir: string) => Promise<void>,
