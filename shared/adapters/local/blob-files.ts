@@ -60,8 +60,9 @@ export const blobInfo = (key: string, meta: StoredMeta, object: StoredObject): B
 
 const encodeSegment = (segment: string) => {
   const encoded = encodeURIComponent(segment);
-  if (encoded.length > 240)
+  if (encoded.length > 240) {
     throw new InvalidNameError('blob key', 'a path segment is too long for local storage');
+  }
   return encoded;
 };
 
@@ -72,15 +73,15 @@ const encodeSegment = (segment: string) => {
  */
 export class BlobFiles {
   readonly root: string;
-  readonly tempDir: string;
   readonly uploadsDir: string;
+  readonly #tempDir: string;
   readonly #dataDir: string;
   #dataKey: Promise<Buffer> | undefined;
 
   constructor(dataDir: string) {
     this.#dataDir = dataDir;
     this.root = join(dataDir, 'blobs');
-    this.tempDir = join(this.root, '.tmp');
+    this.#tempDir = join(this.root, '.tmp');
     this.uploadsDir = join(this.root, '.uploads');
   }
 
@@ -94,7 +95,7 @@ export class BlobFiles {
     return loading;
   }
 
-  /** Refuses a key that could not be stored, so callers check keys before any I/O. */
+  /** The files of `key`; refuses (InvalidNameError) a key that is invalid or too long for local storage. */
   pathsFor(key: string): ObjectPaths {
     assertValidBlobKey(key);
     const segments = key.split('/').map(encodeSegment);
@@ -105,8 +106,8 @@ export class BlobFiles {
 
   /** A fresh path in `.tmp/` (created if missing), on the same file system as every object. */
   async tempPath(prefix: string): Promise<string> {
-    await mkdir(this.tempDir, { recursive: true, mode: 0o700 });
-    return join(this.tempDir, `${prefix}${randomBytes(8).toString('hex')}`);
+    await mkdir(this.#tempDir, { recursive: true, mode: 0o700 });
+    return join(this.#tempDir, `${prefix}${randomBytes(8).toString('hex')}`);
   }
 
   async readMeta(path: string): Promise<StoredMeta> {
