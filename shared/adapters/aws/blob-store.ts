@@ -55,27 +55,29 @@ export const AWS_BLOB_STORE_CLIENT_CONFIG = {
   requestChecksumCalculation: 'WHEN_REQUIRED',
 } as const satisfies S3ClientConfig;
 
-const isNotFound = (error: unknown): boolean => {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+/** What the SDK tells of a failed call: the error's name, S3's error code, the HTTP status. */
+const failure = (error: unknown) => {
+  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } } | null;
+  return { name: e?.name, code: e?.Code ?? e?.name, status: e?.$metadata?.httpStatusCode };
 };
 
-const errorCode = (error: unknown): string | undefined => {
-  const e = error as { name?: string; Code?: string };
-  return e?.Code ?? e?.name;
+const isNotFound = (error: unknown): boolean => {
+  const { name, status } = failure(error);
+  return name === 'NoSuchKey' || name === 'NotFound' || status === 404;
 };
 
 /** S3 answers an unknown, aborted or completed upload id with NoSuchUpload (404). */
-const isNoSuchUpload = (error: unknown): boolean =>
-  errorCode(error) === 'NoSuchUpload' ||
-  (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 404;
+const isNoSuchUpload = (error: unknown): boolean => {
+  const { code, status } = failure(error);
+  return code === 'NoSuchUpload' || status === 404;
+};
 
 const INVALID_PART_CODES = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall']);
 
 /** Throws S3's multipart failures as the port's errors; anything else passes through untouched. */
 const rethrowMultipartError = (error: unknown): never => {
   if (isNoSuchUpload(error)) throw new NoSuchUploadError({ cause: error });
-  const code = errorCode(error);
+  const { code } = failure(error);
   if (code && INVALID_PART_CODES.has(code)) throw new InvalidPartError(code, { cause: error });
   throw error;
 };
