@@ -118,6 +118,21 @@ describe('forEachBounded', () => {
     expect(state).toEqual({ read: 5, closed: true });
   });
 
+  it('asks until right before each take, once the previous take has finished', async () => {
+    const { state, items } = countingSource(10);
+    const outcome = await forEachBounded(
+      items,
+      4,
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      },
+      // Four lanes ask at once; only the first may read before the answer turns.
+      { until: () => state.read >= 1 },
+    );
+    expect(outcome).toEqual({ taken: 1, stoppedBy: 'until' });
+    expect(state).toEqual({ read: 1, closed: true });
+  });
+
   it('starts nothing after an abort, not even an item taken while it came, and awaits the started tasks', async () => {
     const controller = new AbortController();
     const started: number[] = [];
