@@ -64,8 +64,8 @@ const FIELD_NAME = /^[A-Za-z0-9_]+$/;
 class RowRefused extends Error {}
 
 /**
- * The encoded query for an identifier lookup. `^` separates conditions and a newline ends the query
- *, so a value containing either could smuggle in extra conditions: refused per row.
+ * The encoded query for an identifier lookup. `^` separates conditions and a newline ends the query,
+ * so a value containing either could smuggle in extra conditions: refused per row.
  */
 export const identifierQuery = (field: string, value: string): string => {
   if (value === '') throw new RowRefused(`Identifier field ${JSON.stringify(field)} is empty`);
@@ -97,12 +97,11 @@ interface UpsertPlan {
 /** The failures of one batch, reported once every batch taken before it has finished. */
 type BatchFailures = RowFailure[];
 
-/** The identifier of a row, refused when missing, empty or able to smuggle in query conditions. */
-const identifierOf = (field: string, record: Record<string, string>): string => {
+/** A row's identifier and its look-up query, refused when missing, empty or able to inject conditions. */
+const identifierOf = (field: string, record: Record<string, string>): { value: string; query: string } => {
   const value = record[field];
   if (value === undefined) throw new RowRefused(`Identifier field ${JSON.stringify(field)} is missing`);
-  identifierQuery(field, value);
-  return value;
+  return { value, query: identifierQuery(field, value) };
 };
 
 /**
@@ -221,8 +220,7 @@ class RowUpload {
       await client.create(table, record);
       return 'created';
     }
-    const value = identifierOf(field, record);
-    const query = identifierQuery(field, value);
+    const { value, query } = identifierOf(field, record);
     const found = await client.list(table, { query, fields: ['sys_id'], limit: 2, noCount: true });
     if (found.records.length > 1) {
       throw new RowRefused(`Identifier ${field}=${value} matches more than one record`);
@@ -254,7 +252,7 @@ class RowUpload {
         return;
       }
     }
-    await this.writeBatch(plan.writes, failures);
+    await this.sendBatch(plan.writes, failures);
     for (const row of plan.oneByOne) await this.writeRow(row, failures);
   }
 
@@ -267,7 +265,7 @@ class RowUpload {
     const identified: { row: ValidRow; value: string }[] = [];
     for (const row of rows) {
       try {
-        identified.push({ row, value: identifierOf(field, row.record) });
+        identified.push({ row, value: identifierOf(field, row.record).value });
       } catch (error) {
         this.recordFailure(failures, rowFailureOf(error, row.rowNumber));
       }
@@ -328,7 +326,7 @@ class RowUpload {
   }
 
   /** One Batch API request; a request that fails as a whole fails each of its rows. */
-  private async writeBatch(writes: PlannedWrite[], failures: BatchFailures): Promise<void> {
+  private async sendBatch(writes: PlannedWrite[], failures: BatchFailures): Promise<void> {
     if (writes.length === 0) return;
     let outcomes: BatchItemOutcome[];
     try {
