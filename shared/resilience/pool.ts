@@ -64,8 +64,8 @@ type Taken<T> = { item: T; index: number } | undefined;
  *
  * Taking stops when the source ends, `until` returns true, the signal aborts, or anything throws (the
  * source, a task, `until`, `inOrder`); every task already started is awaited before this returns or
- * rejects with the first error. An item taken while the signal aborted is not started. A source left
- * unfinished is closed (`return()`), as `for await` would.
+ * rejects with the first error. An item taken while the signal aborted or something threw is not
+ * started. A source left unfinished is closed (`return()`), as `for await` would.
  */
 export const forEachBounded = async <T, R>(
   source: Iterable<T> | AsyncIterable<T>,
@@ -134,6 +134,8 @@ export const forEachBounded = async <T, R>(
     for (;;) {
       const next = await take();
       if (next === undefined) return;
+      // Taken while the run failed or was cancelled: not started.
+      if (failure !== undefined) return;
       if (signal?.aborted === true) {
         stoppedBy ??= 'signal';
         if (inOrder !== undefined) {

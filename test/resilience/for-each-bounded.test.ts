@@ -179,6 +179,22 @@ describe('forEachBounded', () => {
     expect(state.closed).toBe(true);
   });
 
+  it('does not start an item whose take was under way when a task threw', async () => {
+    const started: number[] = [];
+    async function* items() {
+      yield 0;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      yield 1;
+    }
+    await expect(
+      forEachBounded(items(), 2, async (item) => {
+        started.push(item);
+        throw new Error(`task ${item} failed`);
+      }),
+    ).rejects.toThrow('task 0 failed');
+    expect(started).toEqual([0]);
+  });
+
   it('rejects with the source error after the started tasks settle', async () => {
     let settled = 0;
     async function* items() {
