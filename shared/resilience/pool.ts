@@ -109,8 +109,8 @@ export const forEachBounded = async <T, R>(
     return next;
   };
 
-  // Results wait here until every earlier item has finished; `undefined` marks an item never started.
-  const finished = new Map<number, { result: R } | undefined>();
+  // Results wait here until every earlier item has finished.
+  const finished = new Map<number, { result: R }>();
   let delivered = 0;
   let delivery: Promise<void> = Promise.resolve();
   const deliverFinished = (): Promise<void> => {
@@ -119,7 +119,7 @@ export const forEachBounded = async <T, R>(
         const entry = finished.get(delivered);
         finished.delete(delivered);
         const index = delivered++;
-        if (entry === undefined || inOrder === undefined) continue;
+        if (entry === undefined || inOrder === undefined) break;
         try {
           await inOrder(entry.result, index);
         } catch (error) {
@@ -134,14 +134,10 @@ export const forEachBounded = async <T, R>(
     for (;;) {
       const next = await take();
       if (next === undefined) return;
-      // Taken while the run failed or was cancelled: not started.
+      // Taken while the run failed or was cancelled (the last take): not started.
       if (failure !== undefined) return;
       if (signal?.aborted === true) {
         stoppedBy ??= 'signal';
-        if (inOrder !== undefined) {
-          finished.set(next.index, undefined);
-          await deliverFinished();
-        }
         return;
       }
       let result: R;
