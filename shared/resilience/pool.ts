@@ -109,25 +109,28 @@ export const forEachBounded = async <T, R>(
     return next;
   };
 
-  // Results wait here until every earlier item has finished.
-  const finished = new Map<number, { result: R }>();
+  // Results wait here until every earlier item has finished; one loop at a time hands them out.
+  const finished = new Map<number, R>();
   let delivered = 0;
-  let delivery: Promise<void> = Promise.resolve();
-  const deliverFinished = (): Promise<void> => {
-    delivery = delivery.then(async () => {
+  let delivering: Promise<void> | undefined;
+  const deliverInOrder = async (): Promise<void> => {
+    await Promise.resolve(); // so `delivering` is set before the loop can end and clear it
+    try {
       while (failure === undefined && finished.has(delivered)) {
-        const entry = finished.get(delivered);
+        const result = finished.get(delivered) as R;
         finished.delete(delivered);
-        const index = delivered++;
-        if (entry === undefined || inOrder === undefined) break;
-        try {
-          await inOrder(entry.result, index);
-        } catch (error) {
-          fail(error);
-        }
+        const receiving = inOrder?.(result, delivered++);
+        if (receiving !== undefined) await receiving;
       }
-    });
-    return delivery;
+    } catch (error) {
+      fail(error);
+    } finally {
+      delivering = undefined;
+    }
+  };
+  const deliverFinished = (): Promise<void> | undefined => {
+    if (delivering === undefined && finished.has(delivered)) delivering = deliverInOrder();
+    return delivering;
   };
 
   const lane = async (): Promise<void> => {
@@ -148,7 +151,7 @@ export const forEachBounded = async <T, R>(
         return;
       }
       if (inOrder !== undefined) {
-        finished.set(next.index, { result });
+        finished.set(next.index, result);
         await deliverFinished();
       }
     }

@@ -380,8 +380,12 @@ class RowUpload {
   }
 
   /** One batch's failures in row order, each awaited: a streaming report applies backpressure. */
-  private async reportFailures(failures: BatchFailures): Promise<void> {
-    failures.sort((a, b) => a.rowNumber - b.rowNumber);
+  private reportFailures(failures: BatchFailures): Promise<void> | undefined {
+    if (failures.length === 0) return undefined; // most batches: nothing to wait for
+    return this.reportEach(failures.sort((a, b) => a.rowNumber - b.rowNumber));
+  }
+
+  private async reportEach(failures: BatchFailures): Promise<void> {
     for (const failure of failures) await this.options.onError(failure);
   }
 }
