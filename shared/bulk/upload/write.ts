@@ -94,6 +94,30 @@ interface UpsertPlan {
   oneByOne: ValidRow[];
 }
 
+/** A row with a usable identifier value. */
+interface Identified {
+  row: ValidRow;
+  value: string;
+}
+
+/**
+ * Rows whose value cannot go into an IN list (a comma), or that repeat a value already in this batch,
+ * are left for one-by-one writing after the batch, so two rows never race to create one record.
+ */
+const splitForLookup = (identified: Identified[]): { lookedUp: Identified[]; oneByOne: ValidRow[] } => {
+  const lookedUp: Identified[] = [];
+  const oneByOne: ValidRow[] = [];
+  const seen = new Set<string>();
+  for (const entry of identified) {
+    if (entry.value.includes(',') || seen.has(entry.value)) oneByOne.push(entry.row);
+    else {
+      seen.add(entry.value);
+      lookedUp.push(entry);
+    }
+  }
+  return { lookedUp, oneByOne };
+};
+
 /** The failures of one batch, reported once every batch taken before it has finished. */
 type BatchFailures = RowFailure[];
 
@@ -257,12 +281,8 @@ class RowUpload {
   }
 
   /** Rows without a usable identifier (missing, empty, query injection) fail before any request. */
-  private setAsideBadIdentifiers(
-    rows: ValidRow[],
-    field: string,
-    failures: BatchFailures,
-  ): { row: ValidRow; value: string }[] {
-    const identified: { row: ValidRow; value: string }[] = [];
+  private setAsideBadIdentifiers(rows: ValidRow[], field: string, failures: BatchFailures): Identified[] {
+    const identified: Identified[] = [];
     for (const row of rows) {
       try {
         identified.push({ row, value: identifierOf(field, row.record).value });
@@ -274,39 +294,17 @@ class RowUpload {
   }
 
   /**
-   * ONE look-up for the batch (`<field>IN<v1>,<v2>,...`) decides PATCH or POST per row. Rows whose
-   * value cannot go into an IN list (a comma), or that repeat a value already in this batch, are left
-   * for one-by-one writing after the batch, so two rows never race to create one record.
+   * ONE look-up for the batch (`<field>IN<v1>,<v2>,...`) decides PATCH or POST per row; a value
+   * matching more than one record fails its row (ambiguous).
    */
   private async resolveUpsertTargets(
-    identified: { row: ValidRow; value: string }[],
+    identified: Identified[],
     field: string,
     failures: BatchFailures,
   ): Promise<UpsertPlan> {
-    const lookedUp: { row: ValidRow; value: string }[] = [];
-    const oneByOne: ValidRow[] = [];
-    const seen = new Set<string>();
-    for (const entry of identified) {
-      if (entry.value.includes(',') || seen.has(entry.value)) oneByOne.push(entry.row);
-      else {
-        seen.add(entry.value);
-        lookedUp.push(entry);
-      }
-    }
+    const { lookedUp, oneByOne } = splitForLookup(identified);
     if (lookedUp.length === 0) return { writes: [], oneByOne };
-    const found = await this.options.client.list(this.options.table, {
-      query: `${field}IN${lookedUp.map((entry) => entry.value).join(',')}`,
-      fields: ['sys_id', field],
-      limit: lookedUp.length * 2 + 1,
-      noCount: true,
-    });
-    const matches = new Map<string, string[]>();
-    for (const record of found.records) {
-      const key = record[field];
-      const sysId = record.sys_id;
-      if (typeof key !== 'string' || typeof sysId !== 'string') continue;
-      matches.set(key, [...(matches.get(key) ?? []), sysId]);
-    }
+    const matches = await this.lookUpSysIds(lookedUp, field);
     const writes: PlannedWrite[] = [];
     for (const { row, value } of lookedUp) {
       const ids = matches.get(value) ?? [];
@@ -323,6 +321,24 @@ class RowUpload {
       });
     }
     return { writes, oneByOne };
+  }
+
+  /** The sys_ids of the records holding each identifier value. */
+  private async lookUpSysIds(lookedUp: Identified[], field: string): Promise<Map<string, string[]>> {
+    const found = await this.options.client.list(this.options.table, {
+      query: `${field}IN${lookedUp.map((entry) => entry.value).join(',')}`,
+      fields: ['sys_id', field],
+      limit: lookedUp.length * 2 + 1,
+      noCount: true,
+    });
+    const matches = new Map<string, string[]>();
+    for (const record of found.records) {
+      const key = record[field];
+      const sysId = record.sys_id;
+      if (typeof key !== 'string' || typeof sysId !== 'string') continue;
+      matches.set(key, [...(matches.get(key) ?? []), sysId]);
+    }
+    return matches;
   }
 
   /** One Batch API request; a request that fails as a whole fails each of its rows. */
