@@ -1,2 +1,8 @@
 export { type BackoffPolicy, backoffDelay, type RandomSource, type Sleep, sleep } from './backoff';
-export { mapBounded, Semaphore } from './pool';
+export {
+  type ForEachBoundedOptions,
+  type ForEachBoundedOutcome,
+  forEachBounded,
+  mapBounded,
+  Semaphore,
+} from './pool';

@@ -264,6 +264,45 @@ describe('bulk upload writes', () => {
     expect(made.filter((r) => r.method === 'GET' && r.path === '/api/now/table/incident')).toHaveLength(2);
   });
 
+  it('fails each row of an upsert batch once when its look-up fails, keeping an identifier refusal', async () => {
+    sim.faults.inject({ kind: 'forbidden' }, { match: (req) => req.method === 'GET' });
+    const text = [
+      JSON.stringify({ number: 'INC9999201', short_description: 'one' }),
+      JSON.stringify({ number: 'INC9999202^ORactive=true', short_description: 'injected' }),
+      JSON.stringify({ number: 'INC9999203', short_description: 'three' }),
+    ].join('\n');
+    const { result, failures } = await upload(text, 'jsonl', { identifierField: 'number', batchSize: 50 });
+    expect(result).toMatchObject({ written: 0, failed: 3 });
+    expect(failures.map((f) => [f.rowNumber, f.status])).toEqual([
+      [1, 403],
+      [2, undefined],
+      [3, 403],
+    ]);
+    expect(failures[1]?.reason).toMatch(/may not contain/);
+    expect(sim.db.size('incident')).toBe(0);
+  });
+
+  it('reports failures of concurrent batches in row order while a slow report holds them back', async () => {
+    const text = Array.from({ length: 60 }, (_, i) =>
+      i % 3 === 1 ? '{"short_description": oops' : JSON.stringify({ short_description: `row ${i}` }),
+    ).join('\n');
+    const failures: RowFailure[] = [];
+    const result = await uploadRows({
+      client: client(),
+      table: 'incident',
+      rows: parseUpload(Readable.from([Buffer.from(text)]), 'jsonl'),
+      batchSize: 2,
+      concurrency: 4,
+      onError: async (failure) => {
+        await new Promise((resolve) => setTimeout(resolve, failure.rowNumber % 4));
+        failures.push(failure);
+      },
+    });
+    expect(result).toMatchObject({ written: 40, failed: 20 });
+    expect(failures.map((f) => f.rowNumber)).toEqual(Array.from({ length: 20 }, (_, i) => 3 * i + 2));
+    expect(sim.db.size('incident')).toBe(40);
+  });
+
   it('refuses a bad identifier field name before writing anything', async () => {
     await expect(
       upload('short_description\na\n', 'csv', { identifierField: 'number=x^' }),

@@ -1,4 +1,5 @@
 import { InvalidInputError, isElementError } from '../../errors';
+import { forEachBounded } from '../../resilience';
 import type { ServiceNowClient } from '../../servicenow';
 import { assertBatchSize, type BatchItemOutcome, type BatchWrite, writeBatch } from './batch';
 import type { ParsedRow } from './parse';
@@ -63,8 +64,8 @@ const FIELD_NAME = /^[A-Za-z0-9_]+$/;
 class RowRefused extends Error {}
 
 /**
- * The encoded query for an identifier lookup. `^` separates conditions and a newline ends the query
- *, so a value containing either could smuggle in extra conditions: refused per row.
+ * The encoded query for an identifier lookup. `^` separates conditions and a newline ends the query,
+ * so a value containing either could smuggle in extra conditions: refused per row.
  */
 export const identifierQuery = (field: string, value: string): string => {
   if (value === '') throw new RowRefused(`Identifier field ${JSON.stringify(field)} is empty`);
@@ -73,6 +74,337 @@ export const identifierQuery = (field: string, value: string): string => {
   }
   return `${field}=${value}`;
 };
+
+/** A row the parser turned into a record. */
+interface ValidRow {
+  rowNumber: number;
+  record: Record<string, string>;
+}
+
+/** A row of a Batch API request: a create, or an update of the record its identifier found. */
+interface PlannedWrite {
+  rowNumber: number;
+  write: BatchWrite;
+}
+
+/** Where each row of an upsert batch goes. */
+interface UpsertPlan {
+  writes: PlannedWrite[];
+  /** Written one by one after the batch: their value cannot go into an IN list or repeats one of it. */
+  oneByOne: ValidRow[];
+}
+
+/** A row with a usable identifier value. */
+interface Identified {
+  row: ValidRow;
+  value: string;
+}
+
+/**
+ * Rows whose value cannot go into an IN list (a comma), or that repeat a value already in this batch,
+ * are left for one-by-one writing after the batch, so two rows never race to create one record.
+ */
+const splitForLookup = (identified: Identified[]): { lookedUp: Identified[]; oneByOne: ValidRow[] } => {
+  const lookedUp: Identified[] = [];
+  const oneByOne: ValidRow[] = [];
+  const seen = new Set<string>();
+  for (const entry of identified) {
+    if (entry.value.includes(',') || seen.has(entry.value)) oneByOne.push(entry.row);
+    else {
+      seen.add(entry.value);
+      lookedUp.push(entry);
+    }
+  }
+  return { lookedUp, oneByOne };
+};
+
+/** The failures of one batch, reported once every batch taken before it has finished. */
+type BatchFailures = RowFailure[];
+
+/** A row's identifier and its look-up query, refused when missing, empty or able to inject conditions. */
+const identifierOf = (field: string, record: Record<string, string>): { value: string; query: string } => {
+  const value = record[field];
+  if (value === undefined) throw new RowRefused(`Identifier field ${JSON.stringify(field)} is missing`);
+  return { value, query: identifierQuery(field, value) };
+};
+
+/**
+ * The failure a row records for `error`. A 401 (credentials rejected even after refresh) or an error
+ * that is no answer of ServiceNow's is thrown on: every other row would fail the same way.
+ */
+const rowFailureOf = (error: unknown, rowNumber: number): RowFailure => {
+  if (error instanceof RowRefused) return { rowNumber, reason: error.message };
+  if (isElementError(error) && error.status !== 401) {
+    return {
+      rowNumber,
+      reason: error.message,
+      status: error.status,
+      ...(error.providerMessage === undefined ? {} : { providerMessage: error.providerMessage }),
+    };
+  }
+  throw error;
+};
+
+/** The rows in batches of `size`, in order; a batch is taken whole. */
+async function* batchesOf(rows: AsyncIterable<ParsedRow>, size: number): AsyncGenerator<ParsedRow[]> {
+  let batch: ParsedRow[] = [];
+  for await (const row of rows) {
+    batch.push(row);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * One upload. The bounded pool takes batches from the rows (`concurrency` in flight, none taken once
+ * paused or cancelled) and each batch goes through the same steps: set aside the rows the parser
+ * refused, resolve upsert targets, write the batch, record each row's outcome. Each batch's failures
+ * are reported once every batch taken before it has finished, so they reach `onError` in row order.
+ */
+class RowUpload {
+  private readonly progress: UploadProgress = { written: 0, created: 0, updated: 0, failed: 0 };
+  /** The last row of the batches started; every row up to it is handled once they finish. */
+  private lastRowNumber = 0;
+  private readonly identifierField: string | undefined;
+  /** Rows per Batch API request; undefined: one Table API request per row. */
+  private readonly batchSize: number | undefined;
+
+  constructor(private readonly options: UploadRowsOptions) {
+    this.identifierField = options.identifierField;
+    this.batchSize = options.batchSize;
+  }
+
+  async run(): Promise<UploadResult> {
+    const { signal } = this.options;
+    const { stoppedBy } = await forEachBounded(
+      batchesOf(this.options.rows, this.batchSize ?? 1),
+      Math.max(1, Math.floor(this.options.concurrency ?? DEFAULT_UPLOAD_CONCURRENCY)),
+      (batch) => this.writeTakenBatch(batch),
+      {
+        ...(signal === undefined ? {} : { signal }),
+        until: () => this.options.pause?.() === true,
+        inOrder: (failures) => this.reportFailures(failures),
+      },
+    );
+    const cancelled = stoppedBy !== 'exhausted' && signal?.aborted === true;
+    return {
+      ...this.progress,
+      cancelled,
+      paused: stoppedBy === 'until' && !cancelled,
+      lastRowNumber: this.lastRowNumber,
+    };
+  }
+
+  /** Every step of one batch; returns its failures for the report. */
+  private async writeTakenBatch(batch: ParsedRow[]): Promise<BatchFailures> {
+    this.lastRowNumber = Math.max(this.lastRowNumber, batch.at(-1)?.rowNumber ?? 0);
+    const failures: BatchFailures = [];
+    const rows = this.setAsideUnparsedRows(batch, failures);
+    if (this.batchSize === undefined) {
+      for (const row of rows) await this.writeRow(row, failures);
+    } else if (rows.length > 0) {
+      await this.writeThroughBatchApi(rows, failures);
+    }
+    return failures;
+  }
+
+  /** Rows the parser refused fail with its reason; the others go on. */
+  private setAsideUnparsedRows(batch: ParsedRow[], failures: BatchFailures): ValidRow[] {
+    const rows: ValidRow[] = [];
+    for (const row of batch) {
+      if (row.record === undefined) {
+        this.recordFailure(failures, { rowNumber: row.rowNumber, reason: row.error ?? 'Invalid record' });
+      } else {
+        rows.push({ rowNumber: row.rowNumber, record: row.record });
+      }
+    }
+    return rows;
+  }
+
+  /** Table API: one request per row, after a look-up by identifier for an upsert. */
+  private async writeRow(row: ValidRow, failures: BatchFailures): Promise<void> {
+    try {
+      this.countWritten(await this.createOrUpdate(row.record));
+    } catch (error) {
+      this.recordFailure(failures, rowFailureOf(error, row.rowNumber));
+    }
+  }
+
+  /**
+   * Without an identifier field: POST. With it: GET `<field>=<value>` (limit 2), then PATCH the single
+   * match or POST when none; two matches refuse the row (ambiguous).
+   */
+  private async createOrUpdate(record: Record<string, string>): Promise<'created' | 'updated'> {
+    const { client, table } = this.options;
+    const field = this.identifierField;
+    if (field === undefined) {
+      await client.create(table, record);
+      return 'created';
+    }
+    const { value, query } = identifierOf(field, record);
+    const found = await client.list(table, { query, fields: ['sys_id'], limit: 2, noCount: true });
+    if (found.records.length > 1) {
+      throw new RowRefused(`Identifier ${field}=${value} matches more than one record`);
+    }
+    const sysId = found.records[0]?.sys_id;
+    if (typeof sysId === 'string' && sysId !== '') {
+      await client.update(table, sysId, record);
+      return 'updated';
+    }
+    await client.create(table, record);
+    return 'created';
+  }
+
+  /** Batch API: the rows as one request (an upsert resolves its targets first), then the leftovers. */
+  private async writeThroughBatchApi(rows: ValidRow[], failures: BatchFailures): Promise<void> {
+    const field = this.identifierField;
+    let plan: UpsertPlan;
+    if (field === undefined) {
+      plan = {
+        writes: rows.map(({ rowNumber, record }) => ({ rowNumber, write: { record } })),
+        oneByOne: [],
+      };
+    } else {
+      const identified = this.setAsideBadIdentifiers(rows, field, failures);
+      try {
+        plan = await this.resolveUpsertTargets(identified, field, failures);
+      } catch (error) {
+        for (const { row } of identified) this.recordFailure(failures, rowFailureOf(error, row.rowNumber));
+        return;
+      }
+    }
+    await this.sendBatch(plan.writes, failures);
+    for (const row of plan.oneByOne) await this.writeRow(row, failures);
+  }
+
+  /** Rows without a usable identifier (missing, empty, query injection) fail before any request. */
+  private setAsideBadIdentifiers(rows: ValidRow[], field: string, failures: BatchFailures): Identified[] {
+    const identified: Identified[] = [];
+    for (const row of rows) {
+      try {
+        identified.push({ row, value: identifierOf(field, row.record).value });
+      } catch (error) {
+        this.recordFailure(failures, rowFailureOf(error, row.rowNumber));
+      }
+    }
+    return identified;
+  }
+
+  /**
+   * ONE look-up for the batch (`<field>IN<v1>,<v2>,...`) decides PATCH or POST per row; a value
+   * matching more than one record fails its row (ambiguous).
+   */
+  private async resolveUpsertTargets(
+    identified: Identified[],
+    field: string,
+    failures: BatchFailures,
+  ): Promise<UpsertPlan> {
+    const { lookedUp, oneByOne } = splitForLookup(identified);
+    if (lookedUp.length === 0) return { writes: [], oneByOne };
+    const matches = await this.lookUpSysIds(lookedUp, field);
+    const writes: PlannedWrite[] = [];
+    for (const { row, value } of lookedUp) {
+      const ids = matches.get(value) ?? [];
+      if (ids.length > 1) {
+        this.recordFailure(failures, {
+          rowNumber: row.rowNumber,
+          reason: `Identifier ${field}=${value} matches more than one record`,
+        });
+        continue;
+      }
+      writes.push({
+        rowNumber: row.rowNumber,
+        write: ids[0] === undefined ? { record: row.record } : { record: row.record, sysId: ids[0] },
+      });
+    }
+    return { writes, oneByOne };
+  }
+
+  /** The sys_ids of the records holding each identifier value. */
+  private async lookUpSysIds(lookedUp: Identified[], field: string): Promise<Map<string, string[]>> {
+    const found = await this.options.client.list(this.options.table, {
+      query: `${field}IN${lookedUp.map((entry) => entry.value).join(',')}`,
+      fields: ['sys_id', field],
+      limit: lookedUp.length * 2 + 1,
+      noCount: true,
+    });
+    const matches = new Map<string, string[]>();
+    for (const record of found.records) {
+      const key = record[field];
+      const sysId = record.sys_id;
+      if (typeof key !== 'string' || typeof sysId !== 'string') continue;
+      matches.set(key, [...(matches.get(key) ?? []), sysId]);
+    }
+    return matches;
+  }
+
+  /** One Batch API request; a request that fails as a whole fails each of its rows. */
+  private async sendBatch(writes: PlannedWrite[], failures: BatchFailures): Promise<void> {
+    if (writes.length === 0) return;
+    let outcomes: BatchItemOutcome[];
+    try {
+      outcomes = await writeBatch(
+        this.options.client,
+        this.options.table,
+        writes.map((entry) => entry.write),
+      );
+    } catch (error) {
+      for (const entry of writes) this.recordFailure(failures, rowFailureOf(error, entry.rowNumber));
+      return;
+    }
+    for (const [index, outcome] of outcomes.entries()) {
+      const entry = writes[index];
+      if (entry !== undefined) await this.recordOutcome(entry, outcome, failures);
+    }
+  }
+
+  /** A written item is counted, a refused one fails its row, one the instance did not run goes alone. */
+  private async recordOutcome(
+    entry: PlannedWrite,
+    outcome: BatchItemOutcome,
+    failures: BatchFailures,
+  ): Promise<void> {
+    if (outcome.ok) {
+      this.countWritten(entry.write.sysId === undefined ? 'created' : 'updated');
+    } else if (outcome.unserviced) {
+      // Not run within the instance's 30 s batch quota: sent on its own.
+      await this.writeRow({ rowNumber: entry.rowNumber, record: entry.write.record }, failures);
+    } else {
+      this.recordFailure(failures, {
+        rowNumber: entry.rowNumber,
+        reason: outcome.reason,
+        status: outcome.status,
+        ...(outcome.providerMessage === undefined ? {} : { providerMessage: outcome.providerMessage }),
+      });
+    }
+  }
+
+  private countWritten(kind: 'created' | 'updated'): void {
+    this.progress[kind]++;
+    this.progress.written++;
+    this.options.onProgress?.({ ...this.progress });
+  }
+
+  /** Counted at once (progress), reported later in row order (reportFailures). */
+  private recordFailure(failures: BatchFailures, failure: RowFailure): void {
+    this.progress.failed++;
+    failures.push(failure);
+    this.options.onProgress?.({ ...this.progress });
+  }
+
+  /** One batch's failures in row order, each awaited: a streaming report applies backpressure. */
+  private reportFailures(failures: BatchFailures): Promise<void> | undefined {
+    if (failures.length === 0) return undefined; // most batches: nothing to wait for
+    return this.reportEach(failures.sort((a, b) => a.rowNumber - b.rowNumber));
+  }
+
+  private async reportEach(failures: BatchFailures): Promise<void> {
+    for (const failure of failures) await this.options.onError(failure);
+  }
+}
 
 /**
  * Writes parsed rows to a ServiceNow table through the Table API with bounded concurrency.
@@ -87,284 +419,19 @@ export const identifierQuery = (field: string, value: string): string => {
  *   the client gives up. 400/403/404 etc. fail the row with ServiceNow's message and the upload
  *   goes on. 401 (credentials rejected even after refresh) stops the whole upload: every other
  *   row would fail the same way.
- * - `batchSize`: N rows per Batch API request (see batch.ts); measured against the
- *   simulator, 2,000 rows went from 2,000 requests to 40 (10.6 s -> 0.3 s with 20 ms injected
- *   latency). Real instances still run the items one by one server-side. Upserts look the batch's
- *   identifiers up in one `IN` query first (see planUpserts).
+ * - `batchSize`: N rows per Batch API request (see batch.ts), one request where the Table API needs
+ *   N. Real instances still run the items one by one server-side. Upserts look the batch's
+ *   identifiers up in one `IN` query first.
  * - Cancel (`signal`): no new row is started after the abort; rows already in flight finish and are
  *   counted, so nothing is written after this function returns.
+ * - A file-level error of `rows` (413, broken CSV quoting, not a JSON array) fails the whole upload
+ *   once the rows in flight have settled.
  */
 export const uploadRows = async (options: UploadRowsOptions): Promise<UploadResult> => {
-  const { client, table, identifierField, signal } = options;
+  const { identifierField } = options;
   if (identifierField !== undefined && !FIELD_NAME.test(identifierField)) {
     throw new InvalidInputError(`Invalid identifier field name ${JSON.stringify(identifierField)}`);
   }
   if (options.batchSize !== undefined) assertBatchSize(options.batchSize);
-  const batchSize = options.batchSize ?? 1;
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_UPLOAD_CONCURRENCY));
-  const progress: UploadProgress = { written: 0, created: 0, updated: 0, failed: 0 };
-  const iterator = options.rows[Symbol.asyncIterator]();
-  let exhausted = false;
-  let paused = false;
-  let lastRowNumber = 0;
-  let fatal: unknown;
-
-  // Failures reach onError in row order although batches finish out of order: each is held until every
-  // batch taken before its own has finished (at most `concurrency` batches of failures are held).
-  const held: RowFailure[] = [];
-  const batches: { lastRowNumber: number; done: boolean }[] = [];
-  let released = 0;
-  let watermark = 0;
-  const release = async (upTo: number) => {
-    held.sort((a, b) => a.rowNumber - b.rowNumber);
-    while (held.length > 0 && (held[0] as RowFailure).rowNumber <= upTo) {
-      await options.onError(held.shift() as RowFailure);
-    }
-  };
-  const finished = async (index: number) => {
-    (batches[index] as { done: boolean }).done = true;
-    while (released < batches.length && (batches[released] as { done: boolean }).done) {
-      watermark = (batches[released] as { lastRowNumber: number }).lastRowNumber;
-      released++;
-    }
-    await release(watermark);
-  };
-  const fail = async (failure: RowFailure) => {
-    progress.failed++;
-    held.push(failure);
-    options.onProgress?.({ ...progress });
-  };
-
-  const writeRow = async (record: Record<string, string>): Promise<void> => {
-    if (identifierField === undefined) {
-      await client.create(table, record);
-      progress.created++;
-      return;
-    }
-    const value = record[identifierField];
-    if (value === undefined)
-      throw new RowRefused(`Identifier field ${JSON.stringify(identifierField)} is missing`);
-    const query = identifierQuery(identifierField, value);
-    const found = await client.list(table, { query, fields: ['sys_id'], limit: 2, noCount: true });
-    if (found.records.length > 1) {
-      throw new RowRefused(`Identifier ${identifierField}=${value} matches more than one record`);
-    }
-    const sysId = found.records[0]?.sys_id;
-    if (typeof sysId === 'string' && sysId !== '') {
-      await client.update(table, sysId, record);
-      progress.updated++;
-    } else {
-      await client.create(table, record);
-      progress.created++;
-    }
-  };
-
-  const handle = async (row: ParsedRow): Promise<void> => {
-    if (row.record === undefined) {
-      await fail({ rowNumber: row.rowNumber, reason: row.error ?? 'Invalid record' });
-      return;
-    }
-    try {
-      await writeRow(row.record);
-      progress.written++;
-      options.onProgress?.({ ...progress });
-    } catch (error) {
-      await recordFailure(error, row.rowNumber);
-    }
-  };
-
-  const recordFailure = (error: unknown, rowNumber: number): Promise<void> => {
-    if (error instanceof RowRefused) return fail({ rowNumber, reason: error.message });
-    if (isElementError(error) && error.status !== 401) {
-      return fail({
-        rowNumber,
-        reason: error.message,
-        status: error.status,
-        ...(error.providerMessage === undefined ? {} : { providerMessage: error.providerMessage }),
-      });
-    }
-    throw error;
-  };
-
-  /**
-   * Upsert in batch mode: ONE lookup for the whole batch (`<field>IN<v1>,<v2>,...`), then the writes.
-   * Rows whose value cannot go into an IN list (a comma), or that repeat a value already in this batch,
-   * are left for one-by-one handling after the batch, so two rows never race to create one record.
-   */
-  const planUpserts = async (
-    rows: { rowNumber: number; record: Record<string, string> }[],
-  ): Promise<{ writes: { rowNumber: number; write: BatchWrite }[]; later: typeof rows }> => {
-    const field = identifierField ?? '';
-    const batched: { row: (typeof rows)[number]; value: string }[] = [];
-    const later: typeof rows = [];
-    const seen = new Set<string>();
-    for (const row of rows) {
-      const value = row.record[field];
-      try {
-        if (value === undefined) throw new RowRefused(`Identifier field ${JSON.stringify(field)} is missing`);
-        identifierQuery(field, value); // refuses empty values and query injection, per row
-      } catch (error) {
-        await recordFailure(error, row.rowNumber);
-        continue;
-      }
-      if (value.includes(',') || seen.has(value)) later.push(row);
-      else {
-        seen.add(value);
-        batched.push({ row, value });
-      }
-    }
-    if (batched.length === 0) return { writes: [], later };
-    const found = await client.list(table, {
-      query: `${field}IN${batched.map((entry) => entry.value).join(',')}`,
-      fields: ['sys_id', field],
-      limit: batched.length * 2 + 1,
-      noCount: true,
-    });
-    const matches = new Map<string, string[]>();
-    for (const record of found.records) {
-      const key = record[field];
-      const sysId = record.sys_id;
-      if (typeof key !== 'string' || typeof sysId !== 'string') continue;
-      matches.set(key, [...(matches.get(key) ?? []), sysId]);
-    }
-    const writes: { rowNumber: number; write: BatchWrite }[] = [];
-    for (const { row, value } of batched) {
-      const ids = matches.get(value) ?? [];
-      if (ids.length > 1) {
-        await fail({
-          rowNumber: row.rowNumber,
-          reason: `Identifier ${field}=${value} matches more than one record`,
-        });
-        continue;
-      }
-      writes.push({
-        rowNumber: row.rowNumber,
-        write: ids[0] === undefined ? { record: row.record } : { record: row.record, sysId: ids[0] },
-      });
-    }
-    return { writes, later };
-  };
-
-  /** Batch mode: one Batch API request for the valid rows; unserviced items go one by one. */
-  const handleBatch = async (batch: ParsedRow[]): Promise<void> => {
-    const valid: { rowNumber: number; record: Record<string, string> }[] = [];
-    for (const row of batch) {
-      if (row.record === undefined)
-        await fail({ rowNumber: row.rowNumber, reason: row.error ?? 'Invalid record' });
-      else valid.push({ rowNumber: row.rowNumber, record: row.record });
-    }
-    if (valid.length === 0) return;
-    let writes: { rowNumber: number; write: BatchWrite }[];
-    let later: typeof valid = [];
-    if (identifierField === undefined) {
-      writes = valid.map((row) => ({ rowNumber: row.rowNumber, write: { record: row.record } }));
-    } else {
-      try {
-        ({ writes, later } = await planUpserts(valid));
-      } catch (error) {
-        for (const row of valid) await recordFailure(error, row.rowNumber);
-        return;
-      }
-    }
-    let outcomes: BatchItemOutcome[] = [];
-    if (writes.length > 0) {
-      try {
-        outcomes = await writeBatch(
-          client,
-          table,
-          writes.map((entry) => entry.write),
-        );
-      } catch (error) {
-        for (const entry of writes) await recordFailure(error, entry.rowNumber);
-        outcomes = [];
-        writes = [];
-      }
-    }
-    for (const [index, outcome] of outcomes.entries()) {
-      const entry = writes[index];
-      if (entry === undefined) continue;
-      if (outcome.ok) {
-        if (entry.write.sysId === undefined) progress.created++;
-        else progress.updated++;
-        progress.written++;
-        options.onProgress?.({ ...progress });
-      } else if (outcome.unserviced) {
-        // Did not run (30 s batch quota): send on its own.
-        await handle({ rowNumber: entry.rowNumber, record: entry.write.record });
-      } else {
-        await fail({
-          rowNumber: entry.rowNumber,
-          reason: outcome.reason,
-          status: outcome.status,
-          ...(outcome.providerMessage === undefined ? {} : { providerMessage: outcome.providerMessage }),
-        });
-      }
-    }
-    for (const row of later) await handle(row);
-  };
-
-  const stopped = () => exhausted || paused || fatal !== undefined || signal?.aborted === true;
-
-  /** The next `batchSize` rows; one worker at a time, so batches are full and rows stay in order. */
-  let pulling: Promise<unknown> = Promise.resolve();
-  const collect = async (): Promise<{ index: number; batch: ParsedRow[] }> => {
-    const batch: ParsedRow[] = [];
-    // Checked once per batch, before its first row: a batch is taken whole or not at all.
-    if (!paused && options.pause?.() === true) paused = true;
-    while (batch.length < batchSize && !exhausted && !paused && fatal === undefined) {
-      let next: IteratorResult<ParsedRow>;
-      try {
-        next = await iterator.next();
-      } catch (error) {
-        fatal ??= error; // file-level parse error (413, broken CSV quoting, not a JSON array)
-        break;
-      }
-      if (next.done) exhausted = true;
-      else {
-        batch.push(next.value);
-        lastRowNumber = next.value.rowNumber;
-      }
-    }
-    batches.push({ lastRowNumber, done: false });
-    return { index: batches.length - 1, batch };
-  };
-  const take = (): Promise<{ index: number; batch: ParsedRow[] }> => {
-    const batch = pulling.then(collect);
-    pulling = batch.catch(() => {});
-    return batch;
-  };
-
-  const worker = async () => {
-    while (!stopped()) {
-      const { index, batch } = await take();
-      // Aborted (cancel) while the parser was reading: these rows are not started. A pause only stops
-      // taking rows: rows already taken are handled.
-      if (batch.length === 0 || signal?.aborted === true || fatal !== undefined) {
-        (batches[index] as { done: boolean }).done = true;
-        return;
-      }
-      try {
-        if (options.batchSize === undefined) {
-          for (const row of batch) await handle(row);
-        } else {
-          await handleBatch(batch);
-        }
-        await finished(index);
-      } catch (error) {
-        fatal ??= error;
-      }
-    }
-  };
-
-  try {
-    // Workers never reject (failures land in `fatal`), so all in-flight rows settle before we return.
-    await Promise.all(Array.from({ length: concurrency }, worker));
-    // Every row taken has settled: what is still held goes out, in order.
-    await release(Number.POSITIVE_INFINITY);
-  } finally {
-    if (!exhausted) await iterator.return?.(undefined).catch(() => {});
-  }
-  if (fatal !== undefined) throw fatal;
-  const cancelled = !exhausted && signal?.aborted === true;
-  return { ...progress, cancelled, paused: paused && !exhausted && !cancelled, lastRowNumber };
+  return new RowUpload(options).run();
 };
