@@ -52,6 +52,7 @@ export const objectDefinitionSchema = z.strictObject({
 });
 export type ObjectDefinition = z.infer<typeof objectDefinitionSchema>;
 
+/** Which way a `remove` or `passThrough` applies: reading from ServiceNow, writing to it, or both. */
 const directions = z.optional(
   z.strictObject({ fromVendor: z.optional(z.boolean()), toVendor: z.optional(z.boolean()) }),
 );
