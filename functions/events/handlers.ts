@@ -4,7 +4,6 @@
  * both run the same code.
  */
 
-import * as z from 'zod/mini';
 import { type Env, FUNCTION_ENV, readEnv } from '../../shared/config/env';
 import {
   createEventLog,
@@ -21,6 +20,7 @@ import { eventsTargetLoader } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
 import { sharedOutboundAgent } from '../../shared/net';
 import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
+import * as z from '../../shared/validation/zod';
 import type { Dependencies } from '../runtime/dependencies';
 import { processRecords } from '../runtime/sqs';
 

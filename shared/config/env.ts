@@ -3,13 +3,12 @@
  * malformed value stops start-up with a ConfigError naming the variable (never its value, which may be a
  * secret), instead of silently falling back to a default.
  */
-import * as z from 'zod/mini';
 import { parseAllowedHosts } from '../net/allowed-hosts';
+import * as z from '../validation/zod';
 import { ConfigError } from './config-error';
 
-// zod/mini, imported as a namespace: this schema sits on every function's cold-start path (the
-// authorizer's too), and only then can the bundler drop what it does not use. Classic zod, or
-// `import { z }` (one object holding every export), keeps all of zod and its locales, ~450 KB minified.
+// Imported as a namespace: this schema sits on every function's cold-start path (the authorizer's
+// too), and only then can the bundler drop what it does not use (see shared/validation/zod.ts).
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../validation/zod';
 
 /**
  * Response shapes of the element routes; the views in element-view.ts and element-metadata.ts return
@@ -10,14 +10,14 @@ const authentication = z.object({ type: z.enum(['basic', 'oauth2']) });
 
 /** `GET /elements/{keyOrId}`: the element as CE describes it. */
 export const elementSchema = z.object({
-  id: z.number().int().describe('Numeric element id (145 Basic, 566 OAuth)'),
+  id: z.int().check(z.describe('Numeric element id (145 Basic, 566 OAuth)')),
   key: elementKey,
-  name: z.string().describe('Display name'),
+  name: z.string().check(z.describe('Display name')),
   hookName: z.string(),
   description: z.string(),
   active: z.boolean(),
   deleted: z.boolean(),
-  typeOauth: z.boolean().describe('true for the OAuth element'),
+  typeOauth: z.boolean().check(z.describe('true for the OAuth element')),
   hub: z.literal('helpdesk'),
   authentication,
   beta: z.boolean(),
@@ -35,12 +35,12 @@ export const elementSchema = z.object({
         type: parameterType,
         required: z.boolean(),
         hideFromConsole: z.boolean(),
-        secret: z.boolean().describe('Masked (********) in every response'),
-        defaultValue: z.string().optional(),
+        secret: z.boolean().check(z.describe('Masked (********) in every response')),
+        defaultValue: z.optional(z.string()),
         description: z.string(),
       }),
     )
-    .describe('The configuration keys an instance of this element takes'),
+    .check(z.describe('The configuration keys an instance of this element takes')),
   parameters: z.array(
     z.object({
       name: z.string(),
@@ -48,7 +48,7 @@ export const elementSchema = z.object({
       type: z.string(),
       vendorType: z.string(),
       source: z.string(),
-      elementId: z.number().int(),
+      elementId: z.int(),
       required: z.boolean(),
     }),
   ),
@@ -57,18 +57,18 @@ export type ElementView = z.infer<typeof elementSchema>;
 
 /** `GET /elements/{keyOrId}/configuration`: CE's console fields, with `secret` and `description` beside. */
 export const elementConfigurationItemSchema = z.object({
-  id: z.number().int(),
+  id: z.int(),
   key: z.string(),
   name: z.string(),
   type: z
     .string()
-    .describe('CE console field type: TEXTFIELD_128, BOOLEAN, TEXTFIELD_32, TEXTAREA, PASSWORD...'),
+    .check(z.describe('CE console field type: TEXTFIELD_128, BOOLEAN, TEXTFIELD_32, TEXTAREA, PASSWORD...')),
   required: z.boolean(),
   hideFromConsole: z.boolean(),
   internal: z.boolean(),
   active: z.boolean(),
-  displayOrder: z.number().int(),
-  defaultValue: z.string().optional(),
+  displayOrder: z.int(),
+  defaultValue: z.optional(z.string()),
   description: z.string(),
   secret: z.boolean(),
 });
@@ -76,7 +76,7 @@ export type ElementConfigurationItem = z.infer<typeof elementConfigurationItemSc
 
 /** `GET /elements/{keyOrId}/metadata`: what a client discovers before it provisions. */
 export const elementMetadataSchema = z.object({
-  id: z.number().int(),
+  id: z.int(),
   key: elementKey,
   name: z.string(),
   hub: z.literal('helpdesk'),
@@ -85,14 +85,14 @@ export const elementMetadataSchema = z.object({
     supported: z.boolean(),
     methods: z.array(z.literal('polling')),
     polling: z.object({
-      refreshIntervalMinutes: z.number().int(),
+      refreshIntervalMinutes: z.int(),
       configuration: z
         .record(z.string(), z.unknown())
-        .describe('The default event.poller.configuration: one entry per polled resource'),
+        .check(z.describe('The default event.poller.configuration: one entry per polled resource')),
     }),
   }),
   bulk: z.object({ download: z.boolean(), upload: z.boolean() }),
   transformationsEnabled: z.boolean(),
-  resources: z.array(z.string()).describe('The named hub resources'),
+  resources: z.array(z.string()).check(z.describe('The named hub resources')),
 });
 export type ElementMetadataView = z.infer<typeof elementMetadataSchema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../validation/zod';
 
 /**
  * The body of every error response (functions/middleware/error-response.ts writes it). Kept out of
@@ -8,11 +8,12 @@ export const errorBodySchema = z
   .object({
     requestId: z
       .string()
-      .describe('Id of the request, 24 hex characters; the same value as the Elements-Request-Id header'),
-    message: z.string().describe('What went wrong, for a human'),
+      .check(
+        z.describe('Id of the request, 24 hex characters; the same value as the Elements-Request-Id header'),
+      ),
+    message: z.string().check(z.describe('What went wrong, for a human')),
     providerMessage: z
-      .string()
-      .optional()
-      .describe("ServiceNow's own error message and detail, when the failure came from ServiceNow"),
+      .optional(z.string())
+      .check(z.describe("ServiceNow's own error message and detail, when the failure came from ServiceNow")),
   })
-  .describe('Every error response: the request id (also in Elements-Request-Id) and a message.');
+  .check(z.describe('Every error response: the request id (also in Elements-Request-Id) and a message.'));

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../validation/zod';
 
 /**
  * Response shapes of the events admin routes (poll now, event log, poller status, redeliver). The views
@@ -14,67 +14,67 @@ export const eventViewSchema = z.object({
   eventDate: dateTime,
   status: z
     .enum(['DISPATCHED', 'NOTIFIED'])
-    .describe("CE's status: NOTIFIED once delivered, else DISPATCHED (deliveryStatus tells which)"),
-  providerData: z.string().describe('A JSON string, as CE sends it: {objectType, eventCount}'),
+    .check(z.describe("CE's status: NOTIFIED once delivered, else DISPATCHED (deliveryStatus tells which)")),
+  providerData: z.string().check(z.describe('A JSON string, as CE sends it: {objectType, eventCount}')),
   notifiedData: z
-    .array(z.object({ notifiedDate: dateTime, statusCode: z.number().int().optional() }))
-    .describe('One entry per successful notification'),
+    .array(z.object({ notifiedDate: dateTime, statusCode: z.optional(z.int()) }))
+    .check(z.describe('One entry per successful notification')),
   eventId: z.string(),
   deliveryStatus: eventStatus,
-  attempts: z.number().int().describe('POSTs tried (0 while only queued)'),
+  attempts: z.int().check(z.describe('POSTs tried (0 while only queued)')),
   createdAt: dateTime,
   updatedAt: dateTime,
-  deliveredAt: dateTime.optional(),
-  lastStatusCode: z.number().int().optional().describe('HTTP status of the last attempt'),
-  lastError: z.string().optional(),
+  deliveredAt: z.optional(dateTime),
+  lastStatusCode: z.optional(z.int()).check(z.describe('HTTP status of the last attempt')),
+  lastError: z.optional(z.string()),
   objectType: z.string(),
-  eventCount: z.number().int(),
+  eventCount: z.int(),
 });
 
 const streamResult = z.object({
   stream: z.string(),
-  events: z.number().int().describe('Events in messages the queue accepted'),
-  messages: z.number().int(),
-  pages: z.number().int(),
-  updatedOn: z.string().describe('The checkpoint after the poll'),
+  events: z.int().check(z.describe('Events in messages the queue accepted')),
+  messages: z.int(),
+  pages: z.int(),
+  updatedOn: z.string().check(z.describe('The checkpoint after the poll')),
   startedAt: z.string(),
 });
 
 const pollError = z.object({
   stream: z.string(),
-  status: z.number().int().optional(),
+  status: z.optional(z.int()),
   message: z.string(),
 });
 
 /** `POST /instances/{id}/events/poll`: what one poll queued, per stream, and what failed. */
 export const pollSummarySchema = z.object({
-  instanceId: z.number().int(),
-  queued: z.number().int().describe('Events queued by this poll'),
+  instanceId: z.int(),
+  queued: z.int().check(z.describe('Events queued by this poll')),
   streams: z.array(streamResult),
-  deletes: streamResult
-    .extend({
-      readable: z.boolean().describe('false when sys_audit_delete could not be read or ACLs hid rows'),
-      note: z.string().optional(),
-    })
-    .optional(),
+  deletes: z.optional(
+    z.extend(streamResult, {
+      readable: z
+        .boolean()
+        .check(z.describe('false when sys_audit_delete could not be read or ACLs hid rows')),
+      note: z.optional(z.string()),
+    }),
+  ),
   errors: z.array(pollError),
 });
 
 /** `GET /instances/{id}/events/status`: the poller's last run. */
 export const pollStatusSchema = z.object({
-  instanceId: z.number().int(),
-  lastPollAt: dateTime.optional().describe('Absent until the instance has been polled'),
-  queued: z.number().int().optional(),
+  instanceId: z.int(),
+  lastPollAt: z.optional(dateTime).check(z.describe('Absent until the instance has been polled')),
+  queued: z.optional(z.int()),
   errors: z.array(pollError),
-  deletes: z.object({ readable: z.boolean(), note: z.string().optional() }).optional(),
+  deletes: z.optional(z.object({ readable: z.boolean(), note: z.optional(z.string()) })),
   checkpoints: z
     .array(z.object({ stream: z.string(), checkpoint: z.string() }))
-    .describe('Where polling of each resource stands (ServiceNow time of the last change seen)'),
+    .check(z.describe('Where polling of each resource stands (ServiceNow time of the last change seen)')),
   lagSeconds: z
-    .number()
-    .int()
-    .optional()
-    .describe('Now minus the oldest checkpoint; absent before the first poll'),
+    .optional(z.int())
+    .check(z.describe('Now minus the oldest checkpoint; absent before the first poll')),
 });
 
 /** `POST /instances/{id}/events/{eventId}/redeliver` (202). */

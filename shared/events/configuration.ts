@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { InvalidInputError } from '../errors';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../input';
 import { resolveResource } from '../resources';
 import type { SnRecord } from '../servicenow';
+import * as z from '../validation/zod';
 
 /**
  * The event keys of an instance configuration parsed into what the poller
@@ -98,17 +98,18 @@ export const DEFAULT_POLLER_CONFIGURATION: Record<string, unknown> = Object.from
   ]),
 );
 
-const boolish = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const boolish = z.union([
+  z.boolean(),
+  z.pipe(
+    z.enum(['true', 'false']),
+    z.transform((v) => v === 'true'),
+  ),
+]);
 const intish = (min: number, max: number) =>
-  z
-    .union([
-      z.number(),
-      z
-        .string()
-        .regex(/^\s*\d+\s*$/)
-        .transform(Number),
-    ])
-    .pipe(z.number().int().min(min).max(max));
+  z.pipe(
+    z.union([z.number(), z.pipe(z.string().check(z.regex(/^\s*\d+\s*$/)), z.transform(Number))]),
+    z.int().check(z.gte(min), z.lte(max)),
+  );
 const FIELD = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 /** shared/transformations OBJECT_NAME (not imported: configuration parsing stays free of JSONata). */
 const COMMON_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -116,24 +117,28 @@ const RESOURCE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,79}$/;
 const MAX_RESOURCES = 50;
 
 const resourceSchema = z.looseObject({
-  url: z.string().max(2000).optional(),
-  idField: z
-    .string()
-    .transform((v) => v.replace(/^\$\./, ''))
-    .pipe(z.string().regex(FIELD, 'must be a field path like sys_id'))
-    .optional(),
-  datesConfiguration: z
-    .looseObject({
-      updatedDateField: z.literal('sys_updated_on', 'only sys_updated_on is supported').optional(),
-      createdDateField: z.string().regex(FIELD, 'must be a field name').optional(),
-    })
-    .optional(),
-  pageSize: intish(1, 10_000).optional(),
-  pollDelay: intish(0, 3600).optional(),
-  createdCheckTolerance: intish(0, 86_400).optional(),
-  filterByUpdatedDate: boolish.optional(),
+  url: z.optional(z.string().check(z.maxLength(2000))),
+  idField: z.optional(
+    z.pipe(
+      z.pipe(
+        z.string(),
+        z.transform((v: string) => v.replace(/^\$\./, '')),
+      ),
+      z.string().check(z.regex(FIELD, 'must be a field path like sys_id')),
+    ),
+  ),
+  datesConfiguration: z.optional(
+    z.looseObject({
+      updatedDateField: z.optional(z.literal('sys_updated_on', 'only sys_updated_on is supported')),
+      createdDateField: z.optional(z.string().check(z.regex(FIELD, 'must be a field name'))),
+    }),
+  ),
+  pageSize: z.optional(intish(1, 10_000)),
+  pollDelay: z.optional(intish(0, 3600)),
+  createdCheckTolerance: z.optional(intish(0, 86_400)),
+  filterByUpdatedDate: z.optional(boolish),
   // Spelling used by CE's archived polling doc.
-  filterByUpdateDate: boolish.optional(),
+  filterByUpdateDate: z.optional(boolish),
 });
 
 type ResourceInput = z.infer<typeof resourceSchema>;
@@ -198,7 +203,7 @@ const resourcePoll = (name: string, input: ResourceInput): ResourcePoll => {
 export const resourceOf = (poll: Pick<ResourcePoll, 'name' | 'resource'>): string =>
   poll.resource ?? poll.name;
 
-const issueText = (error: z.ZodError): string =>
+const issueText = (error: z.core.$ZodError): string =>
   error.issues
     .slice(0, 5)
     .map((issue) => `${issue.path.join('.') || 'value'} ${issue.message}`)

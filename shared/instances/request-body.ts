@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { InvalidInputError } from '../errors';
+import * as z from '../validation/zod';
 
 /** Limits that keep one instance item far below DynamoDB's 400 KB (and names readable). */
 export const MAX_NAME_LENGTH = 200;
@@ -23,19 +23,21 @@ const configurationValue = z.union([
 export const configurationValueSchema = configurationValue;
 
 export const instanceBodySchema = z.object({
-  element: z
-    .object({
-      key: z.string().max(100).optional(),
-      id: z.union([z.number(), z.string().max(20)]).optional(),
-    })
-    .optional(),
-  name: z.string().max(MAX_NAME_LENGTH).optional(),
-  tags: z.array(z.string().max(MAX_TAG_LENGTH)).max(MAX_TAGS).optional(),
-  configuration: z.record(z.string().max(200), configurationValue).optional(),
-  providerData: z
-    .object({ code: z.string().min(1).max(MAX_CODE_LENGTH).optional() })
-    .catchall(z.unknown())
-    .optional(),
+  element: z.optional(
+    z.object({
+      key: z.optional(z.string().check(z.maxLength(100))),
+      id: z.optional(z.union([z.number(), z.string().check(z.maxLength(20))])),
+    }),
+  ),
+  name: z.optional(z.string().check(z.maxLength(MAX_NAME_LENGTH))),
+  tags: z.optional(z.array(z.string().check(z.maxLength(MAX_TAG_LENGTH))).check(z.maxLength(MAX_TAGS))),
+  configuration: z.optional(z.record(z.string().check(z.maxLength(200)), configurationValue)),
+  providerData: z.optional(
+    z.catchall(
+      z.object({ code: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_CODE_LENGTH))) }),
+      z.unknown(),
+    ),
+  ),
 });
 
 export type InstanceBody = z.infer<typeof instanceBodySchema>;

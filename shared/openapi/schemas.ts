@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { downloadBodySchema, presignedUploadBodySchema } from '../bulk/api/requests';
 import {
   bulkConvertingSchema,
@@ -45,6 +44,7 @@ import {
   transformationMapSchema,
 } from '../transformations/response-schemas';
 import { objectDefinitionSchema, transformationSchema } from '../transformations/schema';
+import * as z from '../validation/zod';
 import type { JsonSchema, RequestBodyObject } from './types';
 
 /** `GET /ping` (functions/api/ping.ts). */
@@ -55,7 +55,7 @@ const pingSchema = z.object({
 });
 
 /** `PATCH /organizations/objects/{objectName}`: the new name. */
-const renameBodySchema = z.object({ objectName: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/) });
+const renameBodySchema = z.object({ objectName: z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/)) });
 
 /**
  * Every answer body, by component name: the zod schemas of each capability. A schema nested in
@@ -93,7 +93,7 @@ const RESPONSE_SCHEMAS = {
   DefinitionMap: definitionMapSchema,
   Transformation: storedTransformationSchema,
   TransformationMap: transformationMapSchema,
-} satisfies Record<string, z.ZodType>;
+} satisfies Record<string, z.ZodMiniType>;
 
 /** Every request body the handlers validate with zod, by component name (what a client may send). */
 const REQUEST_SCHEMAS = {
@@ -107,7 +107,7 @@ const REQUEST_SCHEMAS = {
   DefinitionBody: objectDefinitionSchema,
   TransformationBody: transformationSchema,
   RenameBody: renameBodySchema,
-} satisfies Record<string, z.ZodType>;
+} satisfies Record<string, z.ZodMiniType>;
 
 /** Schemas written as JSON Schema: bodies no zod schema describes (multipart forms, documents). */
 const JSON_SCHEMAS = {
@@ -188,7 +188,7 @@ const override = (context: { jsonSchema: JsonSchema }) => {
  * allowed). Cross-references between them become `$ref`s.
  */
 const componentsOf = (
-  schemas: Record<string, z.ZodType>,
+  schemas: Record<string, z.ZodMiniType>,
   io: 'input' | 'output',
 ): Record<string, JsonSchema> => {
   const registry = z.registry<{ id: string }>();

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../validation/zod';
 import { objectDefinitionSchema, transformationSchema } from './schema';
 
 /**
@@ -8,7 +8,7 @@ import { objectDefinitionSchema, transformationSchema } from './schema';
  */
 const level = z.enum(['organization', 'account', 'instance']);
 const timestamps = {
-  startDate: z.iso.datetime().describe('When it was created'),
+  startDate: z.iso.datetime().check(z.describe('When it was created')),
   updatedDate: z.iso.datetime(),
 };
 
@@ -23,7 +23,7 @@ export const storedDefinitionSchema = z.object({
 /** The definitions of a level, keyed by object name. */
 export const definitionMapSchema = z
   .record(z.string(), storedDefinitionSchema)
-  .describe('Keyed by object name');
+  .check(z.describe('Keyed by object name'));
 
 const { vendorName, fields, configuration, script, isLegacy } = transformationSchema.shape;
 
@@ -43,4 +43,4 @@ export const storedTransformationSchema = z.object({
 /** The transformations of a level, keyed by object name. */
 export const transformationMapSchema = z
   .record(z.string(), storedTransformationSchema)
-  .describe('Keyed by object name');
+  .check(z.describe('Keyed by object name'));

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { InvalidInputError } from '../errors';
+import * as z from '../validation/zod';
 import { checkExpression } from './computed';
 import { parsePath } from './paths';
 
@@ -15,118 +15,125 @@ export type CommonFieldType = (typeof FIELD_TYPES)[number];
 const fieldType = z.enum(FIELD_TYPES);
 
 /** A path must parse with our JSONPath-like subset; checked here so the error names the field. */
-const pathString = z
-  .string()
-  .min(1)
-  .superRefine((value, ctx) => {
+const pathString = z.string().check(
+  z.minLength(1),
+  z.superRefine((value, ctx) => {
     try {
       parsePath(value);
     } catch (error) {
       ctx.addIssue({ code: 'custom', message: (error as Error).message });
     }
-  });
+  }),
+);
 
 /** Common paths: dotted keys and `[n]` indexes only (a filter has no meaning on our own shape). */
-const commonPathString = pathString.superRefine((value, ctx) => {
-  if (/\[[^\]]*[=?]/.test(value))
-    ctx.addIssue({ code: 'custom', message: `filters are only allowed in vendorPath ('${value}')` });
-});
+const commonPathString = pathString.check(
+  z.superRefine((value, ctx) => {
+    if (/\[[^\]]*[=?]/.test(value))
+      ctx.addIssue({ code: 'custom', message: `filters are only allowed in vendorPath ('${value}')` });
+  }),
+);
 
-const expressionString = z
-  .string()
-  .min(1)
-  .max(4096)
-  .superRefine((value, ctx) => {
+const expressionString = z.string().check(
+  z.minLength(1),
+  z.maxLength(4096),
+  z.superRefine((value, ctx) => {
     try {
       checkExpression(value);
     } catch (error) {
       ctx.addIssue({ code: 'custom', message: (error as Error).message });
     }
-  });
+  }),
+);
 
 export const objectDefinitionSchema = z.strictObject({
-  fields: z.array(z.strictObject({ path: commonPathString, type: fieldType })).min(1),
-  level: z.enum(['organization', 'account', 'instance']).optional(),
+  fields: z.array(z.strictObject({ path: commonPathString, type: fieldType })).check(z.minLength(1)),
+  level: z.optional(z.enum(['organization', 'account', 'instance'])),
 });
 export type ObjectDefinition = z.infer<typeof objectDefinitionSchema>;
 
-const removeConfig = z.strictObject({
-  type: z.literal('remove'),
-  properties: z
-    .strictObject({ fromVendor: z.boolean().optional(), toVendor: z.boolean().optional() })
-    .optional(),
-});
+/** Which way a `remove` or `passThrough` applies: reading from ServiceNow, writing to it, or both. */
+const directions = z.optional(
+  z.strictObject({ fromVendor: z.optional(z.boolean()), toVendor: z.optional(z.boolean()) }),
+);
+
+const removeConfig = z.strictObject({ type: z.literal('remove'), properties: directions });
 
 export const transformationFieldSchema = z
   .strictObject({
     path: commonPathString,
     type: fieldType,
-    vendorPath: pathString.optional(),
+    vendorPath: z.optional(pathString),
     /** Vendor representation; ServiceNow sends and takes strings, so the default is string. */
-    vendorType: fieldType.optional(),
+    vendorType: z.optional(fieldType),
     /** Date mask of the vendor value (default `yyyy-MM-dd HH:mm:ss`, UTC). */
-    mask: z.string().min(1).optional(),
+    mask: z.optional(z.string().check(z.minLength(1))),
     /** JSONata expression computing the common value from the vendor record (read-only field). */
-    expression: expressionString.optional(),
-    configuration: z.array(removeConfig).optional(),
+    expression: z.optional(expressionString),
+    configuration: z.optional(z.array(removeConfig)),
   })
-  .superRefine((field, ctx) => {
-    if (field.vendorPath === undefined && field.expression === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'needs a vendorPath or an expression', path: ['vendorPath'] });
-    }
-    if (field.vendorPath !== undefined && field.expression !== undefined) {
-      ctx.addIssue({ code: 'custom', message: 'has both vendorPath and expression', path: ['expression'] });
-    }
-  });
+  .check(
+    z.superRefine((field, ctx) => {
+      if (field.vendorPath === undefined && field.expression === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'needs a vendorPath or an expression',
+          path: ['vendorPath'],
+        });
+      }
+      if (field.vendorPath !== undefined && field.expression !== undefined) {
+        ctx.addIssue({ code: 'custom', message: 'has both vendorPath and expression', path: ['expression'] });
+      }
+    }),
+  );
 export type TransformationField = z.infer<typeof transformationFieldSchema>;
 
 const objectConfiguration = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('passThrough'),
-    properties: z
-      .strictObject({ fromVendor: z.boolean().optional(), toVendor: z.boolean().optional() })
-      .optional(),
-  }),
-  z.strictObject({ type: z.literal('inherit'), properties: z.object({}).optional() }),
-  z.strictObject({ type: z.literal('addToDocumentation'), properties: z.object({}).optional() }),
+  z.strictObject({ type: z.literal('passThrough'), properties: directions }),
+  z.strictObject({ type: z.literal('inherit'), properties: z.optional(z.object({})) }),
+  z.strictObject({ type: z.literal('addToDocumentation'), properties: z.optional(z.object({})) }),
 ]);
 export type ObjectConfiguration = z.infer<typeof objectConfiguration>;
 
 export const transformationSchema = z
   .strictObject({
-    vendorName: z.string().regex(/^[a-z0-9_]+$/, 'must be a ServiceNow table name (lower-case, digits, _)'),
+    vendorName: z
+      .string()
+      .check(z.regex(/^[a-z0-9_]+$/, 'must be a ServiceNow table name (lower-case, digits, _)')),
     fields: z.array(transformationFieldSchema),
-    configuration: z.array(objectConfiguration).optional(),
+    configuration: z.optional(z.array(objectConfiguration)),
     /** CE ran this JavaScript; we never run user JavaScript, so it is refused (see README in index.ts). */
-    script: z.unknown().optional(),
-    isLegacy: z.boolean().optional(),
-    level: z.enum(['organization', 'account', 'instance']).optional(),
-    objectName: z.string().optional(),
-    startDate: z.string().optional(),
+    script: z.optional(z.unknown()),
+    isLegacy: z.optional(z.boolean()),
+    level: z.optional(z.enum(['organization', 'account', 'instance'])),
+    objectName: z.optional(z.string()),
+    startDate: z.optional(z.string()),
   })
-  .superRefine((t, ctx) => {
-    if (t.script !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['script'],
-        message: 'JavaScript transformation scripts are not supported; use fields[].expression (JSONata)',
-      });
-    }
-    const seen = new Set<string>();
-    t.fields.forEach((field, index) => {
-      if (seen.has(field.path)) {
+  .check(
+    z.superRefine((t, ctx) => {
+      if (t.script !== undefined) {
         ctx.addIssue({
           code: 'custom',
-          path: ['fields', index, 'path'],
-          message: `duplicate path '${field.path}'`,
+          path: ['script'],
+          message: 'JavaScript transformation scripts are not supported; use fields[].expression (JSONata)',
         });
       }
-      seen.add(field.path);
-    });
-  });
+      const seen = new Set<string>();
+      t.fields.forEach((field, index) => {
+        if (seen.has(field.path)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['fields', index, 'path'],
+            message: `duplicate path '${field.path}'`,
+          });
+        }
+        seen.add(field.path);
+      });
+    }),
+  );
 export type Transformation = z.infer<typeof transformationSchema>;
 
-function describe(error: z.ZodError): string {
+function describe(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid';
   const path = issue.path
@@ -135,7 +142,7 @@ function describe(error: z.ZodError): string {
   return `${path || '(root)'}: ${issue.message}`;
 }
 
-function parseWith<T>(schema: z.ZodType<T>, what: string, input: unknown): T {
+function parseWith<T>(schema: z.ZodMiniType<T>, what: string, input: unknown): T {
   const result = schema.safeParse(input);
   if (!result.success) throw new InvalidInputError(`Invalid ${what}: ${describe(result.error)}`);
   return result.data;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { newRequestId, response, withMiddleware } from '../../functions/middleware';
 import type { ApiEvent } from '../../functions/middleware/types';
 import { ElementError } from '../../shared/errors';
 import { createLogger } from '../../shared/logging';
+import * as z from '../../shared/validation/zod';
 import { captureOutput } from './capture-logs';
 import { httpEvent, jsonBodyOf, lambdaContext } from './factories';
 

@@ -3,7 +3,6 @@
  * schemas the document is generated from (checked by `npm run typecheck`; the assertions run too).
  */
 import { describe, expectTypeOf, it } from 'vitest';
-import type { z } from 'zod';
 import type { ObjectEntry } from '../../functions/hub/metadata';
 import type { createdView } from '../../shared/bulk/api/job-service';
 import type { bulkJobCreatedSchema } from '../../shared/bulk/api/response-schemas';
@@ -21,6 +20,7 @@ import type {
   storedTransformationSchema,
 } from '../../shared/transformations/response-schemas';
 import type { StoredDefinition, StoredTransformation } from '../../shared/transformations/store';
+import type * as z from '../../shared/validation/zod';
 
 describe('view types and response schemas', () => {
   it('events: log entries, poll summary, poller status, redelivery', () => {

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { InvalidInputError } from '../../errors';
 import { parseUntrustedJson } from '../../input';
+import * as z from '../../validation/zod';
 import { type DownloadFormat, MAX_DOWNLOAD_PARTITIONS, parseDownloadFormat } from '../download';
 import { type UploadFormat, uploadFormat } from '../upload';
 import { MAX_DOWNLOAD_PAGE_SIZE } from './download-plan';
@@ -8,37 +8,38 @@ import { MAX_DOWNLOAD_PAGE_SIZE } from './download-plan';
 /** CE's JSON `metaData` values may carry `callback-payload`; kept small, it is stored on the job. */
 export const MAX_CALLBACK_PAYLOAD_BYTES = 4096;
 
-const isoText = z.string().trim().min(1).max(64);
+/** Trimmed, then 1 to `max` characters. */
+const trimmed = (max: number) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
+
+const isoText = trimmed(64);
 
 /**
  * `POST /bulk/download`, CE bulk v3's `bulkDownloadRequest`. Fields CE lists that have no
  * meaning here (`apiLimit`, `query`, `docsHubDetails`, `filterNulls`) are accepted and ignored, other
  * unknown fields are refused so a typo does not silently widen a download.
  */
-export const downloadBodySchema = z
-  .object({
-    objectName: z.string().trim().min(1).max(128),
-    format: z.string().trim().min(1).max(64),
-    where: z.string().max(8192).optional(),
-    orderBy: z.string().max(1024).optional(),
-    selectFields: z
-      .union([z.array(z.string().trim().min(1).max(200)).max(500), z.string().max(8192)])
-      .optional(),
-    from: isoText.optional(),
-    to: isoText.optional(),
-    filterDateField: z.string().trim().min(1).max(200).optional(),
-    limit: z.number().int().positive().optional(),
-    pageSize: z.number().int().min(1).max(MAX_DOWNLOAD_PAGE_SIZE).optional(),
-    partitions: z.number().int().min(1).max(MAX_DOWNLOAD_PARTITIONS).optional(),
-    notificationUrl: z.string().trim().min(1).max(2048).optional(),
-    continueFromJobId: z.string().trim().min(1).max(128).optional(),
-    metaData: z.record(z.string(), z.unknown()).optional(),
-    apiLimit: z.unknown().optional(),
-    query: z.unknown().optional(),
-    docsHubDetails: z.unknown().optional(),
-    filterNulls: z.unknown().optional(),
-  })
-  .strict();
+export const downloadBodySchema = z.strictObject({
+  objectName: trimmed(128),
+  format: trimmed(64),
+  where: z.optional(z.string().check(z.maxLength(8192))),
+  orderBy: z.optional(z.string().check(z.maxLength(1024))),
+  selectFields: z.optional(
+    z.union([z.array(trimmed(200)).check(z.maxLength(500)), z.string().check(z.maxLength(8192))]),
+  ),
+  from: z.optional(isoText),
+  to: z.optional(isoText),
+  filterDateField: z.optional(trimmed(200)),
+  limit: z.optional(z.int().check(z.positive())),
+  pageSize: z.optional(z.int().check(z.gte(1), z.lte(MAX_DOWNLOAD_PAGE_SIZE))),
+  partitions: z.optional(z.int().check(z.gte(1), z.lte(MAX_DOWNLOAD_PARTITIONS))),
+  notificationUrl: z.optional(trimmed(2048)),
+  continueFromJobId: z.optional(trimmed(128)),
+  metaData: z.optional(z.record(z.string(), z.unknown())),
+  apiLimit: z.optional(z.unknown()),
+  query: z.optional(z.unknown()),
+  docsHubDetails: z.optional(z.unknown()),
+  filterNulls: z.optional(z.unknown()),
+});
 
 export type DownloadBody = z.infer<typeof downloadBodySchema>;
 
@@ -121,17 +122,12 @@ export function uploadOptionsOf(metaData: Record<string, unknown>): UploadOption
 }
 
 /** `POST /bulk/{objectName}/uploads` JSON body. */
-export const presignedUploadBodySchema = z
-  .object({
-    format: z.string().trim().min(1).max(64),
-    identifierFieldName: z
-      .string()
-      .regex(/^[A-Za-z0-9_]{1,80}$/)
-      .optional(),
-    notificationUrl: z.string().trim().min(1).max(2048).optional(),
-    metaData: z.record(z.string(), z.unknown()).optional(),
-  })
-  .strict();
+export const presignedUploadBodySchema = z.strictObject({
+  format: trimmed(64),
+  identifierFieldName: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_]{1,80}$/))),
+  notificationUrl: z.optional(trimmed(2048)),
+  metaData: z.optional(z.record(z.string(), z.unknown())),
+});
 
 export function parsePresignedUploadBody(body: unknown) {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

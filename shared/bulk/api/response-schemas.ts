@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../validation/zod';
 
 /**
  * Response shapes of the bulk API (request bodies are in requests.ts); job-view.ts returns these types
@@ -18,29 +18,29 @@ const dateTime = z.iso.datetime();
 
 /** A new job (`POST /bulk/query`, `/bulk/download`, `/bulk/{objectName}`): CE spells the instance both ways. */
 export const bulkJobCreatedSchema = z.object({
-  id: z.string().describe('The job id'),
+  id: z.string().check(z.describe('The job id')),
   status: bulkJobStatusSchema,
-  instanceId: z.number().int(),
-  instance_id: z.number().int(),
+  instanceId: z.int(),
+  instance_id: z.int(),
 });
 
 /** `POST /bulk/{objectName}/uploads`: the new job and where to PUT the file. */
-export const bulkPresignedUploadSchema = bulkJobCreatedSchema.extend({
+export const bulkPresignedUploadSchema = z.extend(bulkJobCreatedSchema, {
   uploadUrl: z.url(),
   method: z.literal('PUT'),
-  headers: z.record(z.string(), z.string()).describe('Send exactly these headers with the PUT'),
+  headers: z.record(z.string(), z.string()).check(z.describe('Send exactly these headers with the PUT')),
   expiresAt: dateTime,
 });
 
 /** What the job was asked to do (CE v3 `jobCriteria`). */
 const jobCriteria = z.object({
   objectName: z.string(),
-  identifierFieldName: z.string().optional().describe('Upload: the field used to upsert'),
-  query: z.string().optional().describe('Download: the ServiceNow encoded query'),
-  selectFields: z.array(z.string()).optional(),
-  orderBy: z.string().optional(),
-  limit: z.number().int().optional(),
-  partitions: z.number().int().optional(),
+  identifierFieldName: z.optional(z.string()).check(z.describe('Upload: the field used to upsert')),
+  query: z.optional(z.string()).check(z.describe('Download: the ServiceNow encoded query')),
+  selectFields: z.optional(z.array(z.string())),
+  orderBy: z.optional(z.string()),
+  limit: z.optional(z.int()),
+  partitions: z.optional(z.int()),
 });
 
 /**
@@ -49,51 +49,51 @@ const jobCriteria = z.object({
  */
 export const bulkJobSchema = z.object({
   id: z.string(),
-  instanceId: z.number().int(),
+  instanceId: z.int(),
   objectName: z.string(),
   direction,
   status: bulkJobStatusSchema,
-  recordsCount: z.number().int().describe('Download: rows written. Upload: rows handled (written + failed)'),
-  recordsFailedCount: z.number().int(),
-  progress: z.number().int().min(0).max(100),
-  fileFormat: z.enum(['CSV', 'JSON', 'JSONL']).optional(),
+  recordsCount: z.int().check(z.describe('Download: rows written. Upload: rows handled (written + failed)')),
+  recordsFailedCount: z.int(),
+  progress: z.int().check(z.gte(0), z.lte(100)),
+  fileFormat: z.optional(z.enum(['CSV', 'JSON', 'JSONL'])),
   createdDate: dateTime,
   updatedDate: dateTime,
-  startedDate: dateTime.optional(),
-  completedDate: dateTime.optional(),
-  statusMessage: z.string().optional(),
-  notificationStatus: z.enum(['DELIVERED', 'FAILED']).optional(),
-  jobStatus: bulkJobStatusSchema.describe('CE v3 spelling of status'),
+  startedDate: z.optional(dateTime),
+  completedDate: z.optional(dateTime),
+  statusMessage: z.optional(z.string()),
+  notificationStatus: z.optional(z.enum(['DELIVERED', 'FAILED'])),
+  jobStatus: bulkJobStatusSchema.check(z.describe('CE v3 spelling of status')),
   jobDirection: direction,
-  recordCount: z.number().int(),
-  errorCount: z.number().int(),
-  completionTime: dateTime.nullable(),
-  notificationUrl: z.string().nullable(),
-  metaData: z.object({ 'callback-payload': z.unknown().optional() }),
+  recordCount: z.int(),
+  errorCount: z.int(),
+  completionTime: z.nullable(dateTime),
+  notificationUrl: z.nullable(z.string()),
+  metaData: z.object({ 'callback-payload': z.optional(z.unknown()) }),
   jobCriteria,
-  instance_id: z.number().int(),
-  object_name: z.string().describe('CE job-list spelling of objectName'),
+  instance_id: z.int(),
+  object_name: z.string().check(z.describe('CE job-list spelling of objectName')),
   job_status: bulkJobStatusSchema,
   job_direction: direction,
-  record_count: z.number().int(),
-  error_count: z.number().int(),
-  completion_time: dateTime.nullable(),
-  notification_url: z.string().nullable(),
+  record_count: z.int(),
+  error_count: z.int(),
+  completion_time: z.nullable(dateTime),
+  notification_url: z.nullable(z.string()),
 });
 export type BulkJobView = z.infer<typeof bulkJobSchema>;
 
 /** `GET /bulk/{id}/errors` items: one row an upload could not write. */
 export const bulkRowErrorSchema = z.object({
-  rowNumber: z.number().int().describe('1-based position among the data records (CSV header excluded)'),
+  rowNumber: z.int().check(z.describe('1-based position among the data records (CSV header excluded)')),
   reason: z.string(),
-  status: z.number().int().optional().describe("ServiceNow's HTTP status for the row, when it answered"),
-  providerMessage: z.string().optional(),
+  status: z.optional(z.int()).check(z.describe("ServiceNow's HTTP status for the row, when it answered")),
+  providerMessage: z.optional(z.string()),
 });
 
 /** `GET /bulk/{id}/{objectName}` while the file is converted to the asked format (202, Retry-After). */
 export const bulkConvertingSchema = z.object({
   id: z.string(),
   status: z.literal('CONVERTING'),
-  format: z.string().describe('The media type being produced'),
+  format: z.string().check(z.describe('The media type being produced')),
   message: z.string(),
 });

@@ -1,4 +1,3 @@
-import * as z from 'zod/mini';
 import { type Env, FUNCTION_ENV, readEnv } from '../../config/env';
 import { ForbiddenError, NotFoundError } from '../../errors';
 import { EVENT_KEYS } from '../../events';
@@ -10,6 +9,7 @@ import {
 } from '../../instances';
 import { sharedOutboundAgent } from '../../net';
 import type { BlobStore, QueueProducer, QueueRecord } from '../../ports';
+import * as z from '../../validation/zod';
 import type { ProcessBulkDeps } from '../jobs';
 import { BulkQueueWorker, type BulkWorkerLogger } from './queue-worker';
 

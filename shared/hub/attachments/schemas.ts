@@ -1,14 +1,14 @@
-import { z } from 'zod';
+import * as z from '../../validation/zod';
 
 /** Response shape of the attachment routes (view.ts); the file upload is multipart (see shared/openapi). */
 export const attachmentSchema = z
   .looseObject({
-    id: z.string().describe('sys_id of the attachment'),
-    sys_id: z.string().nullish(),
-    file_name: z.string().nullish(),
-    content_type: z.string().nullish(),
-    size_bytes: z.string().nullish(),
-    table_name: z.string().nullish(),
-    table_sys_id: z.string().nullish(),
+    id: z.string().check(z.describe('sys_id of the attachment')),
+    sys_id: z.nullish(z.string()),
+    file_name: z.nullish(z.string()),
+    content_type: z.nullish(z.string()),
+    size_bytes: z.nullish(z.string()),
+    table_name: z.nullish(z.string()),
+    table_sys_id: z.nullish(z.string()),
   })
-  .describe('A sys_attachment row: ServiceNow metadata as strings, plus id (= sys_id)');
+  .check(z.describe('A sys_attachment row: ServiceNow metadata as strings, plus id (= sys_id)'));

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../validation/zod';
 
 /**
  * Request and response shapes of the journal routes (`/{objectName}/{id}/comments|work-notes`); the
@@ -9,20 +9,20 @@ import { z } from 'zod';
 /** Largest comment accepted; ServiceNow journal values are long text, this only bounds abuse. */
 const MAX_JOURNAL_VALUE_LENGTH = 1_000_000;
 
-const text = z
-  .string()
-  .max(MAX_JOURNAL_VALUE_LENGTH)
-  .refine((value) => value.trim() !== '', 'must not be blank')
-  .describe('The text to append (not blank)');
+const text = z.string().check(
+  z.maxLength(MAX_JOURNAL_VALUE_LENGTH),
+  z.refine((value) => value.trim() !== '', 'must not be blank'),
+  z.describe('The text to append (not blank)'),
+);
 
 /** CE's bodies: `{"comments": "..."}` / `{"work_notes": "..."}`; `{"value": "..."}` also taken. */
 export const commentBodySchema = z.union([
-  z.object({ comments: text }).strict(),
-  z.object({ value: text }).strict(),
+  z.strictObject({ comments: text }),
+  z.strictObject({ value: text }),
 ]);
 export const workNoteBodySchema = z.union([
-  z.object({ work_notes: text }).strict(),
-  z.object({ value: text }).strict(),
+  z.strictObject({ work_notes: text }),
+  z.strictObject({ value: text }),
 ]);
 
 export const journalElementSchema = z.enum(['comments', 'work_notes']);
@@ -31,16 +31,19 @@ export const journalElementSchema = z.enum(['comments', 'work_notes']);
 export const journalEntrySchema = z
   .object({
     id: z
-      .string()
-      .nullable()
-      .describe(
-        'sys_journal_field sys_id; null when the entry was recovered from the record display text (journal table hidden by ACL)',
+      .nullable(z.string())
+      .check(
+        z.describe(
+          'sys_journal_field sys_id; null when the entry was recovered from the record display text (journal table hidden by ACL)',
+        ),
       ),
     value: z.string(),
-    createdOn: z.string().describe('ISO 8601 (UTC)'),
+    createdOn: z.string().check(z.describe('ISO 8601 (UTC)')),
     createdBy: z
       .string()
-      .describe('sys_journal_field sys_created_by (user name); the display name in the display-text case'),
+      .check(
+        z.describe('sys_journal_field sys_created_by (user name); the display name in the display-text case'),
+      ),
     element: journalElementSchema,
   })
-  .describe('One comment or work note (a sys_journal_field row)');
+  .check(z.describe('One comment or work note (a sys_journal_field row)'));

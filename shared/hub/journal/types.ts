@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '../../validation/zod';
 import type { journalElementSchema, journalEntrySchema } from './schemas';
 
 /** The two journal fields the hub exposes. */

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '../../validation/zod';
 import type { choiceSchema, fieldMetadataSchema, hubFieldTypeSchema } from './schemas';
 
 /**
