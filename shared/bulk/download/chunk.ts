@@ -56,7 +56,7 @@ type NextPage = { page: Batch; mapped: SnRecord[] } | undefined;
 
 /**
  * One chunk of a download, in steps: open (check the options, read the first page, fix the columns),
- * resume (the bytes carried from the chunk before, or the file's head), write pages (read ahead, write,
+ * resume (the bytes carried from the chunk before, or the file's head), copy pages (read ahead, write,
  * upload full parts) until the chunk ends, then hand over (the last part, a carry object or the whole
  * file, and the cursor to commit) or, on a cancel request, give up.
  */
@@ -125,7 +125,7 @@ class DownloadChunk {
   async run(): Promise<DownloadChunkResult> {
     try {
       await this.resume();
-      if (!(await this.writePages())) return await this.giveUp();
+      if (!(await this.copyPages())) return await this.giveUp();
       return await this.handOver();
     } finally {
       await this.parts.release();
@@ -147,7 +147,7 @@ class DownloadChunk {
   }
 
   /** Writes pages until the chunk ends; false when a cancel request stopped it. */
-  private async writePages(): Promise<boolean> {
+  private async copyPages(): Promise<boolean> {
     const { state, parts } = this;
     for (let pages = 1; !state.done; pages++) {
       // Read ahead unless the chunk is expected to end with this page (a wrong guess costs one page
@@ -158,7 +158,7 @@ class DownloadChunk {
           : this.readNext(state.page.next, state.rows + state.page.rows.length);
       // Awaited below; this only keeps a failure that lands while we are suspended from being unhandled.
       ahead?.catch(() => {});
-      this.writePage();
+      this.writeCurrentPage();
       if (state.page.last) {
         state.done = true;
         break;
@@ -173,7 +173,7 @@ class DownloadChunk {
       if (next === undefined) return false;
       if (next.page.rows.length === 0) state.done = true;
       else ({ page: state.page, mapped: state.mapped } = next);
-      // A suspended async function keeps its variables alive, this one included (see writePage).
+      // A suspended async function keeps its variables alive, this one included (see writeCurrentPage).
       next = undefined;
     }
     return true;
@@ -194,7 +194,7 @@ class DownloadChunk {
   }
 
   /** Writes the page read last into the part and moves the position past it. */
-  private writePage(): void {
+  private writeCurrentPage(): void {
     const { state, parts } = this;
     const { job, cursor } = this.options;
     const before = parts.length;
@@ -208,8 +208,7 @@ class DownloadChunk {
     state.position = state.page.next;
     // No reference to a written page may outlive this point. A page still held while we await the
     // next one survives the young collections that run then and is moved to the old generation,
-    // which only a full collection empties: the heap grew with the export until V8 ran one (a 1M-row
-    // export on Node 24 peaked at 188-194 MB, 151-168 MB at 100k rows; 153-155 MB once pages were let go).
+    // which only a full collection empties: the heap would grow with the export until V8 ran one.
     state.page = { ...state.page, rows: [] };
     state.mapped = [];
   }
