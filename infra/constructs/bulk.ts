@@ -76,7 +76,7 @@ export const BULK_BUCKET_SETTINGS = {
  *   authorizes the presigned PUT URLs and Create/UploadPart/CompleteMultipartUpload (lib-storage's, and
  *   the one upload a download job spans, one part per chunk).
  * - ListMultipartUploadParts (worker): a download completes from ListParts, which knows the latest ETag
- *   of each part when two deliveries of one chunk raced (shared/bulk/download/chunk.ts).
+ *   of each part when two deliveries of one chunk raced (shared/bulk/download/result-file.ts).
  * - ListBucket (on the bucket): the worker lists `jobs/<id>/carry/` to clean up; both need it because
  *   without it S3 answers a missing key with 403 instead of 404, and the adapter's get/head could no longer
  *   tell "not there (yet)" from a failure.

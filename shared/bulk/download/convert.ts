@@ -4,7 +4,6 @@ import { parse } from 'csv-parse';
 import { GoneError, InternalError, PayloadTooLargeError } from '../../errors';
 import { type BlobStore, MAX_MULTIPART_PARTS } from '../../ports';
 import type { SnRecord } from '../../servicenow';
-import { partTargetBytes, resultKey } from './chunk';
 import {
   columnsFor,
   type DownloadFormat,
@@ -14,6 +13,8 @@ import {
   writePage,
 } from './format';
 import { PartBuffer } from './part-buffer';
+import { partTargetBytes } from './part-writer';
+import { resultKey } from './result-file';
 
 /**
  * A finished download in another format: the job's file is streamed from the blob store, row by row, into

@@ -1,19 +1,4 @@
-export {
-  carryKey,
-  completeDownload,
-  DEFAULT_DOWNLOAD_PAGE_SIZE,
-  type DownloadChunkResult,
-  type DownloadCursor,
-  type DownloadJob,
-  type DownloadStream,
-  deleteCarries,
-  discardDownload,
-  INITIAL_DOWNLOAD_CURSOR,
-  partTargetBytes,
-  type RunDownloadChunkOptions,
-  resultKey,
-  runDownloadChunk,
-} from './chunk';
+export { runDownloadChunk } from './chunk';
 export { type ConvertDownloadOptions, convertDownload } from './convert';
 export {
   cellText,
@@ -29,6 +14,8 @@ export {
   type TextSink,
   writePage,
 } from './format';
+export { DEFAULT_DOWNLOAD_PAGE_SIZE } from './pages';
+export { partTargetBytes } from './part-writer';
 export {
   MAX_DOWNLOAD_PARTITIONS,
   type PartitionPlan,
@@ -36,3 +23,12 @@ export {
   planPartitions,
 } from './partitions';
 export { keysetQuery, type SysIdRange } from './query';
+export { carryKey, completeDownload, deleteCarries, discardDownload, resultKey } from './result-file';
+export {
+  type DownloadChunkResult,
+  type DownloadCursor,
+  type DownloadJob,
+  type DownloadStream,
+  INITIAL_DOWNLOAD_CURSOR,
+  type RunDownloadChunkOptions,
+} from './types';

@@ -1,8 +1,8 @@
 import { InvalidInputError } from '../../errors';
 import type { ServiceNowClient, SnRecord } from '../../servicenow';
-import type { DownloadJob } from './chunk';
 import { columnsFor, writePage } from './format';
 import { keysetQuery, type SysIdRange } from './query';
+import type { DownloadJob } from './types';
 
 /** The most parallel streams a download may ask for (S3's 10,000 parts are shared among them). */
 export const MAX_DOWNLOAD_PARTITIONS = 16;
