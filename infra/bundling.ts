@@ -4,9 +4,9 @@
  * deployed. No aws-cdk-lib import here: the benchmark loads this file without the CDK.
  */
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { deferredBuiltinImportsPlugin } from './deferred-builtin-imports.mjs';
 
 /**
  * esbuild writes ES modules (`index.mjs` and its chunks); CommonJS dependencies that call `require()`
@@ -31,42 +31,6 @@ export const BUNDLE_EXTERNAL_MODULES = [] as const;
 /** The module the Lambda runtime loads (`index.handler`); the other modules of an asset sit in `chunks/`. */
 export const BUNDLE_ENTRY_FILE = 'index.mjs';
 export const BUNDLE_CHUNK_DIR = 'chunks';
-
-/**
- * Imports of Node built-ins that a dependency makes at load time for a feature only some calls use,
- * turned into a load on first use (`process.getBuiltinModule`, synchronous, same module). The
- * Powertools Logger imports node:crypto only for `randomInt` in debug-log sampling, which runs only when
- * a sample rate is configured; node:crypto costs every cold start several milliseconds. Each entry is a
- * file of a dependency and the exact statement with its replacement; a statement no longer found (a new
- * version) fails the build, so the rewrite is never silently lost.
- */
-export const DEFERRED_BUILTIN_IMPORTS: readonly { file: RegExp; statement: string; replacement: string }[] = [
-  {
-    file: /[\\/]@aws-lambda-powertools[\\/]logger[\\/]lib[\\/]esm[\\/]Logger\.js$/,
-    statement: "import { randomInt } from 'node:crypto';",
-    replacement:
-      "const randomInt = (min, max) => process.getBuiltinModule('node:crypto').randomInt(min, max);",
-  },
-];
-
-export const deferredBuiltinImportsPlugin: Plugin = {
-  name: 'deferred-builtin-imports',
-  setup(esbuild) {
-    for (const { file, statement, replacement } of DEFERRED_BUILTIN_IMPORTS) {
-      esbuild.onLoad({ filter: file }, async ({ path }) => {
-        const source = await readFile(path, 'utf8');
-        if (!source.includes(statement)) {
-          return {
-            errors: [
-              { text: `${path} no longer contains \`${statement}\`: update DEFERRED_BUILTIN_IMPORTS` },
-            ],
-          };
-        }
-        return { contents: source.replace(statement, replacement), loader: 'js' };
-      });
-    }
-  },
-};
 
 /**
  * esbuild options of one function. Code splitting turns every dynamic `import()` of the code (the SDK
@@ -108,17 +72,26 @@ export const bundleFunction = async (
   return result.metafile as Metafile;
 };
 
-const THIS_FILE = fileURLToPath(import.meta.url);
+/** What bundleFunctionSync runs in a plain Node process: the same build, plugin included. */
+const SYNC_BUILD_SCRIPT = `
+const [options, pluginUrl] = JSON.parse(process.argv[1]);
+const { build } = await import('esbuild');
+const { deferredBuiltinImportsPlugin } = await import(pluginUrl);
+await build({ ...options, plugins: [deferredBuiltinImportsPlugin] });`;
 
 /**
  * Synchronous, for CDK local bundling (`ILocalBundling.tryBundle` cannot await). esbuild runs plugins
- * only in its asynchronous API, so the same build runs in a child process (this file's command line).
+ * only in its asynchronous API, so the same build runs in a child process; the plugin is plain JS
+ * (deferred-builtin-imports.mjs) so that process starts without a TypeScript loader.
  */
 export const bundleFunctionSync = (entry: string, outdir: string): void => {
-  execFileSync(process.execPath, ['--import', 'tsx', THIS_FILE, entry, outdir], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const { plugins: _inProcess, ...options } = functionBuildOptions(entry, outdir);
+  const pluginUrl = new URL('./deferred-builtin-imports.mjs', import.meta.url).href;
+  execFileSync(
+    process.execPath,
+    ['--input-type=module', '-e', SYNC_BUILD_SCRIPT, JSON.stringify([options, pluginUrl])],
+    { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'inherit', 'inherit'] },
+  );
 };
 
 /**
@@ -149,10 +122,3 @@ export const eagerBuiltins = (metafile: Metafile): string[] => {
   }
   return [...builtins].sort();
 };
-
-// `tsx infra/bundling.ts <entry> <outdir>`: what bundleFunctionSync runs.
-if (process.argv[1] === THIS_FILE) {
-  const [entry, outdir] = process.argv.slice(2);
-  if (entry === undefined || outdir === undefined) throw new Error('usage: bundling.ts <entry> <outdir>');
-  await bundleFunction(entry, outdir);
-}
