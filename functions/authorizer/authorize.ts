@@ -24,11 +24,13 @@ import {
 } from '../../shared/auth';
 import { createLogger, type Logger } from '../../shared/logging';
 import { API_BASE_PATH, ROUTES, type RouteAuth } from '../routes';
-import { awsStateTable } from '../runtime/aws-ports';
-import { type AwsPorts, getDependencies } from '../runtime/dependencies';
 
-/** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
-const AWS_PORTS: AwsPorts = { stateTable: awsStateTable };
+/**
+ * The state table of this function's ports (state-table.ts), loaded with the first call that carries an
+ * Element token: platform calls never read the table, and the ports' environment schema, adapter and
+ * DynamoDB client load together on that first lookup.
+ */
+const stateTable = async () => (await import('./state-table')).authorizerStateTable();
 
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>;
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEventV2) => Promise<AuthorizerResult>;
@@ -37,7 +39,7 @@ export interface AuthorizerOptions {
   /** Routes whose auth decides the kind of credentials; defaults to ROUTES (local tests add their own). */
   routes?: readonly { method: string; path: string; auth?: RouteAuth }[];
   secrets?: PlatformSecretsProvider;
-  /** Defaults to the state table of getDependencies() through the process-wide token cache. */
+  /** Defaults to the state table of getDependencies() (state-table.ts) through the process-wide token cache. */
   lookupToken?: TokenLookup;
   logger?: Logger;
 }
@@ -58,8 +60,7 @@ export const createAuthorizerHandler = (options: AuthorizerOptions = {}): Author
   // getDependencies() is memoized; asking per lookup picks up setDependencies() (local mode, tests) and
   // keeps calls without an Element part from opening the state table at all.
   const lookupToken: TokenLookup =
-    options.lookupToken ??
-    (async (tokenHash) => stateTableTokenLookup((await getDependencies(AWS_PORTS)).stateTable)(tokenHash));
+    options.lookupToken ?? (async (tokenHash) => stateTableTokenLookup(await stateTable())(tokenHash));
 
   return async (event) => {
     const kind = kinds.get(event.routeKey);

@@ -1,4 +1,4 @@
-import { type ApiEvent, instanceOf, routeFor, withMiddleware } from '../middleware';
+import { type ApiEvent, instanceCallMiddleware, instanceOf, routeFor, withMiddleware } from '../middleware';
 import { awsBlobStore } from '../runtime/aws-blob-store';
 import { awsStateTable } from '../runtime/aws-ports';
 import { awsBulkQueue } from '../runtime/aws-queues';
@@ -34,5 +34,5 @@ export const BULK_CONTENT_TYPES: readonly string[] = [
 export const handler = withMiddleware(bulkHandler, {
   auth: 'hub',
   acceptedContentTypes: BULK_CONTENT_TYPES,
-  instanceCall: () => getDependencies(AWS_PORTS),
+  instanceCall: instanceCallMiddleware(() => getDependencies(AWS_PORTS)),
 });

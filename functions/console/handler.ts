@@ -1,7 +1,10 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFunctionEnv } from '../../shared/config/env';
-import { type ApiEvent, response, withMiddleware } from '../middleware';
+// The middleware modules themselves, not their index: the index also brings the instance code.
+import { response } from '../middleware/response';
+import type { ApiEvent } from '../middleware/types';
+import { withMiddleware } from '../middleware/with-middleware';
 import { API_BASE_PATH, CONSOLE_PATH } from '../routes';
 import {
   consoleDirectoryCandidates,

@@ -1,7 +1,7 @@
 import { INSTANCE_ID_HEADER } from '../../shared/hub/headers';
 import { serviceNowClientFor } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
-import { type ApiEvent, instanceOf, routeFor, withMiddleware } from '../middleware';
+import { type ApiEvent, instanceCallMiddleware, instanceOf, routeFor, withMiddleware } from '../middleware';
 import { awsStateTable } from '../runtime/aws-ports';
 import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
@@ -53,5 +53,5 @@ export const hubHandler = async (event: ApiEvent) => {
 export const handler = withMiddleware(hubHandler, {
   auth: 'hub',
   acceptedContentTypes: ATTACHMENT_UPLOAD_CONTENT_TYPES,
-  instanceCall: () => getDependencies(AWS_PORTS),
+  instanceCall: instanceCallMiddleware(() => getDependencies(AWS_PORTS)),
 });

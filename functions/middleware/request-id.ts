@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Logger } from '../../shared/logging';
@@ -13,7 +12,8 @@ let next = 0;
 /** A new request id in CE's format: 24 hex characters. */
 export const newRequestId = (): string => {
   if (next + ID_BYTES > pool.length) {
-    pool = randomBytes(ID_BYTES * POOLED_IDS);
+    // Loaded here, not with the module: behind API Gateway every request already has an id.
+    pool = process.getBuiltinModule('node:crypto').randomBytes(ID_BYTES * POOLED_IDS);
     next = 0;
   }
   next += ID_BYTES;

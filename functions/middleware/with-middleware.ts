@@ -1,13 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createLogger, type Logger } from '../../shared/logging';
 import type { RouteAuth } from '../routes';
-import type { Dependencies } from '../runtime/dependencies';
 import { metricsMiddleware } from '../runtime/metrics';
 import { errorHandlerMiddleware } from './error-handler';
 import { identityMiddleware } from './identity';
-import { instanceCallMiddleware } from './instance-call';
 import { jsonBodyParserMiddleware } from './json-body-parser';
 import { jsonResponseMiddleware } from './json-response';
 import { requestIdMiddleware } from './request-id';
@@ -26,8 +24,12 @@ export interface WithMiddlewareOptions {
   /** Largest JSON body the function takes (default MAX_JSON_BODY_BYTES of shared/input): 413 beyond. */
   maxBodyBytes?: number;
   logger?: Logger;
-  /** User + Element routes (hub, bulk): load and check the caller's instance (instance-call.ts). */
-  instanceCall?: () => Promise<Dependencies>;
+  /**
+   * User + Element routes (hub, bulk): `instanceCallMiddleware(...)` of instance-call.ts, which loads and
+   * checks the caller's instance. Passed in rather than built here so functions without it (ping,
+   * console) do not load the instance code.
+   */
+  instanceCall?: MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV2>;
 }
 
 let sharedLogger: Logger | undefined;
@@ -72,6 +74,6 @@ export const withMiddleware = (
       ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     }),
   );
-  if (options.instanceCall !== undefined) wrapped.use(instanceCallMiddleware(options.instanceCall));
+  if (options.instanceCall !== undefined) wrapped.use(options.instanceCall);
   return (event: APIGatewayProxyEventV2, context) => wrapped(event, context);
 };

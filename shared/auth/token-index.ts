@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { StateTable } from '../ports/state-table';
 
 /**
@@ -13,9 +12,13 @@ export interface TokenIndexEntry {
 
 export type TokenLookup = (tokenHash: string) => Promise<TokenIndexEntry | undefined>;
 
-/** sha256 hex of an element token: the key of its index item and of the lookup cache. */
+/**
+ * sha256 hex of an element token: the key of its index item and of the lookup cache. node:crypto is
+ * loaded on the first hash, not with the module: the authorizer hashes only calls with an Element part,
+ * and those load the DynamoDB client (which loads node:crypto to sign the lookup) at the same moment.
+ */
 export const hashElementToken = (token: string): string =>
-  createHash('sha256').update(token, 'utf8').digest('hex');
+  process.getBuiltinModule('node:crypto').createHash('sha256').update(token, 'utf8').digest('hex');
 
 export const tokenIndexKey = (tokenHash: string) => ({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' });
 

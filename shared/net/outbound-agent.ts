@@ -1,11 +1,16 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
 import { MAX_SERVICENOW_RESPONSE_HEADER_BYTES } from '../input/limits';
 import type { AllowedHosts } from './allowed-hosts';
 import { normalizeHost } from './allowed-hosts';
 import type { Resolver } from './ssrf-guard';
-import { assertPublicAddresses, defaultPort, OutboundUrlRefusedError, systemResolver } from './ssrf-guard';
+import {
+  assertPublicAddresses,
+  defaultPort,
+  isIP,
+  OutboundUrlRefusedError,
+  systemResolver,
+} from './ssrf-guard';
 
 type LookupCallback = (
   err: NodeJS.ErrnoException | null,

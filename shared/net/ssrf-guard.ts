@@ -1,5 +1,3 @@
-import { promises as dns } from 'node:dns';
-import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { InvalidInputError } from '../errors';
 import type { AllowedHosts } from './allowed-hosts';
@@ -30,10 +28,18 @@ export interface ResolvedAddress {
 /** Resolves every address of a host name (A and AAAA). Injectable so tests never touch DNS. */
 export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
+/**
+ * node:dns and node:net load when a URL is first checked or called, not with the module: every function
+ * that can make an outbound call imports this guard, and only some of its requests go out.
+ */
 export const systemResolver: Resolver = async (hostname) => {
+  const dns = process.getBuiltinModule('node:dns').promises;
   const results = await dns.lookup(hostname, { all: true, verbatim: true });
   return results.map((r) => ({ address: r.address, family: r.family === 6 ? 6 : 4 }));
 };
+
+/** 4 or 6 for an IP literal, 0 otherwise: node:net's isIP (see systemResolver for why not imported). */
+export const isIP = (host: string): number => process.getBuiltinModule('node:net').isIP(host);
 
 export interface OutboundPolicy {
   allowedHosts: AllowedHosts;

@@ -20,9 +20,15 @@ export const percentile = (values: number[], p: number) => {
  */
 export const benchNodePath = (): string => process.env.BENCH_NODE ?? process.execPath;
 
-/** Milliseconds spent in `import()` of a module, each time in a fresh Node process (cold) on benchNodePath(). */
-export async function coldImportMs(file: string, runs: number): Promise<number[]> {
-  const script = `const t = performance.now(); await import(${JSON.stringify(`file://${file}`)}); process.stdout.write(String(performance.now() - t));`;
+/**
+ * Milliseconds spent in `import()` of a module (or of several, one after the other), each time in a fresh
+ * Node process (cold) on benchNodePath().
+ */
+export async function coldImportMs(file: string | readonly string[], runs: number): Promise<number[]> {
+  const imports = (typeof file === 'string' ? [file] : file)
+    .map((path) => `await import(${JSON.stringify(`file://${path}`)});`)
+    .join(' ');
+  const script = `const t = performance.now(); ${imports} process.stdout.write(String(performance.now() - t));`;
   const times: number[] = [];
   for (let run = 0; run < runs; run += 1) {
     const { stdout } = await execFileAsync(benchNodePath(), ['--input-type=module', '-e', script], {

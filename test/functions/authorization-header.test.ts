@@ -1,5 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseAuthorizationHeader, secretsEqual, verifyPlatformCredentials } from '../../shared/auth';
+import {
+  hashElementToken,
+  parseAuthorizationHeader,
+  secretsEqual,
+  verifyPlatformCredentials,
+} from '../../shared/auth';
 
 describe('Authorization header parsing', () => {
   it('reads User, Organization and Element in any order', () => {
@@ -43,6 +49,32 @@ describe('secret comparison', () => {
 
   it('never matches an empty expected secret', () => {
     expect(secretsEqual('', '')).toBe(false);
+  });
+
+  it('refuses a repetition, a prefix or an extension of the secret', () => {
+    expect(secretsEqual('abcabc', 'abc')).toBe(false);
+    expect(secretsEqual('ab', 'abc')).toBe(false);
+    expect(secretsEqual('', 'abc')).toBe(false);
+    expect(secretsEqual('abc\u0000', 'abc')).toBe(false);
+  });
+
+  it('agrees with string equality for any pair of strings', () => {
+    const secret = fc.string({ unit: 'binary', maxLength: 40 });
+    fc.assert(
+      fc.property(secret, secret, (provided, expected) => {
+        expect(secretsEqual(provided, expected)).toBe(expected !== '' && provided === expected);
+      }),
+    );
+    fc.assert(
+      fc.property(secret, (value) => {
+        expect(secretsEqual(value, value)).toBe(value !== '');
+      }),
+    );
+  });
+
+  it("hashes an element token to the sha256 hex of its UTF-8 bytes (the token index's key)", () => {
+    expect(hashElementToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(hashElementToken('é')).toBe('4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c');
   });
 
   it('needs both platform secrets', () => {
