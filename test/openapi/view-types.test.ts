@@ -4,7 +4,6 @@
  */
 import { describe, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
-import type { ObjectEntry } from '../../functions/hub/metadata';
 import type { createdView } from '../../shared/bulk/api/job-service';
 import type { bulkJobCreatedSchema } from '../../shared/bulk/api/response-schemas';
 import type {
@@ -15,6 +14,7 @@ import type {
 } from '../../shared/events/admin-schemas';
 import type { EventView, PollStatusView, redeliverEvent } from '../../shared/events/event-admin';
 import type { InstancePollSummary } from '../../shared/events/poll';
+import type { ObjectEntry } from '../../shared/hub/metadata';
 import type { objectEntrySchema } from '../../shared/hub/metadata/schemas';
 import type {
   storedDefinitionSchema,
