@@ -5,8 +5,7 @@
  */
 import { InvalidInputError } from '../../shared/errors';
 import {
-  ConnectError,
-  completeConnect,
+  connectCallbackRoute,
   createInstanceService,
   parseInstanceId,
   startConnect,
@@ -52,30 +51,15 @@ const callbackLogger = createLogger({ serviceName: 'oauth-callback' });
 
 export const CALLBACK_ROUTE_KEY = `GET ${API_BASE_PATH}${CONSOLE_OAUTH_CALLBACK_PATH}`;
 
-/**
- * `GET /console/oauth/callback?code=&state=`: completes the instance and sends the browser back to the
- * console, to the instance on success, else to a page naming the reason (never a secret, never
- * ServiceNow's own words).
- */
+/** `GET /console/oauth/callback?code=&state=`: back to the console, to the instance or to the reason it failed. */
 export const oauthCallback = async (event: ApiEvent, dependencies: () => Promise<Dependencies>) => {
   const query = new URLSearchParams(event.rawQueryString ?? '');
   const value = (name: string) => query.get(name) ?? undefined;
-  let location: string;
-  try {
-    const deps = await dependencies();
-    const { instance } = await completeConnect(
-      { ...deps, instances: createInstanceService(deps) },
-      { code: value('code'), state: value('state'), error: value('error') },
-    );
-    location = `${CONSOLE_URL}#/instances/${instance.id}?connected=1`;
-  } catch (error) {
-    const failure =
-      error instanceof ConnectError
-        ? { reason: error.reason, message: error.message }
-        : { reason: 'internal', message: 'The connection could not be completed; try again' };
-    if (!(error instanceof ConnectError)) callbackLogger.error('OAuth callback failed', { error });
-    else callbackLogger.info('OAuth callback refused', { reason: error.reason });
-    location = `${CONSOLE_URL}#/connect-error?${new URLSearchParams(failure).toString()}`;
-  }
-  return response(302, undefined, { ...REDIRECT_HEADERS, Location: location });
+  const deps = () => dependencies().then((d) => ({ ...d, instances: createInstanceService(d) }));
+  const route = await connectCallbackRoute(
+    deps,
+    { code: value('code'), state: value('state'), error: value('error') },
+    callbackLogger,
+  );
+  return response(302, undefined, { ...REDIRECT_HEADERS, Location: `${CONSOLE_URL}${route}` });
 };
