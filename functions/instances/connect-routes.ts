@@ -11,11 +11,10 @@ import {
   startConnect,
 } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
-import { type ApiEvent, pathParam, response } from '../middleware';
+import { type ApiEvent, pathParam, response, serverUrlOf } from '../middleware';
 import { API_BASE_PATH, CONSOLE_OAUTH_CALLBACK_PATH, CONSOLE_PATH } from '../routes';
 import type { Dependencies } from '../runtime/dependencies';
 import type { PlatformRequest, PlatformRouteTable } from './context';
-import { serverUrlOf } from './docs-routes';
 
 /** Where ServiceNow sends the browser back: our hosted callback, on the origin the caller reached us at. */
 const callbackUrlOf = (event: ApiEvent, mode: string): string => {
