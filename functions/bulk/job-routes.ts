@@ -1,6 +1,6 @@
 import { cancelJob, errorReportPage, jobView, listJobPage, ownJob } from '../../shared/bulk/api';
 import { InvalidInputError } from '../../shared/errors';
-import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER } from '../../shared/hub/headers';
+import { pageHeaders } from '../../shared/hub/headers';
 import { response } from '../middleware';
 import type { BulkRequest, BulkRouteTable } from './context';
 
@@ -31,9 +31,7 @@ export const jobRoutes: BulkRouteTable = {
       token: request.query.get('nextPage'),
       tokenKey: () => request.pageTokenKey(),
     });
-    const headers: Record<string, string> = { [RETURNED_COUNT_HEADER]: String(jobs.length) };
-    if (nextToken !== undefined) headers[NEXT_PAGE_TOKEN_HEADER] = nextToken;
-    return response(200, jobs, headers);
+    return response(200, jobs, pageHeaders(jobs.length, nextToken));
   },
   'GET /bulk/{id}/status': async (request) => jobView(await ownJob(request.jobs, idOf(request))),
   /** The rows an upload could not write, paged (`pageSize` default 200, `nextPage`). */
@@ -41,9 +39,8 @@ export const jobRoutes: BulkRouteTable = {
     const pageSize = pageSizeOf(request, 200, 1000);
     const offset = offsetOf(request.query.get('nextPage'));
     const { items, more } = await errorReportPage(request.jobs, idOf(request), offset, pageSize);
-    const headers: Record<string, string> = { [RETURNED_COUNT_HEADER]: String(items.length) };
-    if (more) headers[NEXT_PAGE_TOKEN_HEADER] = Buffer.from(String(offset + pageSize)).toString('base64url');
-    return response(200, items, headers);
+    const next = more ? Buffer.from(String(offset + pageSize)).toString('base64url') : undefined;
+    return response(200, items, pageHeaders(items.length, next));
   },
   'PUT /bulk/{id}/cancel': async (request) => jobView(await cancelJob(request.jobs, idOf(request))),
 };

@@ -1,9 +1,7 @@
 /**
- * The events admin API (platform routes on `/instances/{id}/events...`, and the current instance's
- * event log on `/instances/events...` with an Element token): poll now, list, poll status, get,
- * redeliver. Thin: find the caller's instance, call shared/events, shape the answer.
+ * The events admin API: poll now, list, poll status, get, redeliver, on `/instances/{id}/events...`
+ * (platform) and `/instances/events...` (the Element token's instance).
  */
-import { NotFoundError } from '../../shared/errors';
 import {
   createEventLog,
   getEvent,
@@ -12,15 +10,14 @@ import {
   pollStatus,
   redeliverEvent,
 } from '../../shared/events';
-import { NEXT_PAGE_TOKEN_HEADER, RETURNED_COUNT_HEADER } from '../../shared/hub/headers';
+import { pageHeaders } from '../../shared/hub/headers';
 import {
   createInstanceService,
   eventsInstanceAccess,
   type InstanceRecord,
   parseInstanceId,
 } from '../../shared/instances';
-import { type ApiEvent, hubIdentityOf, identityOf, response, withMiddleware } from '../middleware';
-import { API_BASE_PATH } from '../routes';
+import { type ApiEvent, hubIdentityOf, identityOf, response, routeFor, withMiddleware } from '../middleware';
 import { awsStateTable } from '../runtime/aws-ports';
 import { awsEventsQueue } from '../runtime/aws-queues';
 import { awsSecretStore } from '../runtime/aws-secret-store';
@@ -33,13 +30,10 @@ const eventId = (event: ApiEvent) => event.pathParameters?.eventId ?? '';
 const list: Route = async (deps, event, { id }) => {
   const query = Object.fromEntries(new URLSearchParams(event.rawQueryString ?? '').entries());
   const { events, nextPage } = await listEvents(createEventLog(deps), id, query);
-  const headers: Record<string, string> = { [RETURNED_COUNT_HEADER]: String(events.length) };
-  if (nextPage !== undefined) headers[NEXT_PAGE_TOKEN_HEADER] = nextPage;
-  return response(200, events, headers);
+  return response(200, events, pageHeaders(events.length, nextPage));
 };
 const get: Route = async (deps, event, { id }) => getEvent(createEventLog(deps), id, eventId(event));
 
-/** Keyed by route (functions/routes.ts) below the base path. */
 const ROUTES: Record<string, Route> = {
   'GET /instances/events': list,
   'GET /instances/events/{eventId}': get,
@@ -58,8 +52,7 @@ const ROUTES: Record<string, Route> = {
 const PORTS = { stateTable: awsStateTable, secretStore: awsSecretStore, eventsQueue: awsEventsQueue };
 
 export const eventsAdminHandler = async (event: ApiEvent) => {
-  const route = ROUTES[(event.routeKey ?? '').replace(` ${API_BASE_PATH}/`, ' /')];
-  if (route === undefined) throw new NotFoundError('No such route');
+  const route = routeFor(ROUTES, event);
   const deps = await getDependencies(PORTS);
   const path = event.pathParameters?.id;
   // owned(): another user's instance is a 404, like a missing one; without {id}, the Element token's.

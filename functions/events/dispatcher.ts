@@ -5,11 +5,12 @@
  * maxReceiveCount, so the last attempt is logged DEAD), ELEMENT_EVENTS_CALLBACK_TIMEOUT_MS (default
  * 10 s), ELEMENT_EVENTS_QUEUE_URL (where a failed message's visibility is changed for its backoff).
  */
+import { dispatcherOptionsFromEnv } from '../../shared/events';
 import { awsStateTable } from '../runtime/aws-ports';
 import { awsSecretStore } from '../runtime/aws-secret-store';
 import { getDependencies } from '../runtime/dependencies';
 import { queueFunction, routeDeadLetters, sqsRetryLater } from '../runtime/sqs';
-import { createDeadLetterHandler, createDispatcherHandler, dispatcherOptionsFromEnv } from './handlers';
+import { createDeadLetterHandler, createDispatcherHandler } from './handlers';
 
 export const handler = queueFunction(async (logger) => {
   const deps = await getDependencies({ stateTable: awsStateTable, secretStore: awsSecretStore });

@@ -1,7 +1,14 @@
-import { INSTANCE_ID_HEADER } from '../../shared/hub/headers';
+import { filtersNulls } from '../../shared/hub/null-filter';
 import { serviceNowClientFor } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
-import { type ApiEvent, instanceCallMiddleware, instanceOf, routeFor, withMiddleware } from '../middleware';
+import {
+  type ApiEvent,
+  instanceCallMiddleware,
+  instanceOf,
+  pageTokenKeyOf,
+  routeFor,
+  withMiddleware,
+} from '../middleware';
 import { awsStateTable } from '../runtime/aws-ports';
 import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
@@ -15,8 +22,6 @@ import type { HubRequest, HubRouteTable } from './types';
 /** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
 const AWS_PORTS: AwsPorts = { stateTable: awsStateTable, secretStore: awsSecretStore };
 
-export { INSTANCE_ID_HEADER };
-
 /** Every hub route, keyed `METHOD /path` below the hub prefix (functions/hub/types.ts). */
 export const HUB_ROUTES: HubRouteTable = {
   ...recordsRoutes,
@@ -26,25 +31,30 @@ export const HUB_ROUTES: HubRouteTable = {
   ...pingRoutes,
 };
 
-const queryOf = (event: ApiEvent): URLSearchParams => new URLSearchParams(event.rawQueryString ?? '');
-
 /** The hub API (User + Element): one route of HUB_ROUTES for the caller's instance (functions/middleware/instance-call.ts). */
 export const hubHandler = async (event: ApiEvent) => {
   const deps = await getDependencies(AWS_PORTS);
   const route = routeFor(HUB_ROUTES, event);
   const instance = instanceOf(event);
-  let client: Promise<ServiceNowClient> | undefined;
+  let built: Promise<ServiceNowClient> | undefined;
+  const client = () => {
+    built ??= serviceNowClientFor(instance, deps);
+    return built;
+  };
   const request: HubRequest = {
     event,
     userId: instance.ownerUserId,
     instance,
-    client: () => {
-      client ??= serviceNowClientFor(instance, deps);
-      return client;
-    },
+    client,
+    context: async () => ({
+      client: await client(),
+      instanceId: instance.id,
+      filterNulls: filtersNulls(instance.configuration),
+      pageTokenKey: () => pageTokenKeyOf(event),
+    }),
     deps,
     params: { ...event.pathParameters } as Record<string, string>,
-    query: queryOf(event),
+    query: new URLSearchParams(event.rawQueryString ?? ''),
   };
   return route(request);
 };

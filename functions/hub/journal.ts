@@ -1,79 +1,30 @@
-import { InvalidInputError, NotFoundError } from '../../shared/errors';
-import { RETURNED_COUNT_HEADER } from '../../shared/hub/headers';
 import {
-  appendJournal,
-  assertRecordId,
-  childPaging,
+  addJournalEntry,
+  type JournalAddress,
   type JournalElement,
-  readJournal,
+  journalValueOf,
+  listJournal,
 } from '../../shared/hub/journal';
-import { commentBodySchema, workNoteBodySchema } from '../../shared/hub/journal/schemas';
-import { loadTableMetadata, metadataScope } from '../../shared/hub/metadata';
-import { resolveResource } from '../../shared/resources';
 import { response } from '../middleware';
 import type { HubRequest, HubRouteTable } from './types';
 
-/** The record and journal field a route addresses, after checking the table really has that field. */
-const target = async (request: HubRequest, element: JournalElement) => {
-  const objectName = request.params.objectName ?? '';
-  const resolved = resolveResource(objectName);
-  const id = assertRecordId(request.params.id);
-  const client = await request.client();
-  const metadata = await loadTableMetadata(
-    client,
-    resolved.table,
-    undefined,
-    metadataScope(request.instance.id, client),
-  );
-  // Writing a field the table does not have is silently ignored by ServiceNow.
-  const field = metadata.fields.find((f) => f.vendorPath === element && /^journal/.test(f.vendorNativeType));
-  if (field === undefined)
-    throw new NotFoundError(`${objectName} has no ${element === 'comments' ? 'comments' : 'work notes'}`);
-  return { client, id, table: resolved.table, filter: resolved.filter, label: field.label };
-};
+const addressOf = ({ params }: HubRequest, element: JournalElement): JournalAddress => ({
+  objectName: params.objectName,
+  recordId: params.id,
+  element,
+});
 
 const list = (element: JournalElement) => async (request: HubRequest) => {
-  const t = await target(request, element);
-  const paging = childPaging({
+  const { entries, headers } = await listJournal(await request.context(), addressOf(request, element), {
     query: request.query,
     authorization: request.event.headers?.authorization,
-    scope: {
-      instanceId: request.instance.id,
-      table: 'sys_journal_field',
-      query: `${t.table}:${t.id}:${element}`,
-    },
   });
-  const result = await readJournal(t.client, {
-    table: t.table,
-    id: t.id,
-    ...(t.filter ? { filter: t.filter } : {}),
-    element,
-    offset: paging.offset,
-    limit: paging.limit,
-    label: t.label,
-  });
-  return response(200, result.entries, {
-    [RETURNED_COUNT_HEADER]: String(result.entries.length),
-    ...paging.nextPageHeaders(result.hasNext),
-  });
+  return response(200, entries, headers);
 };
 
 const append = (element: JournalElement) => async (request: HubRequest) => {
-  const schema = element === 'comments' ? commentBodySchema : workNoteBodySchema;
-  const parsed = schema.safeParse(request.event.jsonBody);
-  if (!parsed.success) {
-    throw new InvalidInputError(`Body must be {"${element}": "<non-empty text>"} (or {"value": "<text>"})`);
-  }
-  const value = 'value' in parsed.data ? parsed.data.value : (Object.values(parsed.data)[0] ?? '');
-  const t = await target(request, element);
-  const entry = await appendJournal(t.client, {
-    table: t.table,
-    id: t.id,
-    ...(t.filter ? { filter: t.filter } : {}),
-    element,
-    value,
-  });
-  return response(200, entry);
+  const value = journalValueOf(element, request.event.jsonBody);
+  return response(200, await addJournalEntry(await request.context(), addressOf(request, element), value));
 };
 
 export const journalRoutes: HubRouteTable = {

@@ -3,6 +3,7 @@
  * (deleted -> 401, disabled -> 403, invalid -> 401 re-authorize) and built its ServiceNow client.
  * Route modules export a `HubRouteTable`; the entry point (functions/hub/handler.ts) merges them.
  */
+import type { RecordsContext } from '../../shared/hub/records';
 import type { InstanceRecord } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
 import type { ApiEvent } from '../middleware';
@@ -14,6 +15,8 @@ export interface HubRequest {
   instance: InstanceRecord;
   /** Lazily built: routes that never call ServiceNow do not pay for it. */
   client: () => Promise<ServiceNowClient>;
+  /** The client with what every hub operation reads of the instance and the request (records, attachments, journal). */
+  context: () => Promise<RecordsContext>;
   deps: Dependencies;
   /** Path parameters (objectName, id, attachmentId...). */
   params: Record<string, string>;

@@ -5,18 +5,16 @@
  */
 import { InvalidInputError } from '../../shared/errors';
 import {
-  ConnectError,
-  completeConnect,
+  connectCallbackRoute,
   createInstanceService,
   parseInstanceId,
   startConnect,
 } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
-import { type ApiEvent, pathParam, response } from '../middleware';
+import { type ApiEvent, pathParam, response, serverUrlOf } from '../middleware';
 import { API_BASE_PATH, CONSOLE_OAUTH_CALLBACK_PATH, CONSOLE_PATH } from '../routes';
 import type { Dependencies } from '../runtime/dependencies';
 import type { PlatformRequest, PlatformRouteTable } from './context';
-import { serverUrlOf } from './docs-routes';
 
 /** Where ServiceNow sends the browser back: our hosted callback, on the origin the caller reached us at. */
 const callbackUrlOf = (event: ApiEvent, mode: string): string => {
@@ -52,30 +50,15 @@ const callbackLogger = createLogger({ serviceName: 'oauth-callback' });
 
 export const CALLBACK_ROUTE_KEY = `GET ${API_BASE_PATH}${CONSOLE_OAUTH_CALLBACK_PATH}`;
 
-/**
- * `GET /console/oauth/callback?code=&state=`: completes the instance and sends the browser back to the
- * console, to the instance on success, else to a page naming the reason (never a secret, never
- * ServiceNow's own words).
- */
+/** `GET /console/oauth/callback?code=&state=`: back to the console, to the instance or to the reason it failed. */
 export const oauthCallback = async (event: ApiEvent, dependencies: () => Promise<Dependencies>) => {
   const query = new URLSearchParams(event.rawQueryString ?? '');
   const value = (name: string) => query.get(name) ?? undefined;
-  let location: string;
-  try {
-    const deps = await dependencies();
-    const { instance } = await completeConnect(
-      { ...deps, instances: createInstanceService(deps) },
-      { code: value('code'), state: value('state'), error: value('error') },
-    );
-    location = `${CONSOLE_URL}#/instances/${instance.id}?connected=1`;
-  } catch (error) {
-    const failure =
-      error instanceof ConnectError
-        ? { reason: error.reason, message: error.message }
-        : { reason: 'internal', message: 'The connection could not be completed; try again' };
-    if (!(error instanceof ConnectError)) callbackLogger.error('OAuth callback failed', { error });
-    else callbackLogger.info('OAuth callback refused', { reason: error.reason });
-    location = `${CONSOLE_URL}#/connect-error?${new URLSearchParams(failure).toString()}`;
-  }
-  return response(302, undefined, { ...REDIRECT_HEADERS, Location: location });
+  const deps = () => dependencies().then((d) => ({ ...d, instances: createInstanceService(d) }));
+  const route = await connectCallbackRoute(
+    deps,
+    { code: value('code'), state: value('state'), error: value('error') },
+    callbackLogger,
+  );
+  return response(302, undefined, { ...REDIRECT_HEADERS, Location: `${CONSOLE_URL}${route}` });
 };

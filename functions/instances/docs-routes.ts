@@ -2,25 +2,9 @@ import { APP_VERSION } from '../../shared/config/version';
 import { type ElementDefinition, findElement } from '../../shared/elements';
 import { InternalError } from '../../shared/errors';
 import { elementFromPath, parseInstanceId } from '../../shared/instances';
-import { type ApiEvent, hubIdentityOf, pathParam } from '../middleware';
+import { hubIdentityOf, pathParam, serverUrlOf } from '../middleware';
 import { API_BASE_PATH, HUB_PREFIX, ROUTES } from '../routes';
 import type { PlatformRequest, PlatformRouteTable } from './context';
-
-/** A host name or IP literal with an optional port, nothing that could smuggle markup or a path. */
-const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
-
-/**
- * Origin for the document's `servers`: API Gateway's own domain name (local mode: the Host header),
- * https unless the request says otherwise (local mode serves plain http on loopback).
- */
-export const serverUrlOf = (event: ApiEvent, mode: string): string | undefined => {
-  const host = event.requestContext?.domainName;
-  if (!host || !HOST.test(host)) return undefined;
-  const forwarded = event.headers?.['x-forwarded-proto'];
-  const proto =
-    forwarded === 'http' || forwarded === 'https' ? forwarded : mode === 'local' ? 'http' : 'https';
-  return `${proto}://${host}`;
-};
 
 /**
  * The OpenAPI document (shared/openapi), imported on the first docs request only: the generator and

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalQueue } from '../../shared/adapters/local/queue';
 import type { MetricsSnapshot } from '../../shared/metrics';
-import { type RedriveResult, redriveLocal } from '../redrive/redrive';
+import { type RedriveResult, redriveLocal } from '../../shared/operations/redrive';
 import type { RawRoute } from './local-server';
 import { writeJson } from './write-result';
 

@@ -8,5 +8,6 @@ export * from './json-response';
 export * from './request-id';
 export * from './response';
 export * from './router';
+export * from './server-url';
 export * from './types';
 export * from './with-middleware';

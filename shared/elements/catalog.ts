@@ -1,3 +1,4 @@
+import { InvalidInputError, NotFoundError } from '../errors';
 import { BASIC_PARAMETERS, type ConfigurationParameter, OAUTH_PARAMETERS } from './configuration-parameters';
 
 export type ElementKey = 'servicenow' | 'servicenowoauth';
@@ -60,3 +61,12 @@ export const findElement = (keyOrId: string | number | undefined): ElementDefini
 
 export const parameterOf = (element: ElementDefinition, key: string): ConfigurationParameter | undefined =>
   element.configuration.find((parameter) => parameter.key === key);
+
+/** The key of the element `{keyOrId}` names, for its transformations: 404 for no element, 400 without transformations. */
+export const transformableElementKey = (keyOrId: string | undefined): string => {
+  const element = findElement(keyOrId);
+  if (!element) throw new NotFoundError(`No element '${String(keyOrId).slice(0, 64)}'`);
+  if (!element.transformationsEnabled)
+    throw new InvalidInputError(`Element ${element.key} has no transformations`);
+  return element.key;
+};

@@ -27,6 +27,15 @@ export {
   parseEventsConfig,
   type ResourcePoll,
 } from './configuration';
+export {
+  type DispatcherOptions,
+  deadLetterConsumer,
+  dispatchConsumer,
+  dispatcherOptionsFromEnv,
+  type EventsPorts,
+  type PollLogger,
+  pollConsumer,
+} from './consumers';
 export { toEventDate, toServiceNowDateTime } from './dates';
 export { type DeadLetterDeps, KeepDeadLetterError, recordDeadLetter } from './dead-letters';
 export { advanceWindow, rowKey } from './dedup';

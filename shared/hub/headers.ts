@@ -9,3 +9,9 @@ export const RETURNED_COUNT_HEADER = 'Elements-Returned-Count';
 export const TOTAL_COUNT_HEADER = 'Elements-Total-Count';
 /** Cursor for `nextPage`; absent on the last page. */
 export const NEXT_PAGE_TOKEN_HEADER = 'Elements-Next-Page-Token';
+
+/** Headers of one page of a list: how many it holds, and the cursor of the next one when there is one. */
+export const pageHeaders = (returned: number, nextPage?: string): Record<string, string> => ({
+  [RETURNED_COUNT_HEADER]: String(returned),
+  ...(nextPage === undefined ? {} : { [NEXT_PAGE_TOKEN_HEADER]: nextPage }),
+});

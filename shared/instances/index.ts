@@ -32,6 +32,7 @@ export {
   tokenKey,
 } from './instance-store';
 export { fullConfiguration, type InstanceView, instanceView } from './instance-view';
+export { type CallbackLogger, connectCallbackRoute } from './oauth-callback';
 export {
   type CallbackQuery,
   CONNECT_TTL_MS,

@@ -77,3 +77,4 @@ export {
   type TransformationStore,
   transformationKey,
 } from './store';
+export { type TargetLevel, type TransformationTarget, transformationTarget } from './target';

@@ -3,6 +3,9 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { consoleHandler } from '../../functions/console/handler';
+import { type LocalServerHandle, startLocalServer } from '../../functions/local';
+import { API_BASE_PATH } from '../../functions/routes';
+import { readFunctionEnv } from '../../shared/config/env';
 import {
   CONTENT_SECURITY_POLICY,
   consoleDirectoryCandidates,
@@ -11,10 +14,7 @@ import {
   findConsoleDirectory,
   IMMUTABLE_CACHE,
   safeRelativePath,
-} from '../../functions/console/static-files';
-import { type LocalServerHandle, startLocalServer } from '../../functions/local';
-import { API_BASE_PATH } from '../../functions/routes';
-import { readFunctionEnv } from '../../shared/config/env';
+} from '../../shared/console/static-files';
 import { createLogger } from '../../shared/logging';
 import { makeTempDir } from '../adapters/temp-dir';
 import { consoleIndexEvent } from './console-event';

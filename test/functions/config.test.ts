@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bulkWorkerOptionsFromEnv } from '../../functions/bulk/worker';
 import { getDependencies, setDependencies } from '../../functions/runtime/dependencies';
+import { bulkWorkerOptionsFromEnv } from '../../shared/bulk/worker';
 import { ConfigError, readFunctionEnv, readLocalConfig, required } from '../../shared/config';
 
 describe('local configuration', () => {

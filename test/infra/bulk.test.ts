@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { bulkWorkerOptionsFromEnv } from '../../functions/bulk/worker';
 import { API_BASE_PATH, BACKGROUND_FUNCTIONS, ROUTES } from '../../functions/routes';
 import {
   BUCKET_NOTIFICATIONS_HANDLER_ID,
@@ -8,6 +7,7 @@ import {
   BulkConstruct,
 } from '../../infra/constructs';
 import { DEFAULT_STALLED_JOB_MS } from '../../shared/bulk/jobs';
+import { bulkWorkerOptionsFromEnv } from '../../shared/bulk/worker';
 import {
   arnOf,
   expectDeadLetterAlarm,

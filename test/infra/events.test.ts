@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { dispatcherOptionsFromEnv } from '../../functions/events/handlers';
 import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
 import { EVENTS_QUEUE_SETTINGS, EventsConstruct, POLL_QUEUE_SETTINGS } from '../../infra/constructs';
+import { dispatcherOptionsFromEnv } from '../../shared/events';
 import {
   arnOf,
   expectDeadLetterAlarm,

@@ -3,7 +3,6 @@
  * schemas the document is generated from (checked by `npm run typecheck`; the assertions run too).
  */
 import { describe, expectTypeOf, it } from 'vitest';
-import type { ObjectEntry } from '../../functions/hub/metadata';
 import type { createdView } from '../../shared/bulk/api/job-service';
 import type { bulkJobCreatedSchema } from '../../shared/bulk/api/response-schemas';
 import type {
@@ -14,6 +13,7 @@ import type {
 } from '../../shared/events/admin-schemas';
 import type { EventView, PollStatusView, redeliverEvent } from '../../shared/events/event-admin';
 import type { InstancePollSummary } from '../../shared/events/poll';
+import type { ObjectEntry } from '../../shared/hub/metadata';
 import type { objectEntrySchema } from '../../shared/hub/metadata/schemas';
 import type {
   storedDefinitionSchema,

@@ -11,11 +11,12 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOperationsRoute, type LocalOperationsView } from '../../functions/local/operations-route';
-import { parseRedriveArgs, runRedrive, UsageError } from '../../functions/redrive/main';
-import { redriveSqs } from '../../functions/redrive/redrive';
+import { parseRedriveArgs, runRedrive } from '../../functions/redrive/main';
 import { LOCAL_BULK_QUEUE_FILE } from '../../functions/runtime/dependencies';
 import { createLocalQueue } from '../../shared/adapters/local/queue';
 import { localMetrics, METRICS, recordMetric } from '../../shared/metrics';
+import { redriveSqs } from '../../shared/operations/redrive';
+import { UsageError } from '../../shared/operations/redrive-command';
 import { emulatorClientConfig, type Fauxqs, startFauxqs } from '../adapters/emulators';
 import { makeTempDir } from '../adapters/temp-dir';
 

@@ -2,6 +2,7 @@
 
 export { negotiateFormat } from './accept';
 export { type BulkQuery, parseBulkQuery } from './bulk-query';
+export { type BulkCaller, callbackUrlOf } from './caller';
 export { type DownloadRequest, MAX_DOWNLOAD_PAGE_SIZE, planDownload } from './download-plan';
 export { continuedFrom, type DownloadFile, downloadFile } from './download-service';
 export {
@@ -36,6 +37,9 @@ export {
   uploadOptionsOf,
 } from './requests';
 export { type BulkObject, resolveBulkObject } from './resolve-object';
+export { DOWNLOAD_URL_TTL_SECONDS, type DownloadAnswer, serveDownload } from './serve-download';
+export { startBodyDownload, startQueryDownload } from './start-download';
+export { startFormUpload, startUrlUpload } from './start-upload';
 export {
   checkUploadTarget,
   incomingKey,

@@ -4,7 +4,7 @@
  * calls themselves are in shared/servicenow/attachments.ts.
  */
 export { ATTACHMENT_FIELDS, attachmentCatalog } from './catalog';
-export { MAX_ATTACHMENT_BYTES, tooLargeMessage } from './limits';
+export { ATTACHMENT_UPLOAD, MAX_ATTACHMENT_BYTES, tooLargeMessage } from './limits';
 export {
   FILE_FIELD,
   type MultipartForm,
@@ -14,4 +14,14 @@ export {
   type UploadedFile,
 } from './multipart';
 export { type AttachmentQuery, attachmentQuery } from './query';
-export { type AttachmentView, attachmentView, contentDisposition } from './view';
+export {
+  type AttachmentAddress,
+  type AttachmentFile,
+  type AttachmentListRequest,
+  addAttachment,
+  listRecordAttachments,
+  readAttachment,
+  readAttachmentFile,
+  removeAttachment,
+} from './service';
+export { type AttachmentView, attachmentFileHeaders, attachmentView, contentDisposition } from './view';

@@ -1,3 +1,5 @@
+import { PayloadTooLargeError } from '../../errors';
+
 /**
  * Largest attachment the hub moves through API Gateway + Lambda, in either direction.
  *
@@ -14,3 +16,10 @@ export const tooLargeMessage = (what: 'upload' | 'download', size?: number): str
   `Attachment ${what} exceeds the hub's ${MAX_ATTACHMENT_BYTES} byte limit` +
   (size === undefined ? '' : ` (${size} bytes)`) +
   ' (API Gateway/Lambda payload limits); attach larger files in ServiceNow directly';
+
+/** What an upload must be, for the entry point that reads its body before parsing it. */
+export const ATTACHMENT_UPLOAD = {
+  maxBytes: MAX_ATTACHMENT_BYTES,
+  unsupported: 'Upload attachments as multipart/form-data with the file in a "file" part',
+  tooLarge: () => new PayloadTooLargeError(tooLargeMessage('upload')),
+};

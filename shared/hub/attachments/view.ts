@@ -20,3 +20,14 @@ export const contentDisposition = (fileName: string): string => {
   );
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 };
+
+/**
+ * Headers of a downloaded attachment. Its content type is whatever the uploader declared: never let a
+ * browser sniff or render it (a text/html attachment must not run on the API's origin).
+ */
+export const attachmentFileHeaders = (file: { contentType: string; fileName: string }) => ({
+  'Content-Type': file.contentType,
+  'Content-Disposition': contentDisposition(file.fileName),
+  'X-Content-Type-Options': 'nosniff',
+  'Cache-Control': 'private, no-store',
+});

@@ -7,5 +7,6 @@ export { type ChildPaging, type ChildPagingInput, childPaging } from './child-pa
 export { entryFromRow, isoFromServiceNow, type ReadJournalOptions, readJournal } from './read-journal';
 export { type RecordRef, readRecord } from './read-record';
 export { assertRecordId } from './record-id';
+export { addJournalEntry, type JournalAddress, journalValueOf, listJournal } from './record-journal';
 export { splitJournalText } from './split-journal-text';
 export type { JournalElement, JournalEntry, JournalPage } from './types';

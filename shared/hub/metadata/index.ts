@@ -20,4 +20,5 @@ export {
   metadataScope,
   TABLE_NAME,
 } from './load-table-metadata';
+export { listObjects, type ObjectEntry, type ObjectMetadata, objectDocs, objectMetadata } from './objects';
 export type { Choice, FieldMetadata, HubFieldType, TableMetadata } from './types';

@@ -1,8 +1,11 @@
 import type { Expression, OrderTerm } from '../../ceql';
 import { InvalidInputError } from '../../errors';
-import type { ResolvedResource } from '../../resources';
+import type { StateTable } from '../../ports';
+import { type ResolvedResource, resolveResource } from '../../resources';
 import {
   type CommonResource,
+  findCommonResource,
+  type InstanceRef,
   isDotted,
   mapCeqlToVendor,
   mapOrderByToVendor,
@@ -10,7 +13,7 @@ import {
   toCommon,
   toVendor,
 } from '../../transformations';
-import { withoutNulls } from '../null-filter';
+import { filtersNulls, withoutNulls } from '../null-filter';
 
 /**
  * How a records operation reads and writes a common resource (a transformation turns a
@@ -87,3 +90,20 @@ export function recordsMapping(common: CommonResource, filterNulls: boolean): Re
     write: (body) => toVendor(transformation, body),
   };
 }
+
+/**
+ * The resource `objectName` names for this instance: a common resource (an effective transformation at
+ * the organization, account or instance level) reads and writes its ServiceNow table through the
+ * transformation; anything else is a hub resource or table. Looked up on every request (one state-table
+ * get when the name is not a common resource), so changes apply at once.
+ */
+export const recordsTargetOf = async (
+  stateTable: StateTable,
+  instance: InstanceRef & { configuration: Record<string, string> },
+  objectName: string,
+): Promise<{ resource: ResolvedResource; mapping?: RecordsMapping }> => {
+  const common = await findCommonResource(stateTable, instance, objectName);
+  if (!common) return { resource: resolveResource(objectName) };
+  const filterNulls = filtersNulls(instance.configuration);
+  return { resource: commonResourceTarget(common), mapping: recordsMapping(common, filterNulls) };
+};

@@ -1,6 +1,6 @@
 import type { ServiceNowClient } from '../../servicenow';
 
-/** What every records operation needs, built once per request by the hub entry point. */
+/** What every hub operation (records, attachments, journal) needs, built per request by the hub entry point. */
 export interface RecordsContext {
   client: ServiceNowClient;
   instanceId: number;

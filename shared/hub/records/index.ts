@@ -3,7 +3,7 @@
  * create, update (PATCH), replace (PUT) and delete on any ServiceNow table or mapped hub resource.
  */
 export { catalogFor, checkedFields, fieldsOf, tableMetadata } from './catalog';
-export { commonResourceTarget, type RecordsMapping, recordsMapping } from './common';
+export { commonResourceTarget, type RecordsMapping, recordsMapping, recordsTargetOf } from './common';
 export type { RecordsContext, RecordsResponse } from './context';
 export { createRecord, deleteRecord, type GetOptions, getRecord, updateRecord } from './crud';
 export { and, andEveryGroup } from './encoded';
@@ -15,6 +15,7 @@ export {
   MAX_PAGE_SIZE,
   parseDisplayValues,
   parseFields,
+  parseGetOptions,
   parseListParams,
 } from './list-params';
 export { sysIdOf, toHubRecord, toHubRecords } from './shape';

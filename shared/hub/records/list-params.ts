@@ -73,3 +73,15 @@ export const parseListParams = (query: URLSearchParams): ListParams => {
     ...(displayValues === undefined ? {} : { displayValues }),
   };
 };
+
+/** `fields` and `displayValues` of a single-record read. */
+export const parseGetOptions = (
+  query: URLSearchParams,
+): { fields?: string[]; displayValues?: DisplayValues } => {
+  const fields = parseFields(query.get('fields'));
+  const displayValues = parseDisplayValues(query.get('displayValues'));
+  return {
+    ...(fields === undefined ? {} : { fields }),
+    ...(displayValues === undefined ? {} : { displayValues }),
+  };
+};

@@ -11,8 +11,8 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { LocalQueue } from '../../shared/adapters/local/queue';
-import type { QueueProducer } from '../../shared/ports';
+import type { LocalQueue } from '../adapters/local/queue';
+import type { QueueProducer } from '../ports';
 
 export interface RedriveOptions {
   /** Count what is waiting, move nothing. */
