@@ -29,6 +29,8 @@ import {
   send,
 } from './worker-context';
 
+type UploadState = NonNullable<BulkJob['upload']>;
+
 /** Common rows -> vendor rows (a common resource's upload); a row toVendor refuses is a row error. */
 async function* vendorRows(rows: AsyncIterable<ParsedRow>, transformation: Transformation) {
   for await (const row of rows) {
@@ -75,59 +77,18 @@ export async function upload(message: BulkMessage, job: BulkJob, deps: ProcessBu
   const segment = message.chunk ?? 0;
   const committed = state.segment ?? 0;
   if (segment < committed) return; // a redelivery of a segment already committed
-  // Claimed by a worker that may still run (a duplicate message, or a worker that died moments ago):
-  // come back once the claim would be stale, never acknowledge, or a dead worker's job has no message
-  // left. Claimed by a worker that died (crash, timeout: stale record, or another process in local
-  // mode): an upsert writes the same records when it runs again, so its segment runs again from its
-  // start; re-running inserts would write rows twice, so such a job ends ABORTED with the rows
-  // ServiceNow actually holds.
+  // Claimed by a worker that died (crash, timeout: stale record, or another process in local mode): an
+  // upsert writes the same records when it runs again, so its segment runs again from its start;
+  // re-running inserts would write rows twice, so such a job ends ABORTED with the rows ServiceNow
+  // actually holds.
   const claimed = job.status === 'RUNNING' && state.claimed === segment;
-  if (claimed) {
-    const staleMs = deps.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS;
-    const age = deps.now() - Date.parse(job.updatedAt);
-    const ownerGone = deps.soleWorker === true && state.claimedBy !== (deps.workerId ?? PROCESS_WORKER_ID);
-    if (!ownerGone && age < staleMs)
-      throw new ClaimedByLiveWorkerError(Math.ceil((staleMs - age) / 1000) + 1);
-  }
-  if (claimed && state.identifierField === undefined) {
-    const recordsCount = await reconciledCount(job, deps);
-    const done = await updateJob(
-      deps.stateTable,
-      job,
-      {
-        status: 'ABORTED',
-        recordsCount,
-        error: `The upload stopped after ${recordsCount} rows (worker crash or timeout); rows already written stay written`,
-        completedAt: iso(deps.now),
-      },
-      deps.now,
-    ).catch((error: unknown) => {
-      if (error instanceof ConditionFailedError) return undefined;
-      throw error;
-    });
-    if (done !== undefined) await deps.blobStore.delete(state.blobKey);
-    else await finishCancelRequestedMeanwhile(job, deps);
-    return;
-  }
+  if (claimed) refuseClaimOfLiveWorker(job, state, deps);
+  if (claimed && state.identifierField === undefined) return abortDeadInsertUpload(job, state, deps);
   // Claim the segment (again, for a dead upsert segment): a duplicate message finds it claimed and stops.
   const claimable = job.status === 'RUNNING' || (segment === 0 && job.status === 'CREATED');
   if (!claimable || segment !== committed) return;
-  let running: BulkJob;
-  try {
-    running = await updateJob(
-      deps.stateTable,
-      job,
-      {
-        status: 'RUNNING',
-        ...(segment === 0 && job.startedAt === undefined ? { startedAt: iso(deps.now), progress: 0 } : {}),
-        upload: { ...state, claimed: segment, claimedBy: deps.workerId ?? PROCESS_WORKER_ID },
-      },
-      deps.now,
-    );
-  } catch (error) {
-    if (error instanceof ConditionFailedError) return finishCancelRequestedMeanwhile(job, deps);
-    throw error;
-  }
+  const running = await claimSegment(job, state, segment, deps);
+  if (running === undefined) return;
   try {
     await runUploadSegment(running, segment, deps);
   } catch (error) {
@@ -147,6 +108,66 @@ export async function upload(message: BulkMessage, job: BulkJob, deps: ProcessBu
 }
 
 /**
+ * A segment claimed by a worker that may still run (a duplicate message, or a worker that died moments
+ * ago): the message comes back once the claim would be stale; never acknowledged, or a dead worker's
+ * job would have no message left.
+ */
+function refuseClaimOfLiveWorker(job: BulkJob, state: UploadState, deps: ProcessBulkDeps): void {
+  const staleMs = deps.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS;
+  const age = deps.now() - Date.parse(job.updatedAt);
+  const ownerGone = deps.soleWorker === true && state.claimedBy !== (deps.workerId ?? PROCESS_WORKER_ID);
+  if (!ownerGone && age < staleMs) throw new ClaimedByLiveWorkerError(Math.ceil((staleMs - age) / 1000) + 1);
+}
+
+/** Ends an insert upload whose worker died: ABORTED with the rows ServiceNow holds, the file deleted. */
+async function abortDeadInsertUpload(job: BulkJob, state: UploadState, deps: ProcessBulkDeps): Promise<void> {
+  const recordsCount = await reconciledCount(job, deps);
+  const done = await updateJob(
+    deps.stateTable,
+    job,
+    {
+      status: 'ABORTED',
+      recordsCount,
+      error: `The upload stopped after ${recordsCount} rows (worker crash or timeout); rows already written stay written`,
+      completedAt: iso(deps.now),
+    },
+    deps.now,
+  ).catch((error: unknown) => {
+    if (error instanceof ConditionFailedError) return undefined;
+    throw error;
+  });
+  if (done !== undefined) await deps.blobStore.delete(state.blobKey);
+  else await finishCancelRequestedMeanwhile(job, deps);
+}
+
+/** Marks the segment as this worker's; undefined when a concurrent change of the job won. */
+async function claimSegment(
+  job: BulkJob,
+  state: UploadState,
+  segment: number,
+  deps: ProcessBulkDeps,
+): Promise<BulkJob | undefined> {
+  try {
+    return await updateJob(
+      deps.stateTable,
+      job,
+      {
+        status: 'RUNNING',
+        ...(segment === 0 && job.startedAt === undefined ? { startedAt: iso(deps.now), progress: 0 } : {}),
+        upload: { ...state, claimed: segment, claimedBy: deps.workerId ?? PROCESS_WORKER_ID },
+      },
+      deps.now,
+    );
+  } catch (error) {
+    if (error instanceof ConditionFailedError) {
+      await finishCancelRequestedMeanwhile(job, deps);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/**
  * A write of this step lost to a concurrent change of the job. When that change was a cancel request, this
  * message is the job's last one (acknowledging it leaves nothing that would finish the cancel), so the
  * cancel is finished here; any other change belongs to a worker that carries on with the job.
@@ -157,7 +178,7 @@ async function finishCancelRequestedMeanwhile(job: BulkJob, deps: ProcessBulkDep
 }
 
 /** Data rows in the uploaded file (one parse without writing), or undefined when it cannot be read. */
-async function countRows(deps: ProcessBulkDeps, state: NonNullable<BulkJob['upload']>) {
+async function countRows(deps: ProcessBulkDeps, state: UploadState) {
   const blob = await deps.blobStore.get(state.blobKey);
   if (blob === undefined) return undefined;
   let rows = 0;
@@ -176,7 +197,6 @@ async function* rowsAfter(rows: AsyncIterable<ParsedRow>, rowsDone: number): Asy
   for await (const row of rows) if (row.rowNumber > rowsDone) yield row;
 }
 
-type UploadState = NonNullable<BulkJob['upload']>;
 type UploadOutcome = Awaited<ReturnType<typeof uploadRows>>;
 type RowCounts = { written: number; failed: number };
 
