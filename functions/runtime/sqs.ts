@@ -9,12 +9,32 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createLogger, type Logger } from '../../shared/logging';
 import type { BatchResponse, QueueEvent, QueueRecord } from '../../shared/ports';
-import { Semaphore } from '../../shared/resilience';
+import { mapBounded } from '../../shared/resilience';
 import { metricsMiddleware } from './metrics';
 
 export interface RecordLoopOptions {
   /** Records handled at once; default all of them. */
   concurrency?: number;
+}
+
+/**
+ * Powertools' SQS processor with its records run through the project's bounded pool instead of all at
+ * once. `processRecord` never throws (a failure is recorded for the batch answer), so one failed record
+ * never stops the others.
+ */
+class BoundedSqsProcessor extends BatchProcessor {
+  constructor(private readonly concurrency: number | undefined) {
+    super(EventType.SQS);
+  }
+
+  override async process(): ReturnType<BatchProcessor['process']> {
+    this.prepare();
+    const processed = await mapBounded(this.records, this.concurrency ?? this.records.length, (record) =>
+      this.processRecord(record),
+    );
+    this.clean();
+    return processed;
+  }
 }
 
 /**
@@ -29,12 +49,11 @@ export const processRecords = async (
   options: RecordLoopOptions = {},
 ): Promise<BatchResponse> => {
   if (records.length === 0) return { batchItemFailures: [] };
-  const lanes = new Semaphore(Math.max(1, Math.floor(options.concurrency ?? records.length) || 1));
   // A processor holds the state of one batch: one per call, so overlapping batches never share it.
-  const processor = new BatchProcessor(EventType.SQS);
+  const processor = new BoundedSqsProcessor(options.concurrency);
   return processPartialResponse(
     { Records: records as unknown as SQSRecord[] },
-    (record: SQSRecord) => lanes.run(() => handleRecord(record as unknown as QueueRecord)),
+    (record: SQSRecord) => handleRecord(record as unknown as QueueRecord),
     processor,
     { throwOnFullBatchFailure: false },
   );

@@ -41,6 +41,20 @@ describe('processRecords (the SQS partial-batch loop)', () => {
     expect(seen.sort()).toEqual(records.map((r) => r.messageId).sort());
   });
 
+  it('starts the records in batch order and keeps going past a failure, one lane at a time', async () => {
+    const started: string[] = [];
+    const result = await processRecords(
+      ['a', 'b', 'c'].map(record),
+      async (r) => {
+        started.push(r.messageId);
+        if (r.messageId === 'a') throw new Error('retry me');
+      },
+      { concurrency: 1 },
+    );
+    expect(started).toEqual(['a', 'b', 'c']);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'a' }]);
+  });
+
   it('answers an empty batch with no failures', async () => {
     expect(await processRecords([], async () => undefined)).toEqual({ batchItemFailures: [] });
   });
