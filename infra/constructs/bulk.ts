@@ -267,21 +267,20 @@ export class BulkConstruct extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // The worker consumes the DLQ too (it ends the jobs of dead messages).
-    const jobs = workQueue(this, {
+    ({
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      alarm: this.deadLetterAlarm,
+    } = workQueue(this, {
       key: this.queueKey,
-      retention: settings.retention,
+      settings,
       visibilityTimeout: Duration.seconds(
         BACKGROUND_FUNCTIONS.bulkWorker.timeoutSeconds + settings.visibilityMarginSeconds,
       ),
-      maxReceiveCount: settings.maxReceiveCount,
-      dlqRetention: settings.dlqRetention,
       deadLettersConsumed: true,
       alarmDescription:
         'snow-element: bulk job messages failed every retry and are parked in the bulk DLQ (see the worker log)',
-    });
-    this.queue = jobs.queue;
-    this.deadLetterQueue = jobs.deadLetterQueue;
-    this.deadLetterAlarm = jobs.alarm;
+    }));
     this.bucket.addEventNotification(
       s3.EventType.OBJECT_CREATED,
       new UploadNotificationDestination(this.bucket, this.queue, this.queueKey),

@@ -116,21 +116,20 @@ export class EventsConstruct extends Construct {
 
     // The dispatcher consumes the DLQ too; parked events whose body is too large for the event log stay
     // there for an operator.
-    const delivery = workQueue(this, {
+    ({
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      alarm: this.deadLetterAlarm,
+    } = workQueue(this, {
       key: foundation.key,
-      retention: settings.retention,
+      settings,
       visibilityTimeout: Duration.seconds(
         BACKGROUND_FUNCTIONS.eventsDispatcher.timeoutSeconds * settings.visibilityTimeoutFactor,
       ),
-      maxReceiveCount: settings.maxReceiveCount,
-      dlqRetention: settings.dlqRetention,
       deadLettersConsumed: true,
       alarmDescription:
         'snow-element: event callbacks failed every retry and are parked in the events DLQ (see the dispatcher log)',
-    });
-    this.queue = delivery.queue;
-    this.deadLetterQueue = delivery.deadLetterQueue;
-    this.deadLetterAlarm = delivery.alarm;
+    }));
 
     // Poll fan-out: the schedule reads the due-time index (gsi1 Query) and claims instances (conditional
     // writes), no secrets, and sends to the poll queue; the workers poll (checkpoints, instance
@@ -193,12 +192,10 @@ export class EventsConstruct extends Construct {
     });
     const { queue, deadLetterQueue, alarm } = workQueue(scope, {
       key: foundation.key,
-      retention: settings.retention,
+      settings,
       visibilityTimeout: Duration.seconds(
         BACKGROUND_FUNCTIONS.eventsPollWorker.timeoutSeconds * settings.visibilityTimeoutFactor,
       ),
-      maxReceiveCount: settings.maxReceiveCount,
-      dlqRetention: settings.dlqRetention,
       deadLettersConsumed: false,
       alarmDescription:
         'snow-element: poll messages failed every retry (see the poll worker log); their instances are polled again when their lease ends',

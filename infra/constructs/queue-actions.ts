@@ -61,14 +61,21 @@ export const deadLetterAlarm = (
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
 
+/** What a capability decides for its queue (its `*_QUEUE_SETTINGS`). */
+export interface WorkQueueSettings {
+  /** What the queue keeps. */
+  retention: Duration;
+  /** Receives before a message is parked in the DLQ. */
+  maxReceiveCount: number;
+  /** What the DLQ keeps. */
+  dlqRetention: Duration;
+}
+
 export interface WorkQueueProps {
   /** Encrypts both queues. */
   key: kms.IKey;
-  retention: Duration;
+  settings: WorkQueueSettings;
   visibilityTimeout: Duration;
-  /** Receives before a message is parked in the DLQ. */
-  maxReceiveCount: number;
-  dlqRetention: Duration;
   /**
    * A function consumes the DLQ too: Lambda then needs a visibility timeout of at least the function's
    * timeout, and the DLQ is retained so parked messages outlive a stack delete.
@@ -90,7 +97,7 @@ export const workQueue = (
     encryption: sqs.QueueEncryption.KMS,
     encryptionMasterKey: props.key,
     enforceSSL: true,
-    retentionPeriod: props.dlqRetention,
+    retentionPeriod: props.settings.dlqRetention,
     ...(props.deadLettersConsumed
       ? { removalPolicy: RemovalPolicy.RETAIN, visibilityTimeout: props.visibilityTimeout }
       : {}),
@@ -99,9 +106,9 @@ export const workQueue = (
     encryption: sqs.QueueEncryption.KMS,
     encryptionMasterKey: props.key,
     enforceSSL: true,
-    retentionPeriod: props.retention,
+    retentionPeriod: props.settings.retention,
     visibilityTimeout: props.visibilityTimeout,
-    deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
+    deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.settings.maxReceiveCount },
   });
   const alarm = deadLetterAlarm(scope, deadLetterQueue, props.alarmDescription);
   return { queue, deadLetterQueue, alarm };
