@@ -5,14 +5,9 @@ import { type DispatchDeps, deliverOrRetry, eventsPartition, retryDelaySeconds }
 import { sharedOutboundAgent } from '../../shared/net';
 import type { QueueRecord } from '../../shared/ports';
 import { verifySignature } from '../../shared/webhooks';
-import {
-  type DispatchHarness,
-  MAX_RECEIVES,
-  type Receiver,
-  startDispatchHarness,
-  startReceiver,
-  until,
-} from './dispatch-harness';
+import { queueRecord } from '../helpers/queue-record';
+import { type Receiver, startReceiver, until } from '../helpers/receiver';
+import { type DispatchHarness, MAX_RECEIVES, startDispatchHarness } from './dispatch-harness';
 
 let h: DispatchHarness;
 
@@ -279,22 +274,12 @@ describe('dispatcher SSRF guard', () => {
 const deliverRecords = (records: QueueRecord[], deps: DispatchDeps) =>
   processRecords(records, (record) => deliverOrRetry(record, deps));
 
-const recordFor = (message: EventMessage, receiveCount: number, sentAt: number): QueueRecord => ({
-  messageId: `r-${message.message.eventId}-${receiveCount}`,
-  receiptHandle: `h-${receiveCount}`,
-  body: JSON.stringify(message),
-  attributes: {
-    ApproximateReceiveCount: String(receiveCount),
-    SentTimestamp: String(sentAt),
-    SenderId: 'test',
-    ApproximateFirstReceiveTimestamp: String(sentAt),
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:element-events',
-  awsRegion: 'eu-west-1',
-});
+const recordFor = (message: EventMessage, receiveCount: number, sentAt: number): QueueRecord =>
+  queueRecord(`r-${message.message.eventId}-${receiveCount}`, JSON.stringify(message), {
+    receiveCount,
+    sentAt,
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:element-events',
+  });
 
 describe('dispatcher backoff', () => {
   it('asks the queue to hold a failed message for an exponentially growing, jittered delay', async () => {

@@ -2,58 +2,33 @@
  * Local mode runs the whole events pipeline: the poller on a timer, the persisted local queue, and the
  * dispatcher delivering signed callbacks. Here the timer is shortened; `npm start` polls every minute.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalModeHandle, runLocalMode } from '../../functions/local';
 import { getDependencies, LOCAL_EVENTS_QUEUE_FILE } from '../../functions/runtime/dependencies';
-import { readLocalConfig } from '../../shared/config';
+import { type LocalModeTest, startLocalMode } from '../helpers/local-mode';
+import { type Receiver, startReceiver } from '../helpers/receiver';
 
 const ORG = 'a'.repeat(64);
 const USER = 'b'.repeat(64);
 const platform = `User ${USER}, Organization ${ORG}`;
 
 describe('local mode events', () => {
-  let dataDir: string;
-  let local: LocalModeHandle;
-  let callbacks: Server;
-  let callbackUrl: string;
-  const received: { headers: Record<string, unknown>; body: string }[] = [];
+  let local: LocalModeTest;
+  let callbacks: Receiver;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'snow-element-events-'));
-    callbacks = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => {
-        body += chunk.toString();
-      });
-      req.on('end', () => {
-        received.push({ headers: req.headers, body });
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => callbacks.listen(0, '127.0.0.1', resolve));
-    callbackUrl = `http://127.0.0.1:${(callbacks.address() as AddressInfo).port}/events`;
-    local = await runLocalMode(
-      readLocalConfig({
-        PORT: '0',
-        DEMO_SERVICENOW_PORT: '0',
-        ELEMENT_DATA_DIR: dataDir,
-        ELEMENT_ORGANIZATION_SECRET: ORG,
-        ELEMENT_USER_SECRET: USER,
-        LOG_LEVEL: 'ERROR',
-      }),
+    callbacks = await startReceiver();
+    local = await startLocalMode(
+      'events',
+      { ELEMENT_ORGANIZATION_SECRET: ORG, ELEMENT_USER_SECRET: USER, LOG_LEVEL: 'ERROR' },
       { eventsPollIntervalMs: 100 },
     );
   });
 
   afterAll(async () => {
     await local?.close();
-    await new Promise((resolve) => callbacks.close(resolve));
-    await rm(dataDir, { recursive: true, force: true });
+    await callbacks?.close();
   });
 
   it('polls on its timer and delivers the new incident to the callback', async () => {
@@ -69,7 +44,7 @@ describe('local mode events', () => {
           password: 'admin',
           'servicenow.subdomain': sim,
           'event.notification.enabled': true,
-          'event.notification.callback.url': callbackUrl,
+          'event.notification.callback.url': `${callbacks.url}/events`,
           'event.poller.configuration': { incidents: {} },
         },
       }),
@@ -103,12 +78,12 @@ describe('local mode events', () => {
     });
     expect(patched.status).toBe(200);
     await expect
-      .poll(() => received.map((r) => r.body).find((body) => body.includes(sysId)), {
+      .poll(() => callbacks.requests.map((r) => r.body).find((body) => body.includes(sysId)), {
         timeout: 10_000,
         interval: 50,
       })
       .toBeDefined();
-    const body = JSON.parse(received.find((r) => r.body.includes(sysId))?.body ?? '{}') as {
+    const body = JSON.parse(callbacks.requests.find((r) => r.body.includes(sysId))?.body ?? '{}') as {
       message: { instanceId: number; events: { objectType: string; eventType: string }[] };
     };
     expect(body.message.instanceId).toBe(instance.id);
@@ -118,8 +93,10 @@ describe('local mode events', () => {
   });
 
   it('persists the events queue under the data dir', async () => {
-    await local.close();
-    const saved = JSON.parse(await readFile(join(dataDir, LOCAL_EVENTS_QUEUE_FILE), 'utf8')) as unknown[];
+    await local.stop();
+    const saved = JSON.parse(
+      await readFile(join(local.dataDir, LOCAL_EVENTS_QUEUE_FILE), 'utf8'),
+    ) as unknown[];
     expect(Array.isArray(saved)).toBe(true);
   });
 });

@@ -1,22 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalModeHandle, runLocalMode } from '../../functions/local';
-import { readLocalConfig } from '../../shared/config';
+import { type LocalModeTest, startLocalMode } from '../helpers/local-mode';
 
 describe('local mode with the demo ServiceNow', () => {
-  let dataDir: string;
-  let local: LocalModeHandle;
+  let local: LocalModeTest;
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'snow-element-demo-'));
-    local = await runLocalMode(
-      readLocalConfig({ PORT: '0', DEMO_SERVICENOW_PORT: '0', ELEMENT_DATA_DIR: dataDir, LOG_LEVEL: 'WARN' }),
-    );
+    local = await startLocalMode('demo');
   });
   afterAll(async () => {
     await local?.close();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('starts the simulator with demo data and the documented demo credentials', async () => {

@@ -4,19 +4,14 @@
  * events, bulk and transformations. Every answer, errors included, must be a documented status of a
  * documented operation with a body matching its schema.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalModeHandle, runLocalMode } from '../../functions/local';
 import { API_BASE_PATH, HUB_PREFIX, ROUTES } from '../../functions/routes';
-import { readLocalConfig } from '../../shared/config';
 import { APP_VERSION } from '../../shared/config/version';
 import { findElement } from '../../shared/elements';
 import { buildOpenApiDocument } from '../../shared/openapi';
+import { type LocalModeTest, startLocalMode } from '../helpers/local-mode';
 import { type CapturedResponse, createResponseValidator } from '../helpers/openapi-responses';
+import { type Receiver, startReceiver } from '../helpers/receiver';
 
 const ORG = 'c'.repeat(64);
 const USER = 'd'.repeat(64);
@@ -54,10 +49,8 @@ interface Answer {
 }
 
 describe('real responses match the OpenAPI document', () => {
-  let dataDir: string;
-  let local: LocalModeHandle;
-  let callbacks: Server;
-  let callbackUrl: string;
+  let local: LocalModeTest;
+  let callbacks: Receiver;
   let sim: string;
   const problems: string[] = [];
   let token = '';
@@ -105,22 +98,10 @@ describe('real responses match the OpenAPI document', () => {
     call(method, `${HUB_PREFIX}${path}`, { auth: `User ${USER}, Element ${token}`, ...options });
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'snow-element-openapi-'));
-    callbacks = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.writeHead(200).end());
-    });
-    await new Promise<void>((done) => callbacks.listen(0, '127.0.0.1', done));
-    callbackUrl = `http://127.0.0.1:${(callbacks.address() as AddressInfo).port}/events`;
-    local = await runLocalMode(
-      readLocalConfig({
-        PORT: '0',
-        DEMO_SERVICENOW_PORT: '0',
-        ELEMENT_DATA_DIR: dataDir,
-        ELEMENT_ORGANIZATION_SECRET: ORG,
-        ELEMENT_USER_SECRET: USER,
-        LOG_LEVEL: 'ERROR',
-      }),
+    callbacks = await startReceiver();
+    local = await startLocalMode(
+      'openapi',
+      { ELEMENT_ORGANIZATION_SECRET: ORG, ELEMENT_USER_SECRET: USER, LOG_LEVEL: 'ERROR' },
       // The timer never fires during the test: polls come from POST /instances/{id}/events/poll.
       { eventsPollIntervalMs: 3_600_000 },
     );
@@ -134,8 +115,7 @@ describe('real responses match the OpenAPI document', () => {
 
   afterAll(async () => {
     await local?.close();
-    await new Promise((done) => callbacks?.close(done));
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await callbacks?.close();
   });
 
   it('elements and instances, errors included', async () => {
@@ -168,7 +148,7 @@ describe('real responses match the OpenAPI document', () => {
       password: 'admin',
       'servicenow.subdomain': sim,
       'event.notification.enabled': true,
-      'event.notification.callback.url': callbackUrl,
+      'event.notification.callback.url': `${callbacks.url}/events`,
       'event.poller.configuration': { incidents: {} },
     };
     const created = await call('POST', '/instances', {
