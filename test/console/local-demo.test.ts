@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalModeTest, startLocalMode } from '../helpers/local-mode';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startedForSuite } from '../helpers/lifecycle';
+import { startLocalMode } from '../helpers/local-mode';
+import { secretsIn } from '../helpers/local-process';
 import { consoleRoute } from './harness';
 
 /**
@@ -8,16 +10,11 @@ import { consoleRoute } from './harness';
  * test/browser drives a real one.
  */
 describe('local mode: connect the demo ServiceNow from the console', () => {
-  let local: LocalModeTest;
+  const local = startedForSuite(() => startLocalMode('console'));
   let platform = '';
-  beforeAll(async () => {
-    local = await startLocalMode('console');
-    const user = /User secret\s*: ([0-9a-f]{64})/.exec(local.banner)?.[1];
-    const org = /Organization secret: ([0-9a-f]{64})/.exec(local.banner)?.[1];
-    platform = `User ${user}, Organization ${org}`;
-  });
-  afterAll(async () => {
-    await local?.close();
+  beforeAll(() => {
+    const { user, organization } = secretsIn(local.banner);
+    platform = `User ${user}, Organization ${organization}`;
   });
 
   it('prints the console URL and the redirect URI to register', () => {

@@ -5,21 +5,18 @@
  */
 
 import type { SQSEvent } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/events/dispatcher';
 import { createDeadLetterHandler } from '../../functions/events/handlers';
 import { type Dependencies, setDependencies } from '../../functions/runtime/dependencies';
 import { createLocalQueue } from '../../shared/adapters/local';
 import { redeliverEvent, toOutgoing } from '../../shared/events';
+import { startedForEachTest } from '../helpers/lifecycle';
 import { queueRecord } from '../helpers/queue-record';
 import { until } from '../helpers/receiver';
-import { type DispatchHarness, MAX_RECEIVES, startDispatchHarness } from './dispatch-harness';
+import { MAX_RECEIVES, startDispatchHarness } from './dispatch-harness';
 
-let h: DispatchHarness;
-beforeEach(async () => {
-  h = await startDispatchHarness();
-});
-afterEach(() => h.close());
+const h = startedForEachTest(startDispatchHarness);
 
 const deps = (): Dependencies => ({
   mode: 'local',

@@ -1,22 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { processRecords, queueUrlFromArn } from '../../functions/runtime/sqs';
 import type { EventMessage } from '../../shared/events';
 import { type DispatchDeps, deliverOrRetry, eventsPartition, retryDelaySeconds } from '../../shared/events';
 import { sharedOutboundAgent } from '../../shared/net';
 import type { QueueRecord } from '../../shared/ports';
 import { verifySignature } from '../../shared/webhooks';
+import { startedForEachTest } from '../helpers/lifecycle';
 import { queueRecord } from '../helpers/queue-record';
-import { type Receiver, startReceiver, until } from '../helpers/receiver';
-import { type DispatchHarness, MAX_RECEIVES, startDispatchHarness } from './dispatch-harness';
+import { startReceiver, until } from '../helpers/receiver';
+import { MAX_RECEIVES, startDispatchHarness } from './dispatch-harness';
 
-let h: DispatchHarness;
-
-beforeEach(async () => {
-  h = await startDispatchHarness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = startedForEachTest(startDispatchHarness);
 
 const logOf = (instanceId: number, eventId: string) => h.eventLog.get(instanceId, eventId);
 
@@ -219,13 +213,7 @@ describe('dispatcher delivery', () => {
 });
 
 describe('dispatcher SSRF guard', () => {
-  let other: Receiver;
-  beforeEach(async () => {
-    other = await startReceiver();
-  });
-  afterEach(async () => {
-    await other.close();
-  });
+  const other = startedForEachTest(startReceiver);
 
   it('never contacts metadata or private addresses that are not allow-listed; the messages are DEAD', async () => {
     await h.createInstance(1, { callbackUrl: 'https://169.254.169.254/latest/meta-data/' });

@@ -4,32 +4,25 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getDependencies, LOCAL_EVENTS_QUEUE_FILE } from '../../functions/runtime/dependencies';
-import { type LocalModeTest, startLocalMode } from '../helpers/local-mode';
-import { type Receiver, startReceiver } from '../helpers/receiver';
+import { startedForSuite } from '../helpers/lifecycle';
+import { startLocalMode } from '../helpers/local-mode';
+import { startReceiver } from '../helpers/receiver';
 
 const ORG = 'a'.repeat(64);
 const USER = 'b'.repeat(64);
 const platform = `User ${USER}, Organization ${ORG}`;
 
 describe('local mode events', () => {
-  let local: LocalModeTest;
-  let callbacks: Receiver;
-
-  beforeAll(async () => {
-    callbacks = await startReceiver();
-    local = await startLocalMode(
+  const callbacks = startedForSuite(startReceiver);
+  const local = startedForSuite(() =>
+    startLocalMode(
       'events',
       { ELEMENT_ORGANIZATION_SECRET: ORG, ELEMENT_USER_SECRET: USER, LOG_LEVEL: 'ERROR' },
       { eventsPollIntervalMs: 100 },
-    );
-  });
-
-  afterAll(async () => {
-    await local?.close();
-    await callbacks?.close();
-  });
+    ),
+  );
 
   it('polls on its timer and delivers the new incident to the callback', async () => {
     const sim = local.simulator?.url ?? '';

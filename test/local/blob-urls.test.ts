@@ -3,15 +3,22 @@
  * a bulk download answers 302 to a URL the local server streams, a presigned upload lands through PUT and
  * starts its job, and the URLs refuse tampering, expiry and a content type other than the signed one.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createLocalBlobUrls } from '../../shared/adapters/local/blob-urls';
-import { type LocalModeTest, startLocalMode } from '../helpers/local-mode';
+import { startedForSuite } from '../helpers/lifecycle';
+import { startLocalMode } from '../helpers/local-mode';
 
 const USER = 'u'.repeat(40);
 const ORG = 'o'.repeat(40);
 
 describe('presigned blob URLs in local mode', () => {
-  let local: LocalModeTest;
+  const local = startedForSuite(() =>
+    startLocalMode('blob-urls', {
+      ELEMENT_USER_SECRET: USER,
+      ELEMENT_ORGANIZATION_SECRET: ORG,
+      LOG_LEVEL: 'ERROR',
+    }),
+  );
   let hubAuth: string;
 
   const hub = (
@@ -43,11 +50,6 @@ describe('presigned blob URLs in local mode', () => {
   };
 
   beforeAll(async () => {
-    local = await startLocalMode('blob-urls', {
-      ELEMENT_USER_SECRET: USER,
-      ELEMENT_ORGANIZATION_SECRET: ORG,
-      LOG_LEVEL: 'ERROR',
-    });
     const created = await fetch(`${local.api.url}/instances`, {
       method: 'POST',
       headers: { Authorization: `User ${USER}, Organization ${ORG}`, 'Content-Type': 'application/json' },
@@ -59,9 +61,6 @@ describe('presigned blob URLs in local mode', () => {
     });
     expect(created.status).toBe(200);
     hubAuth = `User ${USER}, Element ${((await created.json()) as { token: string }).token}`;
-  });
-  afterAll(async () => {
-    await local?.close();
   });
 
   it('redirects a finished download to a URL that streams the file, and refuses a tampered one', async () => {

@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalModeTest, startLocalMode } from '../helpers/local-mode';
+import { describe, expect, it } from 'vitest';
+import { startedForSuite } from '../helpers/lifecycle';
+import { startLocalMode } from '../helpers/local-mode';
 
 describe('local mode with the demo ServiceNow', () => {
-  let local: LocalModeTest;
-  beforeAll(async () => {
-    local = await startLocalMode('demo');
-  });
-  afterAll(async () => {
-    await local?.close();
-  });
+  const local = startedForSuite(() => startLocalMode('demo'));
 
   it('starts the simulator with demo data and the documented demo credentials', async () => {
     expect(local.simulator?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

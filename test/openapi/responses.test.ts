@@ -4,14 +4,15 @@
  * events, bulk and transformations. Every answer, errors included, must be a documented status of a
  * documented operation with a body matching its schema.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { API_BASE_PATH, HUB_PREFIX, ROUTES } from '../../functions/routes';
 import { APP_VERSION } from '../../shared/config/version';
 import { findElement } from '../../shared/elements';
 import { buildOpenApiDocument } from '../../shared/openapi';
-import { type LocalModeTest, startLocalMode } from '../helpers/local-mode';
+import { startedForSuite } from '../helpers/lifecycle';
+import { startLocalMode } from '../helpers/local-mode';
 import { type CapturedResponse, createResponseValidator } from '../helpers/openapi-responses';
-import { type Receiver, startReceiver } from '../helpers/receiver';
+import { startReceiver } from '../helpers/receiver';
 
 const ORG = 'c'.repeat(64);
 const USER = 'd'.repeat(64);
@@ -49,8 +50,15 @@ interface Answer {
 }
 
 describe('real responses match the OpenAPI document', () => {
-  let local: LocalModeTest;
-  let callbacks: Receiver;
+  const callbacks = startedForSuite(startReceiver);
+  const local = startedForSuite(() =>
+    startLocalMode(
+      'openapi',
+      { ELEMENT_ORGANIZATION_SECRET: ORG, ELEMENT_USER_SECRET: USER, LOG_LEVEL: 'ERROR' },
+      // The timer never fires during the test: polls come from POST /instances/{id}/events/poll.
+      { eventsPollIntervalMs: 3_600_000 },
+    ),
+  );
   let sim: string;
   const problems: string[] = [];
   let token = '';
@@ -97,25 +105,13 @@ describe('real responses match the OpenAPI document', () => {
   const hub = (method: string, path: string, options: Parameters<typeof call>[2] = {}) =>
     call(method, `${HUB_PREFIX}${path}`, { auth: `User ${USER}, Element ${token}`, ...options });
 
-  beforeAll(async () => {
-    callbacks = await startReceiver();
-    local = await startLocalMode(
-      'openapi',
-      { ELEMENT_ORGANIZATION_SECRET: ORG, ELEMENT_USER_SECRET: USER, LOG_LEVEL: 'ERROR' },
-      // The timer never fires during the test: polls come from POST /instances/{id}/events/poll.
-      { eventsPollIntervalMs: 3_600_000 },
-    );
+  beforeAll(() => {
     sim = local.simulator?.url ?? '';
   });
 
   // Each flow reports its own mismatches.
   beforeEach(() => {
     problems.length = 0;
-  });
-
-  afterAll(async () => {
-    await local?.close();
-    await callbacks?.close();
   });
 
   it('elements and instances, errors included', async () => {
