@@ -10,18 +10,13 @@ import { startedForSuite } from '../helpers/lifecycle';
 import { startLocalMode } from '../helpers/local-mode';
 import { startReceiver } from '../helpers/receiver';
 
-const ORG = 'a'.repeat(64);
-const USER = 'b'.repeat(64);
-const platform = `User ${USER}, Organization ${ORG}`;
+const secrets = { organization: 'a'.repeat(64), user: 'b'.repeat(64) };
+const platform = `User ${secrets.user}, Organization ${secrets.organization}`;
 
 describe('local mode events', () => {
   const callbacks = startedForSuite(startReceiver);
   const local = startedForSuite(() =>
-    startLocalMode(
-      'events',
-      { ELEMENT_ORGANIZATION_SECRET: ORG, ELEMENT_USER_SECRET: USER, LOG_LEVEL: 'ERROR' },
-      { eventsPollIntervalMs: 100 },
-    ),
+    startLocalMode('events', { secrets, logLevel: 'ERROR', eventsPollIntervalMs: 100 }),
   );
 
   it('polls on its timer and delivers the new incident to the callback', async () => {

@@ -14,12 +14,16 @@ export interface LocalModeTest extends LocalModeHandle {
   stop(): Promise<void>;
 }
 
-/** `env` adds to or overrides free ports, the data directory and LOG_LEVEL=WARN. */
-export const startLocalMode = async (
-  label: string,
-  env: Record<string, string> = {},
-  options: LocalModeOptions = {},
-): Promise<LocalModeTest> => {
+export interface LocalModeSetup extends LocalModeOptions {
+  /** ELEMENT_ORGANIZATION_SECRET and ELEMENT_USER_SECRET; default: generated, as the banner prints them. */
+  secrets?: { organization: string; user: string };
+  /** Default WARN. */
+  logLevel?: string;
+}
+
+/** Free ports, a data directory of its own, and what `setup` chooses. */
+export const startLocalMode = async (label: string, setup: LocalModeSetup = {}): Promise<LocalModeTest> => {
+  const { secrets, logLevel = 'WARN', ...options } = setup;
   const dataDir = await mkdtemp(join(tmpdir(), `snow-element-${label}-`));
   const removeDataDir = () => rm(dataDir, { recursive: true, force: true });
   try {
@@ -28,8 +32,10 @@ export const startLocalMode = async (
         PORT: '0',
         DEMO_SERVICENOW_PORT: '0',
         ELEMENT_DATA_DIR: dataDir,
-        LOG_LEVEL: 'WARN',
-        ...env,
+        LOG_LEVEL: logLevel,
+        ...(secrets === undefined
+          ? {}
+          : { ELEMENT_ORGANIZATION_SECRET: secrets.organization, ELEMENT_USER_SECRET: secrets.user }),
       }),
       options,
     );

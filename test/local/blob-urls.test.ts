@@ -13,11 +13,7 @@ const ORG = 'o'.repeat(40);
 
 describe('presigned blob URLs in local mode', () => {
   const local = startedForSuite(() =>
-    startLocalMode('blob-urls', {
-      ELEMENT_USER_SECRET: USER,
-      ELEMENT_ORGANIZATION_SECRET: ORG,
-      LOG_LEVEL: 'ERROR',
-    }),
+    startLocalMode('blob-urls', { secrets: { organization: ORG, user: USER }, logLevel: 'ERROR' }),
   );
   let hubAuth: string;
 

@@ -14,9 +14,8 @@ import { startLocalMode } from '../helpers/local-mode';
 import { type CapturedResponse, createResponseValidator } from '../helpers/openapi-responses';
 import { startReceiver } from '../helpers/receiver';
 
-const ORG = 'c'.repeat(64);
-const USER = 'd'.repeat(64);
-const platform = `User ${USER}, Organization ${ORG}`;
+const secrets = { organization: 'c'.repeat(64), user: 'd'.repeat(64) };
+const platform = `User ${secrets.user}, Organization ${secrets.organization}`;
 
 const element = findElement('servicenow');
 if (!element) throw new Error('servicenow element missing');
@@ -52,12 +51,8 @@ interface Answer {
 describe('real responses match the OpenAPI document', () => {
   const callbacks = startedForSuite(startReceiver);
   const local = startedForSuite(() =>
-    startLocalMode(
-      'openapi',
-      { ELEMENT_ORGANIZATION_SECRET: ORG, ELEMENT_USER_SECRET: USER, LOG_LEVEL: 'ERROR' },
-      // The timer never fires during the test: polls come from POST /instances/{id}/events/poll.
-      { eventsPollIntervalMs: 3_600_000 },
-    ),
+    // The timer never fires during the test: polls come from POST /instances/{id}/events/poll.
+    startLocalMode('openapi', { secrets, logLevel: 'ERROR', eventsPollIntervalMs: 3_600_000 }),
   );
   let sim: string;
   const problems: string[] = [];
@@ -103,7 +98,7 @@ describe('real responses match the OpenAPI document', () => {
     return { status: res.status, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
   };
   const hub = (method: string, path: string, options: Parameters<typeof call>[2] = {}) =>
-    call(method, `${HUB_PREFIX}${path}`, { auth: `User ${USER}, Element ${token}`, ...options });
+    call(method, `${HUB_PREFIX}${path}`, { auth: `User ${secrets.user}, Element ${token}`, ...options });
 
   beforeAll(() => {
     sim = local.simulator?.url ?? '';
@@ -192,7 +187,7 @@ describe('real responses match the OpenAPI document', () => {
     expect(patchedKey.status, patchedKey.text).toBe(200);
     expect((await call('GET', `/instances/${instanceId}/docs`)).status).toBe(200);
     // The same routes on "the current instance" (the Element token's).
-    const current = `User ${USER}, Element ${token}`;
+    const current = `User ${secrets.user}, Element ${token}`;
     expect((await call('GET', '/instances/configuration', { auth: current })).status).toBe(200);
     expect((await call('GET', '/instances/configuration/username', { auth: current })).status).toBe(200);
     expect((await call('GET', '/instances/docs', { auth: current })).status).toBe(200);
@@ -234,7 +229,7 @@ describe('real responses match the OpenAPI document', () => {
     expect(
       (
         await call('GET', `/incidents/${id}?fields=number,short_description`, {
-          auth: `User ${USER}, Element ${token}`,
+          auth: `User ${secrets.user}, Element ${token}`,
         })
       ).status,
     ).toBe(200);
@@ -267,7 +262,7 @@ describe('real responses match the OpenAPI document', () => {
     expect((await hub('GET', `/incidents/${id}/attachments/${attachmentId}/file`)).status).toBe(200);
     expect((await hub('DELETE', `/incidents/${id}/attachments/${attachmentId}`)).status).toBe(200);
     expect((await hub('DELETE', `/incidents/${id}`)).status).toBe(200);
-    expect((await hub('GET', '/incidents', { auth: `User ${USER}, Element nope` })).status).toBe(401);
+    expect((await hub('GET', '/incidents', { auth: `User ${secrets.user}, Element nope` })).status).toBe(401);
     expect(problems).toEqual([]);
   });
 
@@ -290,7 +285,7 @@ describe('real responses match the OpenAPI document', () => {
     expect((await call('GET', `/instances/${instanceId}/events/${eventId}`)).status).toBe(200);
     expect((await call('GET', `/instances/${instanceId}/events/nope`)).status).toBe(404);
     expect((await call('GET', `/instances/${instanceId}/events?status=bogus`)).status).toBe(400);
-    const current = `User ${USER}, Element ${token}`;
+    const current = `User ${secrets.user}, Element ${token}`;
     expect((await call('GET', '/instances/events', { auth: current })).status).toBe(200);
     expect((await call('GET', `/instances/events/${eventId}`, { auth: current })).status).toBe(200);
     const redelivered = await call('POST', `/instances/${instanceId}/events/${eventId}/redeliver`);
