@@ -15,6 +15,7 @@ import type { FaultSource } from '../simulator/faults';
 import type { SimulatorHandle } from '../simulator/index';
 import { startSimulator } from '../simulator/index';
 import { formatDateTime } from '../simulator/store/clock';
+import { DEMO_PASSWORD_GRANT } from './helpers/fake-server';
 
 /**
  * The client against the real simulator: paging correctness with ties and ACL-short pages,
@@ -195,14 +196,7 @@ describe('ServiceNow client against the simulator', () => {
     const before = tokenCalls();
     const c = client({
       clock: simClock,
-      auth: {
-        type: 'oauth',
-        grant: 'password',
-        clientId: 'demo-client',
-        clientSecret: 'demo-secret',
-        username: 'admin',
-        password: 'admin',
-      },
+      auth: DEMO_PASSWORD_GRANT,
     });
     await c.list('incident', { limit: 1 });
     expect(tokenCalls() - before).toBe(1);
@@ -217,14 +211,7 @@ describe('ServiceNow client against the simulator', () => {
     let lagging = sim.clock.now().getTime();
     const laggingClient = client({
       clock: { now: () => lagging },
-      auth: {
-        type: 'oauth',
-        grant: 'password',
-        clientId: 'demo-client',
-        clientSecret: 'demo-secret',
-        username: 'admin',
-        password: 'admin',
-      },
+      auth: DEMO_PASSWORD_GRANT,
     });
     await laggingClient.list('incident', { limit: 1 });
     const afterFirst = tokenCalls();

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createOutboundAgent, parseAllowedHosts } from '../../../shared/net';
-import type { ServiceNowClientOptions } from '../../../shared/servicenow';
+import type { ServiceNowAuth, ServiceNowClientOptions } from '../../../shared/servicenow';
 import { createServiceNowClient, SemaphoreRegistry } from '../../../shared/servicenow';
 
 export interface SeenRequest {
@@ -96,3 +96,13 @@ export const clientFor = (
   });
   return Object.assign(client, { agent });
 };
+
+/** The demo OAuth client (simulator and fake servers alike) with admin's password: the password grant. */
+export const DEMO_PASSWORD_GRANT = {
+  type: 'oauth',
+  grant: 'password',
+  clientId: 'demo-client',
+  clientSecret: 'demo-secret',
+  username: 'admin',
+  password: 'admin',
+} as const satisfies ServiceNowAuth;
