@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getDependencies, LOCAL_EVENTS_QUEUE_FILE } from '../../functions/runtime/dependencies';
 import { startedForSuite } from '../helpers/lifecycle';
-import { startLocalMode } from '../helpers/local-mode';
+import { demoEventsConfiguration, startLocalMode } from '../helpers/local-mode';
 import { startReceiver } from '../helpers/receiver';
 
 const secrets = { organization: 'a'.repeat(64), user: 'b'.repeat(64) };
@@ -27,14 +27,7 @@ describe('local mode events', () => {
       body: JSON.stringify({
         element: { key: 'servicenow' },
         name: 'events demo',
-        configuration: {
-          username: 'admin',
-          password: 'admin',
-          'servicenow.subdomain': sim,
-          'event.notification.enabled': true,
-          'event.notification.callback.url': `${callbacks.url}/events`,
-          'event.poller.configuration': { incidents: {} },
-        },
+        configuration: demoEventsConfiguration(sim, `${callbacks.url}/events`),
       }),
     });
     expect(created.status, await created.clone().text()).toBe(200);

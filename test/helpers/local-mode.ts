@@ -53,3 +53,13 @@ export const startLocalMode = async (label: string, setup: LocalModeSetup = {}):
     throw error;
   }
 };
+
+/** An instance's configuration: the demo ServiceNow as admin, incident events posted to `callbackUrl`. */
+export const demoEventsConfiguration = (simulatorUrl: string, callbackUrl: string) => ({
+  username: 'admin',
+  password: 'admin',
+  'servicenow.subdomain': simulatorUrl,
+  'event.notification.enabled': true,
+  'event.notification.callback.url': callbackUrl,
+  'event.poller.configuration': { incidents: {} },
+});

@@ -10,7 +10,7 @@ import { APP_VERSION } from '../../shared/config/version';
 import { findElement } from '../../shared/elements';
 import { buildOpenApiDocument } from '../../shared/openapi';
 import { startedForSuite } from '../helpers/lifecycle';
-import { startLocalMode } from '../helpers/local-mode';
+import { demoEventsConfiguration, startLocalMode } from '../helpers/local-mode';
 import { type CapturedResponse, createResponseValidator } from '../helpers/openapi-responses';
 import { startReceiver } from '../helpers/receiver';
 
@@ -134,14 +134,7 @@ describe('real responses match the OpenAPI document', () => {
     expect(textBody.status).toBe(415);
     expect((await call('POST', '/instances', { json: { name: 'x'.repeat(100_000) } })).status).toBe(413);
 
-    const configuration = {
-      username: 'admin',
-      password: 'admin',
-      'servicenow.subdomain': sim,
-      'event.notification.enabled': true,
-      'event.notification.callback.url': `${callbacks.url}/events`,
-      'event.poller.configuration': { incidents: {} },
-    };
+    const configuration = demoEventsConfiguration(sim, `${callbacks.url}/events`);
     const created = await call('POST', '/instances', {
       json: { element: { key: 'servicenow' }, name: 'openapi', tags: ['docs'], configuration },
     });
