@@ -23,7 +23,8 @@ import {
 } from '../../shared/bulk/jobs';
 import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
 import type { BlobStore, StateTable } from '../../shared/ports';
-import { createServiceNowClient, SemaphoreRegistry, type ServiceNowClient } from '../../shared/servicenow';
+import type { ServiceNowClient } from '../../shared/servicenow';
+import { adminClient } from '../servicenow/helpers/fake-server';
 import { type SimulatorHandle, startSimulator } from '../simulator';
 
 export interface EngineFixture {
@@ -48,13 +49,7 @@ export async function startEngineFixture(options: {
     data: { incidents: options.incidents, users, groups: 3, companies: 3 },
   });
   const agent = createOutboundAgent({ allowedHosts: parseAllowedHosts('127.0.0.1') });
-  const client = createServiceNowClient({
-    baseUrl: sim.url,
-    auth: { type: 'basic', username: 'admin', password: 'admin' },
-    dispatcher: agent,
-    semaphores: new SemaphoreRegistry(),
-    sleep: async () => {},
-  });
+  const client = adminClient(sim.url, agent);
   const dataDir = await mkdtemp(join(tmpdir(), 'bulk-engine-'));
   const table = createLocalStateTable({ dataDir });
   return {

@@ -4,18 +4,16 @@ import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
 import type { ServiceNowClient, ServiceNowClientOptions } from '../../shared/servicenow';
 import {
   authorizationUrl,
-  createServiceNowClient,
   exchangeAuthorizationCode,
   keysetById,
   keysetByUpdated,
   offsetPage,
-  SemaphoreRegistry,
 } from '../../shared/servicenow';
 import type { FaultSource } from '../simulator/faults';
 import type { SimulatorHandle } from '../simulator/index';
 import { startSimulator } from '../simulator/index';
 import { formatDateTime } from '../simulator/store/clock';
-import { DEMO_PASSWORD_GRANT } from './helpers/fake-server';
+import { adminClient, DEMO_PASSWORD_GRANT } from './helpers/fake-server';
 
 /**
  * The client against the real simulator: paging correctness with ties and ACL-short pages,
@@ -52,14 +50,7 @@ afterAll(async () => {
 afterEach(() => sim.faults.clear());
 
 const client = (options: Partial<ServiceNowClientOptions> = {}): ServiceNowClient =>
-  createServiceNowClient({
-    baseUrl: sim.url,
-    auth: { type: 'basic', username: 'admin', password: 'admin' },
-    dispatcher: agent,
-    semaphores: new SemaphoreRegistry(),
-    sleep: async () => {},
-    ...options,
-  });
+  adminClient(sim.url, agent, options);
 
 const drain = async <T extends { records: Record<string, unknown>[] }>(pages: AsyncIterable<T>) => {
   const seen: string[] = [];
