@@ -19,17 +19,12 @@ import {
   type RouteAuth,
   type RouteDefinition,
 } from '../../functions/routes';
-import { ElementFunction, type ElementLogLevel } from './element-function';
+import { ElementFunction, type ElementFunctionDefaults, functionDefaults } from './element-function';
 
 /** The authorizers a route's `auth` needs; `none` routes are public by design. */
 export type RouteAuthorizers = Partial<Record<Exclude<RouteAuth, 'none'>, apigw.IHttpRouteAuthorizer>>;
 
-export interface ApiConstructProps {
-  /** Shared variables (foundation) every function receives. */
-  environment: Record<string, string>;
-  serviceName: string;
-  logLevel: ElementLogLevel;
-  logRetention: logs.RetentionDays;
+export interface ApiConstructProps extends ElementFunctionDefaults {
   /**
    * The Lambda REQUEST authorizers (User/Organization/Element header,
    * identity-source caching) for `platform` and `hub` routes. A route whose authorizer is missing fails
@@ -171,11 +166,8 @@ export class ApiConstruct extends Construct {
       (typeof LAMBDA_FUNCTIONS)[FunctionName],
     ][]) {
       const fn = new ElementFunction(this, `${pascalCase(name)}Function`, {
+        ...functionDefaults(props),
         definition,
-        serviceName: props.serviceName,
-        environment: props.environment,
-        logLevel: props.logLevel,
-        logRetention: props.logRetention,
       });
       functions[name] = fn;
       integrations.set(

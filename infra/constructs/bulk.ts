@@ -2,17 +2,16 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { CORS_MAX_AGE_SECONDS, type CorsOrigins } from '../../functions/cors';
 import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
-import { ElementFunction, type ElementLogLevel } from './element-function';
+import { ElementFunction, type ElementFunctionDefaults, functionDefaults } from './element-function';
 import type { Foundation } from './foundation';
 import { grantInstanceData } from './instances';
-import { deadLetterAlarm, QUEUE_CONSUME_ACTIONS, QUEUE_SEND_ACTIONS } from './queue-actions';
+import { allowConsume, allowSend, consumeQueues, workQueue } from './queue-actions';
 
 /**
  * The delivery settings of the bulk job queue, shared by the queue, the event source and the worker's
@@ -156,7 +155,7 @@ export const bulkCorsRules = (
       ]),
 ];
 
-export interface BulkConstructProps {
+export interface BulkConstructProps extends ElementFunctionDefaults {
   foundation: Foundation;
   /** The bulk API function (functions/bulk/handler.ts, every /bulk route). */
   bulkFunction: ElementFunction;
@@ -167,11 +166,6 @@ export interface BulkConstructProps {
    * console downloads bulk files with fetch, which follows the file route's 302 to the presigned URL.
    */
   consoleOrigin?: string;
-  serviceName: string;
-  /** Shared variables (foundation) every function receives. */
-  environment: Record<string, string>;
-  logLevel: ElementLogLevel;
-  logRetention: logs.RetentionDays;
 }
 
 /**
@@ -272,26 +266,21 @@ export class BulkConstruct extends Construct {
       // Parked messages in the retained DLQ stay readable.
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const visibilityTimeout = Duration.seconds(
-      BACKGROUND_FUNCTIONS.bulkWorker.timeoutSeconds + settings.visibilityMarginSeconds,
-    );
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.queueKey,
-      enforceSSL: true,
-      retentionPeriod: settings.dlqRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-      // The worker consumes it too: Lambda needs a visibility timeout of at least the function's timeout.
-      visibilityTimeout,
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.queueKey,
-      enforceSSL: true,
-      retentionPeriod: settings.retention,
-      visibilityTimeout,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
-    });
+    // The worker consumes the DLQ too (it ends the jobs of dead messages).
+    ({
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      alarm: this.deadLetterAlarm,
+    } = workQueue(this, {
+      key: this.queueKey,
+      settings,
+      visibilityTimeout: Duration.seconds(
+        BACKGROUND_FUNCTIONS.bulkWorker.timeoutSeconds + settings.visibilityMarginSeconds,
+      ),
+      deadLettersConsumed: true,
+      alarmDescription:
+        'snow-element: bulk job messages failed every retry and are parked in the bulk DLQ (see the worker log)',
+    }));
     this.bucket.addEventNotification(
       s3.EventType.OBJECT_CREATED,
       new UploadNotificationDestination(this.bucket, this.queue, this.queueKey),
@@ -299,18 +288,9 @@ export class BulkConstruct extends Construct {
     );
     acknowledgeNotificationsHandler(this);
 
-    this.deadLetterAlarm = deadLetterAlarm(
-      this,
-      this.deadLetterQueue,
-      'snow-element: bulk job messages failed every retry and are parked in the bulk DLQ (see the worker log)',
-    );
-
     this.worker = new ElementFunction(this, 'WorkerFunction', {
+      ...functionDefaults(props),
       definition: BACKGROUND_FUNCTIONS.bulkWorker,
-      serviceName: props.serviceName,
-      environment: props.environment,
-      logLevel: props.logLevel,
-      logRetention: props.logRetention,
     });
 
     // API: job records, instance credentials, staging files (presigned URLs included), queue the first message.
@@ -322,32 +302,18 @@ export class BulkConstruct extends Construct {
     grantInstanceData(this.worker, foundation, BULK_SECRET_ACTIONS.worker);
     this.grantBucket(this.worker, BULK_BUCKET_ACTIONS.worker);
     this.grantQueue(this.worker, true);
-    const mapping = this.worker.function.addEventSourceMapping('BulkQueueSource', {
-      eventSourceArn: this.queue.queueArn,
-      batchSize: settings.batchSize,
-      reportBatchItemFailures: true,
-      maxConcurrency: settings.maxConcurrency,
-    });
-    // Dead letters end their jobs in ERROR (the worker tells them apart by the source ARN).
-    const deadLetters = this.worker.function.addEventSourceMapping('BulkDeadLetterSource', {
-      eventSourceArn: this.deadLetterQueue.queueArn,
-      batchSize: 10,
-      reportBatchItemFailures: true,
-    });
-    this.worker.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'BulkDeadLetterConsume',
-        actions: [...QUEUE_CONSUME_ACTIONS],
-        resources: [this.deadLetterQueue.queueArn],
-      }),
-    );
+    allowConsume(this.worker, 'BulkDeadLetterConsume', this.deadLetterQueue);
+    consumeQueues(this.worker, [
+      {
+        id: 'BulkQueueSource',
+        queue: this.queue,
+        batchSize: settings.batchSize,
+        maxConcurrency: settings.maxConcurrency,
+      },
+      // Dead letters end their jobs in ERROR (the worker tells them apart by the source ARN).
+      { id: 'BulkDeadLetterSource', queue: this.deadLetterQueue, batchSize: 10 },
+    ]);
     this.worker.function.addEnvironment('ELEMENT_BULK_DEAD_LETTER_QUEUE_ARN', this.deadLetterQueue.queueArn);
-    // Lambda validates the queue permissions when the mapping is created.
-    const policy = this.worker.role.node.tryFindChild('DefaultPolicy');
-    if (policy) {
-      mapping.node.addDependency(policy);
-      deadLetters.node.addDependency(policy);
-    }
     this.worker.function.addEnvironment('ELEMENT_BULK_MAX_RECEIVE_COUNT', String(settings.maxReceiveCount));
     this.worker.function.addEnvironment('ELEMENT_BULK_CHUNK_DEADLINE_MS', String(settings.chunkDeadlineMs));
   }
@@ -398,22 +364,8 @@ export class BulkConstruct extends Construct {
 
   /** Send (and for the worker consume) on the bulk queue, its key, and ELEMENT_BULK_QUEUE_URL. */
   private grantQueue(fn: ElementFunction, consume: boolean): void {
-    fn.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'BulkQueueSend',
-        actions: [...QUEUE_SEND_ACTIONS],
-        resources: [this.queue.queueArn],
-      }),
-    );
-    if (consume) {
-      fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'BulkQueueConsume',
-          actions: [...QUEUE_CONSUME_ACTIONS],
-          resources: [this.queue.queueArn],
-        }),
-      );
-    }
+    allowSend(fn, 'BulkQueueSend', this.queue);
+    if (consume) allowConsume(fn, 'BulkQueueConsume', this.queue);
     fn.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'BulkQueueKey',

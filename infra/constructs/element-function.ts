@@ -21,15 +21,27 @@ const copyIntoAsset = (directory: { from: string; to: string }, outputDir: strin
 /** Log levels shared by Powertools (`LOG_LEVEL`) and Lambda's advanced logging controls. */
 export type ElementLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
-export interface ElementFunctionProps {
-  /** One entry of LAMBDA_FUNCTIONS in functions/routes.ts. */
-  definition: LambdaFunctionDefinition;
+/** What every function of a capability shares; only the definition differs. */
+export interface ElementFunctionDefaults {
   /** `POWERTOOLS_SERVICE_NAME`: the `service` key of every structured log line. */
   serviceName: string;
   /** Variables every function of the stack shares (table name, secret ARNs, allowed hosts...). */
   environment: Record<string, string>;
   logLevel: ElementLogLevel;
   logRetention: logs.RetentionDays;
+}
+
+/** The function defaults out of a capability's props (which carry other things too). */
+export const functionDefaults = (props: ElementFunctionDefaults): ElementFunctionDefaults => ({
+  serviceName: props.serviceName,
+  environment: props.environment,
+  logLevel: props.logLevel,
+  logRetention: props.logRetention,
+});
+
+export interface ElementFunctionProps extends ElementFunctionDefaults {
+  /** One entry of LAMBDA_FUNCTIONS in functions/routes.ts. */
+  definition: LambdaFunctionDefinition;
 }
 
 /**

@@ -1,16 +1,14 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BACKGROUND_FUNCTIONS } from '../../functions/routes';
-import { ElementFunction, type ElementFunctionProps, type ElementLogLevel } from './element-function';
+import { ElementFunction, type ElementFunctionDefaults, functionDefaults } from './element-function';
 import type { Foundation } from './foundation';
 import { grantInstanceData, grantStateTableData } from './instances';
-import { deadLetterAlarm, QUEUE_CONSUME_ACTIONS, QUEUE_SEND_ACTIONS } from './queue-actions';
+import { allowConsume, allowSend, consumeQueues, workQueue } from './queue-actions';
 
 /**
  * The delivery settings of the events queue, shared by the queue, the event source and the dispatcher's
@@ -66,15 +64,10 @@ export const EVENTS_SECRET_ACTIONS = {
   dispatcher: ['secretsmanager:GetSecretValue'],
 } as const;
 
-export interface EventsConstructProps {
+export interface EventsConstructProps extends ElementFunctionDefaults {
   foundation: Foundation;
   /** The events admin API (poll now, event log, redeliver), which queues like the poll worker does. */
   adminFunction: ElementFunction;
-  serviceName: string;
-  /** Shared variables (foundation) every function receives. */
-  environment: Record<string, string>;
-  logLevel: ElementLogLevel;
-  logRetention: logs.RetentionDays;
 }
 
 /**
@@ -110,12 +103,7 @@ export class EventsConstruct extends Construct {
     super(scope, id);
     const { foundation } = props;
     const settings = EVENTS_QUEUE_SETTINGS;
-    const functionProps = {
-      serviceName: props.serviceName,
-      environment: props.environment,
-      logLevel: props.logLevel,
-      logRetention: props.logRetention,
-    };
+    const functionProps = functionDefaults(props);
 
     this.poller = new ElementFunction(this, 'PollerFunction', {
       ...functionProps,
@@ -126,33 +114,22 @@ export class EventsConstruct extends Construct {
       definition: BACKGROUND_FUNCTIONS.eventsDispatcher,
     });
 
-    const visibilityTimeout = Duration.seconds(
-      BACKGROUND_FUNCTIONS.eventsDispatcher.timeoutSeconds * settings.visibilityTimeoutFactor,
-    );
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: foundation.key,
-      enforceSSL: true,
-      retentionPeriod: settings.dlqRetention,
-      // Parked events whose body is too large for the event log stay here for an operator.
-      removalPolicy: RemovalPolicy.RETAIN,
-      // The dispatcher consumes it too: Lambda needs a visibility timeout of at least the function's timeout.
-      visibilityTimeout,
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: foundation.key,
-      enforceSSL: true,
-      retentionPeriod: settings.retention,
-      visibilityTimeout,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
-    });
-
-    this.deadLetterAlarm = deadLetterAlarm(
-      this,
-      this.deadLetterQueue,
-      'snow-element: event callbacks failed every retry and are parked in the events DLQ (see the dispatcher log)',
-    );
+    // The dispatcher consumes the DLQ too; parked events whose body is too large for the event log stay
+    // there for an operator.
+    ({
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      alarm: this.deadLetterAlarm,
+    } = workQueue(this, {
+      key: foundation.key,
+      settings,
+      visibilityTimeout: Duration.seconds(
+        BACKGROUND_FUNCTIONS.eventsDispatcher.timeoutSeconds * settings.visibilityTimeoutFactor,
+      ),
+      deadLettersConsumed: true,
+      alarmDescription:
+        'snow-element: event callbacks failed every retry and are parked in the events DLQ (see the dispatcher log)',
+    }));
 
     // Poll fan-out: the schedule reads the due-time index (gsi1 Query) and claims instances (conditional
     // writes), no secrets, and sends to the poll queue; the workers poll (checkpoints, instance
@@ -163,13 +140,7 @@ export class EventsConstruct extends Construct {
     this.pollWorker = poll.worker;
     this.pollDeadLetterAlarm = poll.alarm;
     grantStateTableData(this.poller, foundation);
-    this.poller.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'PollQueueSend',
-        actions: [...QUEUE_SEND_ACTIONS],
-        resources: [this.pollQueue.queueArn],
-      }),
-    );
+    allowSend(this.poller, 'PollQueueSend', this.pollQueue);
     this.poller.function.addEnvironment('ELEMENT_EVENTS_POLL_QUEUE_URL', this.pollQueue.queueUrl);
     grantInstanceData(this.pollWorker, foundation, EVENTS_SECRET_ACTIONS.poller);
     this.grantSend(this.pollWorker);
@@ -187,43 +158,23 @@ export class EventsConstruct extends Construct {
 
     // Dispatcher: instance record and event log items, the signature key, and the queue it consumes.
     grantInstanceData(this.dispatcher, foundation, EVENTS_SECRET_ACTIONS.dispatcher);
-    this.dispatcher.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'EventsQueueConsume',
-        actions: [...QUEUE_CONSUME_ACTIONS],
-        resources: [this.queue.queueArn],
-      }),
-    );
-    const mapping = this.dispatcher.function.addEventSourceMapping('EventsQueueSource', {
-      eventSourceArn: this.queue.queueArn,
-      batchSize: settings.batchSize,
-      reportBatchItemFailures: true,
-      maxConcurrency: settings.maxConcurrency,
-    });
-    // Dead letters turn their log entries DEAD with the body stored, so the API can redeliver them even
-    // when no attempt logged its end (the dispatcher tells them apart by the source ARN).
-    const deadLetters = this.dispatcher.function.addEventSourceMapping('EventsDeadLetterSource', {
-      eventSourceArn: this.deadLetterQueue.queueArn,
-      batchSize: settings.batchSize,
-      reportBatchItemFailures: true,
-    });
-    this.dispatcher.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'EventsDeadLetterConsume',
-        actions: [...QUEUE_CONSUME_ACTIONS],
-        resources: [this.deadLetterQueue.queueArn],
-      }),
-    );
+    allowConsume(this.dispatcher, 'EventsQueueConsume', this.queue);
+    allowConsume(this.dispatcher, 'EventsDeadLetterConsume', this.deadLetterQueue);
+    consumeQueues(this.dispatcher, [
+      {
+        id: 'EventsQueueSource',
+        queue: this.queue,
+        batchSize: settings.batchSize,
+        maxConcurrency: settings.maxConcurrency,
+      },
+      // Dead letters turn their log entries DEAD with the body stored, so the API can redeliver them even
+      // when no attempt logged its end (the dispatcher tells them apart by the source ARN).
+      { id: 'EventsDeadLetterSource', queue: this.deadLetterQueue, batchSize: settings.batchSize },
+    ]);
     this.dispatcher.function.addEnvironment(
       'ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN',
       this.deadLetterQueue.queueArn,
     );
-    // Lambda validates the queue permissions when the mapping is created.
-    const policy = this.dispatcher.role.node.tryFindChild('DefaultPolicy');
-    if (policy) {
-      mapping.node.addDependency(policy);
-      deadLetters.node.addDependency(policy);
-    }
     this.dispatcher.function.addEnvironment('ELEMENT_EVENTS_QUEUE_URL', this.queue.queueUrl);
     this.dispatcher.function.addEnvironment(
       'ELEMENT_EVENTS_MAX_RECEIVE_COUNT',
@@ -232,61 +183,38 @@ export class EventsConstruct extends Construct {
   }
 
   /** The poll queue, its DLQ (with its alarm) and the poll worker consuming it. */
-  private createPollFanOut(foundation: Foundation, functionProps: Omit<ElementFunctionProps, 'definition'>) {
+  private createPollFanOut(foundation: Foundation, functionProps: ElementFunctionDefaults) {
     const settings = POLL_QUEUE_SETTINGS;
     const scope = new Construct(this, 'Poll');
     const worker = new ElementFunction(scope, 'WorkerFunction', {
       ...functionProps,
       definition: BACKGROUND_FUNCTIONS.eventsPollWorker,
     });
-    const deadLetterQueue = new sqs.Queue(scope, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: foundation.key,
-      enforceSSL: true,
-      retentionPeriod: settings.dlqRetention,
-    });
-    const queue = new sqs.Queue(scope, 'Queue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: foundation.key,
-      enforceSSL: true,
-      retentionPeriod: settings.retention,
+    const { queue, deadLetterQueue, alarm } = workQueue(scope, {
+      key: foundation.key,
+      settings,
       visibilityTimeout: Duration.seconds(
         BACKGROUND_FUNCTIONS.eventsPollWorker.timeoutSeconds * settings.visibilityTimeoutFactor,
       ),
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: settings.maxReceiveCount },
+      deadLettersConsumed: false,
+      alarmDescription:
+        'snow-element: poll messages failed every retry (see the poll worker log); their instances are polled again when their lease ends',
     });
-    const alarm = deadLetterAlarm(
-      scope,
-      deadLetterQueue,
-      'snow-element: poll messages failed every retry (see the poll worker log); their instances are polled again when their lease ends',
-    );
-    worker.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'PollQueueConsume',
-        actions: [...QUEUE_CONSUME_ACTIONS],
-        resources: [queue.queueArn],
-      }),
-    );
-    const mapping = worker.function.addEventSourceMapping('PollQueueSource', {
-      eventSourceArn: queue.queueArn,
-      batchSize: settings.batchSize,
-      reportBatchItemFailures: true,
-      maxConcurrency: settings.maxConcurrency,
-    });
-    const policy = worker.role.node.tryFindChild('DefaultPolicy');
-    if (policy) mapping.node.addDependency(policy);
+    allowConsume(worker, 'PollQueueConsume', queue);
+    consumeQueues(worker, [
+      {
+        id: 'PollQueueSource',
+        queue,
+        batchSize: settings.batchSize,
+        maxConcurrency: settings.maxConcurrency,
+      },
+    ]);
     return { queue, deadLetterQueue, worker, alarm };
   }
 
   /** sqs:SendMessage on the events queue and its URL (the key grant comes with grantInstanceData). */
   private grantSend(fn: ElementFunction): void {
-    fn.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'EventsQueueSend',
-        actions: [...QUEUE_SEND_ACTIONS],
-        resources: [this.queue.queueArn],
-      }),
-    );
+    allowSend(fn, 'EventsQueueSend', this.queue);
     fn.function.addEnvironment('ELEMENT_EVENTS_QUEUE_URL', this.queue.queueUrl);
   }
 }

@@ -44,8 +44,10 @@ export {
 
 export {
   ElementFunction,
+  type ElementFunctionDefaults,
   type ElementFunctionProps,
   type ElementLogLevel,
+  functionDefaults,
 } from './element-function';
 export {
   EVENTS_QUEUE_SETTINGS,

@@ -1,10 +1,12 @@
 import type { AddressInfo, Server } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // @ts-expect-error dynalite ships no type declarations
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 import { STATE_TABLE_SCHEMA } from '../../shared/ports';
+import { startedForSuite } from '../helpers/lifecycle';
 
 /** Dummy credentials: the emulators accept any signature; nothing here ever leaves 127.0.0.1. */
 export const emulatorClientConfig = (endpoint: string) => ({
@@ -80,6 +82,21 @@ export interface Fauxqs {
   endpoint: string;
   close(): Promise<void>;
 }
+
+/** fauxqs and an SQS client of it, started before a file's (or describe block's) tests, closed after them. */
+export const sqsEmulatorForSuite = (): { endpoint: string; client: SQSClient } =>
+  startedForSuite(async () => {
+    const fauxqs = await startFauxqs();
+    const client = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
+    return {
+      endpoint: fauxqs.endpoint,
+      client,
+      async close() {
+        client.destroy();
+        await fauxqs.close();
+      },
+    };
+  });
 
 export async function startFauxqs(): Promise<Fauxqs> {
   // buildApp + listen on loopback: fauxqs's own CLI/startFauxqs bind 0.0.0.0 (toolchain.md section 3).

@@ -1,35 +1,21 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
 import { createAwsQueueProducer } from '../../shared/adapters/aws';
 import { createLocalQueue } from '../../shared/adapters/local';
 import type { QueueEvent } from '../../shared/ports';
 import { describeQueueContract, MAX_MESSAGE_BYTES, type ReceivedMessage } from './contracts/queue.contract';
-import { emulatorClientConfig, type Fauxqs, startFauxqs } from './emulators';
+import { sqsEmulatorForSuite } from './emulators';
 import { ManualClock } from './fakes/manual-clock';
 import { makeTempDir } from './temp-dir';
 
-let fauxqs: Fauxqs;
-let sqs: SQSClient;
+const emulator = sqsEmulatorForSuite();
 let queues = 0;
-beforeAll(async () => {
-  fauxqs = await startFauxqs();
-  sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
-});
-afterAll(async () => {
-  sqs.destroy();
-  await fauxqs.close();
-});
 
 describeQueueContract('SQS adapter on fauxqs', async () => {
-  const { QueueUrl } = await sqs.send(
+  const { QueueUrl } = await emulator.client.send(
     new CreateQueueCommand({
       QueueName: `work-${++queues}`,
       Attributes: { MaximumMessageSize: String(MAX_MESSAGE_BYTES) },
@@ -37,11 +23,11 @@ describeQueueContract('SQS adapter on fauxqs', async () => {
   );
   const queueUrl = QueueUrl ?? '';
   return {
-    producer: createAwsQueueProducer({ client: sqs, queueUrl }),
+    producer: createAwsQueueProducer({ client: emulator.client, queueUrl }),
     async receive() {
       const received: ReceivedMessage[] = [];
       for (;;) {
-        const { Messages = [] } = await sqs.send(
+        const { Messages = [] } = await emulator.client.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
             MaxNumberOfMessages: 10,
@@ -58,7 +44,7 @@ describeQueueContract('SQS adapter on fauxqs', async () => {
             ),
           });
         }
-        await sqs.send(
+        await emulator.client.send(
           new DeleteMessageBatchCommand({
             QueueUrl: queueUrl,
             Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
@@ -98,8 +84,8 @@ describeQueueContract('local in-process queue', async () => {
 describe('SQS producer', () => {
   it('returns every message of a request SQS rejects as a whole as failed, without throwing', async () => {
     const producer = createAwsQueueProducer({
-      client: sqs,
-      queueUrl: `${fauxqs.endpoint}/000000000000/does-not-exist`,
+      client: emulator.client,
+      queueUrl: `${emulator.endpoint}/000000000000/does-not-exist`,
     });
     const { failed } = await producer.sendBatch([
       { id: 'a', body: 'a' },

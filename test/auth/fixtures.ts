@@ -1,6 +1,7 @@
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { hashElementToken, type PlatformSecrets, tokenIndexKey } from '../../shared/auth';
 import type { StateItem, StateKey } from '../../shared/ports/state-table';
+import { GATEWAY_HEADERS } from '../functions/factories';
 
 export const ORG = 'org-secret-0000aaaa';
 export const ALICE = 'alice-secret-1111bbbb';
@@ -62,12 +63,7 @@ export const authorizerEvent = (input: AuthorizerEventInput = {}): APIGatewayReq
   const routeKey = `${method} /elements/api-v2${routePath}`;
   const headers: Record<string, string> = {
     accept: 'application/json',
-    host: 'abc123.execute-api.eu-west-1.amazonaws.com',
-    'user-agent': 'curl/8.5.0',
-    'x-amzn-trace-id': 'Root=1-67891233-abcdef012345678912345678',
-    'x-forwarded-for': '203.0.113.10',
-    'x-forwarded-port': '443',
-    'x-forwarded-proto': 'https',
+    ...GATEWAY_HEADERS,
   };
   if (input.authorization !== undefined) headers.authorization = input.authorization;
   return {

@@ -1,21 +1,30 @@
 /**
  * What the engine-level bulk tests share (download, jobs, partitions): a seeded simulator, a ServiceNow
- * client on loopback, and a local blob store and state table in a temp folder. The API-level tests use
+ * client on loopback, a local blob store and state table in a temp folder, and the worker's queue. The API-level tests use
  * harness.ts (local mode) instead.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processRecords } from '../../functions/runtime/sqs';
 import {
   createLocalBlobStore,
+  createLocalQueue,
   createLocalStateTable,
   type LocalStateTable,
 } from '../../shared/adapters/local';
 import type { DownloadJob } from '../../shared/bulk/download';
-import { type BulkJob, createJob } from '../../shared/bulk/jobs';
+import {
+  type BulkJob,
+  type BulkMessage,
+  createJob,
+  type ProcessBulkDeps,
+  processBulkMessage,
+} from '../../shared/bulk/jobs';
 import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
 import type { BlobStore, StateTable } from '../../shared/ports';
-import { createServiceNowClient, SemaphoreRegistry, type ServiceNowClient } from '../../shared/servicenow';
+import type { ServiceNowClient } from '../../shared/servicenow';
+import { adminClient } from '../servicenow/helpers/fake-server';
 import { type SimulatorHandle, startSimulator } from '../simulator';
 
 export interface EngineFixture {
@@ -40,13 +49,7 @@ export async function startEngineFixture(options: {
     data: { incidents: options.incidents, users, groups: 3, companies: 3 },
   });
   const agent = createOutboundAgent({ allowedHosts: parseAllowedHosts('127.0.0.1') });
-  const client = createServiceNowClient({
-    baseUrl: sim.url,
-    auth: { type: 'basic', username: 'admin', password: 'admin' },
-    dispatcher: agent,
-    semaphores: new SemaphoreRegistry(),
-    sleep: async () => {},
-  });
+  const client = adminClient(sim.url, agent);
   const dataDir = await mkdtemp(join(tmpdir(), 'bulk-engine-'));
   const table = createLocalStateTable({ dataDir });
   return {
@@ -106,3 +109,48 @@ export const withUpdate = (
   query: (input) => table.query(input),
   update,
 });
+
+export interface BulkQueueWorkerOptions {
+  /** Queue name; its DLQ is `<name>-dlq`. */
+  name: string;
+  maxReceiveCount: number;
+  /** Messages per batch (default the local queue's). */
+  batchSize?: number;
+  /** Messages of a batch handled at once (default all, as parallel invocations would). */
+  concurrency?: number;
+  /** Runs ahead of each message (to inject duplicates or cancels). */
+  before?: (message: BulkMessage) => Promise<void>;
+  /** How a message is processed (default processBulkMessage once). */
+  process?: (message: BulkMessage, deps: ProcessBulkDeps) => Promise<void>;
+}
+
+/**
+ * A local queue (with its DLQ) whose subscriber runs processBulkMessage through the one SQS batch loop,
+ * like the worker's event source in AWS; `handled` lists the messages that succeeded.
+ */
+export const bulkQueueWorker = (deps: Omit<ProcessBulkDeps, 'queue'>, options: BulkQueueWorkerOptions) => {
+  const dlq = createLocalQueue({ name: `${options.name}-dlq` });
+  const queue = createLocalQueue({
+    name: options.name,
+    visibilityTimeoutMs: 20,
+    maxReceiveCount: options.maxReceiveCount,
+    deadLetterQueue: dlq,
+    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+  });
+  const withQueue: ProcessBulkDeps = { ...deps, queue };
+  const process = options.process ?? processBulkMessage;
+  const handled: BulkMessage[] = [];
+  queue.subscribe((event) =>
+    processRecords(
+      event.Records,
+      async (record) => {
+        const message = JSON.parse(record.body) as BulkMessage;
+        await options.before?.(message);
+        await process(message, withQueue);
+        handled.push(message);
+      },
+      options.concurrency === undefined ? {} : { concurrency: options.concurrency },
+    ),
+  );
+  return { queue, dlq, handled, deps: withQueue };
+};

@@ -16,9 +16,9 @@ import {
 } from '../../shared/adapters/local';
 import type { InstanceDeps } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
-import { parseAllowedHosts } from '../../shared/net';
 import type { BlobStore, StateTable } from '../../shared/ports';
 import { makeTempDir } from '../adapters/temp-dir';
+import { localServerEnv, localTestDependencies } from '../helpers/element-stack';
 import { ALICE, aliceAuth, basicBody, hubAuth, ORG } from '../instances/harness';
 import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../simulator';
 
@@ -95,25 +95,15 @@ export const startBulkHarness = async (options: BulkHarnessOptions = {}): Promis
     batchSize: 1,
   });
   const deps: Dependencies & InstanceDeps = {
-    mode: 'local',
-    stateTable,
-    secretStore: createLocalSecretStore({ dataDir: temp.dir }),
-    allowedHosts: parseAllowedHosts('127.0.0.1'),
-    now: () => new Date(),
-    http: { sleep: async () => undefined, maxAttempts: 3, timeoutMs: 5_000 },
+    ...localTestDependencies(
+      { stateTable, secretStore: createLocalSecretStore({ dataDir: temp.dir }) },
+      { maxAttempts: 3 },
+    ),
     blobStore,
     bulkQueue: queue,
   };
   const server: LocalServerHandle = await startLocalServer({
-    env: {
-      ELEMENT_ORGANIZATION_SECRET: ORG,
-      ELEMENT_USER_SECRET: `alice:${ALICE}`,
-      ELEMENT_ALLOWED_HOSTS: '127.0.0.1',
-      ELEMENT_ORGANIZATION_SECRET_ARN: undefined,
-      ELEMENT_USER_SECRET_ARN: undefined,
-      LOG_LEVEL: 'SILENT',
-      ...options.env,
-    },
+    env: { ...localServerEnv({ organization: ORG, users: `alice:${ALICE}` }, 'SILENT'), ...options.env },
     dependencies: deps,
     authorizerCacheSeconds: 0,
     logger: createLogger({ serviceName: 'test-bulk', logLevel: 'SILENT' }),

@@ -19,6 +19,7 @@ import type { ServiceNowClient } from '../../shared/servicenow';
 import type { SimulatorHandle } from '../simulator';
 import {
   blobText,
+  bulkQueueWorker,
   createIncidentDownload,
   type EngineFixture,
   startEngineFixture,
@@ -43,8 +44,8 @@ afterAll(() => fixture.close());
 const text = (key: string) => blobText(blobStore, key);
 
 /**
- * A local queue whose subscriber is processBulkMessage, like the SQS event source in AWS. `before`
- * runs ahead of each message (to inject duplicates or cancels); `stateTable` can be wrapped to crash.
+ * The worker's queue, one message at a time. `before` runs ahead of each message (to inject duplicates
+ * or cancels); `stateTable` can be wrapped to crash.
  */
 const worker = (
   options: {
@@ -55,46 +56,32 @@ const worker = (
     client?: ServiceNowClient;
     deps?: Partial<ProcessBulkDeps>;
   } = {},
-) => {
-  const dlq = createLocalQueue({ name: 'bulk-dlq' });
-  const queue: LocalQueue = createLocalQueue({
-    name: 'bulk',
-    visibilityTimeoutMs: 20,
-    maxReceiveCount: 5,
-    deadLetterQueue: dlq,
-  });
-  const handled: BulkMessage[] = [];
-  const deps: ProcessBulkDeps = {
-    stateTable: options.stateTable ?? table,
-    blobStore,
-    queue,
-    clientFor: () => options.client ?? client,
-    now: Date.now,
-    deadlineMs: 10_000,
-    maxPagesPerChunk: 2,
-    cancelCheckEvery: 20,
-    ...options.deps,
-  };
-  queue.subscribe(async (event) => {
-    const failures: { itemIdentifier: string }[] = [];
-    for (const record of event.Records) {
-      const message = JSON.parse(record.body) as BulkMessage;
-      try {
-        await options.before?.(message);
-        if (options.concurrentDuplicates) {
-          await Promise.all([processBulkMessage(message, deps), processBulkMessage(message, deps)]);
-        } else {
-          await processBulkMessage(message, deps);
-        }
-        handled.push(message);
-      } catch {
-        failures.push({ itemIdentifier: record.messageId });
-      }
-    }
-    return { batchItemFailures: failures };
-  });
-  return { queue, dlq, handled, deps };
-};
+) =>
+  bulkQueueWorker(
+    {
+      stateTable: options.stateTable ?? table,
+      blobStore,
+      clientFor: () => options.client ?? client,
+      now: Date.now,
+      deadlineMs: 10_000,
+      maxPagesPerChunk: 2,
+      cancelCheckEvery: 20,
+      ...options.deps,
+    },
+    {
+      name: 'bulk',
+      maxReceiveCount: 5,
+      concurrency: 1,
+      ...(options.before === undefined ? {} : { before: options.before }),
+      ...(options.concurrentDuplicates
+        ? {
+            process: async (message, deps) => {
+              await Promise.all([processBulkMessage(message, deps), processBulkMessage(message, deps)]);
+            },
+          }
+        : {}),
+    },
+  );
 
 const newDownload = (pageSize = 100) =>
   createIncidentDownload(table, INSTANCE, { encodedQuery: '', format: 'jsonl', pageSize });

@@ -1,18 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalQueue, type LocalStateTable } from '../../shared/adapters/local';
+import type { LocalStateTable } from '../../shared/adapters/local';
 import type { DownloadFormat } from '../../shared/bulk/download';
-import {
-  type BulkMessage,
-  bulkMessage,
-  getJob,
-  type ProcessBulkDeps,
-  processBulkMessage,
-  requestCancel,
-} from '../../shared/bulk/jobs';
+import { type BulkMessage, bulkMessage, getJob, requestCancel } from '../../shared/bulk/jobs';
 import type { BlobStore, StateTable } from '../../shared/ports';
 import type { ServiceNowClient } from '../../shared/servicenow';
 import {
   blobText,
+  bulkQueueWorker,
   createIncidentDownload,
   type EngineFixture,
   startEngineFixture,
@@ -44,41 +38,23 @@ const run = async (
   jobId: string,
   options: { stateTable?: StateTable; before?: (message: BulkMessage) => Promise<void> } = {},
 ) => {
-  const dlq = createLocalQueue({ name: 'bulk-p-dlq' });
-  const queue = createLocalQueue({
-    name: 'bulk-p',
-    visibilityTimeoutMs: 20,
-    maxReceiveCount: 10,
-    deadLetterQueue: dlq,
-    batchSize: 10,
-  });
-  const deps: ProcessBulkDeps = {
-    stateTable: options.stateTable ?? table,
-    blobStore,
-    queue,
-    clientFor: () => client,
-    now: Date.now,
-    deadlineMs: 10_000,
-    maxPagesPerChunk: 3,
-    cancelCheckMs: 0,
-  };
-  const handled: BulkMessage[] = [];
-  queue.subscribe(async (event) => {
-    const failures: { itemIdentifier: string }[] = [];
-    await Promise.all(
-      event.Records.map(async (record) => {
-        const message = JSON.parse(record.body) as BulkMessage;
-        try {
-          await options.before?.(message);
-          await processBulkMessage(message, deps);
-          handled.push(message);
-        } catch {
-          failures.push({ itemIdentifier: record.messageId });
-        }
-      }),
-    );
-    return { batchItemFailures: failures };
-  });
+  const { queue, dlq, handled } = bulkQueueWorker(
+    {
+      stateTable: options.stateTable ?? table,
+      blobStore,
+      clientFor: () => client,
+      now: Date.now,
+      deadlineMs: 10_000,
+      maxPagesPerChunk: 3,
+      cancelCheckMs: 0,
+    },
+    {
+      name: 'bulk-p',
+      maxReceiveCount: 10,
+      batchSize: 10,
+      ...(options.before === undefined ? {} : { before: options.before }),
+    },
+  );
   await queue.sendBatch([bulkMessage({ jobId, instanceId: INSTANCE, kind: 'download-chunk' })]);
   await queue.drain();
   await queue.close();

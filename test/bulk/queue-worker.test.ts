@@ -3,23 +3,10 @@ import type { NotifyJobDeps } from '../../shared/bulk/callback';
 import type { ProcessBulkDeps } from '../../shared/bulk/jobs';
 import { BulkMessageRetryError, BulkQueueWorker, type BulkWorkerLogger } from '../../shared/bulk/worker';
 import type { QueueRecord, StateTable } from '../../shared/ports';
+import { queueRecord } from '../helpers/queue-record';
 
-const record = (body: string, receiveCount = 1): QueueRecord => ({
-  messageId: 'm-1',
-  receiptHandle: 'rh-1',
-  body,
-  attributes: {
-    ApproximateReceiveCount: String(receiveCount),
-    SentTimestamp: '0',
-    SenderId: 'test',
-    ApproximateFirstReceiveTimestamp: '0',
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:bulk',
-  awsRegion: 'eu-west-1',
-});
+const record = (body: string, receiveCount = 1) =>
+  queueRecord('m-1', body, { receiveCount, eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:bulk' });
 
 /** A state table that is down: every step fails with an infrastructure error, which is retried. */
 const downTable = new Proxy({} as StateTable, {

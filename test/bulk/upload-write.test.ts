@@ -8,7 +8,7 @@ import type { RowFailure, UploadFormat } from '../../shared/bulk/upload';
 import { createErrorReport, parseUpload, uploadRows } from '../../shared/bulk/upload';
 import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
 import type { ServiceNowClient } from '../../shared/servicenow';
-import { createServiceNowClient, SemaphoreRegistry } from '../../shared/servicenow';
+import { adminClient } from '../servicenow/helpers/fake-server';
 import type { SimulatorHandle } from '../simulator/index';
 import { startSimulator } from '../simulator/index';
 
@@ -26,15 +26,7 @@ afterAll(async () => {
   await agent.close();
 });
 
-const client = (): ServiceNowClient =>
-  createServiceNowClient({
-    baseUrl: sim.url,
-    auth: { type: 'basic', username: 'admin', password: 'admin' },
-    dispatcher: agent,
-    semaphores: new SemaphoreRegistry(),
-    sleep: async () => {},
-    maxAttempts: 10,
-  });
+const client = (): ServiceNowClient => adminClient(sim.url, agent, { maxAttempts: 10 });
 
 const upload = async (
   text: string,

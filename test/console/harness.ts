@@ -4,6 +4,7 @@
  */
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { API_BASE_PATH, CONSOLE_OAUTH_CALLBACK_PATH } from '../../functions/routes';
+import { callApi } from '../helpers/api-call';
 import type { ElementStack } from '../helpers/element-stack';
 import { startElementStack } from '../helpers/element-stack';
 import { DEFAULT_OAUTH_CLIENTS } from '../simulator/auth';
@@ -46,20 +47,11 @@ export const startConsoleHarness = async (options: { logLevel?: LogLevel } = {})
     stack,
     api: stack.server.url,
     callbackUrl,
-    async call(method, path, callOptions = {}) {
-      const headers: Record<string, string> = {};
-      if (callOptions.auth !== undefined) headers.Authorization = callOptions.auth;
-      if (callOptions.body !== undefined) headers['Content-Type'] = 'application/json';
-      const url = path.startsWith('http') ? path : `${stack.server.url}${path}`;
-      const res = await fetch(url, {
-        method,
-        headers,
+    call: (method, path, callOptions = {}) =>
+      callApi(path.startsWith('http') ? path : `${stack.server.url}${path}`, method, {
+        ...callOptions,
         redirect: callOptions.redirect ?? 'manual',
-        ...(callOptions.body === undefined ? {} : { body: JSON.stringify(callOptions.body) }),
-      });
-      const text = await res.text();
-      return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
-    },
+      }),
     close: () => stack.close(),
   };
 };

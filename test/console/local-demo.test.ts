@@ -1,9 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalModeHandle, runLocalMode } from '../../functions/local';
-import { readLocalConfig } from '../../shared/config';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startedForSuite } from '../helpers/lifecycle';
+import { startLocalMode } from '../helpers/local-mode';
+import { secretsIn } from '../helpers/local-process';
 import { consoleRoute } from './harness';
 
 /**
@@ -12,21 +10,11 @@ import { consoleRoute } from './harness';
  * test/browser drives a real one.
  */
 describe('local mode: connect the demo ServiceNow from the console', () => {
-  let dataDir: string;
-  let local: LocalModeHandle;
+  const local = startedForSuite(() => startLocalMode('console'));
   let platform = '';
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'snow-element-console-'));
-    local = await runLocalMode(
-      readLocalConfig({ PORT: '0', DEMO_SERVICENOW_PORT: '0', ELEMENT_DATA_DIR: dataDir, LOG_LEVEL: 'WARN' }),
-    );
-    const user = /User secret\s*: ([0-9a-f]{64})/.exec(local.banner)?.[1];
-    const org = /Organization secret: ([0-9a-f]{64})/.exec(local.banner)?.[1];
-    platform = `User ${user}, Organization ${org}`;
-  });
-  afterAll(async () => {
-    await local?.close();
-    await rm(dataDir, { recursive: true, force: true });
+  beforeAll(() => {
+    const { user, organization } = secretsIn(local.banner);
+    platform = `User ${user}, Organization ${organization}`;
   });
 
   it('prints the console URL and the redirect URI to register', () => {

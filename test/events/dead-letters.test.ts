@@ -5,20 +5,18 @@
  */
 
 import type { SQSEvent } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/events/dispatcher';
 import { createDeadLetterHandler } from '../../functions/events/handlers';
 import { type Dependencies, setDependencies } from '../../functions/runtime/dependencies';
 import { createLocalQueue } from '../../shared/adapters/local';
 import { redeliverEvent, toOutgoing } from '../../shared/events';
-import type { QueueRecord } from '../../shared/ports';
-import { type DispatchHarness, MAX_RECEIVES, startDispatchHarness, until } from './dispatch-harness';
+import { startedForEachTest } from '../helpers/lifecycle';
+import { queueRecord } from '../helpers/queue-record';
+import { until } from '../helpers/receiver';
+import { MAX_RECEIVES, startDispatchHarness } from './dispatch-harness';
 
-let h: DispatchHarness;
-beforeEach(async () => {
-  h = await startDispatchHarness();
-});
-afterEach(() => h.close());
+const h = startedForEachTest(startDispatchHarness);
 
 const deps = (): Dependencies => ({
   mode: 'local',
@@ -28,18 +26,24 @@ const deps = (): Dependencies => ({
   now: () => new Date(h.clock.now()),
 });
 
+/** An event of instance 1 the log says is QUEUED, its body stored (or not, `withBody` false). */
+const queuedEvent = async (name: string, withBody: boolean) => {
+  await h.createInstance(1);
+  const message = h.message(1, name);
+  const { eventId } = message.message;
+  await h.eventLog.recordQueued({
+    instanceId: 1,
+    eventId,
+    objectType: 'incidents',
+    eventCount: 2,
+    body: withBody ? JSON.stringify(message) : '',
+  });
+  return { message, eventId };
+};
+
 describe('dead letters', () => {
   it('marks a message DEAD with its body when it reaches the DLQ still QUEUED, so redeliver works', async () => {
-    await h.createInstance(1);
-    const message = h.message(1, 'killed');
-    const { eventId } = message.message;
-    await h.eventLog.recordQueued({
-      instanceId: 1,
-      eventId,
-      objectType: 'incidents',
-      eventCount: 2,
-      body: JSON.stringify(message),
-    });
+    const { message, eventId } = await queuedEvent('killed', true);
     // A queue whose every delivery dies before the dispatcher logs anything (kill -9 mid-delivery).
     const dlq = createLocalQueue({ name: 'dlq', clock: h.clock });
     const queue = createLocalQueue({
@@ -69,32 +73,16 @@ describe('dead letters', () => {
   });
 
   it("routes the dead-letter queue's records of the Lambda event source to the dead-letter consumer by ARN", async () => {
-    await h.createInstance(1);
-    const message = h.message(1, 'parked');
-    const { eventId } = message.message;
-    await h.eventLog.recordQueued({
-      instanceId: 1,
-      eventId,
-      objectType: 'incidents',
-      eventCount: 2,
-      body: '',
-    });
+    const { message, eventId } = await queuedEvent('parked', false);
     const dlqArn = 'arn:aws:sqs:us-east-1:000000000000:events-dlq';
     const previous = process.env.ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN;
     process.env.ELEMENT_EVENTS_DEAD_LETTER_QUEUE_ARN = dlqArn;
     setDependencies(deps());
     try {
-      const record = {
-        messageId: 'parked-1',
-        receiptHandle: 'r',
-        body: toOutgoing(message).body,
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(h.clock.now()) },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
+      const record = queueRecord('parked-1', toOutgoing(message).body, {
+        sentAt: h.clock.now(),
         eventSourceARN: dlqArn,
-        awsRegion: 'us-east-1',
-      };
+      });
       const answer = await handler({ Records: [record] } as unknown as SQSEvent);
       expect(answer).toEqual({ batchItemFailures: [] });
       // Marked DEAD with its body, never POSTed: the callback saw nothing.
@@ -113,27 +101,12 @@ describe('dead letters', () => {
     const message = h.message(1, 'last');
     const { eventId } = message.message;
     const outgoing = toOutgoing(message);
-    const record: QueueRecord = {
-      messageId: 'last-receive',
-      receiptHandle: 'r',
-      body: outgoing.body,
-      attributes: {
-        ApproximateReceiveCount: String(MAX_RECEIVES),
-        SentTimestamp: String(h.clock.now()),
-        SenderId: 'local',
-        ApproximateFirstReceiveTimestamp: String(h.clock.now()),
-      },
-      messageAttributes: Object.fromEntries(
-        Object.entries(outgoing.attributes ?? {}).map(([k, v]) => [
-          k,
-          { stringValue: v, dataType: 'String' },
-        ]),
-      ),
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
+    const record = queueRecord('last-receive', outgoing.body, {
+      receiveCount: MAX_RECEIVES,
+      sentAt: h.clock.now(),
+      attributes: outgoing.attributes ?? {},
       eventSourceARN: 'arn:aws:sqs:local:000000000000:events',
-      awsRegion: 'local',
-    };
+    });
     await h.queue.close(); // deliver by hand, as one Lambda invocation
     const { createDispatcherHandler } = await import('../../functions/events/handlers');
     const dispatch = createDispatcherHandler(deps(), {

@@ -3,9 +3,6 @@
  * the local queue with a visibility timeout, redrive to a DLQ and a manual clock, and the real instance
  * store (state table + encrypted secret store in a temp dir) read through `createDispatcherHandler`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createDispatcherHandler } from '../../functions/events/handlers';
 import type { Dependencies } from '../../functions/runtime/dependencies';
 import {
@@ -33,71 +30,11 @@ import { type AllowedHosts, parseAllowedHosts } from '../../shared/net';
 import type { BatchResponse, QueueEvent } from '../../shared/ports';
 import { ManualClock } from '../adapters/fakes/manual-clock';
 import { makeTempDir } from '../adapters/temp-dir';
+import { type Receiver, startReceiver, until } from '../helpers/receiver';
 
 export const VISIBILITY_MS = 30_000;
 export const MAX_RECEIVES = 3;
 export const TIMEOUT_MS = 300;
-
-export interface Received {
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-/** What the receiver answers on a path: a status, a redirect, or no answer (hang until the client gives up). */
-export type Reply = { status: number; location?: string } | { hang: true };
-
-export interface Receiver {
-  url: string;
-  port: number;
-  requests: Received[];
-  /** Replies for the next requests to `path` (consumed in order); then 200. */
-  script(path: string, ...replies: Reply[]): void;
-  on(path: string): Received[];
-  close(): Promise<void>;
-}
-
-export const startReceiver = async (): Promise<Receiver> => {
-  const requests: Received[] = [];
-  const scripts = new Map<string, Reply[]>();
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const path = req.url ?? '/';
-      requests.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      const reply = scripts.get(path.split('?')[0] ?? path)?.shift() ?? { status: 200 };
-      if ('hang' in reply) return; // closed by the client's timeout or by close()
-      res.writeHead(reply.status, reply.location ? { location: reply.location } : {});
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    script(path, ...replies) {
-      scripts.set(path, [...(scripts.get(path) ?? []), ...replies]);
-    },
-    on(path) {
-      return requests.filter((r) => r.path.split('?')[0] === path);
-    },
-    close() {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-};
-
-export const until = async (condition: () => boolean, what: string): Promise<void> => {
-  for (let i = 0; i < 1000; i++) {
-    if (condition()) return;
-    await sleep(5);
-  }
-  throw new Error(`Timed out waiting for ${what}`);
-};
 
 export interface DispatchHarness {
   receiver: Receiver;

@@ -1,27 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { processRecords, queueUrlFromArn } from '../../functions/runtime/sqs';
 import type { EventMessage } from '../../shared/events';
 import { type DispatchDeps, deliverOrRetry, eventsPartition, retryDelaySeconds } from '../../shared/events';
 import { sharedOutboundAgent } from '../../shared/net';
 import type { QueueRecord } from '../../shared/ports';
 import { verifySignature } from '../../shared/webhooks';
-import {
-  type DispatchHarness,
-  MAX_RECEIVES,
-  type Receiver,
-  startDispatchHarness,
-  startReceiver,
-  until,
-} from './dispatch-harness';
+import { startedForEachTest } from '../helpers/lifecycle';
+import { queueRecord } from '../helpers/queue-record';
+import { startReceiver, until } from '../helpers/receiver';
+import { MAX_RECEIVES, startDispatchHarness } from './dispatch-harness';
 
-let h: DispatchHarness;
-
-beforeEach(async () => {
-  h = await startDispatchHarness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = startedForEachTest(startDispatchHarness);
 
 const logOf = (instanceId: number, eventId: string) => h.eventLog.get(instanceId, eventId);
 
@@ -224,13 +213,7 @@ describe('dispatcher delivery', () => {
 });
 
 describe('dispatcher SSRF guard', () => {
-  let other: Receiver;
-  beforeEach(async () => {
-    other = await startReceiver();
-  });
-  afterEach(async () => {
-    await other.close();
-  });
+  const other = startedForEachTest(startReceiver);
 
   it('never contacts metadata or private addresses that are not allow-listed; the messages are DEAD', async () => {
     await h.createInstance(1, { callbackUrl: 'https://169.254.169.254/latest/meta-data/' });
@@ -279,22 +262,12 @@ describe('dispatcher SSRF guard', () => {
 const deliverRecords = (records: QueueRecord[], deps: DispatchDeps) =>
   processRecords(records, (record) => deliverOrRetry(record, deps));
 
-const recordFor = (message: EventMessage, receiveCount: number, sentAt: number): QueueRecord => ({
-  messageId: `r-${message.message.eventId}-${receiveCount}`,
-  receiptHandle: `h-${receiveCount}`,
-  body: JSON.stringify(message),
-  attributes: {
-    ApproximateReceiveCount: String(receiveCount),
-    SentTimestamp: String(sentAt),
-    SenderId: 'test',
-    ApproximateFirstReceiveTimestamp: String(sentAt),
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:element-events',
-  awsRegion: 'eu-west-1',
-});
+const recordFor = (message: EventMessage, receiveCount: number, sentAt: number): QueueRecord =>
+  queueRecord(`r-${message.message.eventId}-${receiveCount}`, JSON.stringify(message), {
+    receiveCount,
+    sentAt,
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:element-events',
+  });
 
 describe('dispatcher backoff', () => {
   it('asks the queue to hold a failed message for an exponentially growing, jittered delay', async () => {

@@ -8,9 +8,9 @@ import { createLocalQueue, type LocalQueue } from '../../shared/adapters/local';
 import { createEventLog, type DispatchLogger, type EventLog } from '../../shared/events';
 import type { OutgoingMessage } from '../../shared/ports';
 import { type ElementStack, startElementStack } from '../helpers/element-stack';
+import { type Receiver, startReceiver, until } from '../helpers/receiver';
 import { ALICE, aliceAuth, BOB, basicBody, bobAuth, ORG } from '../instances/harness';
 import type { SimUser } from '../simulator';
-import { type Receiver, startReceiver, until } from './dispatch-harness';
 
 const MAX_RECEIVES = 3;
 const silent: DispatchLogger = { info: () => undefined, warn: () => undefined };

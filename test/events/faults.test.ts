@@ -1,23 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pollInstance, type SendRetryPolicy } from '../../shared/events';
+import { startedForEachTest } from '../helpers/lifecycle';
 import { clientFor } from '../servicenow/helpers/fake-server';
-import {
-  configFor,
-  type EventsHarness,
-  eventsOf,
-  flakyQueue,
-  insert,
-  startEventsHarness,
-  tick,
-} from './harness';
+import { configFor, eventsOf, flakyQueue, insert, startEventsHarness, tick } from './harness';
 
-let h: EventsHarness;
-beforeEach(async () => {
-  h = await startEventsHarness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = startedForEachTest(startEventsHarness);
 
 const RECORDS = 500;
 const ROUNDS = 20;

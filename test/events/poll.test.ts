@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DELETES_PARTLY_HIDDEN, DELETES_UNREADABLE, loadCheckpoint, pollInstance } from '../../shared/events';
+import { startedForEachTest } from '../helpers/lifecycle';
 import {
   configFor,
   crashingStateTable,
-  type EventsHarness,
   eventsOf,
   flakyQueue,
   insert,
@@ -11,13 +11,7 @@ import {
   tick,
 } from './harness';
 
-let h: EventsHarness;
-beforeEach(async () => {
-  h = await startEventsHarness();
-});
-afterEach(async () => {
-  await h.close();
-});
+const h = startedForEachTest(startEventsHarness);
 
 const incidentsOnly = (extra: Record<string, unknown> = {}) => configFor({ incidents: extra });
 

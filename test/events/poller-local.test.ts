@@ -2,59 +2,22 @@
  * Local mode runs the whole events pipeline: the poller on a timer, the persisted local queue, and the
  * dispatcher delivering signed callbacks. Here the timer is shortened; `npm start` polls every minute.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalModeHandle, runLocalMode } from '../../functions/local';
+import { describe, expect, it } from 'vitest';
 import { getDependencies, LOCAL_EVENTS_QUEUE_FILE } from '../../functions/runtime/dependencies';
-import { readLocalConfig } from '../../shared/config';
+import { startedForSuite } from '../helpers/lifecycle';
+import { demoEventsConfiguration, startLocalMode } from '../helpers/local-mode';
+import { startReceiver } from '../helpers/receiver';
 
-const ORG = 'a'.repeat(64);
-const USER = 'b'.repeat(64);
-const platform = `User ${USER}, Organization ${ORG}`;
+const secrets = { organization: 'a'.repeat(64), user: 'b'.repeat(64) };
+const platform = `User ${secrets.user}, Organization ${secrets.organization}`;
 
 describe('local mode events', () => {
-  let dataDir: string;
-  let local: LocalModeHandle;
-  let callbacks: Server;
-  let callbackUrl: string;
-  const received: { headers: Record<string, unknown>; body: string }[] = [];
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'snow-element-events-'));
-    callbacks = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => {
-        body += chunk.toString();
-      });
-      req.on('end', () => {
-        received.push({ headers: req.headers, body });
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => callbacks.listen(0, '127.0.0.1', resolve));
-    callbackUrl = `http://127.0.0.1:${(callbacks.address() as AddressInfo).port}/events`;
-    local = await runLocalMode(
-      readLocalConfig({
-        PORT: '0',
-        DEMO_SERVICENOW_PORT: '0',
-        ELEMENT_DATA_DIR: dataDir,
-        ELEMENT_ORGANIZATION_SECRET: ORG,
-        ELEMENT_USER_SECRET: USER,
-        LOG_LEVEL: 'ERROR',
-      }),
-      { eventsPollIntervalMs: 100 },
-    );
-  });
-
-  afterAll(async () => {
-    await local?.close();
-    await new Promise((resolve) => callbacks.close(resolve));
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const callbacks = startedForSuite(startReceiver);
+  const local = startedForSuite(() =>
+    startLocalMode('events', { secrets, logLevel: 'ERROR', eventsPollIntervalMs: 100 }),
+  );
 
   it('polls on its timer and delivers the new incident to the callback', async () => {
     const sim = local.simulator?.url ?? '';
@@ -64,14 +27,7 @@ describe('local mode events', () => {
       body: JSON.stringify({
         element: { key: 'servicenow' },
         name: 'events demo',
-        configuration: {
-          username: 'admin',
-          password: 'admin',
-          'servicenow.subdomain': sim,
-          'event.notification.enabled': true,
-          'event.notification.callback.url': callbackUrl,
-          'event.poller.configuration': { incidents: {} },
-        },
+        configuration: demoEventsConfiguration(sim, `${callbacks.url}/events`),
       }),
     });
     expect(created.status, await created.clone().text()).toBe(200);
@@ -103,12 +59,12 @@ describe('local mode events', () => {
     });
     expect(patched.status).toBe(200);
     await expect
-      .poll(() => received.map((r) => r.body).find((body) => body.includes(sysId)), {
+      .poll(() => callbacks.requests.map((r) => r.body).find((body) => body.includes(sysId)), {
         timeout: 10_000,
         interval: 50,
       })
       .toBeDefined();
-    const body = JSON.parse(received.find((r) => r.body.includes(sysId))?.body ?? '{}') as {
+    const body = JSON.parse(callbacks.requests.find((r) => r.body.includes(sysId))?.body ?? '{}') as {
       message: { instanceId: number; events: { objectType: string; eventType: string }[] };
     };
     expect(body.message.instanceId).toBe(instance.id);
@@ -118,8 +74,10 @@ describe('local mode events', () => {
   });
 
   it('persists the events queue under the data dir', async () => {
-    await local.close();
-    const saved = JSON.parse(await readFile(join(dataDir, LOCAL_EVENTS_QUEUE_FILE), 'utf8')) as unknown[];
+    await local.stop();
+    const saved = JSON.parse(
+      await readFile(join(local.dataDir, LOCAL_EVENTS_QUEUE_FILE), 'utf8'),
+    ) as unknown[];
     expect(Array.isArray(saved)).toBe(true);
   });
 });

@@ -19,6 +19,16 @@ export interface HttpEventInput {
 
 const BASE_PATH = '/elements/api-v2';
 
+/** The headers API Gateway adds to every request (a curl client behind the default endpoint). */
+export const GATEWAY_HEADERS = {
+  host: 'abc123.execute-api.eu-west-1.amazonaws.com',
+  'user-agent': 'curl/8.5.0',
+  'x-amzn-trace-id': 'Root=1-67891233-abcdef012345678912345678',
+  'x-forwarded-for': '203.0.113.10',
+  'x-forwarded-port': '443',
+  'x-forwarded-proto': 'https',
+} as const;
+
 /**
  * A payload format 2.0 event as API Gateway's HTTP API sends it (shape from a captured event:
  * lower-cased headers, `$default` stage, base64 for binary bodies).
@@ -31,12 +41,7 @@ export const httpEvent = (input: HttpEventInput = {}): APIGatewayProxyEventV2 =>
   const headers: Record<string, string> = {
     accept: '*/*',
     'content-length': '0',
-    host: 'abc123.execute-api.eu-west-1.amazonaws.com',
-    'user-agent': 'curl/8.5.0',
-    'x-amzn-trace-id': 'Root=1-67891233-abcdef012345678912345678',
-    'x-forwarded-for': '203.0.113.10',
-    'x-forwarded-port': '443',
-    'x-forwarded-proto': 'https',
+    ...GATEWAY_HEADERS,
   };
   let body: string | undefined;
   let isBase64Encoded = false;

@@ -10,8 +10,40 @@ import { createLocalSecretStore, createLocalStateTable } from '../../shared/adap
 import type { InstanceDeps } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
 import { parseAllowedHosts } from '../../shared/net';
+import type { SecretStore, StateTable } from '../../shared/ports';
 import { makeTempDir } from '../adapters/temp-dir';
 import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../simulator';
+
+/** The host every test server listens on: the only one exempt from the SSRF guard in tests. */
+export const LOOPBACK_HOSTS = '127.0.0.1';
+
+/**
+ * Local dependencies over `ports`, the loopback simulator allowed, ServiceNow retries without waiting
+ * (so 429/5xx tests stay fast) after `maxAttempts` (2 show that retries happen).
+ */
+export const localTestDependencies = (
+  ports: { stateTable: StateTable; secretStore: SecretStore },
+  options: { now?: () => Date; maxAttempts?: number } = {},
+): Dependencies & InstanceDeps => ({
+  mode: 'local',
+  ...ports,
+  allowedHosts: parseAllowedHosts(LOOPBACK_HOSTS),
+  now: options.now ?? (() => new Date()),
+  http: { sleep: async () => undefined, maxAttempts: options.maxAttempts ?? 2, timeoutMs: 5_000 },
+});
+
+/**
+ * What the local API server reads from the environment in tests: the chosen secrets (never ARNs, which
+ * would send it to Secrets Manager), the loopback simulator allowed, and the log level.
+ */
+export const localServerEnv = (secrets: { organization: string; users: string }, logLevel: string) => ({
+  ELEMENT_ORGANIZATION_SECRET: secrets.organization,
+  ELEMENT_USER_SECRET: secrets.users,
+  ELEMENT_ALLOWED_HOSTS: LOOPBACK_HOSTS,
+  ELEMENT_ORGANIZATION_SECRET_ARN: undefined,
+  ELEMENT_USER_SECRET_ARN: undefined,
+  LOG_LEVEL: logLevel,
+});
 
 export interface ElementStackOptions {
   label: string;
@@ -36,25 +68,13 @@ export const startElementStack = async (options: ElementStackOptions): Promise<E
   const sim = await startSimulator({ data: false, ...options.simulator });
   const stateTable = createLocalStateTable({ dataDir: temp.dir });
   const logLevel = options.logLevel ?? 'WARN';
-  const deps: Dependencies & InstanceDeps = {
-    mode: 'local',
-    stateTable,
-    secretStore: createLocalSecretStore({ dataDir: temp.dir }),
-    allowedHosts: parseAllowedHosts('127.0.0.1'),
+  const deps = localTestDependencies(
+    { stateTable, secretStore: createLocalSecretStore({ dataDir: temp.dir }) },
     // The simulator's clock: advancing it expires tokens for ServiceNow and for our refresh-ahead alike.
-    now: () => sim.clock.now(),
-    // Retries without waiting, so 429/5xx tests stay fast; 2 attempts show that retries happen.
-    http: { sleep: async () => undefined, maxAttempts: 2, timeoutMs: 5_000 },
-  };
+    { now: () => sim.clock.now() },
+  );
   const server = await startLocalServer({
-    env: {
-      ELEMENT_ORGANIZATION_SECRET: options.organizationSecret,
-      ELEMENT_USER_SECRET: options.userSecrets,
-      ELEMENT_ALLOWED_HOSTS: '127.0.0.1',
-      ELEMENT_ORGANIZATION_SECRET_ARN: undefined,
-      ELEMENT_USER_SECRET_ARN: undefined,
-      LOG_LEVEL: logLevel,
-    },
+    env: localServerEnv({ organization: options.organizationSecret, users: options.userSecrets }, logLevel),
     dependencies: deps,
     // Decisions are re-made per request so deletes and disables show at once.
     authorizerCacheSeconds: 0,

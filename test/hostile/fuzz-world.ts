@@ -14,8 +14,8 @@ import {
 } from '../../shared/adapters/local';
 import type { InstanceDeps } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
-import { parseAllowedHosts } from '../../shared/net';
 import { makeTempDir } from '../adapters/temp-dir';
+import { localServerEnv, localTestDependencies } from '../helpers/element-stack';
 import { ALICE, aliceAuth, basicBody, hubAuth, ORG } from '../instances/harness';
 import { type SimulatorHandle, startSimulator } from '../simulator';
 
@@ -78,25 +78,16 @@ export const startFuzzWorld = async (): Promise<FuzzWorld> => {
   const eventsQueue = createLocalQueue({ name: 'fuzz-events' });
   const bulkQueue = createLocalQueue({ name: 'fuzz-bulk' });
   const deps: Dependencies & InstanceDeps = {
-    mode: 'local',
-    stateTable: counted('stateTable', stateTable),
-    secretStore: counted('secretStore', createLocalSecretStore({ dataDir: temp.dir })),
-    allowedHosts: parseAllowedHosts('127.0.0.1'),
-    now: () => new Date(),
-    http: { sleep: async () => undefined, maxAttempts: 2, timeoutMs: 5_000 },
+    ...localTestDependencies({
+      stateTable: counted('stateTable', stateTable),
+      secretStore: counted('secretStore', createLocalSecretStore({ dataDir: temp.dir })),
+    }),
     blobStore: counted('blobStore', createLocalBlobStore({ dataDir: temp.dir })),
     eventsQueue: counted('eventsQueue', eventsQueue),
     bulkQueue: counted('bulkQueue', bulkQueue),
   };
   const server: LocalServerHandle = await startLocalServer({
-    env: {
-      ELEMENT_ORGANIZATION_SECRET: ORG,
-      ELEMENT_USER_SECRET: `alice:${ALICE}`,
-      ELEMENT_ALLOWED_HOSTS: '127.0.0.1',
-      ELEMENT_ORGANIZATION_SECRET_ARN: undefined,
-      ELEMENT_USER_SECRET_ARN: undefined,
-      LOG_LEVEL: 'SILENT',
-    },
+    env: localServerEnv({ organization: ORG, users: `alice:${ALICE}` }, 'SILENT'),
     dependencies: deps,
     authorizerCacheSeconds: 0,
     logger: createLogger({ serviceName: 'test-fuzz', logLevel: 'SILENT' }),

@@ -4,6 +4,7 @@
  */
 import type { Dependencies } from '../../functions/runtime/dependencies';
 import type { InstanceDeps } from '../../shared/instances';
+import { callApi } from '../helpers/api-call';
 import { startElementStack } from '../helpers/element-stack';
 import { ALICE, aliceAuth, basicBody, hubAuth, ORG } from '../instances/harness';
 import type { SimulatorHandle, SimulatorOptions } from '../simulator';
@@ -56,22 +57,13 @@ export const startHubHarness = async (simulator: SimulatorOptions = {}): Promise
     auth: string,
     body?: unknown,
     raw?: string,
-  ): Promise<HubResponse> => {
-    const headers: Record<string, string> = { Authorization: auth };
-    let payload = raw;
-    if (raw !== undefined) headers['Content-Type'] = 'application/json';
-    if (body !== undefined) {
-      payload = JSON.stringify(body);
-      headers['Content-Type'] = 'application/json';
-    }
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers,
-      ...(payload === undefined ? {} : { body: payload }),
+  ): Promise<HubResponse> =>
+    callApi(`${server.url}${path}`, method, {
+      auth,
+      body,
+      raw,
+      ...(raw === undefined ? {} : { headers: { 'Content-Type': 'application/json' } }),
     });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
-  };
 
   const provision = async (configuration: Record<string, unknown> = {}) => {
     const res = await send('POST', '/instances', aliceAuth, basicBody(sim, configuration));

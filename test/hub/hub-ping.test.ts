@@ -27,22 +27,22 @@ interface Created {
   token: string;
 }
 
+/** A new OAuth instance's body: the demo client, a fresh authorization code, `extra` configuration. */
+const authCodeBody = async (name: string, extra: Record<string, unknown> = {}) => ({
+  element: { key: 'servicenowoauth' },
+  name,
+  providerData: { code: await authorizationCode(h.sim) },
+  configuration: {
+    'oauth.api.key': 'demo-client',
+    'oauth.api.secret': 'demo-secret',
+    'oauth.callback.url': 'http://127.0.0.1/callback',
+    'servicenow.subdomain': h.sim.url,
+    ...extra,
+  },
+});
+
 const createAuthCodeInstance = async (): Promise<Created> => {
-  const code = await authorizationCode(h.sim);
-  const res = await h.call('POST', '/instances', {
-    auth: aliceAuth,
-    body: {
-      element: { key: 'servicenowoauth' },
-      name: 'OAuth',
-      providerData: { code },
-      configuration: {
-        'oauth.api.key': 'demo-client',
-        'oauth.api.secret': 'demo-secret',
-        'oauth.callback.url': 'http://127.0.0.1/callback',
-        'servicenow.subdomain': h.sim.url,
-      },
-    },
-  });
+  const res = await h.call('POST', '/instances', { auth: aliceAuth, body: await authCodeBody('OAuth') });
   expect(res.status, res.text).toBe(200);
   return res.json() as Created;
 };
@@ -195,22 +195,10 @@ describe('GET /hubs/helpdesk/ping', () => {
       const good = (
         await record('POST', '/instances', { auth: aliceAuth, body: basicBody(h.sim) })
       ).json() as Created;
-      const code = await authorizationCode(h.sim);
       const oauth = (
         await record('POST', '/instances', {
           auth: aliceAuth,
-          body: {
-            element: { key: 'servicenowoauth' },
-            name: 'Leak scan',
-            providerData: { code },
-            configuration: {
-              'oauth.api.key': 'demo-client',
-              'oauth.api.secret': 'demo-secret',
-              'oauth.callback.url': 'http://127.0.0.1/callback',
-              'servicenow.subdomain': h.sim.url,
-              'event.notification.signature.key': 'S3cret-P4ssword!',
-            },
-          },
+          body: await authCodeBody('Leak scan', { 'event.notification.signature.key': 'S3cret-P4ssword!' }),
         })
       ).json() as Created;
       elementTokens = [good.token, oauth.token];

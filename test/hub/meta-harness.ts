@@ -1,4 +1,5 @@
 import { ATTACHMENT_UPLOAD_CONTENT_TYPES } from '../../functions/hub/attachments';
+import { callApi } from '../helpers/api-call';
 import { startElementStack } from '../helpers/element-stack';
 import { ALICE, aliceAuth, BOB, basicBody, hubAuth, ORG } from '../instances/harness';
 import type { SimulatorHandle } from '../simulator';
@@ -42,25 +43,8 @@ export const startMetaHarness = async (options: { maxBodyBytes?: number } = {}):
     api: server.url,
     sim,
     token,
-    async call(method, path, callOptions = {}) {
-      const headers: Record<string, string> = {
-        Authorization: callOptions.auth ?? hubAuth(token),
-        ...callOptions.headers,
-      };
-      let body: RequestInit['body'] | undefined = callOptions.raw;
-      if (callOptions.body !== undefined) {
-        body = JSON.stringify(callOptions.body);
-        headers['Content-Type'] ??= 'application/json';
-      }
-      const res = await fetch(`${server.url}${path}`, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-      });
-      const bytes = Buffer.from(await res.arrayBuffer());
-      const text = bytes.toString('utf8');
-      return { status: res.status, headers: res.headers, bytes, text, json: () => JSON.parse(text) };
-    },
+    call: (method, path, callOptions = {}) =>
+      callApi(`${server.url}${path}`, method, { ...callOptions, auth: callOptions.auth ?? hubAuth(token) }),
     close: () => stack.close(),
   };
 };

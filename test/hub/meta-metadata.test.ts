@@ -9,7 +9,8 @@ import {
   TtlCache,
 } from '../../shared/hub/metadata';
 import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
-import { createServiceNowClient, SemaphoreRegistry, type ServiceNowClient } from '../../shared/servicenow';
+import type { ServiceNowClient } from '../../shared/servicenow';
+import { adminClient } from '../servicenow/helpers/fake-server';
 import { type SimulatorHandle, startSimulator } from '../simulator';
 import type { FaultSource } from '../simulator/faults';
 import { stableSysId } from '../simulator/store/metadata';
@@ -21,13 +22,7 @@ const agent = createOutboundAgent({ allowedHosts: parseAllowedHosts('127.0.0.1')
 
 beforeAll(async () => {
   sim = await startSimulator({ data: false });
-  client = createServiceNowClient({
-    baseUrl: sim.url,
-    auth: { type: 'basic', username: 'admin', password: 'admin' },
-    dispatcher: agent,
-    semaphores: new SemaphoreRegistry(),
-    sleep: async () => {},
-  });
+  client = adminClient(sim.url, agent);
 });
 afterAll(async () => {
   await sim?.close();

@@ -1,8 +1,7 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   API_BASE_PATH,
   AUTHORIZER_CACHE_SECONDS,
@@ -10,30 +9,24 @@ import {
   ROUTES,
   type RouteDefinition,
 } from '../../functions/routes';
-import {
-  ApiConstruct,
-  ElementAuthorizer,
-  Foundation,
-  HubConstruct,
-  InstancesConstruct,
-} from '../../infra/constructs';
+import type { ElementAuthorizer } from '../../infra/constructs';
 import {
   arnOf,
+  bareStack,
   instanceDataStatements,
   logicalId,
+  removedAfterSuite,
   removeOutdir,
   statementsOfRole,
   synthesizeElement,
   synthesizeForSuite,
   testOutdir,
+  wireApi,
 } from './synthesize';
 
 const element = synthesizeForSuite();
 /** Folders of the extra apps some tests synthesize. */
-const outdirs: string[] = [];
-afterAll(() => {
-  for (const outdir of outdirs) removeOutdir(outdir);
-});
+const removeAfterSuite = removedAfterSuite();
 
 describe('authorizer function', () => {
   const ids = () => {
@@ -201,26 +194,8 @@ describe('Lambda authorizers on platform and hub routes', () => {
   let stack: Stack;
   let authorizer: ElementAuthorizer;
   beforeAll(() => {
-    const outdir = testOutdir('auth');
-    outdirs.push(outdir);
-    const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
-    stack = new Stack(app, 'Auth');
-    const foundation = new Foundation(stack, 'Foundation', { allowedHosts: '' });
-    const common = {
-      serviceName: 'test',
-      logLevel: 'INFO' as const,
-      logRetention: logs.RetentionDays.ONE_WEEK,
-    };
-    authorizer = new ElementAuthorizer(stack, 'Authorizer', { foundation, ...common });
-    const api = new ApiConstruct(stack, 'Api', {
-      environment: foundation.functionEnvironment,
-      ...common,
-      routes,
-      authorizers: authorizer.authorizers,
-    });
-    new InstancesConstruct(stack, 'Instances', { foundation, instancesFunction: api.functions.instances });
-    new HubConstruct(stack, 'Hub', { foundation, hubFunction: api.functions.hub });
-    template = Template.fromStack(stack);
+    stack = bareStack(removeAfterSuite(testOutdir('auth')), 'Auth');
+    ({ authorizer, template } = wireApi(stack, { routes }));
   });
 
   const authorizerFunctionArn = () =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API_BASE_PATH, BACKGROUND_FUNCTIONS, ROUTES } from '../../functions/routes';
+import { BACKGROUND_FUNCTIONS, ROUTES } from '../../functions/routes';
 import {
   BUCKET_NOTIFICATIONS_HANDLER_ID,
   BULK_KEY_PREFIXES,
@@ -10,14 +10,20 @@ import { DEFAULT_STALLED_JOB_MS } from '../../shared/bulk/jobs';
 import { bulkWorkerOptionsFromEnv } from '../../shared/bulk/worker';
 import {
   arnOf,
+  consumeStatement,
   expectDeadLetterAlarm,
+  expectFunctionOf,
+  expectRoutesServedBy,
   instanceDataStatements,
   logicalId,
   statementsOfRole,
   synthesizeForSuite,
+  templateQueries,
+  tlsOnlyQueueStatement,
 } from './synthesize';
 
 const element = synthesizeForSuite();
+const { resource, variablesOf, mappingsOf, queuePolicyOf } = templateQueries(element);
 
 const ids = () => {
   const { stack } = element;
@@ -36,14 +42,6 @@ const ids = () => {
   };
 };
 
-const resource = (type: string, id: string) => element.template.findResources(type)[id];
-/** The event source mappings reading the queue `queueId`. */
-const mappingsOf = (queueId: string) =>
-  Object.values(element.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
-    (mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(arnOf(queueId)),
-  );
-const variablesOf = (functionId: string): Record<string, unknown> =>
-  resource('AWS::Lambda::Function', functionId)?.Properties.Environment.Variables;
 const objectsUnder = (bucketId: string, prefix: string) => ({
   'Fn::Join': ['', [arnOf(bucketId), `/${prefix}`]],
 });
@@ -51,23 +49,12 @@ const bucketPolicyOf = (bucketId: string) =>
   Object.values(element.template.findResources('AWS::S3::BucketPolicy')).filter(
     (policy) => JSON.stringify(policy.Properties.Bucket) === JSON.stringify({ Ref: bucketId }),
   );
-const queuePolicyOf = (queueId: string) =>
-  Object.values(element.template.findResources('AWS::SQS::QueuePolicy')).filter(
-    (policy) => JSON.stringify(policy.Properties.Queues) === JSON.stringify([{ Ref: queueId }]),
-  );
 const tlsOnlyBucketStatement = (bucketId: string) => ({
   Action: 's3:*',
   Condition: { Bool: { 'aws:SecureTransport': 'false' } },
   Effect: 'Deny',
   Principal: { AWS: '*' },
   Resource: [arnOf(bucketId), objectsUnder(bucketId, '*')],
-});
-const tlsOnlyQueueStatement = (queueId: string) => ({
-  Action: 'sqs:*',
-  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-  Effect: 'Deny',
-  Principal: { AWS: '*' },
-  Resource: arnOf(queueId),
 });
 const PUBLIC_ACCESS_BLOCKED = {
   BlockPublicAcls: true,
@@ -322,13 +309,7 @@ describe('bulk construct: queue, DLQ and their key', () => {
 
 describe('bulk construct: worker', () => {
   it('is built from BACKGROUND_FUNCTIONS.bulkWorker on nodejs24.x arm64', () => {
-    const { worker } = ids();
-    expect(resource('AWS::Lambda::Function', worker)?.Properties).toMatchObject({
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      Timeout: BACKGROUND_FUNCTIONS.bulkWorker.timeoutSeconds,
-      MemorySize: BACKGROUND_FUNCTIONS.bulkWorker.memoryMb,
-    });
+    expectFunctionOf(element.template, ids().worker, BACKGROUND_FUNCTIONS.bulkWorker);
   });
 
   it('takes one message per invocation with partial batch failures and bounded concurrency', () => {
@@ -390,58 +371,24 @@ describe('bulk construct: worker', () => {
       },
       { Sid: 'BulkBucketList', Effect: 'Allow', Action: 's3:ListBucket', Resource: arnOf(bucket) },
       { Sid: 'BulkQueueSend', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arnOf(queue) },
-      {
-        Sid: 'BulkQueueConsume',
-        Effect: 'Allow',
-        Action: [
-          'sqs:ReceiveMessage',
-          'sqs:DeleteMessage',
-          'sqs:GetQueueAttributes',
-          'sqs:ChangeMessageVisibility',
-        ],
-        Resource: arnOf(queue),
-      },
+      consumeStatement('BulkQueueConsume', queue),
       {
         Sid: 'BulkQueueKey',
         Effect: 'Allow',
         Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
         Resource: arnOf(queueKey),
       },
-      {
-        Sid: 'BulkDeadLetterConsume',
-        Effect: 'Allow',
-        Action: [
-          'sqs:ReceiveMessage',
-          'sqs:DeleteMessage',
-          'sqs:GetQueueAttributes',
-          'sqs:ChangeMessageVisibility',
-        ],
-        Resource: arnOf(dlq),
-      },
+      consumeStatement('BulkDeadLetterConsume', dlq),
     ]);
   });
 });
 
 describe('bulk construct: API function', () => {
   it('serves every bulk route, under both prefixes, behind the hub authorizer', () => {
-    const { stack, template } = element;
     const bulkRoutes = ROUTES.filter((route) => route.functionName === 'bulk');
     expect(bulkRoutes.length).toBeGreaterThanOrEqual(18);
     expect(bulkRoutes.every((route) => route.auth === 'hub')).toBe(true);
-    const bulkArn = JSON.stringify(arnOf(logicalId(stack, stack.api.functions.bulk.function)));
-    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
-    const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer');
-    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
-    for (const route of bulkRoutes) {
-      const routeResource = routes.find(
-        (candidate) => candidate.Properties.RouteKey === `${route.method} ${API_BASE_PATH}${route.path}`,
-      );
-      expect(routeResource?.Properties.AuthorizationType, route.path).toBe('CUSTOM');
-      expect(authorizers[routeResource?.Properties.AuthorizerId.Ref]?.Properties.Name).toBe('hub-authorizer');
-      const target = JSON.stringify(routeResource?.Properties.Target);
-      const integrationId = Object.keys(integrations).find((id) => target.includes(id)) ?? '';
-      expect(JSON.stringify(integrations[integrationId]?.Properties.IntegrationUri)).toBe(bulkArn);
-    }
+    expectRoutesServedBy(element.template, bulkRoutes, ids().api, 'hub-authorizer');
   });
 
   it('learns the bucket and the queue, not the worker settings', () => {

@@ -4,14 +4,19 @@ import { EVENTS_QUEUE_SETTINGS, EventsConstruct, POLL_QUEUE_SETTINGS } from '../
 import { dispatcherOptionsFromEnv } from '../../shared/events';
 import {
   arnOf,
+  consumeStatement,
   expectDeadLetterAlarm,
+  expectFunctionOf,
   instanceDataStatements,
   logicalId,
   statementsOfRole,
   synthesizeForSuite,
+  templateQueries,
+  tlsOnlyQueueStatement,
 } from './synthesize';
 
 const element = synthesizeForSuite();
+const { resource, variablesOf, mappingsOf, queuePolicyOf } = templateQueries(element);
 
 const ids = () => {
   const { stack } = element;
@@ -26,26 +31,9 @@ const ids = () => {
   };
 };
 
-const resource = (type: string, id: string) => element.template.findResources(type)[id];
-const variablesOf = (functionId: string): Record<string, unknown> =>
-  resource('AWS::Lambda::Function', functionId)?.Properties.Environment.Variables;
-
 /** The statements grantInstanceData gives (test/infra/auth.test.ts asserts the helper itself). */
 const instanceDataStatementsOf = (logGroupId: string, secretActions: string | string[]) =>
   instanceDataStatements(element.stack, logGroupId, secretActions);
-
-const tlsOnlyPolicy = (queueId: string) => ({
-  Action: 'sqs:*',
-  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-  Effect: 'Deny',
-  Principal: { AWS: '*' },
-  Resource: arnOf(queueId),
-});
-
-const queuePolicyOf = (queueId: string) =>
-  Object.values(element.template.findResources('AWS::SQS::QueuePolicy')).filter(
-    (policy) => JSON.stringify(policy.Properties.Queues) === JSON.stringify([{ Ref: queueId }]),
-  );
 
 describe('events construct: schedule', () => {
   it('runs the poller every minute from one EventBridge rule, without retries', () => {
@@ -78,12 +66,7 @@ describe('events construct: schedule', () => {
       [poller, BACKGROUND_FUNCTIONS.eventsPoller],
       [dispatcher, BACKGROUND_FUNCTIONS.eventsDispatcher],
     ] as const) {
-      expect(resource('AWS::Lambda::Function', id)?.Properties).toMatchObject({
-        Runtime: 'nodejs24.x',
-        Architectures: ['arm64'],
-        Timeout: definition.timeoutSeconds,
-        MemorySize: definition.memoryMb,
-      });
+      expectFunctionOf(element.template, id, definition);
     }
     expect(BACKGROUND_FUNCTIONS.eventsPoller.timeoutSeconds).toBeGreaterThanOrEqual(120);
   });
@@ -96,7 +79,7 @@ describe('events construct: queue and DLQ', () => {
       expect(resource('AWS::SQS::Queue', id)?.Properties.KmsMasterKeyId).toEqual(arnOf(key));
       const policies = queuePolicyOf(id);
       expect(policies).toHaveLength(1);
-      expect(policies[0]?.Properties.PolicyDocument.Statement).toEqual([tlsOnlyPolicy(id)]);
+      expect(policies[0]?.Properties.PolicyDocument.Statement).toEqual([tlsOnlyQueueStatement(id)]);
     }
   });
 
@@ -132,24 +115,10 @@ describe('events construct: queue and DLQ', () => {
   });
 });
 
-const consumeStatement = (sid: string, queueId: string) => ({
-  Sid: sid,
-  Effect: 'Allow',
-  Action: [
-    'sqs:ReceiveMessage',
-    'sqs:DeleteMessage',
-    'sqs:GetQueueAttributes',
-    'sqs:ChangeMessageVisibility',
-  ],
-  Resource: arnOf(queueId),
-});
-
 describe('events construct: dispatcher', () => {
   it('consumes the queue in batches of 10 with partial batch failures and bounded concurrency', () => {
     const { queue, dispatcher } = ids();
-    const mappings = Object.values(element.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
-      (mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(arnOf(queue)),
-    );
+    const mappings = mappingsOf(queue);
     expect(mappings.map((m) => m.Properties)).toEqual([
       {
         EventSourceArn: arnOf(queue),
@@ -175,9 +144,7 @@ describe('events construct: dispatcher', () => {
 
   it('consumes the DLQ too, told apart by its ARN, so every dead letter turns its log entry DEAD', () => {
     const { dlq, dispatcher } = ids();
-    const mappings = Object.values(element.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
-      (mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(arnOf(dlq)),
-    );
+    const mappings = mappingsOf(dlq);
     expect(mappings.map((m) => m.Properties)).toEqual([
       {
         EventSourceArn: arnOf(dlq),
@@ -234,14 +201,8 @@ describe('events construct: poll fan-out', () => {
 
   it('builds the poll worker from BACKGROUND_FUNCTIONS, fed by the poll queue in batches with bounded concurrency', () => {
     const { pollQueue, worker } = pollIds();
-    expect(resource('AWS::Lambda::Function', worker)?.Properties).toMatchObject({
-      Runtime: 'nodejs24.x',
-      Timeout: BACKGROUND_FUNCTIONS.eventsPollWorker.timeoutSeconds,
-      MemorySize: BACKGROUND_FUNCTIONS.eventsPollWorker.memoryMb,
-    });
-    const mappings = Object.values(element.template.findResources('AWS::Lambda::EventSourceMapping')).filter(
-      (mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify(arnOf(pollQueue)),
-    );
+    expectFunctionOf(element.template, worker, BACKGROUND_FUNCTIONS.eventsPollWorker);
+    const mappings = mappingsOf(pollQueue);
     expect(mappings.map((m) => m.Properties)).toEqual([
       {
         EventSourceArn: arnOf(pollQueue),
@@ -258,7 +219,7 @@ describe('events construct: poll fan-out', () => {
     const { key } = ids();
     for (const id of [pollQueue, pollDlq]) {
       expect(resource('AWS::SQS::Queue', id)?.Properties.KmsMasterKeyId).toEqual(arnOf(key));
-      expect(queuePolicyOf(id)[0]?.Properties.PolicyDocument.Statement).toEqual([tlsOnlyPolicy(id)]);
+      expect(queuePolicyOf(id)[0]?.Properties.PolicyDocument.Statement).toEqual([tlsOnlyQueueStatement(id)]);
     }
     const { Properties } = resource('AWS::SQS::Queue', pollQueue) ?? {};
     expect(Properties.RedrivePolicy).toEqual({

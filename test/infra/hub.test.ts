@@ -1,32 +1,21 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ANY_HUB_PREFIX, API_BASE_PATH, HUB_PREFIX, LAMBDA_FUNCTIONS, ROUTES } from '../../functions/routes';
+import { describe, expect, it } from 'vitest';
+import { ANY_HUB_PREFIX, HUB_PREFIX, LAMBDA_FUNCTIONS, ROUTES } from '../../functions/routes';
+import { HUB_PAYLOAD_LIMITS, HubConstruct } from '../../infra/constructs';
 import {
-  ApiConstruct,
-  ElementAuthorizer,
-  Foundation,
-  HUB_PAYLOAD_LIMITS,
-  HubConstruct,
-  InstancesConstruct,
-} from '../../infra/constructs';
-import {
-  arnOf,
+  bareStack,
+  expectRoutesServedBy,
   instanceDataStatements,
   logicalId,
-  removeOutdir,
+  removedAfterSuite,
   statementsOfRole,
   synthesizeForSuite,
   testOutdir,
+  wireApi,
 } from './synthesize';
 
 const element = synthesizeForSuite();
 /** Folders of the extra apps some tests synthesize. */
-const outdirs: string[] = [];
-afterAll(() => {
-  for (const outdir of outdirs) removeOutdir(outdir);
-});
+const removeAfterSuite = removedAfterSuite();
 
 describe('hub construct', () => {
   it('gives the hub function table items, instance secrets Get/Put only and the key, nothing more', () => {
@@ -43,27 +32,9 @@ describe('hub construct', () => {
 
   it('owns the hub grants: without it the hub function may only write its logs', () => {
     const build = (withHub: boolean) => {
-      const outdir = testOutdir(withHub ? 'hub-with' : 'hub-without');
-      outdirs.push(outdir);
-      const stack = new Stack(
-        new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } }),
-        'HubOwnership',
-      );
-      const foundation = new Foundation(stack, 'Foundation', { allowedHosts: '' });
-      const common = {
-        serviceName: 'test',
-        logLevel: 'INFO' as const,
-        logRetention: logs.RetentionDays.ONE_WEEK,
-      };
-      const authorizer = new ElementAuthorizer(stack, 'Authorizer', { foundation, ...common });
-      const api = new ApiConstruct(stack, 'Api', {
-        environment: foundation.functionEnvironment,
-        ...common,
-        authorizers: authorizer.authorizers,
-      });
-      new InstancesConstruct(stack, 'Instances', { foundation, instancesFunction: api.functions.instances });
-      if (withHub) new HubConstruct(stack, 'Hub', { foundation, hubFunction: api.functions.hub });
-      const template = Template.fromStack(stack);
+      const outdir = removeAfterSuite(testOutdir(withHub ? 'hub-with' : 'hub-without'));
+      const stack = bareStack(outdir, 'HubOwnership');
+      const { api, template } = wireApi(stack, { hub: withHub });
       const hubId = logicalId(stack, api.functions.hub.function);
       return {
         statements: statementsOfRole(template, hubId),
@@ -84,10 +55,6 @@ describe('hub construct', () => {
 
   it('serves every hub route of ROUTES, under both prefixes, from one function behind the hub authorizer', () => {
     const { stack, template } = element;
-    const hubArn = JSON.stringify(arnOf(logicalId(stack, stack.api.functions.hub.function)));
-    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
-    const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer');
-    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
     const hubRoutes = ROUTES.filter((route) => route.functionName === 'hub');
     expect(hubRoutes.every((route) => route.auth === 'hub')).toBe(true);
     // Bulk routes are hub routes too, served by the bulk function (test/infra/bulk.test.ts), and so are
@@ -109,16 +76,12 @@ describe('hub construct', () => {
         ).toBe(true);
       }
     }
-    for (const route of hubRoutes) {
-      const resource = routes.find(
-        (candidate) => candidate.Properties.RouteKey === `${route.method} ${API_BASE_PATH}${route.path}`,
-      );
-      expect(resource?.Properties.AuthorizationType, route.path).toBe('CUSTOM');
-      expect(authorizers[resource?.Properties.AuthorizerId.Ref]?.Properties.Name).toBe('hub-authorizer');
-      const target = JSON.stringify(resource?.Properties.Target);
-      const integrationId = Object.keys(integrations).find((id) => target.includes(id)) ?? '';
-      expect(JSON.stringify(integrations[integrationId]?.Properties.IntegrationUri)).toBe(hubArn);
-    }
+    expectRoutesServedBy(
+      template,
+      hubRoutes,
+      logicalId(stack, stack.api.functions.hub.function),
+      'hub-authorizer',
+    );
     expect(LAMBDA_FUNCTIONS.hub.timeoutSeconds).toBeLessThanOrEqual(29);
   });
 

@@ -1,14 +1,11 @@
 import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BUCKET_NOTIFICATIONS_HANDLER_ID } from '../../infra/constructs';
-import { removeOutdir, type SynthesizedElement, synthesizeElement, testOutdir } from './synthesize';
+import { removedAfterSuite, type SynthesizedElement, synthesizeElement, testOutdir } from './synthesize';
 
-const outdirs: string[] = [];
-afterAll(() => {
-  for (const outdir of outdirs) removeOutdir(outdir);
-});
+const removeAfterSuite = removedAfterSuite();
 
 /** The one wildcard resource the stack grants: instance secrets, created at run time (infra/constructs/instances.ts). */
 const INSTANCE_SECRETS_AS_NAG_SEES =
@@ -19,7 +16,7 @@ let element: SynthesizedElement | undefined;
 const synthesizedOnce = (): SynthesizedElement => {
   if (!element) {
     element = synthesizeElement();
-    outdirs.push(element.outdir);
+    removeAfterSuite(element.outdir);
   }
   return element;
 };
@@ -87,8 +84,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('can fail: an unencrypted queue without DLQ or TLS policy is reported', () => {
-    const outdir = testOutdir('nag-negative');
-    outdirs.push(outdir);
+    const outdir = removeAfterSuite(testOutdir('nag-negative'));
     const stack = new Stack(new App({ outdir }), 'Negative');
     new sqs.Queue(stack, 'Queue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     const report = new AwsSolutionsChecks().validateScope(stack);
@@ -99,8 +95,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('makes synthesis fail when registered as the app does it', () => {
-    const outdir = testOutdir('nag-synth');
-    outdirs.push(outdir);
+    const outdir = removeAfterSuite(testOutdir('nag-synth'));
     const app = new App({ outdir });
     new sqs.Queue(new Stack(app, 'Negative'), 'Queue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

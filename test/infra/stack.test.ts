@@ -1,9 +1,8 @@
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   API_BASE_PATH,
   type FunctionName,
@@ -19,25 +18,23 @@ import {
 import { estimatedResourcePolicyBytes, LAMBDA_RESOURCE_POLICY_LIMIT_BYTES } from './resource-policy';
 import {
   arnOf,
+  bareStack,
   logicalId,
-  removeOutdir,
+  removedAfterSuite,
   type SynthesizedElement,
   synthesizeElement,
+  TEST_FUNCTION_DEFAULTS,
   testOutdir,
 } from './synthesize';
 
 const FUNCTION_NAMES = Object.keys(LAMBDA_FUNCTIONS) as FunctionName[];
 
 let element: SynthesizedElement;
-const outdirs: string[] = [];
+const removeAfterSuite = removedAfterSuite();
 
 beforeAll(() => {
   element = synthesizeElement();
-  outdirs.push(element.outdir);
-});
-
-afterAll(() => {
-  for (const outdir of outdirs) removeOutdir(outdir);
+  removeAfterSuite(element.outdir);
 });
 
 const logicalIdOfFunction = (name: FunctionName): string =>
@@ -177,18 +174,8 @@ describe('route authorization seam', () => {
     authorizers?: ConstructorParameters<typeof ApiConstruct>[2]['authorizers'],
     routes: RouteDefinition[] = [protectedRoute],
   ) => {
-    const outdir = testOutdir('seam');
-    outdirs.push(outdir);
-    const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new Stack(app, 'Seam');
-    new ApiConstruct(stack, 'Api', {
-      environment: {},
-      serviceName: 'test',
-      logLevel: 'INFO',
-      logRetention: logs.RetentionDays.ONE_WEEK,
-      routes,
-      authorizers,
-    });
+    const stack = bareStack(removeAfterSuite(testOutdir('seam')), 'Seam');
+    new ApiConstruct(stack, 'Api', { environment: {}, ...TEST_FUNCTION_DEFAULTS, routes, authorizers });
     return Template.fromStack(stack);
   };
 
@@ -331,7 +318,7 @@ describe('functions', () => {
       logLevel: 'DEBUG',
       stackName: 'Acme',
     });
-    outdirs.push(custom.outdir);
+    removeAfterSuite(custom.outdir);
     expect(custom.stack.stackName).toBe('Acme');
     custom.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { API_BASE_PATH, LAMBDA_FUNCTIONS, ROUTES } from '../../functions/routes';
+import { LAMBDA_FUNCTIONS, ROUTES } from '../../functions/routes';
 import { TransformationsConstruct } from '../../infra/constructs';
-import { arnOf, instanceDataStatements, logicalId, statementsOfRole, synthesizeForSuite } from './synthesize';
+import {
+  arnOf,
+  expectRoutesServedBy,
+  instanceDataStatements,
+  logicalId,
+  statementsOfRole,
+  synthesizeForSuite,
+} from './synthesize';
 
 const element = synthesizeForSuite();
 
@@ -47,23 +54,8 @@ describe('transformations construct', () => {
     const { stack, template } = element;
     const routes = ROUTES.filter((route) => route.functionName === 'transformations');
     expect(routes.length).toBeGreaterThanOrEqual(30);
-    const fnArn = JSON.stringify(arnOf(functionId()));
-    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
-    const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer');
-    const resources = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
-    for (const route of routes) {
-      expect(route.auth, route.path).toBe('platform');
-      const routeResource = resources.find(
-        (candidate) => candidate.Properties.RouteKey === `${route.method} ${API_BASE_PATH}${route.path}`,
-      );
-      expect(routeResource?.Properties.AuthorizationType, route.path).toBe('CUSTOM');
-      expect(authorizers[routeResource?.Properties.AuthorizerId.Ref]?.Properties.Name).toBe(
-        'platform-authorizer',
-      );
-      const target = JSON.stringify(routeResource?.Properties.Target);
-      const integrationId = Object.keys(integrations).find((id) => target.includes(id)) ?? '';
-      expect(JSON.stringify(integrations[integrationId]?.Properties.IntegrationUri)).toBe(fnArn);
-    }
+    for (const route of routes) expect(route.auth, route.path).toBe('platform');
+    expectRoutesServedBy(template, routes, functionId(), 'platform-authorizer');
     expect(stack.api.functions.transformations).toBeDefined();
   });
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { Dependencies } from '../../functions/runtime/dependencies';
 import { COUNTER_KEY, createInstanceStore, type InstanceDeps } from '../../shared/instances';
+import { callApi } from '../helpers/api-call';
 import { startElementStack } from '../helpers/element-stack';
 import type { SimulatorHandle } from '../simulator';
 
@@ -46,22 +47,7 @@ export const startHarness = async (
     sim,
     deps,
     dataDir,
-    async call(method, path, callOptions = {}) {
-      const headers: Record<string, string> = { ...callOptions.headers };
-      if (callOptions.auth !== undefined) headers.Authorization = callOptions.auth;
-      let body: string | undefined = callOptions.raw;
-      if (callOptions.body !== undefined) {
-        body = JSON.stringify(callOptions.body);
-        headers['Content-Type'] ??= 'application/json';
-      }
-      const res = await fetch(`${server.url}${path}`, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-      });
-      const text = await res.text();
-      return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
-    },
+    call: (method, path, callOptions = {}) => callApi(`${server.url}${path}`, method, callOptions),
     async snapshot() {
       const counter = await deps.stateTable.get(COUNTER_KEY);
       const owners = await Promise.all(

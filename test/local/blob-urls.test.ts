@@ -3,20 +3,18 @@
  * a bulk download answers 302 to a URL the local server streams, a presigned upload lands through PUT and
  * starts its job, and the URLs refuse tampering, expiry and a content type other than the signed one.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalModeHandle, runLocalMode } from '../../functions/local';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createLocalBlobUrls } from '../../shared/adapters/local/blob-urls';
-import { readLocalConfig } from '../../shared/config';
+import { startedForSuite } from '../helpers/lifecycle';
+import { startLocalMode } from '../helpers/local-mode';
 
 const USER = 'u'.repeat(40);
 const ORG = 'o'.repeat(40);
 
 describe('presigned blob URLs in local mode', () => {
-  let dataDir: string;
-  let local: LocalModeHandle;
+  const local = startedForSuite(() =>
+    startLocalMode('blob-urls', { secrets: { organization: ORG, user: USER }, logLevel: 'ERROR' }),
+  );
   let hubAuth: string;
 
   const hub = (
@@ -48,17 +46,6 @@ describe('presigned blob URLs in local mode', () => {
   };
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'snow-element-blob-urls-'));
-    local = await runLocalMode(
-      readLocalConfig({
-        PORT: '0',
-        DEMO_SERVICENOW_PORT: '0',
-        ELEMENT_DATA_DIR: dataDir,
-        ELEMENT_USER_SECRET: USER,
-        ELEMENT_ORGANIZATION_SECRET: ORG,
-        LOG_LEVEL: 'ERROR',
-      }),
-    );
     const created = await fetch(`${local.api.url}/instances`, {
       method: 'POST',
       headers: { Authorization: `User ${USER}, Organization ${ORG}`, 'Content-Type': 'application/json' },
@@ -70,10 +57,6 @@ describe('presigned blob URLs in local mode', () => {
     });
     expect(created.status).toBe(200);
     hubAuth = `User ${USER}, Element ${((await created.json()) as { token: string }).token}`;
-  });
-  afterAll(async () => {
-    await local?.close();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('redirects a finished download to a URL that streams the file, and refuses a tampered one', async () => {

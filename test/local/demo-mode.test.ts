@@ -1,23 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalModeHandle, runLocalMode } from '../../functions/local';
-import { readLocalConfig } from '../../shared/config';
+import { describe, expect, it } from 'vitest';
+import { startedForSuite } from '../helpers/lifecycle';
+import { startLocalMode } from '../helpers/local-mode';
 
 describe('local mode with the demo ServiceNow', () => {
-  let dataDir: string;
-  let local: LocalModeHandle;
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'snow-element-demo-'));
-    local = await runLocalMode(
-      readLocalConfig({ PORT: '0', DEMO_SERVICENOW_PORT: '0', ELEMENT_DATA_DIR: dataDir, LOG_LEVEL: 'WARN' }),
-    );
-  });
-  afterAll(async () => {
-    await local?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const local = startedForSuite(() => startLocalMode('demo'));
 
   it('starts the simulator with demo data and the documented demo credentials', async () => {
     expect(local.simulator?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -4,23 +4,18 @@
  * events, bulk and transformations. Every answer, errors included, must be a documented status of a
  * documented operation with a body matching its schema.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalModeHandle, runLocalMode } from '../../functions/local';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { API_BASE_PATH, HUB_PREFIX, ROUTES } from '../../functions/routes';
-import { readLocalConfig } from '../../shared/config';
 import { APP_VERSION } from '../../shared/config/version';
 import { findElement } from '../../shared/elements';
 import { buildOpenApiDocument } from '../../shared/openapi';
+import { startedForSuite } from '../helpers/lifecycle';
+import { demoEventsConfiguration, startLocalMode } from '../helpers/local-mode';
 import { type CapturedResponse, createResponseValidator } from '../helpers/openapi-responses';
+import { startReceiver } from '../helpers/receiver';
 
-const ORG = 'c'.repeat(64);
-const USER = 'd'.repeat(64);
-const platform = `User ${USER}, Organization ${ORG}`;
+const secrets = { organization: 'c'.repeat(64), user: 'd'.repeat(64) };
+const platform = `User ${secrets.user}, Organization ${secrets.organization}`;
 
 const element = findElement('servicenow');
 if (!element) throw new Error('servicenow element missing');
@@ -54,10 +49,11 @@ interface Answer {
 }
 
 describe('real responses match the OpenAPI document', () => {
-  let dataDir: string;
-  let local: LocalModeHandle;
-  let callbacks: Server;
-  let callbackUrl: string;
+  const callbacks = startedForSuite(startReceiver);
+  const local = startedForSuite(() =>
+    // The timer never fires during the test: polls come from POST /instances/{id}/events/poll.
+    startLocalMode('openapi', { secrets, logLevel: 'ERROR', eventsPollIntervalMs: 3_600_000 }),
+  );
   let sim: string;
   const problems: string[] = [];
   let token = '';
@@ -102,40 +98,15 @@ describe('real responses match the OpenAPI document', () => {
     return { status: res.status, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
   };
   const hub = (method: string, path: string, options: Parameters<typeof call>[2] = {}) =>
-    call(method, `${HUB_PREFIX}${path}`, { auth: `User ${USER}, Element ${token}`, ...options });
+    call(method, `${HUB_PREFIX}${path}`, { auth: `User ${secrets.user}, Element ${token}`, ...options });
 
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'snow-element-openapi-'));
-    callbacks = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.writeHead(200).end());
-    });
-    await new Promise<void>((done) => callbacks.listen(0, '127.0.0.1', done));
-    callbackUrl = `http://127.0.0.1:${(callbacks.address() as AddressInfo).port}/events`;
-    local = await runLocalMode(
-      readLocalConfig({
-        PORT: '0',
-        DEMO_SERVICENOW_PORT: '0',
-        ELEMENT_DATA_DIR: dataDir,
-        ELEMENT_ORGANIZATION_SECRET: ORG,
-        ELEMENT_USER_SECRET: USER,
-        LOG_LEVEL: 'ERROR',
-      }),
-      // The timer never fires during the test: polls come from POST /instances/{id}/events/poll.
-      { eventsPollIntervalMs: 3_600_000 },
-    );
+  beforeAll(() => {
     sim = local.simulator?.url ?? '';
   });
 
   // Each flow reports its own mismatches.
   beforeEach(() => {
     problems.length = 0;
-  });
-
-  afterAll(async () => {
-    await local?.close();
-    await new Promise((done) => callbacks?.close(done));
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('elements and instances, errors included', async () => {
@@ -163,14 +134,7 @@ describe('real responses match the OpenAPI document', () => {
     expect(textBody.status).toBe(415);
     expect((await call('POST', '/instances', { json: { name: 'x'.repeat(100_000) } })).status).toBe(413);
 
-    const configuration = {
-      username: 'admin',
-      password: 'admin',
-      'servicenow.subdomain': sim,
-      'event.notification.enabled': true,
-      'event.notification.callback.url': callbackUrl,
-      'event.poller.configuration': { incidents: {} },
-    };
+    const configuration = demoEventsConfiguration(sim, `${callbacks.url}/events`);
     const created = await call('POST', '/instances', {
       json: { element: { key: 'servicenow' }, name: 'openapi', tags: ['docs'], configuration },
     });
@@ -216,7 +180,7 @@ describe('real responses match the OpenAPI document', () => {
     expect(patchedKey.status, patchedKey.text).toBe(200);
     expect((await call('GET', `/instances/${instanceId}/docs`)).status).toBe(200);
     // The same routes on "the current instance" (the Element token's).
-    const current = `User ${USER}, Element ${token}`;
+    const current = `User ${secrets.user}, Element ${token}`;
     expect((await call('GET', '/instances/configuration', { auth: current })).status).toBe(200);
     expect((await call('GET', '/instances/configuration/username', { auth: current })).status).toBe(200);
     expect((await call('GET', '/instances/docs', { auth: current })).status).toBe(200);
@@ -258,7 +222,7 @@ describe('real responses match the OpenAPI document', () => {
     expect(
       (
         await call('GET', `/incidents/${id}?fields=number,short_description`, {
-          auth: `User ${USER}, Element ${token}`,
+          auth: `User ${secrets.user}, Element ${token}`,
         })
       ).status,
     ).toBe(200);
@@ -291,7 +255,7 @@ describe('real responses match the OpenAPI document', () => {
     expect((await hub('GET', `/incidents/${id}/attachments/${attachmentId}/file`)).status).toBe(200);
     expect((await hub('DELETE', `/incidents/${id}/attachments/${attachmentId}`)).status).toBe(200);
     expect((await hub('DELETE', `/incidents/${id}`)).status).toBe(200);
-    expect((await hub('GET', '/incidents', { auth: `User ${USER}, Element nope` })).status).toBe(401);
+    expect((await hub('GET', '/incidents', { auth: `User ${secrets.user}, Element nope` })).status).toBe(401);
     expect(problems).toEqual([]);
   });
 
@@ -314,7 +278,7 @@ describe('real responses match the OpenAPI document', () => {
     expect((await call('GET', `/instances/${instanceId}/events/${eventId}`)).status).toBe(200);
     expect((await call('GET', `/instances/${instanceId}/events/nope`)).status).toBe(404);
     expect((await call('GET', `/instances/${instanceId}/events?status=bogus`)).status).toBe(400);
-    const current = `User ${USER}, Element ${token}`;
+    const current = `User ${secrets.user}, Element ${token}`;
     expect((await call('GET', '/instances/events', { auth: current })).status).toBe(200);
     expect((await call('GET', `/instances/events/${eventId}`, { auth: current })).status).toBe(200);
     const redelivered = await call('POST', `/instances/${instanceId}/events/${eventId}/redeliver`);

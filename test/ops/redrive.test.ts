@@ -7,7 +7,6 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOperationsRoute, type LocalOperationsView } from '../../functions/local/operations-route';
@@ -17,28 +16,19 @@ import { createLocalQueue } from '../../shared/adapters/local/queue';
 import { localMetrics, METRICS, recordMetric } from '../../shared/metrics';
 import { redriveSqs } from '../../shared/operations/redrive';
 import { UsageError } from '../../shared/operations/redrive-command';
-import { emulatorClientConfig, type Fauxqs, startFauxqs } from '../adapters/emulators';
+import { sqsEmulatorForSuite } from '../adapters/emulators';
 import { makeTempDir } from '../adapters/temp-dir';
 
 describe('redrive against SQS (fauxqs)', () => {
-  let fauxqs: Fauxqs;
-  let sqs: SQSClient;
-  beforeAll(async () => {
-    fauxqs = await startFauxqs();
-    sqs = new SQSClient(emulatorClientConfig(fauxqs.endpoint));
-  });
-  afterAll(async () => {
-    sqs.destroy();
-    await fauxqs.close();
-  });
+  const emulator = sqsEmulatorForSuite();
 
   const queuePair = async (name: string) => {
-    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
-    const source = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+    const dlq = await emulator.client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+    const source = await emulator.client.send(new CreateQueueCommand({ QueueName: name }));
     return { deadLetterQueueUrl: dlq.QueueUrl as string, sourceQueueUrl: source.QueueUrl as string };
   };
   const depth = async (url: string) => {
-    const attributes = await sqs.send(
+    const attributes = await emulator.client.send(
       new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
     );
     return Number(attributes.Attributes?.ApproximateNumberOfMessages);
@@ -46,7 +36,7 @@ describe('redrive against SQS (fauxqs)', () => {
   const receiveAll = async (url: string) => {
     const bodies: { body: string; kind: string | undefined }[] = [];
     for (;;) {
-      const received = await sqs.send(
+      const received = await emulator.client.send(
         new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }),
       );
       if (!received.Messages?.length) return bodies;
@@ -59,7 +49,7 @@ describe('redrive against SQS (fauxqs)', () => {
   it('counts on a dry run, moves at most --max, then the rest, with bodies and attributes', async () => {
     const urls = await queuePair('bulk-redrive');
     for (let i = 0; i < 13; i++) {
-      await sqs.send(
+      await emulator.client.send(
         new SendMessageCommand({
           QueueUrl: urls.deadLetterQueueUrl,
           MessageBody: JSON.stringify({ jobId: `job-${i}` }),
@@ -67,7 +57,7 @@ describe('redrive against SQS (fauxqs)', () => {
         }),
       );
     }
-    expect(await redriveSqs(sqs, urls, { dryRun: true })).toEqual({
+    expect(await redriveSqs(emulator.client, urls, { dryRun: true })).toEqual({
       waiting: 13,
       moved: 0,
       failed: 0,
@@ -75,9 +65,9 @@ describe('redrive against SQS (fauxqs)', () => {
     });
     expect(await depth(urls.deadLetterQueueUrl)).toBe(13);
 
-    expect(await redriveSqs(sqs, urls, { max: 11 })).toMatchObject({ moved: 11, failed: 0 });
+    expect(await redriveSqs(emulator.client, urls, { max: 11 })).toMatchObject({ moved: 11, failed: 0 });
     expect(await depth(urls.deadLetterQueueUrl)).toBe(2);
-    expect(await redriveSqs(sqs, urls)).toMatchObject({ waiting: 2, moved: 2, failed: 0 });
+    expect(await redriveSqs(emulator.client, urls)).toMatchObject({ waiting: 2, moved: 2, failed: 0 });
     expect(await depth(urls.deadLetterQueueUrl)).toBe(0);
 
     const moved = await receiveAll(urls.sourceQueueUrl);
@@ -89,7 +79,7 @@ describe('redrive against SQS (fauxqs)', () => {
 
   it('finds the queues in a cdk outputs file', async () => {
     const urls = await queuePair('events-redrive');
-    await sqs.send(
+    await emulator.client.send(
       new SendMessageCommand({ QueueUrl: urls.deadLetterQueueUrl, MessageBody: '{"eventId":"e1"}' }),
     );
     const temp = await makeTempDir('redrive-outputs');
@@ -105,13 +95,13 @@ describe('redrive against SQS (fauxqs)', () => {
         }),
       );
       const command = parseRedriveArgs(['--queue', 'events', '--outputs', outputs], {});
-      expect(await runRedrive(command, () => sqs)).toEqual([
+      expect(await runRedrive(command, () => emulator.client)).toEqual([
         { queue: 'events', waiting: 1, moved: 1, failed: 0, dryRun: false },
       ]);
       expect((await receiveAll(urls.sourceQueueUrl)).map((m) => m.body)).toEqual(['{"eventId":"e1"}']);
       // The bulk pair is not in the file: a clear usage error, nothing moved.
       await expect(
-        runRedrive(parseRedriveArgs(['--queue', 'bulk', '--outputs', outputs], {}), () => sqs),
+        runRedrive(parseRedriveArgs(['--queue', 'bulk', '--outputs', outputs], {}), () => emulator.client),
       ).rejects.toThrow(/no BulkQueueUrl/);
     } finally {
       await temp.cleanup();

@@ -10,7 +10,7 @@ import {
   ServiceNowAuthError,
 } from '../../shared/servicenow';
 import type { SeenRequest } from './helpers/fake-server';
-import { clientFor, json, startFakeServer } from './helpers/fake-server';
+import { clientFor, DEMO_PASSWORD_GRANT, json, startFakeServer } from './helpers/fake-server';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -68,14 +68,7 @@ const startOAuthServer = async (options: { rejectRefresh?: boolean; expiresIn?: 
 
 const oauthClient = (url: string, extra: Parameters<typeof clientFor>[1] = {}) => {
   const c = clientFor(url, {
-    auth: {
-      type: 'oauth',
-      grant: 'password',
-      clientId: 'demo-client',
-      clientSecret: 'demo-secret',
-      username: 'admin',
-      password: 'admin',
-    },
+    auth: DEMO_PASSWORD_GRANT,
     ...extra,
   });
   cleanups.push(() => c.agent.close());
@@ -170,14 +163,7 @@ describe('OAuth', () => {
   it('wrong client secret on the password grant is a ServiceNowAuthError', async () => {
     const server = await startOAuthServer();
     const c = clientFor(server.url, {
-      auth: {
-        type: 'oauth',
-        grant: 'password',
-        clientId: 'demo-client',
-        clientSecret: 'wrong',
-        username: 'admin',
-        password: 'admin',
-      },
+      auth: { ...DEMO_PASSWORD_GRANT, clientSecret: 'wrong' },
     });
     cleanups.push(() => c.agent.close());
     await expect(c.list('incident')).rejects.toBeInstanceOf(ServiceNowAuthError);

@@ -4,17 +4,16 @@ import { createOutboundAgent, parseAllowedHosts } from '../../shared/net';
 import type { ServiceNowClient, ServiceNowClientOptions } from '../../shared/servicenow';
 import {
   authorizationUrl,
-  createServiceNowClient,
   exchangeAuthorizationCode,
   keysetById,
   keysetByUpdated,
   offsetPage,
-  SemaphoreRegistry,
 } from '../../shared/servicenow';
 import type { FaultSource } from '../simulator/faults';
 import type { SimulatorHandle } from '../simulator/index';
 import { startSimulator } from '../simulator/index';
 import { formatDateTime } from '../simulator/store/clock';
+import { adminClient, DEMO_PASSWORD_GRANT } from './helpers/fake-server';
 
 /**
  * The client against the real simulator: paging correctness with ties and ACL-short pages,
@@ -51,14 +50,7 @@ afterAll(async () => {
 afterEach(() => sim.faults.clear());
 
 const client = (options: Partial<ServiceNowClientOptions> = {}): ServiceNowClient =>
-  createServiceNowClient({
-    baseUrl: sim.url,
-    auth: { type: 'basic', username: 'admin', password: 'admin' },
-    dispatcher: agent,
-    semaphores: new SemaphoreRegistry(),
-    sleep: async () => {},
-    ...options,
-  });
+  adminClient(sim.url, agent, options);
 
 const drain = async <T extends { records: Record<string, unknown>[] }>(pages: AsyncIterable<T>) => {
   const seen: string[] = [];
@@ -195,14 +187,7 @@ describe('ServiceNow client against the simulator', () => {
     const before = tokenCalls();
     const c = client({
       clock: simClock,
-      auth: {
-        type: 'oauth',
-        grant: 'password',
-        clientId: 'demo-client',
-        clientSecret: 'demo-secret',
-        username: 'admin',
-        password: 'admin',
-      },
+      auth: DEMO_PASSWORD_GRANT,
     });
     await c.list('incident', { limit: 1 });
     expect(tokenCalls() - before).toBe(1);
@@ -217,14 +202,7 @@ describe('ServiceNow client against the simulator', () => {
     let lagging = sim.clock.now().getTime();
     const laggingClient = client({
       clock: { now: () => lagging },
-      auth: {
-        type: 'oauth',
-        grant: 'password',
-        clientId: 'demo-client',
-        clientSecret: 'demo-secret',
-        username: 'admin',
-        password: 'admin',
-      },
+      auth: DEMO_PASSWORD_GRANT,
     });
     await laggingClient.list('incident', { limit: 1 });
     const afterFirst = tokenCalls();

@@ -4,6 +4,7 @@
  */
 import type { Dependencies } from '../../functions/runtime/dependencies';
 import type { InstanceDeps } from '../../shared/instances';
+import { callApi } from '../helpers/api-call';
 import { startElementStack } from '../helpers/element-stack';
 import { ALICE, aliceAuth, BOB, basicBody, bobAuth, hubAuth, ORG } from '../instances/harness';
 import type { SimulatorHandle, SimulatorOptions } from '../simulator';
@@ -39,17 +40,8 @@ export const startXformHarness = async (simulator: SimulatorOptions = {}): Promi
     logLevel: 'SILENT',
   });
   const { sim, deps, server } = stack;
-  const send = async (method: string, path: string, auth: string, body?: unknown): Promise<Answer> => {
-    const headers: Record<string, string> = { Authorization: auth };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
-  };
+  const send = (method: string, path: string, auth: string, body?: unknown): Promise<Answer> =>
+    callApi(`${server.url}${path}`, method, { auth, body });
   const provision = async (configuration: Record<string, unknown> = {}, auth = aliceAuth) => {
     const res = await send('POST', '/instances', auth, basicBody(sim, configuration));
     if (res.status !== 200) throw new Error(`provisioning answered ${res.status}: ${res.text}`);

@@ -12,12 +12,6 @@ export const progressOf = (job: BulkJob): number => {
   return Math.min(99, Math.floor((job.recordsCount / total) * 100));
 };
 
-/**
- * The job as the API shows it (`GET /bulk/{id}/status`, `GET /bulk/jobs`): CE v2 names (status,
- * recordsCount, recordsFailedCount) plus the v3 / job-list spellings (jobStatus, jobDirection,
- * recordCount, errorCount, object_name...) so clients of either keep working. Never the file keys,
- * the callback URL or the transformation.
- */
 /** What the job was asked to do (CE v3 `jobCriteria`): the object, the ServiceNow query, fields, order, limit. */
 const jobCriteriaOf = (job: BulkJob) => {
   const download = job.download?.job;
@@ -41,10 +35,37 @@ const jobCriteriaOf = (job: BulkJob) => {
   };
 };
 
+type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
+  ? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${SnakeCase<Tail>}`
+  : S;
+
+/** The same fields with snake_case names (`jobStatus` -> `job_status`). */
+const snakeCased = <T extends Record<string, unknown>>(fields: T) =>
+  Object.fromEntries(
+    Object.entries(fields).map(([name, value]) => [
+      name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+      value,
+    ]),
+  ) as { [K in keyof T & string as SnakeCase<K>]: T[K] };
+
+/**
+ * The job as the API shows it (`GET /bulk/{id}/status`, `GET /bulk/jobs`): CE v2 names (status,
+ * recordsCount, recordsFailedCount) plus the v3 / job-list spellings (jobStatus, jobDirection,
+ * recordCount, errorCount, object_name...) so clients of either keep working. Never the file keys,
+ * the callback URL or the transformation.
+ */
 export const jobView = (job: BulkJob): BulkJobView => {
   const format = job.download?.job.format ?? job.upload?.format;
   const direction = job.direction === 'download' ? 'DOWNLOAD' : 'UPLOAD';
   const metaData = job.callbackPayload === undefined ? {} : { 'callback-payload': job.callbackPayload };
+  const listFields = {
+    jobStatus: job.status,
+    jobDirection: direction,
+    recordCount: job.recordsCount,
+    errorCount: job.recordsFailedCount,
+    completionTime: job.completedAt ?? null,
+    notificationUrl: job.notificationUrl ?? null,
+  } satisfies Partial<BulkJobView>;
   return {
     id: job.id,
     instanceId: Number(job.instanceId),
@@ -64,22 +85,12 @@ export const jobView = (job: BulkJob): BulkJobView => {
       ? { statusMessage: `Waiting for the file (upload URL valid until ${job.upload.awaitingFileUntil})` }
       : {}),
     ...(job.callback === undefined ? {} : { notificationStatus: job.callback.status }),
-    // CE v3 and job-list spellings.
-    jobStatus: job.status,
-    jobDirection: direction,
-    recordCount: job.recordsCount,
-    errorCount: job.recordsFailedCount,
-    completionTime: job.completedAt ?? null,
-    notificationUrl: job.notificationUrl ?? null,
+    // CE v3 spellings, and the job list's snake_case ones.
+    ...listFields,
     metaData,
     jobCriteria: jobCriteriaOf(job),
     instance_id: Number(job.instanceId),
     object_name: job.objectName,
-    job_status: job.status,
-    job_direction: direction,
-    record_count: job.recordsCount,
-    error_count: job.recordsFailedCount,
-    completion_time: job.completedAt ?? null,
-    notification_url: job.notificationUrl ?? null,
+    ...snakeCased(listFields),
   };
 };

@@ -17,6 +17,7 @@
  * both runs, so drift on a shared machine hits both alike; each size's RSS is the highest of its runs.
  */
 import { overallRate, runExportProcess, runRate, startSimulatorProcess } from '../bulk/children';
+import { exportBothSides } from '../bulk/export-sides';
 import type { ExportMode, ExportReport } from '../bulk/protocol';
 import type { BenchCase, BenchResult } from '../types';
 
@@ -65,22 +66,15 @@ export const benchCase: BenchCase = {
     const smallEngine = await engineRunsAt(SMALL_ROWS);
     const middleEngine = await engineRunsAt(MIDDLE_ROWS);
 
-    const sim = await startSimulatorProcess({
-      seed: 5,
-      incidents: ROWS,
-      costDelayMicrosPerUnit: COST_MICROS,
-    });
-    const raw: ExportReport[] = [];
-    const engine: ExportReport[] = [];
-    try {
-      // A B B A: drift on the shared machine (other processes, thermal) hits both sides alike.
-      raw.push(await exportAll(sim.url, 'raw', ROWS));
-      engine.push(await exportAll(sim.url, 'engine', ROWS));
-      engine.push(await exportAll(sim.url, 'engine', ROWS));
-      raw.push(await exportAll(sim.url, 'raw', ROWS));
-    } finally {
-      await sim.close();
-    }
+    const {
+      a: raw,
+      b: engine,
+      seedMs,
+    } = await exportBothSides(
+      { seed: 5, incidents: ROWS, costDelayMicrosPerUnit: COST_MICROS },
+      { mode: 'raw', fields: FIELDS, pageSize: PAGE },
+      { mode: 'engine', fields: FIELDS, pageSize: PAGE },
+    );
     const peakOf = (reports: ExportReport[]) => Math.max(...reports.map((report) => report.maxRssKb));
 
     const throughput: BenchResult = {
@@ -88,7 +82,7 @@ export const benchCase: BenchCase = {
         rows: ROWS,
         'page size': PAGE,
         fields: FIELDS.join(','),
-        'simulator seeding ms (1M rows, separate process)': sim.seedMs,
+        'simulator seeding ms (1M rows, separate process)': seedMs,
         'engine rows/s per run': engine.map((r) => runRate(r).toFixed(0)).join(', '),
         'raw rows/s per run': raw.map((r) => runRate(r).toFixed(0)).join(', '),
         // The export side's own work per 1,000 rows, whatever else the machine was doing.

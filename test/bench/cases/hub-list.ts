@@ -11,6 +11,7 @@ import { createLocalSecretStore, createLocalStateTable } from '../../../shared/a
 import { createLogger } from '../../../shared/logging';
 import { parseAllowedHosts } from '../../../shared/net';
 import { makeTempDir } from '../../adapters/temp-dir';
+import { localServerEnv } from '../../helpers/element-stack';
 import { startSimulator } from '../../simulator/index';
 import type { BenchCase } from '../types';
 
@@ -62,14 +63,7 @@ export const benchCase: BenchCase = {
       now: () => new Date(),
     };
     const server = await startLocalServer({
-      env: {
-        ELEMENT_ORGANIZATION_SECRET: ORG,
-        ELEMENT_USER_SECRET: `bench:${USER}`,
-        ELEMENT_ALLOWED_HOSTS: '127.0.0.1',
-        ELEMENT_ORGANIZATION_SECRET_ARN: undefined,
-        ELEMENT_USER_SECRET_ARN: undefined,
-        LOG_LEVEL: 'ERROR',
-      },
+      env: localServerEnv({ organization: ORG, users: `bench:${USER}` }, 'ERROR'),
       dependencies: deps,
       logger: createLogger({ serviceName: 'bench-hub', logLevel: 'ERROR' }),
     });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createOutboundAgent, parseAllowedHosts } from '../../../shared/net';
-import type { ServiceNowClientOptions } from '../../../shared/servicenow';
+import type { ServiceNowAuth, ServiceNowClient, ServiceNowClientOptions } from '../../../shared/servicenow';
 import { createServiceNowClient, SemaphoreRegistry } from '../../../shared/servicenow';
 
 export interface SeenRequest {
@@ -80,19 +80,35 @@ export const recordingSleep = () => {
 };
 
 /** A client for a loopback server through the real SSRF-checking agent (127.0.0.1 allowed). */
+/** A client of `baseUrl` as admin (Basic) through `dispatcher`, retrying without waiting. */
+export const adminClient = (
+  baseUrl: string,
+  dispatcher: ServiceNowClientOptions['dispatcher'],
+  options: Partial<ServiceNowClientOptions> = {},
+): ServiceNowClient =>
+  createServiceNowClient({
+    baseUrl,
+    auth: { type: 'basic', username: 'admin', password: 'admin' },
+    dispatcher,
+    semaphores: new SemaphoreRegistry(),
+    sleep: async () => {},
+    ...options,
+  });
+
 export const clientFor = (
   baseUrl: string,
   options: Partial<ServiceNowClientOptions> = {},
-): ReturnType<typeof createServiceNowClient> & { agent: ReturnType<typeof createOutboundAgent> } => {
+): ServiceNowClient & { agent: ReturnType<typeof createOutboundAgent> } => {
   const agent = createOutboundAgent({ allowedHosts: parseAllowedHosts('127.0.0.1') });
-  const client = createServiceNowClient({
-    baseUrl,
-    auth: { type: 'basic', username: 'admin', password: 'admin' },
-    dispatcher: agent,
-    semaphores: new SemaphoreRegistry(),
-    sleep: async () => {},
-    timeoutMs: 5_000,
-    ...options,
-  });
-  return Object.assign(client, { agent });
+  return Object.assign(adminClient(baseUrl, agent, { timeoutMs: 5_000, ...options }), { agent });
 };
+
+/** The demo OAuth client (simulator and fake servers alike) with admin's password: the password grant. */
+export const DEMO_PASSWORD_GRANT = {
+  type: 'oauth',
+  grant: 'password',
+  clientId: 'demo-client',
+  clientSecret: 'demo-secret',
+  username: 'admin',
+  password: 'admin',
+} as const satisfies ServiceNowAuth;
