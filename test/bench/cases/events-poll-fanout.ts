@@ -51,7 +51,9 @@ const pollEveryInstance = async (url: string, workers: number): Promise<Run> => 
   const stateTable = createLocalStateTable({ dataDir });
   const pollQueue = createLocalQueue({
     name: 'bench-poll',
-    batchSize: workers,
+    // As local mode runs its poll workers: one instance per handler call, `workers` calls at once.
+    batchSize: 1,
+    concurrency: workers,
     visibilityTimeoutMs: 600_000,
   });
   const requests: Record<string, number> = Object.fromEntries(TABLES.map((t) => [t, 0]));
@@ -101,7 +103,7 @@ const pollEveryInstance = async (url: string, workers: number): Promise<Run> => 
     );
     const worker = createPollWorkerHandler(
       { stateTable, now, eventsQueue: acceptingQueue, instances },
-      { concurrency: workers, logger: { info: () => {}, warn: () => {}, error: () => {} } },
+      { logger: { info: () => {}, warn: () => {}, error: () => {} } },
     );
     pollQueue.subscribe(async (event) => {
       const answer = await worker(event);
