@@ -158,6 +158,8 @@ describe('events poller', () => {
         queries.push(input);
         return table.query(input);
       },
+      acquireLease: (key, request) => table.acquireLease(key, request),
+      releaseLease: (key, holder) => table.releaseLease(key, holder),
     };
     const run = await runPoller({ ...h.deps, stateTable: spied });
     expect(run.polled.map((s) => s.instanceId)).toEqual([second]);

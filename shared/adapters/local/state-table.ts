@@ -5,10 +5,16 @@ import {
   assertValidKey,
   assertValidUpdate,
   ConditionFailedError,
+  effectiveLeaseLimit,
   InvalidCursorError,
   ItemTooLargeError,
   isExpired,
   itemSize,
+  LEASE_COUNT,
+  LEASE_HOLDER_PREFIX,
+  leaseHolders,
+  leaseItemExpiry,
+  leaseRefusal,
   MAX_ITEM_BYTES,
   type QueryPage,
   queryLimit,
@@ -274,6 +280,48 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
       const last = pageRows.at(-1);
       if (last && start + limit < rows.length) page.cursor = encodeCursor(tuple(last));
       return page;
+    },
+
+    async acquireLease(key, request) {
+      assertValidKey(key);
+      await ready();
+      // Check and write without an await in between, as put does. TTL ignored: see LeaseRequest.
+      const existing = raw(key);
+      const pausedUntil = existing?.pausedUntil;
+      if (typeof pausedUntil === 'number' && pausedUntil > request.now) {
+        return leaseRefusal(existing, request.now);
+      }
+      const item: StateItem = existing ? copy(existing) : { pk: key.pk, sk: key.sk };
+      let holders = 0;
+      for (const [holder, until] of leaseHolders(item)) {
+        if (until > request.now) holders++;
+        else delete item[`${LEASE_HOLDER_PREFIX}${holder}`];
+      }
+      if (holders >= effectiveLeaseLimit(item, request.limit, request.now)) {
+        return leaseRefusal(existing, request.now);
+      }
+      item[`${LEASE_HOLDER_PREFIX}${request.holder}`] = request.until;
+      item[LEASE_COUNT] = holders + 1;
+      item.expiresAt = leaseItemExpiry(request.until);
+      item.version = (typeof existing?.version === 'number' ? existing.version : 0) + 1;
+      store(item);
+      await append({ put: item });
+      return { acquired: true };
+    },
+
+    async releaseLease(key, holder) {
+      assertValidKey(key);
+      await ready();
+      const existing = raw(key);
+      const name = `${LEASE_HOLDER_PREFIX}${holder}`;
+      if (existing?.[name] === undefined) return false;
+      const item = copy(existing);
+      delete item[name];
+      item[LEASE_COUNT] = Math.max(0, Number(item[LEASE_COUNT] ?? 1) - 1);
+      item.version = (typeof existing.version === 'number' ? existing.version : 0) + 1;
+      store(item);
+      await append({ put: item });
+      return true;
     },
 
     async close() {
