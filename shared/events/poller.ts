@@ -261,16 +261,17 @@ export const scheduleDuePolls = async (
   deps: Pick<PollerDeps, 'stateTable' | 'now'> & { pollQueue: QueueProducer },
   options: PollerOptions = {},
 ): Promise<{ queued: number; skipped: number; refused: number }> => {
+  const settings = { ...POLLER_DEFAULTS, ...options };
   const { claimed, skipped } = await claimDueInstances(deps, options);
   const { accepted } = await sendWithRetry(
-    { queue: deps.pollQueue },
+    { queue: deps.pollQueue, concurrency: settings.claimConcurrency },
     claimed.map((request) => ({
       body: pollRequestBody(request),
       attributes: { instanceId: String(request.instanceId) },
     })),
   );
   const refused = claimed.filter((_, i) => !accepted[i]);
-  await mapBounded(refused, POLLER_DEFAULTS.claimConcurrency, (request) =>
+  await mapBounded(refused, settings.claimConcurrency, (request) =>
     reschedule(deps.stateTable, request.instanceId, deps.now()),
   );
   return { queued: claimed.length - refused.length, skipped: skipped.length, refused: refused.length };
