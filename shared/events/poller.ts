@@ -198,7 +198,6 @@ export const pollInstanceNow = async (
   try {
     const config = parseEventsConfig(await deps.instances.configuration(record));
     refreshIntervalMinutes = config.refreshIntervalMinutes;
-    const minutes = config.refreshIntervalMinutes;
     const work = (async () => {
       const client = await deps.instances.serviceNowClient(record);
       // Common resources (transformations) poll their ServiceNow table and map each record.
@@ -212,7 +211,7 @@ export const pollInstanceNow = async (
           enabledAt: new Date(record.eventsEnabledAt ?? record.updatedDate),
           now,
           onQueued: (messages) => recordQueued(deps, messages),
-          alongsideStatus: () => rescheduleOnce(minutes),
+          alongsideStatus: () => rescheduleOnce(config.refreshIntervalMinutes),
         },
         { resources },
       );
