@@ -41,9 +41,10 @@ export interface EventsInstance {
 export interface EventsInstanceAccess {
   get(instanceId: number): Promise<EventsInstance | undefined>;
   /**
-   * The stored configuration with the instance secret merged in, read at every poll so a PATCH of
-   * event.* keys applies to the next one. Throws an ElementError when the instance cannot be polled
-   * (disabled, credentials to re-authorize).
+   * The stored configuration without its secret keys (polling needs none of them, so a poll reads no
+   * secret; the ServiceNow client keeps the credentials it was built with), read at every poll so a
+   * PATCH of event.* keys applies to the next one. Throws an ElementError when the instance cannot be
+   * polled (disabled, credentials to re-authorize).
    */
   configuration(instance: EventsInstance): Promise<Record<string, string>>;
   serviceNowClient(instance: EventsInstance): Promise<ServiceNowClient>;

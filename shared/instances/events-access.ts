@@ -20,7 +20,7 @@ export const eventsInstanceAccess = (deps: InstanceDeps): EventsInstanceAccess =
       const record = recordOf(instance);
       if (record.disabled) throw new ForbiddenError(`Instance ${record.id} is disabled`);
       if (!record.valid) throw new UnauthorizedError(reauthorizeMessage(record.id));
-      return fullConfiguration(record, await instanceSecretFor(record, deps));
+      return fullConfiguration(record, undefined);
     },
     serviceNowClient: (instance) => serviceNowClientFor(recordOf(instance), deps),
   };

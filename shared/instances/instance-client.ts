@@ -53,10 +53,10 @@ const SECRET_TTL_MS = 60_000;
 const secrets = new Map<number, CachedSecret>();
 
 /**
- * The instance's secret, read at most once a minute per process for the events poller and dispatcher
- * (one read per poll or delivery otherwise, and Secrets Manager bills each). An instance update rewrites
- * the record (updatedDate), so the first read of the new record reads the new secret in every process; a
- * ServiceNow 401 or an update in this process forgets it at once (forgetInstanceClient).
+ * The instance's secret, read at most once a minute per process for the events dispatcher (one read per
+ * delivery otherwise, and Secrets Manager bills each). An instance update rewrites the record
+ * (updatedDate), so the first read of the new record reads the new secret in every process; a ServiceNow
+ * 401 or an update in this process forgets it at once (forgetInstanceClient).
  */
 export const instanceSecretFor = (
   instance: InstanceRecord,
