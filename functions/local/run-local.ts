@@ -121,7 +121,10 @@ export const runLocalMode = async (
     name: 'element-events-poll',
     persistPath: join(dataDir, LOCAL_POLL_QUEUE_FILE),
     visibilityTimeoutMs: POLL_VISIBILITY_TIMEOUT_MS,
-    batchSize: pollWorkers,
+    // One instance per handler call, `pollWorkers` calls at once: a slow instance holds only its own
+    // worker, not a whole batch's.
+    batchSize: 1,
+    concurrency: pollWorkers,
   });
   // Bulk jobs: API -> persisted queue -> worker, as SQS + Lambda do in AWS; files under <dataDir>/blobs.
   const bulkDeadLetters = createLocalQueue({
@@ -211,7 +214,7 @@ export const runLocalMode = async (
     throw error;
   }
   const poller = { ...dependencies, instances: eventsInstanceAccess(dependencies) };
-  pollQueue.subscribe(createPollWorkerHandler(poller, { concurrency: pollWorkers }));
+  pollQueue.subscribe(createPollWorkerHandler(poller));
   eventsQueue.subscribe(createDispatcherHandler(dependencies, { maxReceiveCount: EVENTS_MAX_RECEIVE_COUNT }));
   // Dead letters are recorded where the API sees them (event log DEAD, bulk job ERROR), as in AWS.
   eventsDeadLetters.subscribe(createDeadLetterHandler(dependencies));

@@ -41,9 +41,10 @@ export interface EventsInstance {
 export interface EventsInstanceAccess {
   get(instanceId: number): Promise<EventsInstance | undefined>;
   /**
-   * The stored configuration with the instance secret merged in, read at every poll so a PATCH of
-   * event.* keys applies to the next one. Throws an ElementError when the instance cannot be polled
-   * (disabled, credentials to re-authorize).
+   * The stored configuration without its secret keys (polling needs none of them, so a poll reads no
+   * secret; the ServiceNow client keeps the credentials it was built with), read at every poll so a
+   * PATCH of event.* keys applies to the next one. Throws an ElementError when the instance cannot be
+   * polled (disabled, credentials to re-authorize).
    */
   configuration(instance: EventsInstance): Promise<Record<string, string>>;
   serviceNowClient(instance: EventsInstance): Promise<ServiceNowClient>;
@@ -76,6 +77,8 @@ export const POLLER_DEFAULTS = {
 } as const;
 
 const MINUTE_MS = 60_000;
+/** The next poll of an instance whose configuration could not be read. */
+const DEFAULT_REFRESH_MINUTES = 15;
 
 /** One poll message: the instance and the lease its claim set (`dueAt` of its schedule item). */
 export interface PollRequest {
@@ -169,7 +172,14 @@ const withBudget = <T>(work: Promise<T>, ms: number, instanceId: number): Promis
 export const pollInstanceNow = async (
   deps: PollerDeps,
   record: EventsInstance,
-  options: Pick<PollerOptions, 'instanceBudgetMs'> = {},
+  options: Pick<PollerOptions, 'instanceBudgetMs'> & {
+    /**
+     * The poll worker's next-due write: made before this resolves (or this throws), together with the
+     * STATUS write so the two cost one round trip. Gets the refresh interval (default 15 min when the
+     * configuration could not be read).
+     */
+    reschedule?: (refreshIntervalMinutes: number) => Promise<void>;
+  } = {},
 ): Promise<{ summary: InstancePollSummary; refreshIntervalMinutes?: number }> => {
   if (!record.eventsEnabled) {
     throw new ConflictError(`Events are not enabled on instance ${record.id} (event.notification.enabled)`);
@@ -178,6 +188,14 @@ export const pollInstanceNow = async (
   if (!queue) throw new UnavailableError('This deployment has no events queue (ELEMENT_EVENTS_QUEUE_URL)');
   const now = deps.now();
   let refreshIntervalMinutes: number | undefined;
+  let rescheduled = false;
+  let overBudget = false;
+  const rescheduleOnce = async (minutes: number) => {
+    // A poll still running past its budget leaves the next due time to the failure path below.
+    if (!options.reschedule || rescheduled || overBudget) return;
+    await options.reschedule(minutes);
+    rescheduled = true;
+  };
   try {
     const config = parseEventsConfig(await deps.instances.configuration(record));
     refreshIntervalMinutes = config.refreshIntervalMinutes;
@@ -194,6 +212,7 @@ export const pollInstanceNow = async (
           enabledAt: new Date(record.eventsEnabledAt ?? record.updatedDate),
           now,
           onQueued: (messages) => recordQueued(deps, messages),
+          alongsideStatus: () => rescheduleOnce(config.refreshIntervalMinutes),
         },
         { resources },
       );
@@ -201,8 +220,12 @@ export const pollInstanceNow = async (
     const budget = options.instanceBudgetMs ?? POLLER_DEFAULTS.instanceBudgetMs;
     return { summary: await withBudget(work, budget, record.id), refreshIntervalMinutes };
   } catch (error) {
+    overBudget = error instanceof TimedOutError;
     const summary = failedSummary(record.id, error);
-    await writeStatus(deps, summary, now).catch(() => undefined);
+    await Promise.all([
+      writeStatus(deps, summary, now).catch(() => undefined),
+      rescheduled ? undefined : options.reschedule?.(refreshIntervalMinutes ?? DEFAULT_REFRESH_MINUTES),
+    ]);
     return { summary, ...(refreshIntervalMinutes === undefined ? {} : { refreshIntervalMinutes }) };
   }
 };
@@ -238,16 +261,17 @@ export const scheduleDuePolls = async (
   deps: Pick<PollerDeps, 'stateTable' | 'now'> & { pollQueue: QueueProducer },
   options: PollerOptions = {},
 ): Promise<{ queued: number; skipped: number; refused: number }> => {
+  const settings = { ...POLLER_DEFAULTS, ...options };
   const { claimed, skipped } = await claimDueInstances(deps, options);
   const { accepted } = await sendWithRetry(
-    { queue: deps.pollQueue },
+    { queue: deps.pollQueue, concurrency: settings.claimConcurrency },
     claimed.map((request) => ({
       body: pollRequestBody(request),
       attributes: { instanceId: String(request.instanceId) },
     })),
   );
   const refused = claimed.filter((_, i) => !accepted[i]);
-  await mapBounded(refused, POLLER_DEFAULTS.claimConcurrency, (request) =>
+  await mapBounded(refused, settings.claimConcurrency, (request) =>
     reschedule(deps.stateTable, request.instanceId, deps.now()),
   );
   return { queued: claimed.length - refused.length, skipped: skipped.length, refused: refused.length };
@@ -273,18 +297,20 @@ export const pollClaimed = async (
     return { kind: 'skipped', instanceId: id, reason: 'events disabled' };
   }
   const startedAt = deps.now();
-  const { summary, refreshIntervalMinutes } = await pollInstanceNow(deps, record, options);
+  const { summary, refreshIntervalMinutes } = await pollInstanceNow(deps, record, {
+    ...options,
+    reschedule: (minutes) =>
+      reschedule(deps.stateTable, id, new Date(deps.now().getTime() + minutes * MINUTE_MS)),
+  });
   if (request.dueAt !== undefined) {
     recordInstancePoll({
       instanceId: id,
       startedAt,
       dueAt: request.dueAt,
-      refreshIntervalMinutes: refreshIntervalMinutes ?? 15,
+      refreshIntervalMinutes: refreshIntervalMinutes ?? DEFAULT_REFRESH_MINUTES,
       failed: summary.errors.length > 0,
     });
   }
-  const interval = (refreshIntervalMinutes ?? 15) * MINUTE_MS;
-  await reschedule(deps.stateTable, id, new Date(deps.now().getTime() + interval));
   return { kind: 'polled', summary };
 };
 

@@ -1,5 +1,5 @@
 import type { OutgoingMessage, QueueProducer, SendFailure } from '../ports';
-import { backoffDelay, sleep } from '../resilience';
+import { backoffDelay, mapBounded, sleep } from '../resilience';
 
 /**
  * Sends messages in SendMessageBatch-sized groups (10, the SQS limit) and retries only the entries the
@@ -21,6 +21,11 @@ export interface SendDeps {
   retry?: SendRetryPolicy;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /**
+   * SendMessageBatch calls in flight at once (default 1, which keeps the messages in order). Poll
+   * messages, where order does not matter, go out many at a time.
+   */
+  concurrency?: number;
 }
 
 export interface SendOutcome {
@@ -46,8 +51,11 @@ export const sendWithRetry = async (
       await wait(backoffDelay(attempt - 2, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }, random));
     }
     const refused: number[] = [];
+    const chunks: number[][] = [];
     for (let start = 0; start < pending.length; start += SQS_BATCH_SIZE) {
-      const chunk = pending.slice(start, start + SQS_BATCH_SIZE);
+      chunks.push(pending.slice(start, start + SQS_BATCH_SIZE));
+    }
+    await mapBounded(chunks, deps.concurrency ?? 1, async (chunk) => {
       calls++;
       try {
         const { failed } = await deps.queue.sendBatch(
@@ -66,8 +74,9 @@ export const sendWithRetry = async (
         refused.push(...chunk);
         lastFailure = { id: '', code: (error as Error).name || 'Error', message: (error as Error).message };
       }
-    }
-    pending = refused;
+    });
+    // Concurrent chunks finish in any order; retries go out in the original order.
+    pending = refused.sort((a, b) => a - b);
   }
   return { accepted, calls, ...(lastFailure === undefined ? {} : { lastFailure }) };
 };

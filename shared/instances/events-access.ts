@@ -1,7 +1,7 @@
 import { ForbiddenError, UnauthorizedError } from '../errors';
 import type { EventsTarget } from '../events/dispatch';
 import type { EventsInstance, EventsInstanceAccess } from '../events/poller';
-import { reauthorizeMessage, serviceNowClientFor } from './instance-client';
+import { instanceSecretFor, reauthorizeMessage, serviceNowClientFor } from './instance-client';
 import { createInstanceStore } from './instance-store';
 import { fullConfiguration } from './instance-view';
 import type { InstanceDeps, InstanceRecord } from './types';
@@ -20,7 +20,7 @@ export const eventsInstanceAccess = (deps: InstanceDeps): EventsInstanceAccess =
       const record = recordOf(instance);
       if (record.disabled) throw new ForbiddenError(`Instance ${record.id} is disabled`);
       if (!record.valid) throw new UnauthorizedError(reauthorizeMessage(record.id));
-      return fullConfiguration(record, await store.loadSecret(record));
+      return fullConfiguration(record, undefined);
     },
     serviceNowClient: (instance) => serviceNowClientFor(recordOf(instance), deps),
   };
@@ -28,7 +28,8 @@ export const eventsInstanceAccess = (deps: InstanceDeps): EventsInstanceAccess =
 
 /**
  * The dispatcher's view of an instance: its flags and its configuration with the secret keys (the
- * signature key lives in the instance secret) merged in. Read on every delivery so a PATCH applies.
+ * signature key lives in the instance secret) merged in. The record is read on every delivery, so a
+ * PATCH applies to the next one; the secret comes from the per-process cache keyed by that record.
  */
 export const eventsTargetLoader =
   (deps: Pick<InstanceDeps, 'stateTable' | 'secretStore'>) =>
@@ -36,5 +37,5 @@ export const eventsTargetLoader =
     const store = createInstanceStore(deps);
     const instance = await store.get(instanceId);
     if (!instance) return undefined;
-    return { instance, configuration: fullConfiguration(instance, await store.loadSecret(instance)) };
+    return { instance, configuration: fullConfiguration(instance, await instanceSecretFor(instance, deps)) };
   };

@@ -1,6 +1,7 @@
 import { maxConcurrencyOf } from '../elements/configuration-parameters';
 import { UnauthorizedError } from '../errors';
 import { serviceNowExchangeRecorder } from '../metrics';
+import type { SecretStore } from '../ports';
 import {
   createLeaseGate,
   createServiceNowClient,
@@ -37,6 +38,42 @@ const clients = new Map<number, CachedClient>();
 /** Test seam and re-provisioning hook: the next call builds a new client from the stored secret. */
 export const forgetInstanceClient = (id: number): void => {
   clients.delete(id);
+  secrets.delete(id);
+};
+
+interface CachedSecret {
+  key: string;
+  store: SecretStore;
+  until: number;
+  secret: Promise<InstanceSecret | undefined>;
+}
+
+/** Long enough that a poll or a burst of deliveries reads the secret once, short enough for other processes. */
+const SECRET_TTL_MS = 60_000;
+const secrets = new Map<number, CachedSecret>();
+
+/**
+ * The instance's secret, read at most once a minute per process for the events dispatcher (one read per
+ * delivery otherwise, and Secrets Manager bills each). An instance update rewrites the record
+ * (updatedDate), so the first read of the new record reads the new secret in every process; a ServiceNow
+ * 401 or an update in this process forgets it at once (forgetInstanceClient).
+ */
+export const instanceSecretFor = (
+  instance: InstanceRecord,
+  deps: Pick<InstanceDeps, 'stateTable' | 'secretStore'>,
+): Promise<InstanceSecret | undefined> => {
+  const key = cacheKey(instance);
+  const now = Date.now();
+  const cached = secrets.get(instance.id);
+  if (cached && cached.key === key && cached.store === deps.secretStore && cached.until > now) {
+    return cached.secret;
+  }
+  const secret = createInstanceStore(deps).loadSecret(instance);
+  secrets.set(instance.id, { key, store: deps.secretStore, until: now + SECRET_TTL_MS, secret });
+  secret.catch(() => {
+    if (secrets.get(instance.id)?.secret === secret) secrets.delete(instance.id);
+  });
+  return secret;
 };
 
 /** The cache key: a re-provision or a credential change rewrites the record (updatedDate) and the URL. */

@@ -85,6 +85,77 @@ export interface QueryPage {
   cursor?: string;
 }
 
+/**
+ * Counted leases on one item: at most `limit` holders at once, across every process sharing the table
+ * (a per-instance cap on requests in flight). Acquire and release are each ONE conditional write; a
+ * holder that dies keeps its lease until `until` passes, and the next acquire that finds the limit
+ * reached drops such lapsed leases (a read and a second write, only then).
+ *
+ * The item also honours two throttle attributes, set with `update`: `pausedUntil` (epoch ms: no lease
+ * before it) and `reducedLimit` until `reducedUntil` (epoch ms: a lower limit meanwhile). Holders are
+ * the attributes named `LEASE_HOLDER_PREFIX + holder` (value: `until`), counted in `LEASE_COUNT`.
+ * Ignoring the item's TTL, which `acquireLease` sets an hour past the lease: an expired item only means
+ * every lease in it lapsed long ago.
+ */
+export interface LeaseRequest {
+  /** Unique per acquisition. */
+  holder: string;
+  /** Epoch ms at which the lease lapses unless released. */
+  until: number;
+  /** Most holders at once. */
+  limit: number;
+  /** The caller's clock (epoch ms): what `until`, `pausedUntil` and `reducedUntil` compare with. */
+  now: number;
+}
+
+export type LeaseOutcome =
+  | { acquired: true }
+  | {
+      acquired: false;
+      /** Live holders when it was refused. */
+      holders: number;
+      /** Set when refused because the item is paused until then. */
+      pausedUntil?: number;
+    };
+
+export const LEASE_COUNT = 'leaseCount';
+export const LEASE_HOLDER_PREFIX = 'lease#';
+/** How long a lease item outlives its last lease (its TTL): longer than any lease or throttle. */
+export const LEASE_ITEM_GRACE_SECONDS = 3600;
+
+const numberAttribute = (item: StateItem | undefined, name: string): number | undefined => {
+  const value = item?.[name];
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+};
+
+/** Holder -> until of the leases in `item`, lapsed ones included. */
+export function leaseHolders(item: StateItem | undefined): Map<string, number> {
+  const holders = new Map<string, number>();
+  for (const [name, value] of Object.entries(item ?? {})) {
+    if (name.startsWith(LEASE_HOLDER_PREFIX) && typeof value === 'number') {
+      holders.set(name.slice(LEASE_HOLDER_PREFIX.length), value);
+    }
+  }
+  return holders;
+}
+
+/** The limit in force at `now`: `limit`, or the throttle's lower one while it lasts. */
+export function effectiveLeaseLimit(item: StateItem | undefined, limit: number, now: number): number {
+  const reducedUntil = numberAttribute(item, 'reducedUntil') ?? 0;
+  const reduced = numberAttribute(item, 'reducedLimit') ?? limit;
+  return reducedUntil > now ? Math.max(1, Math.min(limit, reduced)) : limit;
+}
+
+/** Why `acquireLease` refused, from the item it could not change. */
+export function leaseRefusal(item: StateItem | undefined, now: number): LeaseOutcome {
+  const live = [...leaseHolders(item).values()].filter((until) => until > now).length;
+  const pausedUntil = numberAttribute(item, 'pausedUntil') ?? 0;
+  return { acquired: false, holders: live, ...(pausedUntil > now ? { pausedUntil } : {}) };
+}
+
+/** The lease item's TTL (epoch seconds) after a lease until `until`. */
+export const leaseItemExpiry = (until: number): number => Math.ceil(until / 1000) + LEASE_ITEM_GRACE_SECONDS;
+
 export interface StateTable {
   get(key: StateKey): Promise<StateItem | undefined>;
   /**
@@ -104,6 +175,10 @@ export interface StateTable {
   /** Idempotent unless `ifVersion` is given (then a missing item fails the condition). */
   delete(key: StateKey, options?: DeleteOptions): Promise<void>;
   query(input: QueryInput): Promise<QueryPage>;
+  /** Takes one of `limit` leases on `key` (see LeaseRequest); creates the item when absent. */
+  acquireLease(key: StateKey, request: LeaseRequest): Promise<LeaseOutcome>;
+  /** Gives the lease back; false when `holder` held none (already released, or dropped as lapsed). */
+  releaseLease(key: StateKey, holder: string): Promise<boolean>;
 }
 
 export const MAX_QUERY_LIMIT = 1000;

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { UnavailableError } from '../errors';
-import { ConditionFailedError, type StateItem, type StateKey, type StateTable } from '../ports';
+import { effectiveLeaseLimit, leaseHolders, leaseItemExpiry, type StateKey, type StateTable } from '../ports';
 import { backoffDelay, type RandomSource, sleep as realSleep } from '../resilience';
 import type { RequestGate } from './concurrency';
 
 /**
  * A per-instance request limit that holds across processes (Lambda containers, poll workers, bulk
- * partitions): one state-table item per instance counts the requests in flight as leases, each with its
- * own expiry, so a holder that dies (SIGKILL, Lambda timeout) frees its lease when the expiry passes
- * instead of leaking it. Every change is a read followed by a write conditioned on the version read
- * (optimistic locking), so it works the same on DynamoDB and on the local table.
+ * partitions): one state-table item per instance counts the requests in flight as leases
+ * (`StateTable.acquireLease`), each with its own expiry, so a holder that dies (SIGKILL, Lambda timeout)
+ * frees its lease when the expiry passes instead of leaking it. Taking and giving back a lease is one
+ * conditional write each, on DynamoDB as on the local table.
  *
  * A 429 from ServiceNow throttles the instance for every process: no new lease until Retry-After has
  * passed, and the limit halves (down to 1) for a cool-down period; further 429s halve it again.
@@ -37,40 +37,14 @@ export interface LeaseGateOptions {
   random?: RandomSource;
 }
 
-interface LeaseState {
-  /** Holder id -> epoch ms at which its lease lapses. */
-  holders: Record<string, number>;
-  pausedUntil: number;
-  reducedLimit: number;
-  reducedUntil: number;
-}
-
 /** The state-table key of an instance's leases. */
 export const leaseKey = (key: string): StateKey => ({ pk: `SNLEASE#${key}`, sk: 'LEASE' });
 
 /** Polling for a free lease: short first waits, never more than this between two looks. */
 const WAIT_BACKOFF = { baseMs: 10, maxMs: 100 };
-/** Conflicting writes in a row before giving up (each one means another holder's change succeeded). */
-const MAX_CONFLICTS = 100;
 
 const numberOr = (value: unknown, fallback: number): number =>
   typeof value === 'number' && Number.isFinite(value) ? value : fallback;
-
-const stateOf = (item: StateItem | undefined, now: number): LeaseState => {
-  const holders: Record<string, number> = {};
-  const stored = item?.holders;
-  if (typeof stored === 'object' && stored !== null && !Array.isArray(stored)) {
-    for (const [id, expiry] of Object.entries(stored)) {
-      if (typeof expiry === 'number' && expiry > now) holders[id] = expiry;
-    }
-  }
-  return {
-    holders,
-    pausedUntil: numberOr(item?.pausedUntil, 0),
-    reducedLimit: numberOr(item?.reducedLimit, 0),
-    reducedUntil: numberOr(item?.reducedUntil, 0),
-  };
-};
 
 export const createLeaseGate = (options: LeaseGateOptions): RequestGate & { inFlight(): Promise<number> } => {
   const { table, limit, leaseMs, maxWaitMs } = options;
@@ -81,99 +55,62 @@ export const createLeaseGate = (options: LeaseGateOptions): RequestGate & { inFl
   const cooldownMs = options.throttleCooldownMs ?? 60_000;
   const defaultPauseMs = options.defaultPauseMs ?? 1_000;
 
-  const effectiveLimit = (state: LeaseState, t: number): number =>
-    state.reducedUntil > t ? Math.max(1, Math.min(limit, state.reducedLimit)) : limit;
-
-  const itemOf = (state: LeaseState): StateItem => {
-    const lastUse = Math.max(state.pausedUntil, state.reducedUntil, ...Object.values(state.holders), now());
-    return {
-      ...key,
-      holders: state.holders,
-      pausedUntil: state.pausedUntil,
-      reducedLimit: state.reducedLimit,
-      reducedUntil: state.reducedUntil,
-      // The item disappears a minute after its last lease or throttle ends.
-      expiresAt: Math.ceil(lastUse / 1000) + 60,
-    };
-  };
-
-  /** Applies `change` to the current state; false when `change` declines (returns undefined). */
-  const mutate = async (
-    change: (state: LeaseState, t: number) => LeaseState | undefined,
-  ): Promise<boolean> => {
-    for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
-      const item = await table.get(key);
-      const t = now();
-      const next = change(stateOf(item, t), t);
-      if (next === undefined) return false;
-      try {
-        if (item === undefined) await table.put(itemOf(next), { ifNotExists: true });
-        else await table.put(itemOf(next), { ifVersion: numberOr(item.version, 0) });
-        return true;
-      } catch (error) {
-        if (!(error instanceof ConditionFailedError)) throw error;
-        // Another holder changed the item between our read and write: read again after a short jitter.
-        await sleep(random() * 5);
-      }
-    }
-    throw new UnavailableError('ServiceNow request slots of this instance are too contended; try again');
-  };
-
   const acquire = async (): Promise<string> => {
-    const id = randomUUID();
+    const holder = randomUUID();
     const deadline = now() + maxWaitMs;
     for (let attempt = 0; ; attempt++) {
-      let pausedUntil = 0;
-      const acquired = await mutate((state, t) => {
-        if (state.pausedUntil > t) {
-          pausedUntil = state.pausedUntil;
-          return undefined;
-        }
-        if (Object.keys(state.holders).length >= effectiveLimit(state, t)) return undefined;
-        return { ...state, holders: { ...state.holders, [id]: t + leaseMs } };
-      });
-      if (acquired) return id;
       const t = now();
-      if (t >= deadline) {
+      const outcome = await table.acquireLease(key, { holder, until: t + leaseMs, limit, now: t });
+      if (outcome.acquired) return holder;
+      const after = now();
+      if (after >= deadline) {
         throw new UnavailableError(
           `ServiceNow is busy: this instance already has ${limit} requests in flight (servicenow.max_concurrency) or is throttled after a 429; try again`,
         );
       }
-      const wait = pausedUntil > t ? pausedUntil - t : backoffDelay(attempt, WAIT_BACKOFF, random);
-      await sleep(Math.max(1, Math.min(wait, deadline - t)));
+      const pausedUntil = outcome.pausedUntil ?? 0;
+      const wait = pausedUntil > after ? pausedUntil - after : backoffDelay(attempt, WAIT_BACKOFF, random);
+      await sleep(Math.max(1, Math.min(wait, deadline - after)));
     }
   };
 
-  const release = (id: string): Promise<boolean> =>
-    mutate((state) => {
-      if (!(id in state.holders)) return undefined;
-      const holders = { ...state.holders };
-      delete holders[id];
-      return { ...state, holders };
-    });
-
   return {
     async run(task) {
-      const id = await acquire();
+      const holder = await acquire();
       try {
         return await task();
       } finally {
         // A release that fails (table unreachable) leaves the lease to expire on its own.
-        await release(id).catch(() => undefined);
+        await table.releaseLease(key, holder).catch(() => undefined);
       }
     },
 
     async throttled(retryAfterMs) {
-      await mutate((state, t) => ({
-        ...state,
-        pausedUntil: Math.max(state.pausedUntil, t + (retryAfterMs ?? defaultPauseMs)),
-        reducedLimit: Math.max(1, Math.floor(effectiveLimit(state, t) / 2)),
-        reducedUntil: t + cooldownMs,
-      })).catch(() => undefined);
+      // Read, then one unconditional update: two 429s reported at the same moment may halve the limit
+      // once rather than twice, which is what one burst of overload asks for anyway.
+      try {
+        const item = await table.get(key);
+        const t = now();
+        const pausedUntil = Math.max(numberOr(item?.pausedUntil, 0), t + (retryAfterMs ?? defaultPauseMs));
+        const reducedUntil = t + cooldownMs;
+        await table.update(key, {
+          pausedUntil,
+          reducedLimit: Math.max(1, Math.floor(effectiveLeaseLimit(item, limit, t) / 2)),
+          reducedUntil,
+          // Never earlier than what the leases in the item need (acquireLease sets it the same way).
+          expiresAt: Math.max(
+            numberOr(item?.expiresAt, 0),
+            leaseItemExpiry(Math.max(pausedUntil, reducedUntil)),
+          ),
+        });
+      } catch {
+        // Best effort: the 429 itself is still retried by the client with its own backoff.
+      }
     },
 
     async inFlight() {
-      return Object.keys(stateOf(await table.get(key), now()).holders).length;
+      const t = now();
+      return [...leaseHolders(await table.get(key)).values()].filter((until) => until > t).length;
     },
   };
 };

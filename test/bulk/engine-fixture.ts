@@ -108,6 +108,8 @@ export const withUpdate = (
   delete: (key, options) => table.delete(key, options),
   query: (input) => table.query(input),
   update,
+  acquireLease: (key, request) => table.acquireLease(key, request),
+  releaseLease: (key, holder) => table.releaseLease(key, holder),
 });
 
 export interface BulkQueueWorkerOptions {

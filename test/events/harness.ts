@@ -125,6 +125,8 @@ export const crashingStateTable = (inner: StateTable, afterUpdates: number): Sta
     put: (item, options) => inner.put(item, options),
     delete: (key, options) => inner.delete(key, options),
     query: (input) => inner.query(input),
+    acquireLease: (key, request) => inner.acquireLease(key, request),
+    releaseLease: (key, holder) => inner.releaseLease(key, holder),
     update: async (key, set, options) => {
       if (updates++ >= afterUpdates) throw new Error('crash: the poller died before saving its checkpoint');
       return inner.update(key, set, options);

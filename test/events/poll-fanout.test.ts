@@ -135,6 +135,8 @@ describe('events poll fan-out', () => {
       },
       delete: (key, options) => table.delete(key, options),
       query: (input) => table.query(input),
+      acquireLease: (key, request) => table.acquireLease(key, request),
+      releaseLease: (key, holder) => table.releaseLease(key, holder),
     };
     const worker = createPollWorkerHandler(poller(flaky), { logger: SILENT });
     const sent: string[] = [];

@@ -17,6 +17,7 @@ import { POLL_DUE, scheduleKey } from '../../shared/events/schedule';
 import {
   createInstanceStore,
   eventsInstanceAccess,
+  eventsTargetLoader,
   forgetInstanceClient,
   type InstanceDeps,
 } from '../../shared/instances';
@@ -158,6 +159,8 @@ describe('events poller', () => {
         queries.push(input);
         return table.query(input);
       },
+      acquireLease: (key, request) => table.acquireLease(key, request),
+      releaseLease: (key, holder) => table.releaseLease(key, holder),
     };
     const run = await runPoller({ ...h.deps, stateTable: spied });
     expect(run.polled.map((s) => s.instanceId)).toEqual([second]);
@@ -289,5 +292,31 @@ describe('events poller', () => {
       expect(await h.deps.stateTable.get({ pk: `EVENTS#${id}`, sk })).toBeUndefined();
     }
     expect((await runPoller(h.deps)).polled).toEqual([]);
+  });
+
+  it('reads no secret to poll, the secret once for repeated deliveries, and again after a PATCH', async () => {
+    const id = await create({ ...eventsOn(), 'event.notification.signature.key': 'first-key' });
+    let reads = 0;
+    const inner = h.deps.secretStore;
+    const counting = {
+      ...inner,
+      get: (name: string) => {
+        reads++;
+        return inner.get(name);
+      },
+    };
+    const deps = { ...h.deps, secretStore: counting };
+    const load = eventsTargetLoader(deps);
+    const access = eventsInstanceAccess(deps);
+    const record = (await access.get(id)) ?? expect.fail('stored');
+    for (let i = 0; i < 3; i++) {
+      expect((await load(id))?.configuration['event.notification.signature.key']).toBe('first-key');
+      expect((await access.configuration(record))['event.notification.signature.key']).toBeUndefined();
+    }
+    expect(reads).toBe(1);
+    advance(1_000);
+    expect((await patch(id, { 'event.notification.signature.key': 'second-key' })).status).toBe(200);
+    expect((await load(id))?.configuration['event.notification.signature.key']).toBe('second-key');
+    expect(reads).toBe(2);
   });
 });

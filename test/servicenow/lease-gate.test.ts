@@ -69,6 +69,27 @@ describe('per-instance lease gate across processes', () => {
     ).toBe(0);
   });
 
+  it('costs one conditional write to take a lease and one to give it back', async () => {
+    const commands: string[] = [];
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient(emulatorClientConfig(dynalite.endpoint)));
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        commands.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const gate = createLeaseGate({
+      table: createAwsStateTable({ client, tableName: TABLE }),
+      key: 'one-write',
+      limit: 2,
+      leaseMs: 10_000,
+      maxWaitMs: 10_000,
+    });
+    for (let i = 0; i < 3; i++) expect(await gate.run(async () => i)).toBe(i);
+    expect(commands).toEqual(Array.from({ length: 6 }, () => 'UpdateItemCommand'));
+  });
+
   it('holds on the local table too (two clients, one table)', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lease-'));
     const table = createLocalStateTable({ dataDir });

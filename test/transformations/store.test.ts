@@ -40,6 +40,8 @@ const counting = (inner: StateTable) => {
       calls.query++;
       return inner.query(input);
     },
+    acquireLease: (key, request) => inner.acquireLease(key, request),
+    releaseLease: (key, holder) => inner.releaseLease(key, holder),
   };
   return { wrapped, calls };
 };

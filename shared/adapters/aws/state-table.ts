@@ -16,10 +16,16 @@ import {
   InvalidCursorError,
   ItemTooLargeError,
   isExpired,
+  LEASE_COUNT,
+  LEASE_HOLDER_PREFIX,
+  leaseHolders,
+  leaseItemExpiry,
+  leaseRefusal,
   queryLimit,
   type SortKeyCondition,
   STATE_TABLE_SCHEMA,
   type StateItem,
+  type StateKey,
   type StateTable,
 } from '../../ports';
 
@@ -87,6 +93,29 @@ export function createAwsStateTable(options: AwsStateTableOptions): StateTable {
     conditions.push(`(${c.expression})`);
     Object.assign(names, c.names);
     Object.assign(values, c.values);
+  };
+
+  const isConditionFailed = (error: unknown) => error instanceof ConditionFailedError;
+
+  /** One conditional UpdateItem that removes leases known to have lapsed (still there, so counted once). */
+  const dropLapsed = async (key: StateKey, holders: string[]): Promise<void> => {
+    const names: Record<string, string> = { '#count': LEASE_COUNT, '#version': VERSION };
+    holders.forEach((holder, i) => {
+      names[`#h${i}`] = `${LEASE_HOLDER_PREFIX}${holder}`;
+    });
+    const placeholders = holders.map((_, i) => `#h${i}`);
+    await conditional(() =>
+      client.send(
+        new UpdateCommand({
+          TableName,
+          Key: { [PK]: key.pk, [SK]: key.sk },
+          UpdateExpression: `REMOVE ${placeholders.join(', ')} ADD #count :drop, #version :one`,
+          ConditionExpression: placeholders.map((h) => `attribute_exists(${h})`).join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':drop': -holders.length, ':one': 1 },
+        }),
+      ),
+    );
   };
 
   return {
@@ -197,6 +226,86 @@ export function createAwsStateTable(options: AwsStateTableOptions): StateTable {
           }),
         ),
       );
+    },
+
+    async acquireLease(key, request) {
+      assertValidKey(key);
+      const Key = { [PK]: key.pk, [SK]: key.sk };
+      // A refusal that found lapsed leases drops them and tries again; twice is enough unless other
+      // acquirers keep winning the freed slots, which is a refusal too.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await conditional(() =>
+            client.send(
+              new UpdateCommand({
+                TableName,
+                Key,
+                UpdateExpression: 'SET #holder = :until, #ttl = :expires ADD #count :one, #version :one',
+                // A missing count is a new item (or one only a throttle wrote): no holder yet.
+                ConditionExpression:
+                  '(attribute_not_exists(#count) OR #count < :limit)' +
+                  ' AND (attribute_not_exists(#paused) OR #paused <= :now)' +
+                  ' AND (attribute_not_exists(#reducedUntil) OR #reducedUntil <= :now' +
+                  ' OR attribute_not_exists(#count) OR #count < #reducedLimit)',
+                ExpressionAttributeNames: {
+                  '#holder': `${LEASE_HOLDER_PREFIX}${request.holder}`,
+                  '#ttl': TTL,
+                  '#count': LEASE_COUNT,
+                  '#version': VERSION,
+                  '#paused': 'pausedUntil',
+                  '#reducedUntil': 'reducedUntil',
+                  '#reducedLimit': 'reducedLimit',
+                },
+                ExpressionAttributeValues: {
+                  ':until': request.until,
+                  ':expires': leaseItemExpiry(request.until),
+                  ':one': 1,
+                  ':limit': request.limit,
+                  ':now': request.now,
+                },
+              }),
+            ),
+          );
+          return { acquired: true };
+        } catch (error) {
+          if (!isConditionFailed(error)) throw error;
+        }
+        const { Item } = await client.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+        const item = Item as StateItem | undefined;
+        const lapsed = [...leaseHolders(item)].filter(([, until]) => until <= request.now).map(([h]) => h);
+        const paused = typeof item?.pausedUntil === 'number' && item.pausedUntil > request.now;
+        if (paused || lapsed.length === 0 || attempt >= 2) return leaseRefusal(item, request.now);
+        await dropLapsed(key, lapsed).catch((error: unknown) => {
+          // Another acquirer dropped them first: the next attempt sees its result.
+          if (!isConditionFailed(error)) throw error;
+        });
+      }
+    },
+
+    async releaseLease(key, holder) {
+      assertValidKey(key);
+      try {
+        await conditional(() =>
+          client.send(
+            new UpdateCommand({
+              TableName,
+              Key: { [PK]: key.pk, [SK]: key.sk },
+              UpdateExpression: 'REMOVE #holder ADD #count :release, #version :one',
+              ConditionExpression: 'attribute_exists(#holder)',
+              ExpressionAttributeNames: {
+                '#holder': `${LEASE_HOLDER_PREFIX}${holder}`,
+                '#count': LEASE_COUNT,
+                '#version': VERSION,
+              },
+              ExpressionAttributeValues: { ':release': -1, ':one': 1 },
+            }),
+          ),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailed(error)) return false;
+        throw error;
+      }
     },
 
     async query(input) {

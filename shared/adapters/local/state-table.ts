@@ -5,10 +5,16 @@ import {
   assertValidKey,
   assertValidUpdate,
   ConditionFailedError,
+  effectiveLeaseLimit,
   InvalidCursorError,
   ItemTooLargeError,
   isExpired,
   itemSize,
+  LEASE_COUNT,
+  LEASE_HOLDER_PREFIX,
+  leaseHolders,
+  leaseItemExpiry,
+  leaseRefusal,
   MAX_ITEM_BYTES,
   type QueryPage,
   queryLimit,
@@ -23,8 +29,8 @@ import { isNotFound, removeOrphanTemps, writeFileAtomic } from './atomic-file';
  * The state table for local mode: an in-memory map persisted as an append-only JSON-lines log
  * (`<dataDir>/state/table.jsonl`, one `{"put":item}` or `{"del":key}` per write), replayed and
  * compacted on open, so state survives a restart of `npm start`. A write resolves once its line is
- * fsync'd (writes waiting meanwhile share one append and one fsync); a torn last line (crash mid-write)
- * is ignored on replay. One process per data dir.
+ * fsync'd (writes issued in the same turn of the event loop, or while an fsync runs, share one append and
+ * one fsync); a torn last line (crash mid-write) is ignored on replay. One process per data dir.
  *
  * Semantics follow DynamoDB, including TTL: an expired item stays stored (an unconditional update
  * still sees its attributes, as DynamoDB does until its TTL sweeper runs) but reads as absent and
@@ -48,12 +54,16 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
   const dir = join(options.dataDir, 'state');
   const logPath = join(dir, 'table.jsonl');
   const partitions = new Map<string, Map<string, StateItem>>();
+  /** The GSI: items by `gsi1pk`, so an index query reads only its own items (the due-time index). */
+  const indexPartitions = new Map<string, Set<StateItem>>();
   let log: FileHandle | undefined;
   let logLines = 0;
   let writes: Promise<void> = Promise.resolve();
   let pending: { line: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
   let flushing = false;
   let loaded: Promise<void> | undefined;
+  /** Items stored, kept as they change: the compaction check runs after every append. */
+  let itemCount = 0;
 
   const raw = (key: StateKey) => partitions.get(key.pk)?.get(key.sk);
   const live = (key: StateKey) => {
@@ -66,17 +76,33 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
       partition = new Map();
       partitions.set(item.pk, partition);
     }
+    const previous = partition.get(item.sk);
+    if (previous === undefined) itemCount++;
+    else unindex(previous);
     partition.set(item.sk, item);
+    if (typeof item.gsi1pk === 'string') {
+      let members = indexPartitions.get(item.gsi1pk);
+      if (!members) {
+        members = new Set();
+        indexPartitions.set(item.gsi1pk, members);
+      }
+      members.add(item);
+    }
+  };
+  const unindex = (item: StateItem) => {
+    if (typeof item.gsi1pk !== 'string') return;
+    const members = indexPartitions.get(item.gsi1pk);
+    members?.delete(item);
+    if (members?.size === 0) indexPartitions.delete(item.gsi1pk);
   };
   const remove = (key: StateKey) => {
     const partition = partitions.get(key.pk);
+    const previous = partition?.get(key.sk);
+    if (previous === undefined) return;
     partition?.delete(key.sk);
+    unindex(previous);
+    itemCount--;
     if (partition?.size === 0) partitions.delete(key.pk);
-  };
-  const count = () => {
-    let n = 0;
-    for (const partition of partitions.values()) n += partition.size;
-    return n;
   };
 
   async function load(): Promise<void> {
@@ -109,8 +135,11 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
     const lines: string[] = [];
     for (const partition of partitions.values()) {
       for (const [sk, item] of partition) {
-        if (isExpired(item, t)) partition.delete(sk);
-        else lines.push(JSON.stringify({ put: item }));
+        if (isExpired(item, t)) {
+          partition.delete(sk);
+          unindex(item);
+          itemCount--;
+        } else lines.push(JSON.stringify({ put: item }));
       }
     }
     for (const [pk, partition] of partitions) if (partition.size === 0) partitions.delete(pk);
@@ -141,7 +170,7 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
         for (const entry of batch) entry.reject(error);
         continue;
       }
-      if (logLines > 1000 && logLines > 4 * count()) await compact().catch(() => undefined);
+      if (logLines > 1000 && logLines > 4 * itemCount) await compact().catch(() => undefined);
     }
   };
 
@@ -152,7 +181,8 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
     });
     if (!flushing) {
       flushing = true;
-      writes = flush().finally(() => {
+      // Started after the writes issued in this same turn of the event loop, so they share its fsync.
+      writes = new Promise<void>((resolve) => setImmediate(resolve)).then(flush).finally(() => {
         flushing = false;
       });
     }
@@ -231,9 +261,7 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
         rows.push({ sort, item });
       };
       if (onIndex) {
-        for (const partition of partitions.values()) {
-          for (const item of partition.values()) if (item.gsi1pk === input.pk) consider(item, item.gsi1sk);
-        }
+        for (const item of indexPartitions.get(input.pk) ?? []) consider(item, item.gsi1sk);
       } else {
         for (const item of partitions.get(input.pk)?.values() ?? []) consider(item, item.sk);
       }
@@ -254,6 +282,48 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
       return page;
     },
 
+    async acquireLease(key, request) {
+      assertValidKey(key);
+      await ready();
+      // Check and write without an await in between, as put does. TTL ignored: see LeaseRequest.
+      const existing = raw(key);
+      const pausedUntil = existing?.pausedUntil;
+      if (typeof pausedUntil === 'number' && pausedUntil > request.now) {
+        return leaseRefusal(existing, request.now);
+      }
+      const item: StateItem = existing ? copy(existing) : { pk: key.pk, sk: key.sk };
+      let holders = 0;
+      for (const [holder, until] of leaseHolders(item)) {
+        if (until > request.now) holders++;
+        else delete item[`${LEASE_HOLDER_PREFIX}${holder}`];
+      }
+      if (holders >= effectiveLeaseLimit(item, request.limit, request.now)) {
+        return leaseRefusal(existing, request.now);
+      }
+      item[`${LEASE_HOLDER_PREFIX}${request.holder}`] = request.until;
+      item[LEASE_COUNT] = holders + 1;
+      item.expiresAt = leaseItemExpiry(request.until);
+      item.version = (typeof existing?.version === 'number' ? existing.version : 0) + 1;
+      store(item);
+      await append({ put: item });
+      return { acquired: true };
+    },
+
+    async releaseLease(key, holder) {
+      assertValidKey(key);
+      await ready();
+      const existing = raw(key);
+      const name = `${LEASE_HOLDER_PREFIX}${holder}`;
+      if (existing?.[name] === undefined) return false;
+      const item = copy(existing);
+      delete item[name];
+      item[LEASE_COUNT] = Math.max(0, Number(item[LEASE_COUNT] ?? 1) - 1);
+      item.version = (typeof existing.version === 'number' ? existing.version : 0) + 1;
+      store(item);
+      await append({ put: item });
+      return true;
+    },
+
     async close() {
       await ready().catch(() => undefined);
       await writes.catch(() => undefined);
@@ -268,10 +338,16 @@ function withoutUndefined(item: StateItem): StateItem {
   return item;
 }
 
-/** DynamoDB orders string keys by their UTF-8 bytes, which differs from JS's UTF-16 order. */
+/**
+ * DynamoDB orders string keys by their UTF-8 bytes. JS's UTF-16 order agrees except where surrogate
+ * pairs meet U+E000-U+FFFF, so only strings with such code units pay for the byte comparison.
+ */
 export function compareUtf8(a: string, b: string): number {
+  if (!BEYOND_SURROGATES.test(a) && !BEYOND_SURROGATES.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
+
+const BEYOND_SURROGATES = /[\uD800-\uFFFF]/;
 
 function compareTuples(a: string[], b: string[]): number {
   for (let i = 0; i < a.length; i++) {

@@ -3,6 +3,8 @@ import {
   ConditionFailedError,
   InvalidCursorError,
   ItemTooLargeError,
+  LEASE_COUNT,
+  leaseHolders,
   type QueryInput,
   type StateItem,
   type StateTable,
@@ -235,6 +237,70 @@ export function describeStateTableContract(name: string, factory: StateTableFact
       ).rejects.toBeInstanceOf(ItemTooLargeError);
       expect((await table.get({ pk: 'big', sk: '1' }))?.more).toBeUndefined();
       expect(await table.get({ pk: 'big', sk: '2' })).toBeUndefined();
+    });
+
+    describe('counted leases', () => {
+      const key = { pk: 'SNLEASE#7', sk: 'LEASE' };
+      const lease = (holder: string, limit: number, ms = 10_000) =>
+        table.acquireLease(key, { holder, until: clock + ms, limit, now: clock });
+
+      it('grants up to the limit, refuses the next, and frees a slot on release', async () => {
+        expect(await lease('a', 2)).toEqual({ acquired: true });
+        expect(await lease('b', 2)).toEqual({ acquired: true });
+        expect(await lease('c', 2)).toEqual({ acquired: false, holders: 2 });
+        expect(await table.releaseLease(key, 'a')).toBe(true);
+        expect(await table.releaseLease(key, 'a')).toBe(false);
+        expect(await table.releaseLease(key, 'never')).toBe(false);
+        expect(await lease('c', 2)).toEqual({ acquired: true });
+        const item = await table.get(key);
+        expect(item?.[LEASE_COUNT]).toBe(2);
+        expect([...leaseHolders(item).keys()].sort()).toEqual(['b', 'c']);
+      });
+
+      it('lets exactly `limit` of many racing acquirers in', async () => {
+        const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => lease(`h${i}`, 3)));
+        expect(outcomes.filter((o) => o.acquired)).toHaveLength(3);
+        expect(outcomes.filter((o) => !o.acquired)).toHaveLength(9);
+        expect((await table.get(key))?.[LEASE_COUNT]).toBe(3);
+      });
+
+      it("drops a dead holder's lease once it lapses, and only then", async () => {
+        expect(await lease('dead', 1, 5_000)).toEqual({ acquired: true });
+        clock += 4_000;
+        expect(await lease('next', 1)).toEqual({ acquired: false, holders: 1 });
+        clock += 1_000;
+        expect(await lease('next', 1)).toEqual({ acquired: true });
+        expect(await table.releaseLease(key, 'dead')).toBe(false);
+        expect([...leaseHolders(await table.get(key)).keys()]).toEqual(['next']);
+        expect((await table.get(key))?.[LEASE_COUNT]).toBe(1);
+      });
+
+      it('honours a pause and a reduced limit written with update, keeping the leases held', async () => {
+        expect(await lease('a', 4)).toEqual({ acquired: true });
+        await table.update(key, {
+          pausedUntil: clock + 1_000,
+          reducedLimit: 2,
+          reducedUntil: clock + 60_000,
+        });
+        expect(await lease('b', 4)).toEqual({ acquired: false, holders: 1, pausedUntil: clock + 1_000 });
+        clock += 1_000;
+        expect(await lease('b', 4)).toEqual({ acquired: true });
+        expect(await lease('c', 4)).toEqual({ acquired: false, holders: 2 });
+        clock += 60_000;
+        expect(await lease('c', 4, 120_000)).toEqual({ acquired: true });
+        const item = await table.get(key);
+        // Lapsed leases may stay in the item until a refusal needs their slots: only live ones count.
+        const live = [...leaseHolders(item)].filter(([, until]) => until > clock).map(([holder]) => holder);
+        expect(live).toEqual(['c']);
+        expect(Number(item?.expiresAt)).toBeGreaterThan(clock / 1000 + 120);
+      });
+
+      it('counts a pause alone (no lease yet) as a pause', async () => {
+        await table.update(key, { pausedUntil: clock + 500 });
+        expect(await lease('a', 4)).toEqual({ acquired: false, holders: 0, pausedUntil: clock + 500 });
+        clock += 500;
+        expect(await lease('a', 4)).toEqual({ acquired: true });
+      });
     });
 
     it('rejects a cursor it did not produce', async () => {
