@@ -181,7 +181,7 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
     });
     if (!flushing) {
       flushing = true;
-      // Started after the writes issued in this same turn of the event loop, so they share its fsync.
+      // Started after every write made in this same turn of the event loop, so they share its fsync.
       writes = new Promise<void>((resolve) => setImmediate(resolve)).then(flush).finally(() => {
         flushing = false;
       });
