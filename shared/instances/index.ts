@@ -10,6 +10,7 @@ export { eventsInstanceAccess, eventsTargetLoader } from './events-access';
 export { type Grant, grantFor, requiredKeysFor } from './grants';
 export {
   forgetInstanceClient,
+  instanceSecretFor,
   reauthorizeError,
   reauthorizeMessage,
   serviceNowClientFor,

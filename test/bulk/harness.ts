@@ -16,7 +16,7 @@ import {
 } from '../../shared/adapters/local';
 import type { InstanceDeps } from '../../shared/instances';
 import { createLogger } from '../../shared/logging';
-import type { BlobStore, StateTable } from '../../shared/ports';
+import type { BlobStore, SecretStore, StateTable } from '../../shared/ports';
 import { makeTempDir } from '../adapters/temp-dir';
 import { localServerEnv, localTestDependencies } from '../helpers/element-stack';
 import { ALICE, aliceAuth, basicBody, hubAuth, ORG } from '../instances/harness';
@@ -47,6 +47,7 @@ export interface BulkHarnessOptions {
   worker?: BulkWorkerHandlerOptions & {
     wrapStateTable?: (table: StateTable) => StateTable;
     wrapBlobStore?: (blobs: BlobStore) => BlobStore;
+    wrapSecretStore?: (secrets: SecretStore) => SecretStore;
   };
   visibilityTimeoutMs?: number;
   maxReceiveCount?: number;
@@ -109,13 +110,14 @@ export const startBulkHarness = async (options: BulkHarnessOptions = {}): Promis
     logger: createLogger({ serviceName: 'test-bulk', logLevel: 'SILENT' }),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
   });
-  const { wrapStateTable, wrapBlobStore, ...workerOptions } = options.worker ?? {};
+  const { wrapStateTable, wrapBlobStore, wrapSecretStore, ...workerOptions } = options.worker ?? {};
   const silent = { info: () => undefined, warn: () => undefined };
   const worker = createBulkWorkerHandler(
     {
       ...deps,
       stateTable: wrapStateTable ? wrapStateTable(stateTable) : stateTable,
       blobStore: wrapBlobStore ? wrapBlobStore(blobStore) : blobStore,
+      secretStore: wrapSecretStore ? wrapSecretStore(deps.secretStore) : deps.secretStore,
     },
     {
       maxReceiveCount: options.maxReceiveCount ?? 3,

@@ -5,6 +5,7 @@ import {
   createInstanceStore,
   fullConfiguration,
   type InstanceDeps,
+  instanceSecretFor,
   serviceNowClientFor,
 } from '../../instances';
 import { sharedOutboundAgent } from '../../net';
@@ -94,11 +95,15 @@ export const createBulkQueueWorker = (
       return serviceNowClientFor(instance, ports);
     },
   };
-  /** The signature key lives in the instance secret (shared/instances/README.md), read per delivery. */
+  /**
+   * The signature key lives in the instance secret (shared/instances/README.md), read through the same
+   * per-process cache as the events dispatcher: a burst of job callbacks reads it once.
+   */
   const signingKey = async (instanceId: string): Promise<string | undefined> => {
     const instance = await store.get(Number(instanceId));
     if (instance === undefined) return undefined;
-    const key = fullConfiguration(instance, await store.loadSecret(instance))[EVENT_KEYS.signatureKey];
+    const secret = await instanceSecretFor(instance, ports);
+    const key = fullConfiguration(instance, secret)[EVENT_KEYS.signatureKey];
     return key === undefined || key === '' ? undefined : key;
   };
   return new BulkQueueWorker({
