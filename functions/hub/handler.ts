@@ -1,14 +1,4 @@
-import { filtersNulls } from '../../shared/hub/null-filter';
-import { serviceNowClientFor } from '../../shared/instances';
-import type { ServiceNowClient } from '../../shared/servicenow';
-import {
-  type ApiEvent,
-  instanceCallMiddleware,
-  instanceOf,
-  pageTokenKeyOf,
-  routeFor,
-  withMiddleware,
-} from '../middleware';
+import { type ApiEvent, instanceCallMiddleware, routeFor, withMiddleware } from '../middleware';
 import { awsStateTable } from '../runtime/aws-ports';
 import { awsSecretStore } from '../runtime/aws-secret-store';
 import { type AwsPorts, getDependencies } from '../runtime/dependencies';
@@ -17,7 +7,7 @@ import { journalRoutes } from './journal';
 import { metadataRoutes } from './metadata';
 import { pingRoutes } from './ping';
 import { recordsRoutes } from './records';
-import type { HubRequest, HubRouteTable } from './types';
+import { type HubRouteTable, hubRequestOf } from './types';
 
 /** The AWS adapters this function uses (functions/runtime/aws-ports.ts); nothing else is bundled. */
 const AWS_PORTS: AwsPorts = { stateTable: awsStateTable, secretStore: awsSecretStore };
@@ -32,32 +22,8 @@ export const HUB_ROUTES: HubRouteTable = {
 };
 
 /** The hub API (User + Element): one route of HUB_ROUTES for the caller's instance (functions/middleware/instance-call.ts). */
-export const hubHandler = async (event: ApiEvent) => {
-  const deps = await getDependencies(AWS_PORTS);
-  const route = routeFor(HUB_ROUTES, event);
-  const instance = instanceOf(event);
-  let built: Promise<ServiceNowClient> | undefined;
-  const client = () => {
-    built ??= serviceNowClientFor(instance, deps);
-    return built;
-  };
-  const request: HubRequest = {
-    event,
-    userId: instance.ownerUserId,
-    instance,
-    client,
-    context: async () => ({
-      client: await client(),
-      instanceId: instance.id,
-      filterNulls: filtersNulls(instance.configuration),
-      pageTokenKey: () => pageTokenKeyOf(event),
-    }),
-    deps,
-    params: { ...event.pathParameters } as Record<string, string>,
-    query: new URLSearchParams(event.rawQueryString ?? ''),
-  };
-  return route(request);
-};
+export const hubHandler = async (event: ApiEvent) =>
+  routeFor(HUB_ROUTES, event)(hubRequestOf(event, await getDependencies(AWS_PORTS)));
 
 // Attachment uploads arrive as multipart/form-data; the upload route parses them itself (busboy).
 export const handler = withMiddleware(hubHandler, {

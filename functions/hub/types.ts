@@ -3,10 +3,11 @@
  * (deleted -> 401, disabled -> 403, invalid -> 401 re-authorize) and built its ServiceNow client.
  * Route modules export a `HubRouteTable`; the entry point (functions/hub/handler.ts) merges them.
  */
+import { filtersNulls } from '../../shared/hub/null-filter';
 import type { RecordsContext } from '../../shared/hub/records';
-import type { InstanceRecord } from '../../shared/instances';
+import { type InstanceRecord, serviceNowClientFor } from '../../shared/instances';
 import type { ServiceNowClient } from '../../shared/servicenow';
-import type { ApiEvent } from '../middleware';
+import { type ApiEvent, instanceOf, pageTokenKeyOf } from '../middleware';
 import type { Dependencies } from '../runtime/dependencies';
 
 export interface HubRequest {
@@ -29,3 +30,28 @@ export interface HubRequest {
  * `GET /{objectName}/{id}/attachments`. `/hubs/helpdesk/x` and `/x` reach the same key.
  */
 export type HubRouteTable = Record<string, (request: HubRequest) => Promise<unknown>>;
+
+/** The hub request of an event whose instance the instance-call middleware has checked. */
+export const hubRequestOf = (event: ApiEvent, deps: Dependencies): HubRequest => {
+  const instance = instanceOf(event);
+  let built: Promise<ServiceNowClient> | undefined;
+  const client = () => {
+    built ??= serviceNowClientFor(instance, deps);
+    return built;
+  };
+  return {
+    event,
+    userId: instance.ownerUserId,
+    instance,
+    client,
+    context: async () => ({
+      client: await client(),
+      instanceId: instance.id,
+      filterNulls: filtersNulls(instance.configuration),
+      pageTokenKey: () => pageTokenKeyOf(event),
+    }),
+    deps,
+    params: { ...event.pathParameters } as Record<string, string>,
+    query: new URLSearchParams(event.rawQueryString ?? ''),
+  };
+};
