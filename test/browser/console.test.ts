@@ -276,8 +276,10 @@ describe('the web console', () => {
     await job.waitFor();
     const seen = new Set<number>();
     for (let i = 0; i < 450; i += 1) {
+      // Status first: a COMPLETED row's bar, read after it, is at least as new as that status.
+      const status = await job.getAttribute('data-status');
       seen.add(Number(await job.locator('progress').getAttribute('value')));
-      if ((await job.getAttribute('data-status')) === 'COMPLETED') break;
+      if (status === 'COMPLETED') break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     sim.faults.clear();
