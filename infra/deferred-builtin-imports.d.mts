@@ -2,7 +2,6 @@ import type { Plugin } from 'esbuild';
 
 export declare const DEFERRED_BUILTIN_IMPORTS: readonly {
   file: RegExp;
-  statement: string;
-  replacement: string;
+  edits: readonly { statement: string; replacement: string }[];
 }[];
 export declare const deferredBuiltinImportsPlugin: Plugin;

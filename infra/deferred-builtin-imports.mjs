@@ -1,22 +1,81 @@
 /**
- * Imports of Node built-ins that a dependency makes at load time for a feature only some calls use,
- * turned into a load on first use (`process.getBuiltinModule`, synchronous, same module). The
- * Powertools Logger imports node:crypto only for `randomInt` in debug-log sampling, which runs only when
- * a sample rate is configured; node:crypto costs every cold start several milliseconds. Each entry is a
- * file of a dependency and the exact statement with its replacement; a statement no longer found (a new
- * version) fails the build, so the rewrite is never silently lost.
+ * Work that a dependency does at load time for a feature only some calls use, turned into work on first
+ * use. Each entry is a file of a dependency and the exact statements it rewrites; a statement no longer
+ * found (a new version) fails the build, so a rewrite is never silently lost. Built-ins load through
+ * `process.getBuiltinModule` (synchronous, same module once loaded).
+ *
+ * - middy core imports node:stream, node:stream/promises and node:stream/web for streamed responses
+ *   (`streamifyResponse`), which no function of this stack uses: they load only if one ever does.
+ * - The Powertools Logger imports node:crypto only for `randomInt` in debug-log sampling, which runs
+ *   only when a sample rate is configured.
+ * - The Powertools Logger and Metrics each build a Console on `process.stdout` when constructed, which
+ *   opens the stdout stream (and loads node:stream) during init; the Console is now built by the first
+ *   line written, so a function that writes nothing (the authorizer on its allow path) never opens it.
  *
  * Plain JS (typed by the .d.mts beside it): infra/bundling.ts also runs it in a child Node process
  * without a TypeScript loader.
  */
 import { readFile } from 'node:fs/promises';
 
+// A Console whose methods build the real one (on process.stdout/stderr, as Powertools does) on first
+// call; properties Powertools assigns (its `trace` override) stay on the object itself.
+const DEFERRED_CONSOLE = [
+  'const Console = function DeferredConsole(streams) {',
+  '  let real;',
+  "  const console = () => (real ??= new (process.getBuiltinModule('node:console').Console)(streams()));",
+  '  return new Proxy({}, { get: (own, key) => (key in own ? own[key] : (...args) => console()[key](...args)) });',
+  '};',
+].join(' ');
+
+const POWERTOOLS_CONSOLE = [
+  {
+    statement: "import { Console } from 'node:console';",
+    replacement: DEFERRED_CONSOLE,
+  },
+  {
+    statement: `this.console = new Console({
+                stdout: process.stdout,
+                stderr: process.stderr,
+            });`,
+    replacement: 'this.console = new Console(() => ({ stdout: process.stdout, stderr: process.stderr }));',
+  },
+];
+
 export const DEFERRED_BUILTIN_IMPORTS = [
   {
+    file: /[\\/]@middy[\\/]core[\\/]index\.js$/,
+    edits: [
+      {
+        statement: 'import { Readable } from "node:stream";',
+        replacement:
+          'const Readable = { from: (source) => process.getBuiltinModule("node:stream").Readable.from(source) };',
+      },
+      {
+        statement: 'import { pipeline } from "node:stream/promises";',
+        replacement:
+          'const pipeline = (...streams) => process.getBuiltinModule("node:stream/promises").pipeline(...streams);',
+      },
+      {
+        statement: 'import { ReadableStream } from "node:stream/web";',
+        replacement:
+          'const ReadableStream = { [Symbol.hasInstance]: (value) => value instanceof process.getBuiltinModule("node:stream/web").ReadableStream };',
+      },
+    ],
+  },
+  {
     file: /[\\/]@aws-lambda-powertools[\\/]logger[\\/]lib[\\/]esm[\\/]Logger\.js$/,
-    statement: "import { randomInt } from 'node:crypto';",
-    replacement:
-      "const randomInt = (min, max) => process.getBuiltinModule('node:crypto').randomInt(min, max);",
+    edits: [
+      {
+        statement: "import { randomInt } from 'node:crypto';",
+        replacement:
+          "const randomInt = (min, max) => process.getBuiltinModule('node:crypto').randomInt(min, max);",
+      },
+      ...POWERTOOLS_CONSOLE,
+    ],
+  },
+  {
+    file: /[\\/]@aws-lambda-powertools[\\/]metrics[\\/]lib[\\/]esm[\\/]Metrics\.js$/,
+    edits: POWERTOOLS_CONSOLE,
   },
 ];
 
@@ -24,17 +83,20 @@ export const DEFERRED_BUILTIN_IMPORTS = [
 export const deferredBuiltinImportsPlugin = {
   name: 'deferred-builtin-imports',
   setup(esbuild) {
-    for (const { file, statement, replacement } of DEFERRED_BUILTIN_IMPORTS) {
+    for (const { file, edits } of DEFERRED_BUILTIN_IMPORTS) {
       esbuild.onLoad({ filter: file }, async ({ path }) => {
-        const source = await readFile(path, 'utf8');
-        if (!source.includes(statement)) {
-          return {
-            errors: [
-              { text: `${path} no longer contains \`${statement}\`: update DEFERRED_BUILTIN_IMPORTS` },
-            ],
-          };
+        let source = await readFile(path, 'utf8');
+        for (const { statement, replacement } of edits) {
+          if (!source.includes(statement)) {
+            return {
+              errors: [
+                { text: `${path} no longer contains \`${statement}\`: update DEFERRED_BUILTIN_IMPORTS` },
+              ],
+            };
+          }
+          source = source.replace(statement, replacement);
         }
-        return { contents: source.replace(statement, replacement), loader: 'js' };
+        return { contents: source, loader: 'js' };
       });
     }
   },

@@ -11,8 +11,22 @@ import { authorizerEvent } from '../auth/fixtures';
 
 const run = promisify(execFile);
 
-/** Built-ins only some requests need (outbound calls, hashing): never loaded by import() of these entries. */
-const DEFERRED_BUILTINS = ['node:crypto', 'node:http', 'node:https', 'node:dns', 'node:net', 'node:tls'];
+/**
+ * Built-ins only some requests need (outbound calls, hashing, streamed responses, the first line written
+ * to stdout): never loaded by import() of these entries.
+ */
+const DEFERRED_BUILTINS = [
+  'node:crypto',
+  'node:http',
+  'node:https',
+  'node:dns',
+  'node:net',
+  'node:tls',
+  'node:stream',
+  'node:stream/promises',
+  'node:stream/web',
+  'node:console',
+];
 
 let outdir: string;
 const built: Record<string, Metafile> = {};
@@ -53,7 +67,7 @@ const authorizeWithBundle = async (env: Record<string, string>) => {
 };
 
 describe('function bundles (infra/bundling.ts)', () => {
-  it('loads neither node:crypto nor the outbound-call built-ins when the authorizer or ping is imported', () => {
+  it('loads neither node:crypto, the outbound-call built-ins, the streams nor a Console when the authorizer or ping is imported', () => {
     for (const [name, metafile] of Object.entries(built)) {
       const builtins = eagerBuiltins(metafile);
       expect(builtins.length, name).toBeGreaterThan(0);
@@ -90,6 +104,68 @@ describe('function bundles (infra/bundling.ts)', () => {
     const sampled = await authorizeWithBundle({ LOG_LEVEL: 'ERROR', POWERTOOLS_LOGGER_SAMPLE_RATE: '1' });
     expect(sampled.result).toMatchObject({ isAuthorized: true, context: { outcome: 'allow' } });
     expect(sampled.stdout).toContain('authorization decided');
+  });
+
+  it('writes logs and EMF metrics through the Console built on first write', async () => {
+    const entry = join(outdir, 'writer', 'entry.ts');
+    await mkdir(join(outdir, 'writer'), { recursive: true });
+    await writeFile(
+      entry,
+      [
+        `import { withMetrics } from ${JSON.stringify(join(REPO_ROOT, 'functions/runtime/metrics.ts'))};`,
+        `import { createLogger } from ${JSON.stringify(join(REPO_ROOT, 'shared/logging/index.ts'))};`,
+        `import { METRICS, recordMetric } from ${JSON.stringify(join(REPO_ROOT, 'shared/metrics/index.ts'))};`,
+        'const logger = createLogger();',
+        "export const handler = withMetrics(async () => { logger.info('bundle wrote', { row: 1 }); recordMetric(METRICS.eventsDelivered, 1); return 'done'; });",
+      ].join('\n'),
+    );
+    const metafile = await bundleFunction(entry, join(outdir, 'writer', 'out'), { sourcemap: false });
+    expect(eagerBuiltins(metafile)).not.toContain('node:console');
+    const file = pathToFileURL(join(outdir, 'writer', 'out', BUNDLE_ENTRY_FILE)).href;
+    const script = `
+      const { handler } = await import(${JSON.stringify(file)});
+      const context = { functionName: 'writer', awsRequestId: 'req-1', memoryLimitInMB: '256',
+        getRemainingTimeInMillis: () => 5000, callbackWaitsForEmptyEventLoop: true };
+      process.stdout.write('RESULT ' + (await handler({}, context)) + '\\n');`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, ELEMENT_MODE: 'aws', POWERTOOLS_METRICS_NAMESPACE: 'bundle-test' },
+    });
+    const lines = stdout.trim().split('\n');
+    expect(lines.at(-1)).toBe('RESULT done');
+    const records = lines.slice(0, -1).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.find((record) => record.message === 'bundle wrote')).toMatchObject({ row: 1 });
+    const emf = records.find((record) => '_aws' in record);
+    expect(emf).toMatchObject({ EventsDelivered: 1 });
+  });
+
+  it("streams a response through middy's deferred stream imports", async () => {
+    const dir = join(outdir, 'streamed');
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'entry.ts'),
+      [
+        "import middy from '@middy/core';",
+        'export const text = middy(async () => "streamed text", { streamifyResponse: true });',
+        'export const web = middy(async () => ({ statusCode: 200, body: new ReadableStream({ start(c) { c.enqueue("web "); c.enqueue("stream"); c.close(); } }) }), { streamifyResponse: true });',
+      ].join('\n'),
+    );
+    const metafile = await bundleFunction(join(dir, 'entry.ts'), join(dir, 'out'), { sourcemap: false });
+    expect(eagerBuiltins(metafile)).not.toContain('node:stream/web');
+    const file = pathToFileURL(join(dir, 'out', BUNDLE_ENTRY_FILE)).href;
+    // The Lambda runtime's global: streamifyResponse marks the handler, HttpResponseStream wraps the stream.
+    const script = `
+      globalThis.awslambda = { streamifyResponse: (fn) => fn, HttpResponseStream: { from: (stream) => stream } };
+      const { text, web } = await import(${JSON.stringify(file)});
+      const { Writable } = await import('node:stream');
+      const collect = async (handler) => {
+        let body = '';
+        const sink = new Writable({ write(chunk, _encoding, done) { body += chunk; done(); } });
+        await handler({}, sink, {});
+        return body;
+      };
+      process.stdout.write(JSON.stringify([await collect(text), await collect(web)]));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
+    expect(JSON.parse(stdout)).toEqual(['streamed text', 'web stream']);
   });
 
   it('fails the build when a dependency no longer contains the import it defers', async () => {
