@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsStateTable } from '../../shared/adapters/aws/state-table';
@@ -88,6 +88,75 @@ describe('per-instance lease gate across processes', () => {
     });
     for (let i = 0; i < 3; i++) expect(await gate.run(async () => i)).toBe(i);
     expect(commands).toEqual(Array.from({ length: 6 }, () => 'UpdateItemCommand'));
+  });
+
+  /** A document client whose commands are counted, as a Lambda's would be billed. */
+  const countedTable = (options: { returnRefusedItem: boolean }) => {
+    const commands: string[] = [];
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient(emulatorClientConfig(dynalite.endpoint)));
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        commands.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    if (options.returnRefusedItem) {
+      // What DynamoDB does with ReturnValuesOnConditionCheckFailure ALL_OLD and dynalite does not: the
+      // refused item rides on the exception, in wire format (read here by an uncounted client).
+      const reader = new DynamoDBClient(emulatorClientConfig(dynalite.endpoint));
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          try {
+            return await next(args);
+          } catch (error) {
+            const input = args.input as UpdateItemCommandInput;
+            if (
+              (error as Error).name === 'ConditionalCheckFailedException' &&
+              input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD'
+            ) {
+              const { Item } = await reader.send(
+                new GetItemCommand({ TableName: input.TableName, Key: input.Key, ConsistentRead: true }),
+              );
+              Object.assign(error as object, { Item });
+            }
+            throw error;
+          }
+        },
+        { step: 'build' },
+      );
+    }
+    return { commands, table: createAwsStateTable({ client, tableName: TABLE }) };
+  };
+
+  it('learns why a lease was refused from the refused write itself, without a read', async () => {
+    const { commands, table } = countedTable({ returnRefusedItem: true });
+    const key = leaseKey('refused-item');
+    const now = Date.now();
+    const lease = (holder: string) => ({ holder, until: now + 60_000, limit: 1, now });
+    expect(await table.acquireLease(key, lease('first'))).toEqual({ acquired: true });
+    const refusal = await table.acquireLease(key, lease('second'));
+    expect(refusal).toEqual({ acquired: false, holders: 1 });
+    expect(commands).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+    // A pause set by a 429 is read from the returned item too.
+    await table.update(key, { pausedUntil: now + 30_000 });
+    commands.length = 0;
+    expect(await table.acquireLease(key, { ...lease('third'), limit: 5 })).toEqual({
+      acquired: false,
+      holders: 1,
+      pausedUntil: now + 30_000,
+    });
+    expect(commands).toEqual(['UpdateItemCommand']);
+  });
+
+  it('reads the item after a refusal when the table does not return it (dynalite)', async () => {
+    const { commands, table } = countedTable({ returnRefusedItem: false });
+    const key = leaseKey('refused-read');
+    const now = Date.now();
+    const lease = (holder: string) => ({ holder, until: now + 60_000, limit: 1, now });
+    expect(await table.acquireLease(key, lease('first'))).toEqual({ acquired: true });
+    expect(await table.acquireLease(key, lease('second'))).toEqual({ acquired: false, holders: 1 });
+    expect(commands).toEqual(['UpdateItemCommand', 'UpdateItemCommand', 'GetItemCommand']);
   });
 
   it('holds on the local table too (two clients, one table)', async () => {

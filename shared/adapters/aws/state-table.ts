@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -8,6 +8,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   assertValidKey,
   assertValidUpdate,
@@ -95,7 +96,17 @@ export function createAwsStateTable(options: AwsStateTableOptions): StateTable {
     Object.assign(values, c.values);
   };
 
-  const isConditionFailed = (error: unknown) => error instanceof ConditionFailedError;
+  const isConditionFailed = (error: unknown): error is ConditionFailedError =>
+    error instanceof ConditionFailedError;
+
+  /**
+   * The item a refused write returned (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`). The
+   * DocumentClient does not unmarshall an exception's item, so this does.
+   */
+  const itemOfRefusal = (error: ConditionFailedError): StateItem | undefined => {
+    const item = (error.cause as { Item?: Record<string, AttributeValue> } | undefined)?.Item;
+    return item ? (unmarshall(item) as StateItem) : undefined;
+  };
 
   /** One conditional UpdateItem that removes leases known to have lapsed (still there, so counted once). */
   const dropLapsed = async (key: StateKey, holders: string[]): Promise<void> => {
@@ -234,12 +245,14 @@ export function createAwsStateTable(options: AwsStateTableOptions): StateTable {
       // A refusal that found lapsed leases drops them and tries again; twice is enough unless other
       // acquirers keep winning the freed slots, which is a refusal too.
       for (let attempt = 0; ; attempt++) {
+        let refused: StateItem | undefined;
         try {
           await conditional(() =>
             client.send(
               new UpdateCommand({
                 TableName,
                 Key,
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                 UpdateExpression: 'SET #holder = :until, #ttl = :expires ADD #count :one, #version :one',
                 // A missing count is a new item (or one only a throttle wrote): no holder yet.
                 ConditionExpression:
@@ -269,9 +282,14 @@ export function createAwsStateTable(options: AwsStateTableOptions): StateTable {
           return { acquired: true };
         } catch (error) {
           if (!isConditionFailed(error)) throw error;
+          refused = itemOfRefusal(error);
         }
-        const { Item } = await client.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
-        const item = Item as StateItem | undefined;
+        // DynamoDB returns the item with the refusal; an emulator without that feature costs a read.
+        const item =
+          refused ??
+          ((await client.send(new GetCommand({ TableName, Key, ConsistentRead: true }))).Item as
+            | StateItem
+            | undefined);
         const lapsed = [...leaseHolders(item)].filter(([, until]) => until <= request.now).map(([h]) => h);
         const paused = typeof item?.pausedUntil === 'number' && item.pausedUntil > request.now;
         if (paused || lapsed.length === 0 || attempt >= 2) return leaseRefusal(item, request.now);
