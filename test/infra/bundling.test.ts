@@ -37,6 +37,7 @@ beforeAll(async () => {
   for (const [name, entry] of [
     ['authorizer', 'functions/authorizer/handler.ts'],
     ['ping', 'functions/api/ping.ts'],
+    ['hub', 'functions/hub/handler.ts'],
   ] as const) {
     built[name] = await bundleFunction(join(REPO_ROOT, entry), join(outdir, name), { sourcemap: false });
   }
@@ -68,7 +69,7 @@ const authorizeWithBundle = async (env: Record<string, string>) => {
 
 describe('function bundles (infra/bundling.ts)', () => {
   it('loads neither node:crypto, the outbound-call built-ins, the streams nor a Console when the authorizer or ping is imported', () => {
-    for (const [name, metafile] of Object.entries(built)) {
+    for (const [name, metafile] of Object.entries(built).filter(([name]) => name !== 'hub')) {
       const builtins = eagerBuiltins(metafile);
       expect(builtins.length, name).toBeGreaterThan(0);
       for (const builtin of DEFERRED_BUILTINS) expect(builtins, `${name}: ${builtin}`).not.toContain(builtin);
@@ -91,6 +92,45 @@ describe('function bundles (infra/bundling.ts)', () => {
         deferred,
       ).toEqual([]);
     }
+  });
+
+  it('leaves out the modules a function reaches only through barrels it uses part of (package.json sideEffects)', () => {
+    const metafile = built.hub as Metafile;
+    const inputs = Object.values(metafile.outputs).flatMap((output) =>
+      Object.entries(output.inputs)
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([file]) => file),
+    );
+    expect(inputs).toContain('shared/instances/instance-client.ts');
+    // Instance creation, its request bodies and the events configuration are the instances API's.
+    for (const unused of [
+      'shared/instances/instance-service.ts',
+      'shared/instances/request-body.ts',
+      'shared/events/configuration.ts',
+    ]) {
+      expect(inputs, unused).not.toContain(unused);
+    }
+  });
+
+  it("keeps zod's English messages, the one side effect of shared/validation/zod.ts", async () => {
+    const dir = join(outdir, 'messages');
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'entry.ts'),
+      [
+        `import * as z from ${JSON.stringify(join(REPO_ROOT, 'shared/validation/zod.ts'))};`,
+        'const result = z.safeParse(z.string().check(z.maxLength(2)), "abc");',
+        'export const message = result.success ? "" : result.error.issues[0]?.message;',
+      ].join('\n'),
+    );
+    await bundleFunction(join(dir, 'entry.ts'), join(dir, 'out'), { sourcemap: false });
+    const file = pathToFileURL(join(dir, 'out', BUNDLE_ENTRY_FILE)).href;
+    const { stdout } = await run(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `process.stdout.write((await import(${JSON.stringify(file)})).message);`,
+    ]);
+    expect(stdout).toBe('Too big: expected string to have <=2 characters');
   });
 
   it('decides a platform call with the deferred Logger import, and samples debug logs when asked to', async () => {
