@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import {
   assertValidOutgoing,
   type BatchResponse,
@@ -10,8 +9,8 @@ import {
   type QueueRecord,
   type SendFailure,
 } from '../../ports';
-import { isNotFound, removeOrphanTemps, writeFileAtomic } from './atomic-file';
 import { type Clock, systemClock } from './clock';
+import { Journal } from './journal';
 
 /**
  * An in-process stand-in for SQS plus the Lambda event source mapping that drains it:
@@ -23,10 +22,11 @@ import { type Clock, systemClock } from './clock';
  *   itemIdentifier, as Lambda treats it) retries the whole batch;
  * - up to `concurrency` batches are handled at once, as an event source mapping's maxConcurrency
  *   lets that many Lambda invocations run.
- * With `persistPath`, messages are saved atomically and reloaded, so queued work survives a restart
- * (in-flight messages come back visible): `sendBatch` resolves only once its messages are on disk
- * (fsync'd file, rename, fsync'd directory), as an SQS send returns only once the message is stored;
- * receives and deletes are saved shortly after (losing one only means a redelivery).
+ * With `persistPath`, every change is a line of a journal (journal.ts) replayed on start, so queued work
+ * survives a restart (in-flight messages come back visible) and a send costs its own bytes however many
+ * messages wait: `sendBatch` resolves only once its messages are fsync'd, as an SQS send returns only
+ * once the message is stored; receives and deletes are written without waiting (losing one only means
+ * a redelivery).
  */
 export interface LocalQueueOptions {
   /** Used in the records' eventSourceARN. */
@@ -76,88 +76,52 @@ interface StoredMessage extends QueuedMessage {
   receiptHandle?: string;
 }
 
+/** What a delivery changes in a message (written on each receive, and when a dead letter is kept). */
+type DeliveryState = Pick<
+  StoredMessage,
+  'messageId' | 'receiveCount' | 'visibleAt' | 'firstReceivedAt' | 'receiptHandle'
+>;
+
+/** A line of a persisted queue's journal. */
+type QueueLine = { put: StoredMessage } | { state: DeliveryState } | { del: string };
+
+const deliveryState = (message: StoredMessage): DeliveryState => ({
+  messageId: message.messageId,
+  receiveCount: message.receiveCount,
+  visibleAt: message.visibleAt,
+  ...(message.firstReceivedAt === undefined ? {} : { firstReceivedAt: message.firstReceivedAt }),
+  ...(message.receiptHandle === undefined ? {} : { receiptHandle: message.receiptHandle }),
+});
+
 /**
- * The snapshot file of a persisted queue. Group commit: one write covers every change counted before it
- * started, so a burst of sends costs one fsync'd write, not one each.
+ * The messages an earlier process left: its journal replayed (or the single JSON array earlier versions
+ * saved). Whatever was in flight died with that process, so it is visible again now; delays stay.
  */
-class QueueSnapshot {
-  private changes = 0;
-  private savedChanges = 0;
-  private saving: Promise<void> | undefined;
-  private timer: unknown;
-
-  constructor(
-    private readonly path: string | undefined,
-    private readonly clock: Clock,
-    private readonly contents: () => StoredMessage[],
-  ) {}
-
-  /** The messages saved by an earlier process; whatever was in flight then is visible again now. */
-  load(): StoredMessage[] {
-    if (!this.path) return [];
-    removeOrphanTemps(this.path);
-    let saved: StoredMessage[];
-    try {
-      saved = JSON.parse(readFileSync(this.path, 'utf8')) as StoredMessage[];
-    } catch (error) {
-      if (isNotFound(error)) return [];
-      throw error;
+const replay = (lines: unknown[], now: number): Map<string, StoredMessage> => {
+  const messages = new Map<string, StoredMessage>();
+  for (const value of lines) {
+    if (Array.isArray(value)) {
+      for (const message of value as StoredMessage[]) messages.set(message.messageId, message);
+      continue;
     }
-    for (const message of saved) {
-      // Whatever was in flight died with the previous process: make it visible again. Delays stay.
-      if (message.receiptHandle !== undefined) message.visibleAt = this.clock.now();
-      delete message.receiptHandle;
-    }
-    return saved;
-  }
-
-  /** Counts a change and saves it within 50 ms, in the background. */
-  saveSoon(): void {
-    this.changes++;
-    if (!this.path || this.timer !== undefined) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      // Best effort in the background; close() writes again and reports a failure.
-      this.save().catch(() => undefined);
-    }, 50);
-  }
-
-  /** Counts a change and resolves once it (and every change before it) is on disk. */
-  async saveNow(): Promise<void> {
-    this.changes++;
-    await this.save();
-  }
-
-  stopTimer(): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private async save(): Promise<void> {
-    const path = this.path;
-    if (!path) return;
-    const wanted = this.changes;
-    while (this.savedChanges < wanted) {
-      if (this.saving) {
-        await this.saving.catch(() => undefined);
-        continue;
+    const line = value as QueueLine;
+    if ('put' in line) messages.set(line.put.messageId, line.put);
+    else if ('del' in line) messages.delete(line.del);
+    else {
+      const message = messages.get(line.state.messageId);
+      if (message) {
+        delete message.firstReceivedAt;
+        delete message.receiptHandle;
+        Object.assign(message, line.state);
       }
-      const covers = this.changes;
-      const snapshot = JSON.stringify(this.contents());
-      this.saving = writeFileAtomic(path, snapshot).then(
-        () => {
-          this.savedChanges = Math.max(this.savedChanges, covers);
-          this.saving = undefined;
-        },
-        (error: unknown) => {
-          this.saving = undefined;
-          throw error;
-        },
-      );
-      await this.saving;
     }
   }
-}
+  for (const message of messages.values()) {
+    if (message.receiptHandle !== undefined) message.visibleAt = now;
+    delete message.receiptHandle;
+  }
+  return messages;
+};
 
 class LocalSqsQueue implements LocalQueue {
   private readonly clock: Clock;
@@ -168,7 +132,7 @@ class LocalSqsQueue implements LocalQueue {
   private readonly arn: string;
   private readonly messages = new Map<string, StoredMessage>();
   private readonly running = new Set<Promise<void>>();
-  private readonly snapshot: QueueSnapshot;
+  private readonly journal: Journal<QueueLine> | undefined;
   private handler: QueueHandler | undefined;
   private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -189,8 +153,20 @@ class LocalSqsQueue implements LocalQueue {
     if ((options.maxReceiveCount === undefined) !== (options.deadLetterQueue === undefined)) {
       throw new TypeError('maxReceiveCount and deadLetterQueue go together');
     }
-    this.snapshot = new QueueSnapshot(options.persistPath, this.clock, () => [...this.messages.values()]);
-    for (const message of this.snapshot.load()) this.messages.set(message.messageId, message);
+    if (options.persistPath) {
+      this.journal = new Journal<QueueLine>({
+        path: options.persistPath,
+        liveEntries: () => [...this.messages.values()].map((message) => ({ put: message })),
+        liveCount: () => this.messages.size,
+      });
+      for (const [id, message] of replay(this.journal.read(), this.clock.now()))
+        this.messages.set(id, message);
+    }
+  }
+
+  /** Writes a line without waiting: losing it in a crash only means a redelivery. */
+  private record(line: QueueLine): void {
+    this.journal?.append(line).catch(() => undefined);
   }
 
   async sendBatch(outgoing: OutgoingMessage[]): Promise<{ failed: SendFailure[] }> {
@@ -212,9 +188,10 @@ class LocalSqsQueue implements LocalQueue {
       const stored = this.store(message, now);
       accepted.push({ id: message.id, stored });
     }
-    if (accepted.length > 0) {
+    if (accepted.length > 0 && this.journal) {
       try {
-        await this.snapshot.saveNow();
+        const journal = this.journal;
+        await Promise.all(accepted.map(({ stored }) => journal.append({ put: { ...stored } })));
       } catch (error) {
         // Not on disk, so not sent: the caller retries these (a poller keeps its checkpoint).
         for (const { id, stored } of accepted) {
@@ -248,9 +225,8 @@ class LocalSqsQueue implements LocalQueue {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.snapshot.stopTimer();
     await Promise.all(this.running);
-    await this.snapshot.saveNow();
+    await this.journal?.close();
   }
 
   peek(): QueuedMessage[] {
@@ -266,7 +242,8 @@ class LocalSqsQueue implements LocalQueue {
     const taken = [...this.messages.values()].sort((a, b) => a.sentAt - b.sentAt).slice(0, max);
     for (const message of taken) this.messages.delete(message.messageId);
     if (taken.length > 0) {
-      await this.snapshot.saveNow();
+      const journal = this.journal;
+      if (journal) await Promise.all(taken.map((message) => journal.append({ del: message.messageId })));
       this.notifyIfIdle();
     }
     return taken.map(({ messageId, body, attributes, receiveCount }) => ({
@@ -296,10 +273,9 @@ class LocalSqsQueue implements LocalQueue {
     while (!this.closed && this.handler && this.running.size < this.concurrency) {
       const batch = this.receive();
       if (batch.length === 0) break;
-      this.snapshot.saveSoon();
+      for (const message of batch) this.record({ state: deliveryState(message) });
       const delivery = this.deliver(this.handler, batch).finally(() => {
         this.running.delete(delivery);
-        this.snapshot.saveSoon();
         this.notifyIfIdle();
         queueMicrotask(() => this.pump());
       });
@@ -359,12 +335,14 @@ class LocalSqsQueue implements LocalQueue {
         current.receiptHandle === handles.get(message.messageId)
       ) {
         this.messages.delete(message.messageId);
+        this.record({ del: message.messageId });
       }
     }
   }
 
   private async moveToDeadLetter(message: StoredMessage): Promise<void> {
     this.messages.delete(message.messageId);
+    this.record({ del: message.messageId });
     let moved = false;
     try {
       const result = await this.options.deadLetterQueue?.sendBatch([
@@ -376,9 +354,10 @@ class LocalSqsQueue implements LocalQueue {
     }
     // If the dead-letter queue refuses it, keep the message rather than lose it.
     if (!moved) {
-      const visibleAt = this.clock.now() + this.visibilityTimeoutMs;
-      this.messages.set(message.messageId, { ...message, visibleAt });
-      this.wakeAt(visibleAt);
+      const kept = { ...message, visibleAt: this.clock.now() + this.visibilityTimeoutMs };
+      this.messages.set(kept.messageId, kept);
+      this.record({ put: { ...kept } });
+      this.wakeAt(kept.visibleAt);
     }
   }
 

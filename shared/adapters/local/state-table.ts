@@ -1,5 +1,3 @@
-import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   assertValidKey,
@@ -23,14 +21,13 @@ import {
   type StateKey,
   type StateTable,
 } from '../../ports';
-import { isNotFound, removeOrphanTemps, writeFileAtomic } from './atomic-file';
+import { Journal } from './journal';
 
 /**
- * The state table for local mode: an in-memory map persisted as an append-only JSON-lines log
- * (`<dataDir>/state/table.jsonl`, one `{"put":item}` or `{"del":key}` per write), replayed and
+ * The state table for local mode: an in-memory map persisted in a journal (journal.ts,
+ * `<dataDir>/state/table.jsonl`, one `{"put":item}` or `{"del":key}` per write), replayed and
  * compacted on open, so state survives a restart of `npm start`. A write resolves once its line is
- * fsync'd (writes issued in the same turn of the event loop, or while an fsync runs, share one append and
- * one fsync); a torn last line (crash mid-write) is ignored on replay. One process per data dir.
+ * fsync'd. One process per data dir.
  *
  * Semantics follow DynamoDB, including TTL: an expired item stays stored (an unconditional update
  * still sees its attributes, as DynamoDB does until its TTL sweeper runs) but reads as absent and
@@ -56,11 +53,6 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
   const partitions = new Map<string, Map<string, StateItem>>();
   /** The GSI: items by `gsi1pk`, so an index query reads only its own items (the due-time index). */
   const indexPartitions = new Map<string, Set<StateItem>>();
-  let log: FileHandle | undefined;
-  let logLines = 0;
-  let writes: Promise<void> = Promise.resolve();
-  let pending: { line: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  let flushing = false;
   let loaded: Promise<void> | undefined;
   /** Items stored, kept as they change: the compaction check runs after every append. */
   let itemCount = 0;
@@ -105,48 +97,28 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
     if (partition?.size === 0) partitions.delete(key.pk);
   };
 
-  async function load(): Promise<void> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    removeOrphanTemps(logPath);
-    let text = '';
-    try {
-      text = await readFile(logPath, 'utf8');
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      let entry: LogLine;
-      try {
-        entry = JSON.parse(line) as LogLine;
-      } catch {
-        continue; // torn write from a crash
-      }
-      if ('put' in entry) store(entry.put);
-      else remove(entry.del);
-      logLines++;
-    }
-    await compact();
-  }
-
-  /** Rewrite the log as one line per live item; dropping overwritten and expired entries. */
-  async function compact(): Promise<void> {
+  /** Every live item, dropping the expired ones from memory as it goes (what a compaction keeps). */
+  function* liveEntries(): Generator<LogLine> {
     const t = now();
-    const lines: string[] = [];
-    for (const partition of partitions.values()) {
+    for (const [pk, partition] of partitions) {
       for (const [sk, item] of partition) {
         if (isExpired(item, t)) {
           partition.delete(sk);
           unindex(item);
           itemCount--;
-        } else lines.push(JSON.stringify({ put: item }));
+        } else yield { put: item };
       }
+      if (partition.size === 0) partitions.delete(pk);
     }
-    for (const [pk, partition] of partitions) if (partition.size === 0) partitions.delete(pk);
-    await log?.close();
-    await writeFileAtomic(logPath, lines.length ? `${lines.join('\n')}\n` : '');
-    log = await open(logPath, 'a', 0o600);
-    logLines = lines.length;
+  }
+  const journal = new Journal<LogLine>({ path: logPath, liveEntries, liveCount: () => itemCount });
+
+  async function load(): Promise<void> {
+    for (const entry of journal.read() as LogLine[]) {
+      if ('put' in entry) store(entry.put);
+      else remove(entry.del);
+    }
+    await journal.compact();
   }
 
   const ready = () => {
@@ -154,40 +126,8 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
     return loaded;
   };
 
-  /** Appends and fsyncs every waiting line at once, in call order, until none is left. */
-  const flush = async (): Promise<void> => {
-    while (pending.length > 0) {
-      const batch = pending;
-      pending = [];
-      try {
-        if (!log) throw new Error('State table is closed');
-        await log.appendFile(batch.map((entry) => entry.line).join(''));
-        await log.datasync();
-        logLines += batch.length;
-        for (const entry of batch) entry.resolve();
-      } catch (error) {
-        // One failed write (disk full) fails its callers, not every later write.
-        for (const entry of batch) entry.reject(error);
-        continue;
-      }
-      if (logLines > 1000 && logLines > 4 * itemCount) await compact().catch(() => undefined);
-    }
-  };
-
-  /** Append in call order; the returned promise settles when this line is on disk. */
-  const append = (entry: LogLine): Promise<void> => {
-    const written = new Promise<void>((resolve, reject) => {
-      pending.push({ line: `${JSON.stringify(entry)}\n`, resolve, reject });
-    });
-    if (!flushing) {
-      flushing = true;
-      // Started after every write made in this same turn of the event loop, so they share its fsync.
-      writes = new Promise<void>((resolve) => setImmediate(resolve)).then(flush).finally(() => {
-        flushing = false;
-      });
-    }
-    return written;
-  };
+  /** Appends in call order; the returned promise settles when this line is on disk. */
+  const append = (entry: LogLine): Promise<void> => journal.append(entry);
 
   const copy = (item: StateItem): StateItem => cloneValue(item) as StateItem;
   const versionMatches = (item: StateItem | undefined, version: number) =>
@@ -326,9 +266,7 @@ export function createLocalStateTable(options: LocalStateTableOptions): LocalSta
 
     async close() {
       await ready().catch(() => undefined);
-      await writes.catch(() => undefined);
-      await log?.close();
-      log = undefined;
+      await journal.close();
     },
   };
 }
