@@ -20,12 +20,12 @@
  */
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createInvoker, type InvocationReport } from '../../../functions/stack-runner/invoker';
 import { lambdaNode } from '../../../functions/stack-runner/node-runtime';
 import { bundleFunction } from '../../../infra/bundling';
+import { type Receiver, startReceiver, until } from '../../helpers/receiver';
 import { type SimulatorHandle, startSimulator } from '../../simulator';
 import {
   call,
@@ -62,7 +62,7 @@ type FunctionKey = keyof typeof FUNCTIONS;
 interface Step {
   label: string;
   functions: FunctionKey[];
-  /** One request (and what it sets off); resolves once every function of the step has run for it. */
+  /** One request and what it sets off (a job, a delivery): resolves once that is done. */
   request(repeat: number): Promise<void>;
 }
 
@@ -75,14 +75,6 @@ interface Measured {
 }
 
 const coldTotal = (report: InvocationReport) => (report.initDurationMs ?? 0) + report.durationMs;
-
-const until = async (condition: () => boolean, what: string) => {
-  const deadline = Date.now() + WAIT_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 50));
-  }
-};
 
 const expectStatus = (result: { status: number; text: string }, what: string, status = 200) => {
   if (result.status !== status)
@@ -137,20 +129,12 @@ export const benchCase: BenchCase = {
     const empty = await emptyHandler(node.path);
     let sim: SimulatorHandle | undefined;
     let under: StackUnderTest | undefined;
-    let callbacks: Server | undefined;
-    const received: string[] = [];
+    let receiver: Receiver | undefined;
     try {
       sim = await startSimulator({ data: { incidents: 200, problems: 5, changes: 5, users: 10, groups: 3 } });
-      callbacks = createServer((request, response) => {
-        const chunks: Buffer[] = [];
-        request.on('data', (chunk: Buffer) => chunks.push(chunk));
-        request.on('end', () => {
-          received.push(Buffer.concat(chunks).toString('utf8'));
-          response.writeHead(200).end();
-        });
-      });
-      await new Promise<void>((listening) => callbacks?.listen(0, '127.0.0.1', listening));
-      const callbackUrl = `http://127.0.0.1:${(callbacks.address() as AddressInfo).port}/hooks`;
+      receiver = await startReceiver();
+      const callbacks = receiver;
+      const callbackUrl = `${receiver.url}/hooks`;
       const stack = await startStackForTests();
       under = stack;
       const simUrl = sim.url;
@@ -199,7 +183,7 @@ export const benchCase: BenchCase = {
       );
       const firstPoll = stack.reports.length;
       await stack.stack.runSchedules();
-      await until(() => reportsSince(firstPoll, 'eventsPollWorker').length > 0, 'the first poll');
+      await until(() => reportsSince(firstPoll, 'eventsPollWorker').length > 0, 'the first poll', WAIT_MS);
 
       const tokens: string[] = [];
       const steps: Step[] = [
@@ -264,7 +248,7 @@ export const benchCase: BenchCase = {
             for (const deadline = Date.now() + WAIT_MS; Date.now() < deadline; ) {
               status = (await hub(`/bulk/${id}/status`)).json<{ status: string }>().status;
               if (['COMPLETED', 'ERROR', 'FAILED'].includes(status)) break;
-              await new Promise((done) => setTimeout(done, 100));
+              await sleep(100);
             }
             if (status !== 'COMPLETED') throw new Error(`bulk job ${id} ended ${status}`);
           },
@@ -291,9 +275,10 @@ export const benchCase: BenchCase = {
             await stack.stack.runSchedules();
             await until(
               () =>
-                received.some((body) => body.includes(sysId)) &&
+                callbacks.requests.some((request) => request.body.includes(sysId)) &&
                 reportsSince(from, 'eventsDispatcher').length > 0,
               `delivery of ${sysId}`,
+              WAIT_MS,
             );
           },
         },
@@ -313,6 +298,7 @@ export const benchCase: BenchCase = {
           await until(
             () => step.functions.every((key) => reportsSince(from, key).length > 0),
             `the reports of ${step.functions.join(', ')}`,
+            WAIT_MS,
           );
         }
         windows.push(stack.reports.length);
@@ -368,7 +354,7 @@ export const benchCase: BenchCase = {
     } finally {
       await under?.close();
       await sim?.close();
-      await new Promise((closed) => (callbacks ? callbacks.close(closed) : closed(undefined)));
+      await receiver?.close();
       await empty.close();
     }
   },
