@@ -62,14 +62,12 @@ export interface InvokerOptions {
   onReport?(report: InvocationReport): void;
 }
 
-interface EnvironmentReady {
-  failure?: InvokeResult;
-  initDurationMs: number;
-}
+type InvokeFailure = Extract<InvokeResult, { ok: false }>;
 
 interface Environment {
   child: ChildProcess;
-  ready: Promise<EnvironmentReady>;
+  /** Resolves once the handler is loaded, with the failure when it could not be. */
+  ready: Promise<InvokeFailure | undefined>;
   busy: boolean;
   /** Killed or exited: never handed out again (its exit may not have been seen yet). */
   dead: boolean;
@@ -158,34 +156,29 @@ export const createInvoker = (options: InvokerOptions) => {
     pipeLines(spec, child.stdout);
     pipeLines(spec, child.stderr);
     const started = Date.now();
-    const ready = new Promise<EnvironmentReady>((resolve) => {
+    const ready = new Promise<InvokeFailure | undefined>((resolve) => {
       const onMessage = (message: ChildMessage) => {
         if (message.maxRssKb !== undefined) environment.maxRssKb = message.maxRssKb;
-        const initDurationMs = message.initDurationMs ?? Date.now() - started;
         if (message.type === 'ready') {
           child.off('message', onMessage);
-          environment.initDurationMs = initDurationMs;
-          resolve({ initDurationMs });
+          environment.initDurationMs = message.initDurationMs ?? Date.now() - started;
+          resolve(undefined);
         } else if (message.type === 'initError' && message.error) {
           child.off('message', onMessage);
-          resolve({
-            failure: { ok: false, ...message.error, durationMs: Date.now() - started },
-            initDurationMs,
-          });
+          environment.initDurationMs = message.initDurationMs ?? Date.now() - started;
+          resolve({ ok: false, ...message.error, durationMs: Date.now() - started });
         }
       };
       child.on('message', onMessage);
-      child.once('exit', (code) =>
+      child.once('exit', (code) => {
+        environment.initDurationMs ??= Date.now() - started;
         resolve({
-          failure: {
-            ok: false,
-            errorType: 'Runtime.ExitError',
-            errorMessage: `Runtime exited during init with exit status ${code}`,
-            durationMs: Date.now() - started,
-          },
-          initDurationMs: Date.now() - started,
-        }),
-      );
+          ok: false,
+          errorType: 'Runtime.ExitError',
+          errorMessage: `Runtime exited during init with exit status ${code}`,
+          durationMs: Date.now() - started,
+        });
+      });
     });
     const environment: Environment = { child, ready, busy: true, dead: false, maxRssKb: 0 };
     child.once('exit', () => {
@@ -270,21 +263,15 @@ export const createInvoker = (options: InvokerOptions) => {
     }
     const environment = await acquire(spec);
     const id = randomUUID();
-    const { failure: initFailure, initDurationMs } = await environment.ready;
+    const initFailure = await environment.ready;
     if (initFailure) {
       kill(environment);
+      const report = { ...reportOf(spec, environment, id, 0), ok: false, errorType: initFailure.errorType };
       options.onLog?.(
         spec.name,
-        `INIT_REPORT Init Duration: ${initDurationMs.toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${initFailure.ok ? '' : initFailure.errorType}`,
+        `INIT_REPORT Init Duration: ${report.initDurationMs?.toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${initFailure.errorType}`,
       );
-      options.onReport?.({
-        ...reportOf(spec, environment, id, 0),
-        initDurationMs: hundredths(initDurationMs) / 100,
-        billedDurationMs: Math.ceil(hundredths(initDurationMs) / 100),
-        ok: false,
-        status: 'error',
-        ...(initFailure.ok ? {} : { errorType: initFailure.errorType }),
-      });
+      options.onReport?.({ ...report, status: 'error' });
       return initFailure;
     }
     const deadline = Date.now() + spec.timeoutSeconds * 1000;

@@ -163,6 +163,7 @@ describe('Lambda invoke limits', () => {
     onReport: (report) => reports.push(report),
   });
   let spec: FunctionSpec;
+  let broken: FunctionSpec;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
     const temp = await makeTempDir('invoker');
@@ -187,6 +188,14 @@ describe('Lambda invoke limits', () => {
       environment: { _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: join(temp.dir, 'task'), ONLY: '1' },
       timeoutSeconds: 1,
       memoryMb: 128,
+    };
+    mkdirSync(join(temp.dir, 'broken'));
+    writeFileSync(join(temp.dir, 'broken', 'index.mjs'), `throw new RangeError('no configuration');\n`);
+    broken = {
+      ...spec,
+      name: 'broken',
+      taskRoot: join(temp.dir, 'broken'),
+      environment: { _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: join(temp.dir, 'broken') },
     };
   });
   afterAll(async () => {
@@ -276,6 +285,34 @@ describe('Lambda invoke limits', () => {
       { ok: false, errorType: 'TypeError' },
     ]);
     expect(reports[2]).not.toHaveProperty('status');
+  });
+  it('reports a failed init as Lambda does', async () => {
+    const lines: string[] = [];
+    const failed: InvocationReport[] = [];
+    const own = createInvoker({
+      nodePath: node.path,
+      onLog: (_name, line) => lines.push(line),
+      onReport: (report) => failed.push(report),
+    });
+    try {
+      expect(await own.invoke(broken, {})).toMatchObject({ ok: false, errorType: 'RangeError' });
+    } finally {
+      await own.close();
+    }
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: error\tError Type: RangeError$/,
+      ),
+    );
+    expect(failed).toEqual([
+      expect.objectContaining({
+        functionName: 'broken',
+        ok: false,
+        status: 'error',
+        errorType: 'RangeError',
+        initDurationMs: expect.any(Number),
+      }),
+    ]);
   });
 });
 
