@@ -2,7 +2,8 @@
  * The Lambda runtime's side of one execution environment: runs in a child process on the runtime's Node,
  * with the function's environment, imports `_HANDLER` from LAMBDA_TASK_ROOT during init (as the nodejs
  * runtime does) and answers invocations sent over IPC one at a time. Plain JavaScript: it must start on
- * any Node without a loader.
+ * any Node without a loader. It measures what Lambda's REPORT line states: the init duration (the handler
+ * module's import), each invocation's duration (the handler call) and the peak resident memory.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,6 +41,8 @@ const loadHandler = async () => {
 
 let current;
 const send = (message) => process.send?.(message);
+/** Peak resident set size of this process so far, in KiB (Linux reports maxRSS in KiB). */
+const maxRssKb = () => Math.max(process.resourceUsage().maxRSS, Math.ceil(process.memoryUsage.rss() / 1024));
 
 process.on('uncaughtException', (error) => {
   send({ type: 'crash', id: current, error: errorOf(error, 'Runtime.UncaughtException') });
@@ -51,11 +54,17 @@ process.on('unhandledRejection', (error) => {
 });
 
 let handler;
+const initStarted = performance.now();
 try {
   handler = await loadHandler();
-  send({ type: 'ready' });
+  send({ type: 'ready', initDurationMs: performance.now() - initStarted, maxRssKb: maxRssKb() });
 } catch (error) {
-  send({ type: 'initError', error: errorOf(error, 'Runtime.ImportModuleError') });
+  send({
+    type: 'initError',
+    error: errorOf(error, 'Runtime.ImportModuleError'),
+    initDurationMs: performance.now() - initStarted,
+    maxRssKb: maxRssKb(),
+  });
   process.exit(1);
 }
 
@@ -76,10 +85,24 @@ process.on('message', async (message) => {
     fail: () => undefined,
     succeed: () => undefined,
   };
+  const started = performance.now();
   try {
     const result = await handler(JSON.parse(message.event), context);
-    send({ type: 'result', id: message.id, payload: result === undefined ? 'null' : JSON.stringify(result) });
+    const payload = result === undefined ? 'null' : JSON.stringify(result);
+    send({
+      type: 'result',
+      id: message.id,
+      payload,
+      durationMs: performance.now() - started,
+      maxRssKb: maxRssKb(),
+    });
   } catch (error) {
-    send({ type: 'error', id: message.id, error: errorOf(error, 'Error') });
+    send({
+      type: 'error',
+      id: message.id,
+      error: errorOf(error, 'Error'),
+      durationMs: performance.now() - started,
+      maxRssKb: maxRssKb(),
+    });
   }
 });

@@ -28,6 +28,7 @@ import { evaluate, type PolicyStatement, wildcardMatches } from './iam';
 import {
   createInvoker,
   type FunctionSpec,
+  type InvocationReport,
   type InvokeResult,
   LAMBDA_PAYLOAD_LIMIT_BYTES,
   stageAsset,
@@ -88,6 +89,8 @@ export interface StackRunnerOptions {
   /** Changes the template before anything starts (tests remove a variable or a statement). */
   mutateTemplate?(template: CfnTemplate): void;
   onLog?(functionName: string, line: string): void;
+  /** After each invocation, with what its REPORT line (also logged through onLog) says. */
+  onReport?(report: InvocationReport): void;
   onAccessLog?(line: string): void;
   onFinding?(finding: Finding): void;
   maxEnvironmentsPerFunction?: number;
@@ -110,6 +113,8 @@ export interface RunningStack {
   invoke(functionLogicalIdOrName: string, event: unknown): Promise<InvokeResult>;
   /** Runs every schedule rule's targets once now. */
   runSchedules(): Promise<void>;
+  /** Ends the idle environments of a function (by logical id or name; every function without one). */
+  recycleEnvironments(functionLogicalIdOrName?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -360,6 +365,7 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
         noticeMissing(functionName, line);
         options.onLog?.(functionName, line);
       },
+      ...(options.onReport ? { onReport: options.onReport } : {}),
     });
     closers.push(() => invoker.close());
     const invoke = async (functionName: string, event: unknown): Promise<InvokeResult> => {
@@ -749,6 +755,12 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
       runSchedules: async () => {
         await Promise.all(schedules.map((schedule) => runSchedule(schedule)));
       },
+      recycleEnvironments: (functionLogicalIdOrName?: string) =>
+        invoker.recycle(
+          functionLogicalIdOrName === undefined
+            ? undefined
+            : (functions.get(functionLogicalIdOrName)?.name ?? functionLogicalIdOrName),
+        ),
       close,
     };
   } catch (error) {

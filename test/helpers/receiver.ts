@@ -59,8 +59,8 @@ export const startReceiver = async (): Promise<Receiver> => {
   };
 };
 
-export const until = async (condition: () => boolean, what: string): Promise<void> => {
-  for (let i = 0; i < 1000; i++) {
+export const until = async (condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> => {
+  for (let i = 0; i < timeoutMs / 5; i++) {
     if (condition()) return;
     await sleep(5);
   }

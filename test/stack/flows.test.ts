@@ -95,6 +95,19 @@ describe('the synthesized stack on the stack runner', () => {
     expect(under.accessLog.some((line) => line.includes(`"routeKey":"GET ${API_BASE_PATH}/ping"`))).toBe(
       true,
     );
+    // The function's REPORT line, as Lambda logs it: this first call started its environment.
+    const pingName = [...under.stack.functions.values()].find((spec) =>
+      spec.logicalId.startsWith('ApiPingFunction'),
+    )?.name;
+    const report = under.reports.find((candidate) => candidate.functionName === pingName);
+    expect(report).toMatchObject({ ok: true, memorySizeMb: 256 });
+    expect(under.logs).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^\\[${pingName}\\] REPORT RequestId: ${report?.requestId}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms\\tMemory Size: 256 MB\\tMax Memory Used: \\d+ MB\\tInit Duration: [\\d.]+ ms$`,
+        ),
+      ),
+    );
   });
 
   it('answers as API Gateway where the gateway answers itself', async () => {

@@ -1,77 +1,21 @@
 /**
- * The synthesized stack on the stack runner, for end-to-end tests: synthesized once per set of sources
- * (cdk.out/stack-<hash>, shared by every file and by `npm run start:stack`), run with known platform
- * secrets, its function logs and access log lines collected instead of printed.
+ * The synthesized stack on the stack runner for vitest files: the start logic (stack-under-test.ts,
+ * shared with the benchmarks) and the check every end-to-end suite ends with.
  */
-import { join } from 'node:path';
 import { expect } from 'vitest';
-import { API_BASE_PATH } from '../../functions/routes';
-import { lambdaNode } from '../../functions/stack-runner/node-runtime';
-import {
-  describeFinding,
-  type Finding,
-  type RunningStack,
-  startStack,
-} from '../../functions/stack-runner/stack';
-import { synthesizeStack } from '../../functions/stack-runner/synthesize';
-import type { CfnTemplate } from '../../functions/stack-runner/template';
-import { REPO_ROOT } from '../../infra/paths';
-import { makeTempDir } from '../adapters/temp-dir';
+import { describeFinding, type Finding } from '../../functions/stack-runner/stack';
 
-export const ORG_SECRET = 'stack-org-secret';
-export const USER_SECRET = 'stack-user-secret';
-export const PLATFORM = `User ${USER_SECRET}, Organization ${ORG_SECRET}`;
-export const hubAuth = (token: string) => `User ${USER_SECRET}, Element ${token}`;
-
-/** The context `npm run start:stack` synthesizes with by default, so both share one cloud assembly. */
-export const STACK_CONTEXT = { allowedHosts: 'localhost,127.0.0.1' };
-
-const NODE_MODULES = join(REPO_ROOT, 'node_modules');
-
-export interface StackUnderTest {
-  stack: RunningStack;
-  /** `http://127.0.0.1:<port>/elements/api-v2` */
-  api: string;
-  logs: string[];
-  accessLog: string[];
-  nodeVersion: string;
-  close(): Promise<void>;
-}
-
-export const startStackForTests = async (
-  options: { mutateTemplate?(template: CfnTemplate): void } = {},
-): Promise<StackUnderTest> => {
-  const { dir } = await synthesizeStack(REPO_ROOT, STACK_CONTEXT);
-  const node = lambdaNode(NODE_MODULES);
-  const temp = await makeTempDir('stack-runner');
-  const logs: string[] = [];
-  const accessLog: string[] = [];
-  const stack = await startStack({
-    assemblyDir: dir,
-    nodePath: node.path,
-    nodeModules: NODE_MODULES,
-    repoRoot: REPO_ROOT,
-    port: 0,
-    dataDir: temp.dir,
-    // Schedules run when a test asks (runSchedules), not on their timer.
-    scheduleSpeedup: 0,
-    secretValues: { ELEMENT_ORGANIZATION_SECRET: ORG_SECRET, ELEMENT_USER_SECRET: USER_SECRET },
-    ...(options.mutateTemplate ? { mutateTemplate: options.mutateTemplate } : {}),
-    onLog: (functionName, line) => logs.push(`[${functionName}] ${line}`),
-    onAccessLog: (line) => accessLog.push(line),
-  });
-  return {
-    stack,
-    api: `${stack.origin}${API_BASE_PATH}`,
-    logs,
-    accessLog,
-    nodeVersion: node.version,
-    close: async () => {
-      await stack.close();
-      await temp.cleanup();
-    },
-  };
-};
+export {
+  type CallResult,
+  call,
+  hubAuth,
+  ORG_SECRET,
+  PLATFORM,
+  STACK_CONTEXT,
+  type StackUnderTest,
+  startStackForTests,
+  USER_SECRET,
+} from './stack-under-test';
 
 /** What the deployed stack must never do: refuse its own calls, miss a variable, answer over 6 MB. */
 export const DEPLOYMENT_BREAKERS: readonly Finding['kind'][] = [
@@ -86,33 +30,4 @@ export const expectNoDeploymentBreakers = (findings: readonly Finding[]): void =
     .filter((finding) => DEPLOYMENT_BREAKERS.includes(finding.kind))
     .map(describeFinding);
   expect(breakers).toEqual([]);
-};
-
-export interface CallResult {
-  status: number;
-  headers: Headers;
-  text: string;
-  json<T = unknown>(): T;
-}
-
-export const call = async (
-  url: string,
-  init: {
-    method?: string;
-    auth?: string;
-    json?: unknown;
-    body?: RequestInit['body'];
-    headers?: Record<string, string>;
-  } = {},
-): Promise<CallResult> => {
-  const headers: Record<string, string> = { ...init.headers };
-  if (init.auth) headers.Authorization = init.auth;
-  if (init.json !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(url, {
-    method: init.method ?? 'GET',
-    headers,
-    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : init.body ? { body: init.body } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: <T>() => JSON.parse(text) as T };
 };

@@ -1,6 +1,6 @@
 /**
  * The stack runner's parts on their own: IAM evaluation, how AWS requests map to IAM actions, the
- * Lambda invoke limits (timeout, 6 MB, exact environment), the HTTP API's own behaviour (authorizer
+ * Lambda invoke limits (timeout, 6 MB, exact environment) and REPORT lines, the HTTP API's own behaviour (authorizer
  * cache, 403, 503, CORS preflight, access log), intrinsic functions and the resource-policy measure.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsRequest, accessKeyIdOf, requestedAccess } from '../../functions/stack-runner/aws-requests';
 import { startFrontDoor } from '../../functions/stack-runner/front-door';
 import { evaluate } from '../../functions/stack-runner/iam';
-import { createInvoker, type FunctionSpec, type InvokeResult } from '../../functions/stack-runner/invoker';
+import {
+  createInvoker,
+  type FunctionSpec,
+  type InvocationReport,
+  type InvokeResult,
+} from '../../functions/stack-runner/invoker';
 import { resourcePolicySizes } from '../../functions/stack-runner/limits';
 import { lambdaNode } from '../../functions/stack-runner/node-runtime';
 import { resolveValue } from '../../functions/stack-runner/template';
@@ -147,8 +152,18 @@ describe('intrinsic functions and limits', () => {
 
 describe('Lambda invoke limits', () => {
   const node = lambdaNode(join(REPO_ROOT, 'node_modules'));
-  const invoker = createInvoker({ nodePath: node.path, maxEnvironments: 1 });
+  const reportLines: string[] = [];
+  const reports: InvocationReport[] = [];
+  const invoker = createInvoker({
+    nodePath: node.path,
+    maxEnvironments: 1,
+    onLog: (_name, line) => {
+      if (line.startsWith('REPORT ')) reportLines.push(line);
+    },
+    onReport: (report) => reports.push(report),
+  });
   let spec: FunctionSpec;
+  let broken: FunctionSpec;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
     const temp = await makeTempDir('invoker');
@@ -160,6 +175,7 @@ describe('Lambda invoke limits', () => {
         if (event.big) return 'x'.repeat(7 * 1024 * 1024);
         if (event.sleep) await new Promise((r) => setTimeout(r, event.sleep));
         if (event.fail) throw new TypeError('broken');
+        if (event.exit) process.exit(3);
         return { env: Object.keys(process.env).sort(), remaining: context.getRemainingTimeInMillis() };
       };`,
     );
@@ -172,6 +188,14 @@ describe('Lambda invoke limits', () => {
       environment: { _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: join(temp.dir, 'task'), ONLY: '1' },
       timeoutSeconds: 1,
       memoryMb: 128,
+    };
+    mkdirSync(join(temp.dir, 'broken'));
+    writeFileSync(join(temp.dir, 'broken', 'index.mjs'), `throw new RangeError('no configuration');\n`);
+    broken = {
+      ...spec,
+      name: 'broken',
+      taskRoot: join(temp.dir, 'broken'),
+      environment: { _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: join(temp.dir, 'broken') },
     };
   });
   afterAll(async () => {
@@ -204,6 +228,91 @@ describe('Lambda invoke limits', () => {
       errorMessage: 'Task timed out after 1.00 seconds',
     });
     expect(await invoker.invoke(spec, {})).toMatchObject({ ok: true });
+  });
+  it("prints Lambda's REPORT line after each invocation, Init Duration only on an environment's first", async () => {
+    await invoker.recycle();
+    reportLines.length = 0;
+    reports.length = 0;
+    await invoker.invoke(spec, {});
+    await invoker.invoke(spec, {});
+    const [cold, warm] = reportLines;
+    const fields =
+      /^REPORT RequestId: ([0-9a-f-]{36})\tDuration: (\d+\.\d\d) ms\tBilled Duration: (\d+) ms\tMemory Size: 128 MB\tMax Memory Used: (\d+) MB(?:\tInit Duration: (\d+\.\d\d) ms)?$/;
+    const [, coldId, coldDuration, coldBilled, coldMemory, coldInit] = fields.exec(cold ?? '') ?? [];
+    const [, warmId, warmDuration, warmBilled, warmMemory, warmInit] = fields.exec(warm ?? '') ?? [];
+    expect(Number(coldInit)).toBeGreaterThan(0);
+    expect(warmInit).toBeUndefined();
+    expect(warmDuration).toBeDefined();
+    // Billed: the duration (plus the init of a cold start, as Lambda bills it) rounded up to the millisecond.
+    expect(Number(warmBilled)).toBe(Math.ceil(Number(warmDuration)));
+    expect(Number(coldBilled)).toBe(
+      Math.ceil((Math.round(Number(coldDuration) * 100) + Math.round(Number(coldInit) * 100)) / 100),
+    );
+    expect(Number(coldMemory)).toBeGreaterThan(10);
+    expect(Number(warmMemory)).toBeGreaterThanOrEqual(Number(coldMemory));
+    expect(coldId).not.toBe(warmId);
+    expect(reports).toEqual([
+      expect.objectContaining({
+        functionName: 'fn',
+        requestId: coldId,
+        durationMs: Number(coldDuration),
+        initDurationMs: Number(coldInit),
+        maxMemoryUsedMb: Number(coldMemory),
+        ok: true,
+      }),
+      expect.objectContaining({ requestId: warmId, durationMs: Number(warmDuration), ok: true }),
+    ]);
+    expect(reports[1]).not.toHaveProperty('initDurationMs');
+  });
+  it('reports timed-out, crashed and failed invocations with their status, then a cold start', async () => {
+    reportLines.length = 0;
+    reports.length = 0;
+    await invoker.invoke(spec, { sleep: 3000 });
+    await invoker.invoke(spec, { exit: true });
+    await invoker.invoke(spec, { fail: true });
+    expect(reportLines[0]).toMatch(
+      /^REPORT RequestId: \S+\tDuration: 1000\.00 ms\tBilled Duration: 1000 ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB\tStatus: timeout$/,
+    );
+    // The timeout ended the environment: the next invocation initializes a new one.
+    expect(reportLines[1]).toMatch(
+      /\tInit Duration: \d+\.\d\d ms\tStatus: error\tError Type: Runtime\.ExitError$/,
+    );
+    // A handler's error is its answer: Lambda's line has no Status for it.
+    expect(reportLines[2]).toMatch(/\tInit Duration: \d+\.\d\d ms$/);
+    expect(reports).toMatchObject([
+      { ok: false, status: 'timeout', errorType: 'Sandbox.Timedout', durationMs: 1000 },
+      { ok: false, status: 'error', errorType: 'Runtime.ExitError' },
+      { ok: false, errorType: 'TypeError' },
+    ]);
+    expect(reports[2]).not.toHaveProperty('status');
+  });
+  it('reports a failed init as Lambda does', async () => {
+    const lines: string[] = [];
+    const failed: InvocationReport[] = [];
+    const own = createInvoker({
+      nodePath: node.path,
+      onLog: (_name, line) => lines.push(line),
+      onReport: (report) => failed.push(report),
+    });
+    try {
+      expect(await own.invoke(broken, {})).toMatchObject({ ok: false, errorType: 'RangeError' });
+    } finally {
+      await own.close();
+    }
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: error\tError Type: RangeError$/,
+      ),
+    );
+    expect(failed).toEqual([
+      expect.objectContaining({
+        functionName: 'broken',
+        ok: false,
+        status: 'error',
+        errorType: 'RangeError',
+        initDurationMs: expect.any(Number),
+      }),
+    ]);
   });
 });
 
