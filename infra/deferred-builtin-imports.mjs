@@ -8,6 +8,9 @@
  *   (`streamifyResponse`), which no function of this stack uses: they load only if one ever does.
  * - The Powertools Logger imports node:crypto only for `randomInt` in debug-log sampling, which runs
  *   only when a sample rate is configured.
+ * - The AWS SDK's HTTP handler loads node:http with an ESM `import()` for http endpoints (emulators, the
+ *   stack runner); building that namespace runs node:http's lazy WebSocket getters, which load Node's
+ *   bundled undici. As a CommonJS built-in it loads without them.
  * - The Powertools Logger and Metrics each build a Console on `process.stdout` when constructed, which
  *   opens the stdout stream (and loads node:stream) during init; the Console is now built by the first
  *   line written, so a function that writes nothing (the authorizer on its allow path) never opens it.
@@ -59,6 +62,15 @@ export const DEFERRED_BUILTIN_IMPORTS = [
         statement: 'import { ReadableStream } from "node:stream/web";',
         replacement:
           'const ReadableStream = { [Symbol.hasInstance]: (value) => value instanceof process.getBuiltinModule("node:stream/web").ReadableStream };',
+      },
+    ],
+  },
+  {
+    file: /[\\/]@smithy[\\/]node-http-handler[\\/]dist-es[\\/]node-http-handler\.js$/,
+    edits: [
+      {
+        statement: 'const node_http = await import("node:http");',
+        replacement: 'const node_http = process.getBuiltinModule("node:http");',
       },
     ],
   },

@@ -1,7 +1,8 @@
 /**
  * `cdk synth` of the element into a folder of its own under cdk.out/, keyed on a hash of everything that
- * shapes the template and the bundles (sources, lock file, context), so a second run with the same inputs
- * reuses it. The app is synthesized in-process exactly as `infra/app.ts` builds it, cdk-nag included.
+ * shapes the template and the bundles (sources, package.json with its `sideEffects`, lock file,
+ * context), so a second run with the same inputs reuses it. The app is synthesized in-process exactly
+ * as `infra/app.ts` builds it, cdk-nag included.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -19,7 +20,15 @@ import {
 import { join, relative } from 'node:path';
 
 /** Folders and files whose content changes the synthesized template or a bundle. */
-const INPUTS = ['infra', 'functions', 'shared', 'package-lock.json', 'cdk.json', 'tsconfig.json'];
+const INPUTS = [
+  'infra',
+  'functions',
+  'shared',
+  'package.json',
+  'package-lock.json',
+  'cdk.json',
+  'tsconfig.json',
+];
 /** The runner itself is never bundled into a function. */
 const NOT_INPUTS = [join('functions', 'stack-runner')];
 const COMPLETE_MARKER = '.synthesized';

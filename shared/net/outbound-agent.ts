@@ -114,12 +114,16 @@ interface NodeHttp {
 }
 
 let nodeHttp: Promise<NodeHttp> | undefined;
-/** node:http and node:https load on the first outbound call, not when a function's module loads. */
+/**
+ * node:http and node:https load on the first outbound call, not when a function's module loads, and as
+ * CommonJS built-ins: an ESM `import()` of node:http builds a namespace of every export, which runs its
+ * lazy WebSocket getters and so loads Node's bundled undici (tens of milliseconds on a cold start).
+ */
 const loadNodeHttp = (): Promise<NodeHttp> =>
-  (nodeHttp ??= Promise.all([import('node:http'), import('node:https')]).then(([http, https]) => ({
-    http,
-    https,
-  })));
+  (nodeHttp ??= Promise.resolve({
+    http: process.getBuiltinModule('node:http'),
+    https: process.getBuiltinModule('node:https'),
+  }));
 
 /**
  * The SSRF policy of one request, before any socket: plain http only to allowed hosts; IP literals

@@ -208,6 +208,41 @@ describe('function bundles (infra/bundling.ts)', () => {
     expect(JSON.parse(stdout)).toEqual(['streamed text', 'web stream']);
   });
 
+  it("makes outbound and AWS SDK calls over http without loading Node's bundled undici", async () => {
+    const dir = join(outdir, 'http-calls');
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'entry.ts'),
+      [
+        `import { createOutboundAgent } from ${JSON.stringify(join(REPO_ROOT, 'shared/net/outbound-agent.ts'))};`,
+        `import { parseAllowedHosts } from ${JSON.stringify(join(REPO_ROOT, 'shared/net/allowed-hosts.ts'))};`,
+        "import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';",
+        'export const calls = async (url: string) => {',
+        "  const agent = createOutboundAgent({ allowedHosts: parseAllowedHosts('127.0.0.1') });",
+        "  const answer = await agent.request({ method: 'GET', url: new URL(url), headers: {}, timeoutMs: 5000 });",
+        '  await agent.close();',
+        "  const client = new DynamoDBClient({ endpoint: url, region: 'us-east-1', maxAttempts: 1,",
+        "    credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });",
+        '  const sdk = await client.send(new ListTablesCommand({})).then(() => "answered", (error: Error) => error.name);',
+        '  return { status: answer.status, sdk };',
+        '};',
+      ].join('\n'),
+    );
+    await bundleFunction(join(dir, 'entry.ts'), join(dir, 'out'), { sourcemap: false });
+    const file = pathToFileURL(join(dir, 'out', BUNDLE_ENTRY_FILE)).href;
+    const script = `
+      const { createServer } = process.getBuiltinModule('node:http');
+      const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{"TableNames":[]}'));
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { calls } = await import(${JSON.stringify(file)});
+      const result = await calls('http://127.0.0.1:' + server.address().port + '/');
+      server.close();
+      const undici = process.moduleLoadList.filter((name) => name.includes('undici'));
+      process.stdout.write(JSON.stringify({ ...result, undici }));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
+    expect(JSON.parse(stdout)).toEqual({ status: 200, sdk: 'answered', undici: [] });
+  });
+
   it('fails the build when a dependency no longer contains the import it defers', async () => {
     const fakePackage = join(
       outdir,
