@@ -5,7 +5,7 @@
  * any Node without a loader. It measures what Lambda's REPORT line states: the init duration (the handler
  * module's import), each invocation's duration (the handler call) and the peak resident memory.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -41,8 +41,20 @@ const loadHandler = async () => {
 
 let current;
 const send = (message) => process.send?.(message);
-/** Peak resident set size of this process so far, in KiB (Linux reports maxRSS in KiB). */
-const maxRssKb = () => Math.max(process.resourceUsage().maxRSS, Math.ceil(process.memoryUsage.rss() / 1024));
+/**
+ * Peak resident set size of this process so far, in KiB: Linux's VmHWM of its own memory. Not
+ * `resourceUsage().maxRSS`: Linux keeps that figure across exec, so a forked child starts with its
+ * parent's peak. Elsewhere, the current RSS.
+ */
+const maxRssKb = () => {
+  try {
+    const peak = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (peak) return Number(peak);
+  } catch {
+    // No procfs (not Linux).
+  }
+  return Math.ceil(process.memoryUsage.rss() / 1024);
+};
 
 process.on('uncaughtException', (error) => {
   send({ type: 'crash', id: current, error: errorOf(error, 'Runtime.UncaughtException') });

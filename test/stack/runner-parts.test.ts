@@ -176,6 +176,7 @@ describe('Lambda invoke limits', () => {
         if (event.sleep) await new Promise((r) => setTimeout(r, event.sleep));
         if (event.fail) throw new TypeError('broken');
         if (event.exit) process.exit(3);
+        if (event.allocate) globalThis.kept = Buffer.alloc(event.allocate * 1024 * 1024, 1);
         return { env: Object.keys(process.env).sort(), remaining: context.getRemainingTimeInMillis() };
       };`,
     );
@@ -264,6 +265,22 @@ describe('Lambda invoke limits', () => {
     ]);
     expect(reports[1]).not.toHaveProperty('initDurationMs');
   });
+  it("reports the environment's own peak memory, which grows with what the function holds", async () => {
+    // The process that starts environments peaks above 200 MB first: Linux carries a parent's rusage
+    // peak across fork and exec, so that figure would be the parent's, not the environment's.
+    let parentPeak: Buffer | undefined = Buffer.alloc(200 * 1024 * 1024, 1);
+    expect(parentPeak.length).toBe(200 * 1024 * 1024);
+    parentPeak = undefined;
+    await invoker.recycle();
+    reports.length = 0;
+    await invoker.invoke(spec, {});
+    await invoker.invoke(spec, { allocate: 64 });
+    const [before, after] = reports.map((report) => report.maxMemoryUsedMb);
+    // A fresh Node process, not the peak of the process that started it (the test runner's).
+    expect(before).toBeLessThan(100);
+    expect(after).toBeGreaterThanOrEqual((before ?? 0) + 60);
+  });
+
   it('reports timed-out, crashed and failed invocations with their status, then a cold start', async () => {
     reportLines.length = 0;
     reports.length = 0;
