@@ -5,7 +5,8 @@
 import { join, resolve } from 'node:path';
 import { REPO_ROOT } from '../../infra/paths';
 import { ConfigError, readLocalConfig } from '../../shared/config';
-import { LOCAL_ENV, readEnv } from '../../shared/config/env';
+import { readEnv } from '../../shared/config/env';
+import { LOCAL_ENV } from '../../shared/config/local-config';
 import { renderBanner } from '../local/banner';
 import { consoleCallbackUrls, type DemoSimulatorHandle, startDemoSimulator } from '../local/demo';
 import { API_BASE_PATH, CONSOLE_OAUTH_CALLBACK_PATH } from '../routes';

@@ -1,7 +1,8 @@
 /**
- * The one reader of the environment: every variable a function or local mode uses, with its type. A
- * malformed value stops start-up with a ConfigError naming the variable (never its value, which may be a
- * secret), instead of silently falling back to a default.
+ * The one reader of the environment: every variable a function uses, with its type (local mode reads
+ * the same plus its own, LOCAL_ENV in local-config.ts, which no Lambda bundle holds). A malformed value
+ * stops start-up with a ConfigError naming the variable (never its value, which may be a secret),
+ * instead of silently falling back to a default.
  */
 import { parseAllowedHosts } from '../net/allowed-hosts';
 import * as z from '../validation/zod';
@@ -13,29 +14,20 @@ import { ConfigError } from './config-error';
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** An unset or blank variable counts as absent, the way shells and .env files usually mean it. */
-const optional = <T extends z.core.SomeType>(schema: T) =>
+export const optional = <T extends z.core.SomeType>(schema: T) =>
   z.pipe(
     z.transform((value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value)),
     z.optional(schema),
   );
 
-const text = optional(z.string().check(z.trim()));
-const integer = (min: number, max: number, what: string) =>
+export const text = optional(z.string().check(z.trim()));
+export const integer = (min: number, max: number, what: string) =>
   optional(
     z
       .pipe(z.string().check(z.trim(), z.regex(/^\d+$/, `must be ${what}`)), z.transform(Number))
       .check(z.refine((n) => n >= min && n <= max, `must be ${what}`)),
   );
 const positiveInt = integer(1, Number.MAX_SAFE_INTEGER, 'a whole number greater than 0');
-const port = integer(0, 65_535, 'a port number between 0 and 65535');
-
-/** `0`, `false`, `no`, `off` switch a flag off; anything else set switches it on. */
-const flag = optional(
-  z.pipe(
-    z.string(),
-    z.transform((raw: string) => !['0', 'false', 'no', 'off'].includes(raw.trim().toLowerCase())),
-  ),
-);
 
 /** Blank is meaningful here (an explicitly empty allow-list), so it is not read as unset. */
 const allowedHosts = z.optional(z.string()).check(
@@ -97,35 +89,7 @@ export const FUNCTION_ENV = z.object({
   ELEMENT_CONSOLE_BULK_ORIGIN: httpsOrigin,
 });
 
-export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
-
-/** `npm start` and `npm run start:stack` (README "Configuration"). */
-export const LOCAL_ENV = z.extend(FUNCTION_ENV, {
-  PORT: port,
-  HOST: text,
-  ELEMENT_ORGANIZATION_SECRET: text,
-  ELEMENT_USER_SECRET: text,
-  DEMO_SERVICENOW: flag,
-  DEMO_SERVICENOW_PORT: port,
-  /** Messages of each queue handled at once (parallel Lambda invocations in AWS). */
-  ELEMENT_LOCAL_BULK_WORKERS: integer(1, 1000, 'a whole number from 1 to 1000'),
-  ELEMENT_LOCAL_EVENTS_WORKERS: integer(1, 1000, 'a whole number from 1 to 1000'),
-  ELEMENT_LOCAL_POLL_WORKERS: integer(1, 1000, 'a whole number from 1 to 1000'),
-  /** `npm run start:stack`: invocations of each queue's function at once. */
-  STACK_QUEUE_CONCURRENCY: integer(1, 1000, 'a whole number from 1 to 1000'),
-  LOG_LEVEL: optional(
-    z.pipe(
-      z.pipe(
-        z.string().check(z.trim()),
-        z.transform((level: string) => level.toUpperCase()),
-      ),
-      z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
-    ),
-  ),
-});
-
 export type FunctionEnv = z.infer<typeof FUNCTION_ENV>;
-export type LocalEnv = z.infer<typeof LOCAL_ENV>;
 
 /** Parses `env` against `schema`; every malformed variable is named in one ConfigError. */
 export const readEnv = <S extends z.ZodMiniType>(schema: S, env: Env): z.infer<S> => {

@@ -1,5 +1,45 @@
 import { type AllowedHosts, DEFAULT_ALLOWED_HOSTS, parseAllowedHosts } from '../net/allowed-hosts';
-import { type Env, LOCAL_ENV, type LOG_LEVELS, readEnv } from './env';
+import * as z from '../validation/zod';
+import { type Env, FUNCTION_ENV, integer, optional, readEnv, text } from './env';
+
+const port = integer(0, 65_535, 'a port number between 0 and 65535');
+
+/** `0`, `false`, `no`, `off` switch a flag off; anything else set switches it on. */
+const flag = optional(
+  z.pipe(
+    z.string(),
+    z.transform((raw: string) => !['0', 'false', 'no', 'off'].includes(raw.trim().toLowerCase())),
+  ),
+);
+
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'] as const;
+
+/** `npm start` and `npm run start:stack` (README "Configuration"). */
+export const LOCAL_ENV = z.extend(FUNCTION_ENV, {
+  PORT: port,
+  HOST: text,
+  ELEMENT_ORGANIZATION_SECRET: text,
+  ELEMENT_USER_SECRET: text,
+  DEMO_SERVICENOW: flag,
+  DEMO_SERVICENOW_PORT: port,
+  /** Messages of each queue handled at once (parallel Lambda invocations in AWS). */
+  ELEMENT_LOCAL_BULK_WORKERS: integer(1, 1000, 'a whole number from 1 to 1000'),
+  ELEMENT_LOCAL_EVENTS_WORKERS: integer(1, 1000, 'a whole number from 1 to 1000'),
+  ELEMENT_LOCAL_POLL_WORKERS: integer(1, 1000, 'a whole number from 1 to 1000'),
+  /** `npm run start:stack`: invocations of each queue's function at once. */
+  STACK_QUEUE_CONCURRENCY: integer(1, 1000, 'a whole number from 1 to 1000'),
+  LOG_LEVEL: optional(
+    z.pipe(
+      z.pipe(
+        z.string().check(z.trim()),
+        z.transform((level: string) => level.toUpperCase()),
+      ),
+      z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+    ),
+  ),
+});
+
+export type LocalEnv = z.infer<typeof LOCAL_ENV>;
 
 export type ConfigLogLevel = (typeof LOG_LEVELS)[number];
 

@@ -102,8 +102,10 @@ describe('function bundles (infra/bundling.ts)', () => {
         .map(([file]) => file),
     );
     expect(inputs).toContain('shared/instances/instance-client.ts');
-    // Instance creation, its request bodies and the events configuration are the instances API's.
+    // Instance creation, its request bodies and the events configuration are the instances API's;
+    // local mode's own variables (LOCAL_ENV) are never read in Lambda.
     for (const unused of [
+      'shared/config/local-config.ts',
       'shared/instances/instance-service.ts',
       'shared/instances/request-body.ts',
       'shared/events/configuration.ts',
