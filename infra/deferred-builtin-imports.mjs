@@ -11,38 +11,15 @@
  * - The AWS SDK's HTTP handler loads node:http with an ESM `import()` for http endpoints (emulators, the
  *   stack runner); building that namespace runs node:http's lazy WebSocket getters, which load Node's
  *   bundled undici. As a CommonJS built-in it loads without them.
- * - The Powertools Logger and Metrics each build a Console on `process.stdout` when constructed, which
- *   opens the stdout stream (and loads node:stream) during init; the Console is now built by the first
- *   line written, so a function that writes nothing (the authorizer on its allow path) never opens it.
+ *
+ * Work every first request needs stays at init (Lambda may run init before a request arrives): the
+ * Console that the Powertools Logger and Metrics open on `process.stdout` is not deferred, since every
+ * function writes a log or metrics line on its first request.
  *
  * Plain JS (typed by the .d.mts beside it): infra/bundling.ts also runs it in a child Node process
  * without a TypeScript loader.
  */
 import { readFile } from 'node:fs/promises';
-
-// A Console whose methods build the real one (on process.stdout/stderr, as Powertools does) on first
-// call; properties Powertools assigns (its `trace` override) stay on the object itself.
-const DEFERRED_CONSOLE = [
-  'const Console = function DeferredConsole(streams) {',
-  '  let real;',
-  "  const console = () => (real ??= new (process.getBuiltinModule('node:console').Console)(streams()));",
-  '  return new Proxy({}, { get: (own, key) => (key in own ? own[key] : (...args) => console()[key](...args)) });',
-  '};',
-].join(' ');
-
-const POWERTOOLS_CONSOLE = [
-  {
-    statement: "import { Console } from 'node:console';",
-    replacement: DEFERRED_CONSOLE,
-  },
-  {
-    statement: `this.console = new Console({
-                stdout: process.stdout,
-                stderr: process.stderr,
-            });`,
-    replacement: 'this.console = new Console(() => ({ stdout: process.stdout, stderr: process.stderr }));',
-  },
-];
 
 export const DEFERRED_BUILTIN_IMPORTS = [
   {
@@ -82,12 +59,7 @@ export const DEFERRED_BUILTIN_IMPORTS = [
         replacement:
           "const randomInt = (min, max) => process.getBuiltinModule('node:crypto').randomInt(min, max);",
       },
-      ...POWERTOOLS_CONSOLE,
     ],
-  },
-  {
-    file: /[\\/]@aws-lambda-powertools[\\/]metrics[\\/]lib[\\/]esm[\\/]Metrics\.js$/,
-    edits: POWERTOOLS_CONSOLE,
   },
 ];
 

@@ -12,8 +12,8 @@ import { authorizerEvent } from '../auth/fixtures';
 const run = promisify(execFile);
 
 /**
- * Built-ins only some requests need (outbound calls, hashing, streamed responses, the first line written
- * to stdout): never loaded by import() of these entries.
+ * Built-ins only some requests need (outbound calls, hashing, streamed responses): never loaded by
+ * import() of these entries.
  */
 const DEFERRED_BUILTINS = [
   'node:crypto',
@@ -25,7 +25,6 @@ const DEFERRED_BUILTINS = [
   'node:stream',
   'node:stream/promises',
   'node:stream/web',
-  'node:console',
 ];
 
 let outdir: string;
@@ -68,7 +67,7 @@ const authorizeWithBundle = async (env: Record<string, string>) => {
 };
 
 describe('function bundles (infra/bundling.ts)', () => {
-  it('loads neither node:crypto, the outbound-call built-ins, the streams nor a Console when the authorizer or ping is imported', () => {
+  it('loads neither node:crypto, the outbound-call built-ins nor the streams when the authorizer or ping is imported', () => {
     for (const [name, metafile] of Object.entries(built).filter(([name]) => name !== 'hub')) {
       const builtins = eagerBuiltins(metafile);
       expect(builtins.length, name).toBeGreaterThan(0);
@@ -148,7 +147,7 @@ describe('function bundles (infra/bundling.ts)', () => {
     expect(sampled.stdout).toContain('authorization decided');
   });
 
-  it('writes logs and EMF metrics through the Console built on first write', async () => {
+  it('writes logs and EMF metrics from a bundled handler', async () => {
     const entry = join(outdir, 'writer', 'entry.ts');
     await mkdir(join(outdir, 'writer'), { recursive: true });
     await writeFile(
@@ -161,8 +160,7 @@ describe('function bundles (infra/bundling.ts)', () => {
         "export const handler = withMetrics(async () => { logger.info('bundle wrote', { row: 1 }); recordMetric(METRICS.eventsDelivered, 1); return 'done'; });",
       ].join('\n'),
     );
-    const metafile = await bundleFunction(entry, join(outdir, 'writer', 'out'), { sourcemap: false });
-    expect(eagerBuiltins(metafile)).not.toContain('node:console');
+    await bundleFunction(entry, join(outdir, 'writer', 'out'), { sourcemap: false });
     const file = pathToFileURL(join(outdir, 'writer', 'out', BUNDLE_ENTRY_FILE)).href;
     const script = `
       const { handler } = await import(${JSON.stringify(file)});
