@@ -24,24 +24,24 @@ const addressOf = ({ params }: HubRequest): AttachmentAddress => ({
 export const attachmentsRoutes: HubRouteTable = {
   'GET /{objectName}/{id}/attachments': async (request) => {
     const paging = { query: request.query, authorization: request.event.headers?.authorization };
-    const page = await listRecordAttachments(await request.context(), addressOf(request), paging);
+    const page = await listRecordAttachments(request.context, addressOf(request), paging);
     return response(200, page.attachments, page.headers);
   },
   // 200 + metadata, as Cloud Elements answers a create.
   'POST /{objectName}/{id}/attachments': async (request) => {
     const { body, contentType } = multipartBodyOf(request.event, ATTACHMENT_UPLOAD);
     const file = await parseMultipartFile(body, contentType);
-    return response(200, await addAttachment(await request.context(), addressOf(request), file));
+    return response(200, await addAttachment(request.context, addressOf(request), file));
   },
   'GET /{objectName}/{id}/attachments/{attachmentId}': async (request) =>
-    readAttachment(await request.context(), addressOf(request)),
+    readAttachment(request.context, addressOf(request)),
   'GET /{objectName}/{id}/attachments/{attachmentId}/file': async (request) => {
-    const file = await readAttachmentFile(await request.context(), addressOf(request));
+    const file = await readAttachmentFile(request.context, addressOf(request));
     return response(200, file.bytes, attachmentFileHeaders(file));
   },
   // 200 like every delete of the hub (CE's deletes answer 200).
   'DELETE /{objectName}/{id}/attachments/{attachmentId}': async (request) => {
-    await removeAttachment(await request.context(), addressOf(request));
+    await removeAttachment(request.context, addressOf(request));
     return {};
   },
 };

@@ -15,7 +15,7 @@ const addressOf = ({ params }: HubRequest, element: JournalElement): JournalAddr
 });
 
 const list = (element: JournalElement) => async (request: HubRequest) => {
-  const { entries, headers } = await listJournal(await request.context(), addressOf(request, element), {
+  const { entries, headers } = await listJournal(request.context, addressOf(request, element), {
     query: request.query,
     authorization: request.event.headers?.authorization,
   });
@@ -24,7 +24,7 @@ const list = (element: JournalElement) => async (request: HubRequest) => {
 
 const append = (element: JournalElement) => async (request: HubRequest) => {
   const value = journalValueOf(element, request.event.jsonBody);
-  return response(200, await addJournalEntry(await request.context(), addressOf(request, element), value));
+  return response(200, await addJournalEntry(request.context, addressOf(request, element), value));
 };
 
 export const journalRoutes: HubRouteTable = {

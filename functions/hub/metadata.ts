@@ -6,7 +6,7 @@ const isHelium = (request: HubRequest) =>
   (request.event.headers?.['elements-version'] ?? '').trim().toLowerCase() === 'helium';
 
 const metadataOf = async (request: HubRequest) =>
-  objectMetadata(await request.client(), request.instance.id, request.params.objectName ?? '');
+  objectMetadata(request.client, request.instance.id, request.params.objectName ?? '');
 
 export const metadataRoutes: HubRouteTable = {
   'GET /objects/{objectName}/docs': async (request) => objectDocs(await metadataOf(request)),

@@ -11,7 +11,7 @@ import {
 } from '../../servicenow';
 import { RETURNED_COUNT_HEADER, TOTAL_COUNT_HEADER } from '../headers';
 import { assertRecordId, childPaging, readRecord } from '../journal';
-import type { RecordsContext } from '../records/context';
+import type { RecordsContext, RecordsContextOf } from '../records/context';
 import { MAX_ATTACHMENT_BYTES, tooLargeMessage } from './limits';
 import type { UploadedFile } from './multipart';
 import { attachmentQuery } from './query';
@@ -25,6 +25,7 @@ export interface AttachmentAddress {
 }
 
 interface Target {
+  context: RecordsContext;
   client: ServiceNowClient;
   table: string;
   id: string;
@@ -33,12 +34,19 @@ interface Target {
 }
 
 /**
- * The record whose attachments are asked for. Its existence check runs alongside the operation's own
+ * The record whose attachments are asked for, once the address is known to be well formed (with the
+ * attachment id when `withAttachment`). Its existence check runs alongside the operation's own
  * ServiceNow call (latency of one round trip), and is awaited before anything is answered.
  */
-const target = (context: RecordsContext, address: AttachmentAddress): Target => {
+const target = async (
+  contextOf: RecordsContextOf,
+  address: AttachmentAddress,
+  withAttachment = false,
+): Promise<Target> => {
   const resolved = resolveResource(address.objectName ?? '');
   const id = assertRecordId(address.recordId);
+  if (withAttachment) assertRecordId(address.attachmentId, 'attachment');
+  const context = await contextOf();
   const { client } = context;
   const exists = readRecord(
     client,
@@ -46,7 +54,7 @@ const target = (context: RecordsContext, address: AttachmentAddress): Target => 
     { fields: ['sys_id'] },
   );
   exists.catch(() => undefined); // awaited later; avoid an unhandled rejection meanwhile
-  return { client, table: resolved.table, id, exists };
+  return { context, client, table: resolved.table, id, exists };
 };
 
 const text = (record: SnRecord, field: string): string => {
@@ -73,7 +81,7 @@ export interface AttachmentListRequest {
 
 /** One page of a record's attachments, with the paging headers of every hub list. */
 export const listRecordAttachments = async (
-  context: RecordsContext,
+  contextOf: RecordsContextOf,
   address: AttachmentAddress,
   request: AttachmentListRequest,
 ): Promise<{ attachments: AttachmentView[]; headers: Record<string, string> }> => {
@@ -87,12 +95,12 @@ export const listRecordAttachments = async (
     ...(where ? { where } : {}),
     ...(orderBy ? { orderBy } : {}),
   });
+  const t = await target(contextOf, address);
   const paging = childPaging({
     query: request.query,
     authorization: request.authorization,
-    scope: { instanceId: context.instanceId, table: 'sys_attachment', query },
+    scope: { instanceId: t.context.instanceId, table: 'sys_attachment', query },
   });
-  const t = target(context, address);
   const [, result] = await Promise.all([
     t.exists,
     listAttachments(t.client, { query, limit: paging.limit, offset: paging.offset }),
@@ -104,16 +112,18 @@ export const listRecordAttachments = async (
   if (paging.params.returnTotalCount && result.totalCount !== undefined)
     headers[TOTAL_COUNT_HEADER] = String(result.totalCount);
   return {
-    attachments: result.records.map((record) => attachmentView(record, context.filterNulls)),
+    attachments: result.records.map((record) => attachmentView(record, t.context.filterNulls)),
     headers,
   };
 };
 
 export const readAttachment = async (
-  context: RecordsContext,
+  contextOf: RecordsContextOf,
   address: AttachmentAddress,
-): Promise<AttachmentView> =>
-  attachmentView(await ownedAttachment(target(context, address), address), context.filterNulls);
+): Promise<AttachmentView> => {
+  const t = await target(contextOf, address, true);
+  return attachmentView(await ownedAttachment(t, address), t.context.filterNulls);
+};
 
 export interface AttachmentFile {
   bytes: Buffer;
@@ -127,10 +137,10 @@ export interface AttachmentFile {
  * -> 413: the Lambda response limit would cut the body otherwise (limits.ts).
  */
 export const readAttachmentFile = async (
-  context: RecordsContext,
+  contextOf: RecordsContextOf,
   address: AttachmentAddress,
 ): Promise<AttachmentFile> => {
-  const t = target(context, address);
+  const t = await target(contextOf, address, true);
   const attachment = await ownedAttachment(t, address);
   const declared = Number(text(attachment, 'size_bytes'));
   if (Number.isFinite(declared) && declared > MAX_ATTACHMENT_BYTES) {
@@ -149,11 +159,11 @@ export const readAttachmentFile = async (
 
 /** Attaches the file to the record, once the record is known to exist; answers the new metadata. */
 export const addAttachment = async (
-  context: RecordsContext,
+  contextOf: RecordsContextOf,
   address: AttachmentAddress,
   file: UploadedFile,
 ): Promise<AttachmentView> => {
-  const t = target(context, address);
+  const t = await target(contextOf, address);
   await t.exists;
   const created = await uploadAttachment(t.client, {
     table: t.table,
@@ -162,14 +172,14 @@ export const addAttachment = async (
     contentType: file.contentType,
     bytes: file.bytes,
   });
-  return attachmentView(created, context.filterNulls);
+  return attachmentView(created, t.context.filterNulls);
 };
 
 export const removeAttachment = async (
-  context: RecordsContext,
+  contextOf: RecordsContextOf,
   address: AttachmentAddress,
 ): Promise<void> => {
-  const t = target(context, address);
+  const t = await target(contextOf, address, true);
   const attachment = await ownedAttachment(t, address);
   await deleteAttachment(t.client, text(attachment, 'sys_id'));
 };

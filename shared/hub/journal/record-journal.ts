@@ -2,7 +2,7 @@ import { InvalidInputError, NotFoundError } from '../../errors';
 import { resolveResource } from '../../resources';
 import { RETURNED_COUNT_HEADER } from '../headers';
 import { loadTableMetadata, metadataScope } from '../metadata';
-import type { RecordsContext } from '../records/context';
+import type { RecordsContextOf } from '../records/context';
 import { appendJournal } from './append-journal';
 import { childPaging } from './child-paging';
 import { readJournal } from './read-journal';
@@ -18,10 +18,11 @@ export interface JournalAddress {
 }
 
 /** The record and journal field addressed, after checking the table really has that field. */
-const target = async (context: RecordsContext, address: JournalAddress) => {
+const target = async (contextOf: RecordsContextOf, address: JournalAddress) => {
   const objectName = address.objectName ?? '';
   const resolved = resolveResource(objectName);
   const id = assertRecordId(address.recordId);
+  const context = await contextOf();
   const { client } = context;
   const metadata = await loadTableMetadata(
     client,
@@ -34,20 +35,20 @@ const target = async (context: RecordsContext, address: JournalAddress) => {
   const field = metadata.fields.find((f) => f.vendorPath === element && /^journal/.test(f.vendorNativeType));
   if (field === undefined)
     throw new NotFoundError(`${objectName} has no ${element === 'comments' ? 'comments' : 'work notes'}`);
-  return { client, id, table: resolved.table, filter: resolved.filter, label: field.label };
+  return { context, client, id, table: resolved.table, filter: resolved.filter, label: field.label };
 };
 
 /** One page of a record's comments or work notes, with the paging headers of every hub list. */
 export const listJournal = async (
-  context: RecordsContext,
+  contextOf: RecordsContextOf,
   address: JournalAddress,
   paged: { query: URLSearchParams; authorization: string | undefined },
 ): Promise<{ entries: JournalEntry[]; headers: Record<string, string> }> => {
-  const t = await target(context, address);
+  const t = await target(contextOf, address);
   const paging = childPaging({
     ...paged,
     scope: {
-      instanceId: context.instanceId,
+      instanceId: t.context.instanceId,
       table: 'sys_journal_field',
       query: `${t.table}:${t.id}:${address.element}`,
     },
@@ -82,11 +83,11 @@ export const journalValueOf = (element: JournalElement, body: unknown): string =
 
 /** Appends a comment or work note to the record; answers the new entry. */
 export const addJournalEntry = async (
-  context: RecordsContext,
+  contextOf: RecordsContextOf,
   address: JournalAddress,
   value: string,
 ): Promise<JournalEntry> => {
-  const t = await target(context, address);
+  const t = await target(contextOf, address);
   return appendJournal(t.client, {
     table: t.table,
     id: t.id,

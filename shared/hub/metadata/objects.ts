@@ -38,13 +38,17 @@ export interface ObjectMetadata {
   fields: FieldMetadata[];
 }
 
-/** Fields of the object's table, inheritance merged. */
+/**
+ * Fields of the object's table, inheritance merged. The client is asked for once the name resolves: an
+ * unknown object is refused before the instance's client (and its secret) is built.
+ */
 export const objectMetadata = async (
-  client: ServiceNowClient,
+  clientOf: () => Promise<ServiceNowClient>,
   instanceId: number,
   objectName: string,
 ): Promise<ObjectMetadata> => {
   const { table } = resolveResource(objectName);
+  const client = await clientOf();
   const metadata = await loadTableMetadata(client, table, undefined, metadataScope(instanceId, client));
   return {
     objectName,

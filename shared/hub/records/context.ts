@@ -10,6 +10,12 @@ export interface RecordsContext {
   pageTokenKey: () => Buffer;
 }
 
+/**
+ * The context, built on demand: an operation checks what the request addresses first, so a malformed
+ * one is refused before the instance's ServiceNow client (and its secret) is built.
+ */
+export type RecordsContextOf = () => Promise<RecordsContext>;
+
 /** A records operation's answer; the route module adds the instance header. */
 export interface RecordsResponse {
   status: number;
