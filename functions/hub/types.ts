@@ -1,6 +1,7 @@
 /**
  * What every hub route handler receives once the hub entry point has checked the instance
- * (deleted -> 401, disabled -> 403, invalid -> 401 re-authorize) and built its ServiceNow client.
+ * (deleted -> 401, disabled -> 403, invalid -> 401 re-authorize); its ServiceNow client is built on
+ * first use, after the operation has checked what the request addresses.
  * Route modules export a `HubRouteTable`; the entry point (functions/hub/handler.ts) merges them.
  */
 import { filtersNulls } from '../../shared/hub/null-filter';
