@@ -1,20 +1,18 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bulkMessage, createJob, updateJob } from '../../shared/bulk/jobs';
 import type { BlobStore, StateTable } from '../../shared/ports';
 import { signBody } from '../../shared/webhooks';
+import { type Receiver, startReceiver } from '../helpers/receiver';
 import { basicBody, hubAuth } from '../instances/harness';
 import { type BulkHarness, startBulkHarness, uploadForm } from './harness';
 
 const INCIDENTS = 200;
 const KEY = 'bulk-signing-key-0123456789';
 let h: BulkHarness;
-let receiver: Server;
+let receiver: Receiver;
 let receiverUrl: string;
-const received: { headers: IncomingHttpHeaders; body: string }[] = [];
-/** Next callback answers (status codes), then 200. */
-const answers: number[] = [];
+const CALLBACK_PATH = '/bulk-done';
+const received = () => receiver.on(CALLBACK_PATH);
 
 /** Fails the commit of part 1 once, after the part was written: a worker dying between the two. */
 let crashes = 0;
@@ -54,17 +52,8 @@ const failingParts = (blobs: BlobStore): BlobStore => ({
 });
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.statusCode = answers.shift() ?? 200;
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/bulk-done`;
+  receiver = await startReceiver();
+  receiverUrl = `${receiver.url}${CALLBACK_PATH}`;
   h = await startBulkHarness({
     simulator: { seed: 21, data: { incidents: INCIDENTS, users: 10, groups: 2, companies: 2 } },
     worker: {
@@ -81,7 +70,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
-  await new Promise((resolve) => receiver.close(resolve));
+  await receiver?.close();
 });
 
 const newDownload = async (
@@ -271,7 +260,7 @@ describe('bulk jobs', () => {
     );
     expect(created.status).toBe(200);
     const token = created.json<{ token: string }>().token;
-    answers.push(503);
+    receiver.script(CALLBACK_PATH, { status: 503 });
     const id = await newDownload(
       {
         objectName: 'incidents',
@@ -284,7 +273,7 @@ describe('bulk jobs', () => {
     );
     const done = await h.settle(id, token);
     expect(done).toMatchObject({ status: 'COMPLETED', recordsCount: 7 });
-    const mine = received.filter((r) => r.body.includes(id));
+    const mine = received().filter((r) => r.body.includes(id));
     expect(mine).toHaveLength(2); // 503 then 200
     const last = mine[1];
     expect(JSON.parse(last?.body ?? '{}')).toMatchObject({
@@ -303,7 +292,7 @@ describe('bulk jobs', () => {
     expect(status.notificationStatus).toBe('DELIVERED');
 
     // A callback that keeps failing is given up, and the job stays COMPLETED.
-    answers.push(500, 500, 500);
+    receiver.script(CALLBACK_PATH, { status: 500 }, { status: 500 }, { status: 500 });
     const failing = await newDownload({
       objectName: 'incidents',
       format: 'text/csv',
@@ -312,9 +301,9 @@ describe('bulk jobs', () => {
     });
     const result = await h.settle(failing);
     expect(result).toMatchObject({ status: 'COMPLETED', notificationStatus: 'FAILED' });
-    expect(received.filter((r) => r.body.includes(failing))).toHaveLength(3);
+    expect(received().filter((r) => r.body.includes(failing))).toHaveLength(3);
     expect(
-      received.filter((r) => r.body.includes(failing))[0]?.headers['elements-webhook-signature'],
+      received().filter((r) => r.body.includes(failing))[0]?.headers['elements-webhook-signature'],
     ).toBeUndefined();
     expect(hubAuth(token)).toContain(token);
   });

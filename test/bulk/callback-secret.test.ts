@@ -1,15 +1,13 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecretStore } from '../../shared/ports';
 import { signBody } from '../../shared/webhooks';
+import { type Receiver, startReceiver } from '../helpers/receiver';
 import { basicBody } from '../instances/harness';
 import { type BulkHarness, startBulkHarness } from './harness';
 
 let h: BulkHarness;
-let receiver: Server;
+let receiver: Receiver;
 let receiverUrl: string;
-const received: { headers: IncomingHttpHeaders; body: string }[] = [];
 /** Names the worker read from its secret store, in order. */
 const secretReads: string[] = [];
 const countingSecrets = (secrets: SecretStore): SecretStore => ({
@@ -21,16 +19,8 @@ const countingSecrets = (secrets: SecretStore): SecretStore => ({
 });
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/bulk-done`;
+  receiver = await startReceiver();
+  receiverUrl = `${receiver.url}/bulk-done`;
   h = await startBulkHarness({
     simulator: { seed: 5, data: { incidents: 5, users: 2, groups: 1, companies: 1 } },
     worker: { wrapSecretStore: countingSecrets },
@@ -38,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
-  await new Promise((resolve) => receiver.close(resolve));
+  await receiver?.close();
 });
 
 describe('bulk callback signing key', () => {
@@ -64,7 +54,8 @@ describe('bulk callback signing key', () => {
         status: 'COMPLETED',
         notificationStatus: 'DELIVERED',
       });
-      const callback = received.find((r) => r.body.includes(jobId)) ?? expect.fail('callback received');
+      const callback =
+        receiver.requests.find((r) => r.body.includes(jobId)) ?? expect.fail('callback received');
       return callback;
     };
 
