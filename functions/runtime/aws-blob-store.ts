@@ -5,9 +5,6 @@ import type { Env } from './aws-ports';
 export const awsBlobStore = async (env: Env): Promise<BlobStore | undefined> => {
   const bucket = env.ELEMENT_BULK_BUCKET;
   if (!bucket) return undefined;
-  const [{ S3Client }, blobs] = await Promise.all([
-    import('@aws-sdk/client-s3'),
-    import('../../shared/adapters/aws/blob-store'),
-  ]);
-  return blobs.createAwsBlobStore({ client: new S3Client(blobs.AWS_BLOB_STORE_CLIENT_CONFIG), bucket });
+  const blobs = await import('../../shared/adapters/aws/blob-store');
+  return blobs.createAwsBlobStore({ client: blobs.createDefaultS3Client(), bucket });
 };

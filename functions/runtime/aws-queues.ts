@@ -2,11 +2,8 @@ import type { QueueProducer } from '../../shared/ports/queue';
 import type { Env } from './aws-ports';
 
 const awsQueue = async (queueUrl: string): Promise<QueueProducer> => {
-  const [{ SQSClient }, queue] = await Promise.all([
-    import('@aws-sdk/client-sqs'),
-    import('../../shared/adapters/aws/queue-producer'),
-  ]);
-  return queue.createAwsQueueProducer({ client: new SQSClient({}), queueUrl });
+  const queue = await import('../../shared/adapters/aws/queue-producer');
+  return queue.createAwsQueueProducer({ client: queue.createDefaultSqsClient(), queueUrl });
 };
 
 /** SQS events queue (ELEMENT_EVENTS_QUEUE_URL); absent when the stack gives the function none. */

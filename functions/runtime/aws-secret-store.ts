@@ -5,12 +5,9 @@ import type { Env } from './aws-ports';
 /** Secrets Manager (ELEMENT_SECRET_PREFIX, optional ELEMENT_KMS_KEY_ID). */
 export const awsSecretStore = async (env: Env): Promise<SecretStore> => {
   const namePrefix = required(env, 'ELEMENT_SECRET_PREFIX');
-  const [{ SecretsManagerClient }, secrets] = await Promise.all([
-    import('@aws-sdk/client-secrets-manager'),
-    import('../../shared/adapters/aws/secret-store'),
-  ]);
+  const secrets = await import('../../shared/adapters/aws/secret-store');
   return secrets.createAwsSecretStore({
-    client: new SecretsManagerClient({}),
+    client: secrets.createDefaultSecretsManagerClient(),
     namePrefix,
     ...(env.ELEMENT_KMS_KEY_ID ? { kmsKeyId: env.ELEMENT_KMS_KEY_ID } : {}),
   });

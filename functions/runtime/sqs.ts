@@ -101,11 +101,10 @@ export const sqsRetryLater = (queueUrl: string | undefined) => {
   return async (record: QueueRecord, delaySeconds: number): Promise<void> => {
     const url = queueUrl ?? queueUrlFromArn(record.eventSourceARN);
     if (url === undefined) return;
-    change ??= import('@aws-sdk/client-sqs').then(({ SQSClient, ChangeMessageVisibilityCommand }) => {
-      const sqs = new SQSClient({});
-      return async (QueueUrl: string, ReceiptHandle: string, VisibilityTimeout: number) => {
-        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout }));
-      };
+    change ??= import('../../shared/adapters/aws/queue-producer').then((sqs) => {
+      const client = sqs.createDefaultSqsClient();
+      return (url: string, handle: string, seconds: number) =>
+        sqs.changeMessageVisibility(client, url, handle, seconds);
     });
     await (await change)(url, record.receiptHandle, delaySeconds);
   };

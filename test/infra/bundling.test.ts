@@ -113,6 +113,33 @@ describe('function bundles (infra/bundling.ts)', () => {
     }
   });
 
+  it('holds only the AWS SDK operations its adapters send: no chunk is a whole SDK package', () => {
+    const metafile = built.hub as Metafile;
+    const entryPoints = Object.values(metafile.outputs).flatMap((output) => output.entryPoint ?? []);
+    // The SDK's own lazy credential providers are packages too; our clients and libraries never are.
+    expect(
+      entryPoints.filter((entry) => /@aws-sdk\/(client|lib)-[^/]+\/dist-es\/index\.js$/.test(entry)),
+    ).toEqual([]);
+    const inputs = Object.values(metafile.outputs).flatMap((output) =>
+      Object.entries(output.inputs)
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([file]) => file),
+    );
+    const dynamoCommands = inputs.filter((file) => file.includes('client-dynamodb/dist-es/commands/'));
+    expect(dynamoCommands.some((file) => file.endsWith('/GetItemCommand.js'))).toBe(true);
+    for (const unused of [
+      'CreateTableCommand.js',
+      'DescribeTableCommand.js',
+      'TransactWriteItemsCommand.js',
+    ]) {
+      expect(
+        dynamoCommands.some((file) => file.endsWith(`/${unused}`)),
+        unused,
+      ).toBe(false);
+    }
+    expect(inputs.some((file) => file.includes('client-dynamodb/dist-es/waiters/'))).toBe(false);
+  });
+
   it("keeps zod's English messages, the one side effect of shared/validation/zod.ts", async () => {
     const dir = join(outdir, 'messages');
     await mkdir(dir, { recursive: true });

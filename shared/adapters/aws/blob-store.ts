@@ -10,7 +10,7 @@ import {
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
   type S3ClientConfig,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -54,6 +54,9 @@ export interface AwsBlobStoreOptions {
 export const AWS_BLOB_STORE_CLIENT_CONFIG = {
   requestChecksumCalculation: 'WHEN_REQUIRED',
 } as const satisfies S3ClientConfig;
+
+/** The client the deployed functions use (the Lambda's region and credentials), built once per container. */
+export const createDefaultS3Client = (): S3Client => new S3Client(AWS_BLOB_STORE_CLIENT_CONFIG);
 
 /** What the SDK tells of a failed call: the error's name, S3's error code, the HTTP status. */
 const failure = (error: unknown) => {

@@ -1,7 +1,8 @@
 import {
+  ChangeMessageVisibilityCommand,
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
-  type SQSClient,
+  SQSClient,
 } from '@aws-sdk/client-sqs';
 import {
   assertValidOutgoing,
@@ -10,6 +11,25 @@ import {
   type QueueProducer,
   type SendFailure,
 } from '../../ports';
+
+/** The client the deployed functions use (the Lambda's region and credentials), built once per container. */
+export const createDefaultSqsClient = (): SQSClient => new SQSClient({});
+
+/** Makes a received message visible again after `seconds` (a retry later than the queue's own timeout). */
+export const changeMessageVisibility = async (
+  client: SQSClient,
+  queueUrl: string,
+  receiptHandle: string,
+  seconds: number,
+): Promise<void> => {
+  await client.send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: queueUrl,
+      ReceiptHandle: receiptHandle,
+      VisibilityTimeout: seconds,
+    }),
+  );
+};
 
 /**
  * SQS producer. Sends in SendMessageBatch requests of at most 10 entries and `maxBatchBytes` in total

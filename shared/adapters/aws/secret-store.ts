@@ -4,9 +4,12 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   RestoreSecretCommand,
-  type SecretsManagerClient,
+  SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { assertValidSecretName, type SecretStore } from '../../ports';
+
+/** The client the deployed functions use (the Lambda's region and credentials), built once per container. */
+export const createDefaultSecretsManagerClient = (): SecretsManagerClient => new SecretsManagerClient({});
 
 /**
  * Secrets Manager behind the SecretStore port. Every secret lives under `namePrefix` (e.g.

@@ -1,7 +1,11 @@
-import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
-  type DynamoDBDocumentClient,
+  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -31,8 +35,15 @@ import {
 } from '../../ports';
 
 /**
- * The state table on DynamoDB through the DocumentClient. Build the client once per container:
- * `DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } })`.
+ * The DocumentClient the deployed functions use (the Lambda's region and credentials), built once per
+ * container. Named imports here, not a dynamic import of the SDK package, so the bundle holds only the
+ * commands this adapter sends.
+ */
+export const createDefaultDocumentClient = (): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+
+/**
+ * The state table on DynamoDB through the DocumentClient (createDefaultDocumentClient).
  *
  * DynamoDB's TTL sweeper deletes expired items up to days late, so reads filter them out and
  * `ifNotExists` treats them as absent (same behaviour as the local adapter). Because `Limit` applies
