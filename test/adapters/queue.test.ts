@@ -1,9 +1,14 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { createAwsQueueProducer } from '../../shared/adapters/aws';
+import { changeMessageVisibility, createAwsQueueProducer } from '../../shared/adapters/aws';
 import { createLocalQueue } from '../../shared/adapters/local';
 import type { QueueEvent } from '../../shared/ports';
 import { describeQueueContract, MAX_MESSAGE_BYTES, type ReceivedMessage } from './contracts/queue.contract';
@@ -93,6 +98,24 @@ describe('SQS producer', () => {
     ]);
     expect(failed.map((f) => f.id)).toEqual(['a', 'b']);
     expect(failed[0]?.code).toMatch(/QueueDoesNotExist|NonExistentQueue/);
+  });
+
+  it('makes a received message visible again when asked, before the queue would', async () => {
+    const { QueueUrl = '' } = await emulator.client.send(
+      new CreateQueueCommand({ QueueName: `backoff-${++queues}`, Attributes: { VisibilityTimeout: '300' } }),
+    );
+    await emulator.client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'retry me' }));
+    const receive = async () =>
+      (
+        await emulator.client.send(
+          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }),
+        )
+      ).Messages ?? [];
+    const [first] = await receive();
+    expect(first?.Body).toBe('retry me');
+    expect(await receive()).toEqual([]);
+    await changeMessageVisibility(emulator.client, QueueUrl, first?.ReceiptHandle ?? '', 0);
+    expect((await receive()).map((message) => message.Body)).toEqual(['retry me']);
   });
 });
 
