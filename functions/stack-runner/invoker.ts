@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type CpuQuotas, lambdaVcpus } from './cpu-share';
 
 /** Lambda's synchronous invocation payload limit, request and response (6 MB = 6,291,556 bytes). */
 export const LAMBDA_PAYLOAD_LIMIT_BYTES = 6_291_556;
@@ -60,6 +61,8 @@ export interface InvokerOptions {
   onLog?(functionName: string, line: string): void;
   /** After each invocation, with what its REPORT line says. */
   onReport?(report: InvocationReport): void;
+  /** Gives each environment Lambda's CPU share for its memory (cpu-share.ts); unset: a free core. */
+  cpuQuotas?: CpuQuotas;
 }
 
 type InvokeFailure = Extract<InvokeResult, { ok: false }>;
@@ -153,6 +156,8 @@ export const createInvoker = (options: InvokerOptions) => {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
+    const releaseCpu =
+      child.pid === undefined ? undefined : options.cpuQuotas?.limit(child.pid, lambdaVcpus(spec.memoryMb));
     pipeLines(spec, child.stdout);
     pipeLines(spec, child.stderr);
     const started = Date.now();
@@ -182,6 +187,7 @@ export const createInvoker = (options: InvokerOptions) => {
     });
     const environment: Environment = { child, ready, busy: true, dead: false, maxRssKb: 0 };
     child.once('exit', () => {
+      releaseCpu?.();
       environment.dead = true;
       const pool = pools.get(spec.name) ?? [];
       pools.set(

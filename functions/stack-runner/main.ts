@@ -10,6 +10,7 @@ import { LOCAL_ENV } from '../../shared/config/local-config';
 import { renderBanner } from '../local/banner';
 import { consoleCallbackUrls, type DemoSimulatorHandle, startDemoSimulator } from '../local/demo';
 import { API_BASE_PATH, CONSOLE_OAUTH_CALLBACK_PATH } from '../routes';
+import { type CpuQuotaSupport, openCpuQuotas } from './cpu-share';
 import { lambdaNode } from './node-runtime';
 import { describeFinding, startStack } from './stack';
 import { synthesizeStack } from './synthesize';
@@ -61,7 +62,16 @@ const main = async () => {
     simulator = await startDemoSimulator(config.demoServiceNowPort, config.host, demoRedirectUris);
   }
   const dataDir = resolve(config.dataDir);
-  const queueConcurrency = readEnv(LOCAL_ENV, process.env).STACK_QUEUE_CONCURRENCY;
+  const { STACK_QUEUE_CONCURRENCY: queueConcurrency, STACK_CPU_SHARE: cpuShare } = readEnv(
+    LOCAL_ENV,
+    process.env,
+  );
+  const cpu: CpuQuotaSupport | undefined = cpuShare === 'lambda' ? openCpuQuotas() : undefined;
+  if (cpu && !cpu.ok) {
+    process.stderr.write(`snow-element stack runner: STACK_CPU_SHARE=lambda: ${cpu.reason}\n`);
+    await simulator?.close();
+    process.exit(2);
+  }
   const stack = await startStack({
     assemblyDir: assembly.dir,
     nodePath: node.path,
@@ -73,6 +83,8 @@ const main = async () => {
     scheduleSpeedup: speedup,
     // STACK_QUEUE_CONCURRENCY: workers per queue (e.g. the events poll workers); default 2.
     ...(queueConcurrency === undefined ? {} : { queueConcurrency }),
+    // STACK_CPU_SHARE=lambda: each function at the CPU Lambda gives its memory (1 vCPU at 1,769 MB).
+    ...(cpu?.ok ? { cpuQuotas: cpu.quotas } : {}),
     secretValues: {
       ...(config.organizationSecret ? { ELEMENT_ORGANIZATION_SECRET: config.organizationSecret } : {}),
       ...(config.userSecret ? { ELEMENT_USER_SECRET: config.userSecret } : {}),
@@ -99,7 +111,10 @@ const main = async () => {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     forced.unref();
-    Promise.allSettled([stack.close(), simulator?.close()]).then(() => process.exit(0));
+    Promise.allSettled([stack.close(), simulator?.close()]).then(() => {
+      if (cpu?.ok) cpu.quotas.close();
+      process.exit(0);
+    });
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
@@ -111,6 +126,7 @@ const main = async () => {
       source: given ? ('environment' as const) : made?.stored ? ('stored' as const) : ('generated' as const),
     };
   };
+  if (cpu?.ok) out(`  CPU: each function at Lambda's share for its memory (cgroup ${cpu.quotas.group})`);
   out(
     `  functions: ${stack.functions.size} on Node ${node.version}; resource policies: ${stack.policySizes
       .map((size) => `${size.functionLogicalId} ${size.bytes} B`)

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type AccessDeniedReport, type AwsProxy, type Principal, startAwsProxy } from './aws-proxy';
 import type { AwsRequest, RequestedAccess } from './aws-requests';
+import type { CpuQuotas } from './cpu-share';
 import { ACCOUNT_ID, provisionResources, REGION, startEmulators } from './emulators';
 import {
   type NotificationTarget,
@@ -96,6 +97,8 @@ export interface StackRunnerOptions {
   maxEnvironmentsPerFunction?: number;
   /** Invocations at once per SQS event source: its MaximumConcurrency, at most this (default 2). */
   queueConcurrency?: number;
+  /** Each execution environment limited to Lambda's CPU share for its memory (cpu-share.ts). */
+  cpuQuotas?: CpuQuotas;
 }
 
 export interface RunningStack {
@@ -366,6 +369,7 @@ export const startStack = async (options: StackRunnerOptions): Promise<RunningSt
         options.onLog?.(functionName, line);
       },
       ...(options.onReport ? { onReport: options.onReport } : {}),
+      ...(options.cpuQuotas ? { cpuQuotas: options.cpuQuotas } : {}),
     });
     closers.push(() => invoker.close());
     const invoke = async (functionName: string, event: unknown): Promise<InvokeResult> => {

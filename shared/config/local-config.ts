@@ -28,6 +28,8 @@ export const LOCAL_ENV = z.extend(FUNCTION_ENV, {
   ELEMENT_LOCAL_POLL_WORKERS: integer(1, 1000, 'a whole number from 1 to 1000'),
   /** `npm run start:stack`: invocations of each queue's function at once. */
   STACK_QUEUE_CONCURRENCY: integer(1, 1000, 'a whole number from 1 to 1000'),
+  /** `npm run start:stack`: `lambda` gives each function the CPU share Lambda gives its memory. */
+  STACK_CPU_SHARE: optional(z.enum(['lambda', 'off'], { error: 'must be lambda or off' })),
   LOG_LEVEL: optional(
     z.pipe(
       z.pipe(

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { API_BASE_PATH } from '../../functions/routes';
+import type { CpuQuotas } from '../../functions/stack-runner/cpu-share';
 import type { InvocationReport } from '../../functions/stack-runner/invoker';
 import { lambdaNode } from '../../functions/stack-runner/node-runtime';
 import { type RunningStack, startStack } from '../../functions/stack-runner/stack';
@@ -37,7 +38,11 @@ export interface StackUnderTest {
 }
 
 export const startStackForTests = async (
-  options: { mutateTemplate?(template: CfnTemplate): void; onReport?(report: InvocationReport): void } = {},
+  options: {
+    mutateTemplate?(template: CfnTemplate): void;
+    onReport?(report: InvocationReport): void;
+    cpuQuotas?: CpuQuotas;
+  } = {},
 ): Promise<StackUnderTest> => {
   const { dir } = await synthesizeStack(REPO_ROOT, STACK_CONTEXT);
   const node = lambdaNode(NODE_MODULES);
@@ -56,6 +61,7 @@ export const startStackForTests = async (
     scheduleSpeedup: 0,
     secretValues: { ELEMENT_ORGANIZATION_SECRET: ORG_SECRET, ELEMENT_USER_SECRET: USER_SECRET },
     ...(options.mutateTemplate ? { mutateTemplate: options.mutateTemplate } : {}),
+    ...(options.cpuQuotas ? { cpuQuotas: options.cpuQuotas } : {}),
     onLog: (functionName, line) => logs.push(`[${functionName}] ${line}`),
     onReport: (report) => {
       reports.push(report);

@@ -17,14 +17,20 @@
  * Baseline: an empty handler bundled as `lambda bundles` bundles it, run through the same
  * lambda-bootstrap.mjs and invoker (init + first invocation), once before each step and once at the end,
  * so it is measured under the same load. Subject: the function's cold total. No target (informational).
+ *
+ * STACK_CPU_SHARE=lambda (as root on Linux) runs every environment, the baseline's included, at the CPU
+ * share Lambda gives its memory (functions/stack-runner/cpu-share.ts): figures close to AWS's CPU time.
  */
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type CpuQuotas, openCpuQuotas } from '../../../functions/stack-runner/cpu-share';
 import { createInvoker, type InvocationReport } from '../../../functions/stack-runner/invoker';
 import { lambdaNode } from '../../../functions/stack-runner/node-runtime';
 import { bundleFunction } from '../../../infra/bundling';
+import { readEnv } from '../../../shared/config/env';
+import { LOCAL_ENV } from '../../../shared/config/local-config';
 import { type Receiver, startReceiver, until } from '../../helpers/receiver';
 import { type SimulatorHandle, startSimulator } from '../../simulator';
 import {
@@ -82,7 +88,7 @@ const expectStatus = (result: { status: number; text: string }, what: string, st
 };
 
 /** The empty handler through the same bootstrap and invoker: cold init + first invocation. */
-const emptyHandler = async (nodePath: string) => {
+const emptyHandler = async (nodePath: string, cpuQuotas: CpuQuotas | undefined) => {
   await mkdir(outDir, { recursive: true });
   const entry = join(outDir, 'empty-entry.ts');
   await writeFile(entry, 'export const handler = async () => ({ statusCode: 200 });\n');
@@ -90,7 +96,12 @@ const emptyHandler = async (nodePath: string) => {
   await rm(dir, { recursive: true, force: true });
   await bundleFunction(entry, dir, { target: 'node20', sourcemap: false });
   const reports: InvocationReport[] = [];
-  const invoker = createInvoker({ nodePath, maxEnvironments: 1, onReport: (report) => reports.push(report) });
+  const invoker = createInvoker({
+    nodePath,
+    maxEnvironments: 1,
+    onReport: (report) => reports.push(report),
+    ...(cpuQuotas ? { cpuQuotas } : {}),
+  });
   const spec = {
     logicalId: 'Empty',
     name: 'empty',
@@ -126,7 +137,11 @@ export const benchCase: BenchCase = {
   name: 'lambda cold start: init + first invocation per function',
   async run() {
     const node = lambdaNode(join(root, 'node_modules'));
-    const empty = await emptyHandler(node.path);
+    const { STACK_CPU_SHARE: cpuShare } = readEnv(LOCAL_ENV, process.env);
+    const cpu = cpuShare === 'lambda' ? openCpuQuotas() : undefined;
+    if (cpu && !cpu.ok) throw new Error(`STACK_CPU_SHARE=lambda: ${cpu.reason}`);
+    const cpuQuotas = cpu?.ok ? cpu.quotas : undefined;
+    const empty = await emptyHandler(node.path, cpuQuotas);
     let sim: SimulatorHandle | undefined;
     let under: StackUnderTest | undefined;
     let receiver: Receiver | undefined;
@@ -135,7 +150,7 @@ export const benchCase: BenchCase = {
       receiver = await startReceiver();
       const callbacks = receiver;
       const callbackUrl = `${receiver.url}/hooks`;
-      const stack = await startStackForTests();
+      const stack = await startStackForTests(cpuQuotas ? { cpuQuotas } : {});
       under = stack;
       const simUrl = sim.url;
 
@@ -332,6 +347,7 @@ export const benchCase: BenchCase = {
             request,
             node: stack.nodeVersion,
             'memory size MB': cold.memorySizeMb,
+            'CPU share': cpuQuotas ? "Lambda's for the memory size" : 'a free core',
             'Init Duration ms': cold.initDurationMs ?? 0,
             'first invocation Duration ms': cold.durationMs,
             'cold total ms (init + first)': coldTotal(cold),
@@ -357,6 +373,7 @@ export const benchCase: BenchCase = {
       await sim?.close();
       await receiver?.close();
       await empty.close();
+      cpuQuotas?.close();
     }
   },
 };
