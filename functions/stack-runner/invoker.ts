@@ -156,8 +156,15 @@ export const createInvoker = (options: InvokerOptions) => {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
-    const releaseCpu =
-      child.pid === undefined ? undefined : options.cpuQuotas?.limit(child.pid, lambdaVcpus(spec.memoryMb));
+    let releaseCpu: (() => void) | undefined;
+    try {
+      if (child.pid !== undefined)
+        releaseCpu = options.cpuQuotas?.limit(child.pid, lambdaVcpus(spec.memoryMb));
+    } catch (error) {
+      // An environment that cannot get its share would run on a free core and mislead: none at all.
+      child.kill('SIGKILL');
+      throw error;
+    }
     pipeLines(spec, child.stdout);
     pipeLines(spec, child.stderr);
     const started = Date.now();

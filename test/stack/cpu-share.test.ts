@@ -106,4 +106,47 @@ describe("Lambda's CPU share", () => {
       await invoker.close();
     }
   });
+
+  it('starts no environment without its share: the invocation fails and the process is killed', async () => {
+    let limited: number | undefined;
+    const quotas: CpuQuotas = {
+      group: 'refusing',
+      limit(pid) {
+        limited = pid;
+        throw new Error('cgroup refused the process');
+      },
+      close() {},
+    };
+    const task = join(dir, 'task');
+    const spec: FunctionSpec = {
+      logicalId: 'Fn',
+      name: 'refused',
+      arn: 'arn:aws:lambda:us-east-1:000000000000:function:refused',
+      handler: 'index.handler',
+      taskRoot: task,
+      environment: { _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: task },
+      timeoutSeconds: 5,
+      memoryMb: 256,
+    };
+    const invoker = createInvoker({
+      nodePath: lambdaNode(join(REPO_ROOT, 'node_modules')).path,
+      maxEnvironments: 1,
+      cpuQuotas: quotas,
+    });
+    try {
+      await expect(invoker.invoke(spec, {})).rejects.toThrow('cgroup refused the process');
+      expect(limited).toBeGreaterThan(0);
+      const alive = () => {
+        try {
+          process.kill(limited ?? 0, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await expect.poll(alive).toBe(false);
+    } finally {
+      await invoker.close();
+    }
+  });
 });
