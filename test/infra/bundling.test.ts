@@ -66,6 +66,14 @@ const authorizeWithBundle = async (env: Record<string, string>) => {
   return { result: JSON.parse(line?.slice('RESULT '.length) ?? 'null'), stdout };
 };
 
+/** The source files a bundle holds code of (a module tree-shaken to nothing is listed with 0 bytes). */
+const bundledInputs = (metafile: Metafile): string[] =>
+  Object.values(metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs)
+      .filter(([, input]) => input.bytesInOutput > 0)
+      .map(([file]) => file),
+  );
+
 describe('function bundles (infra/bundling.ts)', () => {
   it('loads neither node:crypto, the outbound-call built-ins nor the streams when the authorizer or ping is imported', () => {
     for (const [name, metafile] of Object.entries(built).filter(([name]) => name !== 'hub')) {
@@ -95,11 +103,7 @@ describe('function bundles (infra/bundling.ts)', () => {
 
   it('leaves out the modules a function reaches only through barrels it uses part of (package.json sideEffects)', () => {
     const metafile = built.hub as Metafile;
-    const inputs = Object.values(metafile.outputs).flatMap((output) =>
-      Object.entries(output.inputs)
-        .filter(([, input]) => input.bytesInOutput > 0)
-        .map(([file]) => file),
-    );
+    const inputs = bundledInputs(metafile);
     expect(inputs).toContain('shared/instances/instance-client.ts');
     // Instance creation, its request bodies and the events configuration are the instances API's;
     // local mode's own variables (LOCAL_ENV) are never read in Lambda.
@@ -120,11 +124,7 @@ describe('function bundles (infra/bundling.ts)', () => {
     expect(
       entryPoints.filter((entry) => /@aws-sdk\/(client|lib)-[^/]+\/dist-es\/index\.js$/.test(entry)),
     ).toEqual([]);
-    const inputs = Object.values(metafile.outputs).flatMap((output) =>
-      Object.entries(output.inputs)
-        .filter(([, input]) => input.bytesInOutput > 0)
-        .map(([file]) => file),
-    );
+    const inputs = bundledInputs(metafile);
     const dynamoCommands = inputs.filter((file) => file.includes('client-dynamodb/dist-es/commands/'));
     expect(dynamoCommands.some((file) => file.endsWith('/GetItemCommand.js'))).toBe(true);
     for (const unused of [

@@ -15,9 +15,33 @@ import { makeTempDir } from '../adapters/temp-dir';
 describe("Lambda's CPU share", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
+  let task: string;
   beforeAll(async () => {
     ({ dir, cleanup } = await makeTempDir('cpu-share'));
+    task = join(dir, 'task');
+    mkdirSync(task);
+    writeFileSync(join(task, 'index.mjs'), 'export const handler = async () => process.pid;\n');
   });
+
+  /** A function answering its process id, run by an invoker that takes its CPU share from `quotas`. */
+  const functionWith = (quotas: CpuQuotas, name: string, memoryMb: number) => {
+    const spec: FunctionSpec = {
+      logicalId: 'Fn',
+      name,
+      arn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
+      handler: 'index.handler',
+      taskRoot: task,
+      environment: { _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: task },
+      timeoutSeconds: 5,
+      memoryMb,
+    };
+    const invoker = createInvoker({
+      nodePath: lambdaNode(join(REPO_ROOT, 'node_modules')).path,
+      maxEnvironments: 1,
+      cpuQuotas: quotas,
+    });
+    return { spec, invoker };
+  };
   afterAll(() => cleanup());
 
   it('is one vCPU at 1,769 MB, in proportion to memory, never above 6', () => {
@@ -77,24 +101,7 @@ describe("Lambda's CPU share", () => {
       },
       close() {},
     };
-    const task = join(dir, 'task');
-    mkdirSync(task);
-    writeFileSync(join(task, 'index.mjs'), 'export const handler = async () => process.pid;\n');
-    const spec: FunctionSpec = {
-      logicalId: 'Fn',
-      name: 'fn',
-      arn: 'arn:aws:lambda:us-east-1:000000000000:function:fn',
-      handler: 'index.handler',
-      taskRoot: task,
-      environment: { _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: task },
-      timeoutSeconds: 5,
-      memoryMb: 512,
-    };
-    const invoker = createInvoker({
-      nodePath: lambdaNode(join(REPO_ROOT, 'node_modules')).path,
-      maxEnvironments: 1,
-      cpuQuotas: quotas,
-    });
+    const { spec, invoker } = functionWith(quotas, 'fn', 512);
     try {
       const result = await invoker.invoke(spec, {});
       if (!result.ok) throw new Error(result.errorMessage);
@@ -117,22 +124,7 @@ describe("Lambda's CPU share", () => {
       },
       close() {},
     };
-    const task = join(dir, 'task');
-    const spec: FunctionSpec = {
-      logicalId: 'Fn',
-      name: 'refused',
-      arn: 'arn:aws:lambda:us-east-1:000000000000:function:refused',
-      handler: 'index.handler',
-      taskRoot: task,
-      environment: { _HANDLER: 'index.handler', LAMBDA_TASK_ROOT: task },
-      timeoutSeconds: 5,
-      memoryMb: 256,
-    };
-    const invoker = createInvoker({
-      nodePath: lambdaNode(join(REPO_ROOT, 'node_modules')).path,
-      maxEnvironments: 1,
-      cpuQuotas: quotas,
-    });
+    const { spec, invoker } = functionWith(quotas, 'refused', 256);
     try {
       await expect(invoker.invoke(spec, {})).rejects.toThrow('cgroup refused the process');
       expect(limited).toBeGreaterThan(0);
